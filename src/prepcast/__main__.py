@@ -1,0 +1,3 @@
+from prepcast.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""The command line: the one place that parses arguments, prints, and turns errors into exit codes.
+
+Each area has its own module here with ``register(subparsers)``; a command's handler takes the
+parsed arguments and returns an exit status. Errors from :mod:`prepcast.errors` become one clear
+message on standard error and a non-zero status; nothing else reaches the user as a traceback
+unless ``PREPCAST_DEBUG`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+from importlib import import_module
+
+from prepcast import __version__
+from prepcast.errors import InputError, IntegrityError, PrepcastError, TransportError
+
+# Every module under prepcast.cli with a ``register(subparsers)`` adds its subcommands; this is
+# the order `prepcast --help` lists them in (modules not named here come after, by name).
+COMMAND_ORDER = (
+    "simulacro",
+    "election",
+    "results",
+    "database",
+    "keys",
+    "cut",
+    "push",
+    "difusor",
+    "report",
+    "logs",
+)
+
+EXIT_INPUT = 2
+EXIT_INTEGRITY = 3
+EXIT_TRANSPORT = 4
+EXIT_OTHER = 1
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="prepcast",
+        description="Publishing Mexico's preliminary election results (PREP).",
+    )
+    parser.add_argument("--version", action="version", version=f"prepcast {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in command_modules():
+        import_module(f"prepcast.cli.{name}").register(sub)
+    return parser
+
+
+def command_modules() -> list[str]:
+    """The modules of this package that add subcommands, in help order."""
+    found = {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
+    rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+    return sorted(found, key=lambda n: (rank.get(n, len(rank)), n))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except InputError as exc:
+        return _fail(exc, EXIT_INPUT)
+    except IntegrityError as exc:
+        return _fail(exc, EXIT_INTEGRITY)
+    except TransportError as exc:
+        return _fail(exc, EXIT_TRANSPORT)
+    except PrepcastError as exc:
+        return _fail(exc, EXIT_OTHER)
+    except KeyboardInterrupt:
+        print("prepcast: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _fail(exc: Exception, status: int) -> int:
+    if os.environ.get("PREPCAST_DEBUG"):
+        raise exc
+    for line in str(exc).splitlines() or [type(exc).__name__]:
+        print(f"prepcast: {line}", file=sys.stderr)
+    return status
