@@ -1,0 +1,68 @@
+"""Captured actas: one record per acta of one election, as the capture system registers it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+
+class Mark(Enum):
+    """A field that holds no number."""
+
+    ILEGIBLE = "Ilegible"
+    SIN_DATO = "Sin dato"
+    NO_APLICA = "-"  # the column has no candidate in this ámbito (e.g. an independent)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+FieldValue = int | Mark
+
+
+class Status(Enum):
+    CAPTURADA = "capturada"
+    SIN_ACTA = "sin_acta"
+    FUERA_CATALOGO = "fuera_catalogo"
+
+
+SIN_ACTA_MOTIVOS = {1: "Paquete no entregado", 2: "Casilla no instalada", 3: "Sin sobre"}
+
+
+@dataclass(frozen=True)
+class Acta:
+    """One acta as captured. Votes are aligned with the election's vote columns."""
+
+    eleccion: str
+    seccion: int
+    tipo_casilla: str
+    id_casilla: int
+    ext_contigua: int
+    status: Status
+    registro: datetime  # when the record entered the system; a cut at T holds records <= T
+    votes: tuple[FieldValue, ...] = ()
+    sin_acta_motivo: int | None = None
+    boletas_sobrantes: FieldValue = Mark.SIN_DATO
+    personas_votaron: FieldValue = Mark.SIN_DATO
+    representantes_votaron: FieldValue = Mark.SIN_DATO
+    votos_sacados: FieldValue = Mark.SIN_DATO
+    total_asentado: FieldValue = Mark.SIN_DATO
+    mecanismos_traslado: str = ""
+    codigo_integridad: str = ""
+    acopio: datetime | None = None
+    captura: datetime | None = None
+    verificacion: datetime | None = None
+    origen: str = ""
+    digitalizacion: str = ""
+    tipo_documento: str = ""
+    cotejada: int | None = None
+    # Only for fuera de catálogo, where no casilla of the catalog says where the acta belongs.
+    distrito: int | None = None
+    municipio: int | None = None
+
+    def casilla_clave(self, entidad_id: int) -> str:
+        return (
+            f"{entidad_id:02d}{self.seccion:04d}{self.tipo_casilla}"
+            f"{self.id_casilla:02d}{self.ext_contigua:02d}"
+        )

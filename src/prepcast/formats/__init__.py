@@ -1,0 +1,1 @@
+"""PREP database formats: read published databases, write the database of a cut."""
