@@ -1,0 +1,164 @@
+"""Write the PREP database of a cut in INE's 2024 layout.
+
+Per election: the CSV (title line, ``dd/mm/yyyy HH:MM (UTC-6)`` line, preamble, header, one row
+per acta registered by the cut, fuera de catálogo included; UTF-8 with BOM, CRLF), the
+candidaturas CSV and a LEEME, together in ``YYYYMMDD_HHMM_PREP_<ELECCION>.zip``. Everything is
+built in memory and is the same bytes for the same cut.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from prepcast.election.acta import FieldValue, Mark
+from prepcast.election.feed import format_value
+from prepcast.election.model import Ambito, display_time
+from prepcast.election.rules import PREAMBLE_FIELDS, SIN_ACTA, format_observaciones, get_profile
+from prepcast.election.tally import CutResults, ElectionResults
+from prepcast.formats.leeme import leeme_text
+
+ID_COLUMNS = (
+    "CLAVE_CASILLA", "CLAVE_ACTA", "ID_ENTIDAD", "ENTIDAD", "ID_DISTRITO_LOCAL", "DISTRITO_LOCAL",
+    "ID_MUNICIPIO", "MUNICIPIO", "SECCION", "ID_CASILLA", "TIPO_CASILLA", "EXT_CONTIGUA",
+    "UBICACION_CASILLA", "TIPO_ACTA", "TOTAL_BOLETAS_SOBRANTES", "TOTAL_PERSONAS_VOTARON",
+    "TOTAL_REP_PARTIDO_CI_VOTARON", "TOTAL_VOTOS_SACADOS",
+)  # fmt: skip
+TAIL_COLUMNS = (
+    "TOTAL_VOTOS_ASENTADO", "TOTAL_VOTOS_CALCULADO", "LISTA_NOMINAL", "REPRESENTANTES_PP_CI",
+    "OBSERVACIONES", "CONTABILIZADA", "MECANISMOS_TRASLADO", "CODIGO_INTEGRIDAD",
+    "FECHA_HORA_ACOPIO", "FECHA_HORA_CAPTURA", "FECHA_HORA_VERIFICACION", "ORIGEN",
+    "DIGITALIZACION", "TIPO_DOCUMENTO", "COTEJADA",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DatabaseZip:
+    eleccion: str
+    name: str  # YYYYMMDD_HHMM_PREP_<ELECCION>.zip
+    data: bytes
+    sha256: str
+    csv_name: str
+
+
+def header(er: ElectionResults) -> list[str]:
+    return [*ID_COLUMNS, *er.election.column_ids, *TAIL_COLUMNS]
+
+
+def _when(t: datetime | None) -> str:
+    return f"{t:%d/%m/%Y %H:%M:%S}" if t else "-"
+
+
+def _v(v: FieldValue) -> str:
+    return format_value(v) if v is not Mark.SIN_DATO else "Sin dato"
+
+
+def database_csv(cut: CutResults, eid: str) -> bytes:
+    er = cut.elections[eid]
+    proceso = cut.proceso
+    profile = get_profile(proceso.rules)
+    e = er.election
+    buf = io.StringIO()
+    buf.write(f"{e.titulo}\r\n{display_time(cut.at)}\r\n\r\n")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(PREAMBLE_FIELDS)
+    w.writerow(er.preamble.as_row())
+    buf.write("\r\n")
+    w.writerow(header(er))
+    ent = proceso.entidad_id
+    nvotes = len(e.columns)
+    for row in er.rows:
+        a, c, ev = row.acta, row.casilla, row.evaluation
+        if a is None or ev is None:
+            continue
+        obs = format_observaciones(profile, ev)
+        if c is None:  # fuera de catálogo
+            w.writerow([
+                "-", "-", ent, proceso.entidad, a.distrito or "-", "-", a.municipio or "-", "-",
+                f"{a.seccion:04d}", f"{a.id_casilla:02d}", a.tipo_casilla, f"{a.ext_contigua:02d}",
+                3, "-", *(["-"] * (4 + nvotes + 4)), obs, 2, "-", "-", "-", "-", "-",
+                a.origen or "-", a.digitalizacion or "-", "-", "-",
+            ])
+            continue
+        clave = c.clave
+        if SIN_ACTA in ev.tags:
+            fields = ["Sin acta"] * (4 + nvotes + 1)
+            w.writerow([
+                f"'{clave}'", f"'{clave}{e.tipo_acta}'", ent, proceso.entidad, c.distrito,
+                c.distrito_nombre, c.municipio, c.municipio_nombre, f"{c.seccion:04d}",
+                f"{c.numero:02d}", c.tipo, f"{c.ext_contigua:02d}", c.ubicacion, e.tipo_acta,
+                *fields, 0, c.lista_nominal, c.representantes, obs, 0, a.mecanismos_traslado,
+                "-", "-", "-", "-", a.origen or "CATD", a.digitalizacion or "-", "-", 0,
+            ])
+            continue
+        w.writerow([
+            f"'{clave}'", f"'{clave}{e.tipo_acta}'", ent, proceso.entidad, c.distrito,
+            c.distrito_nombre, c.municipio, c.municipio_nombre, f"{c.seccion:04d}",
+            f"{c.numero:02d}", c.tipo, f"{c.ext_contigua:02d}", c.ubicacion, e.tipo_acta,
+            _v(a.boletas_sobrantes), _v(a.personas_votaron), _v(a.representantes_votaron),
+            _v(a.votos_sacados), *(_v(v) for v in a.votes), _v(a.total_asentado),
+            ev.total_calculado, c.lista_nominal, c.representantes, obs, ev.contabilizada,
+            a.mecanismos_traslado, a.codigo_integridad or "-", _when(a.acopio), _when(a.captura),
+            _when(a.verificacion), a.origen, a.digitalizacion, a.tipo_documento,
+            "-" if a.cotejada is None else a.cotejada,
+        ])
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+
+def candidaturas_csv(er: ElectionResults) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    amb = "ID_DISTRITO_LOCAL" if er.election.ambito is Ambito.DISTRITO else "ID_MUNICIPIO"
+    w.writerow(["ID_ENTIDAD", amb, "PARTIDO_CI", "CANDIDATURA_PROPIETARIA", "CANDIDATURA_SUPLENTE"])
+    ent = next((c.entidad_id for r in er.rows if (c := r.casilla) is not None), 0)
+    for cand in er.election.candidaturas:
+        w.writerow([ent, cand.ambito_id, cand.columna, cand.propietaria, cand.suplente])
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+
+def zip_name(at: datetime, eid: str) -> str:
+    return f"{at:%Y%m%d_%H%M}_PREP_{eid}.zip"
+
+
+def build_database(cut: CutResults, eid: str) -> DatabaseZip:
+    er = cut.elections[eid]
+    stem = er.election.file_stem or eid
+    members = (
+        (f"{stem}.csv", database_csv(cut, eid)),
+        (f"{stem}_CANDIDATURAS.csv", candidaturas_csv(er)),
+        ("LEEME.txt", leeme_text(cut.proceso, er).encode("utf-8")),
+    )
+    buf = io.BytesIO()
+    stamp = cut.at.timetuple()[:6]
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data, compresslevel=6)
+    data = buf.getvalue()
+    return DatabaseZip(eid, zip_name(cut.at, eid), data, hashlib.sha256(data).hexdigest(),
+                       f"{stem}.csv")
+
+
+def build_databases(cut: CutResults) -> list[DatabaseZip]:
+    """The database zips of every election of the cut."""
+    return [build_database(cut, eid) for eid in cut.elections]
+
+
+def write_databases(cut: CutResults, out: Path) -> list[Path]:
+    """Write each zip and its ``.sha256`` into ``out`` (temporary names, then rename)."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for z in build_databases(cut):
+        for name, data in ((z.name, z.data), (z.name + ".sha256", f"{z.sha256}  {z.name}\n".encode())):
+            tmp = out / f".{name}.tmp"
+            tmp.write_bytes(data)
+            tmp.replace(out / name)
+        paths.append(out / z.name)
+    return paths
