@@ -1,0 +1,101 @@
+"""``prepcast cut``: build, verify and compare the signed package of a cut."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from prepcast.election import load_election_dir
+from prepcast.election.schedule import parse_time
+from prepcast.errors import InputError
+from prepcast.package import (
+    Manifest,
+    build_cut,
+    diff,
+    load_signer,
+    read_difusores,
+    verify_package,
+)
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("cut", help="build, verify and compare cut packages")
+    cs = p.add_subparsers(dest="cut_command", metavar="ACTION", parser_class=type(p))
+    cs.required = True
+
+    b = cs.add_parser("build", help="write the signed package of the cut at TIME")
+    b.add_argument("election_dir", type=Path, metavar="ELECTION_DIR")
+    b.add_argument("--at", required=True, metavar="TIME",
+                   help="ISO date-time; the latest scheduled cut at or before it is built")
+    b.add_argument("--keys", type=Path, required=True, metavar="KEYDIR")
+    b.add_argument("--out", type=Path, required=True, metavar="PKG")
+    b.add_argument("--previous", type=Path, metavar="PKG", help="the previous cut's package")
+    b.add_argument("--difusores", type=Path, metavar="FILE", help="official difusores (JSON)")
+    b.add_argument("--built-at", metavar="TIME", help="built_at of the manifest (default: cut time)")
+    b.set_defaults(handler=_build)
+
+    v = cs.add_parser("verify", help="check a package: signatures, files, rollback, chain")
+    v.add_argument("package", type=Path, metavar="PKG")
+    v.add_argument("--trust", type=Path, required=True, metavar="ROOT_PUBKEY")
+    v.add_argument("--last", metavar="CUT_OR_STATE",
+                   help="the cut already shown: a number, a package directory or a manifest")
+    v.set_defaults(handler=_verify)
+
+    d = cs.add_parser("diff", help="what a receiver holding OLD must fetch to have NEW")
+    d.add_argument("old", type=Path, metavar="OLD")
+    d.add_argument("new", type=Path, metavar="NEW")
+    d.add_argument("--list", action="store_true", help="list every path to fetch")
+    d.set_defaults(handler=_diff)
+
+
+def _build(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    signer = load_signer(args.keys)
+    difusores = read_difusores(args.difusores)
+    if args.previous is not None and not args.previous.exists():
+        raise InputError.at(args.previous, "no such package (--previous)")
+    ed = load_election_dir(args.election_dir)
+    at = parse_time(args.at, ed.proceso)
+    built_at = parse_time(args.built_at, ed.proceso) if args.built_at else None
+    m = build_cut(ed, at, signer, args.out, previous=args.previous, difusores=difusores,
+                  built_at=built_at)
+    log.info("cut %d built in %.2f s", m.cut, time.perf_counter() - t0)
+    print(f"cut {m.cut} ({m.built_at.isoformat()}): {len(m.files) + 3} files, "
+          f"{m.total_size:,} bytes, manifest sha256 {m.digest}, signed by {m.keyid} → {args.out}")
+    return 0
+
+
+def _last(text: str | None) -> int | Path | None:
+    if text is None:
+        return None
+    if text.isdigit():
+        return int(text)
+    path = Path(text)
+    if not path.exists():
+        raise InputError.at(path, "--last is neither a cut number nor an existing package or manifest")
+    return path
+
+
+def _verify(args: argparse.Namespace) -> int:
+    m: Manifest = verify_package(args.package, args.trust, last=_last(args.last))
+    print(f"{args.package}: cut {m.cut} of {m.proceso} verified: {len(m.files)} files, "
+          f"{m.total_size:,} bytes, signed by {m.keyid}, not before {m.not_before.isoformat()}")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    for p in (args.old, args.new):
+        if not p.exists():
+            raise InputError.at(p, "no such package")
+    d = diff(args.old, args.new)
+    print(f"cut {d.old_cut} → {d.new_cut}: fetch {d.count} files, {d.bytes:,} bytes "
+          f"({d.share:.1%} of {d.total_bytes:,} bytes in {d.total_files} files); "
+          f"{len(d.reused)} files reused, {len(d.removed)} dropped")
+    if args.list:
+        for path, size in sorted(d.fetch.items()):
+            print(f"{size:>12,}  {path}")
+    return 0

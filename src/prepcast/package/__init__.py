@@ -1,0 +1,59 @@
+"""The signed dissemination package (paquete de difusión) of each cut.
+
+One cut becomes one directory: site, data, PREP database zips, a manifest of every file with
+its SHA-256 and size signed by an online cut key, the keyring of cut keys signed by the offline
+root key, and the one mutable pointer ``json/main.json``, signed too. See ``docs/package.md``.
+"""
+
+from prepcast.package.build import assemble
+from prepcast.package.canonical import canonical_json, content_name, sha256_hex
+from prepcast.package.cut import build_cut, cut_files, proceso_id, read_difusores
+from prepcast.package.diff import Delta, diff, diff_manifests
+from prepcast.package.keys import Signer, init_keys, load_signer, revoke_key, rotate_keys
+from prepcast.package.layout import (
+    CACHE_CONTROL_IMMUTABLE,
+    CACHE_CONTROL_MUTABLE,
+    MAIN_PATH,
+    MUTABLE_PATHS,
+    cache_control_for,
+    manifest_path,
+    path_problem,
+    signature_path,
+)
+from prepcast.package.manifest import FileEntry, Manifest, load_manifest
+from prepcast.package.schemas import schema_problems, validate
+from prepcast.package.verify import VerifyLimits, verify_package
+
+__all__ = [
+    "CACHE_CONTROL_IMMUTABLE",
+    "CACHE_CONTROL_MUTABLE",
+    "MAIN_PATH",
+    "MUTABLE_PATHS",
+    "Delta",
+    "FileEntry",
+    "Manifest",
+    "Signer",
+    "VerifyLimits",
+    "assemble",
+    "build_cut",
+    "cache_control_for",
+    "canonical_json",
+    "content_name",
+    "cut_files",
+    "diff",
+    "diff_manifests",
+    "init_keys",
+    "load_manifest",
+    "load_signer",
+    "manifest_path",
+    "path_problem",
+    "proceso_id",
+    "read_difusores",
+    "revoke_key",
+    "rotate_keys",
+    "schema_problems",
+    "sha256_hex",
+    "signature_path",
+    "validate",
+    "verify_package",
+]

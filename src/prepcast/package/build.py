@@ -1,0 +1,170 @@
+"""Assemble a package directory from files: keyring, manifest, signature, signed main.json.
+
+The whole package is written into a temporary directory beside ``out_dir`` and renamed into
+place, so nobody ever sees half a package.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prepcast.errors import InputError
+from prepcast.package.canonical import canonical_json, content_name, sha256_hex
+from prepcast.package.keys import Signer
+from prepcast.package.layout import MAIN_PATH, manifest_path, path_problem, signature_path
+from prepcast.package.manifest import (
+    FileEntry,
+    Manifest,
+    load_manifest,
+    manifest_bytes,
+    parse_manifest,
+)
+from prepcast.package.sign import b64
+
+MAIN_SCHEMA = "prepcast.main/1"
+_RESERVED_PREFIXES = ("manifests/", "keys/")
+
+
+def main_json_bytes(
+    *,
+    signer: Signer,
+    proceso: str,
+    cut: int,
+    cut_time: datetime,
+    not_before: datetime,
+    manifest: Manifest,
+    manifest_rel: str,
+    data: dict[str, Any],
+) -> bytes:
+    from prepcast.election.model import display_time
+
+    signed = {
+        "schema": MAIN_SCHEMA,
+        "proceso": proceso,
+        "cut": cut,
+        "cut_time": cut_time.isoformat(),
+        "cut_display": display_time(cut_time),
+        "not_before": not_before.isoformat(),
+        "manifest": manifest_rel,
+        "manifest_sha256": manifest.digest,
+        "data": data,
+    }
+    sig = signer.sign(canonical_json(signed))
+    return canonical_json({"signed": signed, "signatures": [{"keyid": signer.keyid, "sig": b64(sig)}]})
+
+
+def _check_files(files: dict[str, bytes]) -> None:
+    problems = []
+    for path in files:
+        why = path_problem(path)
+        if why is None and (path == MAIN_PATH or path.startswith(_RESERVED_PREFIXES)):
+            why = "reserved for the package itself"
+        if why is not None:
+            problems.append(f"{path[:80]!r}: {why}")
+    if problems:
+        raise InputError("; ".join(problems))
+    dirs = {p.rsplit("/", 1)[0] for p in files if "/" in p}
+    clash = sorted(d for d in dirs if d in files)
+    if clash:
+        raise InputError(f"{clash[0]!r} is both a file and a directory")
+
+
+def _resolve_previous(previous: Path | Manifest | None) -> Manifest | None:
+    if previous is None or isinstance(previous, Manifest):
+        return previous
+    return load_manifest(previous)
+
+
+def assemble(
+    out_dir: Path,
+    files: dict[str, bytes],
+    *,
+    cut: int,
+    proceso: str,
+    cut_time: datetime,
+    not_before: datetime,
+    expires: datetime,
+    previous: Path | Manifest | None,
+    signer: Signer,
+    main_fields: dict[str, Any],
+    built_at: datetime | None = None,
+) -> Manifest:
+    """Write the package of one cut to ``out_dir`` (replacing it whole) and return its manifest."""
+    out_dir = Path(out_dir)
+    for name, t in (("cut_time", cut_time), ("not_before", not_before), ("expires", expires)):
+        if t.utcoffset() is None:
+            raise InputError(f"{name} must carry a UTC offset")
+    _check_files(files)
+    prev = _resolve_previous(previous)
+    if prev is not None and prev.cut >= cut:
+        raise InputError(f"previous package is cut {prev.cut}; this cut ({cut}) must be newer")
+    all_files = dict(files)
+    keyring_rel = content_name("keys/keyring.json", signer.keyring_bytes)
+    all_files[keyring_rel] = signer.keyring_bytes
+    entries = {p: FileEntry(sha256_hex(b), len(b)) for p, b in all_files.items()}
+    mbytes = manifest_bytes(
+        proceso=proceso,
+        cut=cut,
+        built_at=built_at or cut_time,
+        not_before=not_before,
+        expires=expires,
+        previous=prev,
+        keyid=signer.keyid,
+        keyring=keyring_rel,
+        keyring_version=signer.keyring_version,
+        files=entries,
+    )
+    manifest, failures = parse_manifest(mbytes, manifest_path(cut))
+    if manifest is None:  # pragma: no cover - we just wrote it
+        raise InputError('; '.join(failures))
+    all_files[manifest_path(cut)] = mbytes
+    all_files[signature_path(cut)] = signer.sign(mbytes)
+    all_files[MAIN_PATH] = main_json_bytes(
+        signer=signer,
+        proceso=proceso,
+        cut=cut,
+        cut_time=cut_time,
+        not_before=not_before,
+        manifest=manifest,
+        manifest_rel=manifest_path(cut),
+        data=main_fields,
+    )
+    _write_tree(out_dir, all_files)
+    return manifest
+
+
+def _write_tree(out_dir: Path, files: dict[str, bytes]) -> None:
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
+    except OSError as exc:
+        raise InputError.at(parent, f"cannot write here: {exc.strerror}") from None
+    try:
+        os.chmod(tmp, 0o755)
+        made: set[Path] = {tmp}
+        for rel, data in sorted(files.items()):
+            target = tmp / rel
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            with open(target, "wb") as f:
+                f.write(data)
+        trash = None
+        if out_dir.exists() or out_dir.is_symlink():
+            trash = parent / f".{out_dir.name}.{os.getpid()}.old"
+            os.rename(out_dir, trash)
+        os.rename(tmp, out_dir)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError.at(out_dir, f"cannot write the package: {exc.strerror}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,160 @@
+"""One cut of an election directory → its package: tally, database zips, site, assemble.
+
+``load_election_dir`` → ``tally_cut`` → ``build_databases`` → ``site_files`` → :func:`assemble`.
+Nothing here reads the wall clock: the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from prepcast.election import ElectionDir, Proceso, cut_number, cut_time, is_last_cut, tally_cut
+from prepcast.election.tally import CutResults
+from prepcast.errors import InputError
+from prepcast.package.build import assemble
+from prepcast.package.canonical import canonical_json, content_name
+from prepcast.package.keys import Signer
+from prepcast.package.layout import db_dir
+from prepcast.package.manifest import Manifest
+from prepcast.package.schemas import schema_problems
+
+# A cut's package stays valid this long after the proceso's last cut.
+EXPIRES_AFTER_END = timedelta(days=7)
+
+
+class DatabaseZip(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def data(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class CutFiles:
+    """Everything of a cut but its signatures: the files and main.json's ``data``."""
+
+    results: CutResults
+    files: dict[str, bytes]
+    main_fields: dict[str, Any]
+
+
+def proceso_id(proceso: Proceso) -> str:
+    """The proceso's id in manifests and main.json, e.g. ``IEEM-2024``."""
+    return f"{proceso.institute}-{proceso.year}"
+
+
+def read_difusores(path: Path | None) -> list[dict[str, Any]]:
+    """The official difusores from a JSON file (a list, or ``{"difusores": [...]}``)."""
+    if path is None:
+        return []
+    try:
+        doc = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise InputError.at(path, f"cannot read: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InputError.at(path, f"not JSON: {exc}") from None
+    items = doc.get("difusores") if isinstance(doc, dict) else doc
+    problems = schema_problems(
+        "difusores", {"schema": "prepcast.difusores/1", "proceso": "-", "difusores": items}
+    )
+    if problems:
+        raise InputError.at(path, "; ".join(problems))
+    return [dict(d) for d in items] if isinstance(items, list) else []
+
+
+def _databases(results: CutResults) -> list[Any]:
+    try:
+        from prepcast.formats.write_prep_csv import build_databases
+    except ImportError:  # the PREP database writer has not landed yet
+        return []
+    return list(build_databases(results))
+
+
+def _database_bytes(db: Any) -> bytes:
+    for attr in ("data", "content", "bytes"):
+        value = getattr(db, attr, None)
+        if isinstance(value, bytes):
+            return value
+    raise TypeError(f"database {db!r} carries no bytes")
+
+
+def _shell_site(results: CutResults, databases: Sequence[Any]) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """A minimal page, until ``prepcast.site`` lays out the real site."""
+    from prepcast.election import display_time
+
+    hora = display_time(results.at)
+    html = (
+        '<!doctype html><html lang="es-MX"><head><meta charset="utf-8">'
+        f"<title>PREP {results.proceso.entidad} {results.proceso.year}</title></head>"
+        f"<body><h1>{results.proceso.nombre}</h1><p>Corte {results.number}: {hora}</p>"
+        "</body></html>\n"
+    )
+    return {"index.html": html.encode("utf-8")}, {
+        "bases": [f"{db_dir(results.number)}/{db.name}" for db in databases]
+    }
+
+
+def _site(results: CutResults, databases: Sequence[Any], difusores: Sequence[Mapping[str, Any]]
+          ) -> tuple[dict[str, bytes], dict[str, Any]]:
+    try:
+        from prepcast.site import site_files  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return _shell_site(results, databases)
+    site = site_files(results, databases, difusores)
+    return dict(site.files), dict(site.main_fields)
+
+
+def cut_files(ed: ElectionDir, number: int, difusores: Sequence[Mapping[str, Any]] = ()) -> CutFiles:
+    """Results, database zips, site and difusores list of cut ``number`` of ``ed``."""
+    proceso = ed.proceso
+    at = cut_time(proceso, number)
+    results = tally_cut(proceso, ed.casillas, dict(ed.feeds), at, number=number,
+                        last=is_last_cut(proceso, number))
+    databases = _databases(results)
+    files, main_fields = _site(results, databases, difusores)
+    for db in databases:
+        files[f"{db_dir(number)}/{db.name}"] = _database_bytes(db)
+    listing = canonical_json(
+        {"schema": "prepcast.difusores/1", "proceso": proceso_id(proceso),
+         "difusores": [dict(d) for d in difusores]}
+    )
+    difusores_path = content_name("difusores.json", listing)
+    files[difusores_path] = listing
+    main_fields = {**main_fields, "difusores_oficiales": difusores_path}
+    return CutFiles(results, files, main_fields)
+
+
+def build_cut(
+    ed: ElectionDir,
+    at: datetime,
+    signer: Signer,
+    out: Path,
+    *,
+    previous: Path | Manifest | None = None,
+    difusores: Sequence[Mapping[str, Any]] = (),
+    built_at: datetime | None = None,
+) -> Manifest:
+    """Write the package of the cut at ``at`` (the latest scheduled cut at or before it)."""
+    proceso = ed.proceso
+    number = cut_number(proceso, at)
+    cf = cut_files(ed, number, difusores)
+    when = cut_time(proceso, number)
+    return assemble(
+        out,
+        cf.files,
+        cut=number,
+        proceso=proceso_id(proceso),
+        cut_time=when,
+        not_before=when,
+        expires=proceso.end + EXPIRES_AFTER_END,
+        previous=previous,
+        signer=signer,
+        main_fields=cf.main_fields,
+        built_at=built_at,
+    )
