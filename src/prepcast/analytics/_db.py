@@ -1,0 +1,41 @@
+"""DuckDB connection helpers: one place that opens the engine and runs statements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def connect(database: Path | None = None, *, memory_limit: str = "1500MB",
+            temp_dir: Path | None = None, threads: int | None = None) -> Any:
+    """A DuckDB connection with bounded memory (it spills to ``temp_dir`` beyond the limit)."""
+    import duckdb
+
+    con = duckdb.connect(str(database) if database else ":memory:")
+    run(con, f"SET memory_limit = '{memory_limit}'")
+    run(con, "SET preserve_insertion_order = false")
+    if temp_dir is not None:
+        run(con, f"SET temp_directory = '{temp_dir}'")
+    if threads:
+        run(con, f"SET threads = {int(threads)}")
+    return con
+
+
+def run(con: Any, sql: str, params: list[Any] | None = None) -> None:
+    """Execute a statement and finish its result."""
+    con.execute(sql, params or []).fetchall()
+
+
+def rows(con: Any, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    return list(con.execute(sql, params or []).fetchall())
+
+
+def one(con: Any, sql: str, params: list[Any] | None = None) -> tuple[Any, ...]:
+    result = con.execute(sql, params or []).fetchall()
+    return tuple(result[0]) if result else ()
+
+
+def dicts(con: Any, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

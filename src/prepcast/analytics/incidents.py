@@ -1,0 +1,250 @@
+"""Incidents and cut publication times: the difusor daemon's event log, a person's YAML, the logs.
+
+Event log (``--events``): JSON lines, one object per line, with ``time`` (ISO 8601 with offset),
+``event``, ``cut``, ``message`` and optionally ``duration_s``, ``measures``, ``ok``. Events read:
+
+- ``cut_activated``: a cut went live (marked on the traffic chart);
+- ``activation_failed``, ``activation_late``, ``verification_failed``, and any event whose name
+  ends in ``_failed`` or ``_error``: an incident;
+- ``daemon_started`` after the first one: a restart (an incident);
+- ``probe`` with ``ok`` true/false: an availability probe of the public site.
+
+Incidents YAML (``--incidents``): a list (or ``incidents:`` list) of entries with ``fecha``
+(YYYY-MM-DD), ``hora`` (HH:MM), ``duracion_min``, ``causa_raiz``, ``impacto``, ``medidas``
+(English keys ``date``, ``time``, ``duration_min``, ``root_cause``, ``impact``, ``measures`` too).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from prepcast.errors import InputError, Problem
+
+
+@dataclass(frozen=True)
+class Incident:
+    start: datetime
+    duration_s: float | None
+    cause: str
+    impact: str
+    measures: str
+    source: str  # "daemon", "registro manual", "bitácora de acceso"
+
+
+@dataclass
+class EventLog:
+    cuts: list[tuple[datetime, str]] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    probes_ok: int = 0
+    probes_total: int = 0
+    events: int = 0
+
+
+_IMPACT = {
+    "activation_failed": "El corte {cut} no se activó; el sitio siguió mostrando el corte anterior.",
+    "activation_late": "El corte {cut} se publicó con retraso.",
+    "verification_failed": "El paquete del corte {cut} no pasó la verificación y no se publicó.",
+    "daemon_started": "El servicio del difusor se reinició; no recibió cortes mientras estuvo detenido.",
+}
+_MEASURES = {
+    "activation_failed": "Reintento de la activación por el servicio del difusor.",
+    "activation_late": "Activación en cuanto el paquete estuvo disponible.",
+    "verification_failed": "Se conservó el corte vigente y se solicitó el paquete de nuevo.",
+    "daemon_started": "Reinicio automático del servicio.",
+}
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def read_events(path: Path) -> EventLog:
+    """Read the daemon's event log; every bad line is reported at once."""
+    log = EventLog()
+    problems: list[Problem] = []
+    started = 0
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError.at(path, f"cannot read event log ({exc})", field="--events") from exc
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            problems.append(Problem(str(path), "not a JSON object", number))
+            continue
+        if not isinstance(event, dict):
+            problems.append(Problem(str(path), "not a JSON object", number))
+            continue
+        when = _parse_time(event.get("time"))
+        name = event.get("event")
+        if when is None:
+            problems.append(Problem(str(path), "needs an ISO 8601 time with offset", number, "time"))
+            continue
+        if not isinstance(name, str) or not name:
+            problems.append(Problem(str(path), "needs the event's name", number, "event"))
+            continue
+        log.events += 1
+        cut = str(event.get("cut", "") or "")
+        message = str(event.get("message", "") or "")
+        duration = event.get("duration_s")
+        duration_s = float(duration) if isinstance(duration, int | float) else None
+        if name == "cut_activated":
+            log.cuts.append((when, cut))
+        elif name == "probe":
+            log.probes_total += 1
+            log.probes_ok += 1 if event.get("ok") is True else 0
+        elif name == "daemon_started":
+            started += 1
+            if started > 1:
+                log.incidents.append(_incident(name, when, duration_s, cut, message, event))
+        elif name in _IMPACT or name.endswith(("_failed", "_error")):
+            log.incidents.append(_incident(name, when, duration_s, cut, message, event))
+    if problems:
+        raise InputError(problems)
+    log.cuts.sort()
+    return log
+
+
+def _incident(
+    name: str, when: datetime, duration_s: float | None, cut: str, message: str, event: dict[str, Any]
+) -> Incident:
+    impact = _IMPACT.get(name, "Evento de falla del servicio del difusor ({event}).")
+    measures = str(event.get("measures") or _MEASURES.get(name, "Revisión por el responsable técnico."))
+    cause = message or name
+    return Incident(
+        when,
+        duration_s,
+        cause,
+        impact.format(cut=cut or "(sin número)", event=name),
+        measures,
+        "servicio del difusor",
+    )
+
+
+_KEYS = {
+    "fecha": ("fecha", "date"),
+    "hora": ("hora", "time"),
+    "duracion_min": ("duracion_min", "duration_min"),
+    "causa_raiz": ("causa_raiz", "root_cause", "cause"),
+    "impacto": ("impacto", "impact"),
+    "medidas": ("medidas", "measures"),
+}
+
+
+def read_incidents_yaml(path: Path, offset: timezone) -> list[Incident]:
+    """Incidents entered by a person; times without offset are in the report's offset."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError.at(path, f"cannot read incidents file ({exc})", field="--incidents") from exc
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise InputError.at(path, "not valid YAML", line=line + 1 if line is not None else None) from exc
+    if isinstance(data, dict):
+        data = data.get("incidents", data.get("incidentes"))
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise InputError.at(path, "expected a list of incidents", field="incidents")
+    found: list[Incident] = []
+    problems: list[Problem] = []
+    for i, entry in enumerate(data, start=1):
+        where = f"incidente {i}"
+        if not isinstance(entry, dict):
+            problems.append(Problem(str(path), "expected a mapping", field=where))
+            continue
+        values = {k: next((entry[a] for a in names if a in entry), None) for k, names in _KEYS.items()}
+        day = values["fecha"]
+        if isinstance(day, str):
+            try:
+                day = date.fromisoformat(day)
+            except ValueError:
+                day = None
+        if not isinstance(day, date):
+            problems.append(Problem(str(path), "needs fecha as YYYY-MM-DD", field=f"{where}: fecha"))
+            continue
+        hour = values["hora"]
+        if isinstance(hour, int):  # YAML reads 22:40 as sexagesimal minutes
+            hour = f"{hour // 60:02d}:{hour % 60:02d}"
+        try:
+            at = time.fromisoformat(str(hour))
+        except ValueError:
+            problems.append(Problem(str(path), "needs hora as HH:MM", field=f"{where}: hora"))
+            continue
+        duration = values["duracion_min"]
+        if duration is not None and not isinstance(duration, int | float):
+            problems.append(Problem(str(path), "duracion_min must be a number", field=f"{where}: duracion_min"))
+            continue
+        for key in ("causa_raiz", "impacto"):
+            if not values[key]:
+                problems.append(Problem(str(path), f"needs {key}", field=f"{where}: {key}"))
+        start = datetime.combine(day, at, tzinfo=at.tzinfo or offset)
+        found.append(
+            Incident(
+                start,
+                float(duration) * 60 if duration is not None else None,
+                str(values["causa_raiz"] or ""),
+                str(values["impacto"] or ""),
+                str(values["medidas"] or "Sin medidas registradas."),
+                "registro manual",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return found
+
+
+def incidents_from_errors(per_minute: list[dict[str, Any]], offset: timezone) -> list[Incident]:
+    """Runs of minutes where 5xx responses reach 5 % of requests (and at least 5 of them)."""
+    found: list[Incident] = []
+    run: list[dict[str, Any]] = []
+
+    def close() -> None:
+        if not run:
+            return
+        errors = sum(int(r["errores_5xx"]) for r in run)
+        total = sum(int(r["solicitudes"]) for r in run)
+        start = datetime.strptime(run[0]["minuto"], "%Y-%m-%d %H:%M").replace(tzinfo=offset)
+        found.append(
+            Incident(
+                start,
+                60.0 * len(run),
+                "Respuestas 5xx del servidor web (causa por confirmar en la bitácora de errores).",
+                f"{errors:,} de {total:,} solicitudes ({100 * errors / total:.1f} %) recibieron "
+                "un error del servidor.",
+                "Por documentar por el responsable técnico.",
+                "bitácora de acceso",
+            )
+        )
+        run.clear()
+
+    previous: datetime | None = None
+    for row in per_minute:
+        errors, total = int(row["errores_5xx"]), int(row["solicitudes"])
+        minute = datetime.strptime(row["minuto"], "%Y-%m-%d %H:%M")
+        bad = errors >= 5 and errors >= 0.05 * total
+        if bad and (previous is None or minute - previous > timedelta(minutes=1)):
+            close()
+        if bad:
+            run.append(row)
+            previous = minute
+        elif run:
+            close()
+            previous = None
+    close()
+    return found

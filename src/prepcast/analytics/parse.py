@@ -1,0 +1,292 @@
+"""Access logs → one DuckDB table of requests (``hits``).
+
+DuckDB reads each file as raw lines (``read_csv`` with no quoting, ``.gz`` decompressed on the
+fly) and parses them with one RE2 regular expression per format; nothing is parsed in Python.
+Formats, detected per file from its first lines:
+
+- ``combined``: nginx/Apache combined (also common log format), optionally followed by the
+  request time (``$request_time`` / ``%D``-style fields after the user agent);
+- ``vcombined``: the same preceded by ``host[:port]`` (Apache ``vhost_combined``);
+- ``json``: one JSON object per line (nginx ``escape=json`` and similar; see ``JSON_KEYS``);
+- ``cloudfront``: Amazon CloudFront standard logs (tab-separated, ``#Fields:`` header, UTC).
+
+Lines that do not parse (or are not valid UTF-8) are counted as malformed, never fatal.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prepcast.analytics._db import one, run
+from prepcast.errors import InputError
+
+_Q = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
+COMBINED_RE = (
+    r"^(\S+) \S+ (\S+) \[([^\]]+)\] " + _Q + r" (\d{3}) (\d+|-)(?: " + _Q + " " + _Q + r")?(.*)$"
+)
+VCOMBINED_RE = r"^(\S+) " + COMBINED_RE[1:]
+_COMBINED_GROUPS = ["ip", "user", "time", "request", "status", "bytes", "referer", "ua", "rest"]
+_REQUEST_RE = r"^(\S+) (\S+)(?: (\S+))?$"
+
+# JSON-lines logs: the first key present in each list is used.
+JSON_KEYS: dict[str, tuple[str, ...]] = {
+    "time": ("time_iso8601", "time", "timestamp", "@timestamp", "date"),
+    "ip": ("remote_addr", "client_ip", "ip", "remote_ip", "clientip"),
+    "request": ("request",),
+    "method": ("request_method", "method"),
+    "path": ("request_uri", "uri", "path", "url"),
+    "status": ("status", "response_status", "statuscode"),
+    "bytes": ("body_bytes_sent", "bytes_sent", "bytes", "size"),
+    "referer": ("http_referer", "referer", "referrer"),
+    "ua": ("http_user_agent", "user_agent", "useragent", "agent"),
+    "vhost": ("host", "server_name", "vhost"),
+    "rt": ("request_time", "duration", "response_time"),
+}
+
+CLOUDFRONT_FIELDS = (
+    "date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status "
+    "cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id "
+    "x-host-header cs-protocol cs-bytes time-taken"
+).split()
+
+HITS_COLUMNS = (
+    "ok BOOLEAN, epoch BIGINT, off_s INTEGER, ip VARCHAR, method VARCHAR, path VARCHAR, "
+    "query VARCHAR, protocol VARCHAR, status SMALLINT, bytes BIGINT, referer VARCHAR, "
+    "ua VARCHAR, vhost VARCHAR, rt DOUBLE"
+)
+
+
+@dataclass
+class LogFile:
+    path: Path
+    format: str
+    cloudfront_fields: tuple[str, ...] = ()
+
+
+@dataclass
+class ParseStats:
+    files: list[LogFile] = field(default_factory=list)
+    lines: int = 0
+    malformed: int = 0
+    by_format: dict[str, int] = field(default_factory=dict)
+
+
+def _head(path: Path, n: int = 50) -> list[str]:
+    try:
+        with path.open("rb") as raw:
+            magic = raw.read(2)
+        opener: Any = gzip.open if magic == b"\x1f\x8b" else open
+        lines: list[str] = []
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                lines.append(line.rstrip("\n"))
+                if len(lines) >= n:
+                    break
+        return lines
+    except (OSError, EOFError) as exc:
+        raise InputError.at(path, f"cannot read log file ({exc})", field="--logs") from exc
+
+
+_IP_TOKEN = re.compile(r"^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$")
+
+
+def detect_format(path: Path) -> LogFile:
+    """Which log format ``path`` holds, from its first lines; unknown formats are an error."""
+    lines = [ln for ln in _head(path) if ln.strip()]
+    if not lines:
+        return LogFile(path, "combined")  # empty file: nothing to parse, any format will do
+    fields = next((ln for ln in lines if ln.startswith("#Fields:")), None)
+    if lines[0].startswith("#Version") or fields:
+        names = tuple(fields.split()[1:]) if fields else tuple(CLOUDFRONT_FIELDS)
+        return LogFile(path, "cloudfront", names)
+    combined = re.compile(COMBINED_RE)
+    votes: dict[str, int] = {}
+    for line in lines:
+        kind = ""
+        if line.lstrip().startswith("{"):
+            try:
+                if isinstance(json.loads(line), dict):
+                    kind = "json"
+            except ValueError:
+                pass
+        elif "\t" in line and re.match(r"^\d{4}-\d{2}-\d{2}\t", line):
+            kind = "cloudfront"
+        elif combined.match(line):
+            first = line.split(" ", 1)[0]
+            kind = "combined" if _IP_TOKEN.match(first) or first == "-" else "vcombined"
+        if kind:
+            votes[kind] = votes.get(kind, 0) + 1
+    if not votes:
+        raise InputError.at(
+            path,
+            "unknown log format (expected nginx/Apache combined or vcombined, JSON lines, "
+            "or CloudFront standard logs)",
+            line=1,
+            field="--logs",
+        )
+    kind = max(votes, key=lambda k: votes[k])
+    return LogFile(path, kind, tuple(CLOUDFRONT_FIELDS) if kind == "cloudfront" else ())
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _read_lines(paths: list[Path]) -> str:
+    files = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+    return (
+        f"read_csv({files}, columns={{'line': 'VARCHAR'}}, header=false, delim='\\x01', "
+        "quote='', escape='', auto_detect=false, strict_mode=false, null_padding=true, "
+        "ignore_errors=true, store_rejects=true, comment='')"
+    )
+
+
+def _combined_select(paths: list[Path], vhost: bool) -> str:
+    regex = VCOMBINED_RE if vhost else COMBINED_RE
+    groups = (["vhost"] if vhost else []) + _COMBINED_GROUPS
+    names = "[" + ", ".join(_lit(g) for g in groups) + "]"
+    t = "m.time"
+    return f"""
+    WITH r AS (
+      SELECT regexp_extract(line, {_lit(regex)}, {names}) AS m FROM {_read_lines(paths)}
+      WHERE line IS NOT NULL AND line <> ''
+    ), p AS (
+      SELECT m, try_strptime({t}, '%d/%b/%Y:%H:%M:%S %z') AS ts,
+             regexp_extract(m.request, {_lit(_REQUEST_RE)}, ['method', 'target', 'proto']) AS q
+      FROM r
+    )
+    SELECT ts IS NOT NULL AND m.ip <> '' AS ok,
+           epoch(ts)::BIGINT AS epoch,
+           TRY_CAST(substr({t}, -5, 1) || '1' AS INTEGER)
+             * (TRY_CAST(substr({t}, -4, 2) AS INTEGER) * 3600
+                + TRY_CAST(substr({t}, -2, 2) AS INTEGER) * 60) AS off_s,
+           m.ip AS ip,
+           q.method AS method,
+           split_part(q.target, '?', 1) AS path,
+           CASE WHEN strpos(q.target, '?') > 0 THEN substr(q.target, strpos(q.target, '?') + 1)
+                ELSE '' END AS query,
+           q.proto AS protocol,
+           TRY_CAST(m.status AS SMALLINT) AS status,
+           coalesce(TRY_CAST(m.bytes AS BIGINT), 0) AS bytes,
+           CASE WHEN m.referer = '-' THEN '' ELSE m.referer END AS referer,
+           m.ua AS ua,
+           {"split_part(m.vhost, ':', 1)" if vhost else "''"} AS vhost,
+           TRY_CAST(regexp_extract(m.rest, '(\\d+\\.\\d+)', 1) AS DOUBLE) AS rt
+    FROM p
+    """
+
+
+def _json_select(paths: list[Path]) -> str:
+    def pick(key: str) -> str:
+        paths_sql = ", ".join(_lit("$." + k) for k in JSON_KEYS[key])
+        return f"coalesce(list_filter(json_extract_string(line, [{paths_sql}]), x -> x IS NOT NULL)[1], '')"
+
+    return f"""
+    WITH r AS (
+      SELECT {pick("time")} AS t, {pick("ip")} AS ip, {pick("request")} AS request,
+             {pick("method")} AS method, {pick("path")} AS target, {pick("status")} AS status,
+             {pick("bytes")} AS bytes, {pick("referer")} AS referer, {pick("ua")} AS ua,
+             {pick("vhost")} AS vhost, {pick("rt")} AS rt
+      FROM (SELECT line FROM {_read_lines(paths)}
+            WHERE line IS NOT NULL AND line <> '' AND json_valid(line))
+    ), p AS (
+      SELECT *, coalesce(try_cast(t AS TIMESTAMPTZ),
+                         try_strptime(t, '%d/%b/%Y:%H:%M:%S %z')) AS ts,
+             regexp_extract(request, {_lit(_REQUEST_RE)}, ['method', 'target', 'proto']) AS q
+      FROM r
+    ), n AS (
+      SELECT *, CASE WHEN q.target <> '' THEN q.target ELSE target END AS tgt,
+             CASE WHEN q.method <> '' THEN q.method ELSE method END AS meth
+      FROM p
+    )
+    SELECT ts IS NOT NULL AND ip <> '' AS ok, epoch(ts)::BIGINT AS epoch,
+           coalesce(TRY_CAST(regexp_extract(t, '([+-])\\d{{2}}:?\\d{{2}}$', 1) || '1' AS INTEGER)
+             * (TRY_CAST(regexp_extract(t, '[+-](\\d{{2}}):?\\d{{2}}$', 1) AS INTEGER) * 3600
+                + TRY_CAST(regexp_extract(t, '[+-]\\d{{2}}:?(\\d{{2}})$', 1) AS INTEGER) * 60),
+             0) AS off_s,
+           ip, meth AS method, split_part(tgt, '?', 1) AS path,
+           CASE WHEN strpos(tgt, '?') > 0 THEN substr(tgt, strpos(tgt, '?') + 1) ELSE '' END,
+           q.proto AS protocol, TRY_CAST(status AS SMALLINT),
+           coalesce(TRY_CAST(bytes AS BIGINT), 0),
+           CASE WHEN referer = '-' THEN '' ELSE referer END, ua, vhost, TRY_CAST(rt AS DOUBLE)
+    FROM n
+    """
+
+
+def _cloudfront_select(paths: list[Path], names: tuple[str, ...]) -> str:
+    def col(name: str) -> str:
+        if name not in names:
+            return "''"
+        return f"coalesce(f[{names.index(name) + 1}], '')"
+
+    return f"""
+    WITH r AS (
+      SELECT string_split(line, '\t') AS f FROM {_read_lines(paths)}
+      WHERE line IS NOT NULL AND line <> '' AND NOT starts_with(line, '#')
+    ), p AS (
+      SELECT f, try_strptime({col("date")} || ' ' || {col("time")} || ' +0000',
+                             '%Y-%m-%d %H:%M:%S %z') AS ts
+      FROM r
+    )
+    SELECT ts IS NOT NULL AND {col("c-ip")} <> '' AS ok, epoch(ts)::BIGINT, 0,
+           {col("c-ip")}, {col("cs-method")}, {col("cs-uri-stem")},
+           CASE WHEN {col("cs-uri-query")} = '-' THEN '' ELSE {col("cs-uri-query")} END,
+           {col("cs-protocol-version")}, TRY_CAST({col("sc-status")} AS SMALLINT),
+           coalesce(TRY_CAST({col("sc-bytes")} AS BIGINT), 0),
+           CASE WHEN {col("cs(Referer)")} = '-' THEN '' ELSE url_decode({col("cs(Referer)")}) END,
+           url_decode(url_decode({col("cs(User-Agent)")})), {col("x-host-header")},
+           TRY_CAST({col("time-taken")} AS DOUBLE)
+    FROM p
+    """
+
+
+def _rejects(con: Any) -> int:
+    try:
+        row = one(con, "SELECT count(*) FROM reject_errors")
+    except Exception:  # the table exists only once a read stored rejects
+        return 0
+    return int(row[0]) if row else 0
+
+
+def load_logs(con: Any, paths: list[Path]) -> ParseStats:
+    """Create table ``hits`` in ``con`` from every log file, parsed by DuckDB."""
+    stats = ParseStats()
+    for path in paths:
+        if not path.exists():
+            raise InputError.at(path, "log file not found", field="--logs")
+        if path.is_dir():
+            raise InputError.at(path, "is a directory, not a log file", field="--logs")
+        stats.files.append(detect_format(path))
+    run(con, f"CREATE OR REPLACE TABLE hits ({HITS_COLUMNS})")
+    groups: dict[tuple[str, tuple[str, ...]], list[Path]] = {}
+    for lf in stats.files:
+        groups.setdefault((lf.format, lf.cloudfront_fields), []).append(lf.path)
+    for (fmt, names), files in groups.items():
+        if fmt == "combined":
+            select = _combined_select(files, vhost=False)
+        elif fmt == "vcombined":
+            select = _combined_select(files, vhost=True)
+        elif fmt == "json":
+            select = _json_select(files)
+        else:
+            select = _cloudfront_select(files, names)
+        before_rows = _count(con)
+        before_rejects = _rejects(con)
+        run(con, f"INSERT INTO hits {select}")
+        added = _count(con) - before_rows + _rejects(con) - before_rejects
+        stats.by_format[fmt] = stats.by_format.get(fmt, 0) + added
+    row = one(con, "SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM hits")
+    rejects = _rejects(con)
+    stats.lines = int(row[0]) + rejects
+    stats.malformed = int(row[1]) + rejects
+    return stats
+
+
+def _count(con: Any) -> int:
+    row = one(con, "SELECT count(*) FROM hits")
+    return int(row[0]) if row else 0

@@ -1,0 +1,234 @@
+"""Orchestration: access logs (+ event log, incidents) → the informe técnico in a directory.
+
+:func:`write_report` is the one entry point (the CLI and the simulacro call it). Everything is
+written into a staging directory beside ``out`` and moved into place at the end, so a failure
+never leaves half a report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from prepcast.analytics import _db
+from prepcast.analytics.analysis import conclusions, cut_effect
+from prepcast.analytics.compat import goaccess_figures
+from prepcast.analytics.enrich import enrich, restrict_period
+from prepcast.analytics.geo import DBIP_ATTRIBUTION, DBIP_URL, GeoLocator, default_database
+from prepcast.analytics.incidents import (
+    EventLog,
+    incidents_from_errors,
+    read_events,
+    read_incidents_yaml,
+)
+from prepcast.analytics.metrics import figures, tables
+from prepcast.analytics.model import ReportData, ReportSummary
+from prepcast.analytics.parse import load_logs
+from prepcast.analytics.render import render_html, table_csv, table_json, write_pdf
+from prepcast.analytics.sessions import build_sessions
+from prepcast.analytics.views import INSTITUTE_HOSTS
+from prepcast.errors import InputError
+
+log = logging.getLogger(__name__)
+
+HTML_NAME = "informe.html"
+PDF_NAME = "informe.pdf"
+TABLES_DIR = "tablas"
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Settings of one report, validated at the edge (CLI or caller)."""
+
+    difusor: str = "Difusor oficial del PREP"
+    start: datetime | None = None
+    end: datetime | None = None
+    site_hosts: tuple[str, ...] = ()
+    institute_hosts: tuple[str, ...] = INSTITUTE_HOSTS
+    embed_hosts: tuple[str, ...] = ()
+    memory_limit: str = "1500MB"
+    threads: int | None = None
+    goaccess_files: bool = False  # keep GoAccess-style hits per file (for comparisons)
+
+
+def _version() -> str:
+    try:
+        from prepcast import __version__
+
+        return str(__version__)
+    except ImportError:  # pragma: no cover
+        return "?"
+
+
+def write_report(
+    logs: list[Path],
+    out: Path,
+    *,
+    pdf: bool = True,
+    events: Path | None = None,
+    incidents: Path | None = None,
+    geoip_db: Path | None = None,
+    options: ReportOptions | None = None,
+) -> ReportSummary:
+    """Write the informe técnico for ``logs`` into directory ``out``."""
+    opts = options or ReportOptions()
+    began = time.monotonic()
+    if not logs:
+        raise InputError.at("--logs", "give at least one access log")
+    if opts.start and opts.end and opts.start >= opts.end:
+        raise InputError.at("--from", "must be earlier than --to")
+    for value, flag in ((opts.start, "--from"), (opts.end, "--to")):
+        if value is not None and value.tzinfo is None:
+            raise InputError.at(flag, "needs a UTC offset, e.g. 2024-06-02T20:00-06:00")
+    geo = GeoLocator(geoip_db if geoip_db is not None else default_database())
+    event_log = read_events(events) if events else EventLog()
+
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    (stage / TABLES_DIR).mkdir(parents=True)
+    try:
+        con = _db.connect(memory_limit=opts.memory_limit, temp_dir=stage / ".duckdb", threads=opts.threads)
+        try:
+            data = _analyse(con, logs, geo, event_log, incidents, opts)
+        finally:
+            con.close()
+            geo.close()
+        html = render_html(data)
+        files: dict[str, Path] = {}
+        (stage / HTML_NAME).write_text(html, encoding="utf-8")
+        files["html"] = out / HTML_NAME
+        if pdf:
+            write_pdf(html, stage / PDF_NAME)
+            files["pdf"] = out / PDF_NAME
+        table_paths = []
+        for table in data.tables.values():
+            (stage / TABLES_DIR / f"{table.name}.csv").write_text(table_csv(table), encoding="utf-8")
+            (stage / TABLES_DIR / f"{table.name}.json").write_text(table_json(table), encoding="utf-8")
+            table_paths += [out / TABLES_DIR / f"{table.name}.csv", out / TABLES_DIR / f"{table.name}.json"]
+        extra = {
+            "resumen": {k: v for k, v in asdict(data.figures).items() if k != "extra"},
+            "goaccess": asdict(data.goaccess),
+            "lectura": {"lineas": data.parse.lines, "malformadas": data.parse.malformed,
+                        "fuera_del_periodo": data.outside_period, "formatos": data.parse.by_format},
+        }
+        for name, payload in extra.items():
+            path = stage / TABLES_DIR / f"{name}.json"
+            path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+            table_paths.append(out / TABLES_DIR / f"{name}.json")
+        shutil.rmtree(stage / ".duckdb", ignore_errors=True)
+        _move_into_place(stage, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    fig = data.figures
+    return ReportSummary(
+        out=out,
+        html=out / HTML_NAME,
+        pdf=out / PDF_NAME if pdf else None,
+        tables=tuple(table_paths),
+        lines=data.parse.lines,
+        malformed=data.parse.malformed,
+        requests=fig.requests,
+        visitors=fig.visitors,
+        sessions=fig.sessions,
+        page_views=fig.page_views,
+        bot_requests=fig.bot_requests,
+        availability=100 * fig.availability_requests,
+        incidents=len(data.incidents),
+        seconds=time.monotonic() - began,
+        files=files,
+    )
+
+
+def _analyse(
+    con: object,
+    logs: list[Path],
+    geo: GeoLocator,
+    event_log: EventLog,
+    incidents_yaml: Path | None,
+    opts: ReportOptions,
+) -> ReportData:
+    t0 = time.monotonic()
+    stats = load_logs(con, logs)
+    log.info("parsed %d lines (%d malformed) in %.1f s", stats.lines, stats.malformed, time.monotonic() - t0)
+    outside = restrict_period(
+        con,
+        int(opts.start.timestamp()) if opts.start else None,
+        int(opts.end.timestamp()) if opts.end else None,
+    )
+    enrichment = enrich(
+        con, geo, site_hosts=opts.site_hosts, institute_hosts=opts.institute_hosts,
+        embed_hosts=opts.embed_hosts,
+    )
+    log.info("enriched in %.1f s", time.monotonic() - t0)
+    gofig = goaccess_figures(con, stats.lines - outside, stats.malformed, with_files=opts.goaccess_files)
+    _db.run(con, "DROP TABLE hits")
+    build_sessions(con)
+    fig = figures(con)
+    tabs = tables(con, fig)
+    log.info("aggregated in %.1f s", time.monotonic() - t0)
+    tz = timezone(timedelta(seconds=fig.offset_s))
+    found = list(event_log.incidents)
+    if incidents_yaml is not None:
+        found += read_incidents_yaml(incidents_yaml, tz)
+    found += incidents_from_errors(tabs["trafico_por_minuto"].rows, tz)
+    found.sort(key=lambda i: i.start)
+    probe = (100.0 * event_log.probes_ok / event_log.probes_total) if event_log.probes_total else None
+    cuts = [c for c, _ in event_log.cuts]
+    effect = cut_effect(tabs["trafico_por_minuto"].rows, cuts, tz)
+    analysis, recs = conclusions(
+        fig, tabs, found, effect, probe, stats.malformed, stats.lines, geo.is_dbip
+    )
+    if geo.is_dbip:
+        source = (f"{DBIP_ATTRIBUTION} ({DBIP_URL}): base DB-IP City Lite, licencia CC BY 4.0.")
+        note = (f"{DBIP_ATTRIBUTION} ({DBIP_URL}), licencia CC BY 4.0. DB-IP ubica en Ciudad de "
+                "México muchas direcciones de proveedores de internet nacionales; la cifra de esa "
+                "entidad puede incluir lectores de otras.")
+    else:
+        source = f"Base de geolocalización {geo.database.name} ({geo.database_type})."
+        note = source
+    period = "Periodo: todas las solicitudes de las bitácoras."
+    if opts.start or opts.end:
+        period = (f"Periodo solicitado: {opts.start.isoformat() if opts.start else 'inicio'} a "
+                  f"{opts.end.isoformat() if opts.end else 'fin'}; {outside:,} solicitudes fuera "
+                  "del periodo se excluyeron.")
+    return ReportData(
+        difusor=opts.difusor,
+        version=_version(),
+        generated=datetime.now(timezone.utc),
+        parse=stats,
+        enrichment=enrichment,
+        figures=fig,
+        tables=tabs,
+        goaccess=gofig,
+        events=event_log,
+        incidents=found,
+        probe_availability=probe,
+        analysis=analysis,
+        recommendations=recs,
+        geo_source=source,
+        geo_note=note,
+        period_note=period,
+        outside_period=outside,
+    )
+
+
+def _move_into_place(stage: Path, out: Path) -> None:
+    """Rename the finished report into ``out`` (a new directory, or file by file over an old one)."""
+    if not out.exists():
+        os.replace(stage, out)
+        return
+    if not out.is_dir():
+        raise InputError.at(out, "exists and is not a directory", field="--out")
+    (out / TABLES_DIR).mkdir(exist_ok=True)
+    for path in sorted(stage.rglob("*")):
+        if path.is_file():
+            target = out / path.relative_to(stage)
+            os.replace(path, target)

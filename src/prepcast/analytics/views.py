@@ -1,0 +1,119 @@
+"""What each request served: the view of the single-page site, and the access channel.
+
+The PREP site is one HTML page that reads the package's JSON files, so a request log shows what
+was read, not which screen was drawn. :data:`VIEW_RULES` maps request paths to the view they
+serve; the first rule whose pattern matches wins. Adjust the table when the package layout
+changes (patterns are RE2 regular expressions applied to the path without its query string).
+
+:func:`classify_host` sorts the referring host of a session's first request into a channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ViewRule:
+    pattern: str  # RE2, matched against the path (no query string)
+    view: str  # key used in tables
+    label: str  # Spanish label shown in the report
+    page_view: bool  # counts as a page view (a screen the reader asked for)
+
+
+VIEW_RULES: tuple[ViewRule, ...] = (
+    ViewRule(r"^/(index\.html?)?$", "portada", "Portada (entrada al sitio)", False),
+    ViewRule(r"^/embed(\.html?|/)?", "portada", "Portada (entrada al sitio)", False),
+    ViewRule(r"(^|/)json/main\.json$", "corte", "Corte vigente (json/main.json)", False),
+    ViewRule(r"(^|/)data/[^/]+/entidad[^/]*\.json$", "entidad", "Entidad", True),
+    ViewRule(r"(^|/)data/[^/]+/distrito/", "distrito", "Distrito", True),
+    ViewRule(r"(^|/)data/[^/]+/municipio/", "municipio", "Municipio", True),
+    ViewRule(r"(^|/)data/[^/]+/seccion/", "seccion", "Sección", True),
+    ViewRule(r"(^|/)data/[^/]+/casilla/", "casilla", "Casilla", True),
+    ViewRule(r"(^|/)data/[^/]+/actas?/", "acta", "Acta (imagen)", True),
+    ViewRule(r"(^|/)db/[^/]+/[^/]*\.zip$", "base_datos", "Base de datos (descarga)", True),
+    ViewRule(r"(^|/)data/", "otros_datos", "Otros datos", False),
+    ViewRule(
+        r"\.(js|mjs|css|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|map|webmanifest)$",
+        "recursos",
+        "Recursos del sitio (JS, CSS, imágenes)",
+        False,
+    ),
+)
+OTHER_VIEW = ViewRule("", "otros", "Otros", False)
+
+# RE2 pattern extracting the election from data paths (data/<ELECCION>/...).
+ELECTION_PATTERN = r"(?:^|/)data/([^/]+)/"
+
+VIEW_LABELS = {r.view: r.label for r in (*VIEW_RULES, OTHER_VIEW)}
+PAGE_VIEWS = frozenset(r.view for r in VIEW_RULES if r.page_view)
+
+
+def _sql_quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def view_case_sql(column: str) -> str:
+    """A SQL CASE expression mapping ``column`` (a path) to its view key."""
+    arms = " ".join(
+        f"WHEN regexp_matches({column}, {_sql_quote(r.pattern)}) THEN {_sql_quote(r.view)}"
+        for r in VIEW_RULES
+    )
+    return f"CASE {arms} ELSE {_sql_quote(OTHER_VIEW.view)} END"
+
+
+# Access channels ------------------------------------------------------------------------------
+
+CHANNEL_LABELS = {
+    "direct": "Directo (sin referente)",
+    "search": "Buscadores",
+    "social": "Redes sociales",
+    "referral": "Otros sitios (enlaces)",
+    "institute": "Sitio del instituto",
+    "embedded": "Incrustado en otra página",
+    "internal": "Navegación interna",
+}
+
+SEARCH_HOSTS = (
+    "google.", "bing.com", "duckduckgo.com", "yahoo.", "yandex.", "ecosia.org",
+    "baidu.com", "search.brave.com", "startpage.com", "qwant.com",
+)
+SOCIAL_HOSTS = (
+    "facebook.com", "fb.com", "fb.me", "t.co", "twitter.com", "x.com", "instagram.com",
+    "tiktok.com", "whatsapp.com", "wa.me", "youtube.com", "youtu.be", "linkedin.com",
+    "reddit.com", "telegram.org", "t.me", "threads.net", "bsky.app", "pinterest.",
+)
+# The institutes whose sites link to (or embed) the PREP; extend with --institute-host.
+INSTITUTE_HOSTS = ("ieem.org.mx", "iem.org.mx", "ine.mx")
+
+
+def _host_matches(host: str, suffixes: tuple[str, ...]) -> bool:
+    for s in suffixes:
+        if s.endswith("."):
+            if host.startswith(s) or f".{s}" in f".{host}":
+                return True
+        elif host == s or host.endswith("." + s):
+            return True
+    return False
+
+
+def classify_host(
+    host: str,
+    site_hosts: tuple[str, ...],
+    institute_hosts: tuple[str, ...] = INSTITUTE_HOSTS,
+    embed_hosts: tuple[str, ...] = (),
+) -> str:
+    """The channel a referring host stands for (``host`` lower-case, no port)."""
+    if not host:
+        return "direct"
+    if _host_matches(host, site_hosts):
+        return "internal"
+    if _host_matches(host, embed_hosts):
+        return "embedded"
+    if _host_matches(host, institute_hosts):
+        return "institute"
+    if _host_matches(host, SEARCH_HOSTS):
+        return "search"
+    if _host_matches(host, SOCIAL_HOSTS):
+        return "social"
+    return "referral"
