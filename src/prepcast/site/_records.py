@@ -1,0 +1,194 @@
+"""How the site's data files write the figures of a cut: totals, candidatures and actas.
+
+Pure functions from the results engine's values to JSON-ready values (integers and strings
+only, so every file is canonical and hashes the same for the same figures).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from datetime import datetime
+from typing import Any
+
+from prepcast.election.acta import Acta, FieldValue, Mark
+from prepcast.election.model import Casilla, ColumnKind, Election, Proceso
+from prepcast.election.rules import Evaluation, Profile, format_observaciones
+from prepcast.election.tally import ElectionResults, Totals
+
+Json = dict[str, Any]
+
+# Columns of a sección in an ámbito file (a list per sección, to keep the mutable files small).
+SECCION_FIELDS = (
+    "seccion",
+    "esperadas",
+    "capturadas",
+    "contabilizadas",
+    "lista_nominal",
+    "lista_nominal_contabilizadas",
+    "total_votos",
+    "total_votos_sin_especiales",
+    "votos",
+)
+# Columns of a casilla of an ámbito's catalog file.
+CASILLA_FIELDS = ("clave", "seccion", "tipo", "numero", "ext_contigua", "ubicacion", "lista_nominal")
+
+
+def totals_json(t: Totals) -> Json:
+    return {
+        "esperadas": t.esperadas,
+        "capturadas": t.capturadas,
+        "contabilizadas": t.contabilizadas,
+        "lista_nominal": t.lista_nominal,
+        "lista_nominal_contabilizadas": t.lista_nominal_contabilizadas,
+        "total_votos": t.total_votos,
+        "total_votos_sin_especiales": t.total_votos_sin_especiales,
+        "votos": list(t.votos),
+    }
+
+
+def seccion_row(seccion: int, t: Totals) -> list[Any]:
+    return [
+        seccion,
+        t.esperadas,
+        t.capturadas,
+        t.contabilizadas,
+        t.lista_nominal,
+        t.lista_nominal_contabilizadas,
+        t.total_votos,
+        t.total_votos_sin_especiales,
+        list(t.votos),
+    ]
+
+
+def casilla_row(c: Casilla) -> list[Any]:
+    return [c.clave, c.seccion, c.tipo, c.numero, c.ext_contigua, c.ubicacion, c.lista_nominal]
+
+
+def election_json(e: Election, results: ElectionResults) -> Json:
+    return {
+        "id": e.id,
+        "nombre": e.nombre,
+        "titulo": e.titulo,
+        "ambito": e.ambito.value,
+        "tipo_acta": e.tipo_acta,
+        "columnas": [
+            {"id": c.id, "tipo": c.kind.value, "partidos": list(c.partidos), "nombre": c.nombre}
+            for c in e.columns
+        ],
+        "alianzas": [
+            {"id": a.id, "nombre": a.nombre, "tipo": a.kind.value, "partidos": list(a.partidos)}
+            for a in e.alliances
+        ],
+    }
+
+
+def candidaturas_ambito(results: ElectionResults, ambito_id: int, t: Totals) -> list[Json]:
+    """Votes per candidature of an ámbito, most votes first (a person and their columns)."""
+    suplentes = {
+        c.propietaria: c.suplente
+        for c in results.election.candidaturas
+        if c.ambito_id == ambito_id
+    }
+    return [
+        {"nombre": name, "suplente": suplentes.get(name, ""), "columnas": list(cols), "votos": v}
+        for name, cols, v in results.votos_candidatura(ambito_id, t)
+    ]
+
+
+def candidaturas_entidad(results: ElectionResults) -> list[Json]:
+    """Votes per candidature across the entidad: the ámbitos' candidatures gathered by the
+    columns they hold (a coalition's parties and combinations, a party alone, an independent).
+
+    Without registered candidatures, each alliance gathers its parties and combinations."""
+    e = results.election
+    idx = e.column_index()
+    groups: dict[tuple[str, ...], int] = {}
+    if e.candidaturas:
+        for aid, t in results.ambitos.items():
+            for _name, cols, votes in results.votos_candidatura(aid, t):
+                key = tuple(sorted(cols, key=idx.__getitem__))
+                groups[key] = groups.get(key, 0) + votes
+    else:
+        votos = results.entidad.votos
+        for a in e.alliances:
+            cols = tuple(
+                c.id
+                for c in e.columns
+                if c.alliance == a.id or (c.kind is ColumnKind.PARTIDO and c.id in a.partidos)
+            )
+            groups[cols] = sum(votos[idx[c]] for c in cols)
+        taken = {c for cols in groups for c in cols}
+        for c in e.columns:
+            if c.id not in taken and c.kind in (ColumnKind.PARTIDO, ColumnKind.INDEPENDIENTE):
+                groups[(c.id,)] = votos[idx[c.id]]
+    ranked = sorted(groups.items(), key=lambda kv: (-kv[1], _group_name(e, kv[0])))
+    return [
+        {"nombre": _group_name(e, cols), "columnas": list(cols), "votos": v} for cols, v in ranked
+    ]
+
+
+def _group_name(e: Election, cols: tuple[str, ...]) -> str:
+    by_id = {c.id: c for c in e.columns}
+    parties = {p for c in cols for p in (by_id[c].partidos or (c,))}
+    for a in e.alliances:
+        if len(cols) > 1 and parties <= set(a.partidos):
+            return a.nombre
+    if len(cols) == 1:
+        col = by_id[cols[0]]
+        return col.nombre or col.id
+    return " / ".join(cols)
+
+
+def bucket_of(cut_times: list[datetime], registro: datetime) -> int:
+    """The segment an acta's record lives in: the number (from 1) of the first scheduled cut at
+    or after its registration. It depends on the record only, so segments never change unless an
+    acta is captured again (then its newer record moves to a newer segment)."""
+    return bisect_left(cut_times, registro) + 1
+
+
+def _field(v: FieldValue) -> int | str:
+    return v.value if isinstance(v, Mark) else v
+
+
+def _time(t: datetime | None) -> str:
+    return t.isoformat() if t is not None else ""
+
+
+def acta_json(
+    proceso: Proceso,
+    profile: Profile,
+    casilla: Casilla | None,
+    acta: Acta,
+    ev: Evaluation,
+) -> Json:
+    """Every field of an acta as captured, with its evaluation (immutable once registered)."""
+    return {
+        "clave": acta.casilla_clave(proceso.entidad_id),
+        "estado": acta.status.value,
+        "seccion": acta.seccion,
+        "tipo_casilla": acta.tipo_casilla,
+        "id_casilla": acta.id_casilla,
+        "ext_contigua": acta.ext_contigua,
+        "lista_nominal": casilla.lista_nominal if casilla else 0,
+        "representantes": casilla.representantes if casilla else 0,
+        "votos": [_field(v) for v in acta.votes],
+        "total_votos_calculado": ev.total_calculado,
+        "total_votos_asentado": _field(acta.total_asentado),
+        "total_boletas_sobrantes": _field(acta.boletas_sobrantes),
+        "total_personas_votaron": _field(acta.personas_votaron),
+        "total_rep_partido_ci_votaron": _field(acta.representantes_votaron),
+        "total_votos_sacados": _field(acta.votos_sacados),
+        "contabilizada": ev.contabilizada,
+        "observaciones": format_observaciones(profile, ev),
+        "sin_acta_motivo": acta.sin_acta_motivo or 0,
+        "mecanismos_traslado": acta.mecanismos_traslado,
+        "codigo_integridad": acta.codigo_integridad,
+        "registro": _time(acta.registro),
+        "acopio": _time(acta.acopio),
+        "captura": _time(acta.captura),
+        "verificacion": _time(acta.verificacion),
+        "origen": acta.origen,
+        "digitalizacion": acta.digitalizacion,
+        "tipo_documento": acta.tipo_documento,
+        "cotejada": -1 if acta.cotejada is None else acta.cotejada,
+    }

@@ -1,0 +1,337 @@
+"""Lay out the data files the site reads, from one cut's results.
+
+The layout keeps what changes between cuts small and everything else immutable (paths carry the
+first 12 hex digits of the content's SHA-256, so a file that does not change keeps its name and
+is never sent again):
+
+``data/proceso.<h>.json``                     proceso, parties, elections, ámbitos (immutable)
+``data/<E>/<ambito>/<NN>-catalogo.<h>.json``  an ámbito's secciones, casillas, candidatures (immutable)
+``data/<E>/entidad.<h>.json``                 entidad totals, ámbitos with leader, segment index (each cut)
+``data/<E>/<ambito>/<NN>.<h>.json``           an ámbito's totals, secciones, casilla states (when touched)
+``data/<E>/actas/<b>-<s>.<h>.json``           every field of the actas registered for cut ``b``, shard ``s``
+``data/bases.<h>.json``                       the cut's database zips (path, SHA-256, size) and LEEME
+``data/difusores.<h>.json``                   the official difusores
+
+An acta's full record (times, CODIGO_INTEGRIDAD, every figure) lives in the segment of the cut
+in which it was registered; an ámbito file names, per casilla, the segment holding its acta.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from prepcast.election.model import Ambito, display_time
+from prepcast.election.rules import get_profile
+from prepcast.election.tally import ActaRow, CutResults, ElectionResults
+from prepcast.site import _records as rec
+from prepcast.site.assets import asset_files
+
+SCHEMA = "prepcast.site/1"
+# Actas per segment file: a cut's registered actas are split into this many per shard at most.
+SEGMENT_ACTAS = 600
+Json = dict[str, Any]
+
+
+class DatabaseZip(Protocol):
+    """What the site needs of one PREP database zip of the cut."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def data(self) -> bytes: ...
+
+
+@dataclass
+class SiteFiles:
+    """The site of one cut: ``files`` (path in the package -> bytes) and ``main_fields`` (what
+    goes under ``signed.data`` in ``json/main.json``)."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    main_fields: Json = field(default_factory=dict)
+
+    def add(self, stem: str, obj: Any) -> str:
+        """Add a JSON file under its content-addressed name; returns its path."""
+        data = dump(obj)
+        path = content_name(stem, data)
+        self.files[path] = data
+        return path
+
+
+def dump(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def content_name(stem: str, data: bytes) -> str:
+    """``data/x.json`` -> ``data/x.<first 12 hex of sha256>.json``."""
+    base, dot, ext = stem.rpartition(".")
+    return f"{base}.{hashlib.sha256(data).hexdigest()[:12]}{dot}{ext}"
+
+
+def database_path(cut: int, name: str) -> str:
+    """Where the package carries a database zip (see docs/package.md)."""
+    return f"db/{cut:04d}/{name}"
+
+
+def site_files(
+    cut: CutResults,
+    databases: Sequence[DatabaseZip],
+    difusores: Sequence[Mapping[str, Any]],
+) -> SiteFiles:
+    """Every file of the site for ``cut``: assets, ``index.html`` and the data files."""
+    out = SiteFiles()
+    proceso = cut.proceso
+    elecciones: list[Json] = []
+    proceso_elecciones: list[Json] = []
+    for eid, results in cut.elections.items():
+        catalogs = _catalog_files(out, results)
+        entidad_path = _election_files(out, cut, results)
+        elecciones.append({"id": eid, "entidad": entidad_path})
+        proceso_elecciones.append(
+            {
+                **rec.election_json(results.election, results),
+                "ambitos": [
+                    {"id": aid, "nombre": results.ambito_names[aid], "catalogo": catalogs[aid]}
+                    for aid in sorted(results.ambitos)
+                ],
+            }
+        )
+    proceso_path = out.add(
+        "data/proceso.json",
+        {
+            "schema": "prepcast.site.proceso/1",
+            "nombre": proceso.nombre,
+            "instituto": proceso.institute,
+            "entidad": proceso.entidad,
+            "entidad_id": proceso.entidad_id,
+            "anio": proceso.year,
+            "image_base_url": proceso.image_base_url,
+            "partidos": [{"id": p.id, "nombre": p.nombre, "color": p.color} for p in proceso.parties],
+            "elecciones": proceso_elecciones,
+        },
+    )
+    bases_path = out.add("data/bases.json", _bases_json(cut, databases))
+    difusores_path = out.add(
+        "data/difusores.json",
+        {"schema": "prepcast.site.difusores/1", "difusores": [dict(d) for d in difusores]},
+    )
+    out.files.update(asset_files())
+    out.main_fields = {
+        "schema": SCHEMA,
+        "proceso": proceso_path,
+        "elecciones": elecciones,
+        "bases": bases_path,
+        "difusores": difusores_path,
+    }
+    return out
+
+
+def _ambito_stem(results: ElectionResults, aid: int) -> str:
+    e = results.election
+    return f"data/{e.id}/{e.ambito.value}/{aid:02d}"
+
+
+def _catalog_files(out: SiteFiles, results: ElectionResults) -> dict[int, str]:
+    """One immutable catalog per ámbito: its secciones, casillas and candidatures."""
+    casillas: dict[int, list[list[Any]]] = defaultdict(list)
+    secciones: dict[int, list[int]] = defaultdict(list)
+    level = results.election.ambito
+    for row in results.rows:
+        c = row.casilla
+        if c is None:
+            continue
+        aid = c.ambito_id(level)
+        casillas[aid].append(rec.casilla_row(c))
+        if not secciones[aid] or secciones[aid][-1] != c.seccion:
+            secciones[aid].append(c.seccion)
+    paths = {}
+    for aid in results.ambitos:
+        cands = {
+            cand.propietaria: [cand.propietaria, cand.suplente]
+            for cand in results.election.candidaturas
+            if cand.ambito_id == aid
+        }
+        paths[aid] = out.add(
+            _ambito_stem(results, aid) + "-catalogo.json",
+            {
+                "schema": "prepcast.site.catalogo/1",
+                "eleccion": results.election.id,
+                "ambito": level.value,
+                "id": aid,
+                "nombre": results.ambito_names[aid],
+                "candidaturas": sorted(cands.values()),
+                "secciones": sorted(set(secciones[aid])),
+                "campos_casilla": list(rec.CASILLA_FIELDS),
+                "casillas": casillas[aid],
+            },
+        )
+    return paths
+
+
+def _acta_ambito(results: ElectionResults, row: ActaRow) -> int:
+    level = results.election.ambito
+    if row.casilla is not None:
+        return int(row.casilla.ambito_id(level))
+    acta = row.acta
+    if acta is None:
+        return 0
+    if level is Ambito.DISTRITO and acta.distrito is not None:
+        return int(acta.distrito)
+    if level is Ambito.MUNICIPIO and acta.municipio is not None:
+        return int(acta.municipio)
+    return 0
+
+
+def _election_files(out: SiteFiles, cut: CutResults, results: ElectionResults) -> str:
+    """The segments, the ámbito files and the entidad file of one election; returns the
+    entidad file's path."""
+    proceso = cut.proceso
+    profile = get_profile(proceso.rules)
+    cut_times = proceso.cut_times()
+    e = results.election
+    # Registered actas by segment bucket (the cut they were registered for).
+    buckets: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+    for row in results.registered():
+        assert row.acta is not None and row.evaluation is not None
+        buckets[rec.bucket_of(cut_times, row.acta.registro)].append((_acta_ambito(results, row), row))
+    segment_of: dict[str, tuple[int, int]] = {}  # casilla clave -> (bucket, shard)
+    segmentos: dict[str, str] = {}
+    for b in sorted(buckets):
+        rows = buckets[b]
+        shards = max(1, -(-len(rows) // SEGMENT_ACTAS))
+        per_shard: dict[int, Json] = defaultdict(dict)
+        for aid, row in rows:
+            s = aid % shards
+            record = rec.acta_json(proceso, profile, row.casilla, row.acta, row.evaluation)
+            per_shard[s][record["clave"]] = record
+            segment_of[record["clave"]] = (b, s)
+        for s, actas in sorted(per_shard.items()):
+            key = f"{b}-{s}"
+            segmentos[key] = out.add(
+                f"data/{e.id}/actas/{key}.json",
+                {"schema": "prepcast.site.actas/1", "eleccion": e.id, "segmento": key, "actas": actas},
+            )
+    ambito_paths = _ambito_files(out, cut, results, segment_of)
+    last = cut.last
+    ambitos = []
+    for aid in sorted(results.ambitos):
+        t = results.ambitos[aid]
+        cands = rec.candidaturas_ambito(results, aid, t)
+        lider = cands[0] if cands and cands[0]["votos"] > 0 else None
+        summary = rec.totals_json(t)
+        del summary["votos"]
+        ambitos.append(
+            {
+                "id": aid,
+                "totales": summary,
+                "lider": None if lider is None else {k: lider[k] for k in ("nombre", "columnas", "votos")},
+                "resultados": ambito_paths[aid],
+            }
+        )
+    fuera = [
+        {"clave": row.acta.casilla_clave(proceso.entidad_id), "ambito": _acta_ambito(results, row),
+         "segmento": list(segment_of[row.acta.casilla_clave(proceso.entidad_id)])}
+        for row in results.rows
+        if row.casilla is None and row.acta is not None
+    ]  # fmt: skip
+    return out.add(
+        f"data/{e.id}/entidad.json",
+        {
+            "schema": "prepcast.site.entidad/1",
+            "eleccion": e.id,
+            "corte": cut.number,
+            "ultimo_corte": last,
+            "preambulo": {k: str(v) for k, v in results.preamble.as_dict().items()},
+            "totales": rec.totals_json(results.entidad),
+            "candidaturas": rec.candidaturas_entidad(results),
+            "ambitos": ambitos,
+            "fuera_catalogo": fuera,
+            "segmentos": segmentos,
+        },
+    )
+
+
+def _ambito_files(
+    out: SiteFiles, cut: CutResults, results: ElectionResults, segment_of: dict[str, tuple[int, int]]
+) -> dict[int, str]:
+    level = results.election.ambito
+    secciones: dict[int, list[list[Any]]] = defaultdict(list)
+    for sec in sorted(results.secciones):
+        secciones[results.seccion_ambito[sec]].append(rec.seccion_row(sec, results.secciones[sec]))
+    states: dict[int, list[list[int] | None]] = defaultdict(list)
+    for row in results.rows:
+        c = row.casilla
+        if c is None:
+            continue
+        aid = c.ambito_id(level)
+        if row.acta is None or row.evaluation is None:
+            states[aid].append(None)
+        else:
+            b, s = segment_of[c.clave]
+            states[aid].append([b, s, row.evaluation.contabilizada])
+    paths = {}
+    for aid, t in results.ambitos.items():
+        paths[aid] = out.add(
+            _ambito_stem(results, aid) + ".json",
+            {
+                "schema": "prepcast.site.ambito/1",
+                "eleccion": results.election.id,
+                "ambito": level.value,
+                "id": aid,
+                "totales": rec.totals_json(t),
+                "candidaturas": rec.candidaturas_ambito(results, aid, t),
+                "campos_seccion": list(rec.SECCION_FIELDS),
+                "secciones": secciones[aid],
+                "casillas": states[aid],
+            },
+        )
+    return paths
+
+
+def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip]) -> Json:
+    bases = []
+    leeme = ""
+    for db in databases:
+        if not leeme:
+            leeme = _leeme(db.data)
+        bases.append(
+            {
+                "nombre": db.name,
+                "ruta": database_path(cut.number, db.name),
+                "sha256": db.sha256,
+                "bytes": len(db.data),
+            }
+        )
+    return {
+        "schema": "prepcast.site.bases/1",
+        "corte": cut.number,
+        "corte_hora": display_time(cut.at.astimezone(cut.proceso.tz)),
+        "bases": bases,
+        "leeme": leeme,
+    }
+
+
+def _leeme(data: bytes) -> str:
+    """The LEEME text carried in a database zip ('' when there is none)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            for name in z.namelist():
+                if "LEEME" in name.upper():
+                    raw = z.read(name)
+                    try:
+                        return raw.decode("utf-8-sig")
+                    except UnicodeDecodeError:
+                        return raw.decode("cp1252", errors="replace")
+    except zipfile.BadZipFile:
+        return ""
+    return ""

@@ -1,0 +1,490 @@
+/* prepcast · prototipo navegable del PREP.
+ * Lee json/main.json (el único archivo mutable) y los archivos de datos que nombra.
+ * Todo texto que viene de los datos se inserta con textContent, nunca como HTML.
+ * Rutas (hash): #/E · #/E/<ambito>/<id> · …/seccion/<s> · …/seccion/<s>/casilla/<clave>
+ *               #/E/acta/<clave> (fuera de catálogo) · #/bases · #/difusores
+ */
+"use strict";
+(function () {
+  var TIPOS = { B: "Básica", C: "Contigua", E: "Extraordinaria", S: "Especial",
+    M: "Voto en el extranjero", A: "Voto anticipado", P: "Prisión preventiva" };
+  var AMBITO = { distrito: "Distrito", municipio: "Municipio", entidad: "Entidad" };
+  var CONTAB = { 0: "No contabilizada", 1: "Contabilizada", 2: "Fuera de catálogo" };
+  var NUM = new Intl.NumberFormat("es-MX");
+  var state = { main: null, proceso: null, cache: new Map(), renderId: 0, lastHash: null };
+
+  /* ---------- utilidades ---------- */
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) return;
+        if (k === "text") node.textContent = String(v);
+        else if (k === "class") node.className = v;
+        else node.setAttribute(k, v === true ? "" : String(v));
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) append(node, arguments[i]);
+    return node;
+  }
+  function append(node, child) {
+    if (child === null || child === undefined || child === false) return;
+    if (Array.isArray(child)) { child.forEach(function (c) { append(node, c); }); return; }
+    node.appendChild(typeof child === "object" ? child : document.createTextNode(String(child)));
+  }
+  function num(n) { return typeof n === "number" ? NUM.format(n) : String(n); }
+  /* Porcentaje truncado (no redondeado) a cuatro decimales, con aritmética entera exacta. */
+  function pct(n, d) {
+    if (!d) return "0.0000";
+    var q = Math.floor((n * 1000000) / d);
+    while (q * d > n * 1000000) q -= 1;
+    while ((q + 1) * d <= n * 1000000) q += 1;
+    var s = String(q);
+    while (s.length < 5) s = "0" + s;
+    return s.slice(0, -4) + "." + s.slice(-4);
+  }
+  function pctText(n, d) { return pct(n, d) + " %"; }
+  /* 2024-06-02T21:05:33-06:00 -> 02/06/2024 21:05:33 (UTC-6), sin convertir de zona. */
+  function hora(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?$/.exec(iso || "");
+    if (!m) return iso ? iso : "Sin dato";
+    var zona = "";
+    if (m[5] === "Z") zona = " (UTC)";
+    else if (m[5]) {
+      var h = parseInt(m[5].slice(1, 3), 10), mm = m[5].slice(4, 6);
+      zona = " (UTC" + m[5][0] + h + (mm !== "00" ? ":" + mm : "") + ")";
+    }
+    return m[3] + "/" + m[2] + "/" + m[1] + " " + m[4] + zona;
+  }
+  function safeUrl(u) { return /^https?:\/\//i.test(u || "") ? u : null; }
+  function getJSON(path) {
+    if (!state.cache.has(path)) {
+      var p = fetch(path, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+        return r.json();
+      });
+      p.catch(function () { state.cache.delete(path); });
+      state.cache.set(path, p);
+    }
+    return state.cache.get(path);
+  }
+  function pollSeconds() {
+    var q = /[?&]poll=(\d+)/.exec(window.location.search);
+    var s = q ? parseInt(q[1], 10) : parseInt(document.body.getAttribute("data-poll-seconds"), 10);
+    return Math.max(1, s || 60);
+  }
+  function fetchMain() {
+    return fetch("json/main.json?t=" + Date.now(), { cache: "no-store" }).then(function (r) {
+      if (!r.ok) throw new Error("json/main.json: HTTP " + r.status);
+      return r.json();
+    });
+  }
+
+  /* ---------- datos del proceso ---------- */
+  function eleccion(id) {
+    var es = state.proceso.elecciones;
+    for (var i = 0; i < es.length; i++) if (es[i].id === id) return es[i];
+    return null;
+  }
+  function entidadPath(id) {
+    var es = state.main.signed.data.elecciones;
+    for (var i = 0; i < es.length; i++) if (es[i].id === id) return es[i].entidad;
+    return null;
+  }
+  function partido(id) {
+    var ps = state.proceso.partidos;
+    for (var i = 0; i < ps.length; i++) if (ps[i].id === id) return ps[i];
+    return null;
+  }
+  function columnaNombre(col) {
+    if (col.tipo === "partido") { var p = partido(col.id); return p ? p.nombre : (col.nombre || col.id); }
+    if (col.tipo === "no_registradas") return "Candidaturas no registradas";
+    if (col.tipo === "nulos") return "Votos nulos";
+    return col.nombre || col.partidos.join(" - ") || col.id;
+  }
+  function textColor(hex) {
+    var m = /^#?([0-9a-f]{6})$/i.exec(hex || "");
+    if (!m) return "#000000";
+    var lum = [0, 2, 4].map(function (i) {
+      var c = parseInt(m[1].slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    var L = 0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2];
+    return (L + 0.05) / 0.05 >= 1.05 / (L + 0.05) ? "#000000" : "#ffffff";
+  }
+  /* Emblema de texto: el nombre corto del partido sobre su color. */
+  function emblema(pid) {
+    var p = partido(pid);
+    var span = el("span", { class: "emblema", text: pid, "aria-hidden": "true" });
+    var color = p && /^#[0-9a-f]{6}$/i.test(p.color) ? p.color : "#666666";
+    span.style.backgroundColor = color;
+    span.style.color = textColor(color);
+    return span;
+  }
+  function emblemas(col) {
+    var ids = col.partidos && col.partidos.length ? col.partidos : [col.id];
+    if (col.tipo === "nulos" || col.tipo === "no_registradas") return el("span", { class: "emblemas" });
+    return el("span", { class: "emblemas" }, ids.map(emblema));
+  }
+
+  /* ---------- piezas de las vistas ---------- */
+  function cifra(campo, etiqueta, valor, extra) {
+    return el("div", { class: "cifra", "data-campo": campo },
+      el("dt", { text: etiqueta }),
+      el("dd", null, el("span", { class: "valor", text: valor }), extra ? el("span", { class: "extra", text: extra }) : null));
+  }
+  function cifras(t, ultimo) {
+    var votosPart = ultimo ? t.total_votos : t.total_votos_sin_especiales;
+    return el("dl", { class: "cifras" },
+      cifra("esperadas", "Actas esperadas", num(t.esperadas)),
+      cifra("capturadas", "Actas capturadas", num(t.capturadas), pctText(t.capturadas, t.esperadas)),
+      cifra("contabilizadas", "Actas contabilizadas", num(t.contabilizadas), pctText(t.contabilizadas, t.esperadas)),
+      cifra("participacion", "Participación ciudadana", pctText(votosPart, t.lista_nominal_contabilizadas)),
+      cifra("lista_nominal_contabilizadas", "Lista nominal de actas contabilizadas", num(t.lista_nominal_contabilizadas)),
+      cifra("total_votos", "Total de votos", num(t.total_votos)));
+  }
+  function tabla(caption, headers, rows, cls) {
+    var thead = el("thead", null, el("tr", null, headers.map(function (h, i) {
+      return el("th", { scope: "col", class: i > 0 && h.num ? "num" : null, text: h.text || h });
+    })));
+    var tbody = el("tbody", null, rows);
+    return el("div", { class: "tabla" + (cls ? " " + cls : "") }, el("table", null, el("caption", { text: caption }), thead, tbody));
+  }
+  function fila(attrs, cells) {
+    return el("tr", attrs, cells.map(function (c, i) {
+      if (i === 0) return el("th", { scope: "row" }, c);
+      return el("td", { class: typeof c === "string" && /^[\d,.\s%]+$/.test(c) ? "num" : null }, c);
+    }));
+  }
+  function tablaVotos(e, totales, tipos, caption) {
+    var rows = [];
+    e.columnas.forEach(function (col, i) {
+      if (tipos.indexOf(col.tipo) < 0) return;
+      rows.push(fila({ "data-columna": col.id }, [
+        el("span", { class: "partido" }, emblemas(col), el("span", { text: columnaNombre(col) })),
+        num(totales.votos[i]), pctText(totales.votos[i], totales.total_votos)]));
+    });
+    if (!rows.length) return null;
+    return tabla(caption, [{ text: "Opción" }, { text: "Votos", num: true }, { text: "Porcentaje", num: true }], rows, "votos");
+  }
+  function votos(e, totales) {
+    return [
+      tablaVotos(e, totales, ["partido", "independiente"], "Votos por partido político y candidatura independiente"),
+      tablaVotos(e, totales, ["coalicion", "comun"], "Votos por combinación de coalición o candidatura común"),
+      tablaVotos(e, totales, ["no_registradas", "nulos"], "Candidaturas no registradas y votos nulos")];
+  }
+  function colsById(e) {
+    var m = {};
+    e.columnas.forEach(function (c) { m[c.id] = c; });
+    return m;
+  }
+  function candEmblemas(e, columnas) {
+    var by = colsById(e), seen = {}, ids = [];
+    columnas.forEach(function (cid) {
+      var col = by[cid] || { id: cid, partidos: [] };
+      (col.partidos && col.partidos.length ? col.partidos : [cid]).forEach(function (p) {
+        if (!seen[p]) { seen[p] = true; ids.push(p); }
+      });
+    });
+    return el("span", { class: "emblemas" }, ids.map(emblema));
+  }
+  function tablaCandidaturas(e, cands, total, conSuplente) {
+    if (!cands.length) return null;
+    var rows = cands.map(function (c) {
+      return fila({ "data-candidatura": c.columnas.join("+") }, [
+        el("span", { class: "partido" }, candEmblemas(e, c.columnas), el("span", { class: "nombre", text: c.nombre })),
+        num(c.votos), pctText(c.votos, total)]);
+    });
+    return tabla("Votos por candidatura", [{ text: "Candidatura" }, { text: "Votos", num: true }, { text: "Porcentaje", num: true }], rows, "candidaturas");
+  }
+  function migas(items) {
+    return el("nav", { class: "migas", "aria-label": "Ruta de navegación" }, el("ol", null, items.map(function (it, i) {
+      var last = i === items.length - 1;
+      return el("li", null, last ? el("span", { "aria-current": "page", text: it[0] }) : el("a", { href: it[1], text: it[0] }));
+    })));
+  }
+  function casillaNombre(tipo, numero, ext) {
+    return (TIPOS[tipo] || tipo) + " " + numero + (ext ? " Ext. contigua " + ext : "");
+  }
+  function ambitoTitulo(e, amb) { return AMBITO[e.ambito] + " " + amb.id + " · " + amb.nombre; }
+  function ambitoRef(e, id) {
+    for (var i = 0; i < e.ambitos.length; i++) if (e.ambitos[i].id === id) return e.ambitos[i];
+    return null;
+  }
+  function entidadAmbito(ent, id) {
+    for (var i = 0; i < ent.ambitos.length; i++) if (ent.ambitos[i].id === id) return ent.ambitos[i];
+    return null;
+  }
+  function noEncontrado(que) {
+    return [el("h1", { text: "No encontrado" }), el("p", { text: que + " no existe en este corte." }),
+      el("p", null, el("a", { href: "#/", text: "Ir al inicio" }))];
+  }
+
+  /* ---------- vistas ---------- */
+  function vistaEntidad(e, ent) {
+    var base = "#/" + e.id;
+    var lideres = ent.ambitos.map(function (a) {
+      var ref = ambitoRef(e, a.id), t = a.totales;
+      return fila({ "data-ambito": a.id }, [
+        el("a", { href: base + "/" + e.ambito + "/" + a.id, text: a.id + " · " + (ref ? ref.nombre : "") }),
+        num(t.contabilizadas) + " de " + num(t.esperadas), pctText(t.contabilizadas, t.esperadas),
+        a.lider ? el("span", { class: "partido" }, candEmblemas(e, a.lider.columnas), el("span", { class: "nombre", text: a.lider.nombre })) : "Sin votos",
+        a.lider ? num(a.lider.votos) : "0"]);
+    });
+    var fuera = ent.fuera_catalogo.length ? tabla("Actas fuera de catálogo",
+      [{ text: "Acta" }, { text: AMBITO[e.ambito] }],
+      ent.fuera_catalogo.map(function (f) {
+        return fila(null, [el("a", { href: base + "/acta/" + f.clave, text: f.clave }), String(f.ambito)]);
+      })) : null;
+    return [
+      migas([[e.nombre, base]]),
+      el("h1", { text: e.nombre + " · " + state.proceso.entidad }),
+      el("section", { "aria-label": "Avance de actas" }, cifras(ent.totales, ent.ultimo_corte)),
+      tablaCandidaturas(e, ent.candidaturas, ent.totales.total_votos, false),
+      votos(e, ent.totales),
+      tabla("Candidatura que encabeza por " + AMBITO[e.ambito].toLowerCase(),
+        [{ text: AMBITO[e.ambito] }, { text: "Actas contabilizadas" }, { text: "Porcentaje", num: true }, { text: "Encabeza" }, { text: "Votos", num: true }],
+        lideres, "lideres"),
+      fuera];
+  }
+  function vistaAmbito(e, ent, amb, cat, res) {
+    var base = "#/" + e.id + "/" + e.ambito + "/" + amb.id;
+    var f = res.campos_seccion;
+    var secs = res.secciones.map(function (s) {
+      var t = {}; f.forEach(function (k, i) { t[k] = s[i]; });
+      return fila({ "data-seccion": t.seccion }, [
+        el("a", { href: base + "/seccion/" + t.seccion, text: "Sección " + t.seccion }),
+        num(t.esperadas), num(t.capturadas), num(t.contabilizadas),
+        pctText(ent.ultimo_corte ? t.total_votos : t.total_votos_sin_especiales, t.lista_nominal_contabilizadas),
+        num(t.total_votos)]);
+    });
+    var suplentes = {};
+    cat.candidaturas.forEach(function (c) { suplentes[c[0]] = c[1]; });
+    return [
+      migas([[e.nombre, "#/" + e.id], [ambitoTitulo(e, amb), base]]),
+      el("h1", { text: ambitoTitulo(e, amb) }),
+      el("section", { "aria-label": "Avance de actas" }, cifras(res.totales, ent.ultimo_corte)),
+      tablaCandidaturas(e, res.candidaturas, res.totales.total_votos, true),
+      votos(e, res.totales),
+      tabla("Secciones", [{ text: "Sección" }, { text: "Esperadas", num: true }, { text: "Capturadas", num: true },
+        { text: "Contabilizadas", num: true }, { text: "Participación", num: true }, { text: "Total de votos", num: true }], secs, "secciones")];
+  }
+  function seccionTotales(res, seccion) {
+    var f = res.campos_seccion;
+    for (var i = 0; i < res.secciones.length; i++) {
+      if (res.secciones[i][0] === seccion) {
+        var t = {}; f.forEach(function (k, j) { t[k] = res.secciones[i][j]; });
+        return t;
+      }
+    }
+    return null;
+  }
+  function casillasDe(cat, res, seccion) {
+    var out = [], f = cat.campos_casilla;
+    cat.casillas.forEach(function (c, i) {
+      var o = {}; f.forEach(function (k, j) { o[k] = c[j]; });
+      o.estado = res.casillas[i];
+      if (seccion === null || o.seccion === seccion) out.push(o);
+    });
+    return out;
+  }
+  function vistaSeccion(e, ent, amb, cat, res, seccion) {
+    var t = seccionTotales(res, seccion);
+    if (!t) return noEncontrado("La sección " + seccion);
+    var base = "#/" + e.id + "/" + e.ambito + "/" + amb.id;
+    var rows = casillasDe(cat, res, seccion).map(function (c) {
+      var st = c.estado;
+      return fila({ "data-casilla": c.clave }, [
+        el("a", { href: base + "/seccion/" + seccion + "/casilla/" + c.clave, text: casillaNombre(c.tipo, c.numero, c.ext_contigua) }),
+        num(c.lista_nominal), st ? "Capturada" : "Sin acta capturada", st ? CONTAB[st[2]] : "—"]);
+    });
+    return [
+      migas([[e.nombre, "#/" + e.id], [ambitoTitulo(e, amb), base], ["Sección " + seccion, base + "/seccion/" + seccion]]),
+      el("h1", { text: "Sección " + seccion + " · " + AMBITO[e.ambito] + " " + amb.id + " " + amb.nombre }),
+      el("section", { "aria-label": "Avance de actas" }, cifras(t, ent.ultimo_corte)),
+      votos(e, t),
+      tabla("Casillas de la sección", [{ text: "Casilla" }, { text: "Lista nominal", num: true }, { text: "Acta" }, { text: "Contabilización" }], rows, "casillas")];
+  }
+  function dato(campo, etiqueta, valor) {
+    return el("div", { class: "dato", "data-campo": campo }, el("dt", { text: etiqueta }), el("dd", { text: valor === "" || valor === null || valor === undefined ? "Sin dato" : valor }));
+  }
+  function vistaActa(e, acta, info, migasItems) {
+    var cuerpo = [migas(migasItems)];
+    cuerpo.push(el("h1", { text: "Acta · " + info.titulo }));
+    if (!acta) {
+      cuerpo.push(el("p", { class: "nota", text: "El acta de esta casilla aún no se ha capturado." }));
+      if (info.lista_nominal !== undefined) cuerpo.push(el("dl", { class: "datos" }, dato("lista_nominal", "Lista nominal", num(info.lista_nominal))));
+      return cuerpo;
+    }
+    var img = safeUrl(state.proceso.image_base_url);
+    var imagen = acta.codigo_integridad && img
+      ? el("p", { class: "imagen" }, el("a", { href: img.replace(/\/+$/, "") + "/" + acta.codigo_integridad + ".png", rel: "noopener noreferrer", target: "_blank", text: "Ver la imagen del acta (se abre en otra pestaña)" }))
+      : el("p", { class: "nota", text: "Imagen del acta no disponible." });
+    cuerpo.push(el("dl", { class: "datos" },
+      dato("clave", "Clave de casilla", acta.clave),
+      dato("estado", "Estado del acta", acta.estado === "sin_acta" ? "Sin acta" : acta.estado === "fuera_catalogo" ? "Fuera de catálogo" : "Capturada"),
+      dato("contabilizada", "Contabilizada", CONTAB[acta.contabilizada]),
+      dato("observaciones", "Observaciones", acta.observaciones || "Ninguna"),
+      dato("lista_nominal", "Lista nominal", num(acta.lista_nominal)),
+      dato("representantes", "Representantes de partidos y candidaturas independientes", num(acta.representantes)),
+      dato("total_boletas_sobrantes", "Boletas sobrantes", num(acta.total_boletas_sobrantes)),
+      dato("total_personas_votaron", "Personas que votaron", num(acta.total_personas_votaron)),
+      dato("total_rep_partido_ci_votaron", "Representantes que votaron", num(acta.total_rep_partido_ci_votaron)),
+      dato("total_votos_sacados", "Votos sacados de las urnas", num(acta.total_votos_sacados)),
+      dato("total_votos_asentado", "Total de votos asentado", num(acta.total_votos_asentado)),
+      dato("total_votos_calculado", "Total de votos calculado", num(acta.total_votos_calculado)),
+      dato("mecanismos_traslado", "Mecanismos de traslado", acta.mecanismos_traslado),
+      dato("acopio", "Fecha y hora de acopio", hora(acta.acopio)),
+      dato("captura", "Fecha y hora de captura", hora(acta.captura)),
+      dato("verificacion", "Fecha y hora de verificación", hora(acta.verificacion)),
+      dato("registro", "Registro en el sistema", hora(acta.registro)),
+      dato("origen", "Origen", acta.origen),
+      dato("digitalizacion", "Digitalización", acta.digitalizacion),
+      dato("tipo_documento", "Tipo de documento", acta.tipo_documento),
+      dato("cotejada", "Cotejada", acta.cotejada === 1 ? "Sí" : acta.cotejada === 0 ? "No" : "Sin dato"),
+      dato("codigo_integridad", "Código de integridad (SHA-256 de la imagen)", acta.codigo_integridad)));
+    cuerpo.push(imagen);
+    var rows = e.columnas.map(function (col, i) {
+      var v = acta.votos[i];
+      return fila({ "data-columna": col.id }, [
+        el("span", { class: "partido" }, emblemas(col), el("span", { text: columnaNombre(col) })), num(v === undefined ? "Sin dato" : v)]);
+    });
+    cuerpo.push(tabla("Votos asentados en el acta", [{ text: "Opción" }, { text: "Votos", num: true }], rows, "votos-acta"));
+    return cuerpo;
+  }
+  function vistaBases(bases) {
+    var rows = bases.bases.map(function (b) {
+      return fila({ "data-base": b.nombre }, [el("a", { href: b.ruta, download: b.nombre, text: b.nombre }),
+        el("code", { class: "sha", text: b.sha256 }), num(b.bytes) + " bytes"]);
+    });
+    return [
+      migas([["Base de datos", "#/bases"]]),
+      el("h1", { text: "Base de datos" }),
+      el("p", { text: "Bases de datos del corte " + bases.corte + " (" + bases.corte_hora + "). Verifique cada archivo con su SHA-256." }),
+      tabla("Archivos de la base de datos", [{ text: "Archivo" }, { text: "SHA-256" }, { text: "Tamaño" }], rows, "bases"),
+      el("h2", { text: "LEEME" }),
+      bases.leeme ? el("pre", { class: "leeme", tabindex: "0", text: bases.leeme }) : el("p", { text: "Sin LEEME en este corte." })];
+  }
+  function vistaDifusores(dif) {
+    var items = dif.difusores.map(function (d) {
+      var nombre = d.nombre || d.name || d.id || "Difusor";
+      var url = safeUrl(d.url || d.sitio || d.site || "");
+      return el("li", { "data-difusor": nombre }, url ? el("a", { href: url, rel: "noopener noreferrer", target: "_blank", text: nombre }) : el("span", { text: nombre }),
+        url ? el("span", { class: "url", text: " " + url }) : null);
+    });
+    return [
+      migas([["Difusores oficiales", "#/difusores"]]),
+      el("h1", { text: "Difusores oficiales" }),
+      items.length ? el("ul", { class: "difusores" }, items) : el("p", { text: "Aún no hay difusores registrados." })];
+  }
+
+  /* ---------- enrutamiento ---------- */
+  function ruta() {
+    var h = window.location.hash.replace(/^#\/?/, "");
+    return h ? h.split("/").map(decodeURIComponent) : [];
+  }
+  function vista(parts) {
+    var d = state.main.signed.data;
+    if (parts[0] === "bases") return getJSON(d.bases).then(vistaBases);
+    if (parts[0] === "difusores") return getJSON(d.difusores).then(vistaDifusores);
+    var e = eleccion(parts[0] || state.proceso.elecciones[0].id);
+    if (!e) return Promise.resolve(noEncontrado("La elección " + parts[0]));
+    return getJSON(entidadPath(e.id)).then(function (ent) {
+      if (parts[1] === "acta") {
+        var f = ent.fuera_catalogo.filter(function (x) { return x.clave === parts[2]; })[0];
+        if (!f) return noEncontrado("El acta " + parts[2]);
+        return getJSON(ent.segmentos[f.segmento.join("-")]).then(function (seg) {
+          return vistaActa(e, seg.actas[f.clave], { titulo: f.clave + " (fuera de catálogo)" },
+            [[e.nombre, "#/" + e.id], ["Acta " + f.clave, "#/" + e.id + "/acta/" + f.clave]]);
+        });
+      }
+      if (parts.length < 3) return vistaEntidad(e, ent);
+      var id = parseInt(parts[2], 10), amb = ambitoRef(e, id), ea = entidadAmbito(ent, id);
+      if (parts[1] !== e.ambito || !amb || !ea) return noEncontrado(AMBITO[e.ambito] + " " + parts[2]);
+      return Promise.all([getJSON(amb.catalogo), getJSON(ea.resultados)]).then(function (cr) {
+        var cat = cr[0], res = cr[1];
+        if (parts[3] !== "seccion") return vistaAmbito(e, ent, amb, cat, res);
+        var sec = parseInt(parts[4], 10);
+        if (parts[5] !== "casilla") return vistaSeccion(e, ent, amb, cat, res, sec);
+        var c = casillasDe(cat, res, sec).filter(function (x) { return x.clave === parts[6]; })[0];
+        if (!c) return noEncontrado("La casilla " + parts[6]);
+        var base = "#/" + e.id + "/" + e.ambito + "/" + amb.id;
+        var info = { titulo: "Sección " + sec + " · Casilla " + casillaNombre(c.tipo, c.numero, c.ext_contigua), lista_nominal: c.lista_nominal };
+        var items = [[e.nombre, "#/" + e.id], [ambitoTitulo(e, amb), base], ["Sección " + sec, base + "/seccion/" + sec],
+          [casillaNombre(c.tipo, c.numero, c.ext_contigua), base + "/seccion/" + sec + "/casilla/" + c.clave]];
+        if (!c.estado) return vistaActa(e, null, info, items);
+        return getJSON(ent.segmentos[c.estado[0] + "-" + c.estado[1]]).then(function (seg) {
+          return vistaActa(e, seg.actas[c.clave], info, items);
+        });
+      });
+    });
+  }
+  function encabezado() {
+    var s = state.main.signed;
+    document.getElementById("instituto").textContent = state.proceso.instituto;
+    document.getElementById("proceso").textContent = "· " + state.proceso.nombre;
+    document.getElementById("corte-numero").textContent = String(s.cut);
+    document.getElementById("corte-hora").textContent = s.cut_display;
+    var parts = ruta(), actual = parts[0] || state.proceso.elecciones[0].id;
+    var menu = document.getElementById("menu");
+    var items = state.proceso.elecciones.map(function (e) { return [e.nombre, "#/" + e.id, e.id]; });
+    items.push(["Base de datos", "#/bases", "bases"], ["Difusores oficiales", "#/difusores", "difusores"]);
+    menu.replaceChildren.apply(menu, items.map(function (it) {
+      return el("li", null, el("a", { href: it[1], "aria-current": it[2] === actual ? "page" : null, text: it[0] }));
+    }));
+  }
+  function render(porCorte) {
+    var id = ++state.renderId;
+    var main = document.getElementById("contenido");
+    var scroll = window.scrollY;
+    encabezado();
+    return Promise.resolve(vista(ruta())).then(function (nodes) {
+      if (id !== state.renderId) return;
+      main.replaceChildren();
+      append(main, nodes);
+      var titulo = main.querySelector("h1");
+      document.title = (titulo ? titulo.textContent + " · " : "") + "PREP " + state.proceso.entidad;
+      if (porCorte) window.scrollTo(0, scroll);
+      else if (state.lastHash !== null && state.lastHash !== window.location.hash) main.focus({ preventScroll: true });
+      state.lastHash = window.location.hash;
+      main.setAttribute("data-corte", String(state.main.signed.cut));
+      main.setAttribute("data-vista", ruta().join("/") || "inicio");
+    }).catch(function (err) {
+      if (id !== state.renderId) return;
+      main.replaceChildren(el("p", { class: "error", role: "alert", text: "No se pudieron cargar los datos de este corte. Se reintentará en breve." }));
+      if (window.console && console.warn) console.warn(String(err));
+    });
+  }
+  function cargarMain(main) {
+    return getJSON(main.signed.data.proceso).then(function (proceso) {
+      state.main = main;
+      state.proceso = proceso;
+    });
+  }
+  function sondear() {
+    setTimeout(function () {
+      fetchMain().then(function (m) {
+        if (state.main && m.signed.cut === state.main.signed.cut) return null;
+        var primero = !state.main;
+        return cargarMain(m).then(function () {
+          if (!primero) document.getElementById("aviso").textContent = "Nuevo corte " + m.signed.cut + " · " + m.signed.cut_display;
+          return render(!primero);
+        });
+      }).catch(function (err) { if (window.console && console.warn) console.warn(String(err)); })
+        .then(sondear);
+    }, pollSeconds() * 1000);
+  }
+  function iniciar() {
+    document.getElementById("salto").addEventListener("click", function (ev) {
+      ev.preventDefault();
+      document.getElementById("contenido").focus();
+    });
+    window.addEventListener("hashchange", function () { render(false); });
+    fetchMain().then(cargarMain).then(function () { return render(false); }).catch(function () {
+      document.getElementById("contenido").replaceChildren(el("p", { class: "error", role: "alert", text: "No se pudo cargar el corte vigente. Se reintentará en breve." }));
+    }).then(sondear);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", iniciar);
+  else iniciar();
+})();
