@@ -1,0 +1,72 @@
+"""What a package directory holds, as the pusher needs it: every file with its hash and size.
+
+The manifest lists the immutable files; the pusher also moves what the manifest leaves out
+(``json/main.json``, the manifest and its signature), so it walks the directory and hashes
+every regular file. Cut number, embargo and digest come from the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from prepcast.errors import InputError
+from prepcast.package.layout import MUTABLE_PATHS
+
+
+@dataclass(frozen=True)
+class PackageContents:
+    """A package on the institute's disk: cut, embargo, manifest digest, files (sha256, size)."""
+
+    root: Path
+    cut: int
+    not_before: datetime
+    digest: str
+    files: dict[str, tuple[str, int]]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(size for _, size in self.files.values())
+
+    def immutable(self) -> dict[str, tuple[str, int]]:
+        return {p: v for p, v in self.files.items() if p not in MUTABLE_PATHS}
+
+
+def read_package(root: str | Path) -> PackageContents:
+    """Hash every file of the package at ``root`` and read its manifest's cut and embargo."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError.at(root, "package directory not found")
+    cut, not_before, digest = _manifest_facts(root)
+    files: dict[str, tuple[str, int]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = Path(dirpath) / name
+            rel = full.relative_to(root).as_posix()
+            if full.is_symlink() or not full.is_file():
+                raise InputError.at(full, "a package holds only regular files")
+            data = full.read_bytes()
+            files[rel] = (hashlib.sha256(data).hexdigest(), len(data))
+    return PackageContents(root, cut, not_before, digest, files)
+
+
+def _manifest_facts(root: Path) -> tuple[int, datetime, str]:
+    manifests = sorted((root / "manifests").glob("[0-9][0-9][0-9][0-9].json"))
+    if not manifests:
+        raise InputError.at(root, "no manifests/<cut>.json: not a package")
+    path = manifests[-1]
+    raw = path.read_bytes()
+    try:
+        doc = json.loads(raw)
+        cut = int(doc["cut"])
+        not_before = datetime.fromisoformat(str(doc["not_before"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError.at(path, f"unreadable manifest: {exc}") from None
+    if not_before.tzinfo is None:
+        raise InputError.at(path, "not_before has no UTC offset", field="not_before")
+    return cut, not_before, hashlib.sha256(raw).hexdigest()

@@ -1,0 +1,283 @@
+"""SFTP to one difusor with asyncssh: one connection kept open across cuts, safe uploads.
+
+Every upload goes to a temporary name beside its target (``.<name>.part``) and is renamed into
+place with ``posix-rename@openssh.com`` once complete, so a reader never sees a half-written
+file. A ``.part`` left by a dropped connection is continued from its size on the next attempt
+(resume). Every failure of the peer becomes a :class:`TransportError` naming the difusor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import posixpath
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from prepcast.distribution.registry import Difusor
+from prepcast.errors import TransportError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+# OpenSSH advertises 261,120 bytes per write; asyncssh's default block size stays below it.
+CONNECT_TIMEOUT = 15.0
+
+
+def part_name(path: str) -> str:
+    head, tail = posixpath.split(path)
+    return posixpath.join(head, f".{tail}.part")
+
+
+class SftpPeer:
+    """The SFTP session with one difusor; reconnects when the previous connection dropped."""
+
+    def __init__(self, difusor: Difusor, *, known_hosts: Path | None = None,
+                 file_concurrency: int = 32) -> None:
+        self.difusor = difusor
+        self.known_hosts = known_hosts
+        self.file_concurrency = file_concurrency
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._sftp: asyncssh.SFTPClient | None = None
+        self.connects = 0
+
+    @property
+    def where(self) -> str:
+        d = self.difusor
+        return f"{d.name} ({d.user}@{d.host}:{d.port})"
+
+    def _host_keys(self) -> Any:
+        d = self.difusor
+        if d.host_key:
+            try:
+                return ([asyncssh.import_public_key(d.host_key)], [], [])
+            except (asyncssh.KeyImportError, ValueError) as exc:
+                raise TransportError(f"{self.where}: unreadable host_key: {exc}") from None
+        if self.known_hosts is not None:
+            return str(self.known_hosts)
+        raise TransportError(
+            f"{self.where}: unknown host key; pin it with host_key in the registry "
+            "(ssh-keyscan) or list it in known_hosts"
+        )
+
+    async def sftp(self) -> asyncssh.SFTPClient:
+        """The open SFTP client, connecting (again) if needed."""
+        if self._sftp is not None and self._conn is not None and not self._conn.is_closed():
+            return self._sftp
+        await self.close()
+        d = self.difusor
+        options: dict[str, Any] = {
+            "username": d.user,
+            "known_hosts": self._host_keys(),
+            "connect_timeout": CONNECT_TIMEOUT,
+            "keepalive_interval": 15,
+            "agent_path": None,
+            "config": None,
+        }
+        if d.auth == "key":
+            options["client_keys"] = [str(d.key_file)]
+            options["password"] = None
+            options["preferred_auth"] = "publickey"
+        else:
+            options["client_keys"] = None
+            options["password"] = d.password
+            options["preferred_auth"] = "password,keyboard-interactive"
+            options["kbdint_auth"] = True
+        try:
+            self._conn = await asyncssh.connect(d.host, d.port, **options)
+            self._sftp = await self._conn.start_sftp_client()
+        except asyncssh.HostKeyNotVerifiable as exc:
+            raise TransportError(f"{self.where}: host key refused: {exc}") from None
+        except asyncssh.PermissionDenied:
+            raise TransportError(
+                f"{self.where}: authentication failed ({'key' if d.auth == 'key' else 'password'})"
+            ) from None
+        except (OSError, asyncssh.Error, TimeoutError) as exc:
+            raise TransportError(f"{self.where}: cannot connect: {_describe(exc)}") from None
+        self.connects += 1
+        return self._sftp
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            with contextlib.suppress(TimeoutError, OSError, asyncssh.Error):
+                await asyncio.wait_for(self._conn.wait_closed(), 5)
+        self._conn = None
+        self._sftp = None
+
+    async def call(self, what: str, coro: Any) -> Any:
+        """Await an SFTP operation, turning its failure into a TransportError naming the peer."""
+        try:
+            return await coro
+        except (OSError, asyncssh.Error) as exc:
+            raise TransportError(f"{self.where}: {what}: {_describe(exc)}") from None
+
+    async def makedirs(self, dirs: Iterable[str]) -> None:
+        """Create every directory (and its parents), shallow ones first."""
+        sftp = await self.sftp()
+        wanted: set[str] = set()
+        for d in dirs:
+            while d not in ("", "/", "."):
+                wanted.add(d)
+                d = posixpath.dirname(d)
+        by_depth: dict[int, list[str]] = {}
+        for d in wanted:
+            by_depth.setdefault(d.count("/"), []).append(d)
+        for depth in sorted(by_depth):
+            await asyncio.gather(*(self._mkdir(sftp, d) for d in by_depth[depth]))
+
+    async def _mkdir(self, sftp: asyncssh.SFTPClient, path: str) -> None:
+        try:
+            await sftp.mkdir(path)
+        except asyncssh.SFTPFailure:
+            if not await sftp.isdir(path):
+                raise TransportError(f"{self.where}: cannot create {path}") from None
+        except asyncssh.SFTPError as exc:
+            if not await sftp.isdir(path):
+                raise TransportError(f"{self.where}: cannot create {path}: {_describe(exc)}") from None
+
+    async def upload(self, local: Path, remote: str, size: int, *, resume: bool = True,
+                     progress: Progress | None = None) -> int:
+        """Send ``local`` to ``remote`` via its ``.part`` name; return the bytes actually sent."""
+        sftp = await self.sftp()
+        tmp = part_name(remote)
+        offset = 0
+        if resume:
+            try:
+                offset = int((await sftp.stat(tmp)).size or 0)
+            except asyncssh.SFTPNoSuchFile:
+                offset = 0
+            except asyncssh.Error as exc:
+                raise TransportError(f"{self.where}: stat {tmp}: {_describe(exc)}") from None
+            if offset > size:
+                offset = 0
+        data = local.read_bytes()
+        if len(data) != size:
+            raise TransportError(f"{self.where}: {local} changed while sending")
+        try:
+            async with sftp.open(tmp, "r+b" if offset else "wb") as f:
+                if offset < size:
+                    await f.write(data[offset:], offset)
+            got = int((await sftp.stat(tmp)).size or 0)
+            if got != size:
+                raise TransportError(f"{self.where}: {remote}: {got} bytes arrived of {size}")
+            if offset and not await self._same(sftp, tmp, data):
+                # the interrupted attempt left something else than our prefix: send it whole
+                log.warning("%s: %s: resumed file differs; sending it whole", self.where, remote)
+                async with sftp.open(tmp, "wb") as f:
+                    await f.write(data, 0)
+                offset = 0
+            if progress is not None:
+                progress(size - offset)
+            await sftp.posix_rename(tmp, remote)
+        except (OSError, asyncssh.Error) as exc:
+            raise TransportError(f"{self.where}: writing {remote}: {_describe(exc)}") from None
+        return size - offset
+
+    @staticmethod
+    async def _same(sftp: asyncssh.SFTPClient, path: str, data: bytes) -> bool:
+        """Whether the remote file holds exactly ``data`` (read back after a resume)."""
+        async with sftp.open(path, "rb") as f:
+            got: bytes | str = await f.read()
+        remote = got.encode() if isinstance(got, str) else got
+        return hashlib.sha256(remote).digest() == hashlib.sha256(data).digest()
+
+    async def link(self, existing: str, new: str) -> bool:
+        """Hard-link ``existing`` to ``new`` (``hardlink@openssh.com``); False when not possible."""
+        sftp = await self.sftp()
+        try:
+            await sftp.link(existing, new)
+        except asyncssh.SFTPError:
+            return False
+        return True
+
+    async def swap_symlink(self, link: str, target: str) -> None:
+        """Point ``link`` at ``target`` atomically: a new symlink renamed over the old one."""
+        sftp = await self.sftp()
+        tmp = posixpath.join(posixpath.dirname(link), f".{posixpath.basename(link)}.new")
+        with contextlib.suppress(asyncssh.SFTPError):
+            await sftp.remove(tmp)
+        await self.call(f"symlink {tmp}", sftp.symlink(target, tmp))
+        await self.call(f"activate {link}", sftp.posix_rename(tmp, link))
+
+    async def read_link(self, link: str) -> str | None:
+        sftp = await self.sftp()
+        try:
+            return str(await sftp.readlink(link))
+        except asyncssh.SFTPError:
+            return None
+
+    async def list_files(self, top: str) -> dict[str, int]:
+        """Every regular file below ``top`` (relative path -> size); empty when ``top`` is absent."""
+        sftp = await self.sftp()
+        found: dict[str, int] = {}
+
+        async def walk(rel: str) -> None:
+            path = posixpath.join(top, rel) if rel else top
+            try:
+                entries = await sftp.readdir(path)
+            except asyncssh.SFTPError:
+                return
+            subdirs = []
+            for e in entries:
+                name = e.filename if isinstance(e.filename, str) else e.filename.decode()
+                if name in (".", ".."):
+                    continue
+                child = posixpath.join(rel, name) if rel else name
+                if e.attrs.type == asyncssh.FILEXFER_TYPE_DIRECTORY:
+                    subdirs.append(child)
+                elif e.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR:
+                    found[child] = int(e.attrs.size or 0)
+            await asyncio.gather(*(walk(s) for s in subdirs))
+
+        await walk("")
+        return found
+
+    async def rmtree(self, path: str) -> None:
+        sftp = await self.sftp()
+        await self.call(f"remove {path}", sftp.rmtree(path, ignore_errors=True))
+
+    async def listdir(self, path: str) -> list[str]:
+        sftp = await self.sftp()
+        try:
+            names = await sftp.listdir(path)
+        except asyncssh.SFTPNoSuchFile:
+            return []
+        except asyncssh.Error as exc:
+            raise TransportError(f"{self.where}: list {path}: {_describe(exc)}") from None
+        return [n for n in names if n not in (".", "..")]
+
+    async def exists(self, path: str) -> bool:
+        sftp = await self.sftp()
+        return bool(await self.call(f"stat {path}", sftp.exists(path)))
+
+    async def rename(self, old: str, new: str) -> None:
+        sftp = await self.sftp()
+        await self.call(f"rename {old}", sftp.rename(old, new))
+
+    async def read_bytes(self, path: str) -> bytes | None:
+        sftp = await self.sftp()
+        try:
+            async with sftp.open(path, "rb") as f:
+                data = await f.read()
+        except asyncssh.SFTPError:
+            return None
+        return data if isinstance(data, bytes) else data.encode()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, asyncssh.SFTPError):
+        return f"{exc.reason or type(exc).__name__} (SFTP code {exc.code})"
+    if isinstance(exc, asyncssh.DisconnectError):
+        return f"connection lost: {exc.reason}"
+    if isinstance(exc, asyncssh.ConnectionLost):
+        return f"connection lost: {exc}"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc) or type(exc).__name__
+    return str(exc) or type(exc).__name__

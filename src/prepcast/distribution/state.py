@@ -1,0 +1,153 @@
+"""The institute's record of deliveries, in SQLite: what was sent to whom, when, how fast, how it ended.
+
+Tables: ``deliveries`` (one row per difusor, cut and phase: start, end, bytes, files, throughput,
+result, error), ``holdings`` (the last cut staged and the last cut activated at each difusor,
+with the manifest digest) and ``cut_files`` (each delivered cut's files, so the next cut sends
+only what a difusor lacks).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY,
+    difusor TEXT NOT NULL,
+    cut INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    started TEXT NOT NULL,
+    ended TEXT,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    files INTEGER NOT NULL DEFAULT 0,
+    throughput REAL,
+    result TEXT NOT NULL DEFAULT 'running',
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS holdings (
+    difusor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    cut INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (difusor, kind)
+);
+CREATE TABLE IF NOT EXISTS cut_files (
+    digest TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (digest, path)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One recorded delivery."""
+
+    difusor: str
+    cut: int
+    phase: str
+    started: datetime
+    ended: datetime | None
+    bytes: int
+    files: int
+    throughput: float | None
+    result: str
+    error: str | None
+
+
+class DeliveryState:
+    """The SQLite state file; safe to use from the pusher's event loop (one connection, a lock)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def start(self, difusor: str, cut: int, phase: str) -> int:
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO deliveries (difusor, cut, phase, started) VALUES (?, ?, ?, ?)",
+                (difusor, cut, phase, _now().isoformat()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def end(self, delivery_id: int, *, result: str, nbytes: int = 0, files: int = 0,
+            error: str | None = None) -> None:
+        ended = _now()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT started FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+            seconds = (ended - datetime.fromisoformat(row[0])).total_seconds() if row else 0.0
+            throughput = nbytes / seconds if seconds > 0 and nbytes else None
+            self._db.execute(
+                "UPDATE deliveries SET ended = ?, bytes = ?, files = ?, throughput = ?, result = ?,"
+                " error = ? WHERE id = ?",
+                (ended.isoformat(), nbytes, files, throughput, result, error, delivery_id),
+            )
+
+    def deliveries(self, difusor: str | None = None) -> list[Delivery]:
+        sql = ("SELECT difusor, cut, phase, started, ended, bytes, files, throughput, result, error"
+               " FROM deliveries")
+        args: tuple[str, ...] = ()
+        if difusor is not None:
+            sql += " WHERE difusor = ?"
+            args = (difusor,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        return [
+            Delivery(r[0], r[1], r[2], datetime.fromisoformat(r[3]),
+                     datetime.fromisoformat(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9])
+            for r in rows
+        ]
+
+    def set_holding(self, difusor: str, kind: str, cut: int, digest: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO holdings (difusor, kind, cut, digest) VALUES (?, ?, ?, ?)",
+                (difusor, kind, cut, digest),
+            )
+
+    def holding(self, difusor: str, kind: str) -> tuple[int, str] | None:
+        """The (cut, digest) last ``staged`` or ``active`` at a difusor, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT cut, digest FROM holdings WHERE difusor = ? AND kind = ?", (difusor, kind)
+            ).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def remember_files(self, digest: str, files: Mapping[str, tuple[str, int]]) -> None:
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM cut_files WHERE digest = ? LIMIT 1",
+                                (digest,)).fetchone():
+                return
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO cut_files (digest, path, sha256, size) VALUES (?, ?, ?, ?)",
+                [(digest, p, h, s) for p, (h, s) in files.items()],
+            )
+            self._db.execute("COMMIT")
+
+    def files_of(self, digest: str) -> dict[str, tuple[str, int]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT path, sha256, size FROM cut_files WHERE digest = ?", (digest,)
+            ).fetchall()
+        return {str(p): (str(h), int(s)) for p, h, s in rows}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

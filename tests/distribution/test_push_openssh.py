@@ -1,0 +1,81 @@
+"""Pushing to a real OpenSSH sshd with chrooted internal-sftp users (as docs/difusor-setup.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+from conftest import registry_toml
+from dist_packages import make_package
+from dist_servers import SftpUser, Sshd
+
+from prepcast.distribution.contents import read_package
+from prepcast.distribution.push import Pusher
+from prepcast.distribution.registry import load_registry
+from prepcast.distribution.state import DeliveryState
+
+pytestmark = pytest.mark.server
+
+
+def entry(sshd: Sshd, user: SftpUser, name: str, *, auth: str = "key", **over: object) -> dict[str, object]:
+    e: dict[str, object] = {"name": name, "host": "127.0.0.1", "port": sshd.port, "user": user.name,
+                            "auth": auth, "remote_root": "/www", "mode": "sftp",
+                            "host_key": sshd.host_key}
+    if auth == "key":
+        e["key_file"] = str(user.key_file)
+    e.update(over)
+    return e
+
+
+def live(user: SftpUser) -> str:
+    return os.readlink(user.www / "current")
+
+
+def test_key_and_password_difusores_get_every_cut_with_deltas(sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    a, b = sshd.add_user(), sshd.add_user()
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'[passwords]\nclave = "{b.password}"\n')
+    secrets.chmod(0o600)
+    reg = tmp_path / "registry.toml"
+    reg.write_text(registry_toml([entry(sshd, a, "llave"), entry(sshd, b, "clave", auth="password")],
+                                 keep=2, secrets="secrets.toml"))
+    registry = load_registry(reg)
+    state = DeliveryState(tmp_path / "state.sqlite")
+    pkgs = []
+    for cut in (1, 2, 3):
+        pkgs.append(make_package(tmp_path / f"p{cut}", keydir, cut,
+                                 previous=pkgs[-1] if pkgs else None))
+
+    async def night() -> list[int]:
+        pusher = Pusher(registry, state)
+        sent = []
+        try:
+            for p in pkgs:
+                report = await pusher.push(read_package(p))
+                assert report.failed == [], report
+                sent.append(report.staged["llave"].nbytes)
+            assert all(peer.connects == 1 for peer in pusher.peers.values())  # kept open
+        finally:
+            await pusher.close()
+        return sent
+
+    sent = asyncio.run(night())
+    for user in (a, b):
+        assert live(user) == "releases/0003"
+        served = user.www / "current"
+        for rel, (_sha, size) in read_package(pkgs[-1]).files.items():
+            assert (served / rel).stat().st_size == size
+        # cut 2's data still there for a reader who read cut 2's main.json an instant before
+        for rel in read_package(pkgs[1]).immutable():
+            assert (served / rel).exists(), rel
+        assert sorted(os.listdir(user.www / "releases")) == ["0002", "0003"]  # keep_releases = 2
+    # later cuts send only what changed: the shared assets are hard-linked, not sent again
+    assert sent[1] < sent[0] and sent[2] < sent[0]
+    app = next(p for p in read_package(pkgs[-1]).files if p.startswith("assets/app"))
+    assert (a.www / "releases/0003" / app).stat().st_nlink >= 2
+    rows = state.deliveries("llave")
+    assert [(r.cut, r.phase, r.result) for r in rows] == [
+        (c, ph, "ok") for c in (1, 2, 3) for ph in ("stage", "activate")]
+    assert rows[0].bytes > 0 and rows[0].throughput
