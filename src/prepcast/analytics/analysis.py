@@ -120,7 +120,10 @@ def conclusions(
     states = [r for r in tables["entidades"].rows if r["clave_inegi"] != "--"]
     out.append(f"{pct(fig.mexico_share)} de los visitantes se conectó desde México.")
     if states:
-        top = ", ".join(f"{r['entidad']} ({n(r['visitantes'])})" for r in states[:3])
+        top = ", ".join(
+            f"{'Estado de México' if r['clave_inegi'] == '15' else r['entidad']} ({n(r['visitantes'])})"
+            for r in states[:3]
+        )
         out.append(f"Las entidades con más visitantes fueron {top}; se identificaron {len(states)} de 32.")
         cdmx = next((r for r in states if r["clave_inegi"] == "09"), None)
         if is_dbip and cdmx:
@@ -177,6 +180,8 @@ def conclusions(
             f"La capacidad debe prepararse para al menos {n(2 * fig.peak_minute_requests)} "
             "solicitudes por minuto, el doble del pico observado."
         )
+    if probe_availability is not None:
+        availability = min(availability, probe_availability)
     if availability < AVAILABILITY_GOAL:
         recs.append(
             f"La disponibilidad de {availability:.3f} % quedó {AVAILABILITY_GOAL - availability:.3f} "

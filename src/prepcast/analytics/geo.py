@@ -9,6 +9,7 @@ Each distinct address is looked up once (:meth:`GeoLocator.lookup_many`).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -139,6 +140,7 @@ class GeoLocator:
         code = str(country.get("iso_code") or "")
         names = country.get("names") or {}
         name = str(names.get("es") or names.get("en") or code or "Desconocido")
+        name = re.sub(r" \((el|la|los|las)\)$", "", name)
         subs = record.get("subdivisions") or []
         region = ""
         if subs:

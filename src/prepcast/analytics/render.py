@@ -15,7 +15,7 @@ from prepcast.analytics import charts
 from prepcast.analytics.analysis import AVAILABILITY_GOAL, duration, n, when
 from prepcast.analytics.metrics import Table
 from prepcast.analytics.model import ReportData
-from prepcast.analytics.sections import methodology, goaccess_appendix
+from prepcast.analytics.sections import goaccess_appendix, methodology
 
 _CSS = """
 @page { size: A4; margin: 18mm 14mm 18mm 14mm;

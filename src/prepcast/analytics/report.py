@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from prepcast.analytics import _db
@@ -202,7 +202,7 @@ def _analyse(
     return ReportData(
         difusor=opts.difusor,
         version=_version(),
-        generated=datetime.now(timezone.utc),
+        generated=datetime.now(UTC),
         parse=stats,
         enrichment=enrichment,
         figures=fig,

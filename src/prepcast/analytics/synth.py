@@ -215,7 +215,7 @@ def generate(lines: int, seed: int) -> Iterator[str]:
             continue
         _, referer, target = ENTRIES[bisect.bisect_left(entry_cum, rng.random() * entry_cum[-1])]
         status = 200
-        if OUTAGE[0] <= t // 60 < OUTAGE[1] and rng.random() < 0.4:
+        if OUTAGE[0] <= t // 60 < OUTAGE[1] and rng.random() < 0.6:
             status = rng.choice((502, 503, 504))
         add(t, f'{ip} - - [{when(t)}] "GET {target} HTTP/2.0" {status} 3120 "{referer}" "{ua}"')
         if status != 200:
@@ -288,3 +288,42 @@ def write_log(out: Path, lines: int, seed: int) -> int:
 def cut_times() -> list[datetime]:
     """Publication time of each synthetic cut."""
     return [START + timedelta(minutes=m) for m in cut_minutes()]
+
+
+def events() -> list[dict[str, object]]:
+    """The difusor daemon's event log for the same night (see docs/report.md)."""
+    out: list[dict[str, object]] = [
+        {"time": (START + timedelta(minutes=30)).isoformat(), "event": "daemon_started",
+         "cut": None, "message": "prepcast difusor iniciado"},
+    ]
+    for number, moment in enumerate(cut_times(), start=1):
+        delay = 95 if number == 10 else 4
+        if number == 10:
+            out.append({"time": (moment + timedelta(seconds=delay)).isoformat(), "event": "activation_late",
+                        "cut": number, "duration_s": delay,
+                        "message": "El paquete llegó 95 s después del corte por saturación del enlace SFTP"})
+        if number == 30:
+            out.append({"time": (moment + timedelta(seconds=2)).isoformat(), "event": "verification_failed",
+                        "cut": number, "duration_s": 240,
+                        "message": "Huella SHA-256 distinta en data/AYU/entidad.json (transferencia incompleta)"})
+            delay = 240
+        out.append({"time": (moment + timedelta(seconds=delay)).isoformat(), "event": "cut_activated",
+                    "cut": number, "message": f"corte {number} activado"})
+    restart = START + timedelta(minutes=OUTAGE[0] + 1)
+    out.append({"time": restart.isoformat(), "event": "daemon_started", "cut": None,
+                "message": "Reinicio tras agotarse la memoria del servidor web", "duration_s": 300})
+    for minute in range(0, MINUTES, 1):
+        moment = START + timedelta(minutes=minute, seconds=30)
+        ok = not (OUTAGE[0] <= minute < OUTAGE[1] - 3)
+        out.append({"time": moment.isoformat(), "event": "probe", "ok": ok, "cut": None, "message": ""})
+    out.sort(key=lambda e: str(e["time"]))
+    return out
+
+
+def write_events(out: Path) -> int:
+    """Write :func:`events` as JSON lines; returns how many."""
+    import json
+
+    items = events()
+    out.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in items), encoding="utf-8")
+    return len(items)

@@ -77,9 +77,7 @@ def classify(user_agent: str) -> Agent:
         device = "tablet"
     elif _MOBILE.search(ua):
         device = "mobile"
-    elif os_name in ("Windows", "macOS", "Linux", "ChromeOS"):
-        device = "desktop"
-    elif ua.startswith("Mozilla/"):
+    elif os_name in ("Windows", "macOS", "Linux", "ChromeOS") or ua.startswith("Mozilla/"):
         device = "desktop"
     else:
         device = "other"

@@ -1,0 +1,88 @@
+"""``prepcast report``: the informe técnico from web access logs."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+
+from prepcast.errors import InputError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="write the informe técnico (HTML, PDF, CSV, JSON) from access logs",
+        description=(
+            "Read web server access logs (nginx/Apache combined or vcombined, JSON lines, "
+            "CloudFront; .gz too) and write the informe técnico / memoria técnica in Spanish: "
+            "informe.html, informe.pdf and tablas/*.csv|json in --out."
+        ),
+    )
+    parser.add_argument("--logs", nargs="+", type=Path, required=True, metavar="PATH",
+                        help="access log files")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    parser.add_argument("--pdf", action="store_true", help="also write informe.pdf (WeasyPrint)")
+    parser.add_argument("--from", dest="start", metavar="TIME",
+                        help="first moment analysed, ISO 8601 with offset (2024-06-02T20:00-06:00)")
+    parser.add_argument("--to", dest="end", metavar="TIME", help="end of the period (exclusive)")
+    parser.add_argument("--events", type=Path, metavar="FILE",
+                        help="the difusor daemon's event log (JSON lines; see docs/report.md)")
+    parser.add_argument("--incidents", type=Path, metavar="FILE",
+                        help="incidents entered by a person (YAML; see docs/report.md)")
+    parser.add_argument("--geoip-db", type=Path, metavar="FILE",
+                        help="MaxMind-format City database (default: DB-IP City Lite)")
+    parser.add_argument("--difusor", default="Difusor oficial del PREP",
+                        help="the difusor's name, shown on the report's first page")
+    parser.add_argument("--site-host", action="append", default=[], metavar="HOST",
+                        help="the site's own host name (default: detected from the logs)")
+    parser.add_argument("--institute-host", action="append", default=[], metavar="HOST",
+                        help="a host of the institute's own site (adds to ieem.org.mx, iem.org.mx, ine.mx)")
+    parser.add_argument("--embed-host", action="append", default=[], metavar="HOST",
+                        help="a host known to embed the PREP in its pages")
+    parser.add_argument("--memory-limit", default="1500MB", help="DuckDB memory limit (default 1500MB)")
+    parser.set_defaults(handler=run)
+
+
+def _when(value: str | None, flag: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError.at(flag, f"not an ISO 8601 time: {value!r}") from exc
+    if parsed.tzinfo is None:
+        raise InputError.at(flag, f"needs a UTC offset, e.g. {value}-06:00")
+    return parsed
+
+
+def run(args: argparse.Namespace) -> int:
+    from prepcast.analytics import ReportOptions, write_report
+    from prepcast.analytics.views import INSTITUTE_HOSTS
+
+    for path, flag in ((args.events, "--events"), (args.incidents, "--incidents"),
+                       (args.geoip_db, "--geoip-db")):
+        if path is not None and not path.is_file():
+            raise InputError.at(path, "file not found", field=flag)
+    options = ReportOptions(
+        difusor=args.difusor,
+        start=_when(args.start, "--from"),
+        end=_when(args.end, "--to"),
+        site_hosts=tuple(args.site_host),
+        institute_hosts=INSTITUTE_HOSTS + tuple(args.institute_host),
+        embed_hosts=tuple(args.embed_host),
+        memory_limit=args.memory_limit,
+    )
+    summary = write_report(
+        list(args.logs), args.out, pdf=args.pdf, events=args.events,
+        incidents=args.incidents, geoip_db=args.geoip_db, options=options,
+    )
+    print(
+        f"{summary.html}: {summary.lines:,} lines ({summary.malformed:,} malformed), "
+        f"{summary.requests:,} requests, {summary.visitors:,} visitors, {summary.sessions:,} sessions, "
+        f"availability {summary.availability:.3f} %, {summary.incidents} incidents "
+        f"({summary.seconds:.1f} s)"
+    )
+    if summary.pdf:
+        print(summary.pdf)
+    return 0
