@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prepcast.election.rules import VoteCounts
 
 
 class Mark(Enum):
@@ -60,6 +65,17 @@ class Acta:
     # Only for fuera de catálogo, where no casilla of the catalog says where the acta belongs.
     distrito: int | None = None
     municipio: int | None = None
+
+    @cached_property
+    def counted_votes(self) -> tuple[int, ...]:
+        """The votes as they enter totals: Ilegible, Sin dato and not-applicable count as 0."""
+        return tuple(v if type(v) is int else 0 for v in self.votes)
+
+    @cached_property
+    def vote_counts(self) -> VoteCounts:
+        from prepcast.election.rules import count_votes  # rules import this module
+
+        return count_votes(self.votes)
 
     def casilla_clave(self, entidad_id: int) -> str:
         return (

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
+from functools import cached_property
 from itertools import combinations
 
 
@@ -121,7 +122,7 @@ class Casilla:
     boletas_especial: int = 0  # ballots approved for a casilla especial
     elecciones: frozenset[str] | None = None  # None: every election of the proceso
 
-    @property
+    @cached_property
     def clave(self) -> str:
         return casilla_key(self.entidad_id, self.seccion, self.tipo, self.numero, self.ext_contigua)
 

@@ -104,33 +104,52 @@ class Evaluation:
         return self.contabilizada == 1
 
 
-def evaluate_votes(profile: Profile, votes: Sequence[FieldValue], vote_limit: int | None) -> Evaluation:
-    """Evaluate a captured acta's vote fields (``Mark.NO_APLICA`` fields are ignored).
+@dataclass(frozen=True)
+class VoteCounts:
+    """What the rules need of an acta's vote fields."""
 
-    ``vote_limit`` is the lista nominal plus representantes (or ballots plus representantes for
-    an especial); ``None`` when unknown, which never excludes.
-    """
-    total = 0
-    n_ileg = n_sin = n_num = 0
+    total: int  # Ilegible and Sin dato count as zero
+    numbers: int
+    ilegibles: int
+    sin_dato: int
+
+
+def count_votes(votes: Sequence[FieldValue]) -> VoteCounts:
+    """Count an acta's vote fields (``Mark.NO_APLICA`` fields are ignored)."""
+    total = n_num = n_ileg = n_sin = 0
     for v in votes:
-        if isinstance(v, int):
+        if type(v) is int:
             total += v
             n_num += 1
         elif v is Mark.ILEGIBLE:
             n_ileg += 1
         elif v is Mark.SIN_DATO:
             n_sin += 1
-    if n_num == 0 and (n_ileg or n_sin):
+    return VoteCounts(total, n_num, n_ileg, n_sin)
+
+
+def evaluate_votes(profile: Profile, votes: Sequence[FieldValue], vote_limit: int | None) -> Evaluation:
+    """Evaluate a captured acta's vote fields.
+
+    ``vote_limit`` is the lista nominal plus representantes (or ballots plus representantes for
+    an especial); ``None`` when unknown, which never excludes.
+    """
+    return evaluate_counts(profile, count_votes(votes), vote_limit)
+
+
+def evaluate_counts(profile: Profile, counts: VoteCounts, vote_limit: int | None) -> Evaluation:
+    total, n_ileg, n_sin = counts.total, counts.ilegibles, counts.sin_dato
+    if counts.numbers == 0 and (n_ileg or n_sin):
         if n_sin == 0:
             return Evaluation(total, 0, (TODOS_ILEGIBLES,), True)
         if n_ileg == 0:
             return Evaluation(total, 0, (TODOS_VACIOS,), True)
         if profile.mixed_empty_not_counted:
             return Evaluation(total, 0, (TODOS_ILEGIBLES_O_SIN_DATO,), True)
-    if profile.mixed_empty_not_counted and n_num == 0 and not (n_ileg or n_sin):
-        pass  # an acta with no vote fields at all: counted with zero votes
-    tags: list[str] = []
     excede = vote_limit is not None and total > vote_limit
+    if not (n_ileg or n_sin or excede):
+        return Evaluation(total, 1, (), False)
+    tags: list[str] = []
     if excede and profile.exclude_excede_lista_nominal:
         tags.append(EXCEDE)
     if n_ileg:
@@ -138,8 +157,7 @@ def evaluate_votes(profile: Profile, votes: Sequence[FieldValue], vote_limit: in
     if n_sin:
         tags.append(SIN_DATO)
     counted = not (excede and profile.exclude_excede_lista_nominal)
-    inconsistente = bool(tags)
-    return Evaluation(total, 1 if counted else 0, tuple(tags), inconsistente)
+    return Evaluation(total, 1 if counted else 0, tuple(tags), bool(tags))
 
 
 def evaluate_sin_acta(motivo: int | None) -> Evaluation:

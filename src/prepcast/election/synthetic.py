@@ -125,7 +125,7 @@ def _catalog(p: SyntheticProfile, rng: random.Random) -> list[list[str]]:
     """Rows of casillas.csv: municipios of uneven size, distritos as runs of secciones."""
     weights = [1 / (i + 1) ** 0.85 for i in range(p.municipios)]
     total_w = sum(weights)
-    n_secc = max(p.municipios, round(p.casillas / 3.15))
+    n_secc = max(p.municipios, round(p.casillas / 2.91))  # 2.91 casillas per sección on average
     secc_per_mun = [max(1, round(n_secc * wt / total_w)) for wt in weights]
     used: set[str] = set()
     mun_names = [_place(rng, used) for _ in range(p.municipios)]

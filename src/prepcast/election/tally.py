@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from operator import add
 
 from prepcast.election.acta import Acta, Status
 from prepcast.election.model import Ambito, Casilla, ColumnKind, Election, Proceso
@@ -18,9 +19,9 @@ from prepcast.election.rules import (
     Evaluation,
     Preamble,
     Profile,
+    evaluate_counts,
     evaluate_fuera_catalogo,
     evaluate_sin_acta,
-    evaluate_votes,
     get_profile,
     preamble,
     truncate4,
@@ -53,7 +54,9 @@ class Totals:
         self.esperadas += 1
         self.lista_nominal += casilla.lista_nominal
 
-    def add_registered(self, casilla: Casilla, acta: Acta, ev: Evaluation) -> None:
+    def add_registered(self, casilla: Casilla, acta: Acta, ev: Evaluation,
+                       counted: list[tuple[int, ...]]) -> None:
+        """Count a registered acta; its votes go to ``counted``, summed by :meth:`add_votes`."""
         self.capturadas += 1
         if ev.contabilizada != 1:
             return
@@ -62,10 +65,22 @@ class Totals:
         self.total_votos += ev.total_calculado
         if casilla.tipo != "S":
             self.total_votos_sin_especiales += ev.total_calculado
-        votos = self.votos
-        for i, v in enumerate(acta.votes):
-            if type(v) is int:
-                votos[i] += v
+        counted.append(acta.counted_votes)
+
+    def add_votes(self, counted: list[tuple[int, ...]]) -> None:
+        if counted:
+            self.votos = list(map(add, self.votos, map(sum, zip(*counted, strict=True))))
+
+    def add(self, other: Totals) -> None:
+        """Add the totals of a territory below this one."""
+        self.esperadas += other.esperadas
+        self.capturadas += other.capturadas
+        self.contabilizadas += other.contabilizadas
+        self.lista_nominal += other.lista_nominal
+        self.lista_nominal_contabilizadas += other.lista_nominal_contabilizadas
+        self.total_votos += other.total_votos
+        self.total_votos_sin_especiales += other.total_votos_sin_especiales
+        self.votos = list(map(add, self.votos, other.votos))
 
 
 @dataclass(frozen=True)
@@ -144,7 +159,7 @@ def evaluate(profile: Profile, acta: Acta, casilla: Casilla | None) -> Evaluatio
         return evaluate_fuera_catalogo()
     if acta.status is Status.SIN_ACTA:
         return evaluate_sin_acta(acta.sin_acta_motivo)
-    return evaluate_votes(profile, acta.votes, casilla.vote_limit())
+    return evaluate_counts(profile, acta.vote_counts, casilla.vote_limit())
 
 
 def tally_election(
@@ -165,6 +180,7 @@ def tally_election(
     secciones: dict[int, Totals] = {}
     names: dict[int, str] = {}
     seccion_ambito: dict[int, int] = {}
+    votes_of: dict[int, list[tuple[int, ...]]] = {}
     rows: list[ActaRow] = []
     evaluated: list[EvaluatedActa] = []
     level = election.ambito
@@ -179,9 +195,10 @@ def tally_election(
         if sec is None:
             sec = secciones[c.seccion] = Totals(ncols)
             seccion_ambito[c.seccion] = aid
-        levels = (entidad, ambitos[aid], sec)
-        for t in levels:
-            t.add_expected(c)
+            counted = votes_of[c.seccion] = []
+        else:
+            counted = votes_of[c.seccion]
+        sec.add_expected(c)
         acta = records.pop(c.clave, None)
         if acta is None or acta.status is Status.FUERA_CATALOGO:
             if acta is not None:
@@ -189,10 +206,15 @@ def tally_election(
             rows.append(ActaRow(c, None, None))
             continue
         ev = evaluate(profile, acta, c)
-        for t in levels:
-            t.add_registered(c, acta, ev)
+        sec.add_registered(c, acta, ev, counted)
         rows.append(ActaRow(c, acta, ev))
         evaluated.append(EvaluatedActa(ev, c.lista_nominal, c.tipo == "S"))
+    # Each level is the sum of the level below: sección -> ámbito -> entidad.
+    for seccion, totals in secciones.items():
+        totals.add_votes(votes_of[seccion])
+        ambitos[seccion_ambito[seccion]].add(totals)
+    for totals in ambitos.values():
+        entidad.add(totals)
     fuera = sorted(records.values(), key=lambda a: (a.registro, a.casilla_clave(ent)))
     for a in fuera:
         ev = evaluate_fuera_catalogo()

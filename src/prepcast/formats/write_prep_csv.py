@@ -17,10 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from prepcast.election.acta import FieldValue, Mark
-from prepcast.election.feed import format_value
 from prepcast.election.model import Ambito, display_time
 from prepcast.election.rules import PREAMBLE_FIELDS, SIN_ACTA, format_observaciones, get_profile
-from prepcast.election.tally import CutResults, ElectionResults
+from prepcast.election.tally import ActaRow, CutResults, ElectionResults
 from prepcast.formats.leeme import leeme_text
 
 ID_COLUMNS = (
@@ -51,63 +50,100 @@ def header(er: ElectionResults) -> list[str]:
 
 
 def _when(t: datetime | None) -> str:
-    return f"{t:%d/%m/%Y %H:%M:%S}" if t else "-"
+    if t is None:
+        return "-"
+    return f"{t.day:02d}/{t.month:02d}/{t.year} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
 
 
-def _v(v: FieldValue) -> str:
-    return format_value(v) if v is not Mark.SIN_DATO else "Sin dato"
+_MARK_TEXT: dict[object, str] = {Mark.SIN_DATO: "Sin dato", Mark.ILEGIBLE: "Ilegible", Mark.NO_APLICA: "-"}
+
+
+def _v(v: FieldValue) -> FieldValue | str:
+    """A field as the CSV shows it (numbers stay numbers for the writer)."""
+    return v if type(v) is int else _MARK_TEXT[v]
+
+
+class DatabaseWriter:
+    """Writes the databases of the cuts of one night.
+
+    A registered acta's row does not change from cut to cut (a recapture is a new record), so
+    each row is formatted once and reused by every later cut."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[int, str], tuple[object, str]] = {}
+
+    def database_csv(self, cut: CutResults, eid: str) -> bytes:
+        er = cut.elections[eid]
+        e = er.election
+        buf = io.StringIO()
+        buf.write(f"{e.titulo}\r\n{display_time(cut.at)}\r\n\r\n")
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(PREAMBLE_FIELDS)
+        w.writerow(er.preamble.as_row())
+        buf.write("\r\n")
+        w.writerow(header(er))
+        cache = self._rows
+        line = io.StringIO()
+        lw = csv.writer(line, lineterminator="\r\n")
+        for row in er.rows:
+            a = row.acta
+            if a is None:
+                continue
+            key = (id(a), eid)
+            hit = cache.get(key)
+            if hit is None or hit[0] is not a:
+                line.seek(0)
+                line.truncate()
+                lw.writerow(_row(cut, er, row))
+                hit = cache[key] = (a, line.getvalue())
+            buf.write(hit[1])
+        return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+    def build(self, cut: CutResults) -> list[DatabaseZip]:
+        """The database zips of every election of the cut."""
+        return [_zip(cut, eid, self.database_csv(cut, eid)) for eid in cut.elections]
 
 
 def database_csv(cut: CutResults, eid: str) -> bytes:
-    er = cut.elections[eid]
+    return DatabaseWriter().database_csv(cut, eid)
+
+
+def _row(cut: CutResults, er: ElectionResults, row: ActaRow) -> list[object]:
     proceso = cut.proceso
     profile = get_profile(proceso.rules)
     e = er.election
-    buf = io.StringIO()
-    buf.write(f"{e.titulo}\r\n{display_time(cut.at)}\r\n\r\n")
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(PREAMBLE_FIELDS)
-    w.writerow(er.preamble.as_row())
-    buf.write("\r\n")
-    w.writerow(header(er))
     ent = proceso.entidad_id
     nvotes = len(e.columns)
-    for row in er.rows:
-        a, c, ev = row.acta, row.casilla, row.evaluation
-        if a is None or ev is None:
-            continue
-        obs = format_observaciones(profile, ev)
-        if c is None:  # fuera de catálogo
-            w.writerow([
-                "-", "-", ent, proceso.entidad, a.distrito or "-", "-", a.municipio or "-", "-",
-                f"{a.seccion:04d}", f"{a.id_casilla:02d}", a.tipo_casilla, f"{a.ext_contigua:02d}",
-                3, "-", *(["-"] * (4 + nvotes + 4)), obs, 2, "-", "-", "-", "-", "-",
-                a.origen or "-", a.digitalizacion or "-", "-", "-",
-            ])
-            continue
-        clave = c.clave
-        if SIN_ACTA in ev.tags:
-            fields = ["Sin acta"] * (4 + nvotes + 1)
-            w.writerow([
-                f"'{clave}'", f"'{clave}{e.tipo_acta}'", ent, proceso.entidad, c.distrito,
-                c.distrito_nombre, c.municipio, c.municipio_nombre, f"{c.seccion:04d}",
-                f"{c.numero:02d}", c.tipo, f"{c.ext_contigua:02d}", c.ubicacion, e.tipo_acta,
-                *fields, 0, c.lista_nominal, c.representantes, obs, 0, a.mecanismos_traslado,
-                "-", "-", "-", "-", a.origen or "CATD", a.digitalizacion or "-", "-", 0,
-            ])
-            continue
-        w.writerow([
-            f"'{clave}'", f"'{clave}{e.tipo_acta}'", ent, proceso.entidad, c.distrito,
-            c.distrito_nombre, c.municipio, c.municipio_nombre, f"{c.seccion:04d}",
-            f"{c.numero:02d}", c.tipo, f"{c.ext_contigua:02d}", c.ubicacion, e.tipo_acta,
-            _v(a.boletas_sobrantes), _v(a.personas_votaron), _v(a.representantes_votaron),
-            _v(a.votos_sacados), *(_v(v) for v in a.votes), _v(a.total_asentado),
-            ev.total_calculado, c.lista_nominal, c.representantes, obs, ev.contabilizada,
-            a.mecanismos_traslado, a.codigo_integridad or "-", _when(a.acopio), _when(a.captura),
-            _when(a.verificacion), a.origen, a.digitalizacion, a.tipo_documento,
-            "-" if a.cotejada is None else a.cotejada,
-        ])
-    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+    a, c, ev = row.acta, row.casilla, row.evaluation
+    assert a is not None and ev is not None
+    obs = format_observaciones(profile, ev)
+    if c is None:  # fuera de catálogo
+        return [
+            "-", "-", ent, proceso.entidad, a.distrito or "-", "-", a.municipio or "-", "-",
+            f"{a.seccion:04d}", f"{a.id_casilla:02d}", a.tipo_casilla, f"{a.ext_contigua:02d}",
+            3, "-", *(["-"] * (4 + nvotes + 4)), obs, 2, "-", "-", "-", "-", "-",
+            a.origen or "-", a.digitalizacion or "-", "-", "-",
+        ]  # fmt: skip
+    clave = c.clave
+    ident = [
+        f"'{clave}'", f"'{clave}{e.tipo_acta}'", ent, proceso.entidad, c.distrito,
+        c.distrito_nombre, c.municipio, c.municipio_nombre, f"{c.seccion:04d}",
+        f"{c.numero:02d}", c.tipo, f"{c.ext_contigua:02d}", c.ubicacion, e.tipo_acta,
+    ]
+    if SIN_ACTA in ev.tags:
+        return [
+            *ident, *(["Sin acta"] * (4 + nvotes + 1)), 0, c.lista_nominal, c.representantes,
+            obs, 0, a.mecanismos_traslado, "-", "-", "-", "-", a.origen or "CATD",
+            a.digitalizacion or "-", "-", 0,
+        ]
+    return [
+        *ident, _v(a.boletas_sobrantes), _v(a.personas_votaron), _v(a.representantes_votaron),
+        _v(a.votos_sacados), *[v if type(v) is int else _MARK_TEXT[v] for v in a.votes],
+        _v(a.total_asentado), ev.total_calculado, c.lista_nominal, c.representantes, obs,
+        ev.contabilizada, a.mecanismos_traslado, a.codigo_integridad or "-", _when(a.acopio),
+        _when(a.captura), _when(a.verificacion), a.origen, a.digitalizacion, a.tipo_documento,
+        "-" if a.cotejada is None else a.cotejada,
+    ]
 
 
 def candidaturas_csv(er: ElectionResults) -> bytes:
@@ -125,11 +161,11 @@ def zip_name(at: datetime, eid: str) -> str:
     return f"{at:%Y%m%d_%H%M}_PREP_{eid}.zip"
 
 
-def build_database(cut: CutResults, eid: str) -> DatabaseZip:
+def _zip(cut: CutResults, eid: str, csv_bytes: bytes) -> DatabaseZip:
     er = cut.elections[eid]
     stem = er.election.file_stem or eid
     members = (
-        (f"{stem}.csv", database_csv(cut, eid)),
+        (f"{stem}.csv", csv_bytes),
         (f"{stem}_CANDIDATURAS.csv", candidaturas_csv(er)),
         ("LEEME.txt", leeme_text(cut.proceso, er).encode("utf-8")),
     )
@@ -140,7 +176,7 @@ def build_database(cut: CutResults, eid: str) -> DatabaseZip:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            zf.writestr(info, data, compresslevel=6)
+            zf.writestr(info, data, compresslevel=1)
     data = buf.getvalue()
     return DatabaseZip(eid, zip_name(cut.at, eid), data, hashlib.sha256(data).hexdigest(),
                        f"{stem}.csv")
@@ -148,7 +184,7 @@ def build_database(cut: CutResults, eid: str) -> DatabaseZip:
 
 def build_databases(cut: CutResults) -> list[DatabaseZip]:
     """The database zips of every election of the cut."""
-    return [build_database(cut, eid) for eid in cut.elections]
+    return DatabaseWriter().build(cut)
 
 
 def write_databases(cut: CutResults, out: Path) -> list[Path]:

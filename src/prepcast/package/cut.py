@@ -11,11 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from prepcast.election import ElectionDir, Proceso, cut_number, cut_time, is_last_cut, tally_cut
 from prepcast.election.tally import CutResults
 from prepcast.errors import InputError
+from prepcast.formats.write_prep_csv import DatabaseZip, build_databases
 from prepcast.package.build import assemble
 from prepcast.package.canonical import canonical_json, content_name
 from prepcast.package.keys import Signer
@@ -25,14 +26,6 @@ from prepcast.package.schemas import schema_problems
 
 # A cut's package stays valid this long after the proceso's last cut.
 EXPIRES_AFTER_END = timedelta(days=7)
-
-
-class DatabaseZip(Protocol):
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def data(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -68,23 +61,7 @@ def read_difusores(path: Path | None) -> list[dict[str, Any]]:
     return [dict(d) for d in items] if isinstance(items, list) else []
 
 
-def _databases(results: CutResults) -> list[Any]:
-    try:
-        from prepcast.formats.write_prep_csv import build_databases
-    except ImportError:  # the PREP database writer has not landed yet
-        return []
-    return list(build_databases(results))
-
-
-def _database_bytes(db: Any) -> bytes:
-    for attr in ("data", "content", "bytes"):
-        value = getattr(db, attr, None)
-        if isinstance(value, bytes):
-            return value
-    raise TypeError(f"database {db!r} carries no bytes")
-
-
-def _shell_site(results: CutResults, databases: Sequence[Any]) -> tuple[dict[str, bytes], dict[str, Any]]:
+def _shell_site(results: CutResults, databases: Sequence[DatabaseZip]) -> tuple[dict[str, bytes], dict[str, Any]]:
     """A minimal page, until ``prepcast.site`` lays out the real site."""
     from prepcast.election import display_time
 
@@ -100,7 +77,7 @@ def _shell_site(results: CutResults, databases: Sequence[Any]) -> tuple[dict[str
     }
 
 
-def _site(results: CutResults, databases: Sequence[Any], difusores: Sequence[Mapping[str, Any]]
+def _site(results: CutResults, databases: Sequence[DatabaseZip], difusores: Sequence[Mapping[str, Any]]
           ) -> tuple[dict[str, bytes], dict[str, Any]]:
     try:
         from prepcast.site import site_files  # type: ignore[attr-defined,unused-ignore]
@@ -116,10 +93,10 @@ def cut_files(ed: ElectionDir, number: int, difusores: Sequence[Mapping[str, Any
     at = cut_time(proceso, number)
     results = tally_cut(proceso, ed.casillas, dict(ed.feeds), at, number=number,
                         last=is_last_cut(proceso, number))
-    databases = _databases(results)
+    databases = build_databases(results)
     files, main_fields = _site(results, databases, difusores)
     for db in databases:
-        files[f"{db_dir(number)}/{db.name}"] = _database_bytes(db)
+        files[f"{db_dir(number)}/{db.name}"] = db.data
     listing = canonical_json(
         {"schema": "prepcast.difusores/1", "proceso": proceso_id(proceso),
          "difusores": [dict(d) for d in difusores]}

@@ -95,7 +95,7 @@ def candidaturas_ambito(results: ElectionResults, ambito_id: int, t: Totals) -> 
     ]
 
 
-def candidaturas_entidad(results: ElectionResults) -> list[Json]:
+def candidaturas_entidad(results: ElectionResults, parties: dict[str, str]) -> list[Json]:
     """Votes per candidature across the entidad: the ámbitos' candidatures gathered by the
     columns they hold (a coalition's parties and combinations, a party alone, an independent).
 
@@ -121,13 +121,13 @@ def candidaturas_entidad(results: ElectionResults) -> list[Json]:
         for c in e.columns:
             if c.id not in taken and c.kind in (ColumnKind.PARTIDO, ColumnKind.INDEPENDIENTE):
                 groups[(c.id,)] = votos[idx[c.id]]
-    ranked = sorted(groups.items(), key=lambda kv: (-kv[1], _group_name(e, kv[0])))
+    ranked = sorted(groups.items(), key=lambda kv: (-kv[1], _group_name(e, kv[0], parties)))
     return [
-        {"nombre": _group_name(e, cols), "columnas": list(cols), "votos": v} for cols, v in ranked
+        {"nombre": _group_name(e, cols, parties), "columnas": list(cols), "votos": v} for cols, v in ranked
     ]
 
 
-def _group_name(e: Election, cols: tuple[str, ...]) -> str:
+def _group_name(e: Election, cols: tuple[str, ...], parties_names: dict[str, str]) -> str:
     by_id = {c.id: c for c in e.columns}
     parties = {p for c in cols for p in (by_id[c].partidos or (c,))}
     for a in e.alliances:
@@ -135,7 +135,7 @@ def _group_name(e: Election, cols: tuple[str, ...]) -> str:
             return a.nombre
     if len(cols) == 1:
         col = by_id[cols[0]]
-        return col.nombre or col.id
+        return parties_names.get(col.id) or col.nombre or col.id
     return " / ".join(cols)
 
 

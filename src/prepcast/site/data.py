@@ -253,7 +253,7 @@ def _election_files(out: SiteFiles, cut: CutResults, results: ElectionResults) -
             "ultimo_corte": last,
             "preambulo": {k: str(v) for k, v in results.preamble.as_dict().items()},
             "totales": rec.totals_json(results.entidad),
-            "candidaturas": rec.candidaturas_entidad(results),
+            "candidaturas": rec.candidaturas_entidad(results, {p.id: p.nombre for p in proceso.parties}),
             "ambitos": ambitos,
             "fuera_catalogo": fuera,
             "segmentos": segmentos,

@@ -101,7 +101,8 @@
     if (col.tipo === "partido") { var p = partido(col.id); return p ? p.nombre : (col.nombre || col.id); }
     if (col.tipo === "no_registradas") return "Candidaturas no registradas";
     if (col.tipo === "nulos") return "Votos nulos";
-    return col.nombre || col.partidos.join(" - ") || col.id;
+    if (col.partidos && col.partidos.length > 1) return "Combinación " + col.partidos.join("-") + (col.nombre ? " (" + col.nombre + ")" : "");
+    return col.nombre || col.id;
   }
   function textColor(hex) {
     var m = /^#?([0-9a-f]{6})$/i.exec(hex || "");
@@ -235,7 +236,7 @@
     var fuera = ent.fuera_catalogo.length ? tabla("Actas fuera de catálogo",
       [{ text: "Acta" }, { text: AMBITO[e.ambito] }],
       ent.fuera_catalogo.map(function (f) {
-        return fila(null, [el("a", { href: base + "/acta/" + f.clave, text: f.clave }), String(f.ambito)]);
+        return fila(null, [el("a", { href: base + "/acta/" + f.clave, text: f.clave }), f.ambito ? String(f.ambito) : "Sin dato"]);
       })) : null;
     return [
       migas([[e.nombre, base]]),
