@@ -105,8 +105,18 @@ def read_prep_csv(path: str | Path) -> PublishedDatabase:
     return parse_prep_csv(_decode(data, str(p)), str(p))
 
 
-def parse_prep_csv(text: str, source: str = "<csv>") -> PublishedDatabase:
-    lines = text.splitlines()
+@dataclass(frozen=True)
+class Head:
+    """What precedes the rows: title, cut line and the preamble's figures."""
+
+    delimiter: str
+    title: str
+    cut_line: str
+    preamble: dict[str, str]
+    end: int  # index of the line after the preamble's values
+
+
+def parse_head(lines: list[str], source: str = "<csv>") -> Head:
     delimiter = ""
     start = 0
     if lines and lines[0].lower().startswith("sep="):
@@ -140,6 +150,14 @@ def parse_prep_csv(text: str, source: str = "<csv>") -> PublishedDatabase:
     missing_pre = [n for n in PREAMBLE_FIELDS if n not in preamble]
     if missing_pre:
         raise InputError.at(source, f"preamble lacks {', '.join(missing_pre)}", line=pre_idx + 1)
+    return Head(delimiter, title, cut_line, preamble, pre_idx + 2)
+
+
+def parse_prep_csv(text: str, source: str = "<csv>") -> PublishedDatabase:
+    lines = text.splitlines()
+    head = parse_head(lines, source)
+    delimiter, title, cut_line, preamble = head.delimiter, head.title, head.cut_line, head.preamble
+    pre_idx = head.end - 2
     head_idx = next(
         (i for i in range(pre_idx + 2, len(lines)) if clean_key(lines[i]).startswith("CLAVE_")),
         None,

@@ -1,0 +1,86 @@
+"""`prepcast simulacro`: a whole election night on this machine (what `make simulacro` runs)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from prepcast.election.synthetic import PROFILES
+from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("simulacro", help="play a whole election night on this machine")
+    p.add_argument("--profile", choices=sorted(PROFILES), default="edomex-2024")
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--out", type=Path, default=Path("simulacro"))
+    p.add_argument("--cuts", type=int, default=None, help="stop after this many cuts")
+    p.add_argument("--pace", type=float, default=0.0, metavar="SECONDS",
+                   help="wait between cuts (0: as fast as the machine goes)")
+    p.set_defaults(handler=run)
+
+
+def _pct(preamble: dict[str, str], name: str) -> str:
+    return preamble.get(name, "")
+
+
+def figures_table(result: NightResult) -> Table:
+    elections = [e.id for e in result.election.proceso.elections]
+    t = Table(title=f"Cortes del simulacro ({result.election.proceso.entidad})", show_lines=False)
+    t.add_column("corte", justify="right")
+    t.add_column("fecha y hora", no_wrap=True)
+    for eid in elections:
+        t.add_column(f"{eid}\ncapturadas", justify="right")
+        t.add_column(f"{eid}\ncontabilizadas", justify="right")
+        t.add_column(f"{eid}\nparticipación", justify="right")
+    t.add_column("archivos", justify="right")
+    t.add_column("MB", justify="right")
+    for rec in result.cuts:
+        row = [str(rec.number), cut_label(rec)]
+        by_election = _by_election(rec, elections)
+        for eid in elections:
+            pre = by_election.get(eid, {})
+            row += [_pct(pre, "PORCENTAJE_ACTAS_CAPTURADAS"),
+                    _pct(pre, "PORCENTAJE_ACTAS_CONTABILIZADAS"),
+                    _pct(pre, "PORCENTAJE_PARTICIPACION_CIUDADANA")]
+        row += [str(rec.files), f"{rec.bytes / 1e6:.1f}"]
+        t.add_row(*row)
+    return t
+
+
+def _by_election(rec: CutRecord, elections: list[str]) -> dict[str, dict[str, str]]:
+    out = {}
+    for zname, pre in rec.preambles.items():
+        for eid in elections:
+            if zname.endswith(f"_PREP_{eid}.zip"):
+                out[eid] = pre
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task("preparando", total=None)
+
+        def on_stage(text: str) -> None:
+            progress.update(task, description=text)
+
+        def on_cut(rec: CutRecord, total: int) -> None:
+            progress.update(task, total=total, completed=rec.number,
+                            description=f"corte {rec.number} · {cut_label(rec)}")
+
+        result = run_night(args.profile, args.seed, args.out, cuts=args.cuts, pace=args.pace,
+                           on_cut=on_cut, on_stage=on_stage)
+    console.print(figures_table(result))
+    last = result.cuts[-1]
+    console.print(f"{len(result.cuts)} cortes en {result.seconds:.1f} s; "
+                  f"paquete del último corte: {last.package} ({last.files} archivos, "
+                  f"{last.bytes / 1e6:.1f} MB), verificado y recontado.")
+    return 0
