@@ -1,0 +1,114 @@
+"""The data files of a cut: valid against their schemas, complete, and immutable where the
+layout promises it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from site_package import build_cut
+
+from prepcast.election import ElectionDir
+from prepcast.site import SCHEMA, site_files, validate
+from prepcast.site.data import content_name
+
+
+def _json_files(files: dict[str, bytes]) -> dict[str, object]:
+    return {p: json.loads(b) for p, b in files.items() if p.endswith(".json")}
+
+
+@pytest.mark.parametrize("number", [1, 10, 73])
+def test_every_file_is_valid_and_content_addressed(election: ElectionDir, number: int) -> None:
+    _cut, site = build_cut(election, number)
+    problems = {p: validate(obj) for p, obj in _json_files(site.files).items()}
+    assert {p: v for p, v in problems.items() if v} == {}
+    assert validate(site.main_fields) == []
+    for path, data in site.files.items():
+        if path != "index.html":
+            stem = path.rsplit(".", 2)[0] + "." + path.rsplit(".", 1)[1]
+            assert content_name(stem, data) == path
+    assert len(site.files) <= 1000
+
+
+def test_main_fields_name_files_of_the_site(election: ElectionDir) -> None:
+    _cut, site = build_cut(election, 10)
+    data = site.main_fields
+    assert data["schema"] == SCHEMA
+    named = [data["proceso"], data["bases"], data["difusores"]] + [e["entidad"] for e in data["elecciones"]]
+    assert all(p in site.files for p in named)
+    html = site.files["index.html"].decode()
+    refs = re.findall(r'(?:href|src)="([^"]+)"', html)
+    assert [r for r in refs if r.startswith("assets/")] and all(
+        r in site.files for r in refs if not r.startswith(("data:", "#"))
+    )  # relative URLs only, every one in the package
+
+
+def _strings(obj: object) -> list[str]:
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for v in obj.values() for s in _strings(v)]
+    if isinstance(obj, list):
+        return [s for v in obj for s in _strings(v)]
+    return []
+
+
+def test_every_path_a_file_names_is_in_the_cut(election: ElectionDir) -> None:
+    _cut, site = build_cut(election, 20)
+    named = {s for obj in _json_files(site.files).values() for s in _strings(obj) if s.startswith("data/")}
+    assert len(named) > 10 and named <= set(site.files)
+
+
+def test_segments_of_earlier_cuts_do_not_change(election: ElectionDir) -> None:
+    _c1, a = build_cut(election, 9)
+    _c2, b = build_cut(election, 10)
+    segs_a = {p for p in a.files if "/actas/" in p}
+    segs_b = {p for p in b.files if "/actas/" in p}
+    new = segs_b - segs_a
+    assert new, "cut 10 brings new actas"
+    # Only the segments of cut 10 are new (an acta captured again would also move).
+    assert all(p.split("/actas/")[1].startswith("10-") for p in new)
+    assert segs_a <= segs_b
+    # The catalog and proceso files are immutable across cuts.
+    assert {p for p in a.files if "catalogo" in p or "proceso" in p} == {
+        p for p in b.files if "catalogo" in p or "proceso" in p
+    }
+
+
+def test_same_cut_same_bytes(election: ElectionDir) -> None:
+    _c, a = build_cut(election, 12)
+    _c, b = build_cut(election, 12)
+    assert a.files == b.files and a.main_fields == b.main_fields
+
+
+def test_entidad_file_holds_the_engine_figures(election: ElectionDir) -> None:
+    cut, site = build_cut(election, 15)
+    for entry in site.main_fields["elecciones"]:
+        ent = json.loads(site.files[entry["entidad"]])
+        er = cut.elections[entry["id"]]
+        assert ent["totales"]["votos"] == er.entidad.votos
+        assert ent["preambulo"]["ACTAS_CAPTURADAS"] == str(er.preamble.actas_capturadas)
+        assert sum(a["totales"]["capturadas"] for a in ent["ambitos"]) == er.entidad.capturadas
+        actas = 0
+        for path in ent["segmentos"].values():
+            actas += len(json.loads(site.files[path])["actas"])
+        assert actas == er.preamble.actas_registradas
+
+
+def test_a_schema_violation_is_reported_with_its_place(election: ElectionDir) -> None:
+    _cut, site = build_cut(election, 10)
+    ent = json.loads(site.files[site.main_fields["elecciones"][0]["entidad"]])
+    ent["totales"]["esperadas"] = -1
+    assert any(p.startswith("totales/esperadas") for p in validate(ent))
+    assert validate({"schema": "nope"}) == ["unknown schema 'nope'"]
+
+
+def test_leeme_and_zips_are_listed(election: ElectionDir, tmp_path: Path) -> None:
+    cut, site = build_cut(election, 10)
+    bases = json.loads(site.files[site.main_fields["bases"]])
+    assert [b["nombre"].split("_PREP_")[1] for b in bases["bases"]] == ["DIP_LOC.zip", "AYUN.zip"]
+    assert all(b["ruta"].startswith("db/0010/") for b in bases["bases"])
+    assert bases["leeme"]
+    assert site_files(cut, [], []).main_fields["bases"] != site.main_fields["bases"]

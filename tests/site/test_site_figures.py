@@ -1,0 +1,97 @@
+"""The figures on screen are the figures of the published JSON (and of the results engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+from site_package import PublishedCut
+from site_server import StaticServer
+from site_views import digits, load, open_view, routes
+
+from prepcast.election.rules import truncate4
+
+pytestmark = pytest.mark.browser
+
+
+def _cifra(page: Page, campo: str) -> str:
+    return digits(page.locator(f'main .cifra[data-campo="{campo}"] .valor').inner_text())
+
+
+def _pct(n: int, d: int) -> str:
+    return f"{truncate4(n, d)} %"
+
+
+def test_entidad_figures_equal_json_and_preamble(
+    page: Page, server: StaticServer, published: tuple[Path, PublishedCut]
+) -> None:
+    pc = published[1]
+    ent = load(pc, pc.site.main_fields["elecciones"][0]["entidad"])
+    pre = pc.cut.elections["DIP_LOC"].preamble
+    open_view(page, server.url, "/DIP_LOC")
+    t = ent["totales"]
+    assert _cifra(page, "esperadas") == str(t["esperadas"]) == str(pre.actas_esperadas)
+    assert _cifra(page, "capturadas") == str(pre.actas_capturadas)
+    assert _cifra(page, "contabilizadas") == str(pre.actas_contabilizadas)
+    assert _cifra(page, "participacion") == f"{pre.porcentaje_participacion_ciudadana} %"
+    assert _cifra(page, "lista_nominal_contabilizadas") == str(pre.lista_nominal_actas_contabilizadas)
+    extra = page.locator('main .cifra[data-campo="contabilizadas"] .extra').inner_text()
+    assert extra == f"{pre.porcentaje_actas_contabilizadas} %"
+    proceso = load(pc, pc.site.main_fields["proceso"])
+    columnas = proceso["elecciones"][0]["columnas"]
+    for i, col in enumerate(columnas):
+        row = page.locator(f'main .votos tr[data-columna="{col["id"]}"] td')
+        assert digits(row.nth(0).inner_text()) == str(t["votos"][i])
+        assert row.nth(1).inner_text() == _pct(t["votos"][i], t["total_votos"])
+    for cand in ent["candidaturas"]:
+        row = page.locator(f'main .candidaturas tr[data-candidatura="{"+".join(cand["columnas"])}"]')
+        assert digits(row.locator("td").nth(0).inner_text()) == str(cand["votos"])
+    for amb in ent["ambitos"]:
+        row = page.locator(f'main .lideres tr[data-ambito="{amb["id"]}"]')
+        assert amb["lider"]["nombre"] in row.inner_text()
+        assert digits(row.locator("td").nth(3).inner_text()) == str(amb["lider"]["votos"])
+
+
+def test_seccion_and_acta_figures_equal_json(
+    page: Page, server: StaticServer, published: tuple[Path, PublishedCut]
+) -> None:
+    pc = published[1]
+    r = routes(pc)
+    open_view(page, server.url, r.all["seccion"])
+    sec = pc.cut.elections["DIP_LOC"].secciones[r.seccion]
+    assert _cifra(page, "capturadas") == str(sec.capturadas)
+    assert _cifra(page, "total_votos") == f"{sec.total_votos:,}".replace(",", "")
+    assert page.locator(f'main tr[data-casilla="{r.casilla}"]').count() == 1
+    open_view(page, server.url, r.all["casilla"])
+    acta = load(pc, r.segmento)["actas"][r.casilla]
+
+    def campo(name: str) -> str:
+        return page.locator(f'main .dato[data-campo="{name}"] dd').inner_text()
+
+    assert campo("codigo_integridad") == acta["codigo_integridad"]
+    assert digits(campo("total_votos_calculado")) == str(acta["total_votos_calculado"])
+    assert campo("contabilizada") == "Contabilizada"
+    proceso = load(pc, pc.site.main_fields["proceso"])
+    href = page.get_by_role("link", name="Ver la imagen del acta").get_attribute("href")
+    assert href == f"{proceso['image_base_url']}/{acta['codigo_integridad']}.png"
+    for i, col in enumerate(proceso["elecciones"][0]["columnas"]):
+        cell = page.locator(f'main .votos-acta tr[data-columna="{col["id"]}"] td').inner_text()
+        assert digits(cell) == str(acta["votos"][i])
+
+
+def test_bases_list_zips_with_sha256_and_leeme(
+    page: Page, server: StaticServer, published: tuple[Path, PublishedCut]
+) -> None:
+    pc = published[1]
+    bases = load(pc, pc.site.main_fields["bases"])
+    open_view(page, server.url, "/bases")
+    for b in bases["bases"]:
+        row = page.locator(f'main tr[data-base="{b["nombre"]}"]')
+        assert row.locator("code").inner_text() == b["sha256"]
+        link = row.get_by_role("link", name=b["nombre"])
+        with page.expect_download() as dl:
+            link.click()
+        assert Path(dl.value.path()).read_bytes() == (published[0] / b["ruta"]).read_bytes()
+    assert "LEEME" in page.locator("main h2").inner_text()
+    assert bases["leeme"].strip().splitlines()[0] in page.locator("main pre.leeme").inner_text()
