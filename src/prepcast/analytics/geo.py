@@ -113,7 +113,7 @@ class GeoLocator:
             raise InputError.at(database, "GeoIP database not found", field="--geoip-db")
         try:
             self._reader = maxminddb.open_database(str(database))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
             raise InputError.at(
                 database, f"not a MaxMind-format database ({exc})", field="--geoip-db"
             ) from exc

@@ -101,6 +101,7 @@ def detect_format(path: Path) -> LogFile:
         names = tuple(fields.split()[1:]) if fields else tuple(CLOUDFRONT_FIELDS)
         return LogFile(path, "cloudfront", names)
     combined = re.compile(COMBINED_RE)
+    vcombined = re.compile(VCOMBINED_RE)
     votes: dict[str, int] = {}
     for line in lines:
         kind = ""
@@ -115,6 +116,8 @@ def detect_format(path: Path) -> LogFile:
         elif combined.match(line):
             first = line.split(" ", 1)[0]
             kind = "combined" if _IP_TOKEN.match(first) or first == "-" else "vcombined"
+        elif vcombined.match(line):
+            kind = "vcombined"
         if kind:
             votes[kind] = votes.get(kind, 0) + 1
     if not votes:
@@ -178,9 +181,12 @@ def _combined_select(paths: list[Path], vhost: bool) -> str:
 
 
 def _json_select(paths: list[Path]) -> str:
-    def pick(key: str) -> str:
-        paths_sql = ", ".join(_lit("$." + k) for k in JSON_KEYS[key])
-        return f"coalesce(list_filter(json_extract_string(line, [{paths_sql}]), x -> x IS NOT NULL)[1], '')"
+    keys = [(name, k) for name, options in JSON_KEYS.items() for k in options]
+    wanted = ", ".join(_lit("$." + k) for _, k in keys)
+
+    def pick(name: str) -> str:
+        found = [f"v[{i + 1}]" for i, (n, _) in enumerate(keys) if n == name]
+        return f"coalesce({', '.join(found)}, '')"
 
     return f"""
     WITH r AS (
@@ -188,8 +194,8 @@ def _json_select(paths: list[Path]) -> str:
              {pick("method")} AS method, {pick("path")} AS target, {pick("status")} AS status,
              {pick("bytes")} AS bytes, {pick("referer")} AS referer, {pick("ua")} AS ua,
              {pick("vhost")} AS vhost, {pick("rt")} AS rt
-      FROM (SELECT line FROM {_read_lines(paths)}
-            WHERE line IS NOT NULL AND line <> '' AND json_valid(line))
+      FROM (SELECT CASE WHEN json_valid(line) THEN json_extract_string(line, [{wanted}]) END AS v
+            FROM {_read_lines(paths)} WHERE line IS NOT NULL AND line <> '')
     ), p AS (
       SELECT *, coalesce(try_cast(t AS TIMESTAMPTZ),
                          try_strptime(t, '%d/%b/%Y:%H:%M:%S %z')) AS ts,
