@@ -1,0 +1,89 @@
+"""Benchmark of the cut package on a synthetic election (default ``edomex-2024``).
+
+Prints: time to build one full package of a mid-night cut (tally, database zips, site JSON,
+manifest, signatures, written to disk), time to verify it, the delta between two consecutive
+cuts as a share of the full package's bytes (and what dominates it), and the package's size and
+file count. Run: ``.venv/bin/python benchmarks/bench_package.py [--profile P] [--seed N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+from prepcast.election import cut_number, load_election_dir
+from prepcast.election.synthetic import generate
+from prepcast.package import build_cut, diff, init_keys, load_manifest, load_signer, verify_package
+
+
+def _category(path: str) -> str:
+    parts = path.split("/")
+    if parts[0] == "data" and len(parts) >= 3:
+        return f"data/*/{parts[2]}" if len(parts) > 3 else f"data/*/{parts[2].split('.')[0]}"
+    if parts[0] in ("db", "manifests", "json", "assets", "keys", "data"):
+        return parts[0]
+    return path.split(".")[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--profile", default="edomex-2024")
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--at", default="2024-06-02T23:40:00-06:00", help="time of the first cut")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-package-") as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        generate(args.profile, args.seed, root / "election")
+        print(f"generated {args.profile} (seed {args.seed}) in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        ed = load_election_dir(root / "election")
+        load_s = time.perf_counter() - t0
+        print(f"load_election_dir: {load_s:.2f} s ({len(ed.casillas):,} casillas, "
+              f"{sum(len(f) for f in ed.feeds.values()):,} acta records)")
+        init_keys(root / "keys")
+        signer = load_signer(root / "keys")
+        at = datetime.fromisoformat(args.at)
+        n = cut_number(ed.proceso, at)
+        a, b = root / "cut-a", root / "cut-b"
+        builds = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            build_cut(ed, at, signer, a)
+            builds.append(time.perf_counter() - t0)
+        from prepcast.election.schedule import cut_time
+
+        build_cut(ed, cut_time(ed.proceso, n + 1), signer, b, previous=a)
+        verifies = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            verify_package(b, root / "keys" / "root.pub", last=a)
+            verifies.append(time.perf_counter() - t0)
+        m = load_manifest(b)
+        d = diff(a, b)
+        by_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for path, size in d.fetch.items():
+            by_cat[_category(path)][0] += size
+            by_cat[_category(path)][1] += 1
+        build_s, verify_s = statistics.median(builds), statistics.median(verifies)
+        print(f"cuts {n} → {n + 1} ({at.isoformat()} and 20 minutes later)")
+        print(f"full package build: {build_s:.2f} s median of {args.repeat} (goal ≤ 2 s); "
+              f"with load_election_dir {build_s + load_s:.2f} s")
+        print(f"verify: {verify_s:.2f} s median of {args.repeat} (goal ≤ 1 s)")
+        print(f"package: {d.total_files} files, {d.total_bytes:,} bytes (goal ≤ 1,000 files)")
+        print(f"delta: {d.count} files, {d.bytes:,} bytes = {d.share:.1%} of the full package "
+              f"(goal ≤ 25 %); {len(d.reused)} files reused")
+        print("delta by kind of file (bytes, files):")
+        for cat, (size, count) in sorted(by_cat.items(), key=lambda kv: -kv[1][0]):
+            print(f"  {cat:<28} {size:>12,}  {count:>4}  ({size / d.total_bytes:.1%} of package)")
+        print(f"manifest of cut {m.cut}: {len(m.raw):,} bytes")
+
+
+if __name__ == "__main__":
+    main()
