@@ -15,6 +15,7 @@ from prepcast.package import (
     manifest_path,
     validate,
 )
+from prepcast.site import validate as site_validate
 
 TZ = timezone(timedelta(hours=-6))
 START = datetime(2024, 6, 2, 20, 0, tzinfo=TZ)
@@ -52,8 +53,9 @@ def small_package(out: Path, keydir: Path, cut: int, *, previous: Path | None = 
     return out
 
 
-def check_schemas(pkg: Path) -> None:
-    """Validate main.json, the manifest and the keyring of ``pkg`` against their schemas."""
+def check_schemas(pkg: Path, *, site_data: bool = True) -> None:
+    """Validate main.json, the manifest, the keyring, the difusores list and (``site_data``) the
+    site's data files of ``pkg`` against their schemas."""
     main = json.loads((pkg / MAIN_PATH).read_bytes())
     validate("main", main)
     manifest = json.loads((pkg / main["signed"]["manifest"]).read_bytes())
@@ -62,4 +64,7 @@ def check_schemas(pkg: Path) -> None:
     for path in manifest["files"]:
         if path.startswith("difusores."):
             validate("difusores", json.loads((pkg / path).read_bytes()))
+        elif path.startswith("data/") and path.endswith(".json") and site_data:
+            problems = site_validate(json.loads((pkg / path).read_bytes()))
+            assert not problems, f"{path}: {problems}"
     assert main["signed"]["manifest"] == manifest_path(manifest["cut"])

@@ -42,7 +42,7 @@ def test_layout(pkg: Path) -> None:
     assert main["cut_time"] == "2024-06-02T20:40:00-06:00"
     assert main["manifest_sha256"] == m.digest
     assert main["data"]["entidad"] in m.files
-    check_schemas(pkg)
+    check_schemas(pkg, site_data=False)
 
 
 def test_same_inputs_same_bytes(tmp_path: Path, keydir: Path) -> None:

@@ -16,13 +16,14 @@ from typing import Any
 from prepcast.election import ElectionDir, Proceso, cut_number, cut_time, is_last_cut, tally_cut
 from prepcast.election.tally import CutResults
 from prepcast.errors import InputError
-from prepcast.formats.write_prep_csv import DatabaseZip, build_databases
+from prepcast.formats.write_prep_csv import build_databases
 from prepcast.package.build import assemble
 from prepcast.package.canonical import canonical_json, content_name
 from prepcast.package.keys import Signer
 from prepcast.package.layout import db_dir
 from prepcast.package.manifest import Manifest
 from prepcast.package.schemas import schema_problems
+from prepcast.site import site_files
 
 # A cut's package stays valid this long after the proceso's last cut.
 EXPIRES_AFTER_END = timedelta(days=7)
@@ -61,32 +62,6 @@ def read_difusores(path: Path | None) -> list[dict[str, Any]]:
     return [dict(d) for d in items] if isinstance(items, list) else []
 
 
-def _shell_site(results: CutResults, databases: Sequence[DatabaseZip]) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """A minimal page, until ``prepcast.site`` lays out the real site."""
-    from prepcast.election import display_time
-
-    hora = display_time(results.at)
-    html = (
-        '<!doctype html><html lang="es-MX"><head><meta charset="utf-8">'
-        f"<title>PREP {results.proceso.entidad} {results.proceso.year}</title></head>"
-        f"<body><h1>{results.proceso.nombre}</h1><p>Corte {results.number}: {hora}</p>"
-        "</body></html>\n"
-    )
-    return {"index.html": html.encode("utf-8")}, {
-        "bases": [f"{db_dir(results.number)}/{db.name}" for db in databases]
-    }
-
-
-def _site(results: CutResults, databases: Sequence[DatabaseZip], difusores: Sequence[Mapping[str, Any]]
-          ) -> tuple[dict[str, bytes], dict[str, Any]]:
-    try:
-        from prepcast.site import site_files  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return _shell_site(results, databases)
-    site = site_files(results, databases, difusores)
-    return dict(site.files), dict(site.main_fields)
-
-
 def cut_files(ed: ElectionDir, number: int, difusores: Sequence[Mapping[str, Any]] = ()) -> CutFiles:
     """Results, database zips, site and difusores list of cut ``number`` of ``ed``."""
     proceso = ed.proceso
@@ -94,7 +69,8 @@ def cut_files(ed: ElectionDir, number: int, difusores: Sequence[Mapping[str, Any
     results = tally_cut(proceso, ed.casillas, dict(ed.feeds), at, number=number,
                         last=is_last_cut(proceso, number))
     databases = build_databases(results)
-    files, main_fields = _site(results, databases, difusores)
+    site = site_files(results, databases, difusores)
+    files, main_fields = dict(site.files), dict(site.main_fields)
     for db in databases:
         files[f"{db_dir(number)}/{db.name}"] = db.data
     listing = canonical_json(
