@@ -42,3 +42,20 @@ def make_package(out: Path, keydir: Path, cut: int, *, previous: Path | None = N
              expires=cut_time + timedelta(days=2), previous=previous,
              signer=load_signer(keydir), main_fields=data)
     return out
+
+
+def registry_toml(entries: list[dict[str, object]], *, concurrency: int = 8, keep: int = 3,
+                  secrets: str | None = None) -> str:
+    lines = [f"concurrency = {concurrency}", f"keep_releases = {keep}"]
+    if secrets:
+        lines.insert(0, f'secrets = "{secrets}"')
+    for e in entries:
+        lines.append("\n[[difusor]]")
+        for k, v in e.items():
+            if isinstance(v, bool):
+                lines.append(f"{k} = {'true' if v else 'false'}")
+            elif isinstance(v, int):
+                lines.append(f"{k} = {v}")
+            else:
+                lines.append(f'{k} = "{v}"')
+    return "\n".join(lines) + "\n"

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from conftest import registry_toml
-from dist_packages import make_package
+from dist_packages import make_package, registry_toml
 from dist_servers import DroppingProxy, Sshd
 from test_push_openssh import entry, live
 

@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import registry_toml
-from dist_packages import make_package
+from dist_packages import make_package, registry_toml
 from dist_servers import SftpUser, Sshd
 
 from prepcast.distribution.contents import read_package

@@ -24,7 +24,7 @@ def _to_ntp(t: float) -> bytes:
 
 def _from_ntp(data: bytes) -> float:
     sec, frac = struct.unpack("!II", data)
-    return sec - _NTP_EPOCH + frac / (1 << 32)
+    return float(int(sec) - _NTP_EPOCH + int(frac) / (1 << 32))
 
 
 def clock_offset(server: str, port: int = 123, timeout: float = 2.0) -> float:

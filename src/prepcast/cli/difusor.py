@@ -1,0 +1,88 @@
+"""``prepcast difusor run|webconf|serve``: the difusor side."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from prepcast.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("difusor", help="the difusor side: daemon, web server configs, embedded server")
+    dsub = p.add_subparsers(dest="difusor_command", metavar="ACTION")
+    dsub.required = True
+
+    r = dsub.add_parser("run", help="receive, verify and activate cuts (see docs/difusor-setup.md)")
+    r.add_argument("--config", required=True, type=Path, help="daemon configuration (TOML)")
+    r.set_defaults(handler=_run)
+
+    w = dsub.add_parser("webconf", help="write an nginx or Apache 2.4 site configuration")
+    w.add_argument("server", choices=("nginx", "apache"))
+    w.add_argument("--root", required=True, type=Path, help="difusor root (holds current/)")
+    w.add_argument("--server-name", required=True, help="public host name, e.g. prep.elsol.mx")
+    w.add_argument("--https-listen", default="443", help="address:port or port (default 443)")
+    w.add_argument("--http-listen", default="80", help="address:port or port (default 80)")
+    w.add_argument("--cert", type=Path, default=Path("/etc/ssl/certs/prep.pem"))
+    w.add_argument("--key", type=Path, default=Path("/etc/ssl/private/prep.key"))
+    w.add_argument("--access-log", type=Path, default=Path("/var/log/prep/access.log"))
+    w.add_argument("--error-log", type=Path, default=Path("/var/log/prep/error.log"))
+    w.add_argument("--standalone", action="store_true",
+                   help="a whole main configuration (nginx -c / apache2 -f), not a site file")
+    w.add_argument("--state-dir", type=Path, help="with --standalone: pid and temporary files")
+    w.add_argument("--user", default="www-data", help="with --standalone: the workers' user")
+    w.add_argument("--out", type=Path, help="write here (default: standard output)")
+    w.set_defaults(handler=_webconf)
+
+    s = dsub.add_parser("serve", help="serve the live cut from memory (laptops, simulacro)")
+    s.add_argument("--root", required=True, type=Path, help="difusor root (holds current/)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--access-log", type=Path, help="combined format plus request time")
+    s.add_argument("--cert", type=Path, help="serve HTTPS with this certificate (PEM)")
+    s.add_argument("--key", type=Path, help="private key of --cert")
+    s.set_defaults(handler=_serve)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from prepcast.difusor.config import load_config
+    from prepcast.difusor.daemon import run_daemon
+
+    run_daemon(load_config(args.config))
+    return 0
+
+
+def _webconf(args: argparse.Namespace) -> int:
+    from prepcast.difusor.webconf import WebConf, render
+
+    if not args.root.is_absolute():
+        raise InputError.at(args.root, "--root must be an absolute path (the web server needs it)")
+    conf = WebConf(root=args.root, server_name=args.server_name, https_listen=args.https_listen,
+                   http_listen=args.http_listen, cert=args.cert, key=args.key,
+                   access_log=args.access_log, error_log=args.error_log,
+                   state_dir=args.state_dir, run_user=args.user)
+    text = render(args.server, conf, standalone=args.standalone)
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    tmp = args.out.with_name(f".{args.out.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, args.out)
+    except OSError as exc:
+        raise InputError.at(args.out, f"cannot write: {exc.strerror}") from None
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from prepcast.difusor.serve import EmbeddedServer
+
+    if not args.root.is_dir():
+        raise InputError.at(args.root, "not a directory")
+    if (args.cert is None) != (args.key is None):
+        raise InputError("--cert and --key go together")
+    EmbeddedServer(args.root, host=args.host, port=args.port, access_log=args.access_log,
+                   cert=args.cert, key=args.key).run()
+    return 0

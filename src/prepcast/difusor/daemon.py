@@ -1,0 +1,244 @@
+"""The difusor daemon: receive into the inbox, verify, wait for the embargo, activate, purge.
+
+::
+
+    inbox/<cut>.tar ──unpack──► releases/.<cut>.partial ──complete from held releases──►
+        verify (signatures, hashes, nothing extra, newer cut) ──► carry over ──► releases/<cut>
+        ──(not_before reached, clock within bound)──► current -> releases/<cut> ──► purge CDN
+
+A package that fails any check is rejected and removed; what is live stays live. Each step is
+an event (:mod:`prepcast.difusor.events`). ``inbox/status.json`` tells the institute the live cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import httpx
+
+from prepcast.difusor.activate import ReleaseStore
+from prepcast.difusor.clock import clock_offset
+from prepcast.difusor.config import DaemonConfig
+from prepcast.difusor.events import EventLog
+from prepcast.difusor.layout import INBOX_ARCHIVE
+from prepcast.errors import IntegrityError, PrepcastError
+from prepcast.package import Manifest, load_manifest, verify_package
+
+STATUS = "status.json"
+
+
+class _InboxSSHServer(asyncssh.SSHServer):
+    """Key-only: no passwords, no keyboard-interactive; SFTP only (no shell, no forwarding)."""
+
+    def password_auth_supported(self) -> bool:
+        return False
+
+    def kbdint_auth_supported(self) -> bool:
+        return False
+
+
+class Daemon:
+    """One difusor's daemon; ``await run()`` until :meth:`stop`."""
+
+    def __init__(self, config: DaemonConfig) -> None:
+        self.config = config
+        self.store = ReleaseStore(config.root)
+        config.inbox.mkdir(parents=True, exist_ok=True)
+        self.events = EventLog(config.event_log, difusor=config.name, syslog=config.syslog)
+        self._stop = asyncio.Event()
+        self._acceptor: asyncssh.SSHAcceptor | None = None
+        self._waiting_for: int | None = None
+        self._clock_warned = 0.0
+        self.sftp_port: int | None = None
+
+    async def start_inbox_server(self) -> None:
+        c = self.config
+        if c.sftp_listen is None:
+            return
+        inbox = str(c.inbox.resolve())
+        self._acceptor = await asyncssh.listen(
+            c.sftp_listen, c.sftp_port,
+            server_host_keys=[str(c.sftp_host_key)],
+            authorized_client_keys=str(c.sftp_authorized_keys),
+            server_factory=_InboxSSHServer,
+            sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=inbox.encode()),
+            allow_scp=False, agent_forwarding=False, x11_forwarding=False,
+            keepalive_interval=30,
+        )
+        self.sftp_port = int(self._acceptor.get_port())
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        removed = self.store.recover()
+        if removed:
+            self.events.emit("recovered", removed=removed)
+        await self.start_inbox_server()
+        self.events.emit("started", live_cut=self.store.live_cut(), sftp_port=self.sftp_port)
+        self._write_status()
+        try:
+            while not self._stop.is_set():
+                await self.step()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self.config.poll_interval)
+        finally:
+            if self._acceptor is not None:
+                self._acceptor.close()
+                await self._acceptor.wait_closed()
+            self.events.emit("stopped", live_cut=self.store.live_cut())
+
+    async def step(self) -> None:
+        """Take in every archive waiting in the inbox, then activate what is due."""
+        for cut, archive in self._arrivals():
+            await asyncio.to_thread(self.receive, archive, cut)
+        await self._activate_due()
+
+    def _arrivals(self) -> list[tuple[int, Path]]:
+        found = []
+        for name in os.listdir(self.config.inbox):
+            m = INBOX_ARCHIVE.match(name)
+            if m:
+                found.append((int(m.group(1)), self.config.inbox / name))
+        return sorted(found)
+
+    # --- receiving ----------------------------------------------------------------------------
+
+    def receive(self, archive: Path, cut: int) -> bool:
+        """Unpack, complete, verify and stage one archive; False (and an event) when rejected."""
+        self.events.emit("received", cut=cut, bytes=archive.stat().st_size)
+        held = self.store.cuts()
+        newest = held[-1] if held else None
+        partial = None
+        try:
+            if newest is not None and cut <= newest:
+                raise IntegrityError(f"cut {cut} is not newer than cut {newest} already held")
+            partial = self.store.unpack(archive, cut)
+            sources = [self.store.path(c) for c in reversed(held)]
+            self.store.complete_from(partial, sources)
+            last: Manifest | None = load_manifest(self.store.path(newest)) if newest else None
+            manifest = verify_package(partial, self.config.trusted_root, last=last)
+            if manifest.cut != cut:
+                raise IntegrityError(f"{archive.name} holds cut {manifest.cut}, not {cut}")
+            self.store.carry_over(partial, self.store.path(newest) if newest else None)
+            self.store.seal(partial, cut)
+        except PrepcastError as exc:
+            failures = exc.failures if isinstance(exc, IntegrityError) else [str(exc)]
+            self.events.emit("rejected", cut=cut, failures=failures[:20], live_cut=self.store.live_cut())
+            if partial is not None:
+                shutil.rmtree(partial, ignore_errors=True)
+            archive.unlink(missing_ok=True)
+            return False
+        archive.unlink(missing_ok=True)
+        self.events.emit("verified", cut=cut, digest=manifest.digest,
+                         not_before=manifest.not_before.isoformat(), files=len(manifest.files))
+        return True
+
+    # --- activating ---------------------------------------------------------------------------
+
+    async def _activate_due(self) -> None:
+        live = self.store.live_cut()
+        pending = [c for c in self.store.cuts() if live is None or c > live]
+        if not pending:
+            return
+        cut = pending[-1]
+        manifest = load_manifest(self.store.path(cut))
+        now = datetime.now(UTC)
+        if now < manifest.not_before:
+            if self._waiting_for != cut:
+                self._waiting_for = cut
+                self.events.emit("waiting", cut=cut, not_before=manifest.not_before.isoformat())
+            return
+        if not await self._clock_ok():
+            return
+        started = time.monotonic()
+        self.store.activate(cut)
+        self.events.emit("activated", cut=cut, digest=manifest.digest, previous=live,
+                         late_seconds=round((now - manifest.not_before).total_seconds(), 3),
+                         switch_ms=round((time.monotonic() - started) * 1000, 3))
+        self._write_status()
+        dropped = self.store.prune(self.config.keep_releases)
+        if dropped:
+            self.events.emit("pruned", cuts=dropped)
+        await self._purge(cut)
+
+    async def _clock_ok(self) -> bool:
+        c = self.config
+        if c.ntp_server is None:
+            return True
+        try:
+            offset = await asyncio.to_thread(clock_offset, c.ntp_server, c.ntp_port)
+        except PrepcastError as exc:
+            reason: dict[str, Any] = {"error": str(exc)}
+        else:
+            if abs(offset) <= c.max_clock_offset:
+                return True
+            reason = {"offset_seconds": round(offset, 3), "max_offset": c.max_clock_offset}
+        if time.monotonic() - self._clock_warned > 10:
+            self._clock_warned = time.monotonic()
+            self.events.emit("clock_off", **reason)
+        return False
+
+    async def _purge(self, cut: int) -> None:
+        c = self.config
+        if c.purge_command:
+            argv = [a.replace("{cut}", str(cut)) for a in c.purge_command]
+            try:
+                done = await asyncio.to_thread(
+                    subprocess.run, argv, capture_output=True, timeout=60, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                self.events.emit("purge_failed", cut=cut, command=argv, error=str(exc))
+            else:
+                if done.returncode == 0:
+                    self.events.emit("purged", cut=cut, command=argv)
+                else:
+                    self.events.emit("purge_failed", cut=cut, command=argv, status=done.returncode,
+                                     stderr=done.stderr.decode(errors="replace")[-500:])
+        if c.purge_webhook:
+            body = {"cut": cut, "paths": ["/", "/index.html", "/json/main.json"]}
+            try:
+                async with httpx.AsyncClient(timeout=15) as client:
+                    r = await client.post(c.purge_webhook, json=body)
+                ok = r.is_success
+                detail: dict[str, Any] = {"status": r.status_code}
+            except httpx.HTTPError as exc:
+                ok, detail = False, {"error": str(exc) or type(exc).__name__}
+            self.events.emit("purged" if ok else "purge_failed", cut=cut, webhook=c.purge_webhook,
+                             **detail)
+
+    def _write_status(self) -> None:
+        live = self.store.live_cut()
+        status = {"live_cut": live, "time": datetime.now(UTC).isoformat(timespec="seconds"),
+                  "difusor": self.config.name}
+        tmp = self.config.inbox / f".{STATUS}.tmp"
+        tmp.write_text(json.dumps(status), encoding="utf-8")
+        os.replace(tmp, self.config.inbox / STATUS)
+
+
+def run_daemon(config: DaemonConfig) -> None:
+    """Run until SIGTERM/SIGINT (the CLI's entry)."""
+    import signal
+
+    async def main() -> None:
+        daemon = Daemon(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, daemon.stop)
+        await daemon.run()
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:  # pragma: no cover - uvloop is a dependency
+        asyncio.run(main())

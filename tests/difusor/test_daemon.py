@@ -1,0 +1,150 @@
+"""The daemon receiving pushes into its own SFTP inbox: verify, embargo, clock, activate, purge."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import tarfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from difusor_helpers import FakeNtp, daemon_config, make_package, registry_toml, wait_for
+
+from prepcast.difusor.activate import ReleaseStore, release_problems
+from prepcast.difusor.config import load_config
+from prepcast.difusor.daemon import Daemon
+from prepcast.difusor.events import read_events
+from prepcast.distribution.contents import read_package
+from prepcast.distribution.push import Pusher
+from prepcast.distribution.registry import load_registry
+from prepcast.distribution.state import DeliveryState
+
+pytestmark = pytest.mark.server
+
+
+def pusher_for(tmp: Path, daemon: Daemon, host_key: str, client_key: Path) -> Pusher:
+    reg = tmp / "registry.toml"
+    reg.write_text(registry_toml([{
+        "name": "con-daemon", "host": "127.0.0.1", "port": daemon.sftp_port or 0, "user": "prep",
+        "auth": "key", "key_file": str(client_key), "remote_root": "/", "mode": "daemon",
+        "host_key": host_key}]))
+    return Pusher(load_registry(reg), DeliveryState(tmp / "state.sqlite"), retry_delay=0.1)
+
+
+def events(tmp: Path, kind: str) -> list[dict[str, object]]:
+    return [e for e in read_events(tmp / "events.jsonl") if e["event"] == kind]
+
+
+def test_pushed_cuts_are_verified_and_activated_with_deltas(tmp_path: Path, keydir: Path,
+                                                            packages: list[Path]) -> None:
+    conf, host_key, client_key = daemon_config(tmp_path, keydir, extra=(
+        '\n[purge]\ncommand = ["sh", "-c", "echo {cut} >> purged.txt"]\n'))
+    os.chdir(tmp_path)  # the purge command writes relative to the daemon's working directory
+    daemon = Daemon(load_config(conf))
+    store = ReleaseStore(tmp_path / "www")
+
+    async def night() -> list[int]:
+        task = asyncio.create_task(daemon.run())
+        await wait_for(lambda: daemon.sftp_port is not None)
+        pusher = pusher_for(tmp_path, daemon, host_key, client_key)
+        sent = []
+        try:
+            for pkg in packages[:3]:
+                report = await pusher.push(read_package(pkg))
+                assert report.failed == []
+                sent.append(report.staged["con-daemon"].files)
+                cut = read_package(pkg).cut
+                await wait_for(lambda c=cut: store.live_cut() == c)  # type: ignore[misc]
+        finally:
+            await pusher.close()
+            daemon.stop()
+            await task
+        return sent
+
+    sent = asyncio.run(night())
+    assert store.live_cut() == 3
+    assert release_problems(store.path(3)) == []
+    assert sent[1] < sent[0]  # a delta archive: the shared assets do not travel again
+    assert [e["cut"] for e in events(tmp_path, "activated")] == [1, 2, 3]
+    assert (tmp_path / "purged.txt").read_text().split() == ["1", "2", "3"]
+    status = (tmp_path / "inbox" / "status.json").read_text()
+    assert '"live_cut": 3' in status
+
+
+def _tampered(archive: bytes) -> bytes:
+    """The same archive with one data file's bytes changed (size kept)."""
+    src = tarfile.open(fileobj=io.BytesIO(archive))
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as dst:
+        for m in src.getmembers():
+            data = src.extractfile(m).read()  # type: ignore[union-attr]
+            if m.name.startswith("data/"):
+                data = data.replace(b"votos", b"VOTOS")
+            dst.addfile(m, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_tampered_package_is_rejected_and_the_previous_cut_stays_live(
+        tmp_path: Path, keydir: Path, packages: list[Path]) -> None:
+    conf, _, _ = daemon_config(tmp_path, keydir, sftp=False)
+    daemon = Daemon(load_config(conf))
+    from prepcast.distribution.delta import write_delta_archive
+
+    write_delta_archive(read_package(packages[0]), list(read_package(packages[0]).files),
+                        tmp_path / "inbox" / "0001.tar")
+    good = tmp_path / "good2.tar"
+    write_delta_archive(read_package(packages[1]), list(read_package(packages[1]).files), good)
+    asyncio.run(daemon.step())
+    assert daemon.store.live_cut() == 1
+    (tmp_path / "inbox" / "0002.tar").write_bytes(_tampered(good.read_bytes()))
+    asyncio.run(daemon.step())
+    assert daemon.store.live_cut() == 1
+    rejected = events(tmp_path, "rejected")
+    assert rejected and rejected[0]["cut"] == 2
+    assert any(("data/" in f and "sha" in f.lower()) or "hash" in f.lower()
+               for f in rejected[0]["failures"])  # type: ignore[union-attr]
+    assert not (tmp_path / "inbox" / "0002.tar").exists()
+    assert release_problems(daemon.store.path(1)) == []
+    # the genuine cut 2 is still accepted afterwards
+    os.replace(good, tmp_path / "inbox" / "0002.tar")
+    asyncio.run(daemon.step())
+    assert daemon.store.live_cut() == 2
+
+
+def test_embargo_and_clock_bound_hold_activation(tmp_path: Path, keydir: Path,
+                                                 packages: list[Path]) -> None:
+    ntp = FakeNtp(offset=30.0)
+    try:
+        conf, _, _ = daemon_config(tmp_path, keydir, sftp=False, extra=(
+            f'\n[clock]\nntp_server = "127.0.0.1"\nntp_port = {ntp.port}\nmax_offset = 1.0\n'))
+        daemon = Daemon(load_config(conf))
+        from prepcast.distribution.delta import write_delta_archive
+
+        p1 = read_package(packages[0])
+        write_delta_archive(p1, list(p1.files), tmp_path / "inbox" / "0001.tar")
+        asyncio.run(daemon.step())
+        assert daemon.store.live_cut() is None  # our clock is 30 s off: refuse
+        assert events(tmp_path, "clock_off")[0]["offset_seconds"] == pytest.approx(30, abs=1)
+        ntp.offset = 0.2
+        asyncio.run(daemon.step())
+        assert daemon.store.live_cut() == 1
+        # a cut whose embargo lies ahead waits for it, then goes live
+        soon = datetime.now(UTC) + timedelta(seconds=1.5)
+        p2dir = make_package(tmp_path / "p2", keydir, 2, previous=packages[0], not_before=soon)
+        p2 = read_package(p2dir)
+        write_delta_archive(p2, list(p2.files), tmp_path / "inbox" / "0002.tar")
+        asyncio.run(daemon.step())
+        assert daemon.store.live_cut() == 1
+        assert events(tmp_path, "waiting")[0]["cut"] == 2
+
+        async def until_live() -> None:
+            while daemon.store.live_cut() != 2:
+                await daemon.step()
+                await asyncio.sleep(0.05)
+
+        asyncio.run(asyncio.wait_for(until_live(), 10))
+        assert datetime.now(UTC) >= soon
+    finally:
+        ntp.close()
