@@ -16,9 +16,17 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-from prepcast.election import cut_number, load_election_dir
+from prepcast.election import cut_number, cut_time, load_election_dir
 from prepcast.election.synthetic import generate
-from prepcast.package import build_cut, diff, init_keys, load_manifest, load_signer, verify_package
+from prepcast.package import (
+    CutBuilder,
+    build_cut,
+    diff,
+    init_keys,
+    load_manifest,
+    load_signer,
+    verify_package,
+)
 
 
 def _category(path: str) -> str:
@@ -52,14 +60,18 @@ def main() -> None:
         at = datetime.fromisoformat(args.at)
         n = cut_number(ed.proceso, at)
         a, b = root / "cut-a", root / "cut-b"
-        builds = []
+        builds, warm = [], []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
             build_cut(ed, at, signer, a)
             builds.append(time.perf_counter() - t0)
-        from prepcast.election.schedule import cut_time
-
-        build_cut(ed, cut_time(ed.proceso, n + 1), signer, b, previous=a)
+        for _ in range(args.repeat):
+            night = CutBuilder(ed, signer)  # as the simulacro does: one builder for the night
+            night.build(cut_time(ed.proceso, n - 1), root / "cut-before")
+            t0 = time.perf_counter()
+            night.build(at, a)
+            warm.append(time.perf_counter() - t0)
+        night.build(cut_time(ed.proceso, n + 1), b, previous=a)
         verifies = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
@@ -73,8 +85,10 @@ def main() -> None:
             by_cat[_category(path)][1] += 1
         build_s, verify_s = statistics.median(builds), statistics.median(verifies)
         print(f"cuts {n} → {n + 1} ({at.isoformat()} and 20 minutes later)")
-        print(f"full package build: {build_s:.2f} s median of {args.repeat} (goal ≤ 2 s); "
-              f"with load_election_dir {build_s + load_s:.2f} s")
+        print(f"full package build, one cut alone (build_cut): {build_s:.2f} s median of "
+              f"{args.repeat} (goal ≤ 2 s); with load_election_dir {build_s + load_s:.2f} s")
+        print(f"full package build, during the night (CutBuilder after the previous cut): "
+              f"{statistics.median(warm):.2f} s median of {args.repeat}")
         print(f"verify: {verify_s:.2f} s median of {args.repeat} (goal ≤ 1 s)")
         print(f"package: {d.total_files} files, {d.total_bytes:,} bytes (goal ≤ 1,000 files)")
         print(f"delta: {d.count} files, {d.bytes:,} bytes = {d.share:.1%} of the full package "

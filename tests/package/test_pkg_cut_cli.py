@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from pkg_helpers import check_schemas
 
 from prepcast.cli import main
+from prepcast.election import load_election_dir
 from prepcast.election.synthetic import generate
-from prepcast.package import load_manifest, verify_package
+from prepcast.package import CutBuilder, load_manifest, load_signer, verify_package
+
+TZ = timezone(timedelta(hours=-6))
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -168,3 +172,12 @@ def test_large_profiles(profile: str, night: dict[str, Path], tmp_path: Path) ->
     m = verify_package(tmp_path / "b", keys / "root.pub", last=tmp_path / "a")
     assert m.cut == 14 and len(m.files) + 3 <= 1000
     check_schemas(tmp_path / "b")
+
+
+def test_night_builder_gives_the_same_bytes(night: dict[str, Path], small_election: Path,
+                                            tmp_path: Path) -> None:
+    builder = CutBuilder(load_election_dir(small_election), load_signer(night["keys"]))
+    builder.build(datetime(2024, 6, 2, 22, 0, tzinfo=TZ), tmp_path / "c7")
+    builder.build(datetime(2024, 6, 2, 22, 20, tzinfo=TZ), tmp_path / "c8",
+                  previous=tmp_path / "c7")
+    assert tree(tmp_path / "c8") == tree(night["c8"])

@@ -7,7 +7,7 @@ root key, and the one mutable pointer ``json/main.json``, signed too. See ``docs
 
 from prepcast.package.build import assemble
 from prepcast.package.canonical import canonical_json, content_name, sha256_hex
-from prepcast.package.cut import build_cut, cut_files, proceso_id, read_difusores
+from prepcast.package.cut import CutBuilder, build_cut, cut_files, proceso_id, read_difusores
 from prepcast.package.diff import Delta, diff, diff_manifests
 from prepcast.package.keys import Signer, init_keys, load_signer, revoke_key, rotate_keys
 from prepcast.package.layout import (
@@ -29,6 +29,7 @@ __all__ = [
     "CACHE_CONTROL_MUTABLE",
     "MAIN_PATH",
     "MUTABLE_PATHS",
+    "CutBuilder",
     "Delta",
     "FileEntry",
     "Manifest",

@@ -16,7 +16,7 @@ from typing import Any
 from prepcast.election import ElectionDir, Proceso, cut_number, cut_time, is_last_cut, tally_cut
 from prepcast.election.tally import CutResults
 from prepcast.errors import InputError
-from prepcast.formats.write_prep_csv import build_databases
+from prepcast.formats.write_prep_csv import DatabaseWriter
 from prepcast.package.build import assemble
 from prepcast.package.canonical import canonical_json, content_name
 from prepcast.package.keys import Signer
@@ -62,25 +62,64 @@ def read_difusores(path: Path | None) -> list[dict[str, Any]]:
     return [dict(d) for d in items] if isinstance(items, list) else []
 
 
+class CutBuilder:
+    """Builds the packages of one election night's cuts, keeping across cuts what does not change
+    (each registered acta's database row is formatted once)."""
+
+    def __init__(self, ed: ElectionDir, signer: Signer | None, *,
+                 difusores: Sequence[Mapping[str, Any]] = ()) -> None:
+        self.ed = ed
+        self.signer = signer
+        self.difusores = [dict(d) for d in difusores]
+        self._databases = DatabaseWriter()
+
+    def files(self, number: int) -> CutFiles:
+        """Results, database zips, site and difusores list of cut ``number``."""
+        proceso = self.ed.proceso
+        at = cut_time(proceso, number)
+        results = tally_cut(proceso, self.ed.casillas, dict(self.ed.feeds), at, number=number,
+                            last=is_last_cut(proceso, number))
+        databases = self._databases.build(results)
+        site = site_files(results, databases, self.difusores)
+        files, main_fields = dict(site.files), dict(site.main_fields)
+        for db in databases:
+            files[f"{db_dir(number)}/{db.name}"] = db.data
+        listing = canonical_json(
+            {"schema": "prepcast.difusores/1", "proceso": proceso_id(proceso),
+             "difusores": self.difusores}
+        )
+        difusores_path = content_name("difusores.json", listing)
+        files[difusores_path] = listing
+        main_fields = {**main_fields, "difusores_oficiales": difusores_path}
+        return CutFiles(results, files, main_fields)
+
+    def build(self, at: datetime, out: Path, *, previous: Path | Manifest | None = None,
+              built_at: datetime | None = None) -> Manifest:
+        """Write the package of the cut at ``at`` (the latest scheduled cut at or before it)."""
+        if self.signer is None:
+            raise InputError("no cut key to sign the package with")
+        proceso = self.ed.proceso
+        number = cut_number(proceso, at)
+        cf = self.files(number)
+        when = cut_time(proceso, number)
+        return assemble(
+            out,
+            cf.files,
+            cut=number,
+            proceso=proceso_id(proceso),
+            cut_time=when,
+            not_before=when,
+            expires=proceso.end + EXPIRES_AFTER_END,
+            previous=previous,
+            signer=self.signer,
+            main_fields=cf.main_fields,
+            built_at=built_at,
+        )
+
+
 def cut_files(ed: ElectionDir, number: int, difusores: Sequence[Mapping[str, Any]] = ()) -> CutFiles:
     """Results, database zips, site and difusores list of cut ``number`` of ``ed``."""
-    proceso = ed.proceso
-    at = cut_time(proceso, number)
-    results = tally_cut(proceso, ed.casillas, dict(ed.feeds), at, number=number,
-                        last=is_last_cut(proceso, number))
-    databases = build_databases(results)
-    site = site_files(results, databases, difusores)
-    files, main_fields = dict(site.files), dict(site.main_fields)
-    for db in databases:
-        files[f"{db_dir(number)}/{db.name}"] = db.data
-    listing = canonical_json(
-        {"schema": "prepcast.difusores/1", "proceso": proceso_id(proceso),
-         "difusores": [dict(d) for d in difusores]}
-    )
-    difusores_path = content_name("difusores.json", listing)
-    files[difusores_path] = listing
-    main_fields = {**main_fields, "difusores_oficiales": difusores_path}
-    return CutFiles(results, files, main_fields)
+    return CutBuilder(ed, None, difusores=difusores).files(number)
 
 
 def build_cut(
@@ -93,21 +132,7 @@ def build_cut(
     difusores: Sequence[Mapping[str, Any]] = (),
     built_at: datetime | None = None,
 ) -> Manifest:
-    """Write the package of the cut at ``at`` (the latest scheduled cut at or before it)."""
-    proceso = ed.proceso
-    number = cut_number(proceso, at)
-    cf = cut_files(ed, number, difusores)
-    when = cut_time(proceso, number)
-    return assemble(
-        out,
-        cf.files,
-        cut=number,
-        proceso=proceso_id(proceso),
-        cut_time=when,
-        not_before=when,
-        expires=proceso.end + EXPIRES_AFTER_END,
-        previous=previous,
-        signer=signer,
-        main_fields=cf.main_fields,
-        built_at=built_at,
+    """Write the package of the cut at ``at`` (one cut alone; a night uses :class:`CutBuilder`)."""
+    return CutBuilder(ed, signer, difusores=difusores).build(
+        at, out, previous=previous, built_at=built_at
     )
