@@ -46,10 +46,12 @@ def routes(pc: PublishedCut, eleccion: str = "DIP_LOC", ambito_id: int = 1) -> R
     cat = load(pc, amb["catalogo"])
     ent = load(pc, next(x["entidad"] for x in data["elecciones"] if x["id"] == eleccion))
     res = load(pc, next(a["resultados"] for a in ent["ambitos"] if a["id"] == ambito_id))
-    i = next(i for i, st in enumerate(res["casillas"]) if st is not None and st[2] == 1)
+    i = next(i for i, st in enumerate(res["casillas"]) if st is not None and st[1] == 1)
     st = res["casillas"][i]
+    shards = sum(1 for k in ent["segmentos"] if k.split("-")[0] == str(st[0]))
+    segmento = ent["segmentos"][f"{st[0]}-{ambito_id % shards}"]
     return Routes(eleccion, e["ambito"], ambito_id, cat["casillas"][i][1], cat["casillas"][i][0],
-                  ent["segmentos"][f"{st[0]}-{st[1]}"])  # fmt: skip
+                  segmento)  # fmt: skip
 
 
 def open_view(page: Page, base_url: str, route: str, *, query: str = "") -> None:

@@ -53,6 +53,31 @@ def test_entidad_figures_equal_json_and_preamble(
         assert digits(row.locator("td").nth(3).inner_text()) == str(amb["lider"]["votos"])
 
 
+def test_ambito_candidatures_equal_the_engine(
+    page: Page, server: StaticServer, published: tuple[Path, PublishedCut]
+) -> None:
+    pc = published[1]
+    er = pc.cut.elections["DIP_LOC"]
+    open_view(page, server.url, "/DIP_LOC/distrito/2")
+    expected = er.votos_candidatura(2, er.ambitos[2])
+    rows = page.locator("main .candidaturas tbody tr")
+    assert rows.count() == len(expected)
+    for i, (name, cols, votes) in enumerate(expected):
+        row = rows.nth(i)
+        assert row.get_attribute("data-candidatura") == "+".join(cols)
+        assert name in row.inner_text()
+        assert digits(row.locator("td").nth(0).inner_text()) == str(votes)
+        assert row.locator("td").nth(1).inner_text() == _pct(votes, er.ambitos[2].total_votos)
+    sec_rows = page.locator("main .secciones tbody tr")
+    secciones = sorted(s for s, a in er.seccion_ambito.items() if a == 2)
+    assert sec_rows.count() == len(secciones)
+    first = er.secciones[secciones[0]]
+    cells = sec_rows.nth(0).locator("td")
+    assert [digits(cells.nth(i).inner_text()) for i in (0, 1, 2, 4)] == [
+        str(first.esperadas), str(first.capturadas), str(first.contabilizadas), str(first.total_votos)
+    ]
+
+
 def test_seccion_and_acta_figures_equal_json(
     page: Page, server: StaticServer, published: tuple[Path, PublishedCut]
 ) -> None:

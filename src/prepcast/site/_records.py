@@ -20,15 +20,14 @@ Json = dict[str, Any]
 # Columns of a sección in an ámbito file (a list per sección, to keep the mutable files small).
 SECCION_FIELDS = (
     "seccion",
-    "esperadas",
     "capturadas",
     "contabilizadas",
-    "lista_nominal",
     "lista_nominal_contabilizadas",
-    "total_votos",
     "total_votos_sin_especiales",
-    "votos",
+    "votos",  # total_votos is their sum
 )
+# What of a sección never changes during the night (in the ámbito's catalog file).
+SECCION_CATALOG_FIELDS = ("seccion", "esperadas", "lista_nominal")
 # Columns of a casilla of an ámbito's catalog file.
 CASILLA_FIELDS = ("clave", "seccion", "tipo", "numero", "ext_contigua", "ubicacion", "lista_nominal")
 
@@ -49,12 +48,9 @@ def totals_json(t: Totals) -> Json:
 def seccion_row(seccion: int, t: Totals) -> list[Any]:
     return [
         seccion,
-        t.esperadas,
         t.capturadas,
         t.contabilizadas,
-        t.lista_nominal,
         t.lista_nominal_contabilizadas,
-        t.total_votos,
         t.total_votos_sin_especiales,
         list(t.votos),
     ]

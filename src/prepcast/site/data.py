@@ -87,15 +87,20 @@ def site_files(
     cut: CutResults,
     databases: Sequence[DatabaseZip],
     difusores: Sequence[Mapping[str, Any]],
+    *,
+    segment_actas: int = SEGMENT_ACTAS,
 ) -> SiteFiles:
-    """Every file of the site for ``cut``: assets, ``index.html`` and the data files."""
+    """Every file of the site for ``cut``: assets, ``index.html`` and the data files.
+
+    ``segment_actas``: most actas per segment file (a cut's actas are split in shards by ámbito).
+    """
     out = SiteFiles()
     proceso = cut.proceso
     elecciones: list[Json] = []
     proceso_elecciones: list[Json] = []
     for eid, results in cut.elections.items():
         catalogs = _catalog_files(out, results)
-        entidad_path = _election_files(out, cut, results)
+        entidad_path = _election_files(out, cut, results, segment_actas)
         elecciones.append({"id": eid, "entidad": entidad_path})
         proceso_elecciones.append(
             {
@@ -156,11 +161,13 @@ def _catalog_files(out: SiteFiles, results: ElectionResults) -> dict[int, str]:
             secciones[aid].append(c.seccion)
     paths = {}
     for aid in results.ambitos:
-        cands = {
-            cand.propietaria: [cand.propietaria, cand.suplente]
-            for cand in results.election.candidaturas
-            if cand.ambito_id == aid
-        }
+        # A candidature: a person and every column registered for them (in column order).
+        cands: dict[str, list[Any]] = {}
+        for cand in results.election.candidaturas:
+            if cand.ambito_id == aid:
+                cands.setdefault(cand.propietaria, [cand.propietaria, cand.suplente, []])[2].append(
+                    cand.columna
+                )
         paths[aid] = out.add(
             _ambito_stem(results, aid) + "-catalogo.json",
             {
@@ -170,7 +177,11 @@ def _catalog_files(out: SiteFiles, results: ElectionResults) -> dict[int, str]:
                 "id": aid,
                 "nombre": results.ambito_names[aid],
                 "candidaturas": sorted(cands.values()),
-                "secciones": sorted(set(secciones[aid])),
+                "campos_seccion": list(rec.SECCION_CATALOG_FIELDS),
+                "secciones": [
+                    [sec, results.secciones[sec].esperadas, results.secciones[sec].lista_nominal]
+                    for sec in sorted(set(secciones[aid]))
+                ],
                 "campos_casilla": list(rec.CASILLA_FIELDS),
                 "casillas": casillas[aid],
             },
@@ -192,7 +203,9 @@ def _acta_ambito(results: ElectionResults, row: ActaRow) -> int:
     return 0
 
 
-def _election_files(out: SiteFiles, cut: CutResults, results: ElectionResults) -> str:
+def _election_files(
+    out: SiteFiles, cut: CutResults, results: ElectionResults, segment_actas: int
+) -> str:
     """The segments, the ámbito files and the entidad file of one election; returns the
     entidad file's path."""
     proceso = cut.proceso
@@ -208,7 +221,7 @@ def _election_files(out: SiteFiles, cut: CutResults, results: ElectionResults) -
     segmentos: dict[str, str] = {}
     for b in sorted(buckets):
         rows = buckets[b]
-        shards = max(1, -(-len(rows) // SEGMENT_ACTAS))
+        shards = max(1, -(-len(rows) // segment_actas))
         per_shard: dict[int, Json] = defaultdict(dict)
         for aid, row in rows:
             s = aid % shards
@@ -268,6 +281,8 @@ def _ambito_files(
     secciones: dict[int, list[list[Any]]] = defaultdict(list)
     for sec in sorted(results.secciones):
         secciones[results.seccion_ambito[sec]].append(rec.seccion_row(sec, results.secciones[sec]))
+    # Per casilla: [cut of its segment, contabilizada]; its shard is the ámbito's id modulo the
+    # number of shards of that cut in the entidad file's segment index.
     states: dict[int, list[list[int] | None]] = defaultdict(list)
     for row in results.rows:
         c = row.casilla
@@ -278,7 +293,7 @@ def _ambito_files(
             states[aid].append(None)
         else:
             b, s = segment_of[c.clave]
-            states[aid].append([b, s, row.evaluation.contabilizada])
+            states[aid].append([b, row.evaluation.contabilizada])
     paths = {}
     for aid, t in results.ambitos.items():
         paths[aid] = out.add(
@@ -289,7 +304,6 @@ def _ambito_files(
                 "ambito": level.value,
                 "id": aid,
                 "totales": rec.totals_json(t),
-                "candidaturas": rec.candidaturas_ambito(results, aid, t),
                 "campos_seccion": list(rec.SECCION_FIELDS),
                 "secciones": secciones[aid],
                 "casillas": states[aid],

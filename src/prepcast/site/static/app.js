@@ -194,7 +194,8 @@
     if (!cands.length) return null;
     var rows = cands.map(function (c) {
       return fila({ "data-candidatura": c.columnas.join("+") }, [
-        el("span", { class: "partido" }, candEmblemas(e, c.columnas), el("span", { class: "nombre", text: c.nombre })),
+        el("span", { class: "partido" }, candEmblemas(e, c.columnas), el("span", { class: "nombre", text: c.nombre }),
+          conSuplente && c.suplente ? el("span", { class: "suplente", text: "Suplente: " + c.suplente }) : null),
         num(c.votos), pctText(c.votos, total)]);
     });
     return tabla("Votos por candidatura", [{ text: "Candidatura" }, { text: "Votos", num: true }, { text: "Porcentaje", num: true }], rows, "candidaturas");
@@ -251,35 +252,54 @@
   }
   function vistaAmbito(e, ent, amb, cat, res) {
     var base = "#/" + e.id + "/" + e.ambito + "/" + amb.id;
-    var f = res.campos_seccion;
-    var secs = res.secciones.map(function (s) {
-      var t = {}; f.forEach(function (k, i) { t[k] = s[i]; });
+    var secs = seccionesDe(cat, res).map(function (t) {
       return fila({ "data-seccion": t.seccion }, [
         el("a", { href: base + "/seccion/" + t.seccion, text: "Sección " + t.seccion }),
         num(t.esperadas), num(t.capturadas), num(t.contabilizadas),
         pctText(ent.ultimo_corte ? t.total_votos : t.total_votos_sin_especiales, t.lista_nominal_contabilizadas),
         num(t.total_votos)]);
     });
-    var suplentes = {};
-    cat.candidaturas.forEach(function (c) { suplentes[c[0]] = c[1]; });
+    var idx = {};
+    e.columnas.forEach(function (c, i) { idx[c.id] = i; });
+    /* Votos por candidatura: la suma de las columnas registradas para cada persona. */
+    var cands = cat.candidaturas.map(function (c) {
+      var v = 0;
+      c[2].forEach(function (cid) { if (cid in idx) v += res.totales.votos[idx[cid]]; });
+      return { nombre: c[0], suplente: c[1], columnas: c[2], votos: v };
+    }).sort(function (a, b) { return b.votos - a.votos || (a.nombre < b.nombre ? -1 : a.nombre > b.nombre ? 1 : 0); });
     return [
       migas([[e.nombre, "#/" + e.id], [ambitoTitulo(e, amb), base]]),
       el("h1", { text: ambitoTitulo(e, amb) }),
       el("section", { "aria-label": "Avance de actas" }, cifras(res.totales, ent.ultimo_corte)),
-      tablaCandidaturas(e, res.candidaturas, res.totales.total_votos, true),
+      tablaCandidaturas(e, cands, res.totales.total_votos, true),
       votos(e, res.totales),
       tabla("Secciones", [{ text: "Sección" }, { text: "Esperadas", num: true }, { text: "Capturadas", num: true },
         { text: "Contabilizadas", num: true }, { text: "Participación", num: true }, { text: "Total de votos", num: true }], secs, "secciones")];
   }
-  function seccionTotales(res, seccion) {
-    var f = res.campos_seccion;
-    for (var i = 0; i < res.secciones.length; i++) {
-      if (res.secciones[i][0] === seccion) {
-        var t = {}; f.forEach(function (k, j) { t[k] = res.secciones[i][j]; });
-        return t;
-      }
-    }
-    return null;
+  /* Cifras de cada sección: lo fijo (catálogo) y lo de este corte (archivo del ámbito). */
+  function seccionesDe(cat, res) {
+    var fijos = {}, out = [];
+    cat.secciones.forEach(function (s) {
+      var o = {}; cat.campos_seccion.forEach(function (k, j) { o[k] = s[j]; });
+      fijos[o.seccion] = o;
+    });
+    res.secciones.forEach(function (s) {
+      var t = {}; res.campos_seccion.forEach(function (k, j) { t[k] = s[j]; });
+      var f = fijos[t.seccion] || { esperadas: 0, lista_nominal: 0 };
+      t.esperadas = f.esperadas;
+      t.lista_nominal = f.lista_nominal;
+      t.total_votos = t.votos.reduce(function (a, b) { return a + b; }, 0);
+      out.push(t);
+    });
+    return out;
+  }
+  function seccionTotales(cat, res, seccion) {
+    return seccionesDe(cat, res).filter(function (t) { return t.seccion === seccion; })[0] || null;
+  }
+  /* Segmento de un acta: el corte en que se registró y la partición de su ámbito. */
+  function segmentoDe(ent, corte, ambitoId) {
+    var n = Object.keys(ent.segmentos).filter(function (k) { return k.split("-")[0] === String(corte); }).length;
+    return ent.segmentos[corte + "-" + (ambitoId % Math.max(n, 1))];
   }
   function casillasDe(cat, res, seccion) {
     var out = [], f = cat.campos_casilla;
@@ -291,14 +311,14 @@
     return out;
   }
   function vistaSeccion(e, ent, amb, cat, res, seccion) {
-    var t = seccionTotales(res, seccion);
+    var t = seccionTotales(cat, res, seccion);
     if (!t) return noEncontrado("La sección " + seccion);
     var base = "#/" + e.id + "/" + e.ambito + "/" + amb.id;
     var rows = casillasDe(cat, res, seccion).map(function (c) {
       var st = c.estado;
       return fila({ "data-casilla": c.clave }, [
         el("a", { href: base + "/seccion/" + seccion + "/casilla/" + c.clave, text: casillaNombre(c.tipo, c.numero, c.ext_contigua) }),
-        num(c.lista_nominal), st ? "Capturada" : "Sin acta capturada", st ? CONTAB[st[2]] : "—"]);
+        num(c.lista_nominal), st ? "Capturada" : "Sin acta capturada", st ? CONTAB[st[1]] : "—"]);
     });
     return [
       migas([[e.nombre, "#/" + e.id], [ambitoTitulo(e, amb), base], ["Sección " + seccion, base + "/seccion/" + seccion]]),
@@ -415,7 +435,7 @@
         var items = [[e.nombre, "#/" + e.id], [ambitoTitulo(e, amb), base], ["Sección " + sec, base + "/seccion/" + sec],
           [casillaNombre(c.tipo, c.numero, c.ext_contigua), base + "/seccion/" + sec + "/casilla/" + c.clave]];
         if (!c.estado) return vistaActa(e, null, info, items);
-        return getJSON(ent.segmentos[c.estado[0] + "-" + c.estado[1]]).then(function (seg) {
+        return getJSON(segmentoDe(ent, c.estado[0], amb.id)).then(function (seg) {
           return vistaActa(e, seg.actas[c.clave], info, items);
         });
       });
