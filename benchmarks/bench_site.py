@@ -19,13 +19,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "site"))
 
-from site_package import build_cut, publish  # noqa: E402
-from site_server import StaticServer  # noqa: E402
+from site_package import build_cut, publish
+from site_server import StaticServer
 
-from prepcast.election import ElectionDir, load_election_dir  # noqa: E402
-from prepcast.election.synthetic import generate  # noqa: E402
-from prepcast.formats.write_prep_csv import build_databases  # noqa: E402
-from prepcast.site.data import database_path  # noqa: E402
+from prepcast.election import ElectionDir, load_election_dir
+from prepcast.election.synthetic import generate
+from prepcast.formats.write_prep_csv import build_databases
+from prepcast.site.data import database_path
 
 TARGET_NEW_ACTAS = 1100  # per election per cut, mid-night
 

@@ -292,7 +292,7 @@ def _ambito_files(
         if row.acta is None or row.evaluation is None:
             states[aid].append(None)
         else:
-            b, s = segment_of[c.clave]
+            b, _s = segment_of[c.clave]
             states[aid].append([b, row.evaluation.contabilizada])
     paths = {}
     for aid, t in results.ambitos.items():
