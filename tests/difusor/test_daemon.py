@@ -75,9 +75,9 @@ def test_pushed_cuts_are_verified_and_activated_with_deltas(tmp_path: Path, keyd
 
 def _tampered(archive: bytes) -> bytes:
     """The same archive with one data file's bytes changed (size kept)."""
-    src = tarfile.open(fileobj=io.BytesIO(archive))
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as dst:
+    with tarfile.open(fileobj=io.BytesIO(archive)) as src, \
+            tarfile.open(fileobj=out, mode="w") as dst:
         for m in src.getmembers():
             data = src.extractfile(m).read()  # type: ignore[union-attr]
             if m.name.startswith("data/"):
