@@ -9,6 +9,7 @@ file count. Run: ``.venv/bin/python benchmarks/bench_package.py [--profile P] [-
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -97,6 +98,7 @@ def main() -> None:
         for cat, (size, count) in sorted(by_cat.items(), key=lambda kv: -kv[1][0]):
             print(f"  {cat:<28} {size:>12,}  {count:>4}  ({size / d.total_bytes:.1%} of package)")
         print(f"manifest of cut {m.cut}: {len(m.raw):,} bytes")
+        print(f"load average during the run: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
