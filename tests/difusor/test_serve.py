@@ -1,0 +1,97 @@
+"""The embedded server: same headers as the nginx/Apache configs, served from memory."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from difusor_helpers import daemon_config, free_port, wait_port
+
+from prepcast.difusor.config import load_config
+from prepcast.difusor.daemon import Daemon
+from prepcast.difusor.serve import EmbeddedServer
+from prepcast.distribution.contents import read_package
+from prepcast.distribution.delta import write_delta_archive
+from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, CACHE_CONTROL_MUTABLE
+
+pytestmark = pytest.mark.server
+
+
+def install(daemon: Daemon, inbox: Path, pkg_dir: Path) -> None:
+    pkg = read_package(pkg_dir)
+    write_delta_archive(pkg, list(pkg.files), inbox / f"{pkg.cut:04d}.tar")
+    asyncio.run(daemon.step())
+    assert daemon.store.live_cut() == pkg.cut
+
+
+def test_embedded_server_headers_and_switch(tmp_path: Path, keydir: Path,
+                                            packages: list[Path]) -> None:
+    conf, _, _ = daemon_config(tmp_path, keydir, sftp=False)
+    daemon = Daemon(load_config(conf))
+    install(daemon, tmp_path / "inbox", packages[0])
+    server = EmbeddedServer(tmp_path / "www", port=0, access_log=tmp_path / "access.log")
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    files = read_package(packages[0]).files
+    asset = next(p for p in files if p.startswith("assets/app"))
+    try:
+        with httpx.Client(headers={"User-Agent": "prepcast-test"}) as c:
+            for path in ("/json/main.json", "/index.html", "/"):
+                r = c.get(base + path)
+                assert r.status_code == 200
+                assert r.headers["cache-control"] == CACHE_CONTROL_MUTABLE
+            r = c.get(f"{base}/{asset}", headers={"Accept-Encoding": "gzip"})
+            assert r.headers["content-encoding"] == "gzip"
+            assert r.headers["cache-control"] == CACHE_CONTROL_IMMUTABLE
+            assert r.content == (packages[0] / asset).read_bytes()
+            assert r.headers["content-security-policy"] == "frame-ancestors *"
+            assert "x-frame-options" not in r.headers
+            again = c.get(f"{base}/{asset}", headers={"If-None-Match": r.headers["etag"]})
+            assert again.status_code == 304
+            assert c.head(f"{base}/json/main.json").content == b""
+            assert c.post(f"{base}/json/main.json").status_code == 405
+            assert c.get(f"{base}/no/such.json").status_code == 404
+            install(daemon, tmp_path / "inbox", packages[1])
+            deadline = time.monotonic() + 5
+            want = (packages[1] / "json/main.json").read_bytes()
+            while c.get(f"{base}/json/main.json").content != want:
+                assert time.monotonic() < deadline, "the switch was not picked up"
+                time.sleep(0.05)
+    finally:
+        server.stop()
+    line = (tmp_path / "access.log").read_text().splitlines()[0]
+    assert re.match(r'^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] '
+                    r'"GET /json/main\.json HTTP/1\.1" 200 \d+ "-" "prepcast-test" \d+\.\d{3}$', line)
+
+
+def test_serve_command(tmp_path: Path, keydir: Path, packages: list[Path]) -> None:
+    conf, _, _ = daemon_config(tmp_path, keydir, sftp=False)
+    install(Daemon(load_config(conf)), tmp_path / "inbox", packages[0])
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "serve", "--root",
+                             str(tmp_path / "www"), "--port", str(port)])
+    try:
+        wait_port(port)
+        r = httpx.get(f"http://127.0.0.1:{port}/json/main.json")
+        assert r.status_code == 200 and r.headers["cache-control"] == CACHE_CONTROL_MUTABLE
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_serve_and_webconf_refuse_bad_input(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "serve", "--root",
+                        str(tmp_path / "nada")], capture_output=True, text=True)
+    assert r.returncode == 2 and "nada: not a directory" in r.stderr and "Traceback" not in r.stderr
+    out = tmp_path / "site.conf"
+    r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "webconf", "nginx", "--root",
+                        "/srv/prep/www", "--server-name", "prep.example.mx", "--out", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "root /srv/prep/www/current;" in out.read_text()
+    assert "listen 443 ssl http2;" in out.read_text()
