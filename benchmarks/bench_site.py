@@ -99,7 +99,7 @@ def browser_figures(ed: ElectionDir, number: int, root: Path) -> dict[str, Any]:
             if "{sec}" in route:
                 route = route.format(sec=page.locator("main tr[data-seccion]").first.get_attribute("data-seccion"))
             if route == "{casilla}":
-                link = page.locator("main tr[data-casilla] a").first
+                link = page.locator("main tr[data-casilla]", has_text="Capturada").first.locator("a")
                 route = (link.get_attribute("href") or "#").lstrip("#")
             requests.clear()
             page.evaluate("r => { location.hash = r; }", route)

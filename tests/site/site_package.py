@@ -32,17 +32,17 @@ class PublishedCut:
     main: dict[str, Any]
 
 
-def build_cut(ed: ElectionDir, number: int) -> tuple[CutResults, SiteFiles]:
+def build_cut(ed: ElectionDir, number: int, **kw: Any) -> tuple[CutResults, SiteFiles]:
     p = ed.proceso
     cut = tally_cut(
         p, ed.casillas, ed.feeds, cut_time(p, number), number=number, last=is_last_cut(p, number)
     )
-    return cut, site_files(cut, build_databases(cut), DIFUSORES)
+    return cut, site_files(cut, build_databases(cut), DIFUSORES, **kw)
 
 
-def publish(ed: ElectionDir, number: int, root: Path) -> PublishedCut:
+def publish(ed: ElectionDir, number: int, root: Path, **kw: Any) -> PublishedCut:
     """Write cut ``number`` into ``root`` (files first, then main.json by rename)."""
-    cut, site = build_cut(ed, number)
+    cut, site = build_cut(ed, number, **kw)
     for path, data in site.files.items():
         _write(root / path, data)
     for z in build_databases(cut):

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page
 from site_package import XSS, publish
 from site_server import StaticServer
-from site_views import open_view, routes, wait_view, watch_console
+from site_views import load, open_view, routes, wait_view, watch_console
 
 from prepcast.election import ElectionDir
 
@@ -119,4 +119,19 @@ def test_site_works_inside_a_cross_origin_iframe(
         assert frame.locator("#corte-numero").inner_text() == "10"
         frame.get_by_role("link", name="Sección", exact=False).first.click()
         frame.locator('main[data-vista*="/seccion/"]').wait_for(timeout=10_000)
+        assert errors == []
+
+
+def test_acta_view_finds_its_record_when_a_cut_has_several_shards(
+    page: Page, election: ElectionDir, tmp_path: Path
+) -> None:
+    pc = publish(election, 12, tmp_path, segment_actas=7)
+    assert any(k.endswith("-2") for k in load(pc, pc.site.main_fields["elecciones"][0]["entidad"])["segmentos"])
+    with StaticServer(tmp_path) as srv:
+        errors = watch_console(page)
+        for ambito_id in (1, 2, 3):
+            r = routes(pc, ambito_id=ambito_id)
+            open_view(page, srv.url, r.all["casilla"])
+            dd = page.locator('main .dato[data-campo="codigo_integridad"] dd').inner_text()
+            assert dd == load(pc, r.segmento)["actas"][r.casilla]["codigo_integridad"]
         assert errors == []
