@@ -284,3 +284,16 @@ def test_every_failure_reported_at_once(pkg: Path, keydir: Path) -> None:
 def test_not_a_package(tmp_path: Path, keydir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "empty").mkdir()
     assert "no manifest found" in cli_verify(tmp_path / "empty", keydir, capsys)
+
+
+def test_main_json_missing(pkg: Path, keydir: Path) -> None:
+    (pkg / MAIN_PATH).unlink()
+    assert failures(pkg, keydir) == [f"{MAIN_PATH}: missing"]
+
+
+def test_main_json_is_a_link(pkg: Path, keydir: Path) -> None:
+    real = pkg.parent / "main.json"
+    (pkg / MAIN_PATH).rename(real)
+    (pkg / MAIN_PATH).symlink_to(real)
+    got = failures(pkg, keydir)
+    assert f"{MAIN_PATH}: a symbolic link, not a regular file" in got
