@@ -17,10 +17,11 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-from prepcast.election import cut_number, cut_time, load_election_dir
+from prepcast.election import ElectionDir, cut_number, cut_time, load_election_dir
 from prepcast.election.synthetic import generate
 from prepcast.package import (
     CutBuilder,
+    Signer,
     build_cut,
     diff,
     init_keys,
@@ -45,14 +46,19 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--at", default="2024-06-02T23:40:00-06:00", help="time of the first cut")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--election", type=Path, help="an election directory already generated")
+    ap.add_argument("--sweep", action="store_true",
+                    help="also the delta of every pair of consecutive cuts from 21:00 to 03:00")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-package-") as tmp:
         root = Path(tmp)
+        election = args.election
+        if election is None:
+            t0 = time.perf_counter()
+            election = generate(args.profile, args.seed, root / "election")
+            print(f"generated {args.profile} (seed {args.seed}) in {time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()
-        generate(args.profile, args.seed, root / "election")
-        print(f"generated {args.profile} (seed {args.seed}) in {time.perf_counter() - t0:.1f} s")
-        t0 = time.perf_counter()
-        ed = load_election_dir(root / "election")
+        ed = load_election_dir(election)
         load_s = time.perf_counter() - t0
         print(f"load_election_dir: {load_s:.2f} s ({len(ed.casillas):,} casillas, "
               f"{sum(len(f) for f in ed.feeds.values()):,} acta records)")
@@ -98,7 +104,27 @@ def main() -> None:
         for cat, (size, count) in sorted(by_cat.items(), key=lambda kv: -kv[1][0]):
             print(f"  {cat:<28} {size:>12,}  {count:>4}  ({size / d.total_bytes:.1%} of package)")
         print(f"manifest of cut {m.cut}: {len(m.raw):,} bytes")
+        if args.sweep:
+            _sweep(ed, signer, root)
         print(f"load average during the run: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
+
+
+def _sweep(ed: ElectionDir, signer: Signer, root: Path) -> None:
+    tz = ed.proceso.tz
+    first = cut_number(ed.proceso, datetime(2024, 6, 2, 21, 0, tzinfo=tz))
+    last = cut_number(ed.proceso, datetime(2024, 6, 3, 3, 0, tzinfo=tz))
+    night = CutBuilder(ed, signer)
+    dirs = [root / "sweep-0", root / "sweep-1"]
+    night.build(cut_time(ed.proceso, first), dirs[0])
+    shares = []
+    print("delta per pair of consecutive cuts (new actas registered, share of the package):")
+    for n in range(first + 1, last + 1):
+        new, old = dirs[n % 2], dirs[(n - 1) % 2]
+        night.build(cut_time(ed.proceso, n), new, previous=old)
+        d = diff(old, new)
+        shares.append(d.share)
+        print(f"  cut {n - 1:>2} → {n:>2}: {d.count:>3} files, {d.bytes:>10,} bytes = {d.share:.1%}")
+    print(f"delta, worst pair 21:00–03:00: {max(shares):.1%}; median {statistics.median(shares):.1%}")
 
 
 if __name__ == "__main__":
