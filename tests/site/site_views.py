@@ -22,6 +22,7 @@ class Routes:
     seccion: int
     casilla: str
     segmento: str
+    fuera: str  # clave of an acta fuera de catálogo ("" when the cut has none)
 
     @property
     def all(self) -> dict[str, str]:
@@ -32,6 +33,7 @@ class Routes:
             "ambito": amb,
             "seccion": f"{amb}/seccion/{self.seccion}",
             "casilla": f"{amb}/seccion/{self.seccion}/casilla/{self.casilla}",
+            "fuera": f"/{self.eleccion}/acta/{self.fuera}",
             "bases": "/bases",
             "difusores": "/difusores",
         }
@@ -50,8 +52,9 @@ def routes(pc: PublishedCut, eleccion: str = "DIP_LOC", ambito_id: int = 1) -> R
     st = res["casillas"][i]
     shards = sum(1 for k in ent["segmentos"] if k.split("-")[0] == str(st[0]))
     segmento = ent["segmentos"][f"{st[0]}-{ambito_id % shards}"]
+    fuera = ent["fuera_catalogo"][0]["clave"] if ent["fuera_catalogo"] else ""
     return Routes(eleccion, e["ambito"], ambito_id, cat["casillas"][i][1], cat["casillas"][i][0],
-                  segmento)  # fmt: skip
+                  segmento, fuera)  # fmt: skip
 
 
 def open_view(page: Page, base_url: str, route: str, *, query: str = "") -> None:

@@ -120,3 +120,37 @@ def test_bases_list_zips_with_sha256_and_leeme(
         assert Path(dl.value.path()).read_bytes() == (published[0] / b["ruta"]).read_bytes()
     assert "LEEME" in page.locator("main h2").inner_text()
     assert bases["leeme"].strip().splitlines()[0] in page.locator("main pre.leeme").inner_text()
+
+
+def test_actas_not_counted_show_why(
+    page: Page, server: StaticServer, published: tuple[Path, PublishedCut]
+) -> None:
+    """Each kind of acta (counted, not counted, sin acta, fuera de catálogo) shows its
+    observaciones and contabilizada as its record says."""
+    pc = published[1]
+    shown = set()
+    for entry in pc.site.main_fields["elecciones"]:
+        ent = load(pc, entry["entidad"])
+        for path in ent["segmentos"].values():
+            for clave, acta in load(pc, path)["actas"].items():
+                kind = (acta["estado"], acta["contabilizada"])
+                if kind in shown:
+                    continue
+                shown.add(kind)
+                er = pc.cut.elections[entry["id"]]
+                row = next(r for r in er.rows if r.acta is not None
+                           and r.acta.casilla_clave(15) == clave)  # fmt: skip
+                if row.casilla is None:
+                    route = f"/{entry['id']}/acta/{clave}"
+                else:
+                    aid = row.casilla.ambito_id(er.election.ambito)
+                    route = (f"/{entry['id']}/{er.election.ambito.value}/{aid}/seccion/"
+                             f"{row.casilla.seccion}/casilla/{clave}")  # fmt: skip
+                open_view(page, server.url, route)
+                obs = page.locator('main .dato[data-campo="observaciones"] dd').inner_text()
+                assert obs == (acta["observaciones"] or "Ninguna")
+                contab = page.locator('main .dato[data-campo="contabilizada"] dd').inner_text()
+                assert contab == {0: "No contabilizada", 1: "Contabilizada", 2: "Fuera de catálogo"}[
+                    acta["contabilizada"]
+                ]
+    assert {("capturada", 1), ("capturada", 0), ("sin_acta", 0), ("fuera_catalogo", 2)} <= shown

@@ -14,7 +14,7 @@ from site_views import open_view, routes, watch_console
 
 pytestmark = pytest.mark.browser
 
-VIEWS = ["entidad", "entidad-ayun", "ambito", "seccion", "casilla", "bases", "difusores"]
+VIEWS = ["entidad", "entidad-ayun", "ambito", "seccion", "casilla", "fuera", "bases", "difusores"]
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -52,3 +52,13 @@ def test_unknown_route_says_so(page: Page, server: StaticServer) -> None:
     open_view(page, server.url, "/DIP_LOC/distrito/999")
     assert page.locator("main h1").inner_text() == "No encontrado"
     assert errors == []
+
+
+def test_print_shows_figures_without_navigation(page: Page, server: StaticServer) -> None:
+    open_view(page, server.url, "/DIP_LOC")
+    page.emulate_media(media="print")
+    assert not page.locator("#menu").is_visible()
+    assert page.locator("#corte-hora").is_visible()
+    assert page.locator("main .cifras").is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=str(SCREENSHOTS / "entidad-print.pdf"))
