@@ -64,6 +64,7 @@ class PushReport:
     cut: int
     staged: dict[str, Outcome] = field(default_factory=dict)
     activated: dict[str, Outcome] = field(default_factory=dict)
+    seconds_to_serving: float = 0.0   # push start -> every activation done (before pruning)
 
     @property
     def failed(self) -> list[str]:
@@ -100,6 +101,7 @@ class Pusher:
 
     async def push(self, pkg: PackageContents, *, wait_for_embargo: bool = True) -> PushReport:
         """Stage the cut everywhere, wait for ``not_before``, then activate everywhere together."""
+        started = time.monotonic()
         report = PushReport(pkg.cut)
         report.staged = await self.stage_all(pkg)
         if wait_for_embargo:
@@ -109,7 +111,24 @@ class Pusher:
                 await asyncio.sleep(delay)
         ready = [n for n, o in report.staged.items() if o.ok]
         report.activated = await self.activate_all(pkg, ready)
+        report.seconds_to_serving = time.monotonic() - started
+        await self.prune_all([n for n, o in report.activated.items() if o.ok], pkg.cut)
         return report
+
+    async def prune_all(self, names: list[str], live: int) -> None:
+        """Remove old releases at SFTP-only difusores (after every one serves the new cut)."""
+        sem = asyncio.Semaphore(self.registry.concurrency)
+
+        async def one(peer: SftpPeer) -> None:
+            if peer.difusor.mode != "sftp":
+                return
+            async with sem:
+                try:
+                    await self._prune(peer, live)
+                except PrepcastError as exc:
+                    log.warning("%s: pruning old releases: %s", peer.where, exc)
+
+        await asyncio.gather(*(one(self.peers[n]) for n in names))
 
     async def stage_all(self, pkg: PackageContents) -> dict[str, Outcome]:
         self.state.remember_files(pkg.digest, pkg.files)
@@ -203,6 +222,7 @@ class Pusher:
             return Outcome(d.name, "stage", True, note="release already there")
         partial = posixpath.join(root, partial_dir(pkg.cut))
         arrived = await peer.list_files(partial)
+        resuming = bool(arrived)
         await peer.makedirs([posixpath.dirname(posixpath.join(partial, p)) for p in pkg.files])
         base_dir = posixpath.join(root, release_dir(base_cut)) if base_cut is not None else None
         by_sha = {sha: p for p, (sha, _) in base.items()}
@@ -223,7 +243,8 @@ class Pusher:
                         posixpath.join(base_dir, src), dest):
                     progress(size)
                     return
-                n = await peer.upload(pkg.root / path, dest, size, progress=progress)
+                n = await peer.upload(pkg.root / path, dest, size, resume=resuming,
+                                      progress=progress)
             sent += n
             uploaded += 1
 
@@ -252,7 +273,6 @@ class Pusher:
         root = d.remote_root
         await peer.swap_symlink(posixpath.join(root, CURRENT), release_dir(pkg.cut))
         self.state.set_holding(d.name, "active", pkg.cut, pkg.digest)
-        await self._prune(peer, pkg.cut)
         return Outcome(d.name, "activate", True)
 
     async def _prune(self, peer: SftpPeer, live: int) -> None:
