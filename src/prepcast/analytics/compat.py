@@ -28,35 +28,38 @@ class GoAccessFigures:
     countries: dict[str, int] = field(default_factory=dict)  # hits per ISO code
 
 
-def goaccess_figures(con: Any, lines: int, malformed: int, *, with_files: bool = True) -> GoAccessFigures:
-    """Figures by GoAccess's definitions, from ``hits`` and ``dim_ip``."""
-    g = GoAccessFigures(total_requests=lines, valid_requests=lines - malformed, failed_requests=malformed)
-    day = "(epoch + off_s) // 86400"
-    r = one(
-        con,
-        f"""SELECT count(*) FROM (SELECT DISTINCT ip, {day}, ua FROM hits
-            WHERE ok AND NOT (status BETWEEN 400 AND 499))""",
+def goaccess_figures(
+    con: Any, lines: int, malformed: int, *, with_files: bool = True
+) -> GoAccessFigures:
+    """Figures by GoAccess's definitions, from ``req`` (and ``hits`` for ``files``)."""
+    g = GoAccessFigures(
+        total_requests=lines, valid_requests=lines - malformed, failed_requests=malformed
     )
-    g.unique_visitors = int(r[0])
+    day = "(epoch + off_s) // 86400"
+    counted = "NOT (status BETWEEN 400 AND 499)"
+    # vid is a function of (address, user agent), so (vid, day) is GoAccess's visitor key.
+    g.unique_visitors = int(
+        one(con, f"SELECT count(DISTINCT hash(vid, {day})) FROM req WHERE {counted}")[0]
+    )
     for d, n in rows(
         con,
         f"""SELECT strftime(make_date(1970, 1, 1) + CAST({day} AS INTEGER), '%Y%m%d') AS d,
-                   count(DISTINCT (ip, ua)) FROM hits
-            WHERE ok AND NOT (status BETWEEN 400 AND 499) GROUP BY d""",
+                   count(DISTINCT vid) FROM req WHERE {counted} GROUP BY d""",
     ):
         g.visitors_per_day[str(d)] = int(n)
-    g.status_codes = {int(s): int(n) for s, n in rows(
-        con, "SELECT status, count(*) FROM hits WHERE ok GROUP BY status")}
-    target = "path || CASE WHEN query <> '' THEN '?' || query ELSE '' END"
+    g.status_codes = {
+        int(s): int(n) for s, n in rows(con, "SELECT status, count(*) FROM req GROUP BY status")
+    }
     if with_files:
-        g.files = {str(p): int(n) for p, n in rows(
-            con, f"SELECT {target}, count(*) FROM hits WHERE ok GROUP BY 1")}
+        target = "path || CASE WHEN query <> '' THEN '?' || query ELSE '' END"
+        g.files = {
+            str(p): int(n)
+            for p, n in rows(con, f"SELECT {target}, count(*) FROM hits WHERE ok GROUP BY 1")
+        }
         g.unique_files = len(g.files)
     else:
-        g.unique_files = int(one(con, f"SELECT count(DISTINCT {target}) FROM hits WHERE ok")[0])
-    g.countries = {str(c or "--"): int(n) for c, n in rows(
-        con,
-        """SELECT coalesce(nullif(d.cc, ''), '--'), count(*) FROM hits h
-           LEFT JOIN dim_ip d ON d.ip = h.ip WHERE h.ok GROUP BY 1""",
-    )}
+        g.unique_files = int(one(con, "SELECT count(*) FROM dim_path")[0])
+    g.countries = {
+        str(c): int(n) for c, n in rows(con, "SELECT cc, count(*) FROM req GROUP BY cc")
+    }
     return g

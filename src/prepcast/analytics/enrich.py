@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prepcast.analytics._db import one, rows, run
-from prepcast.analytics.geo import GeoLocator
+from prepcast.analytics.geo import ENTIDADES, GeoLocator
 from prepcast.analytics.useragents import classify
 from prepcast.analytics.views import (
     ELECTION_PATTERN,
@@ -60,8 +60,8 @@ def detect_site_hosts(con: Any) -> tuple[str, ...]:
     """The site's own host: the most frequent referring host of its data files."""
     found = rows(
         con,
-        f"SELECT {_HOST_SQL} AS host, count(*) AS n FROM hits WHERE ok AND "
-        "regexp_matches(path, '(^|/)(json|data)/') AND referer <> '' "
+        f"SELECT {_HOST_SQL} AS host, count(*) AS n FROM (SELECT * FROM hits LIMIT 200000) "
+        "WHERE ok AND regexp_matches(path, '(^|/)(json|data)/') AND referer <> '' "
         "GROUP BY host HAVING host <> '' ORDER BY n DESC LIMIT 1",
     )
     return (str(found[0][0]),) if found else ()
@@ -82,62 +82,74 @@ def enrich(
     _load_dimension(
         con,
         "dim_ua",
-        "ua VARCHAR, is_bot BOOLEAN, device VARCHAR, browser VARCHAR, os VARCHAR, bot VARCHAR",
-        ((ua, *_agent_row(ua)) for ua in agents),
+        "ua_id INTEGER, ua VARCHAR, is_bot BOOLEAN, device VARCHAR, browser VARCHAR, os VARCHAR, "
+        "bot VARCHAR",
+        ((i, ua, *_agent_row(ua)) for i, ua in enumerate(agents)),
     )
 
     addresses = [r[0] for r in rows(con, "SELECT DISTINCT ip FROM hits WHERE ok")]
+    countries: dict[str, str] = {}
+    geo_rows: list[tuple[str, str, str]] = []
     if geo is not None:
-        places = ((ip, geo.lookup(ip)) for ip in addresses)
-        data: Iterable[Sequence[Any]] = (
-            (ip, p.country_code, p.country, p.region, p.entidad_code, p.entidad) for ip, p in places
-        )
-    else:
-        data = ()
+        for ip in addresses:
+            place = geo.lookup(ip)
+            if place.country_code:
+                countries.setdefault(place.country_code, place.country)
+                geo_rows.append((ip, place.country_code, place.entidad_code))
+    _load_dimension(con, "dim_ip", "ip VARCHAR, cc VARCHAR, ent VARCHAR", geo_rows)
     _load_dimension(
-        con,
-        "dim_ip",
-        "ip VARCHAR, cc VARCHAR, country VARCHAR, region VARCHAR, ent VARCHAR, entidad VARCHAR",
-        data,
+        con, "dim_country", "cc VARCHAR, country VARCHAR",
+        [*countries.items(), ("--", "Desconocido")],
+    )
+    _load_dimension(
+        con, "dim_entidad", "ent VARCHAR, entidad VARCHAR",
+        [(e.code, e.name) for e in ENTIDADES] + [("", "Sin entidad identificada")],
     )
 
-    referrers = [
-        r[0] for r in rows(con, f"SELECT DISTINCT {_HOST_SQL} FROM hits WHERE ok AND referer <> ''")
-    ]
+    run(
+        con,
+        f"""CREATE OR REPLACE TABLE dim_ref AS
+            SELECT row_number() OVER () AS ref_id, referer, {_HOST_SQL} AS ref_host
+            FROM (SELECT DISTINCT referer FROM hits WHERE ok)""",
+    )
+    referrers = [r[0] for r in rows(con, "SELECT DISTINCT ref_host FROM dim_ref")]
     _load_dimension(
         con,
         "dim_host",
         "host VARCHAR, channel VARCHAR",
         ((h, classify_host(h or "", hosts, institute_hosts, embed_hosts)) for h in referrers),
     )
+    page_views = ", ".join(f"'{v}'" for v in sorted(PAGE_VIEWS))
+    run(
+        con,
+        f"""CREATE OR REPLACE TABLE dim_path AS
+            SELECT row_number() OVER () AS path_id, path, view, view IN ({page_views}) AS is_view,
+                   nullif(regexp_extract(path, '{ELECTION_PATTERN}', 1), '') AS election
+            FROM (SELECT path, {view_case_sql("path")} AS view
+                  FROM (SELECT DISTINCT path FROM hits WHERE ok))""",
+    )
 
     salt = secrets.randbits(62)
-    page_views = ", ".join(f"'{v}'" for v in sorted(PAGE_VIEWS))
     run(
         con,
         f"""
         CREATE OR REPLACE TABLE req AS
-        WITH base AS (
-          SELECT h.*, {view_case_sql("h.path")} AS view, {_HOST_SQL} AS ref_host
-          FROM hits h WHERE h.ok
-        )
-        SELECT b.epoch, b.off_s, b.status, b.bytes, b.method, b.path, b.query, b.rt,
-               b.view, b.view IN ({page_views}) AS is_view,
-               nullif(regexp_extract(b.path, '{ELECTION_PATTERN}', 1), '') AS election,
-               hash({salt}, b.ip, b.ua) AS vid,
-               u.is_bot, u.device, u.browser, u.os, u.bot,
-               coalesce(nullif(g.cc, ''), '--') AS cc, coalesce(g.country, 'Desconocido') AS country,
-               coalesce(g.ent, '') AS ent, coalesce(g.entidad, '') AS entidad,
-               b.ref_host,
-               CASE WHEN b.ref_host = '' OR b.ref_host IS NULL THEN 'direct'
-                    WHEN b.view = 'portada' AND (b.query LIKE '%embed%' OR b.path LIKE '/embed%')
+        SELECT b.epoch, b.off_s, b.status, b.bytes, p.path_id, p.view, p.is_view, p.election,
+               hash({salt}, b.ip, b.ua) AS vid, u.ua_id, u.is_bot, u.device,
+               coalesce(g.cc, '--') AS cc, coalesce(g.ent, '') AS ent,
+               coalesce(r.ref_id, 0) AS ref_id,
+               CASE WHEN coalesce(r.ref_host, '') = '' THEN 'direct'
+                    WHEN p.view = 'portada' AND (b.query LIKE '%embed%' OR b.path LIKE '/embed%')
                          AND coalesce(d.channel, 'referral') NOT IN ('internal', 'direct')
                       THEN 'embedded'
                     ELSE coalesce(d.channel, 'referral') END AS channel
-        FROM base b
+        FROM hits b
+        JOIN dim_path p ON p.path = b.path
         JOIN dim_ua u ON u.ua = b.ua
         LEFT JOIN dim_ip g ON g.ip = b.ip
-        LEFT JOIN dim_host d ON d.host = b.ref_host
+        LEFT JOIN dim_ref r ON r.referer = b.referer
+        LEFT JOIN dim_host d ON d.host = r.ref_host
+        WHERE b.ok
         """,
     )
     return Enrichment(hosts, len(agents), len(addresses), geo is not None)

@@ -205,27 +205,30 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
         "archivos",
         f"Archivos más solicitados (primeros {TOP_N})",
         [("ruta", "Ruta"), ("solicitudes", "Solicitudes"), ("bytes", "Bytes")],
-        f"""SELECT path AS ruta, count(*) AS solicitudes, sum(bytes) AS bytes FROM req
-            GROUP BY path ORDER BY solicitudes DESC, ruta LIMIT {TOP_N}""",
+        f"""SELECT any_value(d.path) AS ruta, count(*) AS solicitudes, sum(bytes) AS bytes
+            FROM req r JOIN dim_path d USING (path_id)
+            GROUP BY path_id ORDER BY solicitudes DESC, ruta LIMIT {TOP_N}""",
     )
     add(
         "paises",
         "Origen por país",
         [("codigo", "Código"), ("pais", "País"), ("visitantes", "Visitantes"),
          ("solicitudes", "Solicitudes")],
-        """SELECT cc AS codigo, any_value(country) AS pais, count(DISTINCT vid) AS visitantes,
-                  count(*) AS solicitudes
-           FROM req WHERE NOT is_bot GROUP BY cc ORDER BY visitantes DESC, codigo""",
+        """SELECT r.cc AS codigo, any_value(coalesce(c.country, r.cc)) AS pais,
+                  count(DISTINCT vid) AS visitantes, count(*) AS solicitudes
+           FROM req r LEFT JOIN dim_country c USING (cc)
+           WHERE NOT is_bot GROUP BY r.cc ORDER BY visitantes DESC, codigo""",
     )
     add(
         "entidades",
         "Origen por entidad federativa (México)",
         [("clave_inegi", "Clave INEGI"), ("entidad", "Entidad federativa"),
          ("visitantes", "Visitantes"), ("solicitudes", "Solicitudes")],
-        """SELECT CASE WHEN ent = '' THEN '--' ELSE ent END AS clave_inegi,
-                  CASE WHEN ent = '' THEN 'Sin entidad identificada' ELSE any_value(entidad) END AS entidad,
+        """SELECT CASE WHEN r.ent = '' THEN '--' ELSE r.ent END AS clave_inegi,
+                  any_value(coalesce(e.entidad, 'Sin entidad identificada')) AS entidad,
                   count(DISTINCT vid) AS visitantes, count(*) AS solicitudes
-           FROM req WHERE NOT is_bot AND cc = 'MX' GROUP BY ent ORDER BY visitantes DESC, clave_inegi""",
+           FROM req r LEFT JOIN dim_entidad e USING (ent)
+           WHERE NOT is_bot AND cc = 'MX' GROUP BY r.ent ORDER BY visitantes DESC, clave_inegi""",
     )
     devices = dicts(
         con,
@@ -248,15 +251,17 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
         "navegadores",
         "Navegadores",
         [("navegador", "Navegador"), ("visitantes", "Visitantes")],
-        """SELECT browser AS navegador, count(DISTINCT vid) AS visitantes FROM req
-           WHERE NOT is_bot GROUP BY browser ORDER BY visitantes DESC, navegador""",
+        """SELECT u.browser AS navegador, count(DISTINCT vid) AS visitantes
+           FROM req r JOIN dim_ua u USING (ua_id)
+           WHERE NOT r.is_bot GROUP BY u.browser ORDER BY visitantes DESC, navegador""",
     )
     add(
         "sistemas_operativos",
         "Sistemas operativos",
         [("sistema", "Sistema operativo"), ("visitantes", "Visitantes")],
-        """SELECT os AS sistema, count(DISTINCT vid) AS visitantes FROM req
-           WHERE NOT is_bot GROUP BY os ORDER BY visitantes DESC, sistema""",
+        """SELECT u.os AS sistema, count(DISTINCT vid) AS visitantes
+           FROM req r JOIN dim_ua u USING (ua_id)
+           WHERE NOT r.is_bot GROUP BY u.os ORDER BY visitantes DESC, sistema""",
     )
     channels = dicts(
         con,
@@ -274,9 +279,9 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
         "sitios_referentes",
         f"Sitios de procedencia (primeros {TOP_N})",
         [("sitio", "Sitio"), ("canal", "Canal"), ("sesiones", "Sesiones")],
-        f"""SELECT ref_host AS sitio, any_value(channel) AS canal, count(*) AS sesiones
-            FROM sessions WHERE ref_host <> '' GROUP BY ref_host
-            ORDER BY sesiones DESC, sitio LIMIT {TOP_N}""",
+        f"""SELECT d.ref_host AS sitio, any_value(s.channel) AS canal, count(*) AS sesiones
+            FROM sessions s JOIN dim_ref d USING (ref_id) WHERE d.ref_host <> ''
+            GROUP BY d.ref_host ORDER BY sesiones DESC, sitio LIMIT {TOP_N}""",
     )
     for row in t["sitios_referentes"].rows:
         row["canal"] = CHANNEL_LABELS.get(row["canal"], row["canal"])
@@ -290,8 +295,9 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
         "robots",
         "Robots y clientes automáticos (contados aparte)",
         [("robot", "Robot o cliente"), ("solicitudes", "Solicitudes"), ("clientes", "Clientes distintos")],
-        f"""SELECT bot AS robot, count(*) AS solicitudes, count(DISTINCT vid) AS clientes FROM req
-            WHERE is_bot GROUP BY bot ORDER BY solicitudes DESC, robot LIMIT {TOP_N}""",
+        f"""SELECT u.bot AS robot, count(*) AS solicitudes, count(DISTINCT vid) AS clientes
+            FROM req r JOIN dim_ua u USING (ua_id)
+            WHERE r.is_bot GROUP BY u.bot ORDER BY solicitudes DESC, robot LIMIT {TOP_N}""",
     )
     add(
         "duracion_sesiones",

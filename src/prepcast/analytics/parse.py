@@ -50,11 +50,17 @@ JSON_KEYS: dict[str, tuple[str, ...]] = {
 
 CLOUDFRONT_FIELDS = ["date", "time", "x-edge-location", "sc-bytes", "c-ip", "cs-method", "cs(Host)", "cs-uri-stem", "sc-status", "cs(Referer)", "cs(User-Agent)", "cs-uri-query", "cs(Cookie)", "x-edge-result-type", "x-edge-request-id", "x-host-header", "cs-protocol", "cs-bytes", "time-taken"]
 
-HITS_COLUMNS = (
-    "ok BOOLEAN, epoch BIGINT, off_s INTEGER, ip VARCHAR, method VARCHAR, path VARCHAR, "
-    "query VARCHAR, protocol VARCHAR, status SMALLINT, bytes BIGINT, referer VARCHAR, "
-    "ua VARCHAR, vhost VARCHAR, rt DOUBLE"
+# What every format's SELECT yields, in order; only STORED_COLUMNS are kept in ``hits`` (the
+# report uses no more, and DuckDB then skips computing the rest).
+PARSED_COLUMNS = (
+    "ok", "epoch", "off_s", "ip", "method", "path", "query", "protocol", "status", "bytes",
+    "referer", "ua", "vhost", "rt",
 )
+HITS_COLUMNS = (
+    "ok BOOLEAN, epoch BIGINT, off_s INTEGER, ip VARCHAR, path VARCHAR, query VARCHAR, "
+    "status SMALLINT, bytes BIGINT, referer VARCHAR, ua VARCHAR"
+)
+STORED_COLUMNS = ", ".join(c.split()[0] for c in HITS_COLUMNS.split(", "))
 
 
 @dataclass
@@ -146,36 +152,61 @@ def _read_lines(paths: list[Path]) -> str:
 
 
 def _combined_select(paths: list[Path], vhost: bool) -> str:
+    """Combined (or vcombined) lines: split on double quotes (fast path), or one regular
+    expression for lines with escaped quotes or other shapes (evaluated only for those)."""
     regex = VCOMBINED_RE if vhost else COMBINED_RE
     groups = (["vhost"] if vhost else []) + _COMBINED_GROUPS
     names = "[" + ", ".join(_lit(g) for g in groups) + "]"
-    t = "m.time"
+    k = 1 if vhost else 0
+    h = "s[1]"
+    head_re = _lit(("\\S+ " if vhost else "") + "\\S+ \\S+ \\S+ \\[[^\\]]+\\] ")
+
+    def pick(fast: str, group: str) -> str:
+        return f"CASE WHEN fast THEN {fast} ELSE m.{group} END"
+
     return f"""
-    WITH r AS (
-      SELECT regexp_extract(line, {_lit(regex)}, {names}) AS m FROM {_read_lines(paths)}
+    WITH lines AS (
+      SELECT line, string_split(line, '"') AS s FROM {_read_lines(paths)}
       WHERE line IS NOT NULL AND line <> ''
+    ), f AS (
+      SELECT line, s, len(s) = 7 AND s[5] = ' ' AND regexp_full_match(s[1], {head_re}) AS fast
+      FROM lines
+    ), g AS (
+      SELECT *, CASE WHEN NOT fast THEN regexp_extract(line, {_lit(regex)}, {names}) END AS m
+      FROM f
+    ), fields AS (
+      SELECT {pick(f"split_part({h}, ' ', {1 + k})", "ip")} AS ip,
+             {pick(f"substr({h}, strpos({h}, '[') + 1, strpos({h}, ']') - strpos({h}, '[') - 1)", "time")} AS t,
+             {pick("s[2]", "request")} AS request,
+             {pick("split_part(trim(s[3]), ' ', 1)", "status")} AS status_s,
+             {pick("split_part(trim(s[3]), ' ', 2)", "bytes")} AS bytes_s,
+             {pick("s[4]", "referer")} AS referer,
+             {pick("s[6]", "ua")} AS ua,
+             {pick("s[7]", "rest")} AS rest,
+             {pick(f"split_part({h}, ' ', 1)", "vhost") if vhost else "''"} AS vh
+      FROM g
     ), p AS (
-      SELECT m, try_strptime({t}, '%d/%b/%Y:%H:%M:%S %z') AS ts,
-             regexp_extract(m.request, {_lit(_REQUEST_RE)}, ['method', 'target', 'proto']) AS q
-      FROM r
+      SELECT *, try_strptime(t, '%d/%b/%Y:%H:%M:%S %z') AS ts,
+             string_split(request, ' ') AS q
+      FROM fields
     )
-    SELECT ts IS NOT NULL AND m.ip <> '' AS ok,
+    SELECT ts IS NOT NULL AND coalesce(ip, '') <> '' AND TRY_CAST(status_s AS SMALLINT) IS NOT NULL AS ok,
            epoch(ts)::BIGINT AS epoch,
-           TRY_CAST(substr({t}, -5, 1) || '1' AS INTEGER)
-             * (TRY_CAST(substr({t}, -4, 2) AS INTEGER) * 3600
-                + TRY_CAST(substr({t}, -2, 2) AS INTEGER) * 60) AS off_s,
-           m.ip AS ip,
-           q.method AS method,
-           split_part(q.target, '?', 1) AS path,
-           CASE WHEN strpos(q.target, '?') > 0 THEN substr(q.target, strpos(q.target, '?') + 1)
+           TRY_CAST(substr(t, -5, 1) || '1' AS INTEGER)
+             * (TRY_CAST(substr(t, -4, 2) AS INTEGER) * 3600
+                + TRY_CAST(substr(t, -2, 2) AS INTEGER) * 60) AS off_s,
+           ip,
+           coalesce(q[1], '') AS method,
+           split_part(coalesce(q[2], ''), '?', 1) AS path,
+           CASE WHEN strpos(q[2], '?') > 0 THEN substr(q[2], strpos(q[2], '?') + 1)
                 ELSE '' END AS query,
-           q.proto AS protocol,
-           TRY_CAST(m.status AS SMALLINT) AS status,
-           coalesce(TRY_CAST(m.bytes AS BIGINT), 0) AS bytes,
-           CASE WHEN m.referer = '-' THEN '' ELSE m.referer END AS referer,
-           m.ua AS ua,
-           {"split_part(m.vhost, ':', 1)" if vhost else "''"} AS vhost,
-           TRY_CAST(regexp_extract(m.rest, '(\\d+\\.\\d+)', 1) AS DOUBLE) AS rt
+           coalesce(q[3], '') AS protocol,
+           TRY_CAST(status_s AS SMALLINT) AS status,
+           coalesce(TRY_CAST(bytes_s AS BIGINT), 0) AS bytes,
+           CASE WHEN referer = '-' THEN '' ELSE coalesce(referer, '') END AS referer,
+           coalesce(ua, '') AS ua,
+           split_part(vh, ':', 1) AS vhost,
+           CASE WHEN rest <> '' THEN TRY_CAST(regexp_extract(rest, '(\\d+\\.\\d+)', 1) AS DOUBLE) END AS rt
     FROM p
     """
 
@@ -279,7 +310,8 @@ def load_logs(con: Any, paths: list[Path]) -> ParseStats:
             select = _cloudfront_select(files, names)
         before_rows = _count(con)
         before_rejects = _rejects(con)
-        run(con, f"INSERT INTO hits {select}")
+        aliased = f"SELECT * FROM ({select}) AS parsed({', '.join(PARSED_COLUMNS)})"
+        run(con, f"INSERT INTO hits SELECT {STORED_COLUMNS} FROM ({aliased})")
         added = _count(con) - before_rows + _rejects(con) - before_rejects
         stats.by_format[fmt] = stats.by_format.get(fmt, 0) + added
     row = one(con, "SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM hits")

@@ -168,7 +168,9 @@ def _analyse(
         embed_hosts=opts.embed_hosts,
     )
     log.info("enriched in %.1f s", time.monotonic() - t0)
-    gofig = goaccess_figures(con, stats.lines - outside, stats.malformed, with_files=opts.goaccess_files)
+    gofig = goaccess_figures(
+        con, stats.lines - outside, stats.malformed, with_files=opts.goaccess_files
+    )
     _db.run(con, "DROP TABLE hits")
     build_sessions(con)
     fig = figures(con)

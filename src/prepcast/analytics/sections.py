@@ -79,7 +79,7 @@ def goaccess_appendix(data: ReportData) -> str:
         ("Solicitudes válidas", g.valid_requests),
         ("Solicitudes fallidas (no interpretables)", g.failed_requests),
         ("Visitantes únicos (IP + fecha + agente, sin 4xx, robots incluidos)", g.unique_visitors),
-        ("Archivos solicitados distintos (ruta con consulta)", g.unique_files),
+        ("Archivos distintos solicitados", g.unique_files),
     ]
     body = "".join(f"<tr><td>{escape(k)}</td><td class='num'>{n(v)}</td></tr>" for k, v in rows)
     days = "".join(

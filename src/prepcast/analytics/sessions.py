@@ -22,7 +22,7 @@ def build_sessions(con: Any, gap_s: int = SESSION_GAP_S) -> None:
         f"""
         CREATE OR REPLACE TABLE sessions AS
         WITH o AS (
-          SELECT vid, epoch, is_view, channel, ref_host, device, cc, ent,
+          SELECT vid, epoch, is_view, channel, ref_id, device,
                  CASE WHEN epoch - lag(epoch) OVER w <= {int(gap_s)} THEN 0 ELSE 1 END AS new
           FROM req WHERE NOT is_bot
           WINDOW w AS (PARTITION BY vid ORDER BY epoch)
@@ -38,8 +38,8 @@ def build_sessions(con: Any, gap_s: int = SESSION_GAP_S) -> None:
                     ELSE max(epoch) - min(epoch) END AS duration_s,
                coalesce(arg_min(channel, epoch) FILTER (WHERE channel <> 'internal'), 'direct')
                  AS channel,
-               coalesce(arg_min(ref_host, epoch) FILTER (WHERE channel <> 'internal'), '')
-                 AS ref_host,
+               coalesce(arg_min(ref_id, epoch) FILTER (WHERE channel <> 'internal'), 0)
+                 AS ref_id,
                any_value(device) AS device
         FROM s GROUP BY vid, sn
         """,
