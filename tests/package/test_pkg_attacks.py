@@ -297,3 +297,11 @@ def test_main_json_is_a_link(pkg: Path, keydir: Path) -> None:
     (pkg / MAIN_PATH).symlink_to(real)
     got = failures(pkg, keydir)
     assert f"{MAIN_PATH}: a symbolic link, not a regular file" in got
+
+
+def test_expired(pkg: Path, keydir: Path) -> None:
+    m = load_manifest(pkg)
+    assert verify_package(pkg, keydir / "root.pub", now=m.expires - timedelta(seconds=1)) == m
+    assert failures(pkg, keydir, now=m.expires) == [
+        f"{manifest_path(3)}: expired at {m.expires.isoformat()}"
+    ]

@@ -13,6 +13,7 @@ import json
 import os
 import stat
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -235,8 +236,12 @@ def verify_package(
     *,
     last: int | Manifest | Path | None = None,
     limits: VerifyLimits | None = None,
+    now: datetime | None = None,
 ) -> Manifest:
-    """The package's manifest when every check holds; else IntegrityError with every failure."""
+    """The package's manifest when every check holds; else IntegrityError with every failure.
+
+    ``now``, when given, also refuses a package whose manifest has expired (the embargo,
+    ``not_before``, is for the activation to honour, not a failure of the package)."""
     limits = limits or VerifyLimits()
     root_key = load_root_public(trusted_root)
     root = Path(pkg_dir)
@@ -276,6 +281,8 @@ def verify_package(
     if main is not None and key is not None:
         _check_signed_main(main, key, m, failures)
     _check_last(m, last, failures)
+    if now is not None and now >= m.expires:
+        failures.append(f"{mrel}: expired at {m.expires.isoformat()}")
     if _check_listing(m, limits, failures):
         _check_files(root, m, failures)
     if failures:
