@@ -23,10 +23,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_build(args: argparse.Namespace) -> int:
     ed = load_election_dir(args.election_dir)
-    at = parse_time(args.at, ed.proceso)
-    n = cut_number(ed.proceso, at)
-    cut = tally_cut(ed.proceso, ed.casillas, ed.feeds, at, number=n,
-                    last=is_last_cut(ed.proceso, n) and at >= cut_time(ed.proceso, n))
+    n = cut_number(ed.proceso, parse_time(args.at, ed.proceso))
+    # The database of the latest scheduled cut at or before --at, dated as that cut.
+    cut = tally_cut(ed.proceso, ed.casillas, ed.feeds, cut_time(ed.proceso, n), number=n,
+                    last=is_last_cut(ed.proceso, n))
     for path in write_databases(cut, args.out):
         print(path)
     return 0

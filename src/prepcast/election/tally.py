@@ -6,7 +6,7 @@ holds, for each acta, the newest record registered at or before T.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -235,7 +235,7 @@ def _ambito_name(c: Casilla, level: Ambito, proceso: Proceso) -> str:
 def tally_cut(
     proceso: Proceso,
     casillas: Sequence[Casilla],
-    feeds: dict[str, Sequence[Acta]],
+    feeds: Mapping[str, Sequence[Acta]],
     at: datetime,
     *,
     number: int,

@@ -1,0 +1,21 @@
+"""Shared fixtures: where the real published databases live, and a small synthetic election."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+REAL = SHARED / "data" / "real"
+TAMAULIPAS = REAL / "tamaulipas-2023-sen-ext" / "TAMPS_SEN_FED_ext_2023.csv"
+QROO = REAL / "qroo-2019-dip-loc" / "QROO_DIP_LOC_2019.csv"
+
+
+@pytest.fixture(scope="session")
+def small_election(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `small` synthetic election (seed 7), generated once per test session. Read-only."""
+    from prepcast.election.synthetic import generate
+
+    return generate("small", 7, tmp_path_factory.mktemp("elections") / "small")
