@@ -1,0 +1,41 @@
+"""The site on the large synthetic profiles: every data file valid, and the entidad, the largest
+municipio, a sección and an acta open in Chromium without errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+from site_package import publish
+from site_server import StaticServer
+from site_views import open_view, routes, watch_console
+
+from prepcast.election import load_election_dir
+from prepcast.election.synthetic import generate
+from prepcast.site import validate
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.mark.parametrize(("profile", "cut"), [("michoacan-2024", 8), ("edomex-2024", 10)])
+def test_large_profile_views(page: Page, tmp_path: Path, profile: str, cut: int) -> None:
+    generate(profile, 3, tmp_path / "election")
+    ed = load_election_dir(tmp_path / "election")
+    pc = publish(ed, cut, tmp_path / "pkg")
+    bad = {p: v for p, b in pc.site.files.items() if p.endswith(".json") and (v := validate(json.loads(b)))}
+    assert bad == {}
+    assert len(pc.site.files) <= 1000
+    proceso = json.loads(pc.site.files[pc.site.main_fields["proceso"]])
+    ayun = next(e for e in proceso["elecciones"] if e["id"] == "AYUN")
+    largest = max(
+        ayun["ambitos"], key=lambda a: len(json.loads(pc.site.files[a["catalogo"]])["casillas"])
+    )["id"]
+    with StaticServer(tmp_path / "pkg") as srv:
+        errors = watch_console(page)
+        r = routes(pc, eleccion="AYUN", ambito_id=largest)
+        for route in ("/DIP_LOC", "/AYUN", r.all["ambito"], r.all["seccion"], r.all["casilla"]):
+            open_view(page, srv.url, route)
+            assert page.locator("#corte-numero").inner_text() == str(cut)
+        assert errors == []
