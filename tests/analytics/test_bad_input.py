@@ -1,0 +1,114 @@
+"""Bad input: clear errors naming the file or flag, exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from prepcast.analytics import ReportOptions, read_events, read_incidents_yaml, write_report
+from prepcast.cli import main
+from prepcast.errors import InputError
+
+UTC6 = timezone(timedelta(hours=-6))
+LOG = '38.123.192.10 - - [02/Jun/2024:20:01:02 -0600] "GET / HTTP/2.0" 200 10 "-" "Mozilla/5.0 (iPhone)"\n'
+
+
+@pytest.fixture
+def small_log(tmp_path: Path) -> Path:
+    path = tmp_path / "access.log"
+    path.write_text(LOG * 3, encoding="utf-8")
+    return path
+
+
+def test_an_empty_period_gives_a_valid_report_that_says_so(tmp_path: Path, small_log: Path, mmdb: Path) -> None:
+    options = ReportOptions(start=datetime(2024, 6, 3, 0, 0, tzinfo=UTC6),
+                            end=datetime(2024, 6, 4, 0, 0, tzinfo=UTC6))
+    summary = write_report([small_log], tmp_path / "out", pdf=True, geoip_db=mmdb, options=options)
+    assert summary.requests == 0 and summary.visitors == 0
+    html = summary.html.read_text(encoding="utf-8")
+    assert "no contiene solicitudes" in html and "3 solicitudes fuera del periodo" in html
+    assert summary.pdf is not None and summary.pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_empty_log_file(tmp_path: Path, mmdb: Path) -> None:
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    summary = write_report([empty], tmp_path / "out", pdf=False, geoip_db=mmdb)
+    assert summary.lines == 0 and "no contiene solicitudes" in summary.html.read_text()
+
+
+def test_cli_missing_geoip_database_names_the_flag(tmp_path: Path, small_log: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["report", "--logs", str(small_log), "--out", str(tmp_path / "o"),
+                   "--geoip-db", str(tmp_path / "missing.mmdb")])
+    err = capsys.readouterr().err
+    assert status == 2 and "--geoip-db" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_unknown_format_names_the_file(tmp_path: Path, mmdb: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hola\nesto no es una bitácora\n")
+    status = main(["report", "--logs", str(notes), "--out", str(tmp_path / "o"), "--geoip-db", str(mmdb)])
+    err = capsys.readouterr().err
+    assert status == 2 and "notes.txt" in err and "unknown log format" in err
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".o.tmp-*"))
+
+
+def test_cli_bad_times(tmp_path: Path, small_log: Path, mmdb: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["report", "--logs", str(small_log), "--out", str(tmp_path / "o"),
+                   "--geoip-db", str(mmdb), "--from", "2024-06-02T20:00"])
+    assert status == 2 and "--from" in capsys.readouterr().err
+
+
+def test_cli_writes_the_report(tmp_path: Path, small_log: Path, mmdb: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["report", "--logs", str(small_log), "--out", str(tmp_path / "o"), "--geoip-db", str(mmdb),
+                   "--from", "2024-06-02T20:00-06:00", "--to", "2024-06-02T21:00-06:00"])
+    assert status == 0 and (tmp_path / "o" / "informe.html").is_file()
+    assert "3 requests" in capsys.readouterr().out
+    # Again into the same directory: files are replaced in place.
+    assert main(["report", "--logs", str(small_log), "--out", str(tmp_path / "o"), "--geoip-db", str(mmdb)]) == 0
+
+
+def test_event_log_problems_are_reported_with_their_lines(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        '{"time": "2024-06-02T20:00:04-06:00", "event": "cut_activated", "cut": 1, "message": "ok"}\n'
+        "not json\n"
+        '{"time": "2024-06-02 20:20", "event": "cut_activated", "cut": 2}\n'
+    )
+    with pytest.raises(InputError) as info:
+        read_events(events)
+    text = str(info.value)
+    assert "events.jsonl:2" in text and "events.jsonl:3: time" in text
+
+
+def test_event_log_shape(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        '{"time": "2024-06-02T19:00:00-06:00", "event": "daemon_started", "cut": null, "message": "inicio"}\n'
+        '{"time": "2024-06-02T20:00:04-06:00", "event": "cut_activated", "cut": 1, "message": "ok"}\n'
+        '{"time": "2024-06-02T20:20:09-06:00", "event": "activation_failed", "cut": 2, "message": "disco lleno", "duration_s": 120}\n'
+        '{"time": "2024-06-02T20:21:00-06:00", "event": "probe", "ok": false}\n'
+        '{"time": "2024-06-02T20:22:00-06:00", "event": "probe", "ok": true}\n'
+        '{"time": "2024-06-02T20:40:00-06:00", "event": "daemon_started", "message": "reinicio"}\n'
+    )
+    log = read_events(events)
+    assert [c for _, c in log.cuts] == ["1"]
+    assert [i.cause for i in log.incidents] == ["disco lleno", "reinicio"]
+    assert log.incidents[0].duration_s == 120
+    assert (log.probes_ok, log.probes_total) == (1, 2)
+
+
+def test_incidents_yaml_problems_all_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "inc.yaml"
+    path.write_text("- fecha: 2024-06-02\n  hora: '25:99'\n- fecha: ayer\n  hora: '10:00'\n"
+                    "- date: 2024-06-03\n  time: '01:15'\n  root_cause: x\n  impact: y\n  duration_min: 5\n")
+    with pytest.raises(InputError) as info:
+        read_incidents_yaml(path, UTC6)
+    assert len(info.value.problems) == 2
+    path.write_text("- date: 2024-06-03\n  time: 01:15\n  root_cause: x\n  impact: y\n  duration_min: 5\n")
+    (incident,) = read_incidents_yaml(path, UTC6)
+    assert incident.start == datetime(2024, 6, 3, 1, 15, tzinfo=UTC6) and incident.duration_s == 300
