@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from prepcast.election import ElectionDir, cut_number, cut_time, load_election_dir, tally_cut
 from prepcast.election.synthetic import generate
@@ -56,25 +57,29 @@ def _fmt(runs: list[tuple[float, float]]) -> str:
     return f"{best[0]:.2f} s / {median:.2f} s (CPU {best[1]:.2f} s)"
 
 
-def _stages(ed: ElectionDir, n: int, signer: Signer, out: Path) -> list[tuple[str, float]]:
-    """Time each stage of a night-long build of cut ``n`` (after cut ``n - 1``)."""
+def _stages(ed: ElectionDir, n: int, signer: Signer, out: Path) -> list[tuple[str, float, float]]:
+    """Wall and CPU time of each stage of a night-long build of cut ``n`` (after cut ``n - 1``)."""
     night = CutBuilder(ed, signer)
     night.files(n - 1)
     writer = night._databases
-    t0 = time.perf_counter()
-    results = tally_cut(ed.proceso, ed.casillas, dict(ed.feeds), cut_time(ed.proceso, n), number=n)
-    t1 = time.perf_counter()
-    dbs = writer.build(results)
-    t2 = time.perf_counter()
-    site = site_files(results, dbs, [])
-    t3 = time.perf_counter()
-    files = {**site.files, **{f"db/{n:04d}/{z.name}": z.data for z in dbs}}
     when = cut_time(ed.proceso, n)
-    assemble(out, files, cut=n, proceso="bench", cut_time=when, not_before=when, expires=when,
-             previous=None, signer=signer, main_fields=site.main_fields)
-    t4 = time.perf_counter()
-    return [("tally", t1 - t0), ("database zips", t2 - t1), ("site data", t3 - t2),
-            ("assemble: hash, sign, write", t4 - t3)]
+    times: list[tuple[str, float, float]] = []
+
+    def stage(name: str, fn: Callable[[], Any]) -> Any:
+        w0, c0 = time.perf_counter(), time.process_time()
+        value = fn()
+        times.append((name, time.perf_counter() - w0, time.process_time() - c0))
+        return value
+
+    results = stage("tally", lambda: tally_cut(ed.proceso, ed.casillas, dict(ed.feeds), when,
+                                               number=n))
+    dbs = stage("database zips", lambda: writer.build(results))
+    site = stage("site data", lambda: site_files(results, dbs, []))
+    files = {**site.files, **{f"db/{n:04d}/{z.name}": z.data for z in dbs}}
+    stage("assemble: hash, sign, write", lambda: assemble(
+        out, files, cut=n, proceso="bench", cut_time=when, not_before=when, expires=when,
+        previous=None, signer=signer, main_fields=site.main_fields))
+    return times
 
 
 def main() -> None:
@@ -126,7 +131,8 @@ def main() -> None:
               f"load_election_dir before it {load_s:.2f} s")
         print(f"full package build, during the night (CutBuilder after the previous cut): "
               f"{_fmt(warm)}")
-        print("  by stage (night-long, wall): " + ", ".join(f"{k} {v:.2f} s" for k, v in stages))
+        print("  by stage (night-long; wall / CPU): "
+              + ", ".join(f"{k} {w:.2f} / {c:.2f} s" for k, w, c in stages))
         print(f"verify: {_fmt(verifies)} (goal ≤ 1 s)")
         print(f"package: {d.total_files} files, {d.total_bytes:,} bytes (goal ≤ 1,000 files)")
         print(f"delta: {d.count} files, {d.bytes:,} bytes = {d.share:.1%} of the full package "
