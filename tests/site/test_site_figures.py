@@ -118,8 +118,9 @@ def test_bases_list_zips_with_sha256_and_leeme(
         with page.expect_download() as dl:
             link.click()
         assert Path(dl.value.path()).read_bytes() == (published[0] / b["ruta"]).read_bytes()
-    assert "LEEME" in page.locator("main h2").inner_text()
-    assert bases["leeme"].strip().splitlines()[0] in page.locator("main pre.leeme").inner_text()
+    for i, b in enumerate(bases["bases"]):
+        assert page.locator("main h2").nth(i).inner_text() == f"LEEME · {b['nombre']}"
+        assert page.locator("main pre.leeme").nth(i).inner_text().strip() == b["leeme"].strip()
 
 
 def test_actas_not_counted_show_why(

@@ -313,25 +313,20 @@ def _ambito_files(
 
 
 def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip]) -> Json:
-    bases = []
-    leeme = ""
-    for db in databases:
-        if not leeme:
-            leeme = _leeme(db.data)
-        bases.append(
+    return {
+        "schema": "prepcast.site.bases/1",
+        "corte": cut.number,
+        "corte_hora": display_time(cut.at.astimezone(cut.proceso.tz)),
+        "bases": [
             {
                 "nombre": db.name,
                 "ruta": database_path(cut.number, db.name),
                 "sha256": db.sha256,
                 "bytes": len(db.data),
+                "leeme": _leeme(db.data),
             }
-        )
-    return {
-        "schema": "prepcast.site.bases/1",
-        "corte": cut.number,
-        "corte_hora": display_time(cut.at.astimezone(cut.proceso.tz)),
-        "bases": bases,
-        "leeme": leeme,
+            for db in databases
+        ],
     }
 
 

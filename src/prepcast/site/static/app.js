@@ -384,8 +384,10 @@
       el("h1", { text: "Base de datos" }),
       el("p", { text: "Bases de datos del corte " + bases.corte + " (" + bases.corte_hora + "). Verifique cada archivo con su SHA-256." }),
       tabla("Archivos de la base de datos", [{ text: "Archivo" }, { text: "SHA-256" }, { text: "Tamaño" }], rows, "bases"),
-      el("h2", { text: "LEEME" }),
-      bases.leeme ? el("pre", { class: "leeme", tabindex: "0", text: bases.leeme }) : el("p", { text: "Sin LEEME en este corte." })];
+      bases.bases.map(function (b) {
+        return [el("h2", { text: "LEEME · " + b.nombre }),
+          b.leeme ? el("pre", { class: "leeme", tabindex: "0", "aria-label": "LEEME de " + b.nombre, text: b.leeme }) : el("p", { text: "Este archivo no trae LEEME." })];
+      })];
   }
   function vistaDifusores(dif) {
     var items = dif.difusores.map(function (d) {
