@@ -132,3 +132,18 @@ def test_public_surface() -> None:
     assert sorted(package.__all__) == sorted(set(package.__all__))
     for name in package.__all__:
         assert hasattr(package, name)
+
+
+def test_never_replaces_something_else(tmp_path: Path, keydir: Path) -> None:
+    precious = tmp_path / "home"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="is not a package; refusing to replace it"):
+        small_package(precious, keydir, 3)
+    assert (precious / "notes.txt").read_text() == "mine"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="not a directory"):
+        small_package(tmp_path / "file", keydir, 3)
+    (tmp_path / "empty").mkdir()
+    small_package(tmp_path / "empty", keydir, 3)
+    verify_package(tmp_path / "empty", keydir / "root.pub")

@@ -96,6 +96,7 @@ def assemble(
 ) -> Manifest:
     """Write the package of one cut to ``out_dir`` (replacing it whole) and return its manifest."""
     out_dir = Path(out_dir)
+    _check_replaceable(out_dir)
     for name, t in (("cut_time", cut_time), ("not_before", not_before), ("expires", expires)):
         if t.utcoffset() is None:
             raise InputError(f"{name} must carry a UTC offset")
@@ -136,6 +137,16 @@ def assemble(
     )
     _write_tree(out_dir, all_files)
     return manifest
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    """Only an empty directory or an earlier package may be replaced by a new package."""
+    if out_dir.is_symlink() or not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise InputError.at(out_dir, "exists and is not a directory")
+    if any(out_dir.iterdir()) and not (out_dir / "manifests").is_dir():
+        raise InputError.at(out_dir, "exists and is not a package; refusing to replace it")
 
 
 def _write_tree(out_dir: Path, files: dict[str, bytes]) -> None:
