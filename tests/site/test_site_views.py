@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SCREENSHOTS
 from playwright.sync_api import Page
 from site_package import PublishedCut
 from site_server import StaticServer
 from site_views import open_view, routes, watch_console
+
+from conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
