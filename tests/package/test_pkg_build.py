@@ -81,6 +81,15 @@ def test_previous_must_be_older(tmp_path: Path, keydir: Path) -> None:
         small_package(tmp_path / "p3", keydir, 3, previous=p4)
 
 
+def test_previous_of_another_proceso(tmp_path: Path, keydir: Path) -> None:
+    files, main = small_files(3)
+    assemble(tmp_path / "other", files, cut=2, proceso="IEM-2024", cut_time=cut_time(2),
+             not_before=cut_time(2), expires=cut_time(2) + timedelta(days=1), previous=None,
+             signer=load_signer(keydir), main_fields=main)
+    with pytest.raises(InputError, match="of proceso 'IEM-2024', not 'IEEM-2024'"):
+        small_package(tmp_path / "p3", keydir, 3, previous=tmp_path / "other")
+
+
 def test_chain(tmp_path: Path, keydir: Path) -> None:
     p3 = small_package(tmp_path / "p3", keydir, 3)
     p4 = small_package(tmp_path / "p4", keydir, 4, previous=p3)

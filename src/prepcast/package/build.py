@@ -102,6 +102,8 @@ def assemble(
             raise InputError(f"{name} must carry a UTC offset")
     _check_files(files)
     prev = _resolve_previous(previous)
+    if prev is not None and prev.proceso != proceso:
+        raise InputError(f"previous package is of proceso {prev.proceso!r}, not {proceso!r}")
     if prev is not None and prev.cut >= cut:
         raise InputError(f"previous package is cut {prev.cut}; this cut ({cut}) must be newer")
     all_files = dict(files)
