@@ -112,3 +112,10 @@ def test_leeme_and_zips_are_listed(election: ElectionDir, tmp_path: Path) -> Non
     assert all(b["ruta"].startswith("db/0010/") for b in bases["bases"])
     assert all("LEEME" in b["leeme"] or "Programa" in b["leeme"] for b in bases["bases"])
     assert site_files(cut, [], []).main_fields["bases"] != site.main_fields["bases"]
+
+
+def test_public_surface() -> None:
+    import prepcast.site
+
+    assert set(prepcast.site.__all__) == {"SCHEMA", "DatabaseZip", "SiteFiles", "site_files", "validate"}
+    assert all(hasattr(prepcast.site, name) for name in prepcast.site.__all__)

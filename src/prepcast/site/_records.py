@@ -60,7 +60,7 @@ def casilla_row(c: Casilla) -> list[Any]:
     return [c.clave, c.seccion, c.tipo, c.numero, c.ext_contigua, c.ubicacion, c.lista_nominal]
 
 
-def election_json(e: Election, results: ElectionResults) -> Json:
+def election_json(e: Election) -> Json:
     return {
         "id": e.id,
         "nombre": e.nombre,

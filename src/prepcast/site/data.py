@@ -104,7 +104,7 @@ def site_files(
         elecciones.append({"id": eid, "entidad": entidad_path})
         proceso_elecciones.append(
             {
-                **rec.election_json(results.election, results),
+                **rec.election_json(results.election),
                 "ambitos": [
                     {"id": aid, "nombre": results.ambito_names[aid], "catalogo": catalogs[aid]}
                     for aid in sorted(results.ambitos)

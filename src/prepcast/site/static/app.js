@@ -11,7 +11,7 @@
   var AMBITO = { distrito: "Distrito", municipio: "Municipio", entidad: "Entidad" };
   var CONTAB = { 0: "No contabilizada", 1: "Contabilizada", 2: "Fuera de catálogo" };
   var NUM = new Intl.NumberFormat("es-MX");
-  var state = { main: null, proceso: null, cache: new Map(), renderId: 0, lastHash: null };
+  var state = { main: null, proceso: null, cache: new Map(), renderId: 0, lastHash: null, fallo: false };
 
   /* ---------- utilidades ---------- */
   function el(tag, attrs) {
@@ -464,6 +464,7 @@
     encabezado();
     return Promise.resolve(vista(ruta())).then(function (nodes) {
       if (id !== state.renderId) return;
+      state.fallo = false;
       main.replaceChildren();
       append(main, nodes);
       var titulo = main.querySelector("h1");
@@ -475,6 +476,7 @@
       main.setAttribute("data-vista", ruta().join("/") || "inicio");
     }).catch(function (err) {
       if (id !== state.renderId) return;
+      state.fallo = true;
       main.replaceChildren(el("p", { class: "error", role: "alert", text: "No se pudieron cargar los datos de este corte. Se reintentará en breve." }));
       if (window.console && console.warn) console.warn(String(err));
     });
@@ -488,7 +490,7 @@
   function sondear() {
     setTimeout(function () {
       fetchMain().then(function (m) {
-        if (state.main && m.signed.cut === state.main.signed.cut) return null;
+        if (state.main && m.signed.cut === state.main.signed.cut && !state.fallo) return null;
         var primero = !state.main;
         return cargarMain(m).then(function () {
           if (!primero) document.getElementById("aviso").textContent = "Nuevo corte " + m.signed.cut + " · " + m.signed.cut_display;
