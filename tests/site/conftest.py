@@ -10,14 +10,12 @@ from typing import Any
 import pytest
 from site_package import XSS, PublishedCut, publish
 from site_server import StaticServer
+from site_views import AXE
 
 from prepcast.election import ElectionDir, load_election_dir
 from prepcast.election.synthetic import generate
 
 CUT = 10
-REPO = Path(__file__).resolve().parents[2]
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="session")

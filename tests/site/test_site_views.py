@@ -9,9 +9,7 @@ import pytest
 from playwright.sync_api import Page
 from site_package import PublishedCut
 from site_server import StaticServer
-from site_views import open_view, routes, watch_console
-
-from conftest import SCREENSHOTS
+from site_views import SCREENSHOTS, open_view, routes, watch_console
 
 pytestmark = pytest.mark.browser
 
