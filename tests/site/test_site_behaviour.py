@@ -135,3 +135,13 @@ def test_acta_view_finds_its_record_when_a_cut_has_several_shards(
             dd = page.locator('main .dato[data-campo="codigo_integridad"] dd').inner_text()
             assert dd == load(pc, r.segmento)["actas"][r.casilla]["codigo_integridad"]
         assert errors == []
+
+
+def test_site_works_from_a_subfolder(page: Page, published: tuple[Path, object]) -> None:
+    root = published[0]
+    with StaticServer(root.parent) as srv:
+        errors = watch_console(page)
+        page.goto(f"{srv.url}{root.name}/#/DIP_LOC/distrito/1")
+        wait_view(page, "/DIP_LOC/distrito/1")
+        assert page.locator("#corte-numero").inner_text() == "10"
+        assert errors == []
