@@ -1,0 +1,32 @@
+"""Difusor side: receive, verify, activate at the embargo, serve, log. See ``docs/difusor-setup.md``.
+
+The public surface::
+
+    DaemonConfig, load_config(path)        the daemon's TOML configuration
+    Daemon(config).run()                   inbox -> verify -> embargo/clock -> activate -> purge
+    ReleaseStore(root)                     releases/ and the current symlink, atomic switch
+    EventLog, read_events(path)            the JSON event log (also to syslog)
+    WebConf, render(kind, conf)            nginx / Apache 2.4 site configurations
+    EmbeddedServer(root, port=...)         the in-memory web server (uvicorn + uvloop)
+"""
+
+from prepcast.difusor.activate import ReleaseStore, release_problems
+from prepcast.difusor.config import DaemonConfig, load_config
+from prepcast.difusor.daemon import Daemon
+from prepcast.difusor.events import EventLog, read_events
+from prepcast.difusor.serve import EmbeddedServer, EmbeddedSite
+from prepcast.difusor.webconf import WebConf, render
+
+__all__ = [
+    "Daemon",
+    "DaemonConfig",
+    "EmbeddedServer",
+    "EmbeddedSite",
+    "EventLog",
+    "ReleaseStore",
+    "WebConf",
+    "load_config",
+    "read_events",
+    "release_problems",
+    "render",
+]

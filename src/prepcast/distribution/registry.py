@@ -124,7 +124,8 @@ def _difusor(
     def bad(field: str, message: str) -> None:
         problems.append(Problem(str(path), message, line, field))
 
-    name = str(entry.get("name", ""))
+    raw_name = entry.get("name")
+    name = raw_name if isinstance(raw_name, str) else ""
     if not _NAME.match(name):
         bad("name", "a difusor needs a name of lowercase letters, digits and hyphens")
     host = entry.get("host")
