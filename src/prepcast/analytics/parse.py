@@ -159,7 +159,7 @@ def _combined_select(paths: list[Path], vhost: bool) -> str:
     names = "[" + ", ".join(_lit(g) for g in groups) + "]"
     k = 1 if vhost else 0
     h = "s[1]"
-    head_re = _lit(("\\S+ " if vhost else "") + "\\S+ \\S+ \\S+ \\[[^\\]]+\\] ")
+    head_like = _lit(("% " if vhost else "") + "% % % [%] ")
 
     def pick(fast: str, group: str) -> str:
         return f"CASE WHEN fast THEN {fast} ELSE m.{group} END"
@@ -169,7 +169,7 @@ def _combined_select(paths: list[Path], vhost: bool) -> str:
       SELECT line, string_split(line, '"') AS s FROM {_read_lines(paths)}
       WHERE line IS NOT NULL AND line <> ''
     ), f AS (
-      SELECT line, s, len(s) = 7 AND s[5] = ' ' AND regexp_full_match(s[1], {head_re}) AS fast
+      SELECT line, s, len(s) = 7 AND s[5] = ' ' AND s[1] LIKE {head_like} AS fast
       FROM lines
     ), g AS (
       SELECT *, CASE WHEN NOT fast THEN regexp_extract(line, {_lit(regex)}, {names}) END AS m
