@@ -10,7 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from prepcast.election.synthetic import PROFILES
+from prepcast.errors import InputError
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
+from prepcast.simulacro.night import NightOptions
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +23,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--cuts", type=int, default=None, help="stop after this many cuts")
     p.add_argument("--pace", type=float, default=0.0, metavar="SECONDS",
                    help="wait between cuts (0: as fast as the machine goes)")
+    p.add_argument("--sftp-only", type=int, default=3, metavar="N",
+                   help="local difusores that only give SFTP access (default 3)")
+    p.add_argument("--daemons", type=int, default=2, metavar="N",
+                   help="local difusores running the difusor daemon (default 2)")
+    p.add_argument("--no-readers", action="store_true", help="no simulated readers")
+    p.add_argument("--no-report", action="store_true", help="skip the informe técnico")
     p.set_defaults(handler=run)
 
 
@@ -65,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)
+    if args.sftp_only < 1 or args.daemons < 0:
+        raise InputError("--sftp-only must be at least 1 and --daemons at least 0")
+    opts = NightOptions(cuts=args.cuts, pace=args.pace, sftp_only=args.sftp_only,
+                        daemons=args.daemons, readers=not args.no_readers,
+                        report=not args.no_report)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("preparando", total=None)
@@ -72,15 +85,45 @@ def run(args: argparse.Namespace) -> int:
         def on_stage(text: str) -> None:
             progress.update(task, description=text)
 
-        def on_cut(rec: CutRecord, total: int) -> None:
-            progress.update(task, total=total, completed=rec.number,
-                            description=f"corte {rec.number} · {cut_label(rec)}")
+        def on_ready(result: NightResult) -> None:
+            progress.console.print(f"Sitio del instituto (corte vigente, imágenes de actas): "
+                                   f"{result.institute_url}/")
+            if result.difusor_url:
+                progress.console.print(f"Sitio del difusor local 01: {result.difusor_url}/")
 
-        result = run_night(args.profile, args.seed, args.out, cuts=args.cuts, pace=args.pace,
-                           on_cut=on_cut, on_stage=on_stage)
+        def on_cut(rec: CutRecord, total: int) -> None:
+            live = sum(1 for c in rec.live.values() if c == rec.number)
+            progress.update(task, total=total, completed=rec.number,
+                            description=f"corte {rec.number} · {cut_label(rec)} · "
+                                        f"{live}/{len(rec.live)} difusores al día")
+
+        result = run_night(args.profile, args.seed, args.out, opts, on_cut=on_cut,
+                           on_stage=on_stage, on_ready=on_ready)
     console.print(figures_table(result))
     last = result.cuts[-1]
-    console.print(f"{len(result.cuts)} cortes en {result.seconds:.1f} s; "
-                  f"paquete del último corte: {last.package} ({last.files} archivos, "
-                  f"{last.bytes / 1e6:.1f} MB), verificado y recontado.")
+    console.print(f"{len(result.cuts)} cortes en {result.seconds:.1f} s. Paquete del último corte: "
+                  f"{last.package} ({last.files} archivos, {last.bytes / 1e6:.1f} MB), verificado "
+                  "y recontado.")
+    console.print(difusores_table(last))
+    if result.report is not None:
+        console.print(f"Informe técnico del difusor local 01 ({result.reader_requests} solicitudes "
+                      f"de lectores simulados): {result.report / 'informe.html'}")
+    first = next(iter(last.live), None)
+    if first is not None:
+        console.print("Para seguir viendo el último corte como lo sirve un difusor:\n"
+                      f"  prepcast difusor serve --root {args.out / 'difusores' / first} --port 8080"
+                      "   →  http://127.0.0.1:8080/")
+    stale = [n for n, c in last.live.items() if c != last.number]
+    if stale:
+        console.print(f"[red]difusores sin el último corte: {', '.join(stale)}[/red]")
+        return 1
     return 0
+
+
+def difusores_table(rec: CutRecord) -> Table:
+    t = Table(title="Difusores locales")
+    t.add_column("difusor")
+    t.add_column("corte vigente", justify="right")
+    for name, cut in rec.live.items():
+        t.add_row(name, "—" if cut is None else str(cut))
+    return t

@@ -12,6 +12,9 @@ import unicodedata
 import zlib
 from collections.abc import Sequence
 
+from prepcast.election.acta import FieldValue, Mark
+from prepcast.election.model import Casilla, Election, Proceso
+
 _FONT = {
     "0": "01110 10001 10011 10101 11001 10001 01110", "1": "00100 01100 00100 00100 00100 00100 01110",
     "2": "01110 10001 00001 00010 00100 01000 11111", "3": "11111 00010 00100 00010 00001 10001 01110",
@@ -105,3 +108,25 @@ def render_lines(lines: Sequence[str]) -> bytes:
         + _chunk(b"IDAT", zlib.compress(bytes(raw), 6))
         + _chunk(b"IEND", b"")
     )
+
+
+def acta_lines(proceso: Proceso, election: Election, casilla: Casilla,
+               votes: Sequence[FieldValue]) -> list[str]:
+    """What the generated image of an acta shows: its casilla and every vote field."""
+    total = sum(v for v in votes if type(v) is int)
+    lines = [f"PREP {proceso.entidad} {proceso.year}", "ACTA DE ESCRUTINIO Y COMPUTO",
+             election.nombre, f"CASILLA {casilla.clave}",
+             f"SECCION {casilla.seccion}  TIPO {casilla.tipo}", ""]
+    for col, v in zip(election.columns, votes, strict=True):
+        if v is Mark.NO_APLICA:
+            continue
+        shown = "###" if v is Mark.ILEGIBLE else "" if v is Mark.SIN_DATO else str(v)
+        lines.append(f"{col.id:<20}{shown:>20}")
+    lines += ["", f"{'TOTAL':<20}{total:>20}", f"{'LISTA NOMINAL':<20}{casilla.lista_nominal:>20}"]
+    return lines
+
+
+def acta_png(proceso: Proceso, election: Election, casilla: Casilla,
+             votes: Sequence[FieldValue]) -> bytes:
+    """The generated image of an acta (a drill's stand-in for the scanned acta)."""
+    return render_lines(acta_lines(proceso, election, casilla, votes))

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from prepcast.election.acta import Acta, FieldValue, Mark, Status
-from prepcast.election.acta_image import render_lines
+from prepcast.election.acta_image import acta_png
 from prepcast.election.catalog import CANDIDATURA_COLUMNS, CASILLA_COLUMNS, load_election_dir
 from prepcast.election.feed import write_feed
 from prepcast.election.model import Casilla, ColumnKind, Election, Proceso
@@ -234,7 +234,6 @@ def _actas(proceso: Proceso, e: Election, casillas: list[Casilla], p: SyntheticP
     ambito_shares: dict[int, list[float]] = {}
     ambito_turnout: dict[int, float] = {}
     out: list[Acta] = []
-    ent_name = p.entidad
     for c in casillas:
         aid = c.ambito_id(e.ambito)
         if aid not in ambito_shares:
@@ -281,12 +280,7 @@ def _actas(proceso: Proceso, e: Election, casillas: list[Casilla], p: SyntheticP
         captura = verif - timedelta(seconds=rng.randint(20, 400))
         movil = rng.random() < 0.55
         acopio = captura - timedelta(minutes=rng.randint(1, 90) if not movil else rng.randint(0, 5))
-        lines = [f"PREP {ent_name} {proceso.year}", "ACTA DE ESCRUTINIO Y COMPUTO", e.nombre,
-                 f"CASILLA {c.clave}", f"SECCION {c.seccion}  TIPO {c.tipo}", ""]
-        lines += [f"{col.id:<20}{v!s:>20}" for col, v in zip(e.columns, votes, strict=True)
-                  if v is not Mark.NO_APLICA]
-        lines += ["", f"{'TOTAL':<20}{total:>20}", f"{'LISTA NOMINAL':<20}{c.lista_nominal:>20}"]
-        png = render_lines([ln.replace("Ilegible", "###").replace("Sin dato", "") for ln in lines])
+        png = acta_png(proceso, e, c, votes)
         acta = Acta(
             e.id, c.seccion, c.tipo, c.numero, c.ext_contigua, Status.CAPTURADA, registro,
             votes=tuple(votes), boletas_sobrantes=max(0, ln - total),

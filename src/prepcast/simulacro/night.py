@@ -1,14 +1,17 @@
-"""The simulacro: a whole election night played on this machine.
+"""A whole election night on this machine, institute and difusores.
 
-The institute's side generates an election (catalog, candidaturas, a capture feed shaped like a
-real night) and, for every cut of the schedule, computes its figures, writes its PREP database
-and builds and verifies its signed package. The night runs accelerated: no waiting between cuts
-unless ``pace`` asks for it.
+The institute generates an election (catalog, candidaturas, a capture feed shaped like a real
+night) and serves its own site with the acta images; local difusores (SFTP-only ones on embedded
+SFTP servers, and ones running the difusor daemon) receive every cut; readers browse one
+difusor's site, whose access log becomes the informe técnico at the end. For every cut of the
+schedule: tally, PREP database, signed package, verification, push, activation. The night runs
+accelerated: no waiting between cuts unless ``pace`` asks for it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 import zipfile
@@ -17,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from prepcast.analytics import write_report
+from prepcast.distribution.local import LocalNetwork
 from prepcast.election import ElectionDir, cut_time, display_time, load_election_dir
 from prepcast.election.rules import get_profile
 from prepcast.election.schedule import is_last_cut
@@ -24,11 +29,15 @@ from prepcast.election.synthetic import generate
 from prepcast.errors import InputError, IntegrityError
 from prepcast.formats.read_prep_csv import parse_head, parse_prep_csv
 from prepcast.formats.recount import recount
-from prepcast.package import Manifest, build_cut, init_keys, load_signer, verify_package
+from prepcast.package import Manifest, init_keys, load_signer, verify_package
+from prepcast.package.cut import CutBuilder
 from prepcast.package.keys import ROOT_PUB
+from prepcast.simulacro.institute import ActaImages, InstituteServer
+from prepcast.simulacro.readers import ReaderCrowd
 
 MARKER = ".prepcast-simulacro.json"
 KEEP_PACKAGES = 2  # older packages are removed as the night goes on; their manifests stay
+INSTITUTE_PORT = 8700  # the institute's site and acta images, when the port is free
 
 
 @dataclass(frozen=True)
@@ -41,14 +50,32 @@ class CutRecord:
     bytes: int
     build_seconds: float
     verify_seconds: float
+    push_seconds: float
+    live: dict[str, int | None]  # difusor -> the cut it serves after the push
 
 
 @dataclass
 class NightResult:
     out: Path
     election: ElectionDir
+    institute_url: str = ""
+    difusor_url: str = ""
     cuts: list[CutRecord] = field(default_factory=list)
     seconds: float = 0.0
+    reader_requests: int = 0
+    report: Path | None = None
+    access_log: Path | None = None
+
+
+@dataclass(frozen=True)
+class NightOptions:
+    cuts: int | None = None
+    pace: float = 0.0
+    sftp_only: int = 3
+    daemons: int = 2
+    readers: bool = True
+    report: bool = True
+    pdf: bool = True
 
 
 def prepare_out(out: Path, profile: str, seed: int) -> bool:
@@ -59,8 +86,13 @@ def prepare_out(out: Path, profile: str, seed: int) -> bool:
             raise InputError.at(out, "exists and was not made by a simulacro; choose another --out")
         previous = json.loads(marker.read_text(encoding="utf-8"))
         same = previous.get("profile") == profile and previous.get("seed") == seed
-        for name in ("paquetes", "llaves", "manifiestos") + (() if same else ("eleccion",)):
-            shutil.rmtree(out / name, ignore_errors=True)
+        keep = {"eleccion", MARKER} if same else {MARKER}
+        for child in out.iterdir():
+            if child.name not in keep:
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
         marker.write_text(json.dumps({"profile": profile, "seed": seed}), encoding="utf-8")
         return same and (out / "eleccion" / "election.toml").exists()
     out.mkdir(parents=True, exist_ok=True)
@@ -68,68 +100,146 @@ def prepare_out(out: Path, profile: str, seed: int) -> bool:
     return False
 
 
+def _point_images_at(election_dir: Path, url: str) -> None:
+    """Make the election's acta image links name this drill's institute server."""
+    toml = election_dir / "election.toml"
+    text = toml.read_text(encoding="utf-8")
+    new = re.sub(r'(?m)^image_base_url = ".*"$', f'image_base_url = "{url}/actas"', text)
+    if new != text:
+        toml.write_text(new, encoding="utf-8")
+
+
+def _institute_server() -> InstituteServer:
+    try:
+        return InstituteServer(port=INSTITUTE_PORT)
+    except OSError:
+        return InstituteServer(port=0)
+
+
+class Night:
+    """The servers and state of one night: the institute, the local difusores, the readers."""
+
+    def __init__(self, profile: str, seed: int, out: Path, opts: NightOptions) -> None:
+        self.profile = profile
+        self.seed = seed
+        self.out = Path(out)
+        self.opts = opts
+        self.institute: InstituteServer | None = None
+        self.net: LocalNetwork | None = None
+        self.readers: ReaderCrowd | None = None
+
+    def start(self, stage: Callable[[str], None]) -> NightResult:
+        reuse = prepare_out(self.out, self.profile, self.seed)
+        election_dir = self.out / "eleccion"
+        if not reuse:
+            stage(f"generando la elección {self.profile} (semilla {self.seed})")
+            generate(self.profile, self.seed, election_dir)
+        self.institute = _institute_server()
+        _point_images_at(election_dir, self.institute.url)
+        stage("leyendo la elección")
+        ed = load_election_dir(election_dir)
+        self.institute.images = ActaImages(ed)
+        self.institute.start()
+        keys = self.out / "llaves"
+        init_keys(keys)
+        self.root_pub = keys / ROOT_PUB
+        stage("iniciando los difusores locales")
+        self.net = LocalNetwork(self.out / "difusores", trusted_root=self.root_pub,
+                                sftp_only=self.opts.sftp_only, daemons=self.opts.daemons)
+        self.net.start()
+        difusores = [{"id": "instituto", "nombre": f"{ed.proceso.institute} (sitio del instituto)",
+                      "url": self.institute.url + "/"}]
+        if self.net.http_url:
+            difusores.append({"id": "local-01", "nombre": "Difusor local 01",
+                              "url": self.net.http_url + "/"})
+        self.builder = CutBuilder(ed, load_signer(keys), difusores=difusores)
+        return NightResult(self.out, ed, self.institute.url, self.net.http_url or "")
+
+    def play(self, result: NightResult, on_cut: Callable[[CutRecord, int], None],
+             stage: Callable[[str], None]) -> None:
+        assert self.institute is not None and self.net is not None
+        ed = result.election
+        schedule = ed.proceso.cut_times()
+        opts = self.opts
+        total = len(schedule) if opts.cuts is None else max(1, min(opts.cuts, len(schedule)))
+        packages = self.out / "paquetes"
+        manifests = self.out / "manifiestos"
+        packages.mkdir()
+        manifests.mkdir()
+        previous: Manifest | None = None
+        for number in range(1, total + 1):
+            at = cut_time(ed.proceso, number)
+            pkg = packages / f"{number:04d}"
+            t0 = time.perf_counter()
+            manifest = self.builder.build(at, pkg, previous=previous)
+            t1 = time.perf_counter()
+            verify_package(pkg, self.root_pub, last=previous)
+            t2 = time.perf_counter()
+            self.institute.publish(pkg)
+            self.net.push(pkg)
+            t3 = time.perf_counter()
+            if number == 1 and opts.readers and self.net.http_url:
+                self.readers = ReaderCrowd(self.net.http_url, seed=self.seed)
+                self.readers.start()
+            shutil.copy2(pkg / "manifests" / f"{number:04d}.json", manifests / f"{number:04d}.json")
+            record = CutRecord(
+                number=number, at=at, preambles=published_preambles(pkg, number), package=pkg,
+                files=len(manifest.files), bytes=sum(e.size for e in manifest.files.values()),
+                build_seconds=t1 - t0, verify_seconds=t2 - t1, push_seconds=t3 - t2,
+                live=self.net.live_cuts(),
+            )
+            result.cuts.append(record)
+            on_cut(record, total)
+            old = packages / f"{number - KEEP_PACKAGES:04d}"
+            if old.exists():
+                shutil.rmtree(old)
+            previous = manifest
+            if opts.pace and number < total:
+                time.sleep(opts.pace)
+        stage("recontando la base de datos del último corte")
+        recount_package(result.cuts[-1].package, ed, result.cuts[-1].number)
+
+    def stop(self, result: NightResult | None) -> None:
+        if self.readers is not None:
+            self.readers.stop()
+            if result is not None:
+                result.reader_requests = self.readers.requests
+        if self.net is not None:
+            self.net.stop()
+            if result is not None:
+                result.access_log = self.net.access_log
+        if self.institute is not None:
+            self.institute.stop()
+
+
 def run_night(
     profile: str,
     seed: int,
     out: Path,
+    options: NightOptions | None = None,
     *,
-    cuts: int | None = None,
-    pace: float = 0.0,
     on_cut: Callable[[CutRecord, int], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    on_ready: Callable[[NightResult], None] | None = None,
 ) -> NightResult:
-    """Play the night; ``on_cut(record, total)`` after each cut, ``on_stage(text)`` between stages."""
+    """Play the night. ``on_stage(text)`` between stages, ``on_ready(result)`` once the servers
+    are up, ``on_cut(record, total)`` after each cut."""
+    opts = options or NightOptions()
     started = time.perf_counter()
     stage = on_stage or (lambda _text: None)
-    out = Path(out)
-    reuse = prepare_out(out, profile, seed)
-    election_dir = out / "eleccion"
-    if not reuse:
-        stage(f"generando la elección {profile} (semilla {seed})")
-        generate(profile, seed, election_dir)
-    ed = load_election_dir(election_dir)
-    keys = out / "llaves"
-    init_keys(keys)
-    signer = load_signer(keys)
-    root_pub = keys / ROOT_PUB
-    schedule = ed.proceso.cut_times()
-    total = len(schedule) if cuts is None else max(1, min(cuts, len(schedule)))
-    result = NightResult(out, ed)
-    packages = out / "paquetes"
-    manifests = out / "manifiestos"
-    packages.mkdir()
-    manifests.mkdir()
-    previous: Manifest | None = None
-    for number in range(1, total + 1):
-        at = cut_time(ed.proceso, number)
-        pkg = packages / f"{number:04d}"
-        t0 = time.perf_counter()
-        manifest = build_cut(ed, at, signer, pkg, previous=previous)
-        t1 = time.perf_counter()
-        verify_package(pkg, root_pub, last=previous)
-        t2 = time.perf_counter()
-        shutil.copy2(pkg / "manifests" / f"{number:04d}.json", manifests / f"{number:04d}.json")
-        record = CutRecord(
-            number=number,
-            at=at,
-            preambles=published_preambles(pkg, number),
-            package=pkg,
-            files=len(manifest.files),
-            bytes=sum(e.size for e in manifest.files.values()),
-            build_seconds=t1 - t0,
-            verify_seconds=t2 - t1,
-        )
-        result.cuts.append(record)
-        if on_cut:
-            on_cut(record, total)
-        old = packages / f"{number - KEEP_PACKAGES:04d}"
-        if old.exists():
-            shutil.rmtree(old)
-        previous = manifest
-        if pace and number < total:
-            time.sleep(pace)
-    stage("recontando la base de datos del último corte")
-    recount_package(result.cuts[-1].package, ed, result.cuts[-1].number)
+    night = Night(profile, seed, out, opts)
+    result: NightResult | None = None
+    try:
+        result = night.start(stage)
+        if on_ready:
+            on_ready(result)
+        night.play(result, on_cut or (lambda _r, _t: None), stage)
+    finally:
+        night.stop(result)
+    if opts.report and result.access_log is not None and result.access_log.exists():
+        stage("escribiendo el informe técnico del difusor local 01")
+        result.report = Path(out) / "informe"
+        write_report([result.access_log], result.report, pdf=opts.pdf)
     result.seconds = time.perf_counter() - started
     return result
 

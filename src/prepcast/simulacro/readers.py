@@ -1,0 +1,115 @@
+"""Readers of a difusor's site during a drill: real HTTP requests that fill its access log.
+
+Each reader session comes from its own loopback address (the whole 127.0.0.0/8 is this
+machine), with a phone, tablet, desktop or crawler user agent and a referrer (search, social,
+the institute's site, an embedding news site, or none), and reads what the site reads: the
+page, its assets, ``json/main.json``, an election's entidad file and a few distrito or municipio
+files. The rate is bounded; the crowd stops when told.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+
+import httpx
+
+AGENTS = (
+    (55, "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/125.0.0.0 Mobile Safari/537.36"),
+    (15, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+         "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"),
+    (5, "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.5 Mobile/15E148 Safari/604.1"),
+    (20, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/125.0.0.0 Safari/537.36"),
+    (3, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"),
+    (2, "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"),
+)
+REFERRERS = (
+    (40, ""),
+    (25, "https://www.google.com/"),
+    (12, "https://www.facebook.com/"),
+    (5, "https://t.co/abc"),
+    (10, "https://www.ieem.org.mx/"),
+    (8, "https://www.periodico-ejemplo.mx/elecciones-2024"),
+)
+_ASSET = re.compile(r'(?:href|src)="(assets/[^"]+)"')
+
+
+def _pick(rng: random.Random, table: tuple[tuple[int, str], ...]) -> str:
+    return rng.choices([v for _, v in table], [w for w, _ in table])[0]
+
+
+class ReaderCrowd:
+    """Reader sessions against ``url`` from a background thread, at most ``rate`` requests/s."""
+
+    def __init__(self, url: str, *, seed: int = 1, rate: float = 40.0) -> None:
+        self.url = url.rstrip("/")
+        self.rng = random.Random(seed)
+        self.rate = rate
+        self.requests = 0
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="simulacro-readers", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            n = self._session()
+            # keep under the rate: a session of n requests takes at least n / rate seconds
+            pause = n / self.rate - (time.monotonic() - started)
+            if pause > 0:
+                self._stop.wait(pause)
+
+    def _session(self) -> int:
+        rng = self.rng
+        address = f"127.{rng.randint(1, 254)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        headers = {"User-Agent": _pick(rng, AGENTS)}
+        referrer = _pick(rng, REFERRERS)
+        if referrer:
+            headers["Referer"] = referrer
+        transport = httpx.HTTPTransport(local_address=address)
+        count = 0
+        try:
+            with httpx.Client(transport=transport, headers=headers, timeout=5.0) as client:
+                def get(path: str) -> httpx.Response | None:
+                    nonlocal count
+                    count += 1
+                    self.requests += 1
+                    r = client.get(f"{self.url}/{path}")
+                    if r.status_code >= 400:
+                        self.errors += 1
+                        return None
+                    return r
+
+                page = get("")
+                if page is not None:
+                    for asset in _ASSET.findall(page.text):
+                        get(asset)
+                main = get(f"json/main.json?t={int(time.time() // 60)}")
+                if main is None:
+                    return count
+                data = json.loads(main.content)["signed"]["data"]
+                election = rng.choice(data["elecciones"])
+                entidad = get(election["entidad"])
+                if entidad is None:
+                    return count
+                ambitos = json.loads(entidad.content).get("ambitos", [])
+                for a in rng.sample(ambitos, min(len(ambitos), rng.randint(0, 4))):
+                    get(a["resultados"])
+                if rng.random() < 0.1:
+                    get(data["bases"])
+        except (httpx.HTTPError, ValueError, KeyError, OSError):
+            self.errors += 1
+        return count
