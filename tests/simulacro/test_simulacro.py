@@ -1,0 +1,101 @@
+"""The simulacro end to end on the small profile, and the drill's institute server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from prepcast.cli import main
+from prepcast.election import Status, load_election_dir
+from prepcast.simulacro.institute import ActaImages, InstituteServer
+from prepcast.simulacro.night import NightOptions, run_night
+
+
+def test_every_acta_image_hashes_to_its_codigo_integridad(small_election: Path) -> None:
+    ed = load_election_dir(small_election)
+    images = ActaImages(ed)
+    captured = [a for feed in ed.feeds.values() for a in feed
+                if a.status is Status.CAPTURADA and a.codigo_integridad]
+    assert len(images) >= 0.95 * len(captured)
+    for a in captured[:200]:
+        png = images.png(a.codigo_integridad)
+        if png is not None:
+            assert hashlib.sha256(png).hexdigest() == a.codigo_integridad
+    assert images.png("0" * 64) is None
+
+
+def test_institute_server_serves_images_and_the_cut(small_election: Path, tmp_path: Path) -> None:
+    ed = load_election_dir(small_election)
+    pkg = tmp_path / "pkg"
+    (pkg / "json").mkdir(parents=True)
+    (pkg / "json" / "main.json").write_text('{"signed": {"cut": 1}}')
+    (pkg / "index.html").write_text("<!doctype html><title>PREP</title>")
+    server = InstituteServer()
+    server.images = ActaImages(ed)
+    server.start()
+    try:
+        server.publish(pkg)
+        sha = next(a.codigo_integridad for a in ed.feeds["AYUN"] if a.codigo_integridad)
+        with httpx.Client(base_url=server.url) as client:
+            r = client.get(f"/actas/{sha}.png")
+            assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+            assert hashlib.sha256(r.content).hexdigest() == sha
+            main_json = client.get("/json/main.json")
+            assert main_json.headers["cache-control"] == "no-cache, no-store, must-revalidate"
+            assert client.get("/").text.startswith("<!doctype html>")
+            assert client.get("/../etc/passwd").status_code == 404
+            assert client.get(f"/actas/{'f' * 64}.png").status_code == 404
+    finally:
+        server.stop()
+
+
+def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
+    out = tmp_path / "sim"
+    result = run_night("small", 3, out, NightOptions(cuts=4, sftp_only=2, daemons=1, pdf=False))
+    assert [c.number for c in result.cuts] == [1, 2, 3, 4]
+    last = result.cuts[-1]
+    assert set(last.live.values()) == {4} and len(last.live) == 3
+    # the database published in each cut recounts to its own preamble (checked by the night),
+    # and the figures grow with the night
+    first_pre = next(iter(result.cuts[0].preambles.values()))
+    last_pre = next(iter(last.preambles.values()))
+    assert int(last_pre["ACTAS_REGISTRADAS"]) >= int(first_pre["ACTAS_REGISTRADAS"])
+    assert sorted(p.name for p in (out / "manifiestos").iterdir()) == [
+        "0001.json", "0002.json", "0003.json", "0004.json"]
+    assert len(list((out / "paquetes").iterdir())) == 2  # older packages are pruned
+    assert result.reader_requests > 0
+    assert result.report is not None and (result.report / "informe.html").exists()
+    # the chain: each manifest names the digest of the one before
+    m3 = json.loads((out / "manifiestos" / "0003.json").read_bytes())
+    m2 = (out / "manifiestos" / "0002.json").read_bytes()
+    assert hashlib.sha256(m2).hexdigest() in json.dumps(m3)
+
+
+def test_simulacro_refuses_a_directory_it_did_not_make(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    code = main(["simulacro", "--profile", "small", "--out", str(tmp_path / "mine"), "--cuts", "1"])
+    assert code == 2
+    assert "not made by a simulacro" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_simulacro_command_prints_the_table_and_urls(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sim"
+    code = main(["simulacro", "--profile", "small", "--seed", "5", "--out", str(out), "--cuts", "2",
+                 "--sftp-only", "1", "--daemons", "1", "--no-report"])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "Sitio del instituto" in text and "http://127.0.0.1:" in text
+    assert "02/06/2024 20:20 (UTC-6)" in text
+    assert "local-daemon-01" in text
+    # a second run in the same folder reuses the election and starts the night afresh
+    assert main(["simulacro", "--profile", "small", "--seed", "5", "--out", str(out), "--cuts", "1",
+                 "--sftp-only", "1", "--daemons", "0", "--no-report"]) == 0
+    assert sorted(p.name for p in (out / "manifiestos").iterdir()) == ["0001.json"]
