@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from prepcast.analytics._db import dicts, one
+from prepcast.analytics._db import dicts, one, run
 from prepcast.analytics.sessions import ACTIVE_WINDOW_S
 from prepcast.analytics.useragents import DEVICE_LABELS
 from prepcast.analytics.views import CHANNEL_LABELS, VIEW_LABELS
@@ -63,14 +63,27 @@ def _pct(part: float, whole: float) -> float:
     return 100.0 * part / whole if whole else 0.0
 
 
+def build_visitors(con: Any) -> None:
+    """One row per visitor (or bot client): an address and agent give one place and device."""
+    run(
+        con,
+        """CREATE OR REPLACE TABLE visitors AS
+           SELECT vid, any_value(is_bot) AS is_bot, any_value(device) AS device,
+                  any_value(ua_id) AS ua_id, any_value(cc) AS cc, any_value(ent) AS ent,
+                  count(*) AS requests
+           FROM req GROUP BY vid""",
+    )
+
+
 def figures(con: Any) -> Figures:
+    build_visitors(con)
     f = Figures()
     r = one(
         con,
         """SELECT count(*), count(*) FILTER (WHERE NOT is_bot), count(*) FILTER (WHERE is_bot),
                   coalesce(sum(bytes), 0),
-                  count(DISTINCT vid) FILTER (WHERE NOT is_bot),
-                  count(DISTINCT vid) FILTER (WHERE is_bot),
+                  (SELECT count(*) FILTER (WHERE NOT is_bot) FROM visitors),
+                  (SELECT count(*) FILTER (WHERE is_bot) FROM visitors),
                   count(*) FILTER (WHERE is_view AND NOT is_bot),
                   count(*) FILTER (WHERE view = 'portada' AND NOT is_bot),
                   count(*) FILTER (WHERE status >= 500),
@@ -94,11 +107,13 @@ def figures(con: Any) -> Figures:
     )
     f.single_view_sessions = int(s[4])
     f.bounce_rate = _pct(f.single_view_sessions, f.sessions)
-    peak = one(
+    run(
         con,
-        f"""SELECT epoch // {ACTIVE_WINDOW_S} * {ACTIVE_WINDOW_S} AS w, count(DISTINCT vid) AS n
-            FROM req WHERE NOT is_bot GROUP BY w ORDER BY n DESC, w LIMIT 1""",
+        f"""CREATE OR REPLACE TABLE active AS
+            SELECT epoch // {ACTIVE_WINDOW_S} * {ACTIVE_WINDOW_S} AS w, count(DISTINCT vid) AS n
+            FROM req WHERE NOT is_bot GROUP BY w""",
     )
+    peak = one(con, "SELECT w, n FROM active ORDER BY n DESC, w LIMIT 1")
     if peak:
         f.peak_active_epoch, f.peak_active = int(peak[0]), int(peak[1])
     pm = one(
@@ -109,9 +124,8 @@ def figures(con: Any) -> Figures:
         f.peak_minute_epoch, f.peak_minute_requests = int(pm[0]), int(pm[1])
     dev = one(
         con,
-        """SELECT count(DISTINCT vid) FILTER (WHERE device = 'mobile'),
-                  count(DISTINCT vid) FILTER (WHERE cc = 'MX')
-           FROM req WHERE NOT is_bot""",
+        """SELECT count(*) FILTER (WHERE device = 'mobile'), count(*) FILTER (WHERE cc = 'MX')
+           FROM visitors WHERE NOT is_bot""",
     )
     f.mobile_share = _pct(dev[0], f.visitors)
     f.mexico_share = _pct(dev[1], f.visitors)
@@ -145,11 +159,8 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
         "usuarios_activos",
         "Usuarios activos por ventana de 5 minutos",
         [("ventana", "Inicio de la ventana"), ("usuarios_activos", "Usuarios activos")],
-        f"""SELECT strftime({_local(f"epoch // {ACTIVE_WINDOW_S} * {ACTIVE_WINDOW_S}", off)},
-                            '%Y-%m-%d %H:%M') AS ventana,
-                   count(DISTINCT vid) AS usuarios_activos
-            FROM req WHERE NOT is_bot GROUP BY epoch // {ACTIVE_WINDOW_S}
-            ORDER BY epoch // {ACTIVE_WINDOW_S}""",
+        f"""SELECT strftime({_local("w", off)}, '%Y-%m-%d %H:%M') AS ventana, n AS usuarios_activos
+            FROM active ORDER BY w""",
     )
     day = f"CAST({_local('epoch', off)} AS DATE)"
     add(
@@ -214,10 +225,10 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
         "Origen por país",
         [("codigo", "Código"), ("pais", "País"), ("visitantes", "Visitantes"),
          ("solicitudes", "Solicitudes")],
-        """SELECT r.cc AS codigo, any_value(coalesce(c.country, r.cc)) AS pais,
-                  count(DISTINCT vid) AS visitantes, count(*) AS solicitudes
-           FROM req r LEFT JOIN dim_country c USING (cc)
-           WHERE NOT is_bot GROUP BY r.cc ORDER BY visitantes DESC, codigo""",
+        """SELECT v.cc AS codigo, any_value(coalesce(c.country, v.cc)) AS pais,
+                  count(*) AS visitantes, sum(requests)::BIGINT AS solicitudes
+           FROM visitors v LEFT JOIN dim_country c USING (cc)
+           WHERE NOT is_bot GROUP BY v.cc ORDER BY visitantes DESC, codigo""",
     )
     add(
         "entidades",
@@ -226,14 +237,14 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
          ("visitantes", "Visitantes"), ("solicitudes", "Solicitudes")],
         """SELECT CASE WHEN r.ent = '' THEN '--' ELSE r.ent END AS clave_inegi,
                   any_value(coalesce(e.entidad, 'Sin entidad identificada')) AS entidad,
-                  count(DISTINCT vid) AS visitantes, count(*) AS solicitudes
-           FROM req r LEFT JOIN dim_entidad e USING (ent)
+                  count(*) AS visitantes, sum(requests)::BIGINT AS solicitudes
+           FROM visitors r LEFT JOIN dim_entidad e USING (ent)
            WHERE NOT is_bot AND cc = 'MX' GROUP BY r.ent ORDER BY visitantes DESC, clave_inegi""",
     )
     devices = dicts(
         con,
-        """SELECT device, count(DISTINCT vid) AS visitantes, count(*) AS solicitudes
-           FROM req WHERE NOT is_bot GROUP BY device ORDER BY visitantes DESC""",
+        """SELECT device, count(*) AS visitantes, sum(requests)::BIGINT AS solicitudes
+           FROM visitors WHERE NOT is_bot GROUP BY device ORDER BY visitantes DESC""",
     )
     sess_dev = {r["device"]: r["n"] for r in dicts(
         con, "SELECT device, count(*) AS n FROM sessions GROUP BY device")}
@@ -251,16 +262,16 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
         "navegadores",
         "Navegadores",
         [("navegador", "Navegador"), ("visitantes", "Visitantes")],
-        """SELECT u.browser AS navegador, count(DISTINCT vid) AS visitantes
-           FROM req r JOIN dim_ua u USING (ua_id)
+        """SELECT u.browser AS navegador, count(*) AS visitantes
+           FROM visitors r JOIN dim_ua u USING (ua_id)
            WHERE NOT r.is_bot GROUP BY u.browser ORDER BY visitantes DESC, navegador""",
     )
     add(
         "sistemas_operativos",
         "Sistemas operativos",
         [("sistema", "Sistema operativo"), ("visitantes", "Visitantes")],
-        """SELECT u.os AS sistema, count(DISTINCT vid) AS visitantes
-           FROM req r JOIN dim_ua u USING (ua_id)
+        """SELECT u.os AS sistema, count(*) AS visitantes
+           FROM visitors r JOIN dim_ua u USING (ua_id)
            WHERE NOT r.is_bot GROUP BY u.os ORDER BY visitantes DESC, sistema""",
     )
     channels = dicts(
@@ -295,8 +306,8 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
         "robots",
         "Robots y clientes automáticos (contados aparte)",
         [("robot", "Robot o cliente"), ("solicitudes", "Solicitudes"), ("clientes", "Clientes distintos")],
-        f"""SELECT u.bot AS robot, count(*) AS solicitudes, count(DISTINCT vid) AS clientes
-            FROM req r JOIN dim_ua u USING (ua_id)
+        f"""SELECT u.bot AS robot, sum(requests)::BIGINT AS solicitudes, count(*) AS clientes
+            FROM visitors r JOIN dim_ua u USING (ua_id)
             WHERE r.is_bot GROUP BY u.bot ORDER BY solicitudes DESC, robot LIMIT {TOP_N}""",
     )
     add(
