@@ -305,3 +305,22 @@ def test_expired(pkg: Path, keydir: Path) -> None:
     assert failures(pkg, keydir, now=m.expires) == [
         f"{manifest_path(3)}: expired at {m.expires.isoformat()}"
     ]
+
+
+def test_device_file_or_socket(pkg: Path, keydir: Path) -> None:
+    """A device file where a data file should be (a socket where mknod is not permitted)."""
+    import socket
+    import stat as st
+
+    target = data_file(pkg)
+    rel = target.relative_to(pkg).as_posix()
+    target.unlink()
+    try:
+        os.mknod(target, 0o600 | st.S_IFCHR, os.makedev(1, 5))  # /dev/zero
+        kind = "a device file"
+    except PermissionError:
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(target))
+        sock.close()
+        kind = "a socket"
+    assert failures(pkg, keydir) == [f"{rel}: {kind} (not allowed in a package)"]

@@ -222,11 +222,13 @@ def _check_files(root: Path, m: Manifest, failures: list[str]) -> None:
             failures.append(f"{rel}: size {size}, manifest says {e.size}")
             continue
         h = hashlib.sha256()
+        left = e.size + 1  # never read more than listed, even if the file grows meanwhile
         fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as f:
-            while chunk := f.read(_CHUNK):
+            while left > 0 and (chunk := f.read(min(_CHUNK, left))):
                 h.update(chunk)
-        if h.hexdigest() != e.sha256:
+                left -= len(chunk)
+        if left <= 0 or h.hexdigest() != e.sha256:
             failures.append(f"{rel}: sha256 does not match the manifest (content changed)")
 
 
