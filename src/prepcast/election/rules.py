@@ -250,6 +250,15 @@ def preamble(actas: Iterable[EvaluatedActa], esperadas: int, *, last_cut: bool) 
             c_cs += ev.total_calculado
             if not a.especial:
                 s_cs += ev.total_calculado
+    return preamble_from_counts(esperadas=esperadas, registradas=registradas, fuera=fuera,
+                                contabilizadas=contab, inconsistentes=inconsist, lista_nominal=ln,
+                                votos_c_cs=c_cs, votos_s_cs=s_cs, last_cut=last_cut)
+
+
+def preamble_from_counts(*, esperadas: int, registradas: int, fuera: int, contabilizadas: int,
+                         inconsistentes: int, lista_nominal: int, votos_c_cs: int,
+                         votos_s_cs: int, last_cut: bool) -> Preamble:
+    """The 13 figures from the counts they are made of."""
     capturadas = registradas - fuera
     return Preamble(
         actas_esperadas=esperadas,
@@ -257,12 +266,13 @@ def preamble(actas: Iterable[EvaluatedActa], esperadas: int, *, last_cut: bool) 
         actas_fuera_catalogo=fuera,
         actas_capturadas=capturadas,
         porcentaje_actas_capturadas=truncate4(capturadas, esperadas),
-        actas_contabilizadas=contab,
-        porcentaje_actas_contabilizadas=truncate4(contab, esperadas),
-        porcentaje_actas_inconsistencias=truncate4(inconsist, esperadas),
-        actas_no_contabilizadas=capturadas - contab,
-        lista_nominal_actas_contabilizadas=ln,
-        total_votos_c_cs=c_cs,
-        total_votos_s_cs=s_cs,
-        porcentaje_participacion_ciudadana=truncate4(c_cs if last_cut else s_cs, ln),
+        actas_contabilizadas=contabilizadas,
+        porcentaje_actas_contabilizadas=truncate4(contabilizadas, esperadas),
+        porcentaje_actas_inconsistencias=truncate4(inconsistentes, esperadas),
+        actas_no_contabilizadas=capturadas - contabilizadas,
+        lista_nominal_actas_contabilizadas=lista_nominal,
+        total_votos_c_cs=votos_c_cs,
+        total_votos_s_cs=votos_s_cs,
+        porcentaje_participacion_ciudadana=truncate4(votos_c_cs if last_cut else votos_s_cs,
+                                                     lista_nominal),
     )

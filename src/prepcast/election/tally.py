@@ -194,7 +194,7 @@ def tally_election(
         aid = c.ambito_id(level)
         if aid not in ambitos:
             ambitos[aid] = Totals(ncols)
-            names[aid] = _ambito_name(c, level, proceso)
+            names[aid] = ambito_name(c, level, proceso)
         sec = secciones.get(c.seccion)
         if sec is None:
             sec = secciones[c.seccion] = Totals(ncols)
@@ -228,7 +228,7 @@ def tally_election(
     return ElectionResults(election, pre, entidad, ambitos, secciones, rows, names, seccion_ambito)
 
 
-def _ambito_name(c: Casilla, level: Ambito, proceso: Proceso) -> str:
+def ambito_name(c: Casilla, level: Ambito, proceso: Proceso) -> str:
     if level is Ambito.DISTRITO:
         return c.distrito_nombre
     if level is Ambito.MUNICIPIO:
