@@ -14,6 +14,7 @@ from prepcast.election.model import (
     VoteColumn,
     display_time,
 )
+from prepcast.election.night_tally import NightTally
 from prepcast.election.rules import PROFILES, Preamble, get_profile
 from prepcast.election.schedule import cut_number, cut_time, is_last_cut
 from prepcast.election.tally import CutResults, ElectionResults, Totals, tally_cut
@@ -32,6 +33,7 @@ __all__ = [
     "ElectionResults",
     "FieldValue",
     "Mark",
+    "NightTally",
     "Party",
     "Preamble",
     "Proceso",
