@@ -88,6 +88,10 @@ def test_seccion_and_acta_figures_equal_json(
     assert _cifra(page, "capturadas") == str(sec.capturadas)
     assert _cifra(page, "total_votos") == f"{sec.total_votos:,}".replace(",", "")
     assert page.locator(f'main tr[data-casilla="{r.casilla}"]').count() == 1
+    proceso = load(pc, pc.site.main_fields["proceso"])
+    for i, col in enumerate(proceso["elecciones"][0]["columnas"]):
+        row = page.locator(f'main .votos tr[data-columna="{col["id"]}"] td')
+        assert digits(row.nth(0).inner_text()) == str(sec.votos[i])
     open_view(page, server.url, r.all["casilla"])
     acta = load(pc, r.segmento)["actas"][r.casilla]
 
@@ -97,7 +101,6 @@ def test_seccion_and_acta_figures_equal_json(
     assert campo("codigo_integridad") == acta["codigo_integridad"]
     assert digits(campo("total_votos_calculado")) == str(acta["total_votos_calculado"])
     assert campo("contabilizada") == "Contabilizada"
-    proceso = load(pc, pc.site.main_fields["proceso"])
     href = page.get_by_role("link", name="Ver la imagen del acta").get_attribute("href")
     assert href == f"{proceso['image_base_url']}/{acta['codigo_integridad']}.png"
     for i, col in enumerate(proceso["elecciones"][0]["columnas"]):

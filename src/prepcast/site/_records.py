@@ -23,8 +23,9 @@ SECCION_FIELDS = (
     "capturadas",
     "contabilizadas",
     "lista_nominal_contabilizadas",
+    "total_votos",
     "total_votos_sin_especiales",
-    "votos",  # total_votos is their sum
+    "corte",  # the segment of this cut holds its votes per column (0: no acta yet)
 )
 # What of a sección never changes during the night (in the ámbito's catalog file).
 SECCION_CATALOG_FIELDS = ("seccion", "esperadas", "lista_nominal")
@@ -45,14 +46,15 @@ def totals_json(t: Totals) -> Json:
     }
 
 
-def seccion_row(seccion: int, t: Totals) -> list[Any]:
+def seccion_row(seccion: int, t: Totals, corte: int) -> list[Any]:
     return [
         seccion,
         t.capturadas,
         t.contabilizadas,
         t.lista_nominal_contabilizadas,
+        t.total_votos,
         t.total_votos_sin_especiales,
-        list(t.votos),
+        corte,
     ]
 
 

@@ -27,10 +27,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from prepcast.election.model import Ambito, display_time
+from prepcast.election.model import display_time
 from prepcast.election.rules import get_profile
-from prepcast.election.tally import ActaRow, CutResults, ElectionResults
+from prepcast.election.tally import CutResults, ElectionResults
 from prepcast.site import _records as rec
+from prepcast.site._segments import Segments, acta_ambito, build_segments
 from prepcast.site.assets import asset_files
 
 SCHEMA = "prepcast.site/1"
@@ -189,52 +190,16 @@ def _catalog_files(out: SiteFiles, results: ElectionResults) -> dict[int, str]:
     return paths
 
 
-def _acta_ambito(results: ElectionResults, row: ActaRow) -> int:
-    level = results.election.ambito
-    if row.casilla is not None:
-        return int(row.casilla.ambito_id(level))
-    acta = row.acta
-    if acta is None:
-        return 0
-    if level is Ambito.DISTRITO and acta.distrito is not None:
-        return int(acta.distrito)
-    if level is Ambito.MUNICIPIO and acta.municipio is not None:
-        return int(acta.municipio)
-    return 0
-
-
 def _election_files(
     out: SiteFiles, cut: CutResults, results: ElectionResults, segment_actas: int
 ) -> str:
     """The segments, the ámbito files and the entidad file of one election; returns the
     entidad file's path."""
     proceso = cut.proceso
-    profile = get_profile(proceso.rules)
-    cut_times = proceso.cut_times()
     e = results.election
-    # Registered actas by segment bucket (the cut they were registered for).
-    buckets: dict[int, list[tuple[int, Any]]] = defaultdict(list)
-    for row in results.registered():
-        assert row.acta is not None and row.evaluation is not None
-        buckets[rec.bucket_of(cut_times, row.acta.registro)].append((_acta_ambito(results, row), row))
-    segment_of: dict[str, tuple[int, int]] = {}  # casilla clave -> (bucket, shard)
-    segmentos: dict[str, str] = {}
-    for b in sorted(buckets):
-        rows = buckets[b]
-        shards = max(1, -(-len(rows) // segment_actas))
-        per_shard: dict[int, Json] = defaultdict(dict)
-        for aid, row in rows:
-            s = aid % shards
-            record = rec.acta_json(proceso, profile, row.casilla, row.acta, row.evaluation)
-            per_shard[s][record["clave"]] = record
-            segment_of[record["clave"]] = (b, s)
-        for s, actas in sorted(per_shard.items()):
-            key = f"{b}-{s}"
-            segmentos[key] = out.add(
-                f"data/{e.id}/actas/{key}.json",
-                {"schema": "prepcast.site.actas/1", "eleccion": e.id, "segmento": key, "actas": actas},
-            )
-    ambito_paths = _ambito_files(out, cut, results, segment_of)
+    segs = build_segments(out.add, proceso, get_profile(proceso.rules), results, segment_actas)
+    segment_of = segs.of_acta
+    ambito_paths = _ambito_files(out, results, segs)
     last = cut.last
     ambitos = []
     for aid in sorted(results.ambitos):
@@ -252,7 +217,7 @@ def _election_files(
             }
         )
     fuera = [
-        {"clave": row.acta.casilla_clave(proceso.entidad_id), "ambito": _acta_ambito(results, row),
+        {"clave": row.acta.casilla_clave(proceso.entidad_id), "ambito": acta_ambito(results, row),
          "segmento": list(segment_of[row.acta.casilla_clave(proceso.entidad_id)])}
         for row in results.rows
         if row.casilla is None and row.acta is not None
@@ -269,18 +234,18 @@ def _election_files(
             "candidaturas": rec.candidaturas_entidad(results, {p.id: p.nombre for p in proceso.parties}),
             "ambitos": ambitos,
             "fuera_catalogo": fuera,
-            "segmentos": segmentos,
+            "segmentos": segs.paths,
         },
     )
 
 
-def _ambito_files(
-    out: SiteFiles, cut: CutResults, results: ElectionResults, segment_of: dict[str, tuple[int, int]]
-) -> dict[int, str]:
+def _ambito_files(out: SiteFiles, results: ElectionResults, segs: Segments) -> dict[int, str]:
     level = results.election.ambito
     secciones: dict[int, list[list[Any]]] = defaultdict(list)
     for sec in sorted(results.secciones):
-        secciones[results.seccion_ambito[sec]].append(rec.seccion_row(sec, results.secciones[sec]))
+        secciones[results.seccion_ambito[sec]].append(
+            rec.seccion_row(sec, results.secciones[sec], segs.of_seccion.get(sec, 0))
+        )
     # Per casilla: [cut of its segment, contabilizada]; its shard is the ámbito's id modulo the
     # number of shards of that cut in the entidad file's segment index.
     states: dict[int, list[list[int] | None]] = defaultdict(list)
@@ -292,7 +257,7 @@ def _ambito_files(
         if row.acta is None or row.evaluation is None:
             states[aid].append(None)
         else:
-            b, _s = segment_of[c.clave]
+            b, _s = segs.of_acta[c.clave]
             states[aid].append([b, row.evaluation.contabilizada])
     paths = {}
     for aid, t in results.ambitos.items():

@@ -276,7 +276,8 @@
       tabla("Secciones", [{ text: "Sección" }, { text: "Esperadas", num: true }, { text: "Capturadas", num: true },
         { text: "Contabilizadas", num: true }, { text: "Participación", num: true }, { text: "Total de votos", num: true }], secs, "secciones")];
   }
-  /* Cifras de cada sección: lo fijo (catálogo) y lo de este corte (archivo del ámbito). */
+  /* Cifras de cada sección: lo fijo (catálogo) y lo de este corte (archivo del ámbito); sus
+   * votos por columna están en el segmento del último corte que la tocó (t.corte). */
   function seccionesDe(cat, res) {
     var fijos = {}, out = [];
     cat.secciones.forEach(function (s) {
@@ -288,7 +289,6 @@
       var f = fijos[t.seccion] || { esperadas: 0, lista_nominal: 0 };
       t.esperadas = f.esperadas;
       t.lista_nominal = f.lista_nominal;
-      t.total_votos = t.votos.reduce(function (a, b) { return a + b; }, 0);
       out.push(t);
     });
     return out;
@@ -310,8 +310,18 @@
     });
     return out;
   }
-  function vistaSeccion(e, ent, amb, cat, res, seccion) {
-    var t = seccionTotales(cat, res, seccion);
+  function votosSeccion(e, ent, amb, t) {
+    if (!t.corte) {
+      t.votos = e.columnas.map(function () { return 0; });
+      return Promise.resolve(t);
+    }
+    return getJSON(segmentoDe(ent, t.corte, amb.id)).then(function (seg) {
+      var fig = seg.secciones[String(t.seccion)];
+      t.votos = fig[seg.campos_seccion.indexOf("votos")];
+      return t;
+    });
+  }
+  function vistaSeccion(e, ent, amb, cat, res, seccion, t) {
     if (!t) return noEncontrado("La sección " + seccion);
     var base = "#/" + e.id + "/" + e.ambito + "/" + amb.id;
     var rows = casillasDe(cat, res, seccion).map(function (c) {
@@ -429,7 +439,11 @@
         var cat = cr[0], res = cr[1];
         if (parts[3] !== "seccion") return vistaAmbito(e, ent, amb, cat, res);
         var sec = parseInt(parts[4], 10);
-        if (parts[5] !== "casilla") return vistaSeccion(e, ent, amb, cat, res, sec);
+        if (parts[5] !== "casilla") {
+          var t = seccionTotales(cat, res, sec);
+          if (!t) return vistaSeccion(e, ent, amb, cat, res, sec, null);
+          return votosSeccion(e, ent, amb, t).then(function (tv) { return vistaSeccion(e, ent, amb, cat, res, sec, tv); });
+        }
         var c = casillasDe(cat, res, sec).filter(function (x) { return x.clave === parts[6]; })[0];
         if (!c) return noEncontrado("La casilla " + parts[6]);
         var base = "#/" + e.id + "/" + e.ambito + "/" + amb.id;
