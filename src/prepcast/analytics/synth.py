@@ -113,8 +113,8 @@ ENTRIES: tuple[tuple[float, str, str], ...] = (
     (4, "https://www.milenio.com/politica/elecciones-2024", "/"),
     (7, "https://www.periodico-local.example.mx/prep", "/?embed=1"),
 )
-ELECTIONS = (("DIP", "distrito", 45), ("AYU", "municipio", 125))
-BAD_PATHS = ("/wp-login.php", "/.env", "/favicon.png", "/prep/index.php", "/data/DIP/old.json")
+ELECTIONS = (("DIP_LOC", "distrito", 45), ("AYU", "municipio", 125))
+BAD_PATHS = ("/wp-login.php", "/.env", "/favicon.png", "/prep/index.php", "/data/DIP_LOC/old.json")
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def generate(lines: int, seed: int) -> Iterator[str]:
     net_cum = list(itertools.accumulate(net_weights))
     agent_cum = list(itertools.accumulate(a[1] for a in AGENTS))
     entry_cum = list(itertools.accumulate(e[0] for e in ENTRIES))
-    sessions = max(1, int(lines / 7.0))
+    sessions = max(1, int(lines / 8.4))
     pool: list[Visitor] = []
     start_minutes = sorted(rng.choices(range(MINUTES), cum_weights=minute_cum, k=sessions))
     stamp = [(START + timedelta(minutes=m)).strftime("%d/%b/%Y:%H:%M:") for m in range(MINUTES + 90)]
@@ -230,27 +230,34 @@ def generate(lines: int, seed: int) -> Iterator[str]:
             t += rng.randrange(1, 4) if page == 0 else rng.randrange(8, 120)
             if t // 60 >= MINUTES + 60:
                 break
-            add(t, f'{ip} - - [{when(t)}] "GET /json/main.json HTTP/2.0" 200 1536 "{SITE}" "{ua}"')
+            stamp_ms = (int(START.timestamp()) + t) * 1000 + rng.randrange(1000)
+            add(t, f'{ip} - - [{when(t)}] "GET /json/main.json?t={stamp_ms} HTTP/2.0" 200 1536 "{SITE}" "{ua}"')
             election, level, count = ELECTIONS[rng.randrange(2)]
-            h = f"{(cut * 2654435761 + count) & 0xFFFFFFFF:08x}"
+            h = f"{(cut * 2654435761 + count) & 0xFFFFFFFFFFFF:012x}"
             r = rng.random()
-            if page == 0 or r < 0.2:
-                path = f"/data/{election}/entidad.{h}.json"
-            elif r < 0.55:
-                path = f"/data/{election}/{level}/{rng.randrange(1, count + 1):03d}.{h}.json"
-            elif r < 0.7:
-                path = f"/data/{election}/seccion/{rng.randrange(1, 6500):04d}.{h}.json"
-            elif r < 0.82:
-                path = f"/data/{election}/casilla/{rng.randrange(1, 20000):05d}.{h}.json"
-            elif r < 0.9:
-                path = f"/data/{election}/actas/{rng.randrange(1, 20000):05d}.{h}.json"
-            elif r < 0.95:
-                path = f"/db/{cut:04d}/IEEM_{election}_2024.zip"
+            paths = []
+            if page == 0:
+                paths = [f"/data/proceso.{0x5EED:012x}.json", f"/data/{election}/entidad.{h}.json"]
+            elif r < 0.2:
+                paths = [f"/data/{election}/entidad.{h}.json"]
+            elif r < 0.6:
+                n = rng.randrange(1, count + 1)
+                paths = [f"/data/{election}/{level}/{n:02d}-catalogo.{n * 7919:012x}.json",
+                         f"/data/{election}/{level}/{n:02d}.{h}.json"]
+            elif r < 0.8:
+                paths = [f"/data/{election}/actas/{rng.randrange(1, cut + 2)}-{rng.randrange(1, 9)}.{h}.json"]
+            elif r < 0.86:
+                paths = [f"/data/bases.{h}.json"]
+            elif r < 0.93:
+                paths = [f"/db/{cut:04d}/IEEM_{election}_2024.zip"]
+            elif r < 0.96:
+                paths = [f"/data/difusores.{0xD1F:012x}.json"]
             else:
-                path = rng.choice(BAD_PATHS)
-            code = 404 if path in BAD_PATHS else (304 if rng.random() < 0.08 else 200)
-            size = 0 if code == 304 else rng.randrange(900, 60000)
-            add(t + 1, f'{ip} - - [{when(t + 1)}] "GET {path} HTTP/2.0" {code} {size} "{SITE}" "{ua}"')
+                paths = [rng.choice(BAD_PATHS)]
+            for path in paths:
+                code = 404 if path in BAD_PATHS else (304 if rng.random() < 0.08 else 200)
+                size = 0 if code == 304 else rng.randrange(900, 60000)
+                add(t + 1, f'{ip} - - [{when(t + 1)}] "GET {path} HTTP/2.0" {code} {size} "{SITE}" "{ua}"')
         if rng.random() < 0.002:  # a broken line (cut short by a full disk, a crash, …)
             add(t, f'{ip} - - [{when(t)}] "GET /json/main.json HTT')
     for minute in sorted(pending):
