@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from prepcast.package import init_keys, revoke_key, rotate_keys
+from prepcast.package.keys import ROOT_PUB, load_root_public
+from prepcast.package.sign import key_id
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,8 +35,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _init(args: argparse.Namespace) -> int:
     kid = init_keys(args.out)
-    print(f"keys created in {args.out}: give difusores {args.out / 'root.pub'}; "
-          f"active cut key {kid}")
+    root_id = key_id(load_root_public(args.out / ROOT_PUB))
+    print(f"keys created in {args.out}: give difusores {args.out / ROOT_PUB} "
+          f"(root key id {root_id}, to confirm by another channel); active cut key {kid}")
     print("keep root.key offline: it is needed only to rotate or revoke cut keys")
     return 0
 
