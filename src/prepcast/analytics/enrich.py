@@ -12,7 +12,7 @@ import csv
 import os
 import secrets
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,17 @@ def _load_dimension(con: Any, table: str, columns: str, data: Iterable[Sequence[
         os.unlink(name)
 
 
+def _stream(con: Any, sql: str, batch: int = 50_000) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``sql`` in batches, so millions of distinct values never sit in a Python list."""
+    cursor = con.cursor()
+    try:
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(batch):
+            yield from chunk
+    finally:
+        cursor.close()
+
+
 def detect_site_hosts(con: Any) -> tuple[str, ...]:
     """The site's own host: the most frequent referring host of its data files."""
     found = rows(
@@ -87,16 +98,19 @@ def enrich(
         ((i, ua, *_agent_row(ua)) for i, ua in enumerate(agents)),
     )
 
-    addresses = [r[0] for r in rows(con, "SELECT DISTINCT ip FROM hits WHERE ok")]
     countries: dict[str, str] = {}
-    geo_rows: list[tuple[str, str, str]] = []
-    if geo is not None:
-        for ip in addresses:
-            place = geo.lookup(ip)
-            if place.country_code:
+    addresses = 0
+
+    def places() -> Iterator[tuple[str, str, str]]:
+        nonlocal addresses
+        for (ip,) in _stream(con, "SELECT DISTINCT ip FROM hits WHERE ok"):
+            addresses += 1
+            place = geo.lookup(ip) if geo is not None else None
+            if place is not None and place.country_code:
                 countries.setdefault(place.country_code, place.country)
-                geo_rows.append((ip, place.country_code, place.entidad_code))
-    _load_dimension(con, "dim_ip", "ip VARCHAR, cc VARCHAR, ent VARCHAR", geo_rows)
+                yield (ip, place.country_code, place.entidad_code)
+
+    _load_dimension(con, "dim_ip", "ip VARCHAR, cc VARCHAR, ent VARCHAR", places())
     _load_dimension(
         con, "dim_country", "cc VARCHAR, country VARCHAR",
         [*countries.items(), ("--", "Desconocido")],
@@ -152,7 +166,7 @@ def enrich(
         WHERE b.ok
         """,
     )
-    return Enrichment(hosts, len(agents), len(addresses), geo is not None)
+    return Enrichment(hosts, len(agents), addresses, geo is not None)
 
 
 def _agent_row(ua: str) -> tuple[bool, str, str, str, str]:

@@ -53,6 +53,9 @@ de datos, así que la bitácora muestra qué datos se leyeron. Cada ruta se asig
 con esta tabla (primera regla que coincide):</p>
 <table><thead><tr><th>Patrón de la ruta</th><th>Vista</th><th>Cuenta como vista</th></tr></thead>
 <tbody>{rules}</tbody></table>
+<p>El sitio conserva lo que ya leyó durante la visita: volver a una vista ya vista, o pasar de un
+ámbito a sus secciones y casillas (que se dibujan con los mismos archivos), no genera solicitudes;
+las vistas cuentan las pantallas que necesitaron datos nuevos y son un mínimo de las consultadas.</p>
 <p>Los accesos a la portada son las solicitudes del documento de entrada (<code>/</code>); las
 consultas de <code>json/main.json</code> indican cuándo el sitio revisó si había un corte nuevo.</p>
 <p><b>Canal de acceso.</b> Se asigna a cada sesión según el sitio de procedencia (encabezado
