@@ -3,6 +3,7 @@ a new cut appearing under the open page, and the site inside another origin's if
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,18 @@ def test_site_works_from_a_subfolder(page: Page, published: tuple[Path, object])
         wait_view(page, "/DIP_LOC/distrito/1")
         assert page.locator("#corte-numero").inner_text() == "10"
         assert errors == []
+
+
+def test_a_cut_of_another_site_version_reloads_the_page(
+    page: Page, election: ElectionDir, tmp_path: Path
+) -> None:
+    pc = publish(election, 10, tmp_path)
+    with StaticServer(tmp_path) as srv:
+        open_view(page, srv.url, "/DIP_LOC", query="?poll=1")
+        page.evaluate("window.__sinRecarga = true")
+        main = dict(pc.main)
+        main["signed"] = {**main["signed"], "cut": 11, "data": {**main["signed"]["data"], "schema": "prepcast.site/2"}}
+        (tmp_path / "json" / "main.json").write_text(json.dumps(main), "utf-8")
+        page.wait_for_function("window.__sinRecarga === undefined", timeout=10_000)
+        page.wait_for_selector("main .error", timeout=10_000)  # this index.html cannot read it
+        assert "No se pudo cargar" in page.locator("main .error").inner_text()

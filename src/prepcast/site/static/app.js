@@ -11,6 +11,7 @@
   var AMBITO = { distrito: "Distrito", municipio: "Municipio", entidad: "Entidad" };
   var CONTAB = { 0: "No contabilizada", 1: "Contabilizada", 2: "Fuera de catálogo" };
   var NUM = new Intl.NumberFormat("es-MX");
+  var ESQUEMA = "prepcast.site/1"; /* versión de los datos que este código sabe leer */
   var state = { main: null, proceso: null, cache: new Map(), renderId: 0, lastHash: null, fallo: false };
 
   /* ---------- utilidades ---------- */
@@ -496,6 +497,7 @@
     });
   }
   function cargarMain(main) {
+    if (main.signed.data.schema !== ESQUEMA) return Promise.reject(new Error("esquema " + main.signed.data.schema));
     return getJSON(main.signed.data.proceso).then(function (proceso) {
       state.main = main;
       state.proceso = proceso;
@@ -505,6 +507,8 @@
     setTimeout(function () {
       fetchMain().then(function (m) {
         if (state.main && m.signed.cut === state.main.signed.cut && !state.fallo) return null;
+        /* Un corte publicado con otra versión del sitio: se recarga index.html (no se guarda en caché). */
+        if (state.main && m.signed.data.schema !== ESQUEMA) { window.location.reload(); return null; }
         var primero = !state.main;
         return cargarMain(m).then(function () {
           if (!primero) document.getElementById("aviso").textContent = "Nuevo corte " + m.signed.cut + " · " + m.signed.cut_display;
