@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from prepcast.election import ElectionDir, Proceso, cut_number, cut_time, is_last_cut, tally_cut
+from prepcast.election import ElectionDir, NightTally, Proceso, cut_number, cut_time, is_last_cut
 from prepcast.election.tally import CutResults
 from prepcast.errors import InputError
 from prepcast.formats.write_prep_csv import DatabaseWriter
@@ -63,8 +63,9 @@ def read_difusores(path: Path | None) -> list[dict[str, Any]]:
 
 
 class CutBuilder:
-    """Builds the packages of one election night's cuts, keeping across cuts what does not change
-    (each registered acta's database row is formatted once)."""
+    """Builds the packages of one election night's cuts, keeping across cuts what does not change:
+    the tally applies only the actas registered since the previous cut (``NightTally``) and each
+    registered acta's database row is formatted once (``DatabaseWriter``)."""
 
     def __init__(self, ed: ElectionDir, signer: Signer | None, *,
                  difusores: Sequence[Mapping[str, Any]] = ()) -> None:
@@ -72,13 +73,13 @@ class CutBuilder:
         self.signer = signer
         self.difusores = [dict(d) for d in difusores]
         self._databases = DatabaseWriter()
+        self._tally = NightTally(ed.proceso, ed.casillas, ed.feeds)
 
     def files(self, number: int) -> CutFiles:
         """Results, database zips, site and difusores list of cut ``number``."""
         proceso = self.ed.proceso
         at = cut_time(proceso, number)
-        results = tally_cut(proceso, self.ed.casillas, dict(self.ed.feeds), at, number=number,
-                            last=is_last_cut(proceso, number))
+        results = self._tally.cut(at, number=number, last=is_last_cut(proceso, number))
         databases = self._databases.build(results)
         site = site_files(results, databases, self.difusores)
         files, main_fields = dict(site.files), dict(site.main_fields)
