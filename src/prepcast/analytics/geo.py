@@ -9,6 +9,7 @@ Each distinct address is looked up once (:meth:`GeoLocator.lookup_many`).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -75,6 +76,7 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
 
 
+@functools.lru_cache(maxsize=4096)
 def entidad_for(subdivision: str) -> Entidad | None:
     """The entidad a database's subdivision name (English, accented or not) stands for."""
     return _BY_ALIAS.get(_fold(subdivision))
@@ -90,6 +92,14 @@ class Place:
 
 
 UNKNOWN = Place("", "Desconocido", "", "", "")
+
+
+@functools.lru_cache(maxsize=65536)
+def _place(code: str, name: str, region: str) -> Place:
+    """A Place from a record's country code, country name and first subdivision (cached)."""
+    name = re.sub(r" \((el|la|los|las)\)$", "", name or code or "Desconocido")
+    entidad = entidad_for(region) if code == "MX" and region else None
+    return Place(code, name, region, entidad.code if entidad else "", entidad.name if entidad else "")
 
 
 def default_database() -> Path:
@@ -138,22 +148,13 @@ class GeoLocator:
             return UNKNOWN
         country = record.get("country") or record.get("registered_country") or {}
         code = str(country.get("iso_code") or "")
-        names = country.get("names") or {}
-        name = str(names.get("es") or names.get("en") or code or "Desconocido")
-        name = re.sub(r" \((el|la|los|las)\)$", "", name)
-        subs = record.get("subdivisions") or []
         region = ""
+        subs = record.get("subdivisions")
         if subs:
             sub_names = subs[0].get("names") or {}
             region = str(sub_names.get("en") or sub_names.get("es") or "")
-        entidad = entidad_for(region) if code == "MX" and region else None
-        return Place(
-            code,
-            name,
-            region,
-            entidad.code if entidad else "",
-            entidad.name if entidad else "",
-        )
+        names = country.get("names") or {}
+        return _place(code, str(names.get("es") or names.get("en") or ""), region)
 
     def lookup_many(self, ips: Iterable[str]) -> dict[str, Place]:
         return {ip: self.lookup(ip) for ip in ips}

@@ -16,30 +16,35 @@ ACTIVE_WINDOW_S = 5 * 60
 
 
 def build_sessions(con: Any, gap_s: int = SESSION_GAP_S) -> None:
-    """Create table ``sessions`` from ``req``."""
+    """Create table ``sessions`` from ``req``.
+
+    Requests are first folded into one row per visitor and minute (gaps inside a minute never
+    split a session, so this is exact), then a window over those rows finds the gaps.
+    """
     run(
         con,
         f"""
         CREATE OR REPLACE TABLE sessions AS
-        WITH o AS (
-          SELECT vid, epoch, is_view, channel, ref_id, device,
-                 CASE WHEN epoch - lag(epoch) OVER w <= {int(gap_s)} THEN 0 ELSE 1 END AS new
-          FROM req WHERE NOT is_bot
-          WINDOW w AS (PARTITION BY vid ORDER BY epoch)
+        WITH b AS (
+          SELECT vid, epoch // 60 AS m, min(epoch) AS first, max(epoch) AS last,
+                 count(*) AS requests, count(*) FILTER (WHERE is_view) AS views,
+                 arg_min(channel, epoch) FILTER (WHERE channel <> 'internal') AS channel,
+                 arg_min(ref_id, epoch) FILTER (WHERE channel <> 'internal') AS ref_id,
+                 any_value(device) AS device
+          FROM req WHERE NOT is_bot GROUP BY vid, m
+        ), o AS (
+          SELECT *, CASE WHEN first - lag(last) OVER w <= {int(gap_s)} THEN 0 ELSE 1 END AS new
+          FROM b WINDOW w AS (PARTITION BY vid ORDER BY m)
         ), s AS (
-          SELECT *, sum(new) OVER (PARTITION BY vid ORDER BY epoch ROWS UNBOUNDED PRECEDING) AS sn
+          SELECT *, sum(new) OVER (PARTITION BY vid ORDER BY m ROWS UNBOUNDED PRECEDING) AS sn
           FROM o
         )
-        SELECT vid, sn,
-               min(epoch) AS start, max(epoch) AS stop,
-               count(*) AS requests,
-               count(*) FILTER (WHERE is_view) AS views,
-               CASE WHEN count(*) FILTER (WHERE is_view) <= 1 THEN 0
-                    ELSE max(epoch) - min(epoch) END AS duration_s,
-               coalesce(arg_min(channel, epoch) FILTER (WHERE channel <> 'internal'), 'direct')
+        SELECT vid, sn, min(first) AS start, max(last) AS stop,
+               sum(requests)::BIGINT AS requests, sum(views)::BIGINT AS views,
+               CASE WHEN sum(views) <= 1 THEN 0 ELSE max(last) - min(first) END AS duration_s,
+               coalesce(arg_min(channel, first) FILTER (WHERE channel IS NOT NULL), 'direct')
                  AS channel,
-               coalesce(arg_min(ref_id, epoch) FILTER (WHERE channel <> 'internal'), 0)
-                 AS ref_id,
+               coalesce(arg_min(ref_id, first) FILTER (WHERE channel IS NOT NULL), 0) AS ref_id,
                any_value(device) AS device
         FROM s GROUP BY vid, sn
         """,
