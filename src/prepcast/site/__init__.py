@@ -5,7 +5,7 @@
 (``.main_fields``). See ``docs/site.md`` for the layout and the JSON Schemas.
 """
 
-from prepcast.site.data import SCHEMA, DatabaseZip, SiteFiles, site_files
+from prepcast.site.data import SCHEMA, DatabaseZip, SiteFiles, SiteWriter, site_files
 from prepcast.site.validation import validate
 
-__all__ = ["SCHEMA", "DatabaseZip", "SiteFiles", "site_files", "validate"]
+__all__ = ["SCHEMA", "DatabaseZip", "SiteFiles", "SiteWriter", "site_files", "validate"]

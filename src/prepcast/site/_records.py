@@ -7,11 +7,13 @@ only, so every file is canonical and hashes the same for the same figures).
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from prepcast.election.acta import Acta, FieldValue, Mark
-from prepcast.election.model import Casilla, ColumnKind, Election, Proceso
+from prepcast.election.model import Ambito, Casilla, ColumnKind, Election, Proceso
 from prepcast.election.rules import Evaluation, Profile, format_observaciones
 from prepcast.election.tally import ElectionResults, Totals
 
@@ -31,6 +33,15 @@ SECCION_FIELDS = (
 SECCION_CATALOG_FIELDS = ("seccion", "esperadas", "lista_nominal")
 # Columns of a casilla of an ámbito's catalog file.
 CASILLA_FIELDS = ("clave", "seccion", "tipo", "numero", "ext_contigua", "ubicacion", "lista_nominal")
+
+
+def ambito_of(level: Ambito) -> Callable[[Casilla], int]:
+    """The ámbito id of a casilla for an election won at ``level`` (fast: called per casilla)."""
+    if level is Ambito.DISTRITO:
+        return attrgetter("distrito")
+    if level is Ambito.MUNICIPIO:
+        return attrgetter("municipio")
+    return lambda _c: 0
 
 
 def totals_json(t: Totals) -> Json:

@@ -32,7 +32,7 @@ SNAPSHOT_FIELDS = (
 @dataclass
 class Segments:
     paths: dict[str, str] = field(default_factory=dict)  # "<cut>-<shard>" -> path
-    of_acta: dict[str, tuple[int, int]] = field(default_factory=dict)  # clave -> (cut, shard)
+    of_acta: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(acta) -> (cut, shard)
     of_seccion: dict[int, int] = field(default_factory=dict)  # sección -> cut of its figures
 
 
@@ -40,7 +40,7 @@ def acta_ambito(results: ElectionResults, row: ActaRow) -> int:
     """The ámbito of a registered acta (0 for fuera de catálogo with no ámbito given)."""
     level = results.election.ambito
     if row.casilla is not None:
-        return int(row.casilla.ambito_id(level))
+        return rec.ambito_of(level)(row.casilla)
     acta = row.acta
     if acta is None:
         return 0
@@ -51,13 +51,36 @@ def acta_ambito(results: ElectionResults, row: ActaRow) -> int:
     return 0
 
 
+@dataclass
+class _Bucket:
+    """The segments of one cut as last written: for reuse while its actas stay the same."""
+
+    actas: tuple[object, ...]  # the acta records it holds (kept, so their ids stay theirs)
+    ids: tuple[int, ...]
+    files: list[tuple[str, str]] = field(default_factory=list)  # (key, path)
+
+
+@dataclass
+class SegmentCache:
+    """What :func:`build_segments` wrote for earlier cuts of one election of the night.
+
+    A cut's segments are reused while the actas of that cut and of every earlier cut are the
+    same records; an acta captured again rewrites its old cut's segments and every later one."""
+
+    buckets: dict[int, _Bucket] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    # The ámbitos' catalogs: (fingerprint, ámbito -> path, path -> bytes, the election kept).
+    catalogs: tuple[Any, dict[int, str], dict[str, bytes], object] | None = None
+
+
 def _snapshots(
-    results: ElectionResults, rows: list[tuple[int, ActaRow]]
+    results: ElectionResults, rows: list[tuple[int, ActaRow]], todo: set[int]
 ) -> dict[int, dict[int, list[Any]]]:
-    """cut -> sección -> its figures as of that cut, for every cut that touched the sección."""
+    """cut -> sección -> its figures as of that cut, for the cuts in ``todo`` that touched it."""
+    touched = {row.casilla.seccion for b, row in rows if b in todo and row.casilla is not None}
     by_seccion: dict[int, list[tuple[int, ActaRow]]] = defaultdict(list)
     for b, row in rows:
-        if row.casilla is not None:
+        if row.casilla is not None and row.casilla.seccion in touched:
             by_seccion[row.casilla.seccion].append((b, row))
     ncols = len(results.election.columns)
     out: dict[int, dict[int, list[Any]]] = defaultdict(dict)
@@ -68,7 +91,7 @@ def _snapshots(
         for i, (b, row) in enumerate(items):
             assert row.casilla is not None and row.acta is not None and row.evaluation is not None
             t.add_registered(row.casilla, row.acta, row.evaluation, counted)
-            if i + 1 == len(items) or items[i + 1][0] != b:
+            if (i + 1 == len(items) or items[i + 1][0] != b) and b in todo:
                 t.add_votes(counted)
                 counted = []
                 out[b][sec] = [t.capturadas, t.contabilizadas, t.lista_nominal_contabilizadas,
@@ -78,12 +101,15 @@ def _snapshots(
 
 def build_segments(
     add: Callable[[str, Any], str],
+    files: dict[str, bytes],
     proceso: Proceso,
     profile: Profile,
     results: ElectionResults,
     segment_actas: int,
+    cache: SegmentCache,
 ) -> Segments:
-    """Write the segments of one election with ``add(stem, obj) -> path``."""
+    """Write the segments of one election with ``add(stem, obj) -> path`` into ``files``,
+    reusing from ``cache`` the segments of earlier cuts that did not change."""
     cut_times = proceso.cut_times()
     e = results.election
     buckets: dict[int, list[tuple[int, ActaRow]]] = defaultdict(list)
@@ -93,25 +119,44 @@ def build_segments(
         b = rec.bucket_of(cut_times, row.acta.registro)
         buckets[b].append((acta_ambito(results, row), row))
         dated.append((b, row))
-    snapshots = _snapshots(results, dated)
     out = Segments()
+    for b, row in dated:
+        if row.casilla is not None:
+            sec = row.casilla.seccion
+            out.of_seccion[sec] = max(b, out.of_seccion.get(sec, 0))
+    ids = {b: tuple(id(row.acta) for _, row in rows) for b, rows in buckets.items()}
+    stale = min(
+        [b for b in buckets if b not in cache.buckets or cache.buckets[b].ids != ids[b]]
+        + [b for b in cache.buckets if b not in buckets],
+        default=max(buckets, default=0) + 1,
+    )
+    todo = {b for b in buckets if b >= stale}
+    snapshots = _snapshots(results, dated, todo)
+    for b in [b for b in cache.buckets if b >= stale]:
+        del cache.buckets[b]
     for b in sorted(buckets):
         rows = buckets[b]
         shards = max(1, -(-len(rows) // segment_actas))
+        for aid, row in rows:
+            assert row.acta is not None
+            out.of_acta[id(row.acta)] = (b, aid % shards)
+        if b not in todo:
+            for key, path in cache.buckets[b].files:
+                files[path] = cache.files[path]
+                out.paths[key] = path
+            continue
         actas: dict[int, dict[str, Any]] = defaultdict(dict)
         secciones: dict[int, dict[str, Any]] = defaultdict(dict)
         for aid, row in rows:
             assert row.acta is not None and row.evaluation is not None
-            s = aid % shards
             record = rec.acta_json(proceso, profile, row.casilla, row.acta, row.evaluation)
-            actas[s][record["clave"]] = record
-            out.of_acta[record["clave"]] = (b, s)
+            actas[aid % shards][record["clave"]] = record
         for sec, figures in snapshots.get(b, {}).items():
             secciones[results.seccion_ambito[sec] % shards][str(sec)] = figures
-            out.of_seccion[sec] = max(b, out.of_seccion.get(sec, 0))
+        entry = _Bucket(tuple(row.acta for _, row in rows), ids[b])
         for s in sorted(actas):
             key = f"{b}-{s}"
-            out.paths[key] = add(
+            path = add(
                 f"data/{e.id}/actas/{key}.json",
                 {
                     "schema": "prepcast.site.actas/1",
@@ -122,4 +167,11 @@ def build_segments(
                     "secciones": secciones[s],
                 },
             )
+            out.paths[key] = path
+            entry.files.append((key, path))
+            cache.files[path] = files[path]
+        cache.buckets[b] = entry
+    live = {path for entry in cache.buckets.values() for _, path in entry.files}
+    for path in [p for p in cache.files if p not in live]:
+        del cache.files[path]
     return out

@@ -31,7 +31,7 @@ from prepcast.election.model import display_time
 from prepcast.election.rules import get_profile
 from prepcast.election.tally import CutResults, ElectionResults
 from prepcast.site import _records as rec
-from prepcast.site._segments import Segments, acta_ambito, build_segments
+from prepcast.site._segments import SegmentCache, Segments, acta_ambito, build_segments
 from prepcast.site.assets import asset_files
 
 SCHEMA = "prepcast.site/1"
@@ -94,14 +94,44 @@ def site_files(
     """Every file of the site for ``cut``: assets, ``index.html`` and the data files.
 
     ``segment_actas``: most actas per segment file (a cut's actas are split in shards by ámbito).
+    A night's cuts in a row are faster with one :class:`SiteWriter`; the bytes are the same.
     """
+    return SiteWriter(segment_actas=segment_actas).files(cut, databases, difusores)
+
+
+class SiteWriter:
+    """Lays out the site of each cut of one night, reusing the acta segments of earlier cuts
+    that did not change (one writer per election night: same proceso, cuts in any order)."""
+
+    def __init__(self, *, segment_actas: int = SEGMENT_ACTAS) -> None:
+        self.segment_actas = segment_actas
+        self._caches: dict[str, SegmentCache] = {}
+
+    def files(
+        self,
+        cut: CutResults,
+        databases: Sequence[DatabaseZip],
+        difusores: Sequence[Mapping[str, Any]],
+    ) -> SiteFiles:
+        """Every file of the site for ``cut`` (see :func:`site_files`)."""
+        caches = {eid: self._caches.setdefault(eid, SegmentCache()) for eid in cut.elections}
+        return _site_files(cut, databases, difusores, self.segment_actas, caches)
+
+
+def _site_files(
+    cut: CutResults,
+    databases: Sequence[DatabaseZip],
+    difusores: Sequence[Mapping[str, Any]],
+    segment_actas: int,
+    caches: dict[str, SegmentCache],
+) -> SiteFiles:
     out = SiteFiles()
     proceso = cut.proceso
     elecciones: list[Json] = []
     proceso_elecciones: list[Json] = []
     for eid, results in cut.elections.items():
-        catalogs = _catalog_files(out, results)
-        entidad_path = _election_files(out, cut, results, segment_actas)
+        catalogs = _cached_catalogs(out, results, caches[eid])
+        entidad_path = _election_files(out, cut, results, segment_actas, caches[eid])
         elecciones.append({"id": eid, "entidad": entidad_path})
         proceso_elecciones.append(
             {
@@ -147,16 +177,28 @@ def _ambito_stem(results: ElectionResults, aid: int) -> str:
     return f"data/{e.id}/{e.ambito.value}/{aid:02d}"
 
 
+def _cached_catalogs(out: SiteFiles, results: ElectionResults, cache: SegmentCache) -> dict[int, str]:
+    """The catalogs never change in a night: laid out once per election and writer."""
+    key = (id(results.election), len(results.rows) - sum(1 for r in results.rows if r.casilla is None))
+    if cache.catalogs is None or cache.catalogs[0] != key:
+        files = SiteFiles()
+        paths = _catalog_files(files, results)
+        cache.catalogs = (key, paths, files.files, results.election)
+    out.files.update(cache.catalogs[2])
+    return dict(cache.catalogs[1])
+
+
 def _catalog_files(out: SiteFiles, results: ElectionResults) -> dict[int, str]:
     """One immutable catalog per ámbito: its secciones, casillas and candidatures."""
     casillas: dict[int, list[list[Any]]] = defaultdict(list)
     secciones: dict[int, list[int]] = defaultdict(list)
     level = results.election.ambito
+    ambito_of = rec.ambito_of(level)
     for row in results.rows:
         c = row.casilla
         if c is None:
             continue
-        aid = c.ambito_id(level)
+        aid = ambito_of(c)
         casillas[aid].append(rec.casilla_row(c))
         if not secciones[aid] or secciones[aid][-1] != c.seccion:
             secciones[aid].append(c.seccion)
@@ -191,13 +233,19 @@ def _catalog_files(out: SiteFiles, results: ElectionResults) -> dict[int, str]:
 
 
 def _election_files(
-    out: SiteFiles, cut: CutResults, results: ElectionResults, segment_actas: int
+    out: SiteFiles,
+    cut: CutResults,
+    results: ElectionResults,
+    segment_actas: int,
+    cache: SegmentCache,
 ) -> str:
     """The segments, the ámbito files and the entidad file of one election; returns the
     entidad file's path."""
     proceso = cut.proceso
     e = results.election
-    segs = build_segments(out.add, proceso, get_profile(proceso.rules), results, segment_actas)
+    segs = build_segments(
+        out.add, out.files, proceso, get_profile(proceso.rules), results, segment_actas, cache
+    )
     segment_of = segs.of_acta
     ambito_paths = _ambito_files(out, results, segs)
     last = cut.last
@@ -218,7 +266,7 @@ def _election_files(
         )
     fuera = [
         {"clave": row.acta.casilla_clave(proceso.entidad_id), "ambito": acta_ambito(results, row),
-         "segmento": list(segment_of[row.acta.casilla_clave(proceso.entidad_id)])}
+         "segmento": list(segment_of[id(row.acta)])}
         for row in results.rows
         if row.casilla is None and row.acta is not None
     ]  # fmt: skip
@@ -241,6 +289,7 @@ def _election_files(
 
 def _ambito_files(out: SiteFiles, results: ElectionResults, segs: Segments) -> dict[int, str]:
     level = results.election.ambito
+    ambito_of = rec.ambito_of(level)
     secciones: dict[int, list[list[Any]]] = defaultdict(list)
     for sec in sorted(results.secciones):
         secciones[results.seccion_ambito[sec]].append(
@@ -253,11 +302,11 @@ def _ambito_files(out: SiteFiles, results: ElectionResults, segs: Segments) -> d
         c = row.casilla
         if c is None:
             continue
-        aid = c.ambito_id(level)
+        aid = ambito_of(c)
         if row.acta is None or row.evaluation is None:
             states[aid].append(None)
         else:
-            b, _s = segs.of_acta[c.clave]
+            b, _s = segs.of_acta[id(row.acta)]
             states[aid].append([b, row.evaluation.contabilizada])
     paths = {}
     for aid, t in results.ambitos.items():
