@@ -46,6 +46,7 @@ from prepcast.distribution.registry import Difusor, Registry
 from prepcast.distribution.state import DeliveryState
 
 CLIENT_CORE, SERVER_CORE = 0, 1
+CONCURRENCY = int(os.environ.get("PREPCAST_BENCH_CONCURRENCY", "64"))
 MB = 1_000_000
 
 
@@ -191,7 +192,10 @@ def _difusor_process(n: int, base: str, conn: multiprocessing.connection.Connect
             acceptor = await start_sftp_difusor(Path(base, f"d{i:03d}"), host_key, client_public)
             ports.append(acceptor.get_port())
         conn.send(ports)
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        loop = asyncio.get_running_loop()
+        while await loop.run_in_executor(None, conn.recv) != "stop":
+            conn.send(time.process_time())
+        conn.send(time.process_time())
 
     asyncio.run(main())
 
@@ -222,13 +226,21 @@ def bench_many(a_dir: Path, b_dir: Path, tmp: Path, counts: list[int]) -> None:
         proc.start()
         try:
             ports = parent.recv()
+            server_cpu = time.process_time()
+            parent.send("mark")
+            server_cpu = parent.recv()
+            client_cpu = time.process_time()
             seconds, connect = _push_many(base, ports, a, b, host)
+            client_cpu = time.process_time() - client_cpu
+            parent.send("stop")
+            server_cpu = parent.recv() - server_cpu
             serving = sum(ReleaseStore(r).live_cut() == b.cut for r in roots)
             print(f"  {n:4d} difusores: {seconds:.1f} s from push start to all {serving}/{n} "
                   f"serving cut {b.cut} ({n * new_bytes / seconds / MB:.0f} MB/s aggregate); "
-                  f"opening the {n} connections took {connect:.1f} s beforehand")
+                  f"CPU: pusher {client_cpu:.1f} s, difusores {server_cpu:.1f} s; opening the {n} "
+                  f"connections took {connect:.1f} s beforehand (load average "
+                  f"{os.getloadavg()[0]:.1f})")
         finally:
-            parent.send("stop")
             proc.join(30)
             if proc.is_alive():
                 proc.kill()
@@ -256,7 +268,7 @@ def _push_many(base: Path, ports: list[int], a: PackageContents, b: PackageConte
     for d in difusores:
         state.set_holding(d.name, "staged", a.cut, a.digest)
         state.set_holding(d.name, "active", a.cut, a.digest)
-    registry = Registry(base / "registry.toml", difusores, concurrency=len(difusores))
+    registry = Registry(base / "registry.toml", difusores, concurrency=CONCURRENCY)
 
     async def go() -> tuple[float, float]:
         pusher = Pusher(registry, state, work_dir=base / "outbox")
@@ -358,12 +370,21 @@ def main() -> None:
     ap.add_argument("--difusores", default="20,50,200")
     ap.add_argument("--wrk-seconds", type=int, default=8)
     ap.add_argument("--skip", default="", help="comma list of parts to skip: stream,many,http")
+    ap.add_argument("--packages", type=Path,
+                    help="a folder with cut-a/ and cut-b/ built earlier (kept when given)")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at start")
     with tempfile.TemporaryDirectory(prefix="bench-distribution-") as t:
         tmp = Path(t)
-        a, b = build_packages(tmp, args.profile, args.seed, args.at)
+        if args.packages and (args.packages / "cut-b").is_dir():
+            a, b = args.packages / "cut-a", args.packages / "cut-b"
+            print(f"packages: {a} and {b} (built earlier)")
+        elif args.packages:
+            args.packages.mkdir(parents=True, exist_ok=True)
+            a, b = build_packages(args.packages, args.profile, args.seed, args.at)
+        else:
+            a, b = build_packages(tmp, args.profile, args.seed, args.at)
         if "stream" not in skip:
             bench_stream(a, tmp)
         if "many" not in skip:

@@ -221,8 +221,7 @@ class Pusher:
         if await peer.exists(target):
             return Outcome(d.name, "stage", True, note="release already there")
         partial = posixpath.join(root, partial_dir(pkg.cut))
-        arrived = await peer.list_files(partial)
-        resuming = bool(arrived)
+        arrived = await peer.list_files(partial)  # what an interrupted attempt left
         await peer.makedirs([posixpath.dirname(posixpath.join(partial, p)) for p in pkg.files])
         base_dir = posixpath.join(root, release_dir(base_cut)) if base_cut is not None else None
         by_sha = {sha: p for p, (sha, _) in base.items()}
@@ -234,7 +233,8 @@ class Pusher:
 
         async def place(path: str, sha: str, size: int) -> None:
             nonlocal sent, uploaded
-            if arrived.get(path) == size:
+            got = arrived.get(path)
+            if got == size:
                 return
             dest = posixpath.join(partial, path)
             async with sem:
@@ -243,8 +243,8 @@ class Pusher:
                         posixpath.join(base_dir, src), dest):
                     progress(size)
                     return
-                n = await peer.upload(pkg.root / path, dest, size, resume=resuming,
-                                      progress=progress)
+                n = await peer.write_into(pkg.root / path, dest, size, offset=got or 0,
+                                          progress=progress)
             sent += n
             uploaded += 1
 

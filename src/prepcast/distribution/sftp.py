@@ -19,10 +19,12 @@ from typing import Any
 
 import asyncssh
 
+from prepcast.distribution._asyncssh_logging import quiet_asyncssh_logging
 from prepcast.distribution.registry import Difusor
 from prepcast.errors import TransportError
 
 log = logging.getLogger(__name__)
+quiet_asyncssh_logging()
 
 Progress = Callable[[int], None]
 
@@ -182,6 +184,31 @@ class SftpPeer:
             await sftp.posix_rename(tmp, remote)
         except (OSError, asyncssh.Error) as exc:
             raise TransportError(f"{self.where}: writing {remote}: {_describe(exc)}") from None
+        return size - offset
+
+    async def write_into(self, local: Path, remote: str, size: int, *, offset: int = 0,
+                         progress: Progress | None = None) -> int:
+        """Write ``local`` straight to ``remote`` inside a folder no one serves yet (a release's
+        ``.partial``, whose rename is the atomic step), continuing from ``offset`` bytes an
+        interrupted attempt left (read back and checked). Returns the bytes sent."""
+        sftp = await self.sftp()
+        data = local.read_bytes()
+        if len(data) != size:
+            raise TransportError(f"{self.where}: {local} changed while sending")
+        if not 0 <= offset < size:
+            offset = 0
+        try:
+            async with sftp.open(remote, "r+b" if offset else "wb") as f:
+                await f.write(data[offset:], offset)
+            if offset and not await self._same(sftp, remote, data):
+                log.warning("%s: %s: resumed file differs; sending it whole", self.where, remote)
+                async with sftp.open(remote, "wb") as f:
+                    await f.write(data, 0)
+                offset = 0
+        except (OSError, asyncssh.Error) as exc:
+            raise TransportError(f"{self.where}: writing {remote}: {_describe(exc)}") from None
+        if progress is not None:
+            progress(size - offset)
         return size - offset
 
     @staticmethod
