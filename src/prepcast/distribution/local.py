@@ -152,7 +152,7 @@ class LocalNetwork:
         difusores: list[Difusor] = []
         for i in range(1, self.n_sftp + 1):
             name = f"local-sftp-{i:02d}"
-            root = self.workdir / name / "www"
+            root = self.workdir / name  # releases/ and current, as its SFTP server shows them
             acceptor = await start_sftp_difusor(root, host_key, client_public)
             self._acceptors.append(acceptor)
             self.roots[name] = root
