@@ -106,7 +106,7 @@ def bench_stream(pkg_dir: Path, tmp: Path) -> None:
             size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
             print(f"  {label}: prepcast (asyncssh, 1 connection) {size / ours / MB:.1f} MB/s, "
                   f"{count / ours:.0f} files/s in {ours:.2f} s | OpenSSH sftp put -r "
-                  f"{size / theirs / MB:.1f} MB/s in {theirs:.2f} s | ratio {theirs / ours:.2f}")
+                  f"{size / theirs / MB:.1f} MB/s in {theirs:.2f} s | prepcast ÷ OpenSSH {theirs / ours:.2f}")
             shutil.rmtree(user.www, ignore_errors=True)
             user.www.mkdir()
             shutil.chown(user.www, user.name, user.name)
