@@ -148,3 +148,31 @@ def test_embargo_and_clock_bound_hold_activation(tmp_path: Path, keydir: Path,
         assert datetime.now(UTC) >= soon
     finally:
         ntp.close()
+
+
+def test_delta_follows_what_the_daemon_shows_not_what_was_sent(
+        tmp_path: Path, keydir: Path, packages: list[Path]) -> None:
+    """A cut the daemon never took (rejected, lost) must not become the base of the next delta."""
+    conf, host_key, client_key = daemon_config(tmp_path, keydir)
+    daemon = Daemon(load_config(conf))
+
+    async def night() -> None:
+        task = asyncio.create_task(daemon.run())
+        await wait_for(lambda: daemon.sftp_port is not None)
+        pusher = pusher_for(tmp_path, daemon, host_key, client_key)
+        try:
+            assert (await pusher.push(read_package(packages[0]))).failed == []
+            await wait_for(lambda: daemon.store.live_cut() == 1)
+            lost = read_package(packages[1])  # the pusher believes cut 2 arrived; it did not
+            pusher.state.remember_files(lost.digest, lost.files)
+            pusher.state.set_holding("con-daemon", "staged", lost.cut, lost.digest)
+            assert (await pusher.push(read_package(packages[2]))).failed == []
+            await wait_for(lambda: daemon.store.live_cut() == 3)
+        finally:
+            await pusher.close()
+            daemon.stop()
+            await task
+
+    asyncio.run(night())
+    assert release_problems(daemon.store.path(3)) == []
+    assert events(tmp_path, "rejected") == []

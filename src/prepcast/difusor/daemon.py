@@ -218,8 +218,9 @@ class Daemon:
 
     def _write_status(self) -> None:
         live = self.store.live_cut()
-        status = {"live_cut": live, "time": datetime.now(UTC).isoformat(timespec="seconds"),
-                  "difusor": self.config.name}
+        digest = load_manifest(self.store.path(live)).digest if live is not None else None
+        status = {"live_cut": live, "live_digest": digest, "difusor": self.config.name,
+                  "time": datetime.now(UTC).isoformat(timespec="seconds")}
         tmp = self.config.inbox / f".{STATUS}.tmp"
         tmp.write_text(json.dumps(status), encoding="utf-8")
         os.replace(tmp, self.config.inbox / STATUS)

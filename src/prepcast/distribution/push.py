@@ -15,6 +15,7 @@ Every attempt is recorded in the :class:`DeliveryState`.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import posixpath
 import tempfile
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from prepcast.difusor.layout import (
     CURRENT,
@@ -187,11 +189,26 @@ class Pusher:
         base = self.state.files_of(held[1]) if held is not None and held[0] < pkg.cut else {}
         base_cut = held[0] if held is not None and base else None
         if d.mode == "daemon":
-            out = await self._stage_daemon(peer, pkg, base, held[1] if held and base else "")
+            # the daemon says what it shows; a delta against that is always complete there,
+            # even when it rejected a cut we sent
+            live = await self._daemon_status(peer)
+            digest = str(live.get("live_digest") or "")
+            if digest:
+                self.state.set_holding(d.name, "active", int(live.get("live_cut") or 0), digest)
+            base = self.state.files_of(digest) if digest else {}
+            out = await self._stage_daemon(peer, pkg, base, digest if base else "")
         else:
             out = await self._stage_sftp(peer, pkg, base, base_cut)
         self.state.set_holding(d.name, "staged", pkg.cut, pkg.digest)
         return out
+
+    async def _daemon_status(self, peer: SftpPeer) -> dict[str, Any]:
+        raw = await peer.read_bytes(posixpath.join(peer.difusor.remote_root, "status.json"))
+        try:
+            doc = json.loads(raw) if raw else {}
+        except ValueError:
+            doc = {}
+        return doc if isinstance(doc, dict) else {}
 
     async def _stage_daemon(self, peer: SftpPeer, pkg: PackageContents,
                             base: dict[str, tuple[str, int]], base_digest: str) -> Outcome:
