@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from difusor_helpers import daemon_config, make_package
-from web_servers import WebServer, public_dir, remove
+from difusor_web_servers import WebServer, public_dir, remove
 
 from prepcast.difusor.config import load_config
 from prepcast.difusor.daemon import Daemon
