@@ -176,3 +176,40 @@ def test_delta_follows_what_the_daemon_shows_not_what_was_sent(
     asyncio.run(night())
     assert release_problems(daemon.store.path(3)) == []
     assert events(tmp_path, "rejected") == []
+
+
+def test_purge_webhook_is_called_after_activation(tmp_path: Path, keydir: Path,
+                                                  packages: list[Path]) -> None:
+    import http.server
+    import json
+    import threading
+
+    calls: list[dict[str, object]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            calls.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        conf, _, _ = daemon_config(tmp_path, keydir, sftp=False, extra=(
+            f'\n[purge]\nwebhook = "http://127.0.0.1:{server.server_port}/purge"\n'))
+        daemon = Daemon(load_config(conf))
+        from prepcast.distribution.delta import write_delta_archive
+
+        p1 = read_package(packages[0])
+        write_delta_archive(p1, list(p1.files), tmp_path / "inbox" / "0001.tar")
+        asyncio.run(daemon.step())
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    assert calls == [{"cut": 1, "paths": ["/", "/index.html", "/json/main.json"]}]
+    assert events(tmp_path, "purged")[0]["status"] == 200

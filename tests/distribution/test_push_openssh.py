@@ -78,3 +78,40 @@ def test_key_and_password_difusores_get_every_cut_with_deltas(sshd: Sshd, keydir
     assert [(r.cut, r.phase, r.result) for r in rows] == [
         (c, ph, "ok") for c in (1, 2, 3) for ph in ("stage", "activate")]
     assert rows[0].bytes > 0 and rows[0].throughput
+
+
+def test_daemon_difusor_behind_openssh(sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """A difusor that runs the daemon with its existing OpenSSH: the chrooted user's folder is
+    the daemon's inbox."""
+    from prepcast.difusor.config import DaemonConfig
+    from prepcast.difusor.daemon import Daemon
+
+    user = sshd.add_user()
+    daemon = Daemon(DaemonConfig(root=tmp_path / "www", inbox=user.www,
+                                 trusted_root=keydir / "root.pub", name="con-openssh",
+                                 event_log=tmp_path / "events.jsonl", syslog=False,
+                                 poll_interval=0.05))
+    reg = tmp_path / "registry.toml"
+    reg.write_text(registry_toml([entry(sshd, user, "con-openssh", mode="daemon")]))
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+
+    async def night() -> None:
+        task = asyncio.create_task(daemon.run())
+        pusher = Pusher(load_registry(reg), DeliveryState(tmp_path / "state.sqlite"))
+        try:
+            for cut, pkg in ((1, p1), (2, p2)):
+                assert (await pusher.push(read_package(pkg))).failed == []
+                for _ in range(200):
+                    if daemon.store.live_cut() == cut:
+                        break
+                    await asyncio.sleep(0.05)
+        finally:
+            await pusher.close()
+            daemon.stop()
+            await task
+
+    asyncio.run(night())
+    assert daemon.store.live_cut() == 2
+    assert os.readlink(tmp_path / "www" / "current") == "releases/0002"
+    assert not [n for n in os.listdir(user.www) if n.endswith(".tar")]
