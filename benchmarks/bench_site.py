@@ -22,9 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "site"))
 from site_package import build_cut, publish
 from site_server import StaticServer
 
-from prepcast.election import ElectionDir, load_election_dir
+from prepcast.election import ElectionDir, cut_time, load_election_dir, tally_cut
 from prepcast.election.synthetic import generate
 from prepcast.formats.write_prep_csv import build_databases
+from prepcast.site import SiteWriter, site_files
 from prepcast.site.data import database_path
 
 TARGET_NEW_ACTAS = 1100  # per election per cut, mid-night
@@ -38,6 +39,21 @@ def package_files(ed: ElectionDir, number: int) -> tuple[dict[str, bytes], float
     for z in build_databases(cut):
         files[database_path(number, z.name)] = z.data
     return files, took
+
+
+def build_times(ed: ElectionDir, n: int) -> dict[str, float]:
+    """CPU seconds of the site's data of cut n+1: from scratch, and with a night-long
+    SiteWriter that already wrote cut n."""
+    p = ed.proceso
+    cuts = {k: tally_cut(p, ed.casillas, ed.feeds, cut_time(p, k), number=k) for k in (n, n + 1)}
+    t0 = time.process_time()
+    site_files(cuts[n + 1], [], [])
+    fresh = time.process_time() - t0
+    writer = SiteWriter()
+    writer.files(cuts[n], [], [])
+    t0 = time.process_time()
+    writer.files(cuts[n + 1], [], [])
+    return {"fresh": fresh, "writer": time.process_time() - t0}
 
 
 def pick_cut(ed: ElectionDir) -> int:
@@ -157,7 +173,9 @@ def main() -> int:
         counts = {e: sum(1 for a in f if ed.proceso.cut_times()[n - 1] < a.registro <= ed.proceso.cut_times()[n])
                   for e, f in ed.feeds.items()}  # fmt: skip
         print(f"  new acta records in cut {d['cut']}: {counts}")
-        print(f"  site_files + database zips of one cut: {d['build_s']:.2f} s")
+        bt = build_times(ed, n)
+        print(f"  site data of cut {d['cut']}: {bt['fresh']:.2f} s CPU from scratch (site_files), "
+              f"{bt['writer']:.2f} s CPU with a SiteWriter that wrote cut {n}")
         print(f"  package (site + data + db zips): {d['files']} files, {d['full']:,} bytes")
         print(f"  delta from cut {n}: {d['changed']} files, {d['delta']:,} bytes = "
               f"{100 * d['delta'] / d['full']:.1f} % of the package (goal <= 25 %)")
