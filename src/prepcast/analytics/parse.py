@@ -178,8 +178,8 @@ def _combined_select(paths: list[Path], vhost: bool) -> str:
       SELECT {pick(f"split_part({h}, ' ', {1 + k})", "ip")} AS ip,
              {pick(f"substr({h}, strpos({h}, '[') + 1, strpos({h}, ']') - strpos({h}, '[') - 1)", "time")} AS t,
              {pick("s[2]", "request")} AS request,
-             {pick("split_part(trim(s[3]), ' ', 1)", "status")} AS status_s,
-             {pick("split_part(trim(s[3]), ' ', 2)", "bytes")} AS bytes_s,
+             {pick("split_part(s[3], ' ', 2)", "status")} AS status_s,
+             {pick("split_part(s[3], ' ', 3)", "bytes")} AS bytes_s,
              {pick("s[4]", "referer")} AS referer,
              {pick("s[6]", "ua")} AS ua,
              {pick("s[7]", "rest")} AS rest,
@@ -187,21 +187,20 @@ def _combined_select(paths: list[Path], vhost: bool) -> str:
       FROM g
     ), p AS (
       SELECT *, try_strptime(t, '%d/%b/%Y:%H:%M:%S %z') AS ts,
-             string_split(request, ' ') AS q
+             string_split(request, ' ') AS q, TRY_CAST(status_s AS SMALLINT) AS status_n,
+             TRY_CAST(substr(t, -5) AS INTEGER) AS tz
       FROM fields
     )
-    SELECT ts IS NOT NULL AND coalesce(ip, '') <> '' AND TRY_CAST(status_s AS SMALLINT) IS NOT NULL AS ok,
+    SELECT ts IS NOT NULL AND coalesce(ip, '') <> '' AND status_n IS NOT NULL AS ok,
            epoch(ts)::BIGINT AS epoch,
-           TRY_CAST(substr(t, -5, 1) || '1' AS INTEGER)
-             * (TRY_CAST(substr(t, -4, 2) AS INTEGER) * 3600
-                + TRY_CAST(substr(t, -2, 2) AS INTEGER) * 60) AS off_s,
+           (tz // 100) * 3600 + (tz % 100) * 60 AS off_s,
            ip,
            coalesce(q[1], '') AS method,
            split_part(coalesce(q[2], ''), '?', 1) AS path,
            CASE WHEN strpos(q[2], '?') > 0 THEN substr(q[2], strpos(q[2], '?') + 1)
                 ELSE '' END AS query,
            coalesce(q[3], '') AS protocol,
-           TRY_CAST(status_s AS SMALLINT) AS status,
+           status_n AS status,
            coalesce(TRY_CAST(bytes_s AS BIGINT), 0) AS bytes,
            CASE WHEN referer = '-' THEN '' ELSE coalesce(referer, '') END AS referer,
            coalesce(ua, '') AS ua,
