@@ -509,9 +509,13 @@
         if (state.main && m.signed.cut === state.main.signed.cut && !state.fallo) return null;
         /* Un corte publicado con otra versión del sitio: se recarga index.html (no se guarda en caché). */
         if (state.main && m.signed.data.schema !== ESQUEMA) { window.location.reload(); return null; }
-        var primero = !state.main;
+        var primero = !state.main, nuevo = !primero && m.signed.cut !== state.main.signed.cut;
+        /* Lo que cambia cada corte se olvida; catálogos y segmentos de actas siguen valiendo. */
+        state.cache.forEach(function (_v, path) {
+          if (!/-catalogo\.|\/actas\/|^data\/proceso\./.test(path)) state.cache.delete(path);
+        });
         return cargarMain(m).then(function () {
-          if (!primero) document.getElementById("aviso").textContent = "Nuevo corte " + m.signed.cut + " · " + m.signed.cut_display;
+          if (nuevo) document.getElementById("aviso").textContent = "Nuevo corte " + m.signed.cut + " · " + m.signed.cut_display;
           return render(!primero);
         });
       }).catch(function (err) { if (window.console && console.warn) console.warn(String(err)); })
