@@ -24,12 +24,13 @@ from typing import Any
 
 from prepcast.difusor.layout import CURRENT, cut_of_release
 from prepcast.difusor.webconf import GZIP_TYPES, SECURITY_HEADERS
-from prepcast.package.layout import cache_control_for
+from prepcast.package.layout import MUTABLE_PATHS, cache_control_for
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
+_MUTABLE = MUTABLE_PATHS | {""}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -48,6 +49,10 @@ class LiveCut:
     def __init__(self, cut: int | None, entries: dict[str, Entry]) -> None:
         self.cut = cut
         self.entries = entries
+        self.previous: dict[str, Entry] = {}
+
+    def get(self, path: str) -> Entry | None:
+        return self.entries.get(path) or self.previous.get(path)
 
 
 def load_release(release: Path | None, cut: int | None) -> LiveCut:
@@ -108,7 +113,11 @@ class EmbeddedSite:
         if target == self._target:
             return False
         release = (self.root / target) if target else None
-        self.live = load_release(release, cut_of_release(target) if target else None)
+        live = load_release(release, cut_of_release(target) if target else None)
+        # the cut served until now stays reachable for the immutable files its main.json names,
+        # even when the switch skipped a cut between two looks at `current`
+        live.previous = {p: e for p, e in self.live.entries.items() if p not in _MUTABLE}
+        self.live = live
         self._target = target
         return True
 
@@ -135,7 +144,7 @@ class EmbeddedSite:
         if method not in ("GET", "HEAD"):
             status, body, hdrs = 405, b"", [(b"allow", b"GET, HEAD"), (b"content-length", b"0")]
         else:
-            entry = self.live.entries.get(path.lstrip("/"))
+            entry = self.live.get(path.lstrip("/"))
             if entry is None:
                 status, body = 404, b"no encontrado\n"
                 hdrs = [(b"content-type", b"text/plain; charset=utf-8"),
