@@ -1,6 +1,6 @@
 """One cut of an election directory → its package: tally, database zips, site, assemble.
 
-``load_election_dir`` → ``tally_cut`` → ``build_databases`` → ``site_files`` → :func:`assemble`.
+``load_election_dir`` → tally → database zips → site files → :func:`assemble`.
 Nothing here reads the wall clock: the same inputs give the same bytes.
 """
 
@@ -23,7 +23,7 @@ from prepcast.package.keys import Signer
 from prepcast.package.layout import db_dir
 from prepcast.package.manifest import Manifest
 from prepcast.package.schemas import schema_problems
-from prepcast.site import site_files
+from prepcast.site import SiteWriter
 
 # A cut's package stays valid this long after the proceso's last cut.
 EXPIRES_AFTER_END = timedelta(days=7)
@@ -65,7 +65,8 @@ def read_difusores(path: Path | None) -> list[dict[str, Any]]:
 class CutBuilder:
     """Builds the packages of one election night's cuts, keeping across cuts what does not change:
     the tally applies only the actas registered since the previous cut (``NightTally``) and each
-    registered acta's database row is formatted once (``DatabaseWriter``)."""
+    registered acta's database row is formatted once (``DatabaseWriter``) and the site reuses the
+    acta segments of earlier cuts (``SiteWriter``)."""
 
     def __init__(self, ed: ElectionDir, signer: Signer | None, *,
                  difusores: Sequence[Mapping[str, Any]] = ()) -> None:
@@ -74,6 +75,7 @@ class CutBuilder:
         self.difusores = [dict(d) for d in difusores]
         self._databases = DatabaseWriter()
         self._tally = NightTally(ed.proceso, ed.casillas, ed.feeds)
+        self._site = SiteWriter()
 
     def files(self, number: int) -> CutFiles:
         """Results, database zips, site and difusores list of cut ``number``."""
@@ -81,7 +83,7 @@ class CutBuilder:
         at = cut_time(proceso, number)
         results = self._tally.cut(at, number=number, last=is_last_cut(proceso, number))
         databases = self._databases.build(results)
-        site = site_files(results, databases, self.difusores)
+        site = self._site.files(results, databases, self.difusores)
         files, main_fields = dict(site.files), dict(site.main_fields)
         for db in databases:
             files[f"{db_dir(number)}/{db.name}"] = db.data
