@@ -86,10 +86,11 @@ def run(args: argparse.Namespace) -> int:
             progress.update(task, description=text)
 
         def on_ready(result: NightResult) -> None:
+            # ?poll=5: the page looks for a new cut every 5 s (60 s by default), as cuts come fast
             progress.console.print(f"Sitio del instituto (corte vigente, imágenes de actas): "
-                                   f"{result.institute_url}/")
+                                   f"{result.institute_url}/?poll=5")
             if result.difusor_url:
-                progress.console.print(f"Sitio del difusor local 01: {result.difusor_url}/")
+                progress.console.print(f"Sitio del difusor local 01: {result.difusor_url}/?poll=5")
 
         def on_cut(rec: CutRecord, total: int) -> None:
             live = sum(1 for c in rec.live.values() if c == rec.number)
