@@ -124,3 +124,14 @@ def test_dropped_connection_resumes_on_the_next_attempt(sshd: Sshd, keydir: Path
     zip_rel = next(p for p in read_package(pkg).files if p.startswith("db/"))
     served = (user.www / "current" / zip_rel).read_bytes()
     assert hashlib.sha256(served).digest() == hashlib.sha256((pkg / zip_rel).read_bytes()).digest()
+
+
+def test_host_key_from_known_hosts_file(sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    user = sshd.add_user()
+    (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:{sshd.port} {sshd.host_key}\n")
+    e = entry(sshd, user, "conocida")
+    del e["host_key"]
+    text = 'known_hosts = "known_hosts"\n' + registry_toml([e])
+    report = push_once(text, tmp_path, make_package(tmp_path / "p1", keydir, 1))
+    assert report.failed == []
+    assert live(user) == "releases/0001"

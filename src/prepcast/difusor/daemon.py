@@ -59,6 +59,7 @@ class Daemon:
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._waiting_for: int | None = None
         self._clock_warned = 0.0
+        self._last_received: int | None = None
         self.sftp_port: int | None = None
 
     async def start_inbox_server(self) -> None:
@@ -117,6 +118,8 @@ class Daemon:
     def receive(self, archive: Path, cut: int) -> bool:
         """Unpack, complete, verify and stage one archive; False (and an event) when rejected."""
         self.events.emit("received", cut=cut, bytes=archive.stat().st_size)
+        self._last_received = cut
+        self._write_status()  # before the archive goes away: the pusher may be checking it
         held = self.store.cuts()
         newest = held[-1] if held else None
         partial = None
@@ -138,8 +141,10 @@ class Daemon:
             if partial is not None:
                 shutil.rmtree(partial, ignore_errors=True)
             archive.unlink(missing_ok=True)
+            self._write_status()
             return False
         archive.unlink(missing_ok=True)
+        self._write_status()
         self.events.emit("verified", cut=cut, digest=manifest.digest,
                          not_before=manifest.not_before.isoformat(), files=len(manifest.files))
         return True
@@ -220,6 +225,7 @@ class Daemon:
         live = self.store.live_cut()
         digest = load_manifest(self.store.path(live)).digest if live is not None else None
         status = {"live_cut": live, "live_digest": digest, "difusor": self.config.name,
+                  "last_received": self._last_received,
                   "time": datetime.now(UTC).isoformat(timespec="seconds")}
         tmp = self.config.inbox / f".{STATUS}.tmp"
         tmp.write_text(json.dumps(status), encoding="utf-8")

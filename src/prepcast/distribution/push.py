@@ -217,7 +217,15 @@ class Pusher:
         size = archive.stat().st_size
         remote = posixpath.join(d.remote_root, inbox_name(pkg.cut))
         sent = await peer.upload(archive, remote, size, progress=self._progress(d.name, size))
+        landed = await peer.size_of(remote)
+        if landed != size and not await self._consumed(peer, pkg.cut):
+            raise TransportError(f"{peer.where}: {remote}: {landed} bytes arrived of {size}")
         return Outcome(d.name, "stage", True, nbytes=sent, files=count)
+
+    async def _consumed(self, peer: SftpPeer, cut: int) -> bool:
+        """Whether the daemon already took the archive in (it removes it once handled)."""
+        status = await self._daemon_status(peer)
+        return int(status.get("live_cut") or 0) >= cut or status.get("last_received") == cut
 
     async def _archive(self, pkg: PackageContents, base: dict[str, tuple[str, int]],
                        base_digest: str) -> tuple[Path, int]:

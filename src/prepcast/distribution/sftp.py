@@ -284,6 +284,16 @@ class SftpPeer:
             raise TransportError(f"{self.where}: list {path}: {_describe(exc)}") from None
         return [n for n in names if n not in (".", "..")]
 
+    async def size_of(self, path: str) -> int | None:
+        """The size of a remote file, or None when it is not there."""
+        sftp = await self.sftp()
+        try:
+            return int((await sftp.stat(path)).size or 0)
+        except asyncssh.SFTPNoSuchFile:
+            return None
+        except asyncssh.Error as exc:
+            raise TransportError(f"{self.where}: stat {path}: {_describe(exc)}") from None
+
     async def exists(self, path: str) -> bool:
         sftp = await self.sftp()
         return bool(await self.call(f"stat {path}", sftp.exists(path)))
