@@ -213,3 +213,32 @@ def test_purge_webhook_is_called_after_activation(tmp_path: Path, keydir: Path,
         server.server_close()
     assert calls == [{"cut": 1, "paths": ["/", "/index.html", "/json/main.json"]}]
     assert events(tmp_path, "purged")[0]["status"] == 200
+
+
+def test_daemon_disk_full_keeps_the_previous_cut_live(tmp_path: Path, keydir: Path,
+                                                      packages: list[Path]) -> None:
+    import subprocess
+
+    from prepcast.distribution.delta import write_delta_archive
+
+    conf, _, _ = daemon_config(tmp_path, keydir, sftp=False)
+    www = tmp_path / "www"
+    www.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(www)], check=True)
+    try:
+        daemon = Daemon(load_config(conf))
+        p1 = read_package(packages[0])
+        write_delta_archive(p1, list(p1.files), tmp_path / "inbox" / "0001.tar")
+        asyncio.run(daemon.step())
+        assert daemon.store.live_cut() == 1
+        big = make_package(tmp_path / "big2", keydir, 2, previous=packages[0], big=400_000)
+        p2 = read_package(big)
+        write_delta_archive(p2, list(p2.files), tmp_path / "inbox" / "0002.tar")
+        asyncio.run(daemon.step())
+        assert daemon.store.live_cut() == 1
+        assert release_problems(daemon.store.path(1)) == []
+        rejected = events(tmp_path, "rejected")
+        assert rejected[0]["cut"] == 2 and "No space left" in str(rejected[0]["failures"])
+        assert not [n for n in os.listdir(www / "releases") if n.endswith(".partial")]
+    finally:
+        subprocess.run(["umount", "-l", str(www)], check=False)

@@ -30,7 +30,7 @@ from prepcast.difusor.activate import ReleaseStore
 from prepcast.difusor.clock import clock_offset
 from prepcast.difusor.config import DaemonConfig
 from prepcast.difusor.events import EventLog
-from prepcast.difusor.layout import INBOX_ARCHIVE
+from prepcast.difusor.layout import INBOX_ARCHIVE, partial_dir
 from prepcast.errors import IntegrityError, PrepcastError
 from prepcast.package import Manifest, load_manifest, verify_package
 
@@ -135,11 +135,15 @@ class Daemon:
                 raise IntegrityError(f"{archive.name} holds cut {manifest.cut}, not {cut}")
             self.store.carry_over(partial, self.store.path(newest) if newest else None)
             self.store.seal(partial, cut)
-        except PrepcastError as exc:
-            failures = exc.failures if isinstance(exc, IntegrityError) else [str(exc)]
+        except (PrepcastError, OSError) as exc:
+            if isinstance(exc, IntegrityError):
+                failures = exc.failures
+            elif isinstance(exc, OSError):  # e.g. a full disk: this cut cannot be staged here
+                failures = [f"cannot stage cut {cut}: {exc.strerror or exc}"]
+            else:
+                failures = [str(exc)]
             self.events.emit("rejected", cut=cut, failures=failures[:20], live_cut=self.store.live_cut())
-            if partial is not None:
-                shutil.rmtree(partial, ignore_errors=True)
+            shutil.rmtree(self.store.root / partial_dir(cut), ignore_errors=True)
             archive.unlink(missing_ok=True)
             self._write_status()
             return False
@@ -167,7 +171,13 @@ class Daemon:
         if not await self._clock_ok():
             return
         started = time.monotonic()
-        self.store.activate(cut)
+        try:
+            self.store.activate(cut)
+        except OSError as exc:
+            self.events.emit("rejected", cut=cut, failures=[f"cannot activate: {exc.strerror}"],
+                             live_cut=live)
+            shutil.rmtree(self.store.path(cut), ignore_errors=True)
+            return
         self.events.emit("activated", cut=cut, digest=manifest.digest, previous=live,
                          late_seconds=round((now - manifest.not_before).total_seconds(), 3),
                          switch_ms=round((time.monotonic() - started) * 1000, 3))
