@@ -90,7 +90,11 @@ class Daemon:
         self._write_status()
         try:
             while not self._stop.is_set():
-                await self.step()
+                try:
+                    await self.step()
+                except Exception as exc:  # keep serving what is live; say what went wrong
+                    self.events.emit("error", error=f"{type(exc).__name__}: {exc}",
+                                     live_cut=self.store.live_cut())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.config.poll_interval)
         finally:

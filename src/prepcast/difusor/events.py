@@ -2,7 +2,7 @@
 
 Each line: ``{"time": "<ISO 8601 UTC>", "event": "<name>", "difusor": "<name>", ...details}``.
 Events: ``started``, ``received``, ``verified``, ``rejected``, ``waiting``, ``clock_off``,
-``activated``, ``purged``, ``purge_failed``, ``pruned``, ``recovered``, ``stopped``.
+``activated``, ``purged``, ``purge_failed``, ``pruned``, ``recovered``, ``error``, ``stopped``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 log = logging.getLogger("prepcast.difusor")
 
 EVENTS = ("started", "received", "verified", "rejected", "waiting", "clock_off", "activated",
-          "purged", "purge_failed", "pruned", "recovered", "stopped")
+          "purged", "purge_failed", "pruned", "recovered", "error", "stopped")
 
 
 class EventLog:
@@ -50,7 +50,8 @@ class EventLog:
             record["difusor"] = self.difusor
         record.update(details)
         line = json.dumps(record, ensure_ascii=False, sort_keys=False, default=str)
-        level = logging.WARNING if event in ("rejected", "clock_off", "purge_failed") else logging.INFO
+        level = (logging.WARNING if event in ("rejected", "clock_off", "purge_failed", "error")
+                 else logging.INFO)
         log.log(level, "%s", line)
         if self._syslog is not None:
             self._syslog.log(level, "%s", line)
