@@ -135,3 +135,28 @@ def test_host_key_from_known_hosts_file(sshd: Sshd, keydir: Path, tmp_path: Path
     report = push_once(text, tmp_path, make_package(tmp_path / "p1", keydir, 1))
     assert report.failed == []
     assert live(user) == "releases/0001"
+
+
+def test_a_silent_difusor_does_not_hold_back_the_others(sshd: Sshd, keydir: Path,
+                                                        tmp_path: Path) -> None:
+    """A server that accepts TCP and never answers: the others are served at once."""
+    import socket
+
+    user = sshd.add_user()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        text = registry_toml([entry(sshd, user, "buena"),
+                              entry(sshd, user, "muda", port=silent.getsockname()[1])])
+        report = push_once(text, tmp_path, make_package(tmp_path / "p1", keydir, 1),
+                           connect_timeout=1.0)
+    finally:
+        silent.close()
+    assert report.failed == ["muda"] and "muda" in str(report.staged["muda"].error)
+    state = DeliveryState(tmp_path / "state.sqlite")
+    served = next(d for d in state.deliveries("buena") if d.phase == "activate")
+    muda = state.deliveries("muda")
+    assert len(muda) == 3  # retried
+    assert served.ended is not None and muda[0].ended is not None
+    assert served.ended < muda[0].ended  # activated while the silent one was still being tried

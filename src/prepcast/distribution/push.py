@@ -37,7 +37,7 @@ from prepcast.difusor.layout import (
 from prepcast.distribution.contents import PackageContents
 from prepcast.distribution.delta import lacking, write_delta_archive
 from prepcast.distribution.registry import Registry
-from prepcast.distribution.sftp import SftpPeer
+from prepcast.distribution.sftp import CONNECT_TIMEOUT, SftpPeer
 from prepcast.distribution.state import DeliveryState
 from prepcast.errors import PrepcastError, TransportError
 from prepcast.package.layout import MUTABLE_PATHS
@@ -80,7 +80,8 @@ class Pusher:
 
     def __init__(self, registry: Registry, state: DeliveryState, *,
                  on_progress: OnProgress | None = None, file_concurrency: int = 32,
-                 attempts: int = 3, retry_delay: float = 1.0, work_dir: Path | None = None) -> None:
+                 attempts: int = 3, retry_delay: float = 1.0, work_dir: Path | None = None,
+                 connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.registry = registry
         self.state = state
         self.on_progress = on_progress
@@ -88,7 +89,8 @@ class Pusher:
         self.retry_delay = retry_delay
         self.file_concurrency = file_concurrency
         self.peers = {
-            d.name: SftpPeer(d, known_hosts=registry.known_hosts, file_concurrency=file_concurrency)
+            d.name: SftpPeer(d, known_hosts=registry.known_hosts, file_concurrency=file_concurrency,
+                             connect_timeout=connect_timeout)
             for d in registry.active()
         }
         self._tmp = tempfile.TemporaryDirectory(prefix="prepcast-push-") if work_dir is None else None
@@ -102,20 +104,39 @@ class Pusher:
             self._tmp.cleanup()
 
     async def push(self, pkg: PackageContents, *, wait_for_embargo: bool = True) -> PushReport:
-        """Stage the cut everywhere, wait for ``not_before``, then activate everywhere together."""
+        """Stage the cut everywhere; each difusor staged by ``not_before`` is activated then, all
+        together; one that is late (slow link, retries) is activated when its staging ends, so
+        it never holds the others back."""
         started = time.monotonic()
         report = PushReport(pkg.cut)
-        report.staged = await self.stage_all(pkg)
-        if wait_for_embargo:
-            delay = (pkg.not_before - datetime.now(UTC)).total_seconds()
-            if delay > 0:
-                log.info("cut %d staged; activation at %s (in %.0f s)", pkg.cut, pkg.not_before, delay)
-                await asyncio.sleep(delay)
-        ready = [n for n, o in report.staged.items() if o.ok]
-        report.activated = await self.activate_all(pkg, ready)
+        self.state.remember_files(pkg.digest, pkg.files)
+        sem = asyncio.Semaphore(self.registry.concurrency)
+        embargo = asyncio.create_task(self._embargo(pkg)) if wait_for_embargo else None
+
+        async def one(peer: SftpPeer) -> None:
+            async with sem:
+                staged = await self._run(peer, "stage", pkg)
+            report.staged[peer.difusor.name] = staged
+            if not staged.ok:
+                return
+            if embargo is not None:
+                await asyncio.shield(embargo)
+            report.activated[peer.difusor.name] = await self._run(peer, "activate", pkg)
+
+        try:
+            await asyncio.gather(*(one(p) for p in self.peers.values()))
+        finally:
+            if embargo is not None and not embargo.done():
+                embargo.cancel()
         report.seconds_to_serving = time.monotonic() - started
         await self.prune_all([n for n, o in report.activated.items() if o.ok], pkg.cut)
         return report
+
+    async def _embargo(self, pkg: PackageContents) -> None:
+        delay = (pkg.not_before - datetime.now(UTC)).total_seconds()
+        if delay > 0:
+            log.info("cut %d: activation at %s (in %.0f s)", pkg.cut, pkg.not_before, delay)
+            await asyncio.sleep(delay)
 
     async def prune_all(self, names: list[str], live: int) -> None:
         """Remove old releases at SFTP-only difusores (after every one serves the new cut)."""

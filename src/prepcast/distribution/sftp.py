@@ -44,8 +44,9 @@ class SftpPeer:
     """The SFTP session with one difusor; reconnects when the previous connection dropped."""
 
     def __init__(self, difusor: Difusor, *, known_hosts: Path | None = None,
-                 file_concurrency: int = 32) -> None:
+                 file_concurrency: int = 32, connect_timeout: float = CONNECT_TIMEOUT) -> None:
         self.difusor = difusor
+        self.connect_timeout = connect_timeout
         self.known_hosts = known_hosts
         self.file_concurrency = file_concurrency
         self._conn: asyncssh.SSHClientConnection | None = None
@@ -80,7 +81,7 @@ class SftpPeer:
         options: dict[str, Any] = {
             "username": d.user,
             "known_hosts": self._host_keys(),
-            "connect_timeout": CONNECT_TIMEOUT,
+            "connect_timeout": self.connect_timeout,
             "keepalive_interval": 15,
             "agent_path": None,
             "config": None,
