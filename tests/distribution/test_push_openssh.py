@@ -115,3 +115,30 @@ def test_daemon_difusor_behind_openssh(sshd: Sshd, keydir: Path, tmp_path: Path)
     assert daemon.store.live_cut() == 2
     assert os.readlink(tmp_path / "www" / "current") == "releases/0002"
     assert not [n for n in os.listdir(user.www) if n.endswith(".tar")]
+
+
+def test_staging_at_once_activation_at_the_embargo(sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    a, b = sshd.add_user(), sshd.add_user()
+    reg = tmp_path / "registry.toml"
+    reg.write_text(registry_toml([entry(sshd, a, "uno"), entry(sshd, b, "dos")]))
+    embargo = datetime.now(UTC) + timedelta(seconds=2)
+    pkg = make_package(tmp_path / "p1", keydir, 1, not_before=embargo)
+    state = DeliveryState(tmp_path / "state.sqlite")
+
+    async def go() -> None:
+        pusher = Pusher(load_registry(reg), state)
+        try:
+            report = await pusher.push(read_package(pkg))
+            assert report.failed == []
+        finally:
+            await pusher.close()
+
+    asyncio.run(go())
+    for name in ("uno", "dos"):
+        stage, activate = state.deliveries(name)
+        assert stage.ended is not None and stage.ended < embargo  # staged before 20:00
+        assert activate.started >= embargo                         # shown from 20:00, never before
+    starts = [state.deliveries(n)[1].started for n in ("uno", "dos")]
+    assert abs((starts[0] - starts[1]).total_seconds()) < 0.5     # together
