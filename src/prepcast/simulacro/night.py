@@ -21,19 +21,18 @@ from datetime import datetime
 from pathlib import Path
 
 from prepcast.analytics import write_report
-from prepcast.distribution.local import LocalNetwork
 from prepcast.election import ElectionDir, cut_time, display_time, load_election_dir
 from prepcast.election.rules import get_profile
 from prepcast.election.schedule import is_last_cut
 from prepcast.election.synthetic import generate
-from prepcast.errors import InputError, IntegrityError
+from prepcast.errors import InputError, IntegrityError, TransportError
 from prepcast.formats.read_prep_csv import parse_head, parse_prep_csv
 from prepcast.formats.recount import recount
 from prepcast.package import Manifest, init_keys, load_signer, verify_package
 from prepcast.package.cut import CutBuilder
 from prepcast.package.keys import ROOT_PUB
+from prepcast.simulacro.difusores import DifusoresProcess, Pushed
 from prepcast.simulacro.institute import ActaImages, InstituteServer
-from prepcast.simulacro.readers import ReaderCrowd
 
 MARKER = ".prepcast-simulacro.json"
 KEEP_PACKAGES = 2  # older packages are removed as the night goes on; their manifests stay
@@ -125,8 +124,7 @@ class Night:
         self.out = Path(out)
         self.opts = opts
         self.institute: InstituteServer | None = None
-        self.net: LocalNetwork | None = None
-        self.readers: ReaderCrowd | None = None
+        self.net: DifusoresProcess | None = None
 
     def start(self, stage: Callable[[str], None]) -> NightResult:
         reuse = prepare_out(self.out, self.profile, self.seed)
@@ -144,8 +142,9 @@ class Night:
         init_keys(keys)
         self.root_pub = keys / ROOT_PUB
         stage("iniciando los difusores locales")
-        self.net = LocalNetwork(self.out / "difusores", trusted_root=self.root_pub,
-                                sftp_only=self.opts.sftp_only, daemons=self.opts.daemons)
+        self.net = DifusoresProcess(self.out / "difusores", trusted_root=self.root_pub,
+                                    sftp_only=self.opts.sftp_only, daemons=self.opts.daemons,
+                                    readers=self.opts.readers, seed=self.seed)
         self.net.start()
         difusores = [{"id": "instituto", "nombre": f"{ed.proceso.institute} (sitio del instituto)",
                       "url": self.institute.url + "/"}]
@@ -157,6 +156,8 @@ class Night:
 
     def play(self, result: NightResult, on_cut: Callable[[CutRecord, int], None],
              stage: Callable[[str], None]) -> None:
+        """Every cut: build, verify and publish it at the institute, then push it to the
+        difusores while the next cut is being built."""
         assert self.institute is not None and self.net is not None
         ed = result.election
         schedule = ed.proceso.cut_times()
@@ -167,6 +168,7 @@ class Night:
         packages.mkdir()
         manifests.mkdir()
         previous: Manifest | None = None
+        pending: dict[str, object] | None = None
         for number in range(1, total + 1):
             at = cut_time(ed.proceso, number)
             pkg = packages / f"{number:04d}"
@@ -176,38 +178,41 @@ class Night:
             verify_package(pkg, self.root_pub, last=previous)
             t2 = time.perf_counter()
             self.institute.publish(pkg)
-            self.net.push(pkg)
-            t3 = time.perf_counter()
-            if number == 1 and opts.readers and self.net.http_url:
-                self.readers = ReaderCrowd(self.net.http_url, seed=self.seed)
-                self.readers.start()
             shutil.copy2(pkg / "manifests" / f"{number:04d}.json", manifests / f"{number:04d}.json")
-            record = CutRecord(
-                number=number, at=at, preambles=published_preambles(pkg, number), package=pkg,
-                files=len(manifest.files), bytes=sum(e.size for e in manifest.files.values()),
-                build_seconds=t1 - t0, verify_seconds=t2 - t1, push_seconds=t3 - t2,
-                live=self.net.live_cuts(),
-            )
-            result.cuts.append(record)
-            on_cut(record, total)
-            old = packages / f"{number - KEEP_PACKAGES:04d}"
-            if old.exists():
-                shutil.rmtree(old)
+            if pending is not None:
+                self._finish(result, pending, self.net.wait(), on_cut, total)
+            self.net.push(pkg, number)
+            pending = {
+                "number": number, "at": at, "package": pkg,
+                "preambles": published_preambles(pkg, number), "files": len(manifest.files),
+                "bytes": sum(e.size for e in manifest.files.values()),
+                "build_seconds": t1 - t0, "verify_seconds": t2 - t1,
+            }
             previous = manifest
             if opts.pace and number < total:
                 time.sleep(opts.pace)
+        if pending is not None:
+            self._finish(result, pending, self.net.wait(), on_cut, total)
         stage("recontando la base de datos del último corte")
         recount_package(result.cuts[-1].package, ed, result.cuts[-1].number)
 
+    def _finish(self, result: NightResult, pending: dict[str, object], pushed: Pushed,
+                on_cut: Callable[[CutRecord, int], None], total: int) -> None:
+        if pushed.failed:
+            raise TransportError(f"cut {pushed.cut}: " + "; ".join(pushed.failed))
+        record = CutRecord(live=pushed.live, push_seconds=pushed.seconds, **pending)  # type: ignore[arg-type]
+        result.cuts.append(record)
+        on_cut(record, total)
+        old = record.package.parent / f"{record.number - KEEP_PACKAGES:04d}"
+        if old.exists():
+            shutil.rmtree(old)
+
     def stop(self, result: NightResult | None) -> None:
-        if self.readers is not None:
-            self.readers.stop()
-            if result is not None:
-                result.reader_requests = self.readers.requests
         if self.net is not None:
-            self.net.stop()
+            stopped = self.net.stop()
             if result is not None:
-                result.access_log = self.net.access_log
+                result.reader_requests = stopped.reader_requests
+                result.access_log = stopped.access_log
         if self.institute is not None:
             self.institute.stop()
 
