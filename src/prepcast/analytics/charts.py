@@ -67,7 +67,7 @@ def bars(items: Sequence[tuple[str, float]], *, title: str = "", width: int = 76
     """Horizontal bars, one per (label, value), largest scale first as given."""
     if not items:
         return f"<p class='empty'>Sin datos para «{escape(title)}».</p>"
-    row, label_w = 18, 230
+    row, label_w = 18, 260
     height = row * len(items) + 6
     vmax = max(v for _, v in items) or 1.0
     parts = [
@@ -78,7 +78,7 @@ def bars(items: Sequence[tuple[str, float]], *, title: str = "", width: int = 76
     for i, (label, value) in enumerate(items):
         y = 3 + i * row
         w = (width - label_w - 80) * value / vmax
-        parts.append(f"<text x='{label_w - 6}' y='{y + 12}' text-anchor='end'>{escape(label[:40])}</text>")
+        parts.append(f"<text x='{label_w - 6}' y='{y + 12}' text-anchor='end'>{escape(label[:48])}</text>")
         parts.append(f"<rect x='{label_w}' y='{y + 2}' width='{w:.1f}' height='{row - 6}' fill='{color}'/>")
         parts.append(f"<text x='{label_w + w + 4:.1f}' y='{y + 12}'>{_fmt(value)}</text>")
     parts.append("</svg>")
