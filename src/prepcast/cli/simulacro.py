@@ -23,10 +23,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--cuts", type=int, default=None, help="stop after this many cuts")
     p.add_argument("--pace", type=float, default=0.0, metavar="SECONDS",
                    help="wait between cuts (0: as fast as the machine goes)")
-    p.add_argument("--sftp-only", type=int, default=3, metavar="N",
-                   help="local difusores that only give SFTP access (default 3)")
-    p.add_argument("--daemons", type=int, default=2, metavar="N",
-                   help="local difusores running the difusor daemon (default 2)")
+    p.add_argument("--sftp-only", type=int, default=2, metavar="N",
+                   help="local difusores that only give SFTP access (default 2)")
+    p.add_argument("--daemons", type=int, default=1, metavar="N",
+                   help="local difusores running the difusor daemon (default 1)")
     p.add_argument("--no-readers", action="store_true", help="no simulated readers")
     p.add_argument("--no-report", action="store_true", help="skip the informe técnico")
     p.set_defaults(handler=run)

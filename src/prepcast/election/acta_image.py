@@ -105,7 +105,7 @@ def render_lines(lines: Sequence[str]) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + _chunk(b"IHDR", ihdr)
-        + _chunk(b"IDAT", zlib.compress(bytes(raw), 6))
+        + _chunk(b"IDAT", zlib.compress(bytes(raw), 1))
         + _chunk(b"IEND", b"")
     )
 

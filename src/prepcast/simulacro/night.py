@@ -70,8 +70,8 @@ class NightResult:
 class NightOptions:
     cuts: int | None = None
     pace: float = 0.0
-    sftp_only: int = 3
-    daemons: int = 2
+    sftp_only: int = 2
+    daemons: int = 1
     readers: bool = True
     report: bool = True
     pdf: bool = True

@@ -47,7 +47,7 @@ def _pick(rng: random.Random, table: tuple[tuple[int, str], ...]) -> str:
 class ReaderCrowd:
     """Reader sessions against ``url`` from a background thread, at most ``rate`` requests/s."""
 
-    def __init__(self, url: str, *, seed: int = 1, rate: float = 40.0) -> None:
+    def __init__(self, url: str, *, seed: int = 1, rate: float = 20.0) -> None:
         self.url = url.rstrip("/")
         self.rng = random.Random(seed)
         self.rate = rate
