@@ -112,3 +112,26 @@ def test_incidents_yaml_problems_all_at_once(tmp_path: Path) -> None:
     path.write_text("- date: 2024-06-03\n  time: 01:15\n  root_cause: x\n  impact: y\n  duration_min: 5\n")
     (incident,) = read_incidents_yaml(path, UTC6)
     assert incident.start == datetime(2024, 6, 3, 1, 15, tzinfo=UTC6) and incident.duration_s == 300
+
+
+def test_reads_the_difusor_daemons_own_event_log(tmp_path: Path) -> None:
+    """Contract with prepcast.difusor: its event names and fields become cuts and incidents."""
+    from prepcast.difusor.events import EventLog
+
+    path = tmp_path / "events.jsonl"
+    daemon = EventLog(path, difusor="local")
+    daemon.emit("started", live_cut=None, sftp_port=2222)
+    daemon.emit("activated", cut=1, digest="ab", previous=None, late_seconds=2.5, switch_ms=1.0)
+    daemon.emit("rejected", cut=2, failures=["hash mismatch: data/x.json"], live_cut=1)
+    daemon.emit("stopped", live_cut=1)
+    daemon.emit("started", live_cut=1, sftp_port=2222)
+    daemon.emit("activated", cut=3, digest="cd", previous=1, late_seconds=95.0, switch_ms=1.0)
+    daemon.emit("purge_failed", cut=3, command=["true"], error="HTTP 500")
+    log = read_events(path)
+    assert [c for _, c in log.cuts] == ["1", "3"]
+    causes = [i.cause for i in log.incidents]
+    assert "hash mismatch: data/x.json" in causes and "HTTP 500" in causes
+    late = next(i for i in log.incidents if i.duration_s == 95.0)
+    assert "corte 3" in late.impact
+    restart = next(i for i in log.incidents if "reinició" in i.impact)
+    assert restart.duration_s is not None and restart.duration_s >= 0

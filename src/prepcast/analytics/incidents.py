@@ -1,7 +1,9 @@
 """Incidents and cut publication times: the difusor daemon's event log, a person's YAML, the logs.
 
 Event log (``--events``): JSON lines, one object per line, with ``time`` (ISO 8601 with offset),
-``event``, ``cut``, ``message`` and optionally ``duration_s``, ``measures``, ``ok``. Events read:
+``event``, ``cut``, ``message`` and optionally ``duration_s``, ``measures``, ``ok``. The names the
+difusor daemon writes (``activated``, ``started``, ``stopped``, ``rejected``, ``error``,
+``clock_off``, ``purge_failed``; see :data:`ALIASES`) are read as well. Events read:
 
 - ``cut_activated``: a cut went live (marked on the traffic chart);
 - ``activation_failed``, ``activation_late``, ``verification_failed``, and any event whose name
@@ -49,13 +51,42 @@ _IMPACT = {
     "activation_late": "El corte {cut} se publicó con retraso.",
     "verification_failed": "El paquete del corte {cut} no pasó la verificación y no se publicó.",
     "daemon_started": "El servicio del difusor se reinició; no recibió cortes mientras estuvo detenido.",
+    "daemon_error": "Error del servicio del difusor; los cortes pudieron no recibirse o activarse.",
+    "clock_error": "El reloj del servidor estaba desfasado; el servicio no activó cortes hasta corregirlo.",
+    "purge_failed": "No se purgó la caché de la CDN tras el corte {cut}; algunos lectores pudieron ver el corte anterior.",
 }
 _MEASURES = {
     "activation_failed": "Reintento de la activación por el servicio del difusor.",
     "activation_late": "Activación en cuanto el paquete estuvo disponible.",
     "verification_failed": "Se conservó el corte vigente y se solicitó el paquete de nuevo.",
     "daemon_started": "Reinicio automático del servicio.",
+    "clock_error": "Sincronización del reloj con el servidor NTP.",
+    "purge_failed": "Reintento de la purga de la caché.",
 }
+
+
+# The difusor daemon's own event names (prepcast.difusor.events) and what they stand for here.
+ALIASES = {
+    "activated": "cut_activated",
+    "started": "daemon_started",
+    "stopped": "daemon_stopped",
+    "rejected": "verification_failed",
+    "error": "daemon_error",
+    "clock_off": "clock_error",
+}
+# An activation later than this after the cut's publication time is an incident.
+LATE_AFTER_S = 60.0
+
+
+def _message(event: dict[str, Any]) -> str:
+    """The event's own words: ``message``, else ``error``, else its ``failures``."""
+    for key in ("message", "error"):
+        if event.get(key):
+            return str(event[key])
+    failures = event.get("failures")
+    if isinstance(failures, list) and failures:
+        return "; ".join(str(f) for f in failures[:5])
+    return ""
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -73,6 +104,7 @@ def read_events(path: Path) -> EventLog:
     log = EventLog()
     problems: list[Problem] = []
     started = 0
+    stopped: datetime | None = None
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -97,19 +129,31 @@ def read_events(path: Path) -> EventLog:
             problems.append(Problem(str(path), "needs the event's name", number, "event"))
             continue
         log.events += 1
+        name = ALIASES.get(name, name)
         cut = str(event.get("cut", "") or "")
-        message = str(event.get("message", "") or "")
+        message = _message(event)
         duration = event.get("duration_s")
         duration_s = float(duration) if isinstance(duration, int | float) else None
         if name == "cut_activated":
             log.cuts.append((when, cut))
+            late = event.get("late_seconds")
+            if isinstance(late, int | float) and late > LATE_AFTER_S:
+                log.incidents.append(_incident(
+                    "activation_late", when, float(late), cut,
+                    message or f"El corte se activó {late:.0f} s después de su hora de publicación",
+                    event))
         elif name == "probe":
             log.probes_total += 1
             log.probes_ok += 1 if event.get("ok") is True else 0
+        elif name == "daemon_stopped":
+            stopped = when
         elif name == "daemon_started":
             started += 1
             if started > 1:
+                if duration_s is None and stopped is not None:
+                    duration_s = (when - stopped).total_seconds()
                 log.incidents.append(_incident(name, when, duration_s, cut, message, event))
+            stopped = None
         elif name in _IMPACT or name.endswith(("_failed", "_error")):
             log.incidents.append(_incident(name, when, duration_s, cut, message, event))
     if problems:
