@@ -110,3 +110,10 @@ def test_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
     assert "notes.txt" in str(info.value) and "unknown log format" in str(info.value)
     with pytest.raises(InputError, match="not found"):
         load_logs(connect(), [tmp_path / "missing.log"])
+
+
+def test_ipv6_clients(tmp_path: Path) -> None:
+    line = f'2001:db8::7 - - [02/Jun/2024:20:01:02 -0600] "GET / HTTP/2.0" 200 10 "-" "{UA}"\n'
+    assert detect_format(_write(tmp_path / "v6.log", line)).format == "combined"
+    stats, hits = _load(tmp_path, "v6b.log", line)
+    assert stats.malformed == 0 and hits[0]["ip"] == "2001:db8::7"  # type: ignore[attr-defined]
