@@ -135,3 +135,13 @@ def test_reads_the_difusor_daemons_own_event_log(tmp_path: Path) -> None:
     assert "corte 3" in late.impact
     restart = next(i for i in log.incidents if "reinició" in i.impact)
     assert restart.duration_s is not None and restart.duration_s >= 0
+
+
+def test_on_disk_engine_gives_the_same_figures(tmp_path: Path, synth_log: Path, mmdb: Path) -> None:
+    memory = write_report([synth_log], tmp_path / "m", pdf=False, geoip_db=mmdb,
+                          options=ReportOptions(on_disk=False))
+    disk = write_report([synth_log], tmp_path / "d", pdf=False, geoip_db=mmdb,
+                        options=ReportOptions(on_disk=True))
+    assert (memory.requests, memory.visitors, memory.sessions, memory.page_views) == (
+        disk.requests, disk.visitors, disk.sessions, disk.page_views)
+    assert not list(tmp_path.glob(".d.tmp-*"))
