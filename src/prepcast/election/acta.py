@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from functools import cached_property
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from prepcast.election.rules import VoteCounts
 
 
 class Mark(Enum):
@@ -24,6 +19,16 @@ class Mark(Enum):
 
 
 FieldValue = int | Mark
+
+
+@dataclass(frozen=True)
+class VoteCounts:
+    """What the counting rules need of an acta's vote fields."""
+
+    total: int  # Ilegible and Sin dato count as zero
+    numbers: int
+    ilegibles: int
+    sin_dato: int
 
 
 class Status(Enum):
@@ -66,16 +71,18 @@ class Acta:
     distrito: int | None = None
     municipio: int | None = None
 
-    @cached_property
-    def counted_votes(self) -> tuple[int, ...]:
-        """The votes as they enter totals: Ilegible, Sin dato and not-applicable count as 0."""
-        return tuple(v if type(v) is int else 0 for v in self.votes)
+    # Derived once, when the acta is read: what every cut's tally needs of its vote fields.
+    counted_votes: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    vote_counts: VoteCounts = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def vote_counts(self) -> VoteCounts:
-        from prepcast.election.rules import count_votes  # rules import this module
-
-        return count_votes(self.votes)
+    def __post_init__(self) -> None:
+        votes = self.votes
+        counted = tuple([v if type(v) is int else 0 for v in votes])
+        ilegibles = votes.count(Mark.ILEGIBLE)
+        sin_dato = votes.count(Mark.SIN_DATO)
+        numbers = len(votes) - ilegibles - sin_dato - votes.count(Mark.NO_APLICA)
+        object.__setattr__(self, "counted_votes", counted)
+        object.__setattr__(self, "vote_counts", VoteCounts(sum(counted), numbers, ilegibles, sin_dato))
 
     def casilla_clave(self, entidad_id: int) -> str:
         return (

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from prepcast.election.acta import FieldValue, Mark
+from prepcast.election.acta import FieldValue, Mark, VoteCounts
 
 PREAMBLE_FIELDS = (
     "ACTAS_ESPERADAS",
@@ -102,16 +102,6 @@ class Evaluation:
     @property
     def counted(self) -> bool:
         return self.contabilizada == 1
-
-
-@dataclass(frozen=True)
-class VoteCounts:
-    """What the rules need of an acta's vote fields."""
-
-    total: int  # Ilegible and Sin dato count as zero
-    numbers: int
-    ilegibles: int
-    sin_dato: int
 
 
 def count_votes(votes: Sequence[FieldValue]) -> VoteCounts:

@@ -52,7 +52,7 @@ def header(er: ElectionResults) -> list[str]:
 def _when(t: datetime | None) -> str:
     if t is None:
         return "-"
-    return f"{t.day:02d}/{t.month:02d}/{t.year} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+    return "%02d/%02d/%d %02d:%02d:%02d" % (t.day, t.month, t.year, t.hour, t.minute, t.second)
 
 
 _MARK_TEXT: dict[object, str] = {Mark.SIN_DATO: "Sin dato", Mark.ILEGIBLE: "Ilegible", Mark.NO_APLICA: "-"}
