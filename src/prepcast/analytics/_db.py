@@ -14,6 +14,7 @@ def connect(database: Path | None = None, *, memory_limit: str = "1500MB",
     con = duckdb.connect(str(database) if database else ":memory:")
     run(con, f"SET memory_limit = '{memory_limit}'")
     run(con, "SET preserve_insertion_order = false")
+    run(con, "SET enable_progress_bar = false")
     if temp_dir is not None:
         run(con, f"SET temp_directory = '{temp_dir}'")
     if threads:
