@@ -109,10 +109,10 @@ def run(args: argparse.Namespace) -> int:
     if result.report is not None:
         console.print(f"Informe técnico del difusor local 01 ({result.reader_requests} solicitudes "
                       f"de lectores simulados): {result.report / 'informe.html'}")
-    first = next(iter(last.live), None)
+    first = next(iter(result.difusor_roots.values()), None)
     if first is not None:
         console.print("Para seguir viendo el último corte como lo sirve un difusor:\n"
-                      f"  prepcast difusor serve --root {args.out / 'difusores' / first} --port 8080"
+                      f"  prepcast difusor serve --root {first} --port 8080"
                       "   →  http://127.0.0.1:8080/")
     stale = [n for n, c in last.live.items() if c != last.number]
     if stale:

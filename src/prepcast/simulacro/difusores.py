@@ -42,7 +42,7 @@ def _child(conn: Connection, workdir: str, trusted_root: str, sftp_only: int, da
     crowd: ReaderCrowd | None = None
     try:
         net.start()
-        conn.send(("ready", net.http_url))
+        conn.send(("ready", net.http_url, {n: str(r) for n, r in net.roots.items()}))
         while True:
             msg = conn.recv()
             if msg[0] == "push":
@@ -80,12 +80,14 @@ class DifusoresProcess:
             args=(child, str(workdir), str(trusted_root), sftp_only, daemons, readers, seed))
         self._child_end = child
         self.http_url: str | None = None
+        self.roots: dict[str, Path] = {}
         self._pending = 0
 
     def start(self) -> None:
         self._proc.start()
         self._child_end.close()
-        self.http_url = self._expect("ready")[0]
+        self.http_url, roots = self._expect("ready")
+        self.roots = {n: Path(r) for n, r in roots.items()}
 
     def push(self, package: Path, cut: int) -> None:
         """Start pushing ``package``; :meth:`wait` for it before the next push."""
@@ -123,3 +125,4 @@ class DifusoresProcess:
                 raise TransportError(f"local difusores: {msg[1]}")
             if msg[0] == kind:
                 return list(msg[1:])
+

@@ -64,6 +64,7 @@ class NightResult:
     reader_requests: int = 0
     report: Path | None = None
     access_log: Path | None = None
+    difusor_roots: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,8 @@ class Night:
             difusores.append({"id": "local-01", "nombre": "Difusor local 01",
                               "url": self.net.http_url + "/"})
         self.builder = CutBuilder(ed, load_signer(keys), difusores=difusores)
-        return NightResult(self.out, ed, self.institute.url, self.net.http_url or "")
+        return NightResult(self.out, ed, self.institute.url, self.net.http_url or "",
+                           difusor_roots=dict(self.net.roots))
 
     def play(self, result: NightResult, on_cut: Callable[[CutRecord, int], None],
              stage: Callable[[str], None]) -> None:
