@@ -21,6 +21,22 @@ class Mark(Enum):
 FieldValue = int | Mark
 
 
+def parse_field(text: str) -> FieldValue:
+    """A field as captured: a number, ``Ilegible``, ``Sin dato`` (or empty), or ``-`` where the
+    column has no candidate; any casing. Raises ValueError for anything else."""
+    s = text.strip()
+    if s.isdigit():
+        return int(s)
+    low = s.lower()
+    if low == "ilegible":
+        return Mark.ILEGIBLE
+    if low in ("sin dato", "sin_dato", ""):
+        return Mark.SIN_DATO
+    if s == "-":
+        return Mark.NO_APLICA
+    raise ValueError(s)
+
+
 @dataclass(frozen=True)
 class VoteCounts:
     """What the counting rules need of an acta's vote fields."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from prepcast.election.acta import Acta, FieldValue, Mark, Status
+from prepcast.election.acta import Acta, FieldValue, Status, parse_field
 from prepcast.election.model import Election
 from prepcast.errors import InputError, Problem
 
@@ -72,20 +72,6 @@ def write_feed(path: Path, election: Election, actas: Iterable[Acta]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(buf.getvalue(), encoding="utf-8")
     tmp.replace(path)
-
-
-def _parse_value(v: str) -> FieldValue:
-    s = v.strip()
-    if s.isdigit():
-        return int(s)
-    low = s.lower()
-    if low == "ilegible":
-        return Mark.ILEGIBLE
-    if low in ("sin dato", ""):
-        return Mark.SIN_DATO
-    if s == "-":
-        return Mark.NO_APLICA
-    raise ValueError(s)
 
 
 def read_feed(path: Path, election: Election, tz: tzinfo) -> Iterator[Acta]:
@@ -146,7 +132,7 @@ class _FieldError(Exception):
 def _record(rec: list[str], v0: int, nv: int, names: list[str], tz: tzinfo, eid: str) -> Acta:
     def val(i: int) -> FieldValue:
         try:
-            return _parse_value(rec[i])
+            return parse_field(rec[i])
         except ValueError:
             raise _FieldError(names[i], f"not a number, Ilegible or Sin dato: {rec[i]!r}") from None
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prepcast.election.acta import FieldValue, Mark
+from prepcast.election.acta import parse_field as parse_acta_field
 from prepcast.election.rules import PREAMBLE_FIELDS
 from prepcast.errors import InputError, Problem
 
@@ -82,18 +83,15 @@ def clean_key(value: str) -> str:
 
 
 def parse_field(value: str) -> FieldValue:
-    """A vote field: a number, ``Ilegible``, ``Sin dato`` or ``-`` (not applicable)."""
-    v = value.strip()
-    if v.isdigit():
-        return int(v)
-    low = v.lower()
-    if low == "ilegible":
-        return Mark.ILEGIBLE
-    if low in ("sin dato", "sin_dato", "") or low.startswith("sin acta"):
+    """A vote field of a published database: what :func:`prepcast.election.acta.parse_field`
+    reads, plus ``Sin acta`` (counted as Sin dato; the acta is recognised by its OBSERVACIONES)
+    and ``N/A``."""
+    low = value.strip().lower()
+    if low.startswith("sin acta"):
         return Mark.SIN_DATO
-    if v in ("-", "N/A"):
+    if low == "n/a":
         return Mark.NO_APLICA
-    raise ValueError(v)
+    return parse_acta_field(value)
 
 
 def read_prep_csv(path: str | Path) -> PublishedDatabase:
