@@ -27,6 +27,8 @@ class Problem:
     field: str | None = None
 
     def __str__(self) -> str:
+        if not self.source:
+            return self.message
         where = self.source
         if self.line is not None:
             where += f":{self.line}"
@@ -44,7 +46,7 @@ class InputError(PrepcastError):
 
     def __init__(self, problems: list[Problem] | Problem | str) -> None:
         if isinstance(problems, str):
-            problems = [Problem("input", problems)]
+            problems = [Problem("", problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = list(problems)

@@ -313,6 +313,8 @@ def generate(profile: str, seed: int, out: str | Path, *, year: int = 2024) -> P
         raise InputError(f"unknown profile {profile!r} (known: {', '.join(PROFILES)})")
     p = PROFILES[profile]
     dest = Path(out)
+    if dest.exists() and not dest.is_dir():
+        raise InputError.at(dest, "is a file; --out names a new folder")
     if dest.exists() and any(dest.iterdir()):
         raise InputError.at(dest, "exists and is not empty; choose a new --out")
     dest.parent.mkdir(parents=True, exist_ok=True)

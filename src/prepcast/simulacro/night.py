@@ -81,6 +81,8 @@ class NightOptions:
 def prepare_out(out: Path, profile: str, seed: int) -> bool:
     """Make ``out`` ready; True when it already holds this profile and seed's election."""
     marker = out / MARKER
+    if out.exists() and not out.is_dir():
+        raise InputError.at(out, "is a file; --out names a folder")
     if out.exists() and any(out.iterdir()):
         if not marker.exists():
             raise InputError.at(out, "exists and was not made by a simulacro; choose another --out")
