@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--access-log", type=Path, help="combined format plus request time")
     s.add_argument("--cert", type=Path, help="serve HTTPS with this certificate (PEM)")
     s.add_argument("--key", type=Path, help="private key of --cert")
+    s.add_argument("--trust-proxy", action="append", default=[], metavar="CIDR",
+                   help="a CDN or proxy in front: the access log takes the reader's address "
+                        "from X-Forwarded-For of requests from CIDR (repeatable)")
     s.set_defaults(handler=_serve)
 
 
@@ -83,6 +86,13 @@ def _serve(args: argparse.Namespace) -> int:
         raise InputError.at(args.root, "not a directory")
     if (args.cert is None) != (args.key is None):
         raise InputError("--cert and --key go together")
+    import ipaddress
+
+    for cidr in args.trust_proxy:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise InputError(f"--trust-proxy {cidr!r} is not an address or network") from None
     EmbeddedServer(args.root, host=args.host, port=args.port, access_log=args.access_log,
-                   cert=args.cert, key=args.key).run()
+                   cert=args.cert, key=args.key, trusted_proxies=args.trust_proxy).run()
     return 0

@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import ipaddress
 import mimetypes
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,10 @@ class EmbeddedSite:
     """The ASGI application; ``reload()`` swaps in the release ``current`` points at."""
 
     def __init__(self, root: Path, *, access_log: Path | None = None,
-                 poll_interval: float = 0.2) -> None:
+                 poll_interval: float = 0.2, trusted_proxies: Sequence[str] = ()) -> None:
         self.root = Path(root)
+        # behind a CDN or proxy at these addresses, the log names the reader from X-Forwarded-For
+        self.trusted_proxies = [ipaddress.ip_network(n, strict=False) for n in trusted_proxies]
         self.poll_interval = poll_interval
         self.access_log = access_log
         # held open for the server's life, flushed every poll_interval and at shutdown
@@ -165,6 +168,10 @@ class EmbeddedSite:
                    seconds: float) -> None:
         assert self._log is not None
         client = scope.get("client") or ("-", 0)
+        address = str(client[0])
+        forwarded = headers.get(b"x-forwarded-for")
+        if forwarded and self.trusted_proxies and self._trusted(address):
+            address = forwarded.split(b",")[0].strip().decode("latin-1") or address
         t = time.localtime()
         off = t.tm_gmtoff // 60
         stamp = (f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:"
@@ -173,9 +180,16 @@ class EmbeddedSite:
                                   if scope.get("query_string") else "")
         ref = headers.get(b"referer", b"-").decode("latin-1").replace('"', "%22")
         ua = headers.get(b"user-agent", b"-").decode("latin-1").replace('"', "%22")
-        self._log.write(f'{client[0]} - - [{stamp}] "{scope["method"]} {target} HTTP/'
+        self._log.write(f'{address} - - [{stamp}] "{scope["method"]} {target} HTTP/'
                         f'{scope.get("http_version", "1.1")}" {status} {size} "{ref}" "{ua}" '
                         f"{seconds:.3f}\n")
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.trusted_proxies)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         watcher: asyncio.Task[None] | None = None
@@ -197,13 +211,14 @@ class EmbeddedServer:
 
     def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 8080,
                  access_log: Path | None = None, cert: Path | None = None,
-                 key: Path | None = None) -> None:
+                 key: Path | None = None, trusted_proxies: Sequence[str] = ()) -> None:
         import uvicorn
 
-        self.site = EmbeddedSite(root, access_log=access_log)
+        self.site = EmbeddedSite(root, access_log=access_log, trusted_proxies=trusted_proxies)
         self.config = uvicorn.Config(
             self.site, host=host, port=port, loop="uvloop", http="httptools", lifespan="on",
             access_log=False, log_level="warning", server_header=False, date_header=True,
+            proxy_headers=False,  # X-Forwarded-For is read only from trusted_proxies (above)
             ssl_certfile=str(cert) if cert else None, ssl_keyfile=str(key) if key else None,
             timeout_keep_alive=30, backlog=4096,
         )

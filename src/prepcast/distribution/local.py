@@ -89,7 +89,10 @@ class LocalNetwork:
         if self.serve_http and self.roots:
             first = next(iter(self.roots))
             self._access_log = self.workdir / first / "access.log"
-            self.http = EmbeddedServer(self.roots[first], port=0, access_log=self._access_log)
+            # the drill's readers come through loopback as through a CDN, naming themselves
+            # in X-Forwarded-For
+            self.http = EmbeddedServer(self.roots[first], port=0, access_log=self._access_log,
+                                       trusted_proxies=("127.0.0.0/8",))
             self.http.start()
 
     def push(self, package: Path, *, wait_for_embargo: bool = False,

@@ -33,9 +33,9 @@ class Stopped:
 
 
 def _child(conn: Connection, workdir: str, trusted_root: str, sftp_only: int, daemons: int,
-           readers: bool, seed: int) -> None:
+           readers: bool, seed: int, home_entidad: str) -> None:
     from prepcast.distribution.local import LocalNetwork
-    from prepcast.simulacro.readers import ReaderCrowd
+    from prepcast.simulacro.readers import ReaderCrowd, reader_addresses
 
     net = LocalNetwork(Path(workdir), trusted_root=Path(trusted_root), sftp_only=sftp_only,
                        daemons=daemons)
@@ -52,7 +52,8 @@ def _child(conn: Connection, workdir: str, trusted_root: str, sftp_only: int, da
                 except PrepcastError as exc:
                     failed = [str(exc)]
                 if crowd is None and readers and net.http_url:
-                    crowd = ReaderCrowd(net.http_url, seed=seed)
+                    crowd = ReaderCrowd(net.http_url, seed=seed,
+                                        addresses=reader_addresses(home_entidad, seed=seed))
                     crowd.start()
                 conn.send(("pushed", msg[2], net.live_cuts(), time.perf_counter() - started, failed))
             elif msg[0] == "stop":
@@ -72,12 +73,13 @@ class DifusoresProcess:
     """Local difusores in a child process; methods are called from the parent."""
 
     def __init__(self, workdir: Path, *, trusted_root: Path, sftp_only: int, daemons: int,
-                 readers: bool, seed: int) -> None:
+                 readers: bool, seed: int, home_entidad: str = "") -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
             target=_child, name="simulacro-difusores", daemon=True,
-            args=(child, str(workdir), str(trusted_root), sftp_only, daemons, readers, seed))
+            args=(child, str(workdir), str(trusted_root), sftp_only, daemons, readers, seed,
+                  home_entidad))
         self._child_end = child
         self.http_url: str | None = None
         self.roots: dict[str, Path] = {}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from prepcast.analytics import write_report
+from prepcast.analytics import ReportOptions, write_report
 from prepcast.election import ElectionDir, cut_time, display_time, load_election_dir
 from prepcast.election.rules import get_profile
 from prepcast.election.schedule import is_last_cut
@@ -147,7 +147,8 @@ class Night:
         stage("iniciando los difusores locales")
         self.net = DifusoresProcess(self.out / "difusores", trusted_root=self.root_pub,
                                     sftp_only=self.opts.sftp_only, daemons=self.opts.daemons,
-                                    readers=self.opts.readers, seed=self.seed)
+                                    readers=self.opts.readers, seed=self.seed,
+                                    home_entidad=f"{ed.proceso.entidad_id:02d}")
         self.net.start()
         difusores = [{"id": "instituto", "nombre": f"{ed.proceso.institute} (sitio del instituto)",
                       "url": self.institute.url + "/"}]
@@ -248,7 +249,8 @@ def run_night(
     if opts.report and result.access_log is not None and result.access_log.exists():
         stage("escribiendo el informe técnico del difusor local 01")
         result.report = Path(out) / "informe"
-        write_report([result.access_log], result.report, pdf=opts.pdf)
+        write_report([result.access_log], result.report, pdf=opts.pdf,
+                     options=ReportOptions(difusor="Difusor local 01 (simulacro)"))
     result.seconds = time.perf_counter() - started
     return result
 

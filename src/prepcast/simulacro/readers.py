@@ -1,10 +1,13 @@
 """Readers of a difusor's site during a drill: real HTTP requests that fill its access log.
 
 Each reader session comes from its own loopback address (the whole 127.0.0.0/8 is this
-machine), with a phone, tablet, desktop or crawler user agent and a referrer (search, social,
-the institute's site, an embedding news site, or none), and reads what the site reads: the
-page, its assets, ``json/main.json``, an election's entidad file and a few distrito or municipio
-files. The rate is bounded; the crowd stops when told.
+machine) as through a CDN, naming the reader in ``X-Forwarded-For``: a public address that
+DB-IP's database places in the election's entidad (most), Mexico City, another entidad or
+abroad, so the informe técnico's geography has something to show. Readers use a phone, tablet,
+desktop or crawler user agent and a referrer (search, social, the institute's site, an embedding
+news site, or none), and read what the site reads: the page, its assets, ``json/main.json``, an
+election's entidad file and a few distrito or municipio files. Only headers carry those public
+addresses: every request goes to this machine. The rate is bounded; the crowd stops when told.
 """
 
 from __future__ import annotations
@@ -38,6 +41,46 @@ REFERRERS = (
     (8, "https://www.periodico-ejemplo.mx/elecciones-2024"),
 )
 _ASSET = re.compile(r'(?:href|src)="(assets/[^"]+)"')
+# first octets of address blocks of Mexican access providers (and, by chance, of others)
+_BLOCKS = (187, 189, 201, 200, 177, 148, 132)
+
+
+def reader_addresses(home_entidad: str, *, seed: int, count: int = 300) -> list[str]:
+    """Public IPv4 addresses as DB-IP's City Lite places them: about half in ``home_entidad``
+    (INEGI code, e.g. ``15``), a fifth in Mexico City, the rest in other entidades and abroad.
+    Empty when the database is not installed."""
+    from prepcast.analytics.geo import GeoLocator, default_database
+    from prepcast.errors import InputError
+
+    try:
+        geo = GeoLocator(default_database())
+    except InputError:
+        return []
+    rng = random.Random(f"readers:{seed}")
+    home: list[str] = []
+    cdmx: list[str] = []
+    other: list[str] = []
+    abroad: list[str] = []
+    try:
+        for _ in range(20 * count):
+            ip = (f"{rng.choice(_BLOCKS)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}."
+                  f"{rng.randint(1, 254)}")
+            place = geo.lookup(ip)
+            if place.entidad_code == home_entidad:
+                home.append(ip)
+            elif place.entidad_code == "09":
+                cdmx.append(ip)
+            elif place.entidad_code:
+                other.append(ip)
+            elif place.country_code:
+                abroad.append(ip)
+    finally:
+        geo.close()
+    pools = [(home, 0.5), (cdmx, 0.2), (other, 0.22), (abroad, 0.08)]
+    out: list[str] = []
+    for pool, share in pools:
+        out += pool[: max(1, int(count * share))] if pool else []
+    return out
 
 
 def _pick(rng: random.Random, table: tuple[tuple[int, str], ...]) -> str:
@@ -47,9 +90,11 @@ def _pick(rng: random.Random, table: tuple[tuple[int, str], ...]) -> str:
 class ReaderCrowd:
     """Reader sessions against ``url`` from a background thread, at most ``rate`` requests/s."""
 
-    def __init__(self, url: str, *, seed: int = 1, rate: float = 20.0) -> None:
+    def __init__(self, url: str, *, seed: int = 1, rate: float = 20.0,
+                 addresses: list[str] | None = None) -> None:
         self.url = url.rstrip("/")
         self.rng = random.Random(seed)
+        self.addresses = addresses or []
         self.rate = rate
         self.requests = 0
         self.errors = 0
@@ -76,6 +121,8 @@ class ReaderCrowd:
         rng = self.rng
         address = f"127.{rng.randint(1, 254)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
         headers = {"User-Agent": _pick(rng, AGENTS)}
+        if self.addresses:
+            headers["X-Forwarded-For"] = rng.choice(self.addresses)
         referrer = _pick(rng, REFERRERS)
         if referrer:
             headers["Referer"] = referrer
