@@ -56,8 +56,12 @@ class LiveCut:
         return self.entries.get(path) or self.previous.get(path)
 
 
-def load_release(release: Path | None, cut: int | None) -> LiveCut:
+def load_release(release: Path | None, cut: int | None,
+                 reuse: dict[str, Entry] | None = None) -> LiveCut:
+    """The release in memory. An entry of ``reuse`` (the cut served until now) with the same
+    content is taken as it is, so unchanged files are not compressed again at every cut."""
     entries: dict[str, Entry] = {}
+    reuse = reuse or {}
     if release is None:
         return LiveCut(None, entries)
     security = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS]
@@ -68,6 +72,10 @@ def load_release(release: Path | None, cut: int | None) -> LiveCut:
             body = full.read_bytes()
             ctype = _content_type(rel)
             etag = b'"' + hashlib.sha256(body).hexdigest()[:20].encode() + b'"'
+            same = reuse.get(rel)
+            if same is not None and same.etag == etag and same.body == body:
+                entries[rel] = same
+                continue
             base = [(b"content-type", ctype.encode()), (b"cache-control", cache_control_for(rel).encode()), (b"etag", etag), (b"vary", b"Accept-Encoding"), *security]
             gz = None
             gz_headers = None
@@ -116,7 +124,8 @@ class EmbeddedSite:
         if target == self._target:
             return False
         release = (self.root / target) if target else None
-        live = load_release(release, cut_of_release(target) if target else None)
+        live = load_release(release, cut_of_release(target) if target else None,
+                            reuse=self.live.entries)
         # the cut served until now stays reachable for the immutable files its main.json names,
         # even when the switch skipped a cut between two looks at `current`
         live.previous = {p: e for p, e in self.live.entries.items() if p not in _MUTABLE}
