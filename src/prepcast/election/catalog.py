@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from prepcast.election.model import (
     Proceso,
     VoteColumn,
 )
+from prepcast.election.rules import DEFAULT_PROFILE, PROFILES
 from prepcast.errors import InputError, Problem
 
 CASILLA_COLUMNS = (
@@ -67,8 +68,8 @@ def load_election_dir(path: str | Path, *, with_feeds: bool = True) -> ElectionD
         except InputError as exc:
             problems.extend(exc.problems)
             cands = ()
-        elections.append(_with_candidaturas(e, cands))
-    proceso = _replace_elections(proceso, tuple(elections))
+        elections.append(replace(e, candidaturas=cands))
+    proceso = replace(proceso, elections=tuple(elections))
     try:
         casillas = read_casillas(root / "casillas.csv", proceso)
     except InputError as exc:
@@ -82,18 +83,6 @@ def load_election_dir(path: str | Path, *, with_feeds: bool = True) -> ElectionD
             feed = root / "capturas" / f"{e.id}.csv"
             feeds[e.id] = tuple(read_feed(feed, e, proceso.tz)) if feed.exists() else ()
     return ElectionDir(root, proceso, casillas, feeds)
-
-
-def _with_candidaturas(e: Election, cands: tuple[Candidatura, ...]) -> Election:
-    from dataclasses import replace
-
-    return replace(e, candidaturas=cands)
-
-
-def _replace_elections(p: Proceso, elections: tuple[Election, ...]) -> Proceso:
-    from dataclasses import replace
-
-    return replace(p, elections=elections)
 
 
 def _need(d: dict[str, Any], key: str, kind: type, src: str, where: str, problems: list[Problem]) -> Any:
@@ -143,9 +132,7 @@ def read_proceso(path: Path) -> Proceso:
     except ValueError:
         p.append(Problem(src, f"utc_offset {offset!r} is not like -06:00", field="utc_offset"))
         offset_min = 0
-    rules = str(data.get("rules", "ine-2023"))
-    from prepcast.election.rules import PROFILES
-
+    rules = str(data.get("rules", DEFAULT_PROFILE))
     if rules not in PROFILES:
         p.append(Problem(src, f"unknown rules {rules!r} (known: {', '.join(PROFILES)})", field="rules"))
     proceso = Proceso(
