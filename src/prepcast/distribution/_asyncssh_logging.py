@@ -32,7 +32,7 @@ def quiet_asyncssh_logging() -> None:
             original_log(self, level, msg, *args, **kwargs)
 
     def log_packet(self: Any, *args: Any, **kwargs: Any) -> None:
-        if logger_cls._debug_level >= 3 and base.isEnabledFor(logging.DEBUG):
+        if getattr(logger_cls, "_debug_level", 3) >= 3 and base.isEnabledFor(logging.DEBUG):
             original_packet(self, *args, **kwargs)
 
     logger_cls.log = log
