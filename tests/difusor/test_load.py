@@ -98,6 +98,17 @@ def activate_all(daemon: Daemon, inbox: Path, pkgs: list[Path], pause: float) ->
         time.sleep(pause)
 
 
+def hammer_during_activations(base: str, daemon: Daemon, inbox: Path,
+                              pkgs: list[Path]) -> tuple[Hammer, float]:
+    """Clients fetch from ``base`` at full speed while every package is activated in turn."""
+    started = time.monotonic()
+    with Hammer(base) as hammer:
+        time.sleep(0.3)
+        activate_all(daemon, inbox, pkgs, pause=0.1)
+        time.sleep(0.3)
+    return hammer, time.monotonic() - started
+
+
 @pytest.fixture
 def difusor(keydir: Path, fifty: list[Path]) -> Iterator[tuple[Daemon, Path, Path]]:
     top = public_dir("prepcast-load-")
@@ -118,12 +129,7 @@ def test_fifty_activations_under_load_on_nginx(difusor: tuple[Daemon, Path, Path
     server = WebServer("nginx", daemon.store.root, top / "srv")
     server.start()
     try:
-        started = time.monotonic()
-        with Hammer(server.base) as hammer:
-            time.sleep(0.3)
-            activate_all(daemon, inbox, fifty[1:], pause=0.1)
-            time.sleep(0.3)
-        seconds = time.monotonic() - started
+        hammer, seconds = hammer_during_activations(server.base, daemon, inbox, fifty[1:])
     finally:
         server.stop()
     print(f"\nnginx: {hammer.requests} requests in {seconds:.1f} s during {ACTIVATIONS} "
@@ -139,12 +145,8 @@ def test_fifty_activations_under_load_on_the_embedded_server(
     server = EmbeddedServer(daemon.store.root, port=0, access_log=top / "access.log")
     server.start()
     try:
-        started = time.monotonic()
-        with Hammer(f"http://127.0.0.1:{server.port}") as hammer:
-            time.sleep(0.3)
-            activate_all(daemon, inbox, fifty[1:], pause=0.1)
-            time.sleep(0.3)
-        seconds = time.monotonic() - started
+        hammer, seconds = hammer_during_activations(f"http://127.0.0.1:{server.port}", daemon,
+                                                    inbox, fifty[1:])
     finally:
         server.stop()
     print(f"\nembedded: {hammer.requests} requests in {seconds:.1f} s during {ACTIVATIONS} "

@@ -104,6 +104,14 @@ class Election:
     def column_index(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.columns)}
 
+    @cached_property
+    def candidaturas_by_ambito(self) -> dict[int, tuple[Candidatura, ...]]:
+        """The candidaturas of each ámbito, in catalog order."""
+        out: dict[int, list[Candidatura]] = {}
+        for c in self.candidaturas:
+            out.setdefault(c.ambito_id, []).append(c)
+        return {k: tuple(v) for k, v in out.items()}
+
 
 @dataclass(frozen=True)
 class Casilla:

@@ -126,8 +126,8 @@ class ElectionResults:
         and their combinations)."""
         idx = self.election.column_index()
         groups: dict[str, list[str]] = {}
-        for cand in self.election.candidaturas:
-            if cand.ambito_id == ambito_id and cand.columna in idx:
+        for cand in self.election.candidaturas_by_ambito.get(ambito_id, ()):
+            if cand.columna in idx:
                 groups.setdefault(cand.propietaria, []).append(cand.columna)
         out = [
             (name, tuple(cols), sum(totals.votos[idx[c]] for c in cols))
