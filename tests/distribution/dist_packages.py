@@ -31,7 +31,7 @@ def make_package(out: Path, keydir: Path, cut: int, *, previous: Path | None = N
     for n in range(5):
         body = json.dumps({"cut": cut, "distrito": n, "votos": [cut * 10 + n] * 30}).encode()
         files[content_name(f"data/DIP_LOC/distrito/{n:02d}.json", body)] = body
-    files[f"db/{cut:04d}/20240602_{2000 + cut:04d}_PREP_DIP_LOC.zip"] = (
+    files[f"db/jornada-{cut:04d}/20240602_{2000 + cut:04d}_PREP_DIP_LOC.zip"] = (
         os.urandom(big) if big else f"zip of cut {cut}\n".encode() * 100)
     files.update(extra or {})
     data = {"distritos": sorted(p for p in files if p.startswith("data/")),
