@@ -40,6 +40,7 @@ from prepcast.distribution.registry import Registry
 from prepcast.distribution.sftp import CONNECT_TIMEOUT, SftpPeer
 from prepcast.distribution.state import DeliveryState
 from prepcast.errors import PrepcastError, TransportError
+from prepcast.package import CutId
 from prepcast.package.layout import MUTABLE_PATHS
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ class Pusher:
             if embargo is not None and not embargo.done():
                 embargo.cancel()
         report.seconds_to_serving = time.monotonic() - started
-        await self.prune_all([n for n, o in report.activated.items() if o.ok], pkg.cut)
+        await self.prune_all([n for n, o in report.activated.items() if o.ok], pkg.cut_id)
         return report
 
     async def _embargo(self, pkg: PackageContents) -> None:
@@ -138,7 +139,7 @@ class Pusher:
             log.info("cut %d: activation at %s (in %.0f s)", pkg.cut, pkg.not_before, delay)
             await asyncio.sleep(delay)
 
-    async def prune_all(self, names: list[str], live: int) -> None:
+    async def prune_all(self, names: list[str], live: CutId) -> None:
         """Remove old releases at SFTP-only difusores (after every one serves the new cut)."""
         sem = asyncio.Semaphore(self.registry.concurrency)
 
@@ -207,7 +208,7 @@ class Pusher:
         held = self.state.holding(d.name, "staged")
         if held is not None and held[1] == pkg.digest:
             return Outcome(d.name, "stage", True, note="already staged")
-        base = self.state.files_of(held[1]) if held is not None and held[0] < pkg.cut else {}
+        base = self.state.files_of(held[1]) if held is not None and held[0] < pkg.cut_id else {}
         base_cut = held[0] if held is not None and base else None
         if d.mode == "daemon":
             # the daemon says what it shows; a delta against that is always complete there,
@@ -215,12 +216,14 @@ class Pusher:
             live = await self._daemon_status(peer)
             digest = str(live.get("live_digest") or "")
             if digest:
-                self.state.set_holding(d.name, "active", int(live.get("live_cut") or 0), digest)
+                live_cut = CutId.from_tag(str(live.get("live_tag") or ""))
+                if live_cut is not None:
+                    self.state.set_holding(d.name, "active", live_cut, digest)
             base = self.state.files_of(digest) if digest else {}
             out = await self._stage_daemon(peer, pkg, base, digest if base else "")
         else:
             out = await self._stage_sftp(peer, pkg, base, base_cut)
-        self.state.set_holding(d.name, "staged", pkg.cut, pkg.digest)
+        self.state.set_holding(d.name, "staged", pkg.cut_id, pkg.digest)
         return out
 
     async def _daemon_status(self, peer: SftpPeer) -> dict[str, Any]:
@@ -236,17 +239,18 @@ class Pusher:
         d = peer.difusor
         archive, count = await self._archive(pkg, base, base_digest)
         size = archive.stat().st_size
-        remote = posixpath.join(d.remote_root, inbox_name(pkg.cut))
+        remote = posixpath.join(d.remote_root, inbox_name(pkg.cut_id))
         sent = await peer.upload(archive, remote, size, progress=self._progress(d.name, size))
         landed = await peer.size_of(remote)
-        if landed != size and not await self._consumed(peer, pkg.cut):
+        if landed != size and not await self._consumed(peer, pkg.cut_id):
             raise TransportError(f"{peer.where}: {remote}: {landed} bytes arrived of {size}")
         return Outcome(d.name, "stage", True, nbytes=sent, files=count)
 
-    async def _consumed(self, peer: SftpPeer, cut: int) -> bool:
+    async def _consumed(self, peer: SftpPeer, cut: CutId) -> bool:
         """Whether the daemon already took the archive in (it removes it once handled)."""
         status = await self._daemon_status(peer)
-        return int(status.get("live_cut") or 0) >= cut or status.get("last_received") == cut
+        live = CutId.from_tag(str(status.get("live_tag") or ""))
+        return (live is not None and live >= cut) or status.get("last_received") == cut.tag
 
     async def _archive(self, pkg: PackageContents, base: dict[str, tuple[str, int]],
                        base_digest: str) -> tuple[Path, int]:
@@ -254,19 +258,19 @@ class Pusher:
         async with self._archive_lock:
             if key not in self._archives:
                 paths = lacking(pkg, base)
-                out = self.work_dir / f"{pkg.cut:04d}-{pkg.digest[:12]}-{base_digest[:12] or 'full'}.tar"
+                out = self.work_dir / f"{pkg.cut_id.tag}-{pkg.digest[:12]}-{base_digest[:12] or 'full'}.tar"
                 await asyncio.to_thread(write_delta_archive, pkg, paths, out)
                 self._archives[key] = (out, len(paths))
             return self._archives[key]
 
     async def _stage_sftp(self, peer: SftpPeer, pkg: PackageContents,
-                          base: dict[str, tuple[str, int]], base_cut: int | None) -> Outcome:
+                          base: dict[str, tuple[str, int]], base_cut: CutId | None) -> Outcome:
         d = peer.difusor
         root = d.remote_root
-        target = posixpath.join(root, release_dir(pkg.cut))
+        target = posixpath.join(root, release_dir(pkg.cut_id))
         if await peer.exists(target):
             return Outcome(d.name, "stage", True, note="release already there")
-        partial = posixpath.join(root, partial_dir(pkg.cut))
+        partial = posixpath.join(root, partial_dir(pkg.cut_id))
         arrived = await peer.list_files(partial)  # what an interrupted attempt left
         await peer.makedirs([posixpath.dirname(posixpath.join(partial, p)) for p in pkg.files])
         base_dir = posixpath.join(root, release_dir(base_cut)) if base_cut is not None else None
@@ -317,11 +321,11 @@ class Pusher:
         if d.mode == "daemon":
             return Outcome(d.name, "activate", True, note="the daemon activates at not_before")
         root = d.remote_root
-        await peer.swap_symlink(posixpath.join(root, CURRENT), release_dir(pkg.cut))
-        self.state.set_holding(d.name, "active", pkg.cut, pkg.digest)
+        await peer.swap_symlink(posixpath.join(root, CURRENT), release_dir(pkg.cut_id))
+        self.state.set_holding(d.name, "active", pkg.cut_id, pkg.digest)
         return Outcome(d.name, "activate", True)
 
-    async def _prune(self, peer: SftpPeer, live: int) -> None:
+    async def _prune(self, peer: SftpPeer, live: CutId) -> None:
         root = peer.difusor.remote_root
         names = await peer.listdir(posixpath.join(root, RELEASES))
         cuts = sorted(c for n in names if (c := cut_of_release(n)) is not None and c <= live)
@@ -329,7 +333,7 @@ class Pusher:
         stale = [n for n in names if n.startswith(".") and n.endswith(".partial")
                  and (c := cut_of_release(n.strip(".").removesuffix(".partial"))) is not None
                  and c <= live]
-        for name in [f"{c:04d}" for c in old] + stale:
+        for name in [c.tag for c in old] + stale:
             await peer.rmtree(posixpath.join(root, RELEASES, name))
 
     def _progress(self, name: str, total: int) -> Callable[[int], None]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prepcast.package.ejercicio import CutId
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY,
@@ -32,7 +34,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE TABLE IF NOT EXISTS holdings (
     difusor TEXT NOT NULL,
     kind TEXT NOT NULL,
-    cut INTEGER NOT NULL,
+    tag TEXT NOT NULL,
     digest TEXT NOT NULL,
     PRIMARY KEY (difusor, kind)
 );
@@ -114,20 +116,21 @@ class DeliveryState:
             for r in rows
         ]
 
-    def set_holding(self, difusor: str, kind: str, cut: int, digest: str) -> None:
+    def set_holding(self, difusor: str, kind: str, cut: CutId, digest: str) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO holdings (difusor, kind, cut, digest) VALUES (?, ?, ?, ?)",
-                (difusor, kind, cut, digest),
+                "INSERT OR REPLACE INTO holdings (difusor, kind, tag, digest) VALUES (?, ?, ?, ?)",
+                (difusor, kind, cut.tag, digest),
             )
 
-    def holding(self, difusor: str, kind: str) -> tuple[int, str] | None:
+    def holding(self, difusor: str, kind: str) -> tuple[CutId, str] | None:
         """The (cut, digest) last ``staged`` or ``active`` at a difusor, if any."""
         with self._lock:
             row = self._db.execute(
-                "SELECT cut, digest FROM holdings WHERE difusor = ? AND kind = ?", (difusor, kind)
+                "SELECT tag, digest FROM holdings WHERE difusor = ? AND kind = ?", (difusor, kind)
             ).fetchone()
-        return (int(row[0]), str(row[1])) if row else None
+        cut = CutId.from_tag(str(row[0])) if row else None
+        return (cut, str(row[1])) if row and cut is not None else None
 
     def remember_files(self, digest: str, files: Mapping[str, tuple[str, int]]) -> None:
         with self._lock:
