@@ -17,8 +17,8 @@ from prepcast.distribution import (
     DeliveryState,
     Difusor,
     LocalPeer,
-    PushReport,
     Pusher,
+    PushReport,
     Registry,
     read_package,
 )
