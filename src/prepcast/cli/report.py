@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -92,4 +93,6 @@ def run(args: argparse.Namespace) -> int:
     )
     if summary.pdf:
         print(summary.pdf)
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
