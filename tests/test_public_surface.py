@@ -9,7 +9,7 @@ import pytest
 
 @pytest.mark.parametrize("module", [
     "prepcast.election", "prepcast.formats", "prepcast.package", "prepcast.site",
-    "prepcast.distribution", "prepcast.difusor", "prepcast.analytics", "prepcast.simulacro",
+    "prepcast.publish", "prepcast.distribution", "prepcast.difusor", "prepcast.analytics", "prepcast.simulacro",
 ])
 def test_exported_names_exist(module: str) -> None:
     mod = importlib.import_module(module)
