@@ -32,6 +32,7 @@ def set_status(registry: Registry | str, name: str, new: str, why: str,
     reg, history = _registry_and_history(registry, name)
     d = reg.get(name)
     assert d is not None and reg.history is not None
+    event = hist.status_event(history, name, new, by, why, str(reg.path))
     if new == "activo":
         if not d.url:
             raise InputError.at(reg.path, f"{name} has no url: the public list links to it",
@@ -43,7 +44,6 @@ def set_status(registry: Registry | str, name: str, new: str, why: str,
             clean_logo_file(d.logo, reg.logo_max_bytes)
         except LogoError as exc:
             raise InputError.at(d.logo, f"logo refused: {exc}") from None
-    event = hist.status_event(history, name, new, by, why, str(reg.path))
     hist.append(reg.history, [event])
     return event
 
