@@ -26,6 +26,7 @@ pytestmark = pytest.mark.server
 class Lab:
     registry: Path
     tmp: Path
+    www: dict[str, Path]
 
 
 SETUPS = {
@@ -49,14 +50,19 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         sshd.gateways = [users["nube"].name]
         sshd.start()
         entries = []
-        for name, (_, expired, wrong_cc, small) in SETUPS.items():
+        for name, (gateway, expired, wrong_cc, small) in SETUPS.items():
             user = users[name]
             if small:
                 uid = pwd.getpwnam(user.name).pw_uid
                 subprocess.run(["mount", "-t", "tmpfs", "-o", f"size=48m,mode=0755,uid={uid}",
                                 "tmpfs", str(user.www)], check=True)
             cert, key = ca.issue(tmp, name, expired=expired)
-            web = Nginx(user.www, tmp / f"nginx-{name}", cert, key,
+            root = user.www
+            if gateway:     # flat mode: the site is served straight from the folder
+                root = user.chroot / "web"      # readable by nginx's workers (not under /tmp)
+                root.mkdir(mode=0o755)
+                (root / "current").symlink_to(user.www)
+            web = Nginx(root, tmp / f"nginx-{name}", cert, key,
                         cache_control="max-age=60" if wrong_cc else None)
             web.start()
             servers.append(web)
@@ -68,7 +74,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         reg = tmp / "registry.toml"
         reg.write_text(f'[checks]\nmin_free_gb = 0.1\nmin_speed_mb_s = 1\nspeed_test_mb = 16\n'
                        f'ca_file = "{ca.cert}"\n\n' + "\n".join(entries))
-        yield Lab(reg, tmp)
+        yield Lab(reg, tmp, {n: u.www for n, u in users.items()})
     finally:
         for web in servers:
             web.stop()
@@ -108,12 +114,13 @@ def test_a_compliant_difusor_passes_everything_and_becomes_validado(
     events = read_history(lab.tmp / "historial.jsonl").of("cumple")
     assert events[-1].value == "validado" and events[-1].by == "prepcast difusores check"
     # the test package was taken down again: nothing of the check is left behind
-    www = Path("/srv").glob("prepcast-sshd-*/chroots/*/www")
-    assert all(not list(w.glob(".prepcast-check-*")) for w in www)
+    for www in lab.www.values():
+        assert [p.name for p in www.iterdir() if p.name != "releases"] == []
+        assert not (www / "releases").exists() or list((www / "releases").iterdir()) == []
 
 
 def test_a_cloud_gateway_gets_the_flat_mode_and_still_passes(
-        reports: dict[str, dict[str, object]]) -> None:
+        lab: Lab, reports: dict[str, dict[str, object]]) -> None:
     rep = reports["nube"]
     assert rep["modo"] == "flat"
     assert rep["capabilities"]["symlink"] is False  # type: ignore[index]

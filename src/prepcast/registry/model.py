@@ -15,7 +15,7 @@ from pathlib import Path
 # Delivery modes: "sftp" builds releases/<cut>/ and switches the `current` symlink; "flat" (for
 # gateways without symlinks or atomic rename) uploads immutable files first, then the two mutable
 # ones; "daemon" drops one archive per cut into the difusor daemon's inbox.
-MODES = ("sftp", "flat", "daemon")
+MODES = ("sftp", "daemon", "flat")
 AUTHS = ("key", "password")
 STATUSES = ("aspirante", "validado", "activo", "bloqueado", "baja")
 # Statuses the pusher still sends to (drills and tests go to aspirantes too); the public list

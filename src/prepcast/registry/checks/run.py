@@ -2,7 +2,7 @@
 
 Per difusor: the SFTP checks (:mod:`.sftp`), the certificate and the site (:mod:`.http`); with
 ``activate`` a small test package is made live the way the fitting delivery mode would, read
-back over HTTPS, and the difusor's previous ``current`` put back. At most
+back over HTTPS, and the difusor's site put back as it was. At most
 ``[checks] concurrency`` difusores at once. A difusor that passes everything and was an
 aspirante becomes validado (recorded in the history).
 """
@@ -47,7 +47,7 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
     token = secrets.token_hex(6)
     live = activate and d.mode != "daemon"
     files = test_package(token) if live else None
-    conn, previous = await sftp.run_sftp(d, settings, registry.known_hosts, report, files, token)
+    conn, undo = await sftp.run_sftp(d, settings, registry.known_hosts, report, files, token)
     try:
         if await http.check_certificate(d, settings, report):
             activated = any(f.key == "package.activate" and f.ok for f in report.findings)
@@ -59,7 +59,7 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
     finally:
         if conn is not None:
             with contextlib.suppress(OSError, asyncssh.Error, TimeoutError):
-                await sftp.undo(conn, d.remote_root, previous, report, token)
+                await sftp.restore(conn, d.remote_root, undo, token)
             conn.close()
     report.seconds = time.perf_counter() - start
     return report

@@ -9,6 +9,7 @@ import os
 import posixpath
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ ENCRYPTION_ALGS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-c
 GB = 1000**3
 MB = 1000**2
 CHUNK = 4 * 1024 * 1024
+MUTABLE = ("index.html", "json/main.json")
 
 
 async def connect(d: Difusor, known_hosts: Path | None, timeout: float
@@ -55,9 +57,8 @@ def _why(exc: BaseException) -> str:
 
 async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None,
                    report: CheckReport, files: Mapping[str, bytes] | None,
-                   token: str) -> tuple[asyncssh.SSHClientConnection | None, str | None]:
-    """Every SFTP check; returns the open connection and where ``current`` pointed before the
-    test package was activated (for :func:`undo`)."""
+                   token: str) -> tuple[asyncssh.SSHClientConnection | None, Undo]:
+    """Every SFTP check; returns the open connection and what to put back (:func:`restore`)."""
     try:
         conn = await connect(d, known_hosts, settings.timeout_s)
         sftp = await conn.start_sftp_client()
@@ -65,27 +66,26 @@ async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None
         report.add("sftp.login", False, "Acceso SFTP con la llave del servidor registrada",
                    f"{d.user}@{d.host}:{d.port}: {_why(exc)}",
                    "Revise el usuario, la credencial y la llave pública del servidor registradas.")
-        return None, None
+        return None, Undo()
     report.add("sftp.login", True, "Acceso SFTP con la llave del servidor registrada",
                f"{d.user}@{d.host}:{d.port}, llave del servidor verificada")
     root = d.remote_root
     work = posixpath.join(root, f".prepcast-check-{token}")
-    previous: str | None = None
+    undo = Undo()
     try:
         await sftp.mkdir(work)
         await _operations(sftp, work, report, settings)
         await _free_space(sftp, root, report, settings)
         await _speed(sftp, work, report, settings)
         if files is not None:
-            previous = await save_current(sftp, root)
-            await _activate(sftp, root, files, report, token)
+            await _activate(sftp, root, files, report, token, undo)
     except (OSError, asyncssh.Error, TimeoutError) as exc:
         report.add("sftp.error", False, "Operación SFTP", _why(exc),
                    "Verifique permisos de escritura en la carpeta entregada al instituto.")
     finally:
         with contextlib.suppress(OSError, asyncssh.Error, TimeoutError):
             await sftp.rmtree(work)
-    return conn, previous
+    return conn, undo
 
 
 async def _operations(sftp: asyncssh.SFTPClient, work: str, report: CheckReport,
@@ -125,7 +125,8 @@ async def _operations(sftp: asyncssh.SFTPClient, work: str, report: CheckReport,
 
 def _modo(modo: str) -> str:
     return ("releases/ + current (enlace simbólico)" if modo == "sftp"
-            else "plano (archivos inmutables primero, index.html y json/main.json al final)")
+            else "plano (archivos inmutables primero, index.html y json/main.json al final, "
+            "servidos desde la carpeta entregada)")
 
 
 async def _try(coro: Any) -> bool:
@@ -171,21 +172,32 @@ async def _speed(sftp: asyncssh.SFTPClient, work: str, report: CheckReport,
     await sftp.remove(path)
 
 
+@dataclass
+class Undo:
+    """What the check changed on the live site, to put it back afterwards."""
+
+    link: str | None = None                                     # sftp: where current pointed
+    files: dict[str, bytes | None] = field(default_factory=dict)  # flat: mutable files before
+    uploaded: list[str] = field(default_factory=list)            # flat: immutable test files
+    release: str | None = None                                   # sftp: the test release
+
+
 async def _activate(sftp: asyncssh.SFTPClient, root: str, files: Mapping[str, bytes],
-                    report: CheckReport, token: str) -> None:
-    """Put the test package live the way the fitting mode would (undone by :func:`undo`)."""
+                    report: CheckReport, token: str, undo: Undo) -> None:
+    """Put the test package live the way the fitting mode would (undone by :func:`restore`)."""
     if report.modo == "sftp":
-        release = posixpath.join(root, "releases", f"prueba-{token}")
-        await _upload(sftp, release, files)
-        current = posixpath.join(root, "current")
-        tmp = posixpath.join(root, f".current.{token}")
-        await sftp.symlink(posixpath.join("releases", f"prueba-{token}"), tmp)
-        await sftp.posix_rename(tmp, current)
+        undo.link = await _read_link(sftp, posixpath.join(root, "current"))
+        undo.release = posixpath.join(root, "releases", f"prueba-{token}")
+        await _upload(sftp, undo.release, files)
+        await _swap(sftp, root, posixpath.join("releases", f"prueba-{token}"), token)
     else:
-        web = posixpath.join(root, "current")
-        mutable = ("index.html", "json/main.json")
-        await _upload(sftp, web, {k: v for k, v in files.items() if k not in mutable})
-        await _upload(sftp, web, {k: files[k] for k in mutable if k in files})
+        # flat: the site is served straight from remote_root; entry points replaced last
+        for rel in MUTABLE:
+            undo.files[rel] = await _read(sftp, posixpath.join(root, rel))
+        immutable = {k: v for k, v in files.items() if k not in MUTABLE}
+        undo.uploaded = list(immutable)
+        await _upload(sftp, root, immutable)
+        await _upload(sftp, root, {k: files[k] for k in MUTABLE if k in files})
     report.add("package.activate", True, "Activar un paquete de prueba",
                f"activado en modo {_modo(report.modo)}")
 
@@ -198,26 +210,51 @@ async def _upload(sftp: asyncssh.SFTPClient, top: str, files: Mapping[str, bytes
             await f.write(data)
 
 
-async def save_current(sftp: asyncssh.SFTPClient, root: str) -> str | None:
-    """What ``current`` points at before the check (to put it back)."""
+async def _read(sftp: asyncssh.SFTPClient, path: str) -> bytes | None:
     try:
-        return str(await sftp.readlink(posixpath.join(root, "current")))
+        async with sftp.open(path, "rb") as f:
+            data = await f.read()
+    except asyncssh.SFTPError:
+        return None
+    return data if isinstance(data, bytes) else None
+
+
+async def _read_link(sftp: asyncssh.SFTPClient, path: str) -> str | None:
+    try:
+        return str(await sftp.readlink(path))
     except asyncssh.SFTPError:
         return None
 
 
-async def undo(conn: asyncssh.SSHClientConnection, root: str, previous: str | None,
-               report: CheckReport, token: str) -> None:
-    """Put the difusor's ``current`` back as it was and remove the test release."""
-    if report.modo != "sftp" or not any(f.key == "package.activate" for f in report.findings):
-        return
+async def _swap(sftp: asyncssh.SFTPClient, root: str, target: str, token: str) -> None:
+    tmp = posixpath.join(root, f".current.{token}")
+    await sftp.symlink(target, tmp)
+    await sftp.posix_rename(tmp, posixpath.join(root, "current"))
+
+
+async def restore(conn: asyncssh.SSHClientConnection, root: str, undo: Undo, token: str) -> None:
+    """Put the difusor's site back as it was and remove the test package."""
     sftp = await conn.start_sftp_client()
-    current = posixpath.join(root, "current")
-    if previous is not None:
-        tmp = posixpath.join(root, f".current.{token}")
-        await sftp.symlink(previous, tmp)
-        await sftp.posix_rename(tmp, current)
-    else:
-        await sftp.remove(current)
-    with contextlib.suppress(asyncssh.SFTPError):
-        await sftp.rmtree(posixpath.join(root, "releases", f"prueba-{token}"))
+    if undo.release is not None:
+        if undo.link is not None:
+            await _swap(sftp, root, undo.link, token)
+        else:
+            with contextlib.suppress(asyncssh.SFTPError):
+                await sftp.remove(posixpath.join(root, "current"))
+        with contextlib.suppress(asyncssh.SFTPError):
+            await sftp.rmtree(undo.release)
+    for rel, data in undo.files.items():
+        path = posixpath.join(root, rel)
+        if data is None:
+            with contextlib.suppress(asyncssh.SFTPError):
+                await sftp.remove(path)
+        else:
+            await _upload(sftp, root, {rel: data})
+    for rel in undo.uploaded:
+        with contextlib.suppress(asyncssh.SFTPError):
+            await sftp.remove(posixpath.join(root, rel))
+    # folders the test made, deepest first; a folder with the difusor's own files stays
+    folders = {posixpath.dirname(r) for r in [*undo.uploaded, *undo.files]} - {""}
+    for folder in sorted(folders, key=lambda f: -f.count("/")):
+        with contextlib.suppress(asyncssh.SFTPError):
+            await sftp.rmdir(posixpath.join(root, folder))
