@@ -8,8 +8,9 @@ import pytest
 
 
 @pytest.mark.parametrize("module", [
-    "prepcast.election", "prepcast.formats", "prepcast.package", "prepcast.site",
-    "prepcast.publish", "prepcast.distribution", "prepcast.difusor", "prepcast.analytics", "prepcast.simulacro",
+    "prepcast.election", "prepcast.formats", "prepcast.package", "prepcast.site", "prepcast.publish",
+    "prepcast.distribution", "prepcast.difusor", "prepcast.analytics", "prepcast.simulacro",
+    "prepcast.registry", "prepcast.registry.checks",
 ])
 def test_exported_names_exist(module: str) -> None:
     mod = importlib.import_module(module)
