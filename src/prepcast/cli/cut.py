@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b.add_argument("--out", type=Path, required=True, metavar="PKG")
     b.add_argument("--previous", type=Path, metavar="PKG", help="the previous cut's package")
     b.add_argument("--difusores", type=Path, metavar="FILE", help="official difusores (JSON)")
+    b.add_argument("--registry", type=Path, metavar="REGISTRY",
+                   help="take the official difusores (activo, with logos) from this registry")
     b.add_argument("--built-at", metavar="TIME", help="built_at of the manifest (default: cut time)")
     b.add_argument("--ejercicio", default="jornada", metavar="NAME",
                    help="prueba-N, simulacro-N or jornada (default); signed into the package")
@@ -62,7 +64,13 @@ def _build(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(f"--ejercicio: {exc}") from None
     signer = load_signer(args.keys)
+    if args.registry is not None and args.difusores is not None:
+        raise InputError("give --difusores FILE or --registry REGISTRY, not both")
     difusores = read_difusores(args.difusores)
+    if args.registry is not None:
+        from prepcast.registry import load_registry, public_list
+
+        difusores = public_list(load_registry(args.registry))
     if args.previous is not None and not args.previous.exists():
         raise InputError.at(args.previous, "no such package (--previous)")
     ed = load_election_dir(args.election_dir)
