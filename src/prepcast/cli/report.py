@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--site-host", action="append", default=[], metavar="HOST",
                         help="the site's own host name (default: detected from the logs)")
     parser.add_argument("--institute-host", action="append", default=[], metavar="HOST",
-                        help="a host of the institute's own site (adds to ieem.org.mx, iem.org.mx, ine.mx)")
+                        help="a host of the institute's own site (adds to ieem.org.mx, iem.mx, iem.org.mx, ine.mx)")
     parser.add_argument("--site-path", metavar="PATH",
                         help="folder of the results site, e.g. /prep/ (default: where json/main.json "
                         "is requested)")
