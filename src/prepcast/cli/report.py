@@ -49,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         "is requested)")
     parser.add_argument("--embed-host", action="append", default=[], metavar="HOST",
                         help="a host known to embed the PREP in its pages")
-    parser.add_argument("--memory-limit", default="1500MB", help="DuckDB memory limit (default 1500MB)")
+    parser.add_argument("--memory-limit", default="300MB",
+                        help="DuckDB memory limit (default 300MB; beyond it DuckDB spills to disk)")
     parser.set_defaults(handler=run)
 
 
