@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from prepcast.analytics import ReportOptions, write_report
+from prepcast.analytics.outline import OUTLINES
 from prepcast.election import ElectionDir, cut_time, display_time, load_election_dir
 from prepcast.election.rules import get_profile
 from prepcast.election.schedule import is_last_cut
@@ -250,8 +251,10 @@ def run_night(
     if opts.report and result.access_log is not None and result.access_log.exists():
         stage("escribiendo el informe técnico del difusor local 01")
         result.report = Path(out) / "informe"
+        institute = result.election.proceso.institute.lower()  # the outline its call asks for
         write_report([result.access_log], result.report, pdf=opts.pdf,
-                     options=ReportOptions(difusor="Difusor local 01 (simulacro)"))
+                     options=ReportOptions(difusor="Difusor local 01 (simulacro)",
+                                           formatos=(institute,) if institute in OUTLINES else ("prepcast",)))
     result.seconds = time.perf_counter() - started
     return result
 
