@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from prepcast.errors import InputError
+from prepcast.errors import InputError, TransportError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -121,6 +121,12 @@ def _run(args: argparse.Namespace) -> int:
     state = runner.run()
     published = state.published()
     print(f"{ejercicio}: último corte publicado {published or '—'}; estado en {args.state}")
+    push = state.cut(published)["steps"].get("push", {}) if published else {}
+    failed = [n for n in push.get("failed") or [] if n != "*"]
+    if push.get("error") or failed:
+        raise TransportError(f"corte {published}: el envío falló"
+                             + (f" en {', '.join(failed)}" if failed else f": {push['error']}")
+                             + f" (prepcast night status --state {args.state})")
     return 0
 
 

@@ -61,8 +61,10 @@ def check_clock(server: str, port: int, bound: float) -> float:
     """The machine's clock offset from ``server``; refuses (raises) beyond ``bound`` seconds."""
     offset = clock_offset(server, port)
     if abs(offset) > bound:
-        raise ClockError(f"this machine's clock is {offset:+.3f} s off {server}:{port} (bound "
-                         f"{bound:g} s): set the clock (NTP) before the night; refusing to start")
+        side = "behind" if offset > 0 else "ahead of"
+        raise ClockError(f"this machine's clock is {abs(offset):.1f} s {side} {server}:{port} "
+                         f"(bound {bound:g} s): set the clock (NTP) before the night; "
+                         "refusing to start")
     return offset
 
 
