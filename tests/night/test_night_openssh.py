@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from prepcast.difusor.activate import release_problems
 from prepcast.package import CutId, load_manifest, verify_package
 from prepcast.package.keys import ROOT_PUB
 from prepcast.publish.state import NightState
@@ -110,8 +111,12 @@ def test_killed_at_random_points_the_night_still_ends_right(
     for before, after in itertools.pairwise(published):
         assert after["steps"]["build"]["previous"] == before["steps"]["build"]["digest"]
     releases = sorted((root / "releases").iterdir())
-    for before, after in itertools.pairwise(releases):
-        verify_package(after, night_keys / ROOT_PUB, last=load_manifest(before))
+    for before, after in itertools.pairwise(releases):  # releases also carry the files before
+        assert release_problems(after) == []
+        m, prev = load_manifest(after), load_manifest(before)
+        assert (m.previous_cut, m.previous) == (prev.cut, prev.digest)
+    verify_package(state / "paquetes" / "jornada-0010", night_keys / ROOT_PUB,
+                   last=load_manifest(releases[-2]))
     assert {d["estado"] for d in status(state)["difusores"]} == {"al día"}
 
 
@@ -133,5 +138,6 @@ def test_a_daemon_refusal_shows_as_a_failure_in_status(
     row = by_name(status(tmp_path / "estado-simulacro"))["con-demonio"]
     assert row["estado"] == "falla: rechazó un corte", row
     assert row["corte_vigente"] == "jornada-0002"
-    assert row["ultimo_rechazo"] is not None and "jornada" in row["ultimo_rechazo"]["error"]
+    assert row["ultimo_rechazo"] is not None
+    assert "cut 1 of simulacro-3 in but did not activate it" in row["ultimo_rechazo"]["error"]
     assert daemon[0].live() == CutId.of("jornada", 2)

@@ -37,6 +37,7 @@ from prepcast.election import ElectionDir, cut_time, load_election_dir
 from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.package import CutId, Ejercicio, Manifest, load_manifest, load_signer, verify_package
 from prepcast.package.keys import ROOT_PUB
+from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
 from prepcast.publish.cut import CutBuilder, proceso_id
 from prepcast.publish.deliver import Deliveries
 from prepcast.publish.state import DELIVERIES, OUTBOX, PACKAGES, NightState, now
@@ -45,7 +46,6 @@ from prepcast.publish.timeline import Timeline, check_clock
 log = logging.getLogger(__name__)
 
 KEEP_RELEASES = 3  # in the institute's root
-KEEP_PACKAGES = 2  # built packages kept in the state
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ class NightRunner:
             push = entry["steps"].get("push")
             if push is None or push.get("failed") or "ended" not in push:
                 self.state.note(f"reanudando: corte {number} se envía de nuevo")
-                self._start_push(number, self.store.path(CutId.of(self.ejercicio, number)))
+                self._start_push(number, self._package_of(CutId.of(self.ejercicio, number)))
         return number
 
     def _settle_settings(self, ed: ElectionDir) -> None:
@@ -232,7 +232,7 @@ class NightRunner:
             return
         self._finish_push()  # never two pushes at once
         started = now()
-        self._start_push(number, self.store.path(cid))
+        self._start_push(number, pkg)
         if self.on_cut is not None:
             self.on_cut(CutDone(number, pkg, manifest, t1 - t0, t2 - t1, t3 - t2, due, started))
 
@@ -280,10 +280,28 @@ class NightRunner:
         self.store.prune(KEEP_RELEASES)
 
     def _prune_packages(self, live: CutId) -> None:
-        kept = sorted((p for p in self.packages.iterdir() if CutId.from_tag(p.name) is not None),
-                      key=lambda p: CutId.from_tag(p.name) or live)
-        for p in kept[:-KEEP_PACKAGES]:
-            shutil.rmtree(p, ignore_errors=True)
+        """Drop built packages older than the one just published (which is pushed from here)."""
+        for p in self.packages.iterdir():
+            cut = CutId.from_tag(p.name)
+            if cut is not None and cut < live:
+                shutil.rmtree(p, ignore_errors=True)
+
+    def _package_of(self, cid: CutId) -> Path:
+        """The package of a published cut, exactly (a release also holds the files it carried
+        over from the one before, for readers in flight; those are never pushed)."""
+        pkg = self.packages / cid.tag
+        if pkg.is_dir():
+            return pkg
+        release = self.store.path(cid)
+        m = load_manifest(release)
+        tmp = self.packages / f".{cid.tag}.copy.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        for rel in [*m.files, MAIN_PATH, manifest_path(m.ejercicio, m.cut),
+                    signature_path(m.ejercicio, m.cut)]:
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(str(release / rel), str(tmp / rel))
+        os.rename(tmp, pkg)
+        return pkg
 
     # --- pushes -----------------------------------------------------------------------------------
 
