@@ -364,7 +364,7 @@ class SftpPeer:
                 size = int((await f.stat()).size or 0)
                 if size > limit:
                     return None
-                data = await f.read(limit + 1)
+                data = await f.read(size) if size else b""
         except asyncssh.SFTPError:
             return None
         except (OSError, asyncssh.Error) as exc:

@@ -8,8 +8,9 @@ holds, uploads for the rest), checked, renamed into place, and activated by rena
   manifest is byte-identical to the one this cut carries; anything else under that name is
   replaced (when it is the live one, without a moment when ``current`` names no whole release).
 * **What the difusor holds decides, not the pusher's memory.** Files are linked and carried over
-  from what the live release actually holds (its manifest on the server, sizes checked), so a
-  pusher started with a fresh or another state still builds complete releases.
+  from what the live release actually holds (its manifest on the server; a linked file whose
+  size is not the listed one is unlinked and sent again), so a pusher started with a fresh or
+  another state still builds complete releases.
 """
 
 from __future__ import annotations
@@ -87,8 +88,9 @@ class ReleasesMode:
         return all(landed.get(p) == size for p, (_, size) in pkg.files.items())
 
     async def _live_files(self, peer: Peer, root: str, live: str | None) -> tuple[Files, str | None]:
-        """What the live release holds, from its own manifest on the server (sizes checked):
-        the files it lists, and the manifest and its signature themselves."""
+        """What the live release holds, from its own manifest on the server: the files it lists,
+        and the manifest and its signature themselves (a file missing there is not linked; one
+        of another size is caught when the new release is checked)."""
         if live is None:
             return {}, None
         inside = _manifest_in_release(live)
@@ -102,13 +104,9 @@ class ReleasesMode:
         if manifest is None:
             log.warning("%s", "; ".join(problems))
             return {}, None
-        sizes = await peer.list_files(live_dir)
-        files = {p: (e.sha256, e.size) for p, e in manifest.files.items()
-                 if sizes.get(p) == e.size}
+        files = {p: (e.sha256, e.size) for p, e in manifest.files.items()}
         files[inside] = (manifest.digest, len(raw))
-        sig = inside.removesuffix(".json") + ".sig"
-        if sig in sizes:
-            files[sig] = ("", sizes[sig])   # carried over only, never linked by content
+        files[inside.removesuffix(".json") + ".sig"] = ("", 0)   # carried over, never linked
         return files, live_dir
 
     async def _build(self, peer: Peer, d: Difusor, pkg: PackageContents, dest: str, base: Files,
@@ -162,6 +160,16 @@ class ReleasesMode:
             await asyncio.gather(*(carry(p) for p in old if p not in arrived))
         landed = await peer.list_files(dest)
         wrong = [p for p, (_, size) in pkg.files.items() if landed.get(p) != size]
+        if wrong:
+            # a link to a live file that is not what its manifest says: unlink, then send ours
+            # (never write through the link: that would change the live release)
+            for path in wrong:
+                target = posixpath.join(dest, path)
+                await peer.remove(target)
+                sent += await peer.write_into(pkg.root / path, target, pkg.files[path][1])
+                uploaded += 1
+            landed = await peer.list_files(dest)
+            wrong = [p for p, (_, size) in pkg.files.items() if landed.get(p) != size]
         if wrong:
             raise IncompleteTransfer(
                 f"{peer.where}: {len(wrong)} files did not arrive whole, e.g. {wrong[0]}")
