@@ -71,14 +71,14 @@ async def _attack(d: SafeDaemonDifusor) -> dict[str, str]:
         await attempt("escape with ..", put("/inbox/../../www/current/index.html", b"x"))
         await attempt("absolute path outside", put(target, b"x"))
         await attempt("symlink in the inbox", sftp.symlink(target, "/inbox/status.json"))
-        await attempt("symlink named like an archive", sftp.symlink(target, "/inbox/0009.tar"))
+        await attempt("symlink named like an archive", sftp.symlink(target, "/inbox/jornada-0009.tar"))
         await attempt("hard link in the inbox", sftp.link("/inbox/status.json", "/inbox/x"))
         await attempt("chmod of the inbox", sftp.chmod("/inbox", 0o777))
         await attempt("remove the inbox", sftp.rmdir("/inbox"))
         # the inbox itself takes what arrives: the daemon must refuse it
         await put("/inbox/index.html", b"<h1>HACKED</h1>")
-        await put("/inbox/.0002.tar.part", _forged_archive())
-        await sftp.posix_rename("/inbox/.0002.tar.part", "/inbox/0002.tar")
+        await put("/inbox/.jornada-0002.tar.part", _forged_archive())
+        await sftp.posix_rename("/inbox/.jornada-0002.tar.part", "/inbox/jornada-0002.tar")
     return answers
 
 
@@ -108,14 +108,14 @@ def test_only_the_inbox_is_writable_and_nothing_is_served_unverified(
     d.start()
     _push(d, tmp_path, packages[0])
     d.wait_event("activated", 1)
-    assert d.live() == "releases/0001"
+    assert (d.live() or "").endswith("0001")
     served = {p: (d.www / "current" / p).read_bytes() for p in ("index.html", "json/main.json")}
     assert not list(d.inbox.glob("*.tar"))  # the daemon (another user) took the archive in
 
     answers = asyncio.run(_attack(d))
     assert {k: v for k, v in answers.items() if v == "ACCEPTED"} == {}, answers
-    d.wait_event("rejected", 2)
-    assert d.live() == "releases/0001"
+    d.wait_event("rejected", 1)
+    assert (d.live() or "").endswith("0001")
     for p, body in served.items():
         assert (d.www / "current" / p).read_bytes() == body, p
     assert not any(b"HACKED" in f.read_bytes() for f in d.www.rglob("*") if f.is_file()
@@ -128,4 +128,4 @@ def test_only_the_inbox_is_writable_and_nothing_is_served_unverified(
     # the next signed cut still goes through the same inbox
     _push(d, tmp_path, packages[1])
     d.wait_event("activated", 2)
-    assert d.live() == "releases/0002"
+    assert (d.live() or "").endswith("0002")
