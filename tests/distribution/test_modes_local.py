@@ -187,7 +187,7 @@ def test_a_live_file_that_is_not_what_its_manifest_says_is_not_carried(
     net = Net(tmp_path, [difusor("uno")])
     net.push(cuts[0])
     app = next(p for p in read_package(cuts[1]).files if p.startswith("assets/app"))
-    live_app = net.www("uno") / "releases/0001" / app
+    live_app = net.www("uno") / "releases/jornada-0001" / app
     live_app.unlink()
     live_app.write_bytes(b"altered")   # another size than the manifest lists
     [report] = Net(tmp_path, [difusor("uno")], state="fresh.sqlite").push(cuts[1])

@@ -7,6 +7,8 @@ holds, uploads for the rest), checked, renamed into place, and activated by rena
 * **Nothing is trusted by its name.** A release already there counts as delivered only when its
   manifest is byte-identical to the one this cut carries; anything else under that name is
   replaced (when it is the live one, without a moment when ``current`` names no whole release).
+* **Never back**: a cut older than the one the difusor serves (by ejercicio, then number: a
+  drill after the jornada) is not sent.
 * **What the difusor holds decides, not the pusher's memory.** Files are linked and carried over
   from what the live release actually holds (its manifest on the server; a linked file whose
   size is not the listed one is unlinked and sent again), so a pusher started with a fresh or
@@ -29,7 +31,7 @@ from prepcast.distribution.modes._common import (
 )
 from prepcast.distribution.outcome import Outcome
 from prepcast.distribution.registry import Difusor
-from prepcast.distribution.transport import IncompleteTransfer, Peer
+from prepcast.distribution.transport import IncompleteTransfer, Peer, Rollback
 from prepcast.package.layout import MUTABLE_PATHS, manifest_path
 from prepcast.package.manifest import parse_manifest
 
@@ -66,6 +68,10 @@ class ReleasesMode:
         rel = release_of(pkg)
         target = posixpath.join(root, rel)
         live = _clean(await peer.read_link(posixpath.join(root, CURRENT)))
+        held = cut_of_release(live) if live is not None else None
+        if held is not None and held > pkg.cut_id:
+            raise Rollback(f"{peer.where}: serves {held}; {pkg.cut_id} is older and is not sent "
+                           "(a difusor never goes back, least of all from the jornada to a drill)")
         note = ""
         if await peer.exists(target):
             theirs = await peer.read_bytes(posixpath.join(target, manifest_rel(pkg)))
@@ -225,8 +231,9 @@ def _clean(link: str | None) -> str | None:
     when it is absent or points anywhere else."""
     if not link:
         return None
-    rel = posixpath.normpath(link)
-    head, _, name = rel.rpartition("/")
-    if head != RELEASES or not name or name.startswith("."):
+    # the link holds "releases/<tag>"; some servers answer with the target's full path
+    # (asyncssh's chrooted server: "/releases/<tag>"), so only the last two parts count
+    parts = posixpath.normpath(link).split("/")
+    if len(parts) < 2 or parts[-2] != RELEASES or not parts[-1] or parts[-1].startswith("."):
         return None
-    return rel
+    return f"{RELEASES}/{parts[-1]}"
