@@ -69,6 +69,9 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     assert len(list((out / "paquetes").iterdir())) == 2  # older packages are pruned
     assert result.reader_requests > 0
     assert result.report is not None and (result.report / "informe.html").exists()
+    # The informe follows the outline of the election's institute (IEEM: items i–ix).
+    informe = (result.report / "informe.html").read_text(encoding="utf-8")
+    assert "ix. Periodo de permanencia" in informe
     # the chain: each manifest names the digest of the one before
     m3 = json.loads((out / "manifiestos" / "jornada-0003.json").read_bytes())
     m2 = (out / "manifiestos" / "jornada-0002.json").read_bytes()

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from prepcast.analytics import ReportOptions, write_report
+from prepcast.analytics.outline import OUTLINES
 from prepcast.election import ElectionDir, cut_time, display_time, load_election_dir
 from prepcast.election.rules import get_profile
 from prepcast.election.schedule import is_last_cut
@@ -29,9 +30,9 @@ from prepcast.errors import InputError, IntegrityError, TransportError
 from prepcast.formats.read_prep_csv import parse_head, parse_prep_csv
 from prepcast.formats.recount import recount
 from prepcast.package import Manifest, init_keys, load_manifest, load_signer, verify_package
-from prepcast.package.cut import CutBuilder
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import db_dir
+from prepcast.publish import CutBuilder
 from prepcast.simulacro.difusores import DifusoresProcess, Pushed
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 
@@ -250,8 +251,10 @@ def run_night(
     if opts.report and result.access_log is not None and result.access_log.exists():
         stage("escribiendo el informe técnico del difusor local 01")
         result.report = Path(out) / "informe"
+        institute = result.election.proceso.institute.lower()  # the outline its call asks for
         write_report([result.access_log], result.report, pdf=opts.pdf,
-                     options=ReportOptions(difusor="Difusor local 01 (simulacro)"))
+                     options=ReportOptions(difusor="Difusor local 01 (simulacro)",
+                                           formatos=(institute,) if institute in OUTLINES else ("prepcast",)))
     result.seconds = time.perf_counter() - started
     return result
 
