@@ -10,15 +10,9 @@ from pathlib import Path
 from prepcast.election import load_election_dir
 from prepcast.election.schedule import parse_time
 from prepcast.errors import InputError
-from prepcast.package import (
-    Manifest,
-    build_cut,
-    diff,
-    load_signer,
-    read_difusores,
-    verify_package,
-)
+from prepcast.package import Manifest, diff, load_signer, verify_package
 from prepcast.package.ejercicio import Ejercicio
+from prepcast.publish import build_cut, read_difusores
 
 log = logging.getLogger(__name__)
 

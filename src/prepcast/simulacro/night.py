@@ -30,9 +30,9 @@ from prepcast.errors import InputError, IntegrityError, TransportError
 from prepcast.formats.read_prep_csv import parse_head, parse_prep_csv
 from prepcast.formats.recount import recount
 from prepcast.package import Manifest, init_keys, load_manifest, load_signer, verify_package
-from prepcast.package.cut import CutBuilder
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import db_dir
+from prepcast.publish import CutBuilder
 from prepcast.simulacro.difusores import DifusoresProcess, Pushed
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 
