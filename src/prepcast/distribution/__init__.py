@@ -32,6 +32,7 @@ from prepcast.distribution.transport import (
     PeerError,
     PermissionDenied,
     RemoteFailure,
+    Rollback,
     Unreachable,
     Unsupported,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "Registry",
     "ReleasesMode",
     "RemoteFailure",
+    "Rollback",
     "SftpPeer",
     "Unreachable",
     "Unsupported",
