@@ -216,7 +216,8 @@ def _tally(ce: ColumnElection, i: int, e: Election, at: datetime, last: bool) ->
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE latest AS SELECT n, clave, estado, registro_at FROM e{i} "
         f"WHERE registro_at <= CAST({instant} AS TIMESTAMPTZ) "
-        "QUALIFY row_number() OVER (PARTITION BY clave ORDER BY registro_at DESC, n DESC) = 1")
+        "QUALIFY row_number() OVER (PARTITION BY clave, estado = 'FUERA_CATALOGO' "
+        "ORDER BY registro_at DESC, n DESC) = 1")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE ec_{seq}_{i} AS SELECT n, clave, seccion, tipo, lista_nominal, "
         f"{level} AS ambito, {name} AS ambito_nombre, CASE WHEN tipo = 'S' THEN boletas_especial "
@@ -226,10 +227,12 @@ def _tally(ce: ColumnElection, i: int, e: Election, at: datetime, last: bool) ->
     # catálogo (part 1, by registration then clave); fn is the record's row in the feed
     con.execute(
         f"CREATE OR REPLACE TABLE cut_{seq}_{i} AS "
-        f"SELECT 0 AS part, c.n AS k, NULL::TIMESTAMPTZ AS k2, l.clave, l.n AS fn, c.n AS cn, "
+        f"SELECT 0 AS part, c.n AS k, NULL::TIMESTAMPTZ AS k2, false AS k3, l.clave, l.n AS fn, "
+        "c.n AS cn, "
         f"{_evaluation(ce.profile)} FROM ec_{seq}_{i} c JOIN latest l ON l.clave = c.clave "
         f"AND l.estado <> 'FUERA_CATALOGO' JOIN e{i} f ON f.n = l.n "
         "UNION ALL "
-        "SELECT 1, 0, l.registro_at, l.clave, l.n, NULL, 'F', 2 FROM latest l WHERE NOT EXISTS "
+        "SELECT 1, 0, l.registro_at, l.estado = 'FUERA_CATALOGO', l.clave, l.n, NULL, 'F', 2 "
+        "FROM latest l WHERE NOT EXISTS "
         f"(SELECT 1 FROM ec_{seq}_{i} c WHERE c.clave = l.clave AND l.estado <> 'FUERA_CATALOGO')")
     return ColumnResults(con, e, f"cut_{seq}_{i}", f"e{i}", f"ec_{seq}_{i}", last)

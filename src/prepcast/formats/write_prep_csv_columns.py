@@ -136,8 +136,8 @@ def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
     return (
         f"SELECT string_agg(CASE WHEN r.part = 1 THEN {line(fuera)} "
         f"WHEN r.estado = 'SIN_ACTA' THEN {line(sin_acta)} ELSE {line(normal)} END || chr(13) || "
-        f"chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave) "
-        f"FROM (SELECT f.*, x.part, x.k, x.k2, x.cn, x.code, x.contabilizada FROM {er.table} x "
+        f"chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave, r.k3) "
+        f"FROM (SELECT f.*, x.part, x.k, x.k2, x.k3, x.cn, x.code, x.contabilizada FROM {er.table} x "
         f"JOIN {er.feed} f ON f.n = x.fn) r LEFT JOIN cas c ON c.n = r.cn")
 
 

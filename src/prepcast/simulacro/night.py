@@ -35,6 +35,7 @@ from prepcast.package.layout import db_dir
 from prepcast.publish import CutBuilder
 from prepcast.simulacro.difusores import DifusoresProcess, Pushed
 from prepcast.simulacro.institute import ActaImages, InstituteServer
+from prepcast.simulacro.registro import register_local
 
 MARKER = ".prepcast-simulacro.json"
 KEEP_PACKAGES = 2  # older packages are removed as the night goes on; their manifests stay
@@ -154,9 +155,9 @@ class Night:
         self.net.start()
         difusores = [{"id": "instituto", "nombre": f"{ed.proceso.institute} (sitio del instituto)",
                       "url": self.institute.url + "/"}]
-        if self.net.http_url:
-            difusores.append({"id": "local-01", "nombre": "Difusor local 01",
-                              "url": self.net.http_url + "/"})
+        if self.net.http_url:   # registered through the registry, with its logo
+            difusores += register_local(self.out / "registro", [
+                ("local-01", "Difusor local 01", self.net.http_url + "/")])
         self.builder = CutBuilder(ed, load_signer(keys), difusores=difusores)
         return NightResult(self.out, ed, self.institute.url, self.net.http_url or "",
                            difusor_roots=dict(self.net.roots))
