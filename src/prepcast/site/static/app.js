@@ -136,6 +136,10 @@
       }));
     }).then(function (r) { return r.indexOf(true) >= 0; });
   }
+  /* Para comprobar que este código y el de Python juzgan igual las mismas firmas (pruebas). */
+  window.prepcastFirma = { canonico: canonico, vale: function (texto, keyid, llaveB64) {
+    return firmaVale(JSON.parse(texto), keyid, deBase64(llaveB64));
+  } };
   function traer(path) {
     return fetch(path, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error(path + ": HTTP " + r.status);
