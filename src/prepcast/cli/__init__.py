@@ -4,6 +4,10 @@ Each area has its own module here with ``register(subparsers)``; a command's han
 parsed arguments and returns an exit status. Errors from :mod:`prepcast.errors` become one clear
 message on standard error and a non-zero status; nothing else reaches the user as a traceback
 unless ``PREPCAST_DEBUG`` is set.
+
+Exit status: 0 done; 1 the system refused (a file that cannot be written, a full disk) or another
+failure; 2 a bad argument, file or setting; 3 untrusted data failed a check (signature, hash,
+rollback); 4 a network peer failed (SFTP, HTTP); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -92,6 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except UnicodeDecodeError as exc:  # a binary file where a text file was expected
+        return _fail(InputError(f"a file given is not text in UTF-8 ({exc.reason} at byte "
+                                f"{exc.start})"), EXIT_INPUT)
+    except OSError as exc:  # the system refused: an unwritable output, a full disk, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(PrepcastError(f"{where}{exc.strerror or exc}"), EXIT_OTHER)
 
 
 def _fail(exc: Exception, status: int) -> int:

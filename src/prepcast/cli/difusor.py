@@ -37,9 +37,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     w.set_defaults(handler=_webconf)
 
     s = dsub.add_parser("serve", help="serve the live cut from memory (laptops, simulacro)")
-    s.add_argument("--root", required=True, type=Path, help="difusor root (holds current/)")
+    s.add_argument("--root", required=True, type=Path,
+                   help="difusor root (holds current/) or a package folder")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--port", type=port_number, default=8080, help="0-65535 (default 8080)")
     s.add_argument("--access-log", type=Path, help="combined format plus request time")
     s.add_argument("--cert", type=Path, help="serve HTTPS with this certificate (PEM)")
     s.add_argument("--key", type=Path, help="private key of --cert")
@@ -70,6 +71,8 @@ def _webconf(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
+    if args.out.is_dir():
+        raise InputError.at(args.out, "is a directory; give a file name", field="--out")
     tmp = args.out.with_name(f".{args.out.name}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
@@ -79,13 +82,37 @@ def _webconf(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from prepcast.difusor.serve import EmbeddedServer
+def port_number(text: str) -> int:
+    """A TCP port (argparse type): a bad one is a usage error, exit 2."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535)")
+    return port
 
-    if not args.root.is_dir():
-        raise InputError.at(args.root, "not a directory")
+
+def _serve(args: argparse.Namespace) -> int:
+    from prepcast.difusor.serve import EmbeddedServer, serving_problem
+
+    problem = serving_problem(args.root)
+    if problem:
+        raise InputError.at(args.root, problem)
     if (args.cert is None) != (args.key is None):
         raise InputError("--cert and --key go together")
+    for flag, path in (("--cert", args.cert), ("--key", args.key)):
+        if path is not None and not path.is_file():
+            raise InputError.at(path, "not found" if not path.exists() else "not a file",
+                                field=flag)
+    if args.access_log is not None:
+        log = args.access_log
+        if log.is_dir():
+            raise InputError.at(log, "is a directory; give a file name", field="--access-log")
+        if not log.parent.is_dir():
+            raise InputError.at(log.parent, "directory not found", field="--access-log")
+        if not os.access(log if log.exists() else log.parent, os.W_OK):
+            raise InputError.at(log, "not writable", field="--access-log")
     import ipaddress
 
     for cidr in args.trust_proxy:
