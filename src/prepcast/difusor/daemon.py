@@ -30,9 +30,9 @@ from prepcast.difusor.activate import ReleaseStore
 from prepcast.difusor.clock import clock_offset
 from prepcast.difusor.config import DaemonConfig
 from prepcast.difusor.events import EventLog
-from prepcast.difusor.layout import INBOX_ARCHIVE, partial_dir
+from prepcast.difusor.layout import cut_of_archive, partial_dir
 from prepcast.errors import IntegrityError, PrepcastError
-from prepcast.package import Manifest, load_manifest, verify_package
+from prepcast.package import CutId, Manifest, load_manifest, verify_package
 
 STATUS = "status.json"
 
@@ -57,9 +57,9 @@ class Daemon:
         self.events = EventLog(config.event_log, difusor=config.name, syslog=config.syslog)
         self._stop = asyncio.Event()
         self._acceptor: asyncssh.SSHAcceptor | None = None
-        self._waiting_for: int | None = None
+        self._waiting_for: CutId | None = None
         self._clock_warned = 0.0
-        self._last_received: int | None = None
+        self._last_received: CutId | None = None
         self.sftp_port: int | None = None
 
     async def start_inbox_server(self) -> None:
@@ -86,7 +86,7 @@ class Daemon:
         if removed:
             self.events.emit("recovered", removed=removed)
         await self.start_inbox_server()
-        self.events.emit("started", live_cut=self.store.live_cut(), sftp_port=self.sftp_port)
+        self.events.emit("started", **_live(self.store.live_cut()), sftp_port=self.sftp_port)
         self._write_status()
         try:
             while not self._stop.is_set():
@@ -94,14 +94,14 @@ class Daemon:
                     await self.step()
                 except Exception as exc:  # keep serving what is live; say what went wrong
                     self.events.emit("error", error=f"{type(exc).__name__}: {exc}",
-                                     live_cut=self.store.live_cut())
+                                     **_live(self.store.live_cut()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.config.poll_interval)
         finally:
             if self._acceptor is not None:
                 self._acceptor.close()
                 await self._acceptor.wait_closed()
-            self.events.emit("stopped", live_cut=self.store.live_cut())
+            self.events.emit("stopped", **_live(self.store.live_cut()))
 
     async def step(self) -> None:
         """Take in every archive waiting in the inbox, then activate what is due."""
@@ -109,19 +109,22 @@ class Daemon:
             await asyncio.to_thread(self.receive, archive, cut)
         await self._activate_due()
 
-    def _arrivals(self) -> list[tuple[int, Path]]:
+    def _arrivals(self) -> list[tuple[CutId, Path]]:
         found = []
         for name in os.listdir(self.config.inbox):
-            m = INBOX_ARCHIVE.match(name)
-            if m:
-                found.append((int(m.group(1)), self.config.inbox / name))
+            cut = cut_of_archive(name)
+            if cut is not None:
+                found.append((cut, self.config.inbox / name))
         return sorted(found)
 
     # --- receiving ----------------------------------------------------------------------------
 
-    def receive(self, archive: Path, cut: int) -> bool:
-        """Unpack, complete, verify and stage one archive; False (and an event) when rejected."""
-        self.events.emit("received", cut=cut, bytes=archive.stat().st_size)
+    def receive(self, archive: Path, cut: CutId) -> bool:
+        """Unpack, complete, verify and stage one archive; False (and an event) when rejected.
+
+        Releases are ordered by ejercicio, then cut: the first package of a later ejercicio
+        (the jornada after a simulacro) is newer than anything of an earlier one."""
+        self.events.emit("received", **_cut(cut), bytes=archive.stat().st_size)
         self._last_received = cut
         self._write_status()  # before the archive goes away: the pusher may be checking it
         held = self.store.cuts()
@@ -129,31 +132,32 @@ class Daemon:
         partial = None
         try:
             if newest is not None and cut <= newest:
-                raise IntegrityError(f"cut {cut} is not newer than cut {newest} already held")
+                raise IntegrityError(f"{cut} is not newer than {newest} already held")
             partial = self.store.unpack(archive, cut)
             sources = [self.store.path(c) for c in reversed(held)]
             self.store.complete_from(partial, sources)
             last: Manifest | None = load_manifest(self.store.path(newest)) if newest else None
             manifest = verify_package(partial, self.config.trusted_root, last=last)
-            if manifest.cut != cut:
-                raise IntegrityError(f"{archive.name} holds cut {manifest.cut}, not {cut}")
+            if manifest.cut_id != cut:
+                raise IntegrityError(f"{archive.name} holds {manifest.cut_id}, not {cut}")
             self.store.carry_over(partial, self.store.path(newest) if newest else None)
             self.store.seal(partial, cut)
         except (PrepcastError, OSError) as exc:
             if isinstance(exc, IntegrityError):
                 failures = exc.failures
             elif isinstance(exc, OSError):  # e.g. a full disk: this cut cannot be staged here
-                failures = [f"cannot stage cut {cut}: {exc.strerror or exc}"]
+                failures = [f"cannot stage {cut}: {exc.strerror or exc}"]
             else:
                 failures = [str(exc)]
-            self.events.emit("rejected", cut=cut, failures=failures[:20], live_cut=self.store.live_cut())
+            self.events.emit("rejected", **_cut(cut), failures=failures[:20],
+                             **_live(self.store.live_cut()))
             shutil.rmtree(self.store.root / partial_dir(cut), ignore_errors=True)
             archive.unlink(missing_ok=True)
             self._write_status()
             return False
         archive.unlink(missing_ok=True)
         self._write_status()
-        self.events.emit("verified", cut=cut, digest=manifest.digest,
+        self.events.emit("verified", **_cut(cut), digest=manifest.digest,
                          not_before=manifest.not_before.isoformat(), files=len(manifest.files))
         return True
 
@@ -170,7 +174,7 @@ class Daemon:
         if now < manifest.not_before:
             if self._waiting_for != cut:
                 self._waiting_for = cut
-                self.events.emit("waiting", cut=cut, not_before=manifest.not_before.isoformat())
+                self.events.emit("waiting", **_cut(cut), not_before=manifest.not_before.isoformat())
             return
         if not await self._clock_ok():
             return
@@ -178,17 +182,19 @@ class Daemon:
         try:
             self.store.activate(cut)
         except OSError as exc:
-            self.events.emit("rejected", cut=cut, failures=[f"cannot activate: {exc.strerror}"],
-                             live_cut=live)
+            self.events.emit("rejected", **_cut(cut), failures=[f"cannot activate: {exc.strerror}"],
+                             **_live(live))
             shutil.rmtree(self.store.path(cut), ignore_errors=True)
             return
-        self.events.emit("activated", cut=cut, digest=manifest.digest, previous=live,
+        self.events.emit("activated", **_cut(cut), digest=manifest.digest,
+                         previous=live.cut if live else None,
+                         previous_ejercicio=live.ejercicio.name if live else None,
                          late_seconds=round((now - manifest.not_before).total_seconds(), 3),
                          switch_ms=round((time.monotonic() - started) * 1000, 3))
         self._write_status()
         dropped = self.store.prune(self.config.keep_releases)
         if dropped:
-            self.events.emit("pruned", cuts=dropped)
+            self.events.emit("pruned", cuts=[c.tag for c in dropped])
         await self._purge(cut)
 
     async def _clock_ok(self) -> bool:
@@ -208,10 +214,12 @@ class Daemon:
             self.events.emit("clock_off", **reason)
         return False
 
-    async def _purge(self, cut: int) -> None:
+    async def _purge(self, cut_id: CutId) -> None:
         c = self.config
+        cut = cut_id.cut
         if c.purge_command:
-            argv = [a.replace("{cut}", str(cut)) for a in c.purge_command]
+            argv = [a.replace("{cut}", str(cut)).replace("{ejercicio}", cut_id.ejercicio.name)
+                    for a in c.purge_command]
             try:
                 done = await asyncio.to_thread(
                     subprocess.run, argv, capture_output=True, timeout=60, check=False)
@@ -224,7 +232,8 @@ class Daemon:
                     self.events.emit("purge_failed", cut=cut, command=argv, status=done.returncode,
                                      stderr=done.stderr.decode(errors="replace")[-500:])
         if c.purge_webhook:
-            body = {"cut": cut, "paths": ["/", "/index.html", "/json/main.json"]}
+            body = {"cut": cut, "ejercicio": cut_id.ejercicio.name,
+                    "paths": ["/", "/index.html", "/json/main.json"]}
             try:
                 async with httpx.AsyncClient(timeout=15) as client:
                     r = await client.post(c.purge_webhook, json=body)
@@ -238,12 +247,25 @@ class Daemon:
     def _write_status(self) -> None:
         live = self.store.live_cut()
         digest = load_manifest(self.store.path(live)).digest if live is not None else None
-        status = {"live_cut": live, "live_digest": digest, "difusor": self.config.name,
-                  "last_received": self._last_received,
+        status = {"live_cut": live.cut if live else None,
+                  "live_ejercicio": live.ejercicio.name if live else None,
+                  "live_tag": live.tag if live else None,
+                  "live_digest": digest, "difusor": self.config.name,
+                  "last_received": self._last_received.tag if self._last_received else None,
                   "time": datetime.now(UTC).isoformat(timespec="seconds")}
         tmp = self.config.inbox / f".{STATUS}.tmp"
         tmp.write_text(json.dumps(status), encoding="utf-8")
         os.replace(tmp, self.config.inbox / STATUS)
+
+
+def _cut(cut: CutId) -> dict[str, Any]:
+    """How events name a cut: its number and its ejercicio."""
+    return {"cut": cut.cut, "ejercicio": cut.ejercicio.name}
+
+
+def _live(cut: CutId | None) -> dict[str, Any]:
+    return {"live_cut": cut.cut if cut else None,
+            "live_ejercicio": cut.ejercicio.name if cut else None}
 
 
 def run_daemon(config: DaemonConfig) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 
 from prepcast.errors import IntegrityError
 from prepcast.package.canonical import canonical_json, sha256_hex
-from prepcast.package.layout import MAIN_PATH
+from prepcast.package.ejercicio import CutId, is_ejercicio
+from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
 
 MANIFEST_SCHEMA = "prepcast.manifest/1"
 _HEX64 = frozenset("0123456789abcdef")
@@ -32,6 +33,7 @@ class FileEntry:
 @dataclass(frozen=True)
 class Manifest:
     proceso: str
+    ejercicio: str  # prueba-N, simulacro-N or jornada
     cut: int
     built_at: datetime
     not_before: datetime
@@ -46,6 +48,19 @@ class Manifest:
     raw: bytes
 
     @property
+    def cut_id(self) -> CutId:
+        return CutId.of(self.ejercicio, self.cut)
+
+    @property
+    def manifest_rel(self) -> str:
+        """Where this manifest lives in its package."""
+        return manifest_path(self.ejercicio, self.cut)
+
+    @property
+    def signature_rel(self) -> str:
+        return signature_path(self.ejercicio, self.cut)
+
+    @property
     def total_size(self) -> int:
         return sum(f.size for f in self.files.values())
 
@@ -53,6 +68,7 @@ class Manifest:
 def manifest_bytes(
     *,
     proceso: str,
+    ejercicio: str,
     cut: int,
     built_at: datetime,
     not_before: datetime,
@@ -66,6 +82,7 @@ def manifest_bytes(
     doc: dict[str, Any] = {
         "schema": MANIFEST_SCHEMA,
         "proceso": proceso,
+        "ejercicio": ejercicio,
         "cut": cut,
         "built_at": built_at.isoformat(),
         "not_before": not_before.isoformat(),
@@ -122,8 +139,11 @@ def parse_manifest(data: bytes, source: str) -> tuple[Manifest | None, list[str]
             raise TypeError("previous")
         if not isinstance(doc["keyid"], str) or not isinstance(doc["keyring"], str):
             raise TypeError("keyid")
+        if not is_ejercicio(doc["ejercicio"]):
+            raise ValueError(f"unknown ejercicio {str(doc['ejercicio'])[:40]!r}")
         m = Manifest(
             proceso=str(doc["proceso"]),
+            ejercicio=doc["ejercicio"],
             cut=cut,
             built_at=_time(doc["built_at"]),
             not_before=_time(doc["not_before"]),

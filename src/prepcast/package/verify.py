@@ -23,7 +23,7 @@ from prepcast.errors import IntegrityError
 from prepcast.package.build import MAIN_SCHEMA
 from prepcast.package.canonical import canonical_json
 from prepcast.package.keys import Keyring, load_root_public, parse_keyring
-from prepcast.package.layout import MAIN_PATH, manifest_path, path_problem, signature_path
+from prepcast.package.layout import MAIN_PATH, path_problem
 from prepcast.package.manifest import Manifest, find_manifest_path, load_manifest, parse_manifest
 from prepcast.package.sign import unb64, verify_signature
 
@@ -132,13 +132,14 @@ def _check_signed_main(data: bytes, key: Ed25519PublicKey, m: Manifest, failures
         failures.append(f"{MAIN_PATH}: signature invalid (not signed by cut key {m.keyid})")
     if signed.get("schema") != MAIN_SCHEMA:
         failures.append(f"{MAIN_PATH}: unknown schema {signed.get('schema')!r}")
-    if signed.get("manifest") != manifest_path(m.cut):
+    if signed.get("manifest") != m.manifest_rel:
         failures.append(f"{MAIN_PATH}: names manifest {signed.get('manifest')!r}, "
-                        f"not {manifest_path(m.cut)}")
+                        f"not {m.manifest_rel}")
     if signed.get("manifest_sha256") != m.digest:
-        failures.append(f"{MAIN_PATH}: manifest_sha256 does not match {manifest_path(m.cut)}")
-    if signed.get("cut") != m.cut or signed.get("proceso") != m.proceso:
-        failures.append(f"{MAIN_PATH}: cut or proceso differs from the manifest's")
+        failures.append(f"{MAIN_PATH}: manifest_sha256 does not match {m.manifest_rel}")
+    if (signed.get("cut") != m.cut or signed.get("proceso") != m.proceso
+            or signed.get("ejercicio") != m.ejercicio):
+        failures.append(f"{MAIN_PATH}: cut, proceso or ejercicio differs from the manifest's")
 
 
 def _check_key(ring: Keyring | None, m: Manifest, rel: str, sig: bytes | None,
@@ -158,6 +159,9 @@ def _check_key(ring: Keyring | None, m: Manifest, rel: str, sig: bytes | None,
 
 
 def _check_last(m: Manifest, last: int | Manifest | Path | None, failures: list[str]) -> None:
+    """No rollback: a later cut of the same ejercicio, or the first package of a later one.
+
+    An ``int`` ``last`` is a cut number of the package's own ejercicio."""
     if last is None:
         return
     if isinstance(last, Path):
@@ -166,29 +170,41 @@ def _check_last(m: Manifest, last: int | Manifest | Path | None, failures: list[
         except IntegrityError as exc:
             failures.extend(f"last state: {f}" for f in exc.failures)
             return
+    here = m.manifest_rel
+    if isinstance(last, Manifest) and m.proceso != last.proceso:
+        failures.append(f"{here}: proceso {m.proceso!r}, not {last.proceso!r}")
+    if isinstance(last, Manifest) and m.ejercicio != last.ejercicio:
+        if m.cut_id.ejercicio < last.cut_id.ejercicio:
+            failures.append(
+                f"{here}: ejercicio {m.ejercicio!r} comes before {last.ejercicio!r} already held "
+                "(rollback refused: a difusor never goes back to an earlier ejercicio"
+                + (", and one that holds the jornada never accepts a drill or test package)"
+                   if last.cut_id.ejercicio.is_jornada else ")"))
+        elif m.keyring_version < last.keyring_version:
+            failures.append(f"{m.keyring}: keyring v{m.keyring_version} older than "
+                            f"v{last.keyring_version} already seen (rollback refused)")
+        return  # a later ejercicio starts a chain of its own
     last_cut = last if isinstance(last, int) else last.cut
     if m.cut <= last_cut:
-        failures.append(f"{manifest_path(m.cut)}: cut {m.cut} is not newer than cut {last_cut} "
+        failures.append(f"{here}: cut {m.cut} is not newer than cut {last_cut} "
                         "already seen (rollback refused)")
     if not isinstance(last, Manifest):
         return
-    if m.proceso != last.proceso:
-        failures.append(f"{manifest_path(m.cut)}: proceso {m.proceso!r}, not {last.proceso!r}")
     if m.keyring_version < last.keyring_version:
         failures.append(f"{m.keyring}: keyring v{m.keyring_version} older than "
                         f"v{last.keyring_version} already seen (rollback refused)")
     if m.previous_cut == last.cut and m.previous != last.digest:
-        failures.append(f"{manifest_path(m.cut)}: previous manifest digest does not match cut "
+        failures.append(f"{here}: previous manifest digest does not match cut "
                         f"{last.cut} (chain broken)")
     elif m.cut == last.cut + 1 and m.previous_cut != last.cut:
-        failures.append(f"{manifest_path(m.cut)}: does not chain to cut {last.cut}")
+        failures.append(f"{here}: does not chain to cut {last.cut}")
 
 
 def _check_listing(m: Manifest, limits: VerifyLimits, failures: list[str]) -> bool:
     """Paths and sizes of the manifest, before anything listed is read. False: stop here."""
     ok = True
     if len(m.files) > limits.max_files:
-        failures.append(f"{manifest_path(m.cut)}: lists {len(m.files)} files, more than the "
+        failures.append(f"{m.manifest_rel}: lists {len(m.files)} files, more than the "
                         f"limit of {limits.max_files}")
         ok = False
     for rel, e in sorted(m.files.items()):
@@ -201,7 +217,7 @@ def _check_listing(m: Manifest, limits: VerifyLimits, failures: list[str]) -> bo
                             f"{limits.max_file_size}")
             ok = False
     if m.total_size > limits.max_package_size:
-        failures.append(f"{manifest_path(m.cut)}: lists {m.total_size} bytes in all, more than "
+        failures.append(f"{m.manifest_rel}: lists {m.total_size} bytes in all, more than "
                         f"the limit of {limits.max_package_size}")
         ok = False
     return ok
@@ -209,7 +225,7 @@ def _check_listing(m: Manifest, limits: VerifyLimits, failures: list[str]) -> bo
 
 def _check_files(root: Path, m: Manifest, failures: list[str]) -> None:
     present = _walk(root, failures)
-    own = {MAIN_PATH, manifest_path(m.cut), signature_path(m.cut)}
+    own = {MAIN_PATH, m.manifest_rel, m.signature_rel}
     for rel in sorted(set(present) - set(m.files) - own):
         failures.append(f"{rel}: not in the manifest (extra file)")
     for rel, e in sorted(m.files.items()):
@@ -264,9 +280,9 @@ def verify_package(
     m, bad = parse_manifest(mdata, mrel)
     if m is None:
         raise IntegrityError(failures + bad)
-    if mrel != manifest_path(m.cut):
-        failures.append(f"{mrel}: holds cut {m.cut}, expected at {manifest_path(m.cut)}")
-    sig = reader.read(signature_path(m.cut), limits.max_meta_size)
+    if mrel != m.manifest_rel:
+        failures.append(f"{mrel}: holds {m.cut_id}, expected at {m.manifest_rel}")
+    sig = reader.read(m.signature_rel, limits.max_meta_size)
     ring = None
     if m.keyring not in m.files or path_problem(m.keyring) is not None:
         failures.append(f"{mrel}: keyring {m.keyring[:80]!r} is not a listed file")
@@ -278,7 +294,7 @@ def verify_package(
             if ring is not None and ring.version != m.keyring_version:
                 failures.append(f"{m.keyring}: version {ring.version}, manifest says "
                                 f"{m.keyring_version}")
-    key = _check_key(ring, m, signature_path(m.cut), sig, failures)
+    key = _check_key(ring, m, m.signature_rel, sig, failures)
     main = reader.read(MAIN_PATH, limits.max_meta_size)
     if main is not None and key is not None:
         _check_signed_main(main, key, m, failures)

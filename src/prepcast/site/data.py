@@ -31,6 +31,8 @@ from typing import Any, Protocol
 from prepcast.election.model import display_time
 from prepcast.election.rules import get_profile
 from prepcast.election.tally import CutResults, ElectionResults
+from prepcast.package.ejercicio import JORNADA_NAME
+from prepcast.package.layout import db_dir
 from prepcast.site import _records as rec
 from prepcast.site._segments import SegmentCache, Segments, acta_ambito, build_segments
 from prepcast.site.assets import asset_files
@@ -84,9 +86,9 @@ def content_name(stem: str, data: bytes) -> str:
     return f"{base}.{hashlib.sha256(data).hexdigest()[:12]}{dot}{ext}"
 
 
-def database_path(cut: int, name: str) -> str:
+def database_path(ejercicio: str, cut: int, name: str) -> str:
     """Where the package carries a database zip (see docs/package.md)."""
-    return f"db/{cut:04d}/{name}"
+    return f"{db_dir(ejercicio, cut)}/{name}"
 
 
 def site_files(
@@ -95,6 +97,7 @@ def site_files(
     difusores: Sequence[Mapping[str, Any]],
     *,
     segment_actas: int = SEGMENT_ACTAS,
+    ejercicio: str = JORNADA_NAME,
     root_key: bytes | None = None,
     history: Mapping[str, Any] | None = None,
 ) -> SiteFiles:
@@ -105,7 +108,7 @@ def site_files(
     ``history``: the previous cut's history document (:class:`SiteFiles` ``.history``).
     A night's cuts in a row are faster with one :class:`SiteWriter`; the bytes are the same.
     """
-    writer = SiteWriter(segment_actas=segment_actas, root_key=root_key)
+    writer = SiteWriter(segment_actas=segment_actas, ejercicio=ejercicio, root_key=root_key)
     return writer.files(cut, databases, difusores, history=history)
 
 
@@ -118,8 +121,10 @@ class SiteWriter:
     """Lays out the site of each cut of one night, reusing the acta segments of earlier cuts
     that did not change (one writer per election night: same proceso, cuts in any order)."""
 
-    def __init__(self, *, segment_actas: int = SEGMENT_ACTAS, root_key: bytes | None = None) -> None:
+    def __init__(self, *, segment_actas: int = SEGMENT_ACTAS, ejercicio: str = JORNADA_NAME,
+                 root_key: bytes | None = None) -> None:
         self.segment_actas = segment_actas
+        self.ejercicio = ejercicio
         self.root_key = root_key
         self._caches: dict[str, SegmentCache] = {}
         self._histories: dict[int, Json] = {}
@@ -144,7 +149,7 @@ class SiteWriter:
         """Every file of the site for ``cut`` (see :func:`site_files`); ``history``: the previous
         cut's history document (see :meth:`history_after`)."""
         caches = {eid: self._caches.setdefault(eid, SegmentCache()) for eid in cut.elections}
-        out = _site_files(cut, databases, difusores, self.segment_actas, caches)
+        out = _site_files(cut, databases, difusores, self.segment_actas, caches, self.ejercicio)
         out.files.update(asset_files(self.root_key))
         out.history = history_json(history, cut)
         self._histories[cut.number] = out.history
@@ -159,6 +164,7 @@ def _site_files(
     difusores: Sequence[Mapping[str, Any]],
     segment_actas: int,
     caches: dict[str, SegmentCache],
+    ejercicio: str,
 ) -> SiteFiles:
     out = SiteFiles()
     proceso = cut.proceso
@@ -191,7 +197,7 @@ def _site_files(
             "elecciones": proceso_elecciones,
         },
     )
-    bases_path = out.add("data/bases.json", _bases_json(cut, databases))
+    bases_path = out.add("data/bases.json", _bases_json(cut, databases, ejercicio))
     difusores_path = out.add(
         "data/difusores.json",
         {"schema": "prepcast.site.difusores/1", "difusores": [dict(d) for d in difusores]},
@@ -360,7 +366,7 @@ def _ambito_files(out: SiteFiles, results: ElectionResults, segs: Segments) -> d
     return paths
 
 
-def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip]) -> Json:
+def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip], ejercicio: str) -> Json:
     return {
         "schema": "prepcast.site.bases/1",
         "corte": cut.number,
@@ -368,7 +374,7 @@ def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip]) -> Json:
         "bases": [
             {
                 "nombre": db.name,
-                "ruta": database_path(cut.number, db.name),
+                "ruta": database_path(ejercicio, cut.number, db.name),
                 "sha256": db.sha256,
                 "bytes": len(db.data),
                 "leeme": _leeme(db.data),
