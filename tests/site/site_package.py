@@ -22,7 +22,7 @@ from prepcast.package import assemble, init_keys, load_signer
 from prepcast.package.canonical import canonical_json
 from prepcast.package.keys import Signer
 from prepcast.package.sign import b64
-from prepcast.site import SiteFiles, site_files
+from prepcast.site import SiteFiles, SiteWriter, site_files
 
 XSS = "<img src=x onerror=alert(1)>"
 DIFUSORES = [
@@ -62,9 +62,12 @@ def build_cut(ed: ElectionDir, number: int, **kw: Any) -> tuple[CutResults, Site
 
 
 def publish(ed: ElectionDir, number: int, root: Path, *, previous: Path | None = None,
-            **kw: Any) -> PublishedCut:
-    """Write the signed package of cut ``number`` as ``root`` (replacing it whole)."""
-    cut, site = build_cut(ed, number, **kw)
+            ejercicio: str = "jornada", **kw: Any) -> PublishedCut:
+    """Write the signed package of cut ``number`` of ``ejercicio`` as ``root`` (replacing it
+    whole); ``previous``: the previous cut's package (chained, and its history extended)."""
+    if previous is not None:
+        kw.setdefault("history", SiteWriter().history_after(previous))
+    cut, site = build_cut(ed, number, ejercicio=ejercicio, **kw)
     files = dict(site.files)
     bases = json.loads(files[site.main_fields["bases"]])
     for z, b in zip(build_databases(cut), bases["bases"], strict=True):
@@ -72,16 +75,17 @@ def publish(ed: ElectionDir, number: int, root: Path, *, previous: Path | None =
     at = cut.at.astimezone(ed.proceso.tz)
     assemble(root, files, cut=number, proceso=f"{ed.proceso.institute}-{ed.proceso.year}",
              cut_time=at, not_before=at, expires=at + timedelta(days=30), previous=previous,
-             signer=signer(), main_fields=site.main_fields)
+             signer=signer(), main_fields=site.main_fields, ejercicio=ejercicio)
     main = json.loads((root / "json" / "main.json").read_bytes())
     return PublishedCut(cut, site, main, root)
 
 
-def resign_main(root: Path, by: Signer | None = None, **changes: Any) -> dict[str, Any]:
-    """Rewrite ``root``'s main.json with ``changes`` in its signed part, signed again by ``by``
-    (the session's cut key by default)."""
+def resign_main(root: Path, by: Signer | None = None, *, drop: tuple[str, ...] = (),
+                **changes: Any) -> dict[str, Any]:
+    """Rewrite ``root``'s main.json with ``changes`` in its signed part and without the fields
+    ``drop``, signed again by ``by`` (the session's cut key by default)."""
     doc = json.loads((root / "json" / "main.json").read_bytes())
-    signed = {**doc["signed"], **changes}
+    signed = {k: v for k, v in {**doc["signed"], **changes}.items() if k not in drop}
     key = by or signer()
     new = {"signed": signed,
            "signatures": [{"keyid": key.keyid, "sig": b64(key.sign(canonical_json(signed)))}]}
