@@ -227,10 +227,10 @@ class NightRunner:
         self._publish(pkg, cid)
         t3 = time.perf_counter()
         self.state.step(number, "publish", release=cid.tag, seconds=round(t3 - t2, 3))
-        self._prune_packages(cid)
         if self.stop_requested.is_set():
             return
         self._finish_push()  # never two pushes at once
+        self._prune_packages(cid)  # the one pushed until now is no longer needed
         started = now()
         self._start_push(number, pkg)
         if self.on_cut is not None:
