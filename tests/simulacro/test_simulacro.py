@@ -73,7 +73,7 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     assert (out / "instituto" / "current").resolve().name == "simulacro-1-0004"
     assert NightState.read(out / "estado").published() == 4
     # the public list comes from the drill's registry: the local difusor with its logo
-    pkg = sorted((out / "paquetes").iterdir())[-1]
+    pkg = out / "estado" / "paquetes" / "simulacro-1-0004"
     listed = json.loads(next((pkg / "data").glob("difusores.*.json")).read_bytes())
     local = [d for d in listed["difusores"] if d["id"] == "local-01"]
     assert local and local[0]["logo"].startswith("data:image/svg+xml;base64,")
