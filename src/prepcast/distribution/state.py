@@ -79,6 +79,24 @@ class Delivery:
         return CutId.from_tag(self.tag) if self.tag else None
 
 
+@dataclass(frozen=True)
+class DifusorStatus:
+    """What the state knows of one difusor, for a status view ("who is behind and why")."""
+
+    difusor: str
+    live: CutId | None           # the cut last seen served there (activated or confirmed)
+    staged: CutId | None         # the cut last staged there
+    last_error: Delivery | None  # the latest failed attempt (any phase)
+    last_refusal: Delivery | None  # the latest cut its daemon refused or did not activate
+    last_ok: datetime | None = None  # when the latest successful attempt started
+
+    @property
+    def failing(self) -> bool:
+        """Whether a failure or refusal came after the last success."""
+        bad = [d.started for d in (self.last_error, self.last_refusal) if d is not None]
+        return bool(bad) and (self.last_ok is None or max(bad) >= self.last_ok)
+
+
 class DeliveryState:
     """The SQLite state file; safe to use from the pusher's event loop (one connection, a lock)."""
 
@@ -189,6 +207,24 @@ class DeliveryState:
         """The latest cut a difusor refused or did not activate (for the status view)."""
         rows = [d for d in self.deliveries(difusor) if d.result == "refused"]
         return rows[-1] if rows else None
+
+    def status(self) -> list[DifusorStatus]:
+        """Per difusor: live and staged cut, last error, last refusal (sorted by name)."""
+        with self._lock:
+            names = sorted({r[0] for r in self._db.execute(
+                "SELECT difusor FROM deliveries UNION SELECT difusor FROM holdings")})
+        out = []
+        for name in names:
+            rows = self.deliveries(name)
+            errors = [d for d in rows if d.result == "failed"]
+            refusals = [d for d in rows if d.result == "refused"]
+            oks = [d.started for d in rows if d.result == "ok"]
+            live, staged = self.holding(name, "active"), self.holding(name, "staged")
+            out.append(DifusorStatus(
+                name, live[0] if live else None, staged[0] if staged else None,
+                errors[-1] if errors else None, refusals[-1] if refusals else None,
+                max(oks) if oks else None))
+        return out
 
     def remember_files(self, digest: str, files: Mapping[str, tuple[str, int]]) -> None:
         with self._lock:
