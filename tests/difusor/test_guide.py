@@ -103,8 +103,8 @@ port = 22
 user = "prep"
 auth = "key"
 key_file = "{args['key']}"
-remote_root = "/inbox"
-mode = "daemon"
+remote_root = "{args['remote_root']}"
+mode = "{args['mode']}"
 host_key = "{' '.join(host_key)}"
 """)
 result = {}
@@ -142,56 +142,68 @@ Path(args["out"]).write_text(json.dumps(result))
 '''
 
 
-def test_the_guide_end_to_end_daemon_mode_with_nginx(tmp_path: Path, keydir: Path,
-                                                     packages: list[Path]) -> None:
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory, keydir: Path) -> Path:
+    """The guide's install block run once (it needs the network, for pip): what it left in
+    /opt and /usr/local, for the runs below to start from."""
+    work = tmp_path_factory.mktemp("guide-install")
+    prepare(work)
+    built = run(f"{sys.executable} -m pip wheel --quiet --no-deps --wheel-dir {work / 'home'} "
+                f"{REPO}", net=True)
+    assert built.returncode == 0, built.stderr
+    steps = [b.code for b in blocks() if role(b) == "install"]
+    done = run(script(steps, work=work, ov=work / "p1", net=True), net=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return work / "p1"
+
+
+@pytest.mark.parametrize(("mode", "server"), [("daemon", "nginx"), ("sftp", "apache")])
+def test_the_guide_end_to_end(tmp_path: Path, keydir: Path, packages: list[Path],
+                              installed: Path, mode: str, server: str) -> None:
     work = Path(str(tmp_path))
     prepare(work)
     home = work / "home"
     # what the guide says the sysadmin has in hand: the institute's SSH public key and root
-    # key, the wheel, a certificate (certbot's job)
+    # key, a certificate (certbot's job); prepcast is installed (the fixture ran its block)
     key = asyncssh.generate_private_key("ssh-ed25519")
     key.write_private_key(str(work / "institute_key"))
     (work / "institute_key").chmod(0o600)
     (home / "institute.pub").write_bytes(key.export_public_key())
     shutil.copy(keydir / "root.pub", home / "root.pub")
-    built = run(f"{sys.executable} -m pip wheel --quiet --no-deps --wheel-dir {home} {REPO}",
-                net=True)
-    assert built.returncode == 0, built.stderr
     cert, cert_key = make_cert(work, SERVER_NAME)
     guide = blocks()
-    steps1 = [b.code for b in guide if role(b) == "install"]
-    phase1 = run(script(steps1, work=work, ov=work / "p1", net=True), net=True, timeout=900)
-    assert phase1.returncode == 0, phase1.stdout[-3000:] + phase1.stderr[-3000:]
-
-    lower = {d: work / "p1" / d.replace("/", "_") / "u" for d in ("opt", "usr/local")}
-    env_prep = [f"echo '127.0.0.1 {SERVER_NAME}' >> /etc/hosts",
-                f"mkdir -p /etc/letsencrypt/live/{SERVER_NAME}",
-                f"cp {cert} /etc/letsencrypt/live/{SERVER_NAME}/fullchain.pem",
-                f"cp {cert_key} /etc/letsencrypt/live/{SERVER_NAME}/privkey.pem",
-                f"export SSL_CERT_FILE={cert}",
-                "rm -f /run/sshd.pid /run/nginx.pid"]
-    steps: list[str] = list(env_prep)
+    lower = {d: installed / d.replace("/", "_") / "u" for d in ("opt", "usr/local")}
+    steps: list[str] = [f"echo '127.0.0.1 {SERVER_NAME}' >> /etc/hosts",
+                        f"mkdir -p /etc/letsencrypt/live/{SERVER_NAME}",
+                        f"cp {cert} /etc/letsencrypt/live/{SERVER_NAME}/fullchain.pem",
+                        f"cp {cert_key} /etc/letsencrypt/live/{SERVER_NAME}/privkey.pem",
+                        f"export SSL_CERT_FILE={cert}",
+                        "rm -f /run/sshd.pid /run/nginx.pid /run/apache2/apache2.pid"]
+    wanted = {"all", server, f"{mode}-only"}
     for b in guide:
         r = role(b)
-        if r in ("all", "daemon-only", "nginx"):
+        if r in wanted:
             steps.append(f"echo {shlex.quote('== guide: ' + b.section)} >&2\n" + b.code)
-        elif r == "daemon-config":
+        elif mode == "daemon" and r == "daemon-config":
             steps.append(_write(target_of(b), _daemon_config(b)))
-        elif r == "daemon-unit":
+        elif mode == "daemon" and r == "daemon-unit":
             steps.append(_write(target_of(b), b.code))
     args = {"work": str(work), "key": str(work / "institute_key"), "ca": str(cert),
-            "out": str(work / "result.json"), "packages": [str(p) for p in packages[:2]]}
+            "out": str(work / "result.json"), "packages": [str(p) for p in packages[:2]],
+            "mode": mode, "remote_root": "/inbox" if mode == "daemon" else "/www"}
     steps.append(f"{sys.executable} - {json.dumps(json.dumps(args))} <<'CLIENT_EOF'\n{CLIENT}"
                  "CLIENT_EOF\n")
-    steps += [b.code for b in guide if role(b) == "check"]
-    steps += ["kill $(cat \"$GUIDE_WORK/prepcast-difusor.pid\") || true",
-              "nginx -s quit || true", "kill $(cat /run/sshd.pid) || true"]
+    if mode == "daemon":
+        steps += [b.code for b in guide if role(b) == "check"]
+    steps += ["kill $(cat \"$GUIDE_WORK/prepcast-difusor.pid\") 2>/dev/null || true",
+              "nginx -s quit 2>/dev/null || true", "apache2ctl stop 2>/dev/null || true",
+              "kill $(cat /run/sshd.pid) || true"]
     program = script(steps, work=work, net=False, lower=lower)
     (work / "program.sh").write_text(program)
-    phase2 = run(program, net=False, timeout=600)
-    daemon_log = (work / "prepcast-difusor.log")
-    assert phase2.returncode == 0, (phase2.stdout[-4000:] + phase2.stderr[-4000:]
-                                    + (daemon_log.read_text()[-2000:] if daemon_log.exists() else ""))
+    done = run(program, net=False, timeout=600)
+    daemon_log = work / "prepcast-difusor.log"
+    assert done.returncode == 0, (done.stdout[-4000:] + done.stderr[-4000:]
+                                  + (daemon_log.read_text()[-2000:] if daemon_log.exists() else ""))
     result = json.loads((work / "result.json").read_text())
     assert result["failed"] == [] and "timeout" not in result, result
     assert result["live"].endswith(read_tag(packages[1]))
@@ -199,7 +211,8 @@ def test_the_guide_end_to_end_daemon_mode_with_nginx(tmp_path: Path, keydir: Pat
     assert status == 200 and cache == "no-cache, no-store, must-revalidate"
     assert body == (packages[1] / "json/main.json").read_text()
     assert result["missing"] == [404, "no-store"]
-    assert "Listo: nada que corregir" in phase2.stdout
+    if mode == "daemon":
+        assert "Listo: nada que corregir" in done.stdout
 
 
 def read_tag(package: Path) -> str:
