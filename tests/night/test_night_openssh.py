@@ -146,3 +146,35 @@ def test_a_daemon_refusal_shows_as_a_failure_in_status(
     assert row["ultimo_rechazo"] is not None
     assert "cut 1 of simulacro-3 in but did not activate it" in row["ultimo_rechazo"]["error"]
     assert daemon[0].live() == CutId.of("jornada", 2)
+
+
+def test_a_failed_push_is_tried_again_before_the_next_cut(
+        sshd: Sshd, night_keys: Path, small_election: Path, tmp_path: Path,
+        difusores: list[NightDifusor]) -> None:
+    sftp = [d for d in difusores if d.mode == "sftp"]
+    reg = registry(tmp_path / "registry.toml", sshd, sftp)
+    good = reg.read_text()
+    reg.write_text(good.replace(f"port = {sshd.port}", "port = 9"))  # nobody listens there
+    state = tmp_path / "estado"
+    proc = subprocess.Popen(night_args(small_election, night_keys, state, tmp_path / "instituto",
+                                       "--retry-every", "1", registry=reg, speed="30",
+                                       until="2024-06-02T20:20"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            row = by_name(status(state)).get("solo-sftp") if (state / "night.json").exists() else None
+            if row and row["estado"].startswith("falla"):
+                break
+            time.sleep(0.3)
+        assert row is not None and row["estado"] == "falla: error de entrega", row
+        reg.write_text(good)  # the difusor fixed: the next retry reads the registry again
+        wait_live(sftp, CutId.of("jornada", 1), timeout=30)
+        # before cut 2 was due (40 s at speed 30, from the start)
+        assert NightState.read(state).published() == 1
+        _, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert sftp[0].live() == CutId.of("jornada", 2)
