@@ -58,6 +58,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     av.add_argument("--month", metavar="YYYY-MM", help="one month (default: every probe)")
     av.add_argument("--json", action="store_true")
     av.set_defaults(handler=_availability)
+    dash = sub.add_parser("dashboard", help="the UIE's dashboard (login, live state, block, "
+                          "JSON API, /metrics)",
+                          description="Serve the dashboard of what `monitor run` writes in "
+                          "--state: every difusor's live state behind a login, a block button "
+                          "(the registry's block with its reason), /api/estado and /metrics.")
+    dash.add_argument("--state", type=Path, default=Path("monitor-state"), metavar="DIR")
+    dash.add_argument("--registry", type=Path, required=True, metavar="FILE")
+    dash.add_argument("--users", type=Path, required=True, metavar="FILE",
+                      help="users and scrypt hashes (made by `prepcast monitor password`)")
+    dash.add_argument("--listen", default="127.0.0.1:8088", metavar="HOST:PORT")
+    dash.add_argument("--cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate")
+    dash.add_argument("--key", type=Path, metavar="PEM", help="its private key")
+    dash.set_defaults(handler=_dashboard)
+    pw = sub.add_parser("password", help="add or change a dashboard user (password on stdin)",
+                        description="Read a password from standard input and store its scrypt "
+                        "hash for --user in --users (created 0600 if missing).")
+    pw.add_argument("--users", type=Path, required=True, metavar="FILE")
+    pw.add_argument("--user", required=True)
+    pw.set_defaults(handler=_password)
 
 
 def _positive(value: float, flag: str) -> None:
@@ -141,4 +160,35 @@ def _availability(args: argparse.Namespace) -> int:
     for name, a in found.items():
         pct = "—" if a["availability"] is None else f"{a['availability']:.3f} %"
         print(f"{name:<24} {pct:>10}  caído {a['down_s']:.0f} s  ({a['probes']} sondeos)")
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from prepcast.monitor.auth import read_users
+    from prepcast.monitor.dashboard import Dashboard, app
+
+    users = read_users(args.users)
+    if not args.registry.is_file():
+        raise InputError.at(args.registry, "--registry: no such file")
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--listen must be HOST:PORT, not {args.listen!r}")
+    if (args.cert is None) != (args.key is None):
+        raise InputError("--cert and --key go together")
+    args.state.mkdir(parents=True, exist_ok=True)
+    dash = Dashboard(args.state, args.registry, users, secure=args.cert is not None)
+    uvicorn.run(app(dash), host=host, port=int(port), log_level="warning",
+                ssl_certfile=str(args.cert) if args.cert else None,
+                ssl_keyfile=str(args.key) if args.key else None)
+    return 0
+
+
+def _password(args: argparse.Namespace) -> int:
+    from prepcast.monitor.auth import set_password
+
+    password = sys.stdin.readline().rstrip("\n")
+    set_password(args.users, args.user, password)
+    print(f"{args.user}: password stored in {args.users}")
     return 0
