@@ -2,7 +2,8 @@
 
 Each line: ``{"time": "<ISO 8601 UTC>", "event": "<name>", "difusor": "<name>", ...details}``.
 Events: ``started``, ``received``, ``verified``, ``rejected``, ``waiting``, ``clock_off``,
-``activated``, ``purged``, ``purge_failed``, ``pruned``, ``recovered``, ``error``, ``stopped``.
+``activated``, ``purged``, ``purge_failed``, ``pruned``, ``recovered``, ``quarantined``, ``error``,
+``stopped``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 log = logging.getLogger("prepcast.difusor")
 
 EVENTS = ("started", "received", "verified", "rejected", "waiting", "clock_off", "activated",
-          "purged", "purge_failed", "pruned", "recovered", "error", "stopped")
+          "purged", "purge_failed", "pruned", "recovered", "quarantined", "error", "stopped")
 
 
 class EventLog:
@@ -50,7 +51,7 @@ class EventLog:
             record["difusor"] = self.difusor
         record.update(details)
         line = json.dumps(record, ensure_ascii=False, sort_keys=False, default=str)
-        level = (logging.WARNING if event in ("rejected", "clock_off", "purge_failed", "error")
+        level = (logging.WARNING if event in ("rejected", "clock_off", "purge_failed", "quarantined", "error")
                  else logging.INFO)
         log.log(level, "%s", line)
         if self._syslog is not None:

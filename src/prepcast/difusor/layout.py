@@ -6,6 +6,7 @@
       current -> releases/0007        the web server's document root (a relative symlink)
       releases/0006/  releases/0007/  one whole package per cut (hard links between them)
       releases/.0008.partial/         a cut still arriving; never served
+      quarantine/                     what the daemon moved aside from its inbox; never served
 
 Activation renames a new symlink over ``current``: a reader sees one whole cut or the other.
 Each release also keeps the previous cut's immutable files, so a reader that fetched the old
@@ -18,6 +19,7 @@ import re
 
 RELEASES = "releases"
 CURRENT = "current"
+QUARANTINE = "quarantine"
 _RELEASE = re.compile(r"^(\d{4,})$")
 
 
