@@ -29,7 +29,6 @@ from prepcast.package.layout import MUTABLE_PATHS, manifest_path, path_problem, 
 from prepcast.package.manifest import path_collisions
 
 
-
 class ReleaseStore:
     """The ``releases/`` and ``current`` of one difusor root."""
 
