@@ -232,9 +232,14 @@ def _checked_members(tar: tarfile.TarFile, name: str, limits: VerifyLimits,
     if total > free:
         raise IntegrityError(f"{name}: {total} bytes once unpacked, more than the "
                              f"{free} bytes free here")
-    clash = path_collisions(m.name for m in members)
-    if clash or len({m.name for m in members}) != len(members):
+    names = {m.name for m in members}
+    clash = path_collisions(names)
+    if clash or len(names) != len(members):
         raise IntegrityError(f"{name}: " + (clash[0] if clash else "a member appears twice"))
+    folders = {n.rsplit("/", i)[0] for n in names for i in range(1, n.count("/") + 1)}
+    if names & folders:
+        raise IntegrityError(f"{name}: {sorted(names & folders)[0][:80]!r} is both a file and "
+                             "a folder")
     return members
 
 
