@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -97,9 +98,48 @@ def test_event_log_shape(tmp_path: Path) -> None:
     )
     log = read_events(events)
     assert [c for _, c in log.cuts] == ["1"]
-    assert [i.cause for i in log.incidents] == ["disco lleno", "reinicio"]
+    assert [i.cause for i in log.incidents][:2] == ["disco lleno", "reinicio"]
     assert log.incidents[0].duration_s == 120
     assert (log.probes_ok, log.probes_total) == (1, 2)
+    (outage,) = [i for i in log.incidents if i.source == "sondas del instituto"]
+    assert outage.duration_s == 60  # the failed probe until the next good one
+
+
+def test_probe_events_of_the_monitor_count_in_availability(tmp_path: Path) -> None:
+    from prepcast import events as ev
+
+    path = tmp_path / "probes.jsonl"
+    lines = []
+    for minute in range(10):
+        name = ev.PROBE_DOWN if minute in (3, 4, 5) else ev.PROBE_UP
+        record = {"time": f"2024-06-02T21:{minute:02d}:00-06:00", "event": name, "difusor": "d01",
+                  "evidence": {"status": 503} if name == ev.PROBE_DOWN else {"status": 200}}
+        assert ev.problems(record) == []
+        lines.append(json.dumps(record))
+    path.write_text("\n".join(lines) + "\n")
+    log = read_events(path)
+    assert (log.probes_ok, log.probes_total) == (7, 10)
+    (outage,) = log.incidents
+    assert outage.start == datetime(2024, 6, 2, 21, 3, tzinfo=UTC6) and outage.duration_s == 180
+    assert "status: 503" in outage.cause
+
+
+def test_the_event_schema_describes_the_vocabulary() -> None:
+    import jsonschema
+
+    from prepcast import events as ev
+
+    schema = ev.schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    good = {"time": "2024-06-02T21:00:00-06:00", "event": ev.PROBE_DOWN, "difusor": "d01",
+            "evidence": "timeout"}
+    jsonschema.validate(good, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"time": good["time"], "event": ev.PROBE_DOWN}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"time": good["time"], "event": "made_up"}, schema)
+    assert ev.problems({"time": "yesterday", "event": ev.ACTIVATED}) == [
+        "time: needs an ISO 8601 time with offset", "cut: required by activated"]
 
 
 def test_incidents_yaml_problems_all_at_once(tmp_path: Path) -> None:

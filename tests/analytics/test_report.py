@@ -108,7 +108,7 @@ def test_incidents_come_from_events_yaml_and_logs(report: ReportSummary) -> None
 
 def test_cuts_are_marked_on_the_traffic_chart(report: ReportSummary, synth_events: Path) -> None:
     cuts = [json.loads(x) for x in synth_events.read_text().splitlines()]
-    activated = [c for c in cuts if c["event"] == "cut_activated"]
+    activated = [c for c in cuts if c["event"] == "activated"]
     html = report.html.read_text(encoding="utf-8")
     assert f"la publicación de los {len(activated)} cortes" in html
     assert html.count("stroke-dasharray") >= len(activated) - 10  # some fall after the log ends

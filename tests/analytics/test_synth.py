@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from prepcast import events as ev
 from prepcast.analytics.synth import write_events, write_log
 from prepcast.cli import main
 
@@ -33,7 +34,9 @@ def test_cli(tmp_path: Path, capsys: object) -> None:
     assert main(["logs", "synth", "--out", str(out), "--lines", "1000", "--seed", "1",
                  "--events", str(events)]) == 0
     assert len(out.read_text().splitlines()) == 1000
-    kinds = {json.loads(x)["event"] for x in events.read_text().splitlines()}
-    assert {"cut_activated", "daemon_started", "activation_late", "verification_failed", "probe"} <= kinds
+    records = [json.loads(x) for x in events.read_text().splitlines()]
+    kinds = {r["event"] for r in records}
+    assert {"activated", "started", "stopped", "rejected", "probe.up", "probe.down"} <= kinds
+    assert all(ev.problems(r) == [] for r in records)  # the one vocabulary, with its fields
     assert main(["logs", "synth", "--out", str(tmp_path / "no" / "x.log"), "--lines", "5"]) == 2
     assert write_events(tmp_path / "e2.jsonl") > 70

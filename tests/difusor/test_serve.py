@@ -56,7 +56,8 @@ def test_embedded_server_headers_and_switch(tmp_path: Path, keydir: Path,
             assert again.status_code == 304
             assert c.head(f"{base}/json/main.json").content == b""
             assert c.post(f"{base}/json/main.json").status_code == 405
-            assert c.get(f"{base}/no/such.json").status_code == 404
+            missing = c.get(f"{base}/db/0013/datos.zip")
+            assert missing.status_code == 404 and missing.headers["cache-control"] == "no-store"
             install(daemon, tmp_path / "inbox", packages[1])
             deadline = time.monotonic() + 5
             want = (packages[1] / "json/main.json").read_bytes()

@@ -82,8 +82,18 @@ def test_headers_redirect_gzip_and_log(served: tuple[WebServer, Daemon, Path],
             assert r.headers["x-content-type-options"] == "nosniff"
             assert r.headers["strict-transport-security"].startswith("max-age=")
             assert "referrer-policy" in r.headers
-        missing = c.get(f"{server.base}/data/nada.json")
-        assert missing.status_code == 404
+        # a path a reader (or an attacker) requests before its cut exists: never cached
+        for path in ("/data/nada.json", "/db/0013/datos.zip", "/assets/", "/json/nada.json"):
+            missing = c.get(server.base + path)
+            assert missing.status_code in (403, 404), path
+            assert missing.headers["cache-control"] == "no-store", path
+            assert "immutable" not in missing.headers["cache-control"]
+        # a revalidation of an immutable file keeps it cacheable
+        plain_id = {"Accept-Encoding": "identity"}
+        etag = c.get(f"{server.base}/{asset}", headers=plain_id).headers["etag"]
+        again = c.get(f"{server.base}/{asset}", headers={**plain_id, "If-None-Match": etag})
+        assert again.status_code == 304
+        assert "no-store" not in again.headers.get("cache-control", "")
         plain = c.get(f"http://127.0.0.1:{server.http_port}/json/main.json?x=1",
                       follow_redirects=False)
         assert plain.status_code == 301

@@ -1,15 +1,16 @@
-"""Incidents and cut publication times: the difusor daemon's event log, a person's YAML, the logs.
+"""Incidents and cut publication times: the event log, a person's YAML, the access logs.
 
-Event log (``--events``): JSON lines, one object per line, with ``time`` (ISO 8601 with offset),
-``event``, ``cut``, ``message`` and optionally ``duration_s``, ``measures``, ``ok``. The names the
-difusor daemon writes (``activated``, ``started``, ``stopped``, ``rejected``, ``error``,
-``clock_off``, ``purge_failed``; see :data:`ALIASES`) are read as well. Events read:
+Event log (``--events``): JSON lines in the one event vocabulary of :mod:`prepcast.events` (the
+difusor daemon's events and the institute monitor's probe events; names of earlier versions
+such as ``cut_activated`` or ``probe`` with ``ok`` are read too). What the report takes from it:
 
-- ``cut_activated``: a cut went live (marked on the traffic chart);
-- ``activation_failed``, ``activation_late``, ``verification_failed``, and any event whose name
-  ends in ``_failed`` or ``_error``: an incident;
-- ``daemon_started`` after the first one: a restart (an incident);
-- ``probe`` with ``ok`` true/false: an availability probe of the public site.
+- ``activated``: a cut went live (marked on the traffic chart); with ``late_seconds`` over
+  :data:`LATE_AFTER_S`, a late publication (an incident);
+- ``rejected``, ``error``, ``clock_off``, ``purge_failed``, ``quarantined`` and any event whose
+  name ends in ``_failed`` or ``_error``: an incident;
+- ``started`` after the first one: a restart (an incident, lasting since the last ``stopped``);
+- ``probe.up`` / ``probe.down``: the institute monitor's probes of the public site; they give
+  the availability by probes, and each run of ``probe.down`` is an outage (an incident).
 
 Incidents YAML (``--incidents``): a list (or ``incidents:`` list) of entries with ``fecha``
 (YYYY-MM-DD), ``hora`` (HH:MM), ``duracion_min``, ``causa_raiz``, ``impacto``, ``medidas``
@@ -24,6 +25,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from prepcast import events as ev
 from prepcast.errors import InputError, Problem
 
 
@@ -34,7 +36,7 @@ class Incident:
     cause: str
     impact: str
     measures: str
-    source: str  # "daemon", "registro manual", "bitácora de acceso"
+    source: str  # "servicio del difusor", "registro manual", "bitácora de acceso", "sondas"
 
 
 @dataclass
@@ -44,43 +46,35 @@ class EventLog:
     probes_ok: int = 0
     probes_total: int = 0
     events: int = 0
+    probes: list[tuple[datetime, bool, str]] = field(default_factory=list)  # (time, up, evidence)
 
 
 _IMPACT = {
-    "activation_failed": "El corte {cut} no se activó; el sitio siguió mostrando el corte anterior.",
     "activation_late": "El corte {cut} se publicó con retraso.",
-    "verification_failed": "El paquete del corte {cut} no pasó la verificación y no se publicó.",
-    "daemon_started": "El servicio del difusor se reinició; no recibió cortes mientras estuvo detenido.",
-    "daemon_error": "Error del servicio del difusor; los cortes pudieron no recibirse o activarse.",
-    "clock_error": "El reloj del servidor estaba desfasado; el servicio no activó cortes hasta corregirlo.",
-    "purge_failed": "No se purgó la caché de la CDN tras el corte {cut}; algunos lectores pudieron ver el corte anterior.",
+    ev.REJECTED: "El paquete del corte {cut} no pasó la verificación y no se publicó; el sitio siguió mostrando el corte anterior.",
+    ev.STARTED: "El servicio del difusor se reinició; no recibió cortes mientras estuvo detenido.",
+    ev.ERROR: "Error del servicio del difusor; los cortes pudieron no recibirse o activarse.",
+    ev.CLOCK_OFF: "El reloj del servidor estaba desfasado; el servicio no activó cortes hasta corregirlo.",
+    ev.PURGE_FAILED: "No se purgó la caché de la CDN tras el corte {cut}; algunos lectores pudieron ver el corte anterior.",
+    ev.QUARANTINED: "Una entrega al buzón del difusor no se pudo procesar y se apartó; los cortes siguientes se recibieron.",
 }
 _MEASURES = {
-    "activation_failed": "Reintento de la activación por el servicio del difusor.",
     "activation_late": "Activación en cuanto el paquete estuvo disponible.",
-    "verification_failed": "Se conservó el corte vigente y se solicitó el paquete de nuevo.",
-    "daemon_started": "Reinicio automático del servicio.",
-    "clock_error": "Sincronización del reloj con el servidor NTP.",
-    "purge_failed": "Reintento de la purga de la caché.",
+    ev.REJECTED: "Se conservó el corte vigente y se solicitó el paquete de nuevo.",
+    ev.STARTED: "Reinicio automático del servicio.",
+    ev.CLOCK_OFF: "Sincronización del reloj con el servidor NTP.",
+    ev.PURGE_FAILED: "Reintento de la purga de la caché.",
+    ev.QUARANTINED: "Revisión de la entrega apartada por el responsable técnico.",
 }
 
-
-# The difusor daemon's own event names (prepcast.difusor.events) and what they stand for here.
-ALIASES = {
-    "activated": "cut_activated",
-    "started": "daemon_started",
-    "stopped": "daemon_stopped",
-    "rejected": "verification_failed",
-    "error": "daemon_error",
-    "clock_off": "clock_error",
-}
 # An activation later than this after the cut's publication time is an incident.
 LATE_AFTER_S = 60.0
+MAX_EVENT_LINE = 1_000_000  # bytes; a longer line is not an event
 
 
 def _message(event: dict[str, Any]) -> str:
     """The event's own words: ``message``, else ``error``, else its ``failures``."""
-    for key in ("message", "error"):
+    for key in ("message", "error", "reason"):
         if event.get(key):
             return str(event[key])
     failures = event.get("failures")
@@ -89,18 +83,15 @@ def _message(event: dict[str, Any]) -> str:
     return ""
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+def _evidence(event: dict[str, Any]) -> str:
+    value = event.get("evidence")
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in list(value.items())[:6])
+    return str(value or event.get("message") or "")
 
 
 def read_events(path: Path) -> EventLog:
-    """Read the daemon's event log; every bad line is reported at once."""
+    """Read an event log (daemon and probe events); every bad line is reported at once."""
     log = EventLog()
     problems: list[Problem] = []
     started = 0
@@ -113,28 +104,26 @@ def read_events(path: Path) -> EventLog:
         if not line.strip():
             continue
         try:
-            event = json.loads(line)
-        except ValueError:
-            problems.append(Problem(str(path), "not a JSON object", number))
-            continue
+            event = json.loads(line) if len(line) <= MAX_EVENT_LINE else None
+        except (ValueError, RecursionError):
+            event = None
         if not isinstance(event, dict):
             problems.append(Problem(str(path), "not a JSON object", number))
             continue
-        when = _parse_time(event.get("time"))
-        name = event.get("event")
+        when = ev.parse_time(event.get("time"))
+        name = ev.normalise(event)
         if when is None:
             problems.append(Problem(str(path), "needs an ISO 8601 time with offset", number, "time"))
             continue
-        if not isinstance(name, str) or not name:
+        if not name:
             problems.append(Problem(str(path), "needs the event's name", number, "event"))
             continue
         log.events += 1
-        name = ALIASES.get(name, name)
         cut = str(event.get("cut", "") or "")
         message = _message(event)
         duration = event.get("duration_s")
         duration_s = float(duration) if isinstance(duration, int | float) else None
-        if name == "cut_activated":
+        if name == ev.ACTIVATED:
             log.cuts.append((when, cut))
             late = event.get("late_seconds")
             if isinstance(late, int | float) and late > LATE_AFTER_S:
@@ -142,12 +131,16 @@ def read_events(path: Path) -> EventLog:
                     "activation_late", when, float(late), cut,
                     message or f"El corte se activó {late:.0f} s después de su hora de publicación",
                     event))
-        elif name == "probe":
+        elif name == "activation_late":  # hand-made logs and earlier versions
+            log.incidents.append(_incident(name, when, duration_s, cut, message, event))
+        elif name in ev.PROBE_EVENTS:
+            up = name == ev.PROBE_UP
             log.probes_total += 1
-            log.probes_ok += 1 if event.get("ok") is True else 0
-        elif name == "daemon_stopped":
+            log.probes_ok += 1 if up else 0
+            log.probes.append((when, up, "" if up else _evidence(event)))
+        elif name == ev.STOPPED:
             stopped = when
-        elif name == "daemon_started":
+        elif name == ev.STARTED:
             started += 1
             if started > 1:
                 if duration_s is None and stopped is not None:
@@ -159,7 +152,39 @@ def read_events(path: Path) -> EventLog:
     if problems:
         raise InputError(problems)
     log.cuts.sort()
+    log.probes.sort(key=lambda p: p[0])
+    log.incidents += probe_outages(log.probes)
     return log
+
+
+def probe_outages(probes: list[tuple[datetime, bool, str]]) -> list[Incident]:
+    """Each run of failed probes is an outage, from its first failure to the next success."""
+    found: list[Incident] = []
+    down: list[tuple[datetime, bool, str]] = []
+
+    def close(until: datetime | None) -> None:
+        if not down:
+            return
+        first = down[0][0]
+        length = (until - first).total_seconds() if until is not None else None
+        evidence = next((e for _, _, e in down if e), "sin respuesta")
+        found.append(Incident(
+            first, length,
+            f"Las sondas del instituto no obtuvieron el PREP del sitio público ({evidence}).",
+            f"{len(down)} sondas consecutivas fallaron: los lectores pudieron no ver los "
+            "resultados durante ese lapso.",
+            "Por documentar por el responsable técnico.",
+            "sondas del instituto",
+        ))
+        down.clear()
+
+    for probe in probes:
+        if probe[1]:
+            close(probe[0])
+        else:
+            down.append(probe)
+    close(None)
+    return found
 
 
 def _incident(

@@ -32,6 +32,7 @@ class ReportData:
     geo_note: str
     period_note: str = ""
     outside_period: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,4 @@ class ReportSummary:
     incidents: int
     seconds: float
     files: dict[str, Path] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # what the reader should know (malformed lines, damaged files)

@@ -10,20 +10,27 @@ Formats, detected per file from its first lines:
 - ``json``: one JSON object per line (nginx ``escape=json`` and similar; see ``JSON_KEYS``);
 - ``cloudfront``: Amazon CloudFront standard logs (tab-separated, ``#Fields:`` header, UTC).
 
-Lines that do not parse (or are not valid UTF-8) are counted as malformed, never fatal.
+Lines that do not parse (or are not valid UTF-8), JSON records without a status or an address,
+and the cut-off end of a truncated ``.gz`` are counted as malformed with a warning, never fatal.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import logging
+import os
 import re
+import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prepcast.analytics._db import one, run
 from prepcast.errors import InputError
+
+log = logging.getLogger(__name__)
 
 _Q = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
 COMBINED_RE = (
@@ -76,6 +83,8 @@ class ParseStats:
     lines: int = 0
     malformed: int = 0
     by_format: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    salvage_dropped: int = 0  # partial last lines of truncated .gz files
 
 
 def _head(path: Path, n: int = 50) -> list[str]:
@@ -85,12 +94,15 @@ def _head(path: Path, n: int = 50) -> list[str]:
         opener: Any = gzip.open if magic == b"\x1f\x8b" else open
         lines: list[str] = []
         with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                lines.append(line.rstrip("\n"))
-                if len(lines) >= n:
-                    break
+            try:
+                for line in fh:
+                    lines.append(line.rstrip("\n")[:65536])
+                    if len(lines) >= n:
+                        break
+            except (EOFError, gzip.BadGzipFile, zlib.error):
+                pass  # a truncated or damaged .gz: what was read decides its format
         return lines
-    except (OSError, EOFError) as exc:
+    except OSError as exc:
         raise InputError.at(path, f"cannot read log file ({exc})", field="--logs") from exc
 
 
@@ -236,7 +248,8 @@ def _json_select(paths: list[Path]) -> str:
              CASE WHEN q.method <> '' THEN q.method ELSE method END AS meth
       FROM p
     )
-    SELECT ts IS NOT NULL AND ip <> '' AS ok, epoch(ts)::BIGINT AS epoch,
+    SELECT coalesce(ts IS NOT NULL AND ip <> ''
+                    AND TRY_CAST(status AS SMALLINT) BETWEEN 100 AND 599, false) AS ok, epoch(ts)::BIGINT AS epoch,
            coalesce(TRY_CAST(regexp_extract(t, '([+-])\\d{{2}}:?\\d{{2}}$', 1) || '1' AS INTEGER)
              * (TRY_CAST(regexp_extract(t, '[+-](\\d{{2}}):?\\d{{2}}$', 1) AS INTEGER) * 3600
                 + TRY_CAST(regexp_extract(t, '[+-]\\d{{2}}:?(\\d{{2}})$', 1) AS INTEGER) * 60),
@@ -265,7 +278,9 @@ def _cloudfront_select(paths: list[Path], names: tuple[str, ...]) -> str:
                              '%Y-%m-%d %H:%M:%S %z') AS ts
       FROM r
     )
-    SELECT ts IS NOT NULL AND {col("c-ip")} <> '' AS ok, epoch(ts)::BIGINT, 0,
+    SELECT coalesce(ts IS NOT NULL AND {col("c-ip")} <> ''
+             AND TRY_CAST({col("sc-status")} AS SMALLINT) BETWEEN 100 AND 599, false) AS ok,
+           epoch(ts)::BIGINT, 0,
            {col("c-ip")}, {col("cs-method")}, {col("cs-uri-stem")},
            CASE WHEN {col("cs-uri-query")} = '-' THEN '' ELSE {col("cs-uri-query")} END,
            {col("cs-protocol-version")}, TRY_CAST({col("sc-status")} AS SMALLINT),
@@ -285,7 +300,40 @@ def _rejects(con: Any) -> int:
     return int(row[0]) if row else 0
 
 
-def load_logs(con: Any, paths: list[Path]) -> ParseStats:
+def _salvage_gz(path: Path, work_dir: Path | None) -> tuple[Path, int]:
+    """The readable part of a truncated or damaged ``.gz`` as a plain file, and whether a
+    partial last line was dropped (1) or not (0)."""
+    fd, name = tempfile.mkstemp(prefix="salvaged-", suffix=".log", dir=work_dir)
+    dropped = 0
+    with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
+        tail = b""
+        try:
+            while chunk := src.read(1 << 20):
+                data = tail + chunk
+                cut = data.rfind(b"\n") + 1
+                out.write(data[:cut])
+                tail = data[cut:]
+        except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
+            dropped = 1 if tail else 0
+            tail = b""
+        out.write(tail)
+    return Path(name), dropped
+
+
+def _is_damaged_gz(path: Path) -> bool:
+    with path.open("rb") as raw:
+        if raw.read(2) != b"\x1f\x8b":
+            return False
+    try:
+        with gzip.open(path, "rb") as src:
+            while src.read(1 << 22):
+                pass
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
+        return True
+    return False
+
+
+def load_logs(con: Any, paths: list[Path], work_dir: Path | None = None) -> ParseStats:
     """Create table ``hits`` in ``con`` from every log file, parsed by DuckDB."""
     stats = ParseStats()
     for path in paths:
@@ -299,25 +347,59 @@ def load_logs(con: Any, paths: list[Path]) -> ParseStats:
     for lf in stats.files:
         groups.setdefault((lf.format, lf.cloudfront_fields), []).append(lf.path)
     for (fmt, names), files in groups.items():
-        if fmt == "combined":
-            select = _combined_select(files, vhost=False)
-        elif fmt == "vcombined":
-            select = _combined_select(files, vhost=True)
-        elif fmt == "json":
-            select = _json_select(files)
-        else:
-            select = _cloudfront_select(files, names)
         before_rows = _count(con)
         before_rejects = _rejects(con)
-        aliased = f"SELECT * FROM ({select}) AS parsed({', '.join(PARSED_COLUMNS)})"
-        run(con, f"INSERT INTO hits SELECT {STORED_COLUMNS} FROM ({aliased})")
+        try:
+            _insert(con, fmt, names, files)
+        except Exception as exc:  # DuckDB's IOException: a truncated or damaged .gz
+            if "gzip" not in str(exc).lower():
+                raise
+            files = _salvaged(files, stats, work_dir)
+            _insert(con, fmt, names, files)
         added = _count(con) - before_rows + _rejects(con) - before_rejects
         stats.by_format[fmt] = stats.by_format.get(fmt, 0) + added
     row = one(con, "SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM hits")
     rejects = _rejects(con)
-    stats.lines = int(row[0]) + rejects
-    stats.malformed = int(row[1]) + rejects
+    stats.lines = int(row[0]) + rejects + stats.salvage_dropped
+    stats.malformed = int(row[1]) + rejects + stats.salvage_dropped
+    if stats.malformed:
+        stats.warnings.append(
+            f"{stats.malformed:,} of {stats.lines:,} lines could not be read as requests "
+            "(malformed, cut short, or without a time, address or status); they are left out"
+        )
+    for warning in stats.warnings:
+        log.info("%s", warning)
     return stats
+
+
+def _salvaged(files: list[Path], stats: ParseStats, work_dir: Path | None) -> list[Path]:
+    """``files`` with every damaged .gz replaced by its readable part (with a warning)."""
+    out = []
+    for path in files:
+        if _is_damaged_gz(path):
+            plain, dropped = _salvage_gz(path, work_dir)
+            stats.salvage_dropped += dropped
+            stats.warnings.append(
+                f"{path}: compressed file is truncated or damaged; read up to the damage, "
+                "the rest is lost"
+            )
+            out.append(plain)
+        else:
+            out.append(path)
+    return out
+
+
+def _insert(con: Any, fmt: str, names: tuple[str, ...], files: list[Path]) -> None:
+    if fmt == "combined":
+        select = _combined_select(files, vhost=False)
+    elif fmt == "vcombined":
+        select = _combined_select(files, vhost=True)
+    elif fmt == "json":
+        select = _json_select(files)
+    else:
+        select = _cloudfront_select(files, names)
+    aliased = f"SELECT * FROM ({select}) AS parsed({', '.join(PARSED_COLUMNS)})"
+    run(con, f"INSERT INTO hits SELECT {STORED_COLUMNS} FROM ({aliased})")
 
 
 def _count(con: Any) -> int:

@@ -222,12 +222,25 @@ def write_pdf(html: str, out: Path) -> None:
     HTML(string=html).write_pdf(str(out))
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell as written to CSV: text that a spreadsheet would read as a formula (it starts
+    with = + - @, a tab or a carriage return) is prefixed with an apostrophe, so it stays text."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def table_csv(table: Table) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([key for key, _ in table.columns])
+    writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; a CR in a cell is quoted
+    writer.writerow([csv_cell(key) for key, _ in table.columns])
     for r in table.rows:
-        writer.writerow(["" if r.get(k) is None else r.get(k) for k, _ in table.columns])
+        writer.writerow([csv_cell(r.get(k)) for k, _ in table.columns])
     return buf.getvalue()
 
 

@@ -113,7 +113,7 @@ def write_report(
             threads=opts.threads,
         )
         try:
-            data = _analyse(con, logs, geo, event_log, incidents, opts)
+            data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb")
         finally:
             con.close()
             geo.close()
@@ -160,6 +160,7 @@ def write_report(
         incidents=len(data.incidents),
         seconds=time.monotonic() - began,
         files=files,
+        warnings=tuple(data.warnings),
     )
 
 
@@ -170,9 +171,10 @@ def _analyse(
     event_log: EventLog,
     incidents_yaml: Path | None,
     opts: ReportOptions,
+    work_dir: Path,
 ) -> ReportData:
     t0 = time.monotonic()
-    stats = load_logs(con, logs)
+    stats = load_logs(con, logs, work_dir)
     log.info("parsed %d lines (%d malformed) in %.1f s", stats.lines, stats.malformed, time.monotonic() - t0)
     outside = restrict_period(
         con,
@@ -235,6 +237,7 @@ def _analyse(
         geo_note=note,
         period_note=period,
         outside_period=outside,
+        warnings=list(stats.warnings),
     )
 
 

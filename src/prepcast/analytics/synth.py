@@ -297,32 +297,45 @@ def cut_times() -> list[datetime]:
     return [START + timedelta(minutes=m) for m in cut_minutes()]
 
 
-def events() -> list[dict[str, object]]:
-    """The difusor daemon's event log for the same night (see docs/report.md)."""
+def events(difusor: str = "difusor-sintetico") -> list[dict[str, object]]:
+    """The difusor daemon's and the institute monitor's events for the same night, in the
+    vocabulary of :mod:`prepcast.events` (see docs/report.md)."""
+    from prepcast import events as ev
+
+    def at(moment: datetime) -> str:
+        return moment.isoformat()
+
     out: list[dict[str, object]] = [
-        {"time": (START + timedelta(minutes=30)).isoformat(), "event": "daemon_started",
-         "cut": None, "message": "prepcast difusor iniciado"},
+        {"time": at(START + timedelta(minutes=30)), "event": ev.STARTED, "difusor": difusor,
+         "message": "prepcast difusor iniciado"},
     ]
     for number, moment in enumerate(cut_times(), start=1):
         delay = 95 if number == 10 else 4
-        if number == 10:
-            out.append({"time": (moment + timedelta(seconds=delay)).isoformat(), "event": "activation_late",
-                        "cut": number, "duration_s": delay,
-                        "message": "El paquete llegó 95 s después del corte por saturación del enlace SFTP"})
         if number == 30:
-            out.append({"time": (moment + timedelta(seconds=2)).isoformat(), "event": "verification_failed",
-                        "cut": number, "duration_s": 240,
-                        "message": "Huella SHA-256 distinta en data/AYU/entidad.json (transferencia incompleta)"})
+            out.append({"time": at(moment + timedelta(seconds=2)), "event": ev.REJECTED,
+                         "difusor": difusor, "cut": number, "duration_s": 240,
+                         "failures": ["Huella SHA-256 distinta en data/AYU/entidad.json "
+                                      "(transferencia incompleta)"]})
             delay = 240
-        out.append({"time": (moment + timedelta(seconds=delay)).isoformat(), "event": "cut_activated",
-                    "cut": number, "message": f"corte {number} activado"})
+        record: dict[str, object] = {
+            "time": at(moment + timedelta(seconds=delay)), "event": ev.ACTIVATED,
+            "difusor": difusor, "cut": number, "late_seconds": delay}
+        if number == 10:
+            record["message"] = "El paquete llegó 95 s después del corte por saturación del enlace SFTP"
+        out.append(record)
     restart = START + timedelta(minutes=OUTAGE[0] + 1)
-    out.append({"time": restart.isoformat(), "event": "daemon_started", "cut": None,
-                "message": "Reinicio tras agotarse la memoria del servidor web", "duration_s": 300})
+    out.append({"time": at(restart - timedelta(seconds=300)), "event": ev.STOPPED,
+                "difusor": difusor})
+    out.append({"time": at(restart), "event": ev.STARTED, "difusor": difusor,
+                "message": "Reinicio tras agotarse la memoria del servidor web"})
     for minute in range(0, MINUTES, 1):
         moment = START + timedelta(minutes=minute, seconds=30)
-        ok = not (OUTAGE[0] <= minute < OUTAGE[1] - 3)
-        out.append({"time": moment.isoformat(), "event": "probe", "ok": ok, "cut": None, "message": ""})
+        if OUTAGE[0] <= minute < OUTAGE[1] - 3:
+            out.append({"time": at(moment), "event": ev.PROBE_DOWN, "difusor": difusor,
+                        "url": SITE, "evidence": {"status": 503}})
+        else:
+            out.append({"time": at(moment), "event": ev.PROBE_UP, "difusor": difusor,
+                        "url": SITE, "evidence": {"status": 200}})
     out.sort(key=lambda e: str(e["time"]))
     return out
 

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     synth.add_argument("--lines", type=int, required=True, metavar="N")
     synth.add_argument("--seed", type=int, default=2024, metavar="S")
     synth.add_argument("--events", type=Path, metavar="FILE",
-                       help="also write a matching daemon event log (cut_activated, …)")
+                       help="also write a matching event log (daemon and probe events)")
     synth.set_defaults(handler=run)
 
 

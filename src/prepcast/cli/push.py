@@ -10,7 +10,8 @@ from prepcast.errors import TransportError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("push", help="send a cut to every difusor over SFTP (docs/registry.md)")
+    p = sub.add_parser("push", help="send a cut to every difusor over SFTP (docs/registry.md); "
+                       "exit 4 when any difusor failed or its daemon refused a cut")
     p.add_argument("--registry", required=True, type=Path, help="registry of difusores (TOML)")
     p.add_argument("--package", required=True, type=Path, action="append",
                    help="package directory; repeat to push several cuts in order")
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
                         continue
                     report = await pusher.push(pkg, wait_for_embargo=not args.no_wait)
                     failed += report.failed
-                    print_report(progress.console, pkg.cut, report.staged, report.activated)
+                    print_report(progress.console, pkg.cut, report.staged, report.activated,
+                                 report.refused)
             finally:
                 await pusher.close()
         return failed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -85,4 +86,6 @@ def run(args: argparse.Namespace) -> int:
     )
     if summary.pdf:
         print(summary.pdf)
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -43,6 +43,7 @@ from prepcast.difusor.inbox import (
 )
 from prepcast.difusor.layout import QUARANTINE, partial_dir
 from prepcast.errors import InputError, IntegrityError, PrepcastError
+from prepcast.events import QUARANTINED
 from prepcast.package import Manifest, VerifyLimits, load_manifest
 from prepcast.package.check import check_signed, peek_manifest
 from prepcast.package.keys import load_root_public
@@ -162,8 +163,7 @@ class Daemon:
         if key in self._quarantined and where is None:
             return  # said once already
         self._quarantined.add(key)
-        self.events.emit("quarantined", entry=name, reason=reason, moved_to=where,
-                         live_cut=self.store.live_cut())
+        self.events.emit(QUARANTINED, entry=name, reason=reason, moved_to=where)
         if name == STATUS:
             self._write_status()
 

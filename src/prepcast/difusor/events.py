@@ -1,9 +1,8 @@
 """The daemon's record of every step: JSON lines in an event log (the report reads it) and syslog.
 
 Each line: ``{"time": "<ISO 8601 UTC>", "event": "<name>", "difusor": "<name>", ...details}``.
-Events: ``started``, ``received``, ``verified``, ``rejected``, ``waiting``, ``clock_off``,
-``activated``, ``purged``, ``purge_failed``, ``pruned``, ``recovered``, ``quarantined``, ``error``,
-``stopped``.
+The names, their fields and the JSON schema live in :mod:`prepcast.events` (shared with the
+monitor's probe events and the report).
 """
 
 from __future__ import annotations
@@ -17,10 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from prepcast.events import DAEMON_EVENTS, WARNING_EVENTS
+
 log = logging.getLogger("prepcast.difusor")
 
-EVENTS = ("started", "received", "verified", "rejected", "waiting", "clock_off", "activated",
-          "purged", "purge_failed", "pruned", "recovered", "quarantined", "error", "stopped")
+EVENTS = DAEMON_EVENTS
 
 
 class EventLog:
@@ -51,8 +51,7 @@ class EventLog:
             record["difusor"] = self.difusor
         record.update(details)
         line = json.dumps(record, ensure_ascii=False, sort_keys=False, default=str)
-        level = (logging.WARNING if event in ("rejected", "clock_off", "purge_failed", "quarantined", "error")
-                 else logging.INFO)
+        level = logging.WARNING if event in WARNING_EVENTS else logging.INFO
         log.log(level, "%s", line)
         if self._syslog is not None:
             self._syslog.log(level, "%s", line)

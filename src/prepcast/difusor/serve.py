@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.difusor.layout import CURRENT, cut_of_release
-from prepcast.difusor.webconf import GZIP_TYPES, SECURITY_HEADERS
+from prepcast.difusor.webconf import CACHE_CONTROL_ERROR, GZIP_TYPES, SECURITY_HEADERS
 from prepcast.package.layout import MUTABLE_PATHS, cache_control_for
 
 Scope = dict[str, Any]
@@ -161,7 +161,7 @@ class EmbeddedSite:
                 status, body = 404, b"no encontrado\n"
                 hdrs = [(b"content-type", b"text/plain; charset=utf-8"),
                         (b"content-length", str(len(body)).encode()),
-                        (b"cache-control", b"no-cache, no-store, must-revalidate")]
+                        (b"cache-control", CACHE_CONTROL_ERROR.encode())]
             elif headers.get(b"if-none-match") == entry.etag:
                 status, body, hdrs = 304, b"", [(b"etag", entry.etag)]
             elif entry.gz is not None and b"gzip" in headers.get(b"accept-encoding", b""):

@@ -1,30 +1,68 @@
-"""Institute side of distribution: the registry of difusores, the pusher over SFTP, its state.
+"""Institute side of distribution: the registry of difusores, the pusher and its state.
 
 See ``docs/registry.md``. The public surface::
 
     load_registry(path) -> Registry            Difusor
     read_package(pkg_dir) -> PackageContents
-    Pusher(registry, state).push(pkg) -> PushReport (staged / activated Outcome per difusor)
-    DeliveryState(path)                        deliveries, holdings
+    Pusher(registry, state).push(pkg) -> PushReport (staged / activated / refused Outcome per difusor)
+    Peer                                       the transport interface: SftpPeer, LocalPeer
+    PeerError (.retryable) and its kinds       typed transport errors
+    ReleasesMode, InboxMode, FlatMode          one strategy per delivery mode
+    DeliveryState(path)                        deliveries, holdings, refusals
     LocalNetwork(workdir, trusted_root=...)    local difusores for the simulacro
 """
 
 from prepcast.distribution.contents import PackageContents, read_package
 from prepcast.distribution.local import LocalNetwork
-from prepcast.distribution.push import Outcome, Pusher, PushReport
+from prepcast.distribution.localdir import LocalPeer
+from prepcast.distribution.modes import FlatMode, InboxMode, ReleasesMode
+from prepcast.distribution.outcome import Outcome, PushReport
+from prepcast.distribution.push import Pusher
 from prepcast.distribution.registry import Difusor, Registry, load_registry
+from prepcast.distribution.sftp import SftpPeer
 from prepcast.distribution.state import Delivery, DeliveryState
+from prepcast.distribution.transport import (
+    AuthenticationFailed,
+    ConnectionLost,
+    DifusorRefused,
+    HostKeyRefused,
+    IncompleteTransfer,
+    NoSpace,
+    Peer,
+    PeerError,
+    PermissionDenied,
+    RemoteFailure,
+    Unreachable,
+    Unsupported,
+)
 
 __all__ = [
+    "AuthenticationFailed",
+    "ConnectionLost",
     "Delivery",
     "DeliveryState",
     "Difusor",
+    "DifusorRefused",
+    "FlatMode",
+    "HostKeyRefused",
+    "InboxMode",
+    "IncompleteTransfer",
     "LocalNetwork",
+    "LocalPeer",
+    "NoSpace",
     "Outcome",
     "PackageContents",
+    "Peer",
+    "PeerError",
+    "PermissionDenied",
     "PushReport",
     "Pusher",
     "Registry",
+    "ReleasesMode",
+    "RemoteFailure",
+    "SftpPeer",
+    "Unreachable",
+    "Unsupported",
     "load_registry",
     "read_package",
 ]

@@ -15,7 +15,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from prepcast.distribution.push import Outcome
+from prepcast.distribution.outcome import Outcome
 
 
 class PushProgress:
@@ -49,7 +49,8 @@ class PushProgress:
 
 
 def print_report(console: Console, cut: int, staged: dict[str, Outcome],
-                 activated: dict[str, Outcome]) -> None:
+                 activated: dict[str, Outcome], refused: dict[str, Outcome] | None = None) -> None:
+    """One row per difusor; a cut an earlier round's daemon refused gets a row of its own."""
     table = Table(title=f"cut {cut}", title_justify="left")
     for col in ("difusor", "staged", "bytes", "seconds", "activated", "error"):
         table.add_column(col)
@@ -59,4 +60,6 @@ def print_report(console: Console, cut: int, staged: dict[str, Outcome],
         table.add_row(name, "ok" if s.ok else "FAILED", str(s.nbytes), f"{s.seconds:.2f}",
                       "-" if a is None else ("ok" if a.ok else "FAILED"),
                       (s.error or (a.error if a else "") or s.note or (a.note if a else "")) or "")
+    for name, r in sorted((refused or {}).items()):
+        table.add_row(name, "-", "", "", "REFUSED", r.error or "")
     console.print(table)

@@ -1,102 +1,75 @@
 """Push a cut to every difusor: staging as soon as the cut exists, activation at its embargo.
 
 Each difusor is served by its own task (at most ``registry.concurrency`` at once) over its own
-SSH connection, kept open across cuts; one difusor failing never slows or stops the others.
+:class:`~prepcast.distribution.transport.Peer` (an SSH connection kept open across cuts); one
+difusor failing never slows or stops the others. How a cut reaches a difusor is the strategy of
+its ``mode`` (:mod:`prepcast.distribution.modes`): ``sftp`` releases and a ``current`` symlink,
+``daemon`` archives in an inbox, ``flat`` files for cloud gateways.
 
-* **sftp** difusores: the pusher builds ``releases/<cut>/`` in the difusor's folder (hard links
-  to content already there, uploads for the rest, under temporary names), checks what arrived,
-  and at activation renames a new ``current`` symlink into place; it keeps the last K releases.
-* **daemon** difusores: one archive of what the daemon lacks goes to its inbox
-  (``<cut>.tar``); the daemon verifies it and activates it itself at the embargo.
-
-Every attempt is recorded in the :class:`DeliveryState`.
+A failed phase is tried again only when its error says it is worth it
+(:attr:`~prepcast.distribution.transport.PeerError.retryable`). Every attempt is recorded in
+the :class:`~prepcast.distribution.state.DeliveryState`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import posixpath
-import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from tempfile import TemporaryDirectory
 
-from prepcast.difusor.layout import (
-    CURRENT,
-    RELEASES,
-    cut_of_release,
-    inbox_name,
-    partial_dir,
-    release_dir,
-)
 from prepcast.distribution.contents import PackageContents
-from prepcast.distribution.delta import lacking, write_delta_archive
-from prepcast.distribution.registry import Registry
+from prepcast.distribution.modes import Context, Mode, modes_for
+from prepcast.distribution.modes._common import Advance
+from prepcast.distribution.outcome import Outcome, PushReport
+from prepcast.distribution.registry import Difusor, Registry
 from prepcast.distribution.sftp import CONNECT_TIMEOUT, SftpPeer
 from prepcast.distribution.state import DeliveryState
-from prepcast.errors import PrepcastError, TransportError
-from prepcast.package.layout import MUTABLE_PATHS
+from prepcast.distribution.transport import DifusorRefused, Peer, is_retryable
+from prepcast.errors import PrepcastError
 
 log = logging.getLogger(__name__)
 
 OnProgress = Callable[[str, int, int], None]
+PeerFactory = Callable[[Difusor], Peer]
 
-
-@dataclass
-class Outcome:
-    """How one phase went at one difusor."""
-
-    difusor: str
-    phase: str
-    ok: bool
-    nbytes: int = 0
-    files: int = 0
-    seconds: float = 0.0
-    error: str | None = None
-    note: str = ""
-
-
-@dataclass
-class PushReport:
-    cut: int
-    staged: dict[str, Outcome] = field(default_factory=dict)
-    activated: dict[str, Outcome] = field(default_factory=dict)
-    seconds_to_serving: float = 0.0   # push start -> every activation done (before pruning)
-
-    @property
-    def failed(self) -> list[str]:
-        bad = {n for n, o in self.staged.items() if not o.ok}
-        bad |= {n for n, o in self.activated.items() if not o.ok}
-        return sorted(bad)
+__all__ = ["Outcome", "PeerFactory", "PushReport", "Pusher"]
 
 
 class Pusher:
-    """Sends cuts to the registry's active difusores; keep one for the whole night."""
+    """Sends cuts to the registry's active difusores; keep one for the whole night.
+
+    ``peer_factory`` makes the :class:`Peer` of each difusor (SFTP by default; a
+    :class:`~prepcast.distribution.localdir.LocalPeer` in fast tests)."""
 
     def __init__(self, registry: Registry, state: DeliveryState, *,
                  on_progress: OnProgress | None = None, file_concurrency: int = 32,
                  attempts: int = 3, retry_delay: float = 1.0, work_dir: Path | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT) -> None:
+                 connect_timeout: float = CONNECT_TIMEOUT, confirm_timeout: float = 30.0,
+                 peer_factory: PeerFactory | None = None) -> None:
         self.registry = registry
         self.state = state
         self.on_progress = on_progress
         self.attempts = attempts
         self.retry_delay = retry_delay
-        self.file_concurrency = file_concurrency
-        self.peers = {
-            d.name: SftpPeer(d, known_hosts=registry.known_hosts, file_concurrency=file_concurrency,
-                             connect_timeout=connect_timeout)
-            for d in registry.active()
-        }
-        self._tmp = tempfile.TemporaryDirectory(prefix="prepcast-push-") if work_dir is None else None
+        if peer_factory is None:
+            def peer_factory(d: Difusor) -> Peer:
+                return SftpPeer(d, known_hosts=registry.known_hosts,
+                                file_concurrency=file_concurrency, connect_timeout=connect_timeout)
+        self.difusores = {d.name: d for d in registry.active()}
+        self.peers: dict[str, Peer] = {n: peer_factory(d) for n, d in self.difusores.items()}
+        self._tmp = TemporaryDirectory(prefix="prepcast-push-") if work_dir is None else None
         self.work_dir = work_dir or Path(self._tmp.name if self._tmp else ".")
-        self._archives: dict[tuple[str, str], tuple[Path, int]] = {}
-        self._archive_lock = asyncio.Lock()
+        self.ctx = Context(state=state, work_dir=self.work_dir, progress=self._progress,
+                           file_concurrency=file_concurrency,
+                           keep_releases=registry.keep_releases, confirm_timeout=confirm_timeout)
+        self.modes: Mapping[str, Mode] = modes_for(self.ctx)
+
+    def mode_of(self, name: str) -> Mode:
+        return self.modes[self.difusores[name].mode]
 
     async def close(self) -> None:
         await asyncio.gather(*(p.close() for p in self.peers.values()))
@@ -104,32 +77,35 @@ class Pusher:
             self._tmp.cleanup()
 
     async def push(self, pkg: PackageContents, *, wait_for_embargo: bool = True) -> PushReport:
-        """Stage the cut everywhere; each difusor staged by ``not_before`` is activated then, all
-        together; one that is late (slow link, retries) is activated when its staging ends, so
-        it never holds the others back."""
+        """Read back what each difusor did with earlier cuts, stage the cut everywhere; each
+        difusor staged by ``not_before`` is activated then, all together; one that is late (slow
+        link, retries) is activated when its staging ends, so it never holds the others back."""
         started = time.monotonic()
         report = PushReport(pkg.cut)
         self.state.remember_files(pkg.digest, pkg.files)
         sem = asyncio.Semaphore(self.registry.concurrency)
         embargo = asyncio.create_task(self._embargo(pkg)) if wait_for_embargo else None
 
-        async def one(peer: SftpPeer) -> None:
+        async def one(name: str) -> None:
             async with sem:
-                staged = await self._run(peer, "stage", pkg)
-            report.staged[peer.difusor.name] = staged
+                earlier = await self._check(name, pkg)
+                if earlier is not None:
+                    report.refused[name] = earlier
+                staged = await self._run(name, "stage", pkg)
+            report.staged[name] = staged
             if not staged.ok:
                 return
             if embargo is not None:
                 await asyncio.shield(embargo)
-            report.activated[peer.difusor.name] = await self._run(peer, "activate", pkg)
+            report.activated[name] = await self._run(name, "activate", pkg)
 
         try:
-            await asyncio.gather(*(one(p) for p in self.peers.values()))
+            await asyncio.gather(*(one(n) for n in self.peers))
         finally:
             if embargo is not None and not embargo.done():
                 embargo.cancel()
         report.seconds_to_serving = time.monotonic() - started
-        await self.prune_all([n for n, o in report.activated.items() if o.ok], pkg.cut)
+        await self.prune_all([n for n, o in report.activated.items() if o.ok], pkg)
         return report
 
     async def _embargo(self, pkg: PackageContents) -> None:
@@ -138,20 +114,31 @@ class Pusher:
             log.info("cut %d: activation at %s (in %.0f s)", pkg.cut, pkg.not_before, delay)
             await asyncio.sleep(delay)
 
-    async def prune_all(self, names: list[str], live: int) -> None:
-        """Remove old releases at SFTP-only difusores (after every one serves the new cut)."""
+    async def _check(self, name: str, pkg: PackageContents) -> Outcome | None:
+        """What the difusor did with an earlier round's cut, recorded when it is a failure."""
+        try:
+            outcome = await self.mode_of(name).check(self.peers[name], self.difusores[name])
+        except PrepcastError as exc:
+            log.warning("%s: reading back the earlier cut: %s", name, exc)
+            return None
+        if outcome is not None:
+            row = self.state.start(name, pkg.cut, outcome.phase)
+            self.state.end(row, result="refused", error=outcome.error)
+            log.error("%s", outcome.error)
+        return outcome
+
+    async def prune_all(self, names: list[str], live: PackageContents) -> None:
+        """Remove what difusores no longer need (after every one serves the new cut)."""
         sem = asyncio.Semaphore(self.registry.concurrency)
 
-        async def one(peer: SftpPeer) -> None:
-            if peer.difusor.mode != "sftp":
-                return
+        async def one(name: str) -> None:
             async with sem:
                 try:
-                    await self._prune(peer, live)
+                    await self.mode_of(name).prune(self.peers[name], self.difusores[name], live)
                 except PrepcastError as exc:
-                    log.warning("%s: pruning old releases: %s", peer.where, exc)
+                    log.warning("%s: pruning: %s", self.peers[name].where, exc)
 
-        await asyncio.gather(*(one(self.peers[n]) for n in names))
+        await asyncio.gather(*(one(n) for n in names))
 
     async def stage_all(self, pkg: PackageContents) -> dict[str, Outcome]:
         self.state.remember_files(pkg.digest, pkg.files)
@@ -165,32 +152,37 @@ class Pusher:
 
         async def one(name: str) -> Outcome:
             async with sem:
-                return await self._run(self.peers[name], phase, pkg)
+                return await self._run(name, phase, pkg)
 
         results = await asyncio.gather(*(one(n) for n in names))
         return {o.difusor: o for o in results}
 
-    async def _run(self, peer: SftpPeer, phase: str, pkg: PackageContents) -> Outcome:
-        d = peer.difusor
+    async def _run(self, name: str, phase: str, pkg: PackageContents) -> Outcome:
+        peer, d = self.peers[name], self.difusores[name]
+        mode = self.mode_of(name)
         tries = self.attempts if phase == "stage" else 1
-        outcome = Outcome(d.name, phase, False)
+        outcome = Outcome(name, phase, False)
         for attempt in range(1, tries + 1):
-            row = self.state.start(d.name, pkg.cut, phase)
+            row = self.state.start(name, pkg.cut, phase)
             started = time.monotonic()
+            retry = False
+            result = "failed"
             try:
                 if phase == "stage":
-                    outcome = await self._stage(peer, pkg)
+                    outcome = await mode.stage(peer, d, pkg)
                 else:
-                    outcome = await self._activate(peer, pkg)
+                    outcome = await mode.activate(peer, d, pkg)
             except PrepcastError as exc:
-                outcome = Outcome(d.name, phase, False, error=str(exc))
+                outcome = Outcome(name, phase, False, error=str(exc))
+                retry = is_retryable(exc)
+                result = "refused" if isinstance(exc, DifusorRefused) else "failed"
             except Exception as exc:  # one difusor's surprise must not stop the others
-                log.exception("difusor %s: %s failed", d.name, phase)
-                outcome = Outcome(d.name, phase, False, error=f"{d.name}: {type(exc).__name__}: {exc}")
+                log.exception("difusor %s: %s failed", name, phase)
+                outcome = Outcome(name, phase, False, error=f"{name}: {type(exc).__name__}: {exc}")
             outcome.seconds = time.monotonic() - started
-            self.state.end(row, result="ok" if outcome.ok else "failed", nbytes=outcome.nbytes,
+            self.state.end(row, result="ok" if outcome.ok else result, nbytes=outcome.nbytes,
                            files=outcome.files, error=outcome.error)
-            if outcome.ok or not _retryable(outcome.error):
+            if outcome.ok or not retry:
                 break
             if attempt < tries:
                 log.warning("%s (attempt %d of %d; resuming)", outcome.error, attempt, tries)
@@ -200,139 +192,7 @@ class Pusher:
             log.error("%s", outcome.error)
         return outcome
 
-    # --- staging ------------------------------------------------------------------------------
-
-    async def _stage(self, peer: SftpPeer, pkg: PackageContents) -> Outcome:
-        d = peer.difusor
-        held = self.state.holding(d.name, "staged")
-        if held is not None and held[1] == pkg.digest:
-            return Outcome(d.name, "stage", True, note="already staged")
-        base = self.state.files_of(held[1]) if held is not None and held[0] < pkg.cut else {}
-        base_cut = held[0] if held is not None and base else None
-        if d.mode == "daemon":
-            # the daemon says what it shows; a delta against that is always complete there,
-            # even when it rejected a cut we sent
-            live = await self._daemon_status(peer)
-            digest = str(live.get("live_digest") or "")
-            if digest:
-                self.state.set_holding(d.name, "active", int(live.get("live_cut") or 0), digest)
-            base = self.state.files_of(digest) if digest else {}
-            out = await self._stage_daemon(peer, pkg, base, digest if base else "")
-        else:
-            out = await self._stage_sftp(peer, pkg, base, base_cut)
-        self.state.set_holding(d.name, "staged", pkg.cut, pkg.digest)
-        return out
-
-    async def _daemon_status(self, peer: SftpPeer) -> dict[str, Any]:
-        raw = await peer.read_bytes(posixpath.join(peer.difusor.remote_root, "status.json"))
-        try:
-            doc = json.loads(raw) if raw else {}
-        except ValueError:
-            doc = {}
-        return doc if isinstance(doc, dict) else {}
-
-    async def _stage_daemon(self, peer: SftpPeer, pkg: PackageContents,
-                            base: dict[str, tuple[str, int]], base_digest: str) -> Outcome:
-        d = peer.difusor
-        archive, count = await self._archive(pkg, base, base_digest)
-        size = archive.stat().st_size
-        remote = posixpath.join(d.remote_root, inbox_name(pkg.cut))
-        sent = await peer.upload(archive, remote, size, progress=self._progress(d.name, size))
-        landed = await peer.size_of(remote)
-        if landed != size and not await self._consumed(peer, pkg.cut):
-            raise TransportError(f"{peer.where}: {remote}: {landed} bytes arrived of {size}")
-        return Outcome(d.name, "stage", True, nbytes=sent, files=count)
-
-    async def _consumed(self, peer: SftpPeer, cut: int) -> bool:
-        """Whether the daemon already took the archive in (it removes it once handled)."""
-        status = await self._daemon_status(peer)
-        return int(status.get("live_cut") or 0) >= cut or status.get("last_received") == cut
-
-    async def _archive(self, pkg: PackageContents, base: dict[str, tuple[str, int]],
-                       base_digest: str) -> tuple[Path, int]:
-        key = (pkg.digest, base_digest)
-        async with self._archive_lock:
-            if key not in self._archives:
-                paths = lacking(pkg, base)
-                out = self.work_dir / f"{pkg.cut:04d}-{pkg.digest[:12]}-{base_digest[:12] or 'full'}.tar"
-                await asyncio.to_thread(write_delta_archive, pkg, paths, out)
-                self._archives[key] = (out, len(paths))
-            return self._archives[key]
-
-    async def _stage_sftp(self, peer: SftpPeer, pkg: PackageContents,
-                          base: dict[str, tuple[str, int]], base_cut: int | None) -> Outcome:
-        d = peer.difusor
-        root = d.remote_root
-        target = posixpath.join(root, release_dir(pkg.cut))
-        if await peer.exists(target):
-            return Outcome(d.name, "stage", True, note="release already there")
-        partial = posixpath.join(root, partial_dir(pkg.cut))
-        arrived = await peer.list_files(partial)  # what an interrupted attempt left
-        await peer.makedirs([posixpath.dirname(posixpath.join(partial, p)) for p in pkg.files])
-        base_dir = posixpath.join(root, release_dir(base_cut)) if base_cut is not None else None
-        by_sha = {sha: p for p, (sha, _) in base.items()}
-        total = sum(size for p, (_, size) in pkg.files.items() if arrived.get(p) != size)
-        progress = self._progress(d.name, total)
-        sem = asyncio.Semaphore(self.file_concurrency)
-        sent = 0
-        uploaded = 0
-
-        async def place(path: str, sha: str, size: int) -> None:
-            nonlocal sent, uploaded
-            got = arrived.get(path)
-            if got == size:
-                return
-            dest = posixpath.join(partial, path)
-            async with sem:
-                src = by_sha.get(sha)
-                if base_dir is not None and src is not None and await peer.link(
-                        posixpath.join(base_dir, src), dest):
-                    progress(size)
-                    return
-                n = await peer.write_into(pkg.root / path, dest, size, offset=got or 0,
-                                          progress=progress)
-            sent += n
-            uploaded += 1
-
-        async def carry(path: str) -> None:
-            async with sem:
-                await peer.link(posixpath.join(str(base_dir), path), posixpath.join(partial, path))
-
-        await asyncio.gather(*(place(p, sha, size) for p, (sha, size) in pkg.files.items()))
-        if base_dir is not None:
-            old = [p for p in base if p not in pkg.files and p not in MUTABLE_PATHS]
-            await peer.makedirs([posixpath.dirname(posixpath.join(partial, p)) for p in old])
-            await asyncio.gather(*(carry(p) for p in old if arrived.get(p) is None))
-        landed = await peer.list_files(partial)
-        wrong = [p for p, (_, size) in pkg.files.items() if landed.get(p) != size]
-        if wrong:
-            raise TransportError(f"{peer.where}: {len(wrong)} files did not arrive whole, e.g. {wrong[0]}")
-        await peer.rename(partial, target)
-        return Outcome(d.name, "stage", True, nbytes=sent, files=uploaded)
-
-    # --- activation ---------------------------------------------------------------------------
-
-    async def _activate(self, peer: SftpPeer, pkg: PackageContents) -> Outcome:
-        d = peer.difusor
-        if d.mode == "daemon":
-            return Outcome(d.name, "activate", True, note="the daemon activates at not_before")
-        root = d.remote_root
-        await peer.swap_symlink(posixpath.join(root, CURRENT), release_dir(pkg.cut))
-        self.state.set_holding(d.name, "active", pkg.cut, pkg.digest)
-        return Outcome(d.name, "activate", True)
-
-    async def _prune(self, peer: SftpPeer, live: int) -> None:
-        root = peer.difusor.remote_root
-        names = await peer.listdir(posixpath.join(root, RELEASES))
-        cuts = sorted(c for n in names if (c := cut_of_release(n)) is not None and c <= live)
-        old = cuts[: max(0, len(cuts) - self.registry.keep_releases)]
-        stale = [n for n in names if n.startswith(".") and n.endswith(".partial")
-                 and (c := cut_of_release(n.strip(".").removesuffix(".partial"))) is not None
-                 and c <= live]
-        for name in [f"{c:04d}" for c in old] + stale:
-            await peer.rmtree(posixpath.join(root, RELEASES, name))
-
-    def _progress(self, name: str, total: int) -> Callable[[int], None]:
+    def _progress(self, name: str, total: int) -> Advance:
         done = 0
 
         def advance(n: int) -> None:
@@ -342,12 +202,3 @@ class Pusher:
                 self.on_progress(name, done, total)
 
         return advance
-
-
-def _retryable(error: str | None) -> bool:
-    """A dropped or refused connection is worth another attempt; a refused key is not."""
-    if error is None:
-        return False
-    return not any(s in error for s in ("host key", "authentication failed", "unknown host key",
-                                        "No space", "no space", "disk full"))
-

@@ -15,7 +15,8 @@
     auth = "key"                    # "key" (key_file) or "password" (from the secrets file)
     key_file = "keys/el-sol.pem"    # private key, relative to this file
     remote_root = "/prep"           # the folder the difusor gave us
-    mode = "sftp"                   # "sftp" (we build releases/ and current) or "daemon" (its inbox)
+    mode = "sftp"                   # "sftp" (we build releases/ and current), "daemon" (its inbox)
+                                    # or "flat" (cloud gateways: no symlinks, no atomic rename)
     host_key = "ssh-ed25519 AAAA…"  # the server's public host key; unknown keys are refused
     active = true
 
@@ -33,7 +34,7 @@ from typing import Any
 
 from prepcast.errors import InputError, Problem
 
-MODES = ("sftp", "daemon")
+MODES = ("sftp", "daemon", "flat")
 AUTHS = ("key", "password")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 

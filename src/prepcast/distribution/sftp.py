@@ -3,17 +3,19 @@
 Every upload goes to a temporary name beside its target (``.<name>.part``) and is renamed into
 place with ``posix-rename@openssh.com`` once complete, so a reader never sees a half-written
 file. A ``.part`` left by a dropped connection is continued from its size on the next attempt
-(resume). Every failure of the peer becomes a :class:`TransportError` naming the difusor.
+(resume). Every failure of the peer becomes a typed
+:class:`~prepcast.distribution.transport.PeerError` naming the difusor.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import logging
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,23 @@ import asyncssh
 
 from prepcast.distribution._asyncssh_logging import quiet_asyncssh_logging
 from prepcast.distribution.registry import Difusor
-from prepcast.errors import TransportError
+from prepcast.distribution.transport import (
+    READ_LIMIT,
+    AuthenticationFailed,
+    ConnectionLost,
+    HostKeyRefused,
+    NoSpace,
+    PeerError,
+    PermissionDenied,
+    Progress,
+    RemoteFailure,
+    Unreachable,
+    Unsupported,
+)
+from prepcast.errors import InputError
 
 log = logging.getLogger(__name__)
 quiet_asyncssh_logging()
-
-Progress = Callable[[int], None]
 
 # OpenSSH advertises 261,120 bytes per write; asyncssh's default block size stays below it.
 CONNECT_TIMEOUT = 15.0
@@ -41,7 +54,8 @@ def part_name(path: str) -> str:
 
 
 class SftpPeer:
-    """The SFTP session with one difusor; reconnects when the previous connection dropped."""
+    """The SFTP session with one difusor (a :class:`~prepcast.distribution.transport.Peer`);
+    reconnects when the previous connection dropped."""
 
     def __init__(self, difusor: Difusor, *, known_hosts: Path | None = None,
                  file_concurrency: int = 32, connect_timeout: float = CONNECT_TIMEOUT) -> None:
@@ -64,10 +78,10 @@ class SftpPeer:
             try:
                 return ([asyncssh.import_public_key(d.host_key)], [], [])
             except (asyncssh.KeyImportError, ValueError) as exc:
-                raise TransportError(f"{self.where}: unreadable host_key: {exc}") from None
+                raise HostKeyRefused(f"{self.where}: unreadable host_key: {exc}") from None
         if self.known_hosts is not None:
             return str(self.known_hosts)
-        raise TransportError(
+        raise HostKeyRefused(
             f"{self.where}: unknown host key; pin it with host_key in the registry "
             "(ssh-keyscan) or list it in known_hosts"
         )
@@ -101,15 +115,18 @@ class SftpPeer:
             self._conn = await asyncssh.connect(d.host, d.port, **options)
             self._sftp = await self._conn.start_sftp_client()
         except asyncssh.HostKeyNotVerifiable as exc:
-            raise TransportError(f"{self.where}: host key refused: {exc}") from None
+            raise HostKeyRefused(f"{self.where}: host key refused: {exc}") from None
         except asyncssh.PermissionDenied:
-            raise TransportError(
+            raise AuthenticationFailed(
                 f"{self.where}: authentication failed ({'key' if d.auth == 'key' else 'password'})"
             ) from None
         except (OSError, asyncssh.Error, TimeoutError) as exc:
-            raise TransportError(f"{self.where}: cannot connect: {_describe(exc)}") from None
+            raise Unreachable(f"{self.where}: cannot connect: {_describe(exc)}") from None
         self.connects += 1
         return self._sftp
+
+    async def connect(self) -> None:
+        await self.sftp()
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -120,11 +137,15 @@ class SftpPeer:
         self._sftp = None
 
     async def call(self, what: str, coro: Any) -> Any:
-        """Await an SFTP operation, turning its failure into a TransportError naming the peer."""
+        """Await an SFTP operation, turning its failure into a PeerError naming the peer."""
         try:
             return await coro
         except (OSError, asyncssh.Error) as exc:
-            raise TransportError(f"{self.where}: {what}: {_describe(exc)}") from None
+            raise self.error(what, exc) from None
+
+    def error(self, what: str, exc: BaseException) -> PeerError:
+        """The typed error for a failed operation (what the SFTP status code says)."""
+        return _error_type(exc)(f"{self.where}: {what}: {_describe(exc)}")
 
     async def makedirs(self, dirs: Iterable[str]) -> None:
         """Create every directory (and its parents), shallow ones first."""
@@ -145,10 +166,10 @@ class SftpPeer:
             await sftp.mkdir(path)
         except asyncssh.SFTPFailure:
             if not await sftp.isdir(path):
-                raise TransportError(f"{self.where}: cannot create {path}") from None
+                raise RemoteFailure(f"{self.where}: cannot create {path}") from None
         except asyncssh.SFTPError as exc:
             if not await sftp.isdir(path):
-                raise TransportError(f"{self.where}: cannot create {path}: {_describe(exc)}") from None
+                raise self.error(f"cannot create {path}", exc) from None
 
     async def upload(self, local: Path, remote: str, size: int, *, resume: bool = True,
                      progress: Progress | None = None) -> int:
@@ -165,12 +186,12 @@ class SftpPeer:
             except asyncssh.SFTPNoSuchFile:
                 offset = 0
             except asyncssh.Error as exc:
-                raise TransportError(f"{self.where}: stat {tmp}: {_describe(exc)}") from None
+                raise self.error(f"stat {tmp}", exc) from None
             if offset > size:
                 offset = 0
         data = local.read_bytes()
         if len(data) != size:
-            raise TransportError(f"{self.where}: {local} changed while sending")
+            raise InputError.at(local, "changed while it was being sent")
         try:
             async with sftp.open(tmp, "r+b" if offset else "wb") as f:
                 if offset < size:
@@ -185,7 +206,7 @@ class SftpPeer:
                 progress(size - offset)
             await sftp.posix_rename(tmp, remote)
         except (OSError, asyncssh.Error) as exc:
-            raise TransportError(f"{self.where}: writing {remote}: {_describe(exc)}") from None
+            raise self.error(f"writing {remote}", exc) from None
         return size - offset
 
     async def write_into(self, local: Path, remote: str, size: int, *, offset: int = 0,
@@ -196,7 +217,7 @@ class SftpPeer:
         sftp = await self.sftp()
         data = local.read_bytes()
         if len(data) != size:
-            raise TransportError(f"{self.where}: {local} changed while sending")
+            raise InputError.at(local, "changed while it was being sent")
         if not 0 <= offset < size:
             offset = 0
         if offset == 0 and await self._write_small(sftp, remote, data):
@@ -212,7 +233,7 @@ class SftpPeer:
                     await f.write(data, 0)
                 offset = 0
         except (OSError, asyncssh.Error) as exc:
-            raise TransportError(f"{self.where}: writing {remote}: {_describe(exc)}") from None
+            raise self.error(f"writing {remote}", exc) from None
         if progress is not None:
             progress(size - offset)
         return size - offset
@@ -233,7 +254,7 @@ class SftpPeer:
             finally:
                 await handler.close(handle)
         except (OSError, asyncssh.Error) as exc:
-            raise TransportError(f"{self.where}: writing {remote}: {_describe(exc)}") from None
+            raise self.error(f"writing {remote}", exc) from None
         return True
 
     @staticmethod
@@ -306,7 +327,7 @@ class SftpPeer:
         except asyncssh.SFTPNoSuchFile:
             return []
         except asyncssh.Error as exc:
-            raise TransportError(f"{self.where}: list {path}: {_describe(exc)}") from None
+            raise self.error(f"list {path}", exc) from None
         return [n for n in names if n not in (".", "..")]
 
     async def size_of(self, path: str) -> int | None:
@@ -317,7 +338,7 @@ class SftpPeer:
         except asyncssh.SFTPNoSuchFile:
             return None
         except asyncssh.Error as exc:
-            raise TransportError(f"{self.where}: stat {path}: {_describe(exc)}") from None
+            raise self.error(f"stat {path}", exc) from None
 
     async def exists(self, path: str) -> bool:
         sftp = await self.sftp()
@@ -327,14 +348,46 @@ class SftpPeer:
         sftp = await self.sftp()
         await self.call(f"rename {old}", sftp.rename(old, new))
 
-    async def read_bytes(self, path: str) -> bytes | None:
+    async def remove(self, path: str) -> None:
+        sftp = await self.sftp()
+        try:
+            await sftp.remove(path)
+        except asyncssh.SFTPNoSuchFile:
+            return
+        except (OSError, asyncssh.Error) as exc:
+            raise self.error(f"remove {path}", exc) from None
+
+    async def read_bytes(self, path: str, limit: int = READ_LIMIT) -> bytes | None:
         sftp = await self.sftp()
         try:
             async with sftp.open(path, "rb") as f:
-                data = await f.read()
+                size = int((await f.stat()).size or 0)
+                if size > limit:
+                    return None
+                data = await f.read(limit + 1)
         except asyncssh.SFTPError:
             return None
-        return data if isinstance(data, bytes) else data.encode()
+        except (OSError, asyncssh.Error) as exc:
+            raise self.error(f"read {path}", exc) from None
+        raw = data if isinstance(data, bytes) else data.encode()
+        return raw if len(raw) <= limit else None
+
+
+def _error_type(exc: BaseException) -> type[PeerError]:
+    """Which :class:`PeerError` an SFTP or connection failure is."""
+    if isinstance(exc, asyncssh.SFTPOpUnsupported):
+        return Unsupported
+    if isinstance(exc, asyncssh.SFTPNoSpaceOnFilesystem | asyncssh.SFTPQuotaExceeded):
+        return NoSpace
+    if isinstance(exc, asyncssh.SFTPPermissionDenied | asyncssh.SFTPWriteProtect):
+        return PermissionDenied
+    if isinstance(exc, asyncssh.SFTPConnectionLost | asyncssh.SFTPNoConnection
+                  | asyncssh.DisconnectError | asyncssh.ConnectionLost | asyncssh.ChannelOpenError
+                  | ConnectionError | TimeoutError):
+        return ConnectionLost
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return NoSpace
+    return RemoteFailure
 
 
 def _describe(exc: BaseException) -> str:

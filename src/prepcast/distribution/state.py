@@ -2,8 +2,9 @@
 
 Tables: ``deliveries`` (one row per difusor, cut and phase: start, end, bytes, files, throughput,
 result, error), ``holdings`` (the last cut staged and the last cut activated at each difusor,
-with the manifest digest) and ``cut_files`` (each delivered cut's files, so the next cut sends
-only what a difusor lacks).
+with the manifest digest), ``sent`` (a cut handed to a difusor's daemon and not yet seen live
+there, read back on the next round) and ``cut_files`` (each delivered cut's files, so the next
+cut sends only what a difusor lacks, by content).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ CREATE TABLE IF NOT EXISTS holdings (
     cut INTEGER NOT NULL,
     digest TEXT NOT NULL,
     PRIMARY KEY (difusor, kind)
+);
+CREATE TABLE IF NOT EXISTS sent (
+    difusor TEXT PRIMARY KEY,
+    cut INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    not_before TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cut_files (
     digest TEXT NOT NULL,
@@ -128,6 +135,31 @@ class DeliveryState:
                 "SELECT cut, digest FROM holdings WHERE difusor = ? AND kind = ?", (difusor, kind)
             ).fetchone()
         return (int(row[0]), str(row[1])) if row else None
+
+    def set_sent(self, difusor: str, cut: int, digest: str, not_before: datetime) -> None:
+        """A cut handed to a difusor's daemon, to be confirmed live (or reported refused)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO sent (difusor, cut, digest, not_before) VALUES (?, ?, ?, ?)",
+                (difusor, cut, digest, not_before.isoformat()),
+            )
+
+    def sent(self, difusor: str) -> tuple[int, str, datetime] | None:
+        """The cut handed to a daemon and not yet confirmed: (cut, digest, not_before)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT cut, digest, not_before FROM sent WHERE difusor = ?", (difusor,)
+            ).fetchone()
+        return (int(row[0]), str(row[1]), datetime.fromisoformat(row[2])) if row else None
+
+    def clear_sent(self, difusor: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM sent WHERE difusor = ?", (difusor,))
+
+    def last_refusal(self, difusor: str) -> Delivery | None:
+        """The latest cut a difusor refused or did not activate (for the status view)."""
+        rows = [d for d in self.deliveries(difusor) if d.result == "refused"]
+        return rows[-1] if rows else None
 
     def remember_files(self, digest: str, files: Mapping[str, tuple[str, int]]) -> None:
         with self._lock:

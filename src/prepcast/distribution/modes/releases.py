@@ -1,0 +1,224 @@
+"""SFTP-only difusores: the pusher builds ``releases/<cut>/`` and switches ``current`` atomically.
+
+A release is built in ``releases/.<cut>.partial`` (hard links to what the live release already
+holds, uploads for the rest), checked, renamed into place, and activated by renaming a new
+``current`` symlink over the old one.
+
+* **Nothing is trusted by its name.** A release already there counts as delivered only when its
+  manifest is byte-identical to the one this cut carries; anything else under that name is
+  replaced (when it is the live one, without a moment when ``current`` names no whole release).
+* **What the difusor holds decides, not the pusher's memory.** Files are linked and carried over
+  from what the live release actually holds (its manifest on the server, sizes checked), so a
+  pusher started with a fresh or another state still builds complete releases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import posixpath
+
+from prepcast.difusor.layout import CURRENT, RELEASES, cut_of_release, partial_dir, release_dir
+from prepcast.distribution.contents import PackageContents
+from prepcast.distribution.modes._common import (
+    Context,
+    content_addressed,
+    manifest_of,
+    manifest_rel,
+)
+from prepcast.distribution.outcome import Outcome
+from prepcast.distribution.registry import Difusor
+from prepcast.distribution.transport import IncompleteTransfer, Peer
+from prepcast.package.layout import MUTABLE_PATHS, manifest_path
+from prepcast.package.manifest import parse_manifest
+
+log = logging.getLogger(__name__)
+
+Files = dict[str, tuple[str, int]]
+
+
+def release_of(pkg: PackageContents) -> str:
+    """The release folder of a cut, relative to the difusor's root."""
+    return release_dir(pkg.cut)
+
+
+def _manifest_in_release(name: str) -> str | None:
+    """The manifest path inside the release folder ``name`` (``releases/0007``), if it names one."""
+    cut = cut_of_release(name)
+    return manifest_path(cut) if cut is not None else None
+
+
+class ReleasesMode:
+    """``mode = "sftp"``: releases and an atomic ``current`` symlink."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def check(self, peer: Peer, d: Difusor) -> Outcome | None:
+        return None
+
+    # --- staging ------------------------------------------------------------------------------
+
+    async def stage(self, peer: Peer, d: Difusor, pkg: PackageContents) -> Outcome:
+        root = d.remote_root
+        ours = manifest_of(pkg)
+        rel = release_of(pkg)
+        target = posixpath.join(root, rel)
+        live = _clean(await peer.read_link(posixpath.join(root, CURRENT)))
+        note = ""
+        if await peer.exists(target):
+            theirs = await peer.read_bytes(posixpath.join(target, manifest_rel(pkg)))
+            if theirs == ours and await self._whole(peer, target, pkg):
+                return Outcome(d.name, "stage", True, note="release already there (same manifest)")
+            if live == rel:
+                return await self._replace_live(peer, d, pkg, target)
+            await peer.rmtree(target)
+            note = "replaced another package held under this cut's name"
+            log.warning("%s: %s held another package; replaced", peer.where, rel)
+        base, base_dir = await self._live_files(peer, root, live)
+        partial = posixpath.join(root, partial_dir(pkg.cut))
+        sent, uploaded = await self._build(peer, d, pkg, partial, base, base_dir)
+        await peer.rename(partial, target)
+        self.ctx.state.set_holding(d.name, "staged", pkg.cut, pkg.digest)
+        return Outcome(d.name, "stage", True, nbytes=sent, files=uploaded, note=note)
+
+    async def _whole(self, peer: Peer, target: str, pkg: PackageContents) -> bool:
+        landed = await peer.list_files(target)
+        return all(landed.get(p) == size for p, (_, size) in pkg.files.items())
+
+    async def _live_files(self, peer: Peer, root: str, live: str | None) -> tuple[Files, str | None]:
+        """What the live release holds, from its own manifest on the server (sizes checked):
+        the files it lists, and the manifest and its signature themselves."""
+        if live is None:
+            return {}, None
+        inside = _manifest_in_release(live)
+        if inside is None:
+            return {}, None
+        live_dir = posixpath.join(root, live)
+        raw = await peer.read_bytes(posixpath.join(live_dir, inside))
+        if raw is None:
+            return {}, None
+        manifest, problems = parse_manifest(raw, f"{peer.where}: {live}/{inside}")
+        if manifest is None:
+            log.warning("%s", "; ".join(problems))
+            return {}, None
+        sizes = await peer.list_files(live_dir)
+        files = {p: (e.sha256, e.size) for p, e in manifest.files.items()
+                 if sizes.get(p) == e.size}
+        files[inside] = (manifest.digest, len(raw))
+        sig = inside.removesuffix(".json") + ".sig"
+        if sig in sizes:
+            files[sig] = ("", sizes[sig])   # carried over only, never linked by content
+        return files, live_dir
+
+    async def _build(self, peer: Peer, d: Difusor, pkg: PackageContents, dest: str, base: Files,
+                     base_dir: str | None) -> tuple[int, int]:
+        """Fill ``dest`` with the cut (links from ``base_dir``, uploads for the rest) plus the
+        immutable files of ``base`` it does not list; check every size. Returns (bytes, files)
+        sent."""
+        arrived = await peer.list_files(dest)  # what an interrupted attempt left
+        if arrived:
+            theirs = await peer.read_bytes(posixpath.join(dest, manifest_rel(pkg)))
+            same = theirs == manifest_of(pkg)
+            # a name proves nothing: keep only files whose name carries their hash, unless the
+            # attempt got as far as this very manifest
+            arrived = {p: n for p, n in arrived.items() if p in pkg.files
+                       and (same or content_addressed(p, pkg.files[p][0]))}
+        await peer.makedirs([posixpath.dirname(posixpath.join(dest, p)) for p in pkg.files])
+        by_sha = {sha: p for p, (sha, _) in base.items() if sha}
+        total = sum(size for p, (_, size) in pkg.files.items() if arrived.get(p) != size)
+        progress = self.ctx.progress(d.name, total)
+        sem = asyncio.Semaphore(self.ctx.file_concurrency)
+        sent = uploaded = 0
+
+        async def place(path: str, sha: str, size: int) -> None:
+            nonlocal sent, uploaded
+            got = arrived.get(path)
+            if got == size:
+                return
+            target = posixpath.join(dest, path)
+            async with sem:
+                src = by_sha.get(sha)
+                if base_dir is not None and src is not None and await peer.link(
+                        posixpath.join(base_dir, src), target):
+                    progress(size)
+                    return
+                n = await peer.write_into(pkg.root / path, target, size,
+                                          offset=got if got is not None and got < size else 0,
+                                          progress=progress)
+            sent += n
+            uploaded += 1
+
+        async def carry(path: str) -> None:
+            async with sem:
+                if not await peer.link(posixpath.join(str(base_dir), path),
+                                       posixpath.join(dest, path)):
+                    log.warning("%s: could not carry %s over", peer.where, path)
+
+        await asyncio.gather(*(place(p, sha, size) for p, (sha, size) in pkg.files.items()))
+        if base_dir is not None:
+            old = [p for p in base if p not in pkg.files and p not in MUTABLE_PATHS]
+            await peer.makedirs([posixpath.dirname(posixpath.join(dest, p)) for p in old])
+            await asyncio.gather(*(carry(p) for p in old if p not in arrived))
+        landed = await peer.list_files(dest)
+        wrong = [p for p, (_, size) in pkg.files.items() if landed.get(p) != size]
+        if wrong:
+            raise IncompleteTransfer(
+                f"{peer.where}: {len(wrong)} files did not arrive whole, e.g. {wrong[0]}")
+        return sent, uploaded
+
+    async def _replace_live(self, peer: Peer, d: Difusor, pkg: PackageContents,
+                            target: str) -> Outcome:
+        """The live release holds another package under this cut's name: build the cut aside,
+        serve it from there, rebuild it under its name (hard links) and switch again, so
+        ``current`` always names a whole release."""
+        root = d.remote_root
+        aside_rel = partial_dir(pkg.cut)
+        aside = posixpath.join(root, aside_rel)
+        await peer.rmtree(aside)
+        sent, uploaded = await self._build(peer, d, pkg, aside, {}, None)
+        await peer.swap_symlink(posixpath.join(root, CURRENT), aside_rel)
+        await peer.rmtree(target)
+        again_rel = f"{RELEASES}/.{posixpath.basename(release_of(pkg))}.again"
+        again = posixpath.join(root, again_rel)
+        await peer.rmtree(again)
+        await self._build(peer, d, pkg, again, dict(pkg.files), aside)
+        await peer.rename(again, target)
+        await peer.swap_symlink(posixpath.join(root, CURRENT), release_of(pkg))
+        await peer.rmtree(aside)
+        log.warning("%s: the live %s held another package; replaced", peer.where, release_of(pkg))
+        self.ctx.state.set_holding(d.name, "staged", pkg.cut, pkg.digest)
+        self.ctx.state.set_holding(d.name, "active", pkg.cut, pkg.digest)
+        return Outcome(d.name, "stage", True, nbytes=sent, files=uploaded,
+                       note="replaced the live release, which held another package")
+
+    # --- activation and pruning ---------------------------------------------------------------
+
+    async def activate(self, peer: Peer, d: Difusor, pkg: PackageContents) -> Outcome:
+        await peer.swap_symlink(posixpath.join(d.remote_root, CURRENT), release_of(pkg))
+        self.ctx.state.set_holding(d.name, "active", pkg.cut, pkg.digest)
+        return Outcome(d.name, "activate", True)
+
+    async def prune(self, peer: Peer, d: Difusor, live: PackageContents) -> None:
+        root = d.remote_root
+        names = await peer.listdir(posixpath.join(root, RELEASES))
+        cuts = sorted(c for n in names if (c := cut_of_release(n)) is not None and c <= live.cut)
+        old = cuts[: max(0, len(cuts) - self.ctx.keep_releases)]
+        stale = [n for n in names if n.startswith(".")
+                 and (n.endswith(".partial") or n.endswith(".again"))
+                 and (c := cut_of_release(n.strip(".").rsplit(".", 1)[0])) is not None
+                 and c <= live.cut]
+        for name in [posixpath.basename(release_dir(c)) for c in old] + stale:
+            await peer.rmtree(posixpath.join(root, RELEASES, name))
+
+
+def _clean(link: str | None) -> str | None:
+    """``current``'s target as a release path relative to the root (``releases/0007``), or None
+    when it is absent or points anywhere else."""
+    if not link:
+        return None
+    rel = posixpath.normpath(link)
+    head, _, name = rel.rpartition("/")
+    if head != RELEASES or not name or name.startswith("."):
+        return None
+    return rel

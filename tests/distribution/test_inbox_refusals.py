@@ -1,0 +1,89 @@
+"""A daemon's refusals reach the institute (issue 9 item 2): read back from its status, they are
+failures for that difusor, in the same round or the next one, never ok."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from dist_packages import make_package
+
+from prepcast.difusor.config import DaemonConfig
+from prepcast.difusor.daemon import Daemon
+from prepcast.distribution import DeliveryState, Difusor, LocalPeer, Pusher, Registry, read_package
+
+
+@pytest.fixture(scope="module")
+def cuts(tmp_path_factory: pytest.TempPathFactory, keydir: Path) -> list[Path]:
+    base = tmp_path_factory.mktemp("cuts")
+    pkgs: list[Path] = []
+    for cut in (1, 2, 3):
+        pkgs.append(make_package(base / f"p{cut}", keydir, cut, previous=pkgs[-1] if pkgs else None))
+    return pkgs
+
+
+def with_daemon(tmp: Path, keydir: Path, body: Callable[[Pusher, Daemon], Awaitable[None]]) -> None:
+    d = Difusor(name="diario", host="local", port=22, user="prep", auth="key", remote_root="/",
+                mode="daemon")
+    daemon = Daemon(DaemonConfig(root=tmp / "www", inbox=tmp / "inbox",
+                                 trusted_root=keydir / "root.pub", name="diario",
+                                 event_log=tmp / "events.jsonl", syslog=False, poll_interval=0.05))
+
+    async def go() -> None:
+        task = asyncio.create_task(daemon.run())
+        pusher = Pusher(Registry(tmp / "r.toml", (d,)), DeliveryState(tmp / "state.sqlite"),
+                        peer_factory=lambda d: LocalPeer(d, tmp / "inbox"), confirm_timeout=10,
+                        work_dir=tmp / "outbox")
+        try:
+            await body(pusher, daemon)
+        finally:
+            await pusher.close()
+            daemon.stop()
+            await task
+
+    asyncio.run(go())
+
+
+def test_a_refused_cut_is_a_failure_in_the_same_round(tmp_path: Path, keydir: Path,
+                                                      cuts: list[Path]) -> None:
+    async def body(pusher: Pusher, daemon: Daemon) -> None:
+        for pkg in cuts[:2]:
+            report = await pusher.push(read_package(pkg), wait_for_embargo=False)
+            assert report.failed == [], report
+            assert report.activated["diario"].note == "the daemon serves it"
+        # the daemon serves cut 2; cut 1 again is refused (not newer) and must not read as ok
+        report = await pusher.push(read_package(cuts[0]), wait_for_embargo=False)
+        assert report.failed == ["diario"]
+        error = str(report.activated["diario"].error)
+        assert "did not activate" in error and "serves cut 2" in error
+        assert daemon.store.live_cut() == 2
+
+    with_daemon(tmp_path, keydir, body)
+    refusal = DeliveryState(tmp_path / "state.sqlite").last_refusal("diario")
+    assert refusal is not None and refusal.cut == 1 and refusal.result == "refused"
+
+
+def test_a_refusal_of_an_earlier_round_is_reported_on_the_next(tmp_path: Path, keydir: Path,
+                                                               cuts: list[Path]) -> None:
+    async def body(pusher: Pusher, daemon: Daemon) -> None:
+        assert (await pusher.push(read_package(cuts[1]), wait_for_embargo=False)).failed == []
+        # stage only (as `push --stage-only`, or a pusher that stopped before confirming)
+        staged = await pusher.stage_all(read_package(cuts[0]))
+        assert staged["diario"].ok
+        for _ in range(100):   # the daemon takes it in and refuses it
+            if not (tmp_path / "inbox" / "0001.tar").exists():
+                break
+            await asyncio.sleep(0.05)
+        report = await pusher.push(read_package(cuts[2]), wait_for_embargo=False)
+        assert report.staged["diario"].ok and report.activated["diario"].ok
+        assert daemon.store.live_cut() == 3
+        # cut 3 went well, but the refusal of cut 1 is reported, not swallowed
+        assert report.failed == ["diario"]
+        assert "took cut 1 in but did not activate it" in str(report.refused["diario"].error)
+        # reported once
+        again = await pusher.push(read_package(cuts[2]), wait_for_embargo=False)
+        assert again.failed == [] and again.staged["diario"].note == "already serving this cut"
+
+    with_daemon(tmp_path, keydir, body)

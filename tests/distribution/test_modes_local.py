@@ -1,0 +1,182 @@
+"""The pusher's strategies against local-directory peers (fast): retries decided by the error's
+type, releases built from what the difusor holds, nothing trusted by name, the flat mode."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from dist_packages import make_package
+
+from prepcast.distribution import (
+    AuthenticationFailed,
+    ConnectionLost,
+    DeliveryState,
+    Difusor,
+    LocalPeer,
+    Pusher,
+    PushReport,
+    Registry,
+    read_package,
+)
+from prepcast.distribution.transport import NoSpace, Unreachable, Unsupported, is_retryable
+
+
+def difusor(name: str, mode: str = "sftp") -> Difusor:
+    return Difusor(name=name, host="local", port=22, user="prep", auth="key", remote_root="/www",
+                   mode=mode)
+
+
+class Net:
+    """Local difusores and one pusher over them; ``push`` runs a cut everywhere."""
+
+    def __init__(self, tmp: Path, difusores: list[Difusor], *, state: str = "state.sqlite",
+                 keep: int = 3, **peer_kw: bool) -> None:
+        self.tmp = tmp
+        self.peers: dict[str, LocalPeer] = {}
+        self.registry = Registry(tmp / "registry.toml", tuple(difusores), concurrency=4,
+                                 keep_releases=keep)
+        self.state = DeliveryState(tmp / state)
+        self.peer_kw = peer_kw
+
+    def peer(self, d: Difusor) -> LocalPeer:
+        p = LocalPeer(d, self.tmp / d.name, **self.peer_kw)
+        self.peers[d.name] = p
+        return p
+
+    def www(self, name: str) -> Path:
+        return self.tmp / name / "www"
+
+    def push(self, *pkgs: Path, fail: dict[str, list[Exception]] | None = None) -> list[PushReport]:
+        async def go() -> list[PushReport]:
+            pusher = Pusher(self.registry, self.state, retry_delay=0.0, peer_factory=self.peer,
+                            confirm_timeout=5.0)
+            for name, errors in (fail or {}).items():
+                self.peers[name].fail_next.extend(errors)  # type: ignore[arg-type]
+            try:
+                return [await pusher.push(read_package(p), wait_for_embargo=False) for p in pkgs]
+            finally:
+                await pusher.close()
+
+        return asyncio.run(go())
+
+
+@pytest.fixture(scope="module")
+def cuts(tmp_path_factory: pytest.TempPathFactory, keydir: Path) -> list[Path]:
+    base = tmp_path_factory.mktemp("cuts")
+    pkgs: list[Path] = []
+    for cut in (1, 2, 3, 4):
+        pkgs.append(make_package(base / f"p{cut}", keydir, cut, previous=pkgs[-1] if pkgs else None))
+    return pkgs
+
+
+def test_errors_say_whether_to_retry() -> None:
+    assert is_retryable(ConnectionLost("x")) and is_retryable(Unreachable("x"))
+    for final in (AuthenticationFailed("x"), NoSpace("x"), Unsupported("x"), ValueError("x")):
+        assert not is_retryable(final)
+    assert ConnectionLost("x").retryable and not NoSpace("x").retryable
+
+
+def test_a_dropped_connection_is_retried_a_refused_key_is_not(tmp_path: Path,
+                                                              cuts: list[Path]) -> None:
+    net = Net(tmp_path, [difusor("cae"), difusor("llave")])
+    [report] = net.push(cuts[0], fail={"cae": [ConnectionLost("cae: connection lost")] * 2,
+                                       "llave": [AuthenticationFailed("llave: authentication failed")]})
+    assert report.staged["cae"].ok and os.readlink(net.www("cae") / "current") == "releases/0001"
+    assert [r.result for r in net.state.deliveries("cae") if r.phase == "stage"] == [
+        "failed", "failed", "ok"]
+    assert report.failed == ["llave"]
+    assert len(net.state.deliveries("llave")) == 1   # no second try: no lock-out
+
+
+def test_a_fresh_state_still_builds_complete_releases(tmp_path: Path, cuts: list[Path]) -> None:
+    """Issue 15 item 9: the carried-over files come from the live release's manifest on the
+    server, not from the pusher's memory."""
+    net = Net(tmp_path, [difusor("uno")])
+    net.push(cuts[0], cuts[1])
+    fresh = Net(tmp_path, [difusor("uno")], state="other-state.sqlite")
+    [report] = fresh.push(cuts[2])
+    assert report.failed == []
+    served = net.www("uno") / "current"
+    assert os.readlink(served) == "releases/0003"
+    for rel in read_package(cuts[1]).immutable():  # a reader of cut 2's main.json finds it all
+        assert (served / rel).is_file(), rel
+    for rel, (sha, _) in read_package(cuts[2]).files.items():
+        assert hashlib.sha256((served / rel).read_bytes()).hexdigest() == sha, rel
+    # the unchanged files were linked from the live release, not sent again
+    app = next(p for p in read_package(cuts[2]).files if p.startswith("assets/app"))
+    assert (served / app).stat().st_nlink >= 2
+    assert report.staged["uno"].nbytes < read_package(cuts[2]).total_bytes
+
+
+def test_a_release_with_the_same_name_and_other_bytes_is_replaced(
+        tmp_path: Path, keydir: Path, cuts: list[Path]) -> None:
+    """Issue 9 item 2: a release counts as delivered only when its manifest is byte-identical."""
+    other = make_package(tmp_path / "other3", keydir, 3, extra={"otro.txt": b"un simulacro\n"})
+    net = Net(tmp_path, [difusor("vivo"), difusor("quieto")])
+    net.push(cuts[0], cuts[1])
+    # "quieto" holds another package named releases/0003 (not live); "vivo" serves one
+    for name in ("vivo", "quieto"):
+        release = net.www(name) / "releases/0003"
+        for rel in read_package(other).files:
+            (release / rel).parent.mkdir(parents=True, exist_ok=True)
+            (release / rel).write_bytes((other / rel).read_bytes())
+    os.symlink("releases/0003", net.www("vivo") / "current.tmp")
+    os.replace(net.www("vivo") / "current.tmp", net.www("vivo") / "current")
+    [report] = net.push(cuts[2])
+    assert report.failed == [], report
+    ours = read_package(cuts[2])
+    manifest = next(p for p in ours.files if p.startswith("manifests/") and p.endswith(".json"))
+    for name in ("vivo", "quieto"):
+        served = net.www(name) / "current"
+        assert os.readlink(served) == "releases/0003"
+        assert (served / manifest).read_bytes() == (cuts[2] / manifest).read_bytes()
+        assert (served / "json/main.json").read_bytes() == (cuts[2] / "json/main.json").read_bytes()
+        assert not (served / "otro.txt").exists()
+    assert "replaced" in report.staged["vivo"].note and "replaced" in report.staged["quieto"].note
+
+
+def test_a_release_already_there_is_kept_only_when_byte_identical(tmp_path: Path,
+                                                                  cuts: list[Path]) -> None:
+    net = Net(tmp_path, [difusor("uno")])
+    net.push(cuts[0])
+    again = Net(tmp_path, [difusor("uno")], state="again.sqlite")
+    [report] = again.push(cuts[0])
+    assert report.staged["uno"].note == "release already there (same manifest)"
+    assert report.staged["uno"].nbytes == 0
+
+
+def test_flat_mode_on_a_server_without_symlinks_or_rename(tmp_path: Path,
+                                                          cuts: list[Path]) -> None:
+    net = Net(tmp_path, [difusor("nube", mode="flat")], keep=2, symlinks=False,
+              atomic_rename=False, hardlinks=False)
+    reports = net.push(*cuts)
+    assert all(r.failed == [] for r in reports), reports
+    www = net.www("nube")
+    assert not any(p.is_symlink() for p in www.rglob("*"))
+    last = read_package(cuts[-1])
+    for rel, (sha, _) in last.files.items():
+        assert hashlib.sha256((www / rel).read_bytes()).hexdigest() == sha, rel
+    # a reader of cut 3's main.json still finds its data; cut 1's is pruned (keep 2)
+    for rel in read_package(cuts[2]).immutable():
+        assert (www / rel).is_file(), rel
+    only_1 = set(read_package(cuts[0]).files) - set(last.files) - set(read_package(cuts[2]).files)
+    assert only_1 and not any((www / rel).exists() for rel in only_1)
+    # later cuts sent only what changed
+    assert reports[1].staged["nube"].nbytes < reports[0].staged["nube"].nbytes
+    # pushed again: nothing to send, nothing changes
+    [again] = Net(tmp_path, [difusor("nube", mode="flat")], state="s2.sqlite", symlinks=False,
+                  atomic_rename=False, hardlinks=False).push(cuts[-1])
+    assert again.failed == [] and again.staged["nube"].nbytes == 0
+
+
+def test_releases_mode_on_a_gateway_fails_clearly_without_retries(tmp_path: Path,
+                                                                  cuts: list[Path]) -> None:
+    net = Net(tmp_path, [difusor("nube")], symlinks=False, atomic_rename=False, hardlinks=False)
+    [report] = net.push(cuts[0])
+    assert report.failed == ["nube"]
+    assert "not supported" in str(report.activated["nube"].error)
+    assert len([d for d in net.state.deliveries("nube") if d.phase == "activate"]) == 1
