@@ -225,6 +225,6 @@ def test_core_checks_bytes_without_a_folder(pkg: Path, keydir: Path) -> None:
     extra = dict(files, **{"x.js": b"alert(1)"})
     assert verdict(extra) == [("x.js", "extra")]
     v = check_package(parts, Listing({}), trust, last=3)
-    assert [f.kind for f in v.findings][0] == "rollback"
+    assert next(f.kind for f in v.findings) == "rollback"
     bad = SignedParts(parts.manifest_path, parts.manifest, b"x" * 64, parts.keyring, parts.main)
     assert "signature" in [f.kind for f in check_package(bad, Listing({}), trust).findings]
