@@ -140,10 +140,10 @@ class SafeDaemonDifusor:
             return []
         return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
 
-    def wait_event(self, event: str, cut: int | None = None, timeout: float = 20.0) -> None:
+    def wait_event(self, event: str, nth: int = 1, timeout: float = 20.0) -> None:
+        """Until the daemon has logged ``event`` ``nth`` times."""
         def seen() -> bool:
-            return any(e["event"] == event and (cut is None or e.get("cut") == cut)
-                       for e in self.events())
+            return sum(e["event"] == event for e in self.events()) >= nth
 
         deadline = time.monotonic() + timeout
         while not seen():
@@ -151,7 +151,7 @@ class SafeDaemonDifusor:
                 err = self.daemon.stderr.read().decode() if self.daemon.stderr else ""
                 raise AssertionError(f"the daemon stopped: {err}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"no event {event} {cut}: {self.events()[-5:]}")
+                raise AssertionError(f"no event {event} ({nth}): {self.events()[-5:]}")
             time.sleep(0.1)
 
     def live(self) -> str | None:

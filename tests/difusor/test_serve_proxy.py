@@ -30,7 +30,8 @@ def _served(tmp_path: Path, keydir: Path, package: Path) -> Path:
 
 
 @pytest.mark.parametrize(("trusted", "logged"), [
-    (("127.0.0.0/8",), "187.190.4.7"),   # the proxy is trusted: the reader's address
+    (("127.0.0.0/8", "10.0.0.0/8"), "187.190.4.7"),   # both hops trusted: the reader's address
+    (("127.0.0.0/8",), "10.1.1.1"),      # the hop the trusted proxy saw, not what it was told
     (("10.0.0.0/8",), "127.0.0.1"),      # a request not from a trusted proxy: its own address
     ((), "127.0.0.1"),                   # no proxy configured: the header is ignored
 ])
@@ -52,6 +53,7 @@ def test_forwarded_address_only_from_trusted_proxies(tmp_path: Path, keydir: Pat
 
 def test_serve_rejects_a_bad_proxy_network(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "releases").mkdir()
     code = main(["difusor", "serve", "--root", str(tmp_path), "--trust-proxy", "not-a-net"])
     assert code == 2
     assert "--trust-proxy 'not-a-net'" in capsys.readouterr().err

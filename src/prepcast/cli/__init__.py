@@ -4,6 +4,10 @@ Each area has its own module here with ``register(subparsers)``; a command's han
 parsed arguments and returns an exit status. Errors from :mod:`prepcast.errors` become one clear
 message on standard error and a non-zero status; nothing else reaches the user as a traceback
 unless ``PREPCAST_DEBUG`` is set.
+
+Exit status: 0 done; 1 the system refused (a file that cannot be written, a full disk) or another
+failure; 2 a bad argument, file or setting; 3 untrusted data failed a check (signature, hash,
+rollback); 4 a network peer failed (SFTP, HTTP); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -48,7 +52,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of command ``only`` alone (a run imports only what its
+    command needs)."""
     parser = _Parser(
         prog="prepcast",
         description="Publishing Mexico's preliminary election results (PREP).",
@@ -57,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in command_modules():
+    for name in [only] if only else command_modules():
         import_module(f"prepcast.cli.{name}").register(sub)
     return parser
 
@@ -69,8 +75,14 @@ def command_modules() -> list[str]:
     return sorted(found, key=lambda n: (rank.get(n, len(rank)), n))
 
 
+def _command_of(argv: Sequence[str]) -> str | None:
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in command_modules() else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -92,6 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except UnicodeDecodeError as exc:  # a binary file where a text file was expected
+        return _fail(InputError(f"a file given is not text in UTF-8 ({exc.reason} at byte "
+                                f"{exc.start})"), EXIT_INPUT)
+    except OSError as exc:  # the system refused: an unwritable output, a full disk, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(PrepcastError(f"{where}{exc.strerror or exc}"), EXIT_OTHER)
 
 
 def _fail(exc: Exception, status: int) -> int:

@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 
 from prepcast.election import load_election_dir, tally_cut
+from prepcast.election.columnar import load_columns, tally_columns
 from prepcast.election.schedule import cut_number, cut_time, is_last_cut, parse_time
-from prepcast.formats.write_prep_csv import write_databases
+from prepcast.formats.write_prep_csv import build_databases, write_database_zips
+from prepcast.formats.write_prep_csv_columns import build_databases_columns
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,11 +24,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    ed = load_election_dir(args.election_dir)
-    n = cut_number(ed.proceso, parse_time(args.at, ed.proceso))
-    # The database of the latest scheduled cut at or before --at, dated as that cut.
-    cut = tally_cut(ed.proceso, ed.casillas, ed.feeds, cut_time(ed.proceso, n), number=n,
-                    last=is_last_cut(ed.proceso, n))
-    for path in write_databases(cut, args.out):
+    # On columns when the files are plain (the usual case); otherwise on rows, which read every
+    # spelling the files allow and report every problem with its line. Same bytes either way.
+    columns = load_columns(args.election_dir)
+    if columns is not None:
+        p = columns.proceso
+        n = cut_number(p, parse_time(args.at, p))
+        # The database of the latest scheduled cut at or before --at, dated as that cut.
+        cut = tally_columns(columns, cut_time(p, n), number=n, last=is_last_cut(p, n))
+        zips = build_databases_columns(cut)
+    else:
+        ed = load_election_dir(args.election_dir)
+        p = ed.proceso
+        n = cut_number(p, parse_time(args.at, p))
+        zips = build_databases(tally_cut(p, ed.casillas, ed.feeds, cut_time(p, n), number=n,
+                                         last=is_last_cut(p, n)))
+    for path in write_database_zips(zips, args.out):
         print(path)
     return 0

@@ -19,27 +19,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--config", required=True, type=Path, help="daemon configuration (TOML)")
     r.set_defaults(handler=_run)
 
-    w = dsub.add_parser("webconf", help="write an nginx or Apache 2.4 site configuration")
-    w.add_argument("server", choices=("nginx", "apache"))
+    w = dsub.add_parser("webconf", help="write an nginx, Apache 2.4 or IIS site configuration")
+    w.add_argument("server", choices=("nginx", "apache", "iis"))
+    w.add_argument("--layout", choices=("debian", "rhel"), default="debian",
+                   help="debian (Debian, Ubuntu) or rhel (RHEL, CentOS, Fedora): log folders and "
+                        "workers' user (default debian)")
     w.add_argument("--root", required=True, type=Path, help="difusor root (holds current/)")
     w.add_argument("--server-name", required=True, help="public host name, e.g. prep.elsol.mx")
     w.add_argument("--https-listen", default="443", help="address:port or port (default 443)")
     w.add_argument("--http-listen", default="80", help="address:port or port (default 80)")
     w.add_argument("--cert", type=Path, default=Path("/etc/ssl/certs/prep.pem"))
     w.add_argument("--key", type=Path, default=Path("/etc/ssl/private/prep.key"))
-    w.add_argument("--access-log", type=Path, default=Path("/var/log/prep/access.log"))
-    w.add_argument("--error-log", type=Path, default=Path("/var/log/prep/error.log"))
+    w.add_argument("--access-log", type=Path,
+                   help="default: prep.access.log in the server's log folder of the layout")
+    w.add_argument("--error-log", type=Path, help="default: prep.error.log beside it")
     w.add_argument("--standalone", action="store_true",
                    help="a whole main configuration (nginx -c / apache2 -f), not a site file")
     w.add_argument("--state-dir", type=Path, help="with --standalone: pid and temporary files")
-    w.add_argument("--user", default="www-data", help="with --standalone: the workers' user")
+    w.add_argument("--user", help="with --standalone: the workers' user (default: the layout's)")
     w.add_argument("--out", type=Path, help="write here (default: standard output)")
     w.set_defaults(handler=_webconf)
 
     s = dsub.add_parser("serve", help="serve the live cut from memory (laptops, simulacro)")
-    s.add_argument("--root", required=True, type=Path, help="difusor root (holds current/)")
+    s.add_argument("--root", required=True, type=Path,
+                   help="difusor root (holds current/) or a package folder")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--port", type=port_number, default=8080, help="0-65535 (default 8080)")
     s.add_argument("--access-log", type=Path, help="combined format plus request time")
     s.add_argument("--cert", type=Path, help="serve HTTPS with this certificate (PEM)")
     s.add_argument("--key", type=Path, help="private key of --cert")
@@ -60,16 +65,30 @@ def _run(args: argparse.Namespace) -> int:
 def _webconf(args: argparse.Namespace) -> int:
     from prepcast.difusor.webconf import WebConf, render
 
-    if not args.root.is_absolute():
+    if args.server != "iis" and not args.root.is_absolute():
         raise InputError.at(args.root, "--root must be an absolute path (the web server needs it)")
+    if args.standalone and args.server == "iis":
+        raise InputError("--standalone is for nginx and Apache; IIS takes the web.config as it is")
     conf = WebConf(root=args.root, server_name=args.server_name, https_listen=args.https_listen,
                    http_listen=args.http_listen, cert=args.cert, key=args.key,
                    access_log=args.access_log, error_log=args.error_log,
-                   state_dir=args.state_dir, run_user=args.user)
+                   state_dir=args.state_dir, run_user=args.user, layout=args.layout)
     text = render(args.server, conf, standalone=args.standalone)
     if args.out is None:
         sys.stdout.write(text)
         return 0
+    # what the configuration needs on disk: its state folder and the folders of its logs
+    needed = [args.state_dir] if args.standalone and args.state_dir else []
+    needed += [p.parent for p in (args.access_log, args.error_log) if p is not None]
+    for folder in needed:
+        if "$" not in str(folder) and not folder.is_dir():
+            try:
+                folder.mkdir(mode=0o755, parents=True)
+            except OSError as exc:
+                raise InputError.at(folder, f"cannot create: {exc.strerror}") from None
+            print(f"prepcast: created {folder}", file=sys.stderr)
+    if args.out.is_dir():
+        raise InputError.at(args.out, "is a directory; give a file name", field="--out")
     tmp = args.out.with_name(f".{args.out.name}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
@@ -79,13 +98,37 @@ def _webconf(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from prepcast.difusor.serve import EmbeddedServer
+def port_number(text: str) -> int:
+    """A TCP port (argparse type): a bad one is a usage error, exit 2."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535)")
+    return port
 
-    if not args.root.is_dir():
-        raise InputError.at(args.root, "not a directory")
+
+def _serve(args: argparse.Namespace) -> int:
+    from prepcast.difusor.serve import EmbeddedServer, serving_problem
+
+    problem = serving_problem(args.root)
+    if problem:
+        raise InputError.at(args.root, problem)
     if (args.cert is None) != (args.key is None):
         raise InputError("--cert and --key go together")
+    for flag, path in (("--cert", args.cert), ("--key", args.key)):
+        if path is not None and not path.is_file():
+            raise InputError.at(path, "not found" if not path.exists() else "not a file",
+                                field=flag)
+    if args.access_log is not None:
+        log = args.access_log
+        if log.is_dir():
+            raise InputError.at(log, "is a directory; give a file name", field="--access-log")
+        if not log.parent.is_dir():
+            raise InputError.at(log.parent, "directory not found", field="--access-log")
+        if not os.access(log if log.exists() else log.parent, os.W_OK):
+            raise InputError.at(log, "not writable", field="--access-log")
     import ipaddress
 
     for cidr in args.trust_proxy:

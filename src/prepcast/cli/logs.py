@@ -34,8 +34,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.lines < 1:
         raise InputError.at("--lines", "must be at least 1")
-    if not args.out.parent.is_dir():
-        raise InputError.at(args.out.parent, "directory not found", field="--out")
+    for out, flag in ((args.out, "--out"), (args.events, "--events")):
+        if out is None:
+            continue
+        if out.is_dir():
+            raise InputError.at(out, "is a directory; give a file name", field=flag)
+        if not out.parent.is_dir():
+            raise InputError.at(out.parent, "directory not found", field=flag)
     count = write_log(args.out, args.lines, args.seed)
     print(f"{args.out}: {count:,} lines")
     if args.events:

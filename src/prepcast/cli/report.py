@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -57,9 +58,15 @@ def _when(value: str | None, flag: str) -> datetime | None:
     return parsed
 
 
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
 def run(args: argparse.Namespace) -> int:
     from prepcast.analytics import ReportOptions, write_report
     from prepcast.analytics.views import INSTITUTE_HOSTS
+
+    if not _MEMORY.match(args.memory_limit.strip()):
+        raise InputError.at("--memory-limit", f"{args.memory_limit!r} is not a size such as 1500MB or 2GB")
 
     for path, flag in ((args.events, "--events"), (args.incidents, "--incidents"),
                        (args.geoip_db, "--geoip-db")):

@@ -37,6 +37,12 @@ from typing import Any
 
 from prepcast.errors import InputError, Problem
 
+TABLE_KEYS = {
+    "sftp": frozenset({"listen", "port", "host_key", "authorized_keys"}),
+    "clock": frozenset({"ntp_server", "ntp_port", "max_offset"}),
+    "purge": frozenset({"command", "webhook"}),
+}
+
 
 @dataclass(frozen=True)
 class DaemonConfig:
@@ -66,6 +72,8 @@ def load_config(path: str | Path) -> DaemonConfig:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError.at(path, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError.at(path, "not a text file (TOML in UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError.at(path, f"not valid TOML: {exc}") from None
     return parse_config(doc, path)
@@ -109,6 +117,11 @@ def parse_config(doc: dict[str, Any], path: Path) -> DaemonConfig:
     for name, table in (("sftp", sftp), ("clock", clock), ("purge", purge)):
         if not isinstance(table, dict):
             bad(name, "must be a table")
+        else:  # a typo (`prot = 2223`) must not fall back silently to a default
+            for key in sorted(set(table) - TABLE_KEYS[name]):
+                bad(f"{name}.{key}", f"unknown setting (known: {', '.join(sorted(TABLE_KEYS[name]))})")
+    if not all(isinstance(t, dict) for t in (sftp, clock, purge)):
+        raise InputError(problems)
     host_key = keys = None
     if sftp:
         host_key = a_path(sftp, "host_key", "sftp.host_key", required=True, must_exist=True)
@@ -116,6 +129,13 @@ def parse_config(doc: dict[str, Any], path: Path) -> DaemonConfig:
         port = sftp.get("port", 2222)
         if not isinstance(port, int) or not 0 <= port < 65536:
             bad("sftp.port", "must be 0-65535")
+    ntp_port = clock.get("ntp_port", 123)
+    if not isinstance(ntp_port, int) or not 0 < ntp_port < 65536:
+        bad("clock.ntp_port", "must be 1-65535")
+    for tname, table, key in (("clock", clock, "ntp_server"), ("sftp", sftp, "listen"),
+                              ("purge", purge, "webhook")):
+        if key in table and not (isinstance(table[key], str) and table[key]):
+            bad(f"{tname}.{key}", "must be a non-empty string")
     command = purge.get("command", [])
     if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
         bad("purge.command", "must be a list of strings")

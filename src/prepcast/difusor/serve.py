@@ -5,7 +5,17 @@ gzip copy of every compressible file and the response headers built once; activa
 whole map in one assignment, so a response is always wholly of one cut. The previous cut's
 immutable files stay reachable (the release keeps them), exactly as with nginx. Headers are
 those of the nginx/Apache configs (:mod:`prepcast.difusor.webconf`). Served by uvicorn with
-uvloop and httptools; the access log is combined format followed by the request time.
+uvloop and httptools; the access log is combined format followed by the request time, every
+field escaped as nginx escapes it (``"``, ``\\``, control and non-ASCII bytes as ``\\xHH``, the
+request target as it was sent, never percent-decoded) so no request can write a line of its own.
+
+Limits (:mod:`prepcast.difusor._serve_limits`): a request's headers at most 32 KiB (else 431),
+10 s to send them and 10 s of idleness between requests (then the connection is closed), 4,096
+connections at once (one more is answered 503). Behind a CDN or proxy, the reader's address is
+taken from ``X-Forwarded-For`` only for requests from a trusted proxy, walking the header from
+the right past trusted proxies, and only when the entry parses as an address.
+
+``root`` is a difusor root (``current`` names the live release) or a package folder itself.
 """
 
 from __future__ import annotations
@@ -16,6 +26,8 @@ import hashlib
 import ipaddress
 import mimetypes
 import os
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,15 +35,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prepcast.difusor.layout import CURRENT, cut_of_release
+from prepcast.difusor._serve_limits import (
+    HEADER_TIMEOUT,
+    MAX_CONNECTIONS,
+    MAX_HEADER_BYTES,
+    limited_protocol,
+)
+from prepcast.difusor.layout import CURRENT, RELEASES, cut_of_release
 from prepcast.difusor.webconf import CACHE_CONTROL_ERROR, GZIP_TYPES, SECURITY_HEADERS
-from prepcast.package.layout import MUTABLE_PATHS, cache_control_for
+from prepcast.errors import InputError
+from prepcast.package.layout import MAIN_PATH, MUTABLE_PATHS, cache_control_for
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _MUTABLE = MUTABLE_PATHS | {""}
+# nginx's escaping of logged variables: '"', '\\', bytes below 0x20 and from 0x7f as \\xHH
+_LOG_ESCAPE = {b: (f"\\x{b:02X}" if b < 0x20 or b >= 0x7F or b in (0x22, 0x5C) else chr(b))
+               for b in range(256)}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -98,6 +120,21 @@ def _content_type(path: str) -> str:
     return f"{guess}; charset=utf-8" if guess.startswith("text/") else guess
 
 
+def log_escape(value: bytes) -> str:
+    """A logged field as nginx writes it: nothing in it can end a field or a line."""
+    return "".join([_LOG_ESCAPE[b] for b in value])
+
+
+def serving_problem(root: Path) -> str | None:
+    """Why ``root`` cannot be served, or None: it must be a difusor root or a package folder."""
+    if not root.is_dir():
+        return "not a directory"
+    if (root / CURRENT).is_symlink() or (root / RELEASES).is_dir() or (root / MAIN_PATH).is_file():
+        return None
+    return (f"expected a difusor root (with {CURRENT}/ or {RELEASES}/, as the daemon or the "
+            f"pusher builds it) or a package folder (with {MAIN_PATH})")
+
+
 class EmbeddedSite:
     """The ASGI application; ``reload()`` swaps in the release ``current`` points at."""
 
@@ -112,15 +149,20 @@ class EmbeddedSite:
         self._log = (open(access_log, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115
                      if access_log else None)
         self._target: str | None = None
+        # a package folder itself (no current/, no releases/): served as it is
+        self._package = not (self.root / CURRENT).is_symlink() and (self.root / MAIN_PATH).is_file()
         self.live = LiveCut(None, {})
         self.reload()
 
     def reload(self) -> bool:
         """Load the release ``current`` names, if it changed; True when it did."""
-        try:
-            target = os.readlink(self.root / CURRENT)
-        except OSError:
-            target = None
+        if self._package:
+            target: str | None = "."
+        else:
+            try:
+                target = os.readlink(self.root / CURRENT)
+            except OSError:
+                target = None
         if target == self._target:
             return False
         release = (self.root / target) if target else None
@@ -177,23 +219,42 @@ class EmbeddedSite:
                    seconds: float) -> None:
         assert self._log is not None
         client = scope.get("client") or ("-", 0)
-        address = str(client[0])
-        forwarded = headers.get(b"x-forwarded-for")
-        if forwarded and self.trusted_proxies and self._trusted(address):
-            address = forwarded.split(b",")[0].strip().decode("latin-1") or address
+        address = self.reader_address(str(client[0]), headers.get(b"x-forwarded-for"))
         t = time.localtime()
         off = t.tm_gmtoff // 60
         stamp = (f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:"
                  f"{t.tm_min:02d}:{t.tm_sec:02d} {'+' if off >= 0 else '-'}{abs(off) // 60:02d}{abs(off) % 60:02d}")
-        target = scope["path"] + (("?" + scope["query_string"].decode("latin-1"))
-                                  if scope.get("query_string") else "")
-        ref = headers.get(b"referer", b"-").decode("latin-1").replace('"', "%22")
-        ua = headers.get(b"user-agent", b"-").decode("latin-1").replace('"', "%22")
-        self._log.write(f'{address} - - [{stamp}] "{scope["method"]} {target} HTTP/'
+        raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+        query = scope.get("query_string") or b""
+        target = log_escape(raw + (b"?" + query if query else b""))
+        method = log_escape(scope["method"].encode("latin-1"))
+        ref = log_escape(headers.get(b"referer", b"-"))
+        ua = log_escape(headers.get(b"user-agent", b"-"))
+        self._log.write(f'{address} - - [{stamp}] "{method} {target} HTTP/'
                         f'{scope.get("http_version", "1.1")}" {status} {size} "{ref}" "{ua}" '
                         f"{seconds:.3f}\n")
 
+    def reader_address(self, peer: str, forwarded: bytes | None) -> str:
+        """The reader's address: the peer's, or behind trusted proxies the right-most address of
+        ``X-Forwarded-For`` that is not itself a trusted proxy (as nginx's ``real_ip_recursive``).
+        An entry that does not parse as an address stops the walk: what a client wrote itself
+        into the header is never taken."""
+        if not forwarded or not self._trusted(peer):
+            return peer
+        address = peer
+        for part in reversed(forwarded.split(b",")):
+            try:
+                ip = ipaddress.ip_address(part.strip().decode("ascii"))
+            except (ValueError, UnicodeDecodeError):
+                break
+            address = str(ip)
+            if not any(ip in net for net in self.trusted_proxies):
+                break
+        return address
+
     def _trusted(self, address: str) -> bool:
+        if not self.trusted_proxies:
+            return False
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
@@ -220,19 +281,54 @@ class EmbeddedServer:
 
     def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 8080,
                  access_log: Path | None = None, cert: Path | None = None,
-                 key: Path | None = None, trusted_proxies: Sequence[str] = ()) -> None:
+                 key: Path | None = None, trusted_proxies: Sequence[str] = (),
+                 max_header_bytes: int = MAX_HEADER_BYTES, header_timeout: float = HEADER_TIMEOUT,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         import uvicorn
 
         self.site = EmbeddedSite(root, access_log=access_log, trusted_proxies=trusted_proxies)
+        self.host = host
+        self.requested_port = port
+        protocol = limited_protocol(max_header_bytes=max_header_bytes,
+                                    header_timeout=header_timeout, max_connections=max_connections)
         self.config = uvicorn.Config(
-            self.site, host=host, port=port, loop="uvloop", http="httptools", lifespan="on",
+            self.site, host=host, port=port, loop="uvloop", http=protocol, lifespan="on",
             access_log=False, log_level="warning", server_header=False, date_header=True,
             proxy_headers=False,  # X-Forwarded-For is read only from trusted_proxies (above)
             ssl_certfile=str(cert) if cert else None, ssl_keyfile=str(key) if key else None,
-            timeout_keep_alive=30, backlog=4096,
+            timeout_keep_alive=max(1, int(header_timeout)), backlog=4096,
         )
+        try:
+            self.config.load()  # the certificate and key, now, as one clear error
+        except (OSError, ssl.SSLError) as exc:
+            raise InputError(f"--cert {cert} / --key {key}: cannot use them: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
         self.server = uvicorn.Server(self.config)
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    def bind(self) -> socket.socket:
+        """The listening socket, bound here so that a port taken or refused is one clear error."""
+        if self._socket is None:
+            where = f"{self.host}:{self.requested_port}"
+            try:
+                family, kind, proto, _, address = socket.getaddrinfo(
+                    self.host, self.requested_port, type=socket.SOCK_STREAM,
+                    flags=socket.AI_PASSIVE)[0]
+                sock = socket.socket(family, kind, proto)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind(address)
+                except OSError:
+                    sock.close()
+                    raise
+            except OverflowError:
+                raise InputError(f"cannot listen on {where}: the port must be 0-65535") from None
+            except OSError as exc:
+                raise InputError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+            sock.set_inheritable(True)
+            self._socket = sock
+        return self._socket
 
     @property
     def port(self) -> int:
@@ -243,10 +339,12 @@ class EmbeddedServer:
         return int(self.config.port)
 
     def run(self) -> None:
-        self.server.run()
+        self.server.run(sockets=[self.bind()])
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.server.run, name="prepcast-serve", daemon=True)
+        sock = self.bind()
+        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
+                                        name="prepcast-serve", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:

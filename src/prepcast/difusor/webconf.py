@@ -10,11 +10,19 @@ the request time.
 
 ``standalone=True`` wraps the site in a whole main configuration (pid, logs, modules) so it
 runs with ``nginx -c FILE`` or ``apache2 -f FILE`` alone, as the tests and the simulacro do.
+
+``layout`` is the distribution family: ``debian`` (Debian, Ubuntu: ``/etc/nginx/sites-available``,
+``/etc/apache2/sites-available``, logs in ``/var/log/nginx`` and ``${APACHE_LOG_DIR}``, workers as
+``www-data``) or ``rhel`` (RHEL, CentOS, Fedora, Rocky, Alma: ``/etc/nginx/conf.d``,
+``/etc/httpd/conf.d``, logs in ``/var/log/nginx`` and ``/var/log/httpd``, workers as ``nginx`` or
+``apache``). Unless given, the logs go to the distribution's own log folder for the server, which
+its package creates, so the configuration passes ``nginx -t`` / ``apachectl configtest`` as it is.
+IIS: :mod:`prepcast.difusor.webconf_iis`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prepcast.difusor.layout import CURRENT
@@ -28,7 +36,28 @@ SECURITY_HEADERS = (
 )
 GZIP_TYPES = ("application/json", "text/css", "application/javascript", "text/javascript",
               "image/svg+xml", "text/plain", "text/csv")
-SERVERS = ("nginx", "apache")
+SERVERS = ("nginx", "apache", "iis")
+LAYOUTS = ("debian", "rhel")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a distribution family keeps a web server's files."""
+
+    site_dir: str           # where a site configuration goes
+    log_dir: str            # the server's own log folder (created by its package)
+    user: str               # the workers' user
+    modules: str = ""       # Apache: the modules folder (standalone configurations)
+
+
+DISTRIBUTIONS: dict[tuple[str, str], Layout] = {
+    ("nginx", "debian"): Layout("/etc/nginx/sites-available", "/var/log/nginx", "www-data"),
+    ("nginx", "rhel"): Layout("/etc/nginx/conf.d", "/var/log/nginx", "nginx"),
+    ("apache", "debian"): Layout("/etc/apache2/sites-available", "${APACHE_LOG_DIR}", "www-data",
+                                 "/usr/lib/apache2/modules"),
+    ("apache", "rhel"): Layout("/etc/httpd/conf.d", "/var/log/httpd", "apache",
+                               "/etc/httpd/modules"),
+}
 CACHE_CONTROL_ERROR = "no-store"
 # statuses whose response is the file itself (or a revalidation of it): only these are cacheable
 CACHEABLE_STATUSES = ("200", "206", "304")
@@ -42,10 +71,11 @@ class WebConf:
     http_listen: str = "80"
     cert: Path = Path("/etc/ssl/certs/prep.pem")
     key: Path = Path("/etc/ssl/private/prep.key")
-    access_log: Path = Path("/var/log/prep/access.log")
-    error_log: Path = Path("/var/log/prep/error.log")
+    access_log: Path | None = None      # None: prep.access.log in the distribution's log folder
+    error_log: Path | None = None       # None: prep.error.log beside it
     state_dir: Path | None = None       # standalone only: pid, temp files
-    run_user: str = "www-data"          # standalone only: the workers' user
+    run_user: str | None = None         # standalone only: the workers' user (None: the layout's)
+    layout: str = "debian"              # "debian" or "rhel"
 
     @property
     def docroot(self) -> Path:
@@ -60,7 +90,29 @@ class WebConf:
         return f"https://{self.server_name}{port}"
 
 
+def with_defaults(kind: str, conf: WebConf, *, standalone: bool = False) -> WebConf:
+    """``conf`` with the distribution's log folder and workers' user where none was given."""
+    if conf.layout not in LAYOUTS:
+        raise ValueError(conf.layout)
+    if kind == "iis":
+        return conf
+    layout = DISTRIBUTIONS[(kind, conf.layout)]
+    log_dir = layout.log_dir
+    if standalone and log_dir.startswith("${"):
+        log_dir = "/var/log/apache2"  # run without apache2ctl, which defines APACHE_LOG_DIR
+    return replace(
+        conf,
+        access_log=conf.access_log or Path(f"{log_dir}/prep.access.log"),
+        error_log=conf.error_log or Path(f"{log_dir}/prep.error.log"),
+        run_user=conf.run_user or layout.user)
+
+
 def render(kind: str, conf: WebConf, *, standalone: bool = False) -> str:
+    if kind == "iis":
+        from prepcast.difusor.webconf_iis import iis_web_config
+
+        return iis_web_config(conf)
+    conf = with_defaults(kind, conf, standalone=standalone)
     if kind == "nginx":
         site = nginx_site(conf)
         return nginx_main(conf, site) if standalone else site
@@ -209,8 +261,8 @@ _APACHE_MODULES = ("mpm_event", "authz_core", "authz_host", "mime", "dir", "alia
 
 def apache_main(c: WebConf, site: str) -> str:
     state = c.state_dir or c.root
-    mods = "".join(f"LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so\n"
-                   for m in _APACHE_MODULES)
+    modules = DISTRIBUTIONS[("apache", c.layout)].modules
+    mods = "".join(f"LoadModule {m}_module {modules}/mod_{m}.so\n" for m in _APACHE_MODULES)
     http_port = c.http_listen
     https_port = c.https_listen
     return f"""# standalone Apache 2.4 configuration: apache2 -f THIS_FILE -DFOREGROUND

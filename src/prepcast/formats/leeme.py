@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from prepcast.election.model import ColumnKind, Proceso
+from prepcast.election.model import ColumnKind, Election, Proceso
 from prepcast.election.rules import get_profile
-from prepcast.election.tally import ElectionResults
 
 PREAMBLE_DOC = (
     ("ACTAS_ESPERADAS", "Número de Actas PREP de todas las casillas aprobadas; conforman el Catálogo de Actas PREP esperadas."),
@@ -60,8 +59,7 @@ TAIL_DOC = (
 )
 
 
-def leeme_text(proceso: Proceso, er: ElectionResults) -> str:
-    e = er.election
+def leeme_text(proceso: Proceso, e: Election) -> str:
     profile = get_profile(proceso.rules)
     out = [
         f"Programa de Resultados Electorales Preliminares {proceso.year}".strip(),

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from prepcast.election.acta import FieldValue, Mark
-from prepcast.election.model import Ambito, display_time
+from prepcast.election.model import Ambito, Election, Proceso, display_time
 from prepcast.election.rules import PREAMBLE_FIELDS, SIN_ACTA, format_observaciones, get_profile
 from prepcast.election.tally import ActaRow, CutResults, ElectionResults
 from prepcast.formats.leeme import leeme_text
@@ -148,13 +148,18 @@ def _row(cut: CutResults, er: ElectionResults, row: ActaRow) -> list[object]:
 
 
 def candidaturas_csv(er: ElectionResults) -> bytes:
+    ent = next((c.entidad_id for r in er.rows if (c := r.casilla) is not None), 0)
+    return candidaturas_csv_of(er.election, ent)
+
+
+def candidaturas_csv_of(e: Election, entidad_id: int) -> bytes:
+    """The candidaturas CSV of an election (``entidad_id`` 0 when it has no casillas)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    amb = "ID_DISTRITO_LOCAL" if er.election.ambito is Ambito.DISTRITO else "ID_MUNICIPIO"
+    amb = "ID_DISTRITO_LOCAL" if e.ambito is Ambito.DISTRITO else "ID_MUNICIPIO"
     w.writerow(["ID_ENTIDAD", amb, "PARTIDO_CI", "CANDIDATURA_PROPIETARIA", "CANDIDATURA_SUPLENTE"])
-    ent = next((c.entidad_id for r in er.rows if (c := r.casilla) is not None), 0)
-    for cand in er.election.candidaturas:
-        w.writerow([ent, cand.ambito_id, cand.columna, cand.propietaria, cand.suplente])
+    for cand in e.candidaturas:
+        w.writerow([entidad_id, cand.ambito_id, cand.columna, cand.propietaria, cand.suplente])
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
@@ -164,14 +169,21 @@ def zip_name(at: datetime, eid: str) -> str:
 
 def _zip(cut: CutResults, eid: str, csv_bytes: bytes) -> DatabaseZip:
     er = cut.elections[eid]
-    stem = er.election.file_stem or eid
+    ent = next((c.entidad_id for r in er.rows if (c := r.casilla) is not None), 0)
+    return database_zip(cut.proceso, er.election, cut.at, ent, csv_bytes)
+
+
+def database_zip(proceso: Proceso, e: Election, at: datetime, entidad_id: int,
+                 csv_bytes: bytes) -> DatabaseZip:
+    """The zip of one election's database: its CSV, candidaturas and LEEME."""
+    stem = e.file_stem or e.id
     members = (
         (f"{stem}.csv", csv_bytes),
-        (f"{stem}_CANDIDATURAS.csv", candidaturas_csv(er)),
-        ("LEEME.txt", leeme_text(cut.proceso, er).encode("utf-8")),
+        (f"{stem}_CANDIDATURAS.csv", candidaturas_csv_of(e, entidad_id)),
+        ("LEEME.txt", leeme_text(proceso, e).encode("utf-8")),
     )
     buf = io.BytesIO()
-    stamp = cut.at.timetuple()[:6]
+    stamp = at.timetuple()[:6]
     with zipfile.ZipFile(buf, "w") as zf:
         for name, data in members:
             info = zipfile.ZipInfo(name, date_time=stamp)
@@ -179,7 +191,7 @@ def _zip(cut: CutResults, eid: str, csv_bytes: bytes) -> DatabaseZip:
             info.external_attr = 0o644 << 16
             zf.writestr(info, data, compresslevel=1)
     data = buf.getvalue()
-    return DatabaseZip(eid, zip_name(cut.at, eid), data, hashlib.sha256(data).hexdigest(),
+    return DatabaseZip(e.id, zip_name(at, e.id), data, hashlib.sha256(data).hexdigest(),
                        f"{stem}.csv")
 
 
@@ -190,9 +202,14 @@ def build_databases(cut: CutResults) -> list[DatabaseZip]:
 
 def write_databases(cut: CutResults, out: Path) -> list[Path]:
     """Write each zip and its ``.sha256`` into ``out`` (temporary names, then rename)."""
+    return write_database_zips(build_databases(cut), out)
+
+
+def write_database_zips(zips: list[DatabaseZip], out: Path) -> list[Path]:
+    """Write each zip and its ``.sha256`` into ``out`` (temporary names, then rename)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for z in build_databases(cut):
+    for z in zips:
         for name, data in ((z.name, z.data), (z.name + ".sha256", f"{z.sha256}  {z.name}\n".encode())):
             tmp = out / f".{name}.tmp"
             tmp.write_bytes(data)

@@ -1,0 +1,208 @@
+"""The catalog and the capture feeds read into DuckDB tables, one column per field.
+
+The row readers (:mod:`prepcast.election.catalog`, :mod:`prepcast.election.feed`) define what a
+file means and how its problems are reported. The readers here take the same files on columns,
+but only the plain, canonical subset of what the row readers accept (ASCII digits, ISO date-times
+with seconds, no spaces around fields, one record per line). Anything else — a bad row, an
+unusual spelling the row reader still accepts, a record still being written — answers ``False``,
+and the caller falls back to the row readers, which read the file exactly or report every
+problem with its line.
+
+Each file is read in one pass (``read_csv`` into the final table; the row's position in the file
+is its ``rowid``), then checked with one query.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from prepcast.election.catalog import CASILLA_COLUMNS, TIPOS
+from prepcast.election.feed import HEAD, feed_header
+from prepcast.election.model import Election, Proceso
+
+_INT = "[0-9]{1,15}"  # a whole number whose sums stay exact in 64 bits
+_TIME = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+_OFFSET = "[+-][0-9]{2}:[0-9]{2}"
+# Spaces str.strip() removes, and line breaks str.splitlines() knows besides \n and \r\n: a field
+# with either is left to the row readers.
+_SPACE = (r"\t\x{0b}\x{0c}\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
+          r"\x{202f}\x{205f}\x{3000}")
+_ODD = f"(^[{_SPACE}]|[{_SPACE}]$|[\\x{{0b}}\\x{{0c}}\\x{{1c}}-\\x{{1e}}\\x{{85}}\\x{{2028}}\\x{{2029}}\\r\\n])"
+
+
+def sql_text(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _header(data: bytes) -> list[str] | None:
+    first = data.split(b"\n", 1)[0]
+    try:
+        return next(csv.reader([first.decode("utf-8-sig").rstrip("\r")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        return None
+
+
+def _read_csv(path: Path, ncols: int) -> str:
+    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols)) + "}"
+    return (f"read_csv({sql_text(str(path))}, columns={cols}, header=true, auto_detect=false, "
+            "delim=',', quote='\"', escape='\"', strict_mode=true)")
+
+
+def _lines(data: bytes) -> int:
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _odd(columns: list[str]) -> str:
+    """SQL true when a field has spaces around it or an odd line break inside."""
+    return " OR ".join(f"coalesce(regexp_matches({c}, '{_ODD}'), false)" for c in columns)
+
+
+def _first(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[object, ...]:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) -> bool:
+    """Table ``cas``: the catalog, one row per casilla in file order (``n``)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    header = _header(data)
+    if header is None or data.count(b"\r") != data.count(b"\r\n"):
+        return False
+    header = [h.strip() for h in header]
+    if any(c not in header for c in CASILLA_COLUMNS) or len(set(header)) != len(header):
+        return False
+    ix = {h: f"c{i}" for i, h in enumerate(header)}
+    nums = {"ID_ENTIDAD": "ent", "ID_DISTRITO_LOCAL": "distrito", "ID_MUNICIPIO": "municipio",
+            "SECCION": "seccion", "ID_CASILLA": "numero", "EXT_CONTIGUA": "ext",
+            "UBICACION_CASILLA": "ubicacion", "LISTA_NOMINAL": "lista_nominal",
+            "REPRESENTANTES_PP_CI": "representantes", "BOLETAS_ESPECIAL": "boletas_especial"}
+    elecciones = f"coalesce({ix['ELECCIONES']}, '')" if "ELECCIONES" in ix else "''"
+    ok = " AND ".join(f"regexp_full_match(coalesce({ix[k]}, ''), '{_INT}')" for k in nums)
+    tipos = ", ".join(sql_text(t) for t in sorted(TIPOS))
+    known = ", ".join(sql_text(e.id) for e in proceso.elections)
+    try:
+        con.execute(
+            "CREATE OR REPLACE TABLE cas AS SELECT row_number() OVER () AS n, "
+            + ", ".join(f"try_cast({ix[k]} AS BIGINT) AS {v}" for k, v in nums.items())
+            + f", coalesce({ix['DISTRITO_LOCAL']}, '') AS distrito_nombre, "
+            f"coalesce({ix['MUNICIPIO']}, '') AS municipio_nombre, "
+            f"coalesce({ix['TIPO_CASILLA']}, '') AS tipo, "
+            f"CASE WHEN {elecciones} = '' THEN NULL ELSE string_split({elecciones}, ';') END "
+            "AS elecciones, "
+            f"printf('%02d%04d%s%02d%02d', ent, seccion, tipo, numero, ext) AS clave, "
+            f"({ok}) AND tipo IN ({tipos}) AND NOT ({_odd(list(ix.values()))}) "
+            f"AND NOT regexp_matches({elecciones}, '[{_SPACE}]') AS ok "
+            f"FROM {_read_csv(path, len(header))}")
+    except duckdb.Error:
+        return False
+    rows, bad, wrong, distinct, unknown = _first(con, (
+        "SELECT count(*), count(*) FILTER (NOT ok), "
+        f"count(*) FILTER (ent <> {int(proceso.entidad_id)}), count(DISTINCT clave), "
+        "count(*) FILTER (len(list_filter(elecciones, lambda x: x NOT IN (''," + known + "))) > 0) "
+        "FROM cas"))
+    return rows == _lines(data) - 1 and not bad and not wrong and distinct == rows and not unknown
+
+
+def _kind(c: str) -> str:
+    """A captured vote field's kind: n number, i Ilegible, s Sin dato, x - (NULL: none)."""
+    return (f"CASE WHEN {c} IS NULL THEN 's' WHEN regexp_full_match({c}, '{_INT}') THEN 'n' "
+            f"WHEN lower({c}) = 'ilegible' THEN 'i' WHEN lower({c}) IN ('sin dato', 'sin_dato', '') "
+            f"THEN 's' WHEN {c} = '-' THEN 'x' END")
+
+
+def _text(name: str) -> str:
+    """The field as the database prints it."""
+    return (f"CASE {name}_k WHEN 'n' THEN CAST({name}_v AS VARCHAR) WHEN 'i' THEN 'Ilegible' "
+            f"WHEN 'x' THEN '-' ELSE 'Sin dato' END")
+
+
+def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
+              election: Election, proceso: Proceso) -> bool:
+    """Table ``table``: the feed of one election (``path`` None: none yet), one row per record in
+    file order (``n``), each vote field as kind ``<f>_k`` and number ``<f>_v`` (text: see
+    :func:`value_text`), and the counts the rules need."""
+    expected = feed_header(election)
+    data = b""
+    if path is not None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return False
+    if not data:  # no records yet: the same table, empty
+        with tempfile.TemporaryDirectory() as tmp:
+            empty = Path(tmp) / "feed.csv"
+            empty.write_text(",".join(expected) + "\n", encoding="utf-8")
+            return load_feed(con, table, empty, election, proceso)
+    if not data.endswith(b"\n"):
+        return False  # a record still being written: the row reader leaves it for the next read
+    if _header(data) != expected or data.count(b"\r") != data.count(b"\r\n"):
+        return False
+    nv = len(election.columns)
+    h, tail = len(HEAD), len(HEAD) + nv
+    off = proceso.utc_offset_minutes
+    offset = f"{'-' if off < 0 else '+'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+    values = {"sobrantes": 9, "personas": 10, "representantes": 11, "sacados": 12,
+              **{f"v{k}": h + k for k in range(nv)}, "asentado": tail}
+    texts = {"estado": 1, "seccion": 2, "tipo": 3, "numero": 4, "ext": 5, "distrito": 6,
+             "municipio": 7, "motivo": 8, "registro": 0, "mecanismos": tail + 1,
+             "codigo": tail + 2, "acopio": tail + 3, "captura": tail + 4, "verificacion": tail + 5,
+             "origen": tail + 6, "digitalizacion": tail + 7, "tipo_documento": tail + 8,
+             "cotejada": tail + 9}
+    cols = [f"coalesce(c{i}, '') AS {k}" for k, i in texts.items()]
+    # fields no pattern below pins down: the only ones that may hide spaces around them
+    free = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
+    for name, i in values.items():
+        cols += [f"{_kind(f'c{i}')} AS {name}_k",
+                 f"CASE WHEN {name}_k = 'n' THEN CAST(c{i} AS BIGINT) ELSE 0 END AS {name}_v"]
+    votes = [f"v{k}" for k in range(nv)]
+    cols += [
+        f"CASE WHEN regexp_full_match(registro, '{_TIME}') THEN registro || {sql_text(offset)} "
+        "ELSE registro END AS registro_full",
+        "try_cast(registro_full AS TIMESTAMPTZ) AS registro_at",
+        "CAST(try_cast(seccion AS BIGINT) AS BIGINT) AS seccion_n",
+        "try_cast(numero AS BIGINT) AS numero_n", "try_cast(ext AS BIGINT) AS ext_n",
+        f"printf('%02d%04d%s%02d%02d', {int(proceso.entidad_id)}, seccion_n, tipo, numero_n, ext_n) "
+        "AS clave",
+        f"CAST({' + '.join(f'{v}_v' for v in votes) or '0'} AS BIGINT) AS total",
+        *(f"({' + '.join(f'CAST({v}_k = {k!r} AS INTEGER)' for v in votes) or '0'}) AS {name}"
+          for k, name in (("n", "nnum"), ("i", "nileg"), ("s", "nsin"))),
+    ]
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS n, "
+                    f"{', '.join(cols)}, ({_odd([f'c{texts[k]}' for k in free])}) AS odd "
+                    f"FROM {_read_csv(path, len(expected))}")  # type: ignore[arg-type]
+    except duckdb.Error:
+        return False
+
+    def when(c: str) -> str:
+        return (f"({c} = '' OR (regexp_full_match({c}, '{_TIME}({_OFFSET})?') AND try_cast("
+                f"CASE WHEN regexp_full_match({c}, '{_TIME}') THEN {c} || {sql_text(offset)} "
+                f"ELSE {c} END AS TIMESTAMPTZ) IS NOT NULL))")
+
+    bad = " OR ".join([
+        "odd", *(f"{x}_k IS NULL" for x in values),
+        *(f"NOT regexp_full_match({k}, '{_INT}')" for k in ("seccion", "numero", "ext")),
+        *(f"({k} <> '' AND NOT regexp_full_match({k}, '{_INT}'))"
+          for k in ("distrito", "municipio", "cotejada")),
+        "registro = ''", f"NOT {when('registro')}", f"NOT {when('acopio')}",
+        f"NOT {when('captura')}", f"NOT {when('verificacion')}",
+        "upper(estado) NOT IN ('CAPTURADA', 'SIN_ACTA', 'FUERA_CATALOGO')",
+        "motivo NOT IN ('', '0', '1', '2', '3')"])
+    rows, problems = _first(con, f"SELECT count(*), count(*) FILTER ({bad}) FROM {table}")
+    if rows != _lines(data) - 1 or problems:
+        return False
+    con.execute(f"UPDATE {table} SET estado = upper(estado)")
+    return True
+
+
+def value_text(name: str) -> str:
+    """SQL: a captured field of a feed table as the database prints it."""
+    return _text(name)

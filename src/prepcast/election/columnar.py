@@ -1,0 +1,194 @@
+"""The columnar engine: an election read into DuckDB and each cut tallied on columns.
+
+The same figures as :func:`prepcast.election.tally.tally_cut` — the same rules, the same exact
+integer sums, the same truncated percentages — computed by SQL over one table per file instead
+of one Python object per acta, which is what a national night (half a million actas) needs.
+
+:func:`load_columns` answers ``None`` when a file is not in the plain form the columnar readers
+take (see :mod:`prepcast.election._columns_read`); the caller then uses the row engine, which
+reads everything and reports every problem with its line.
+
+A cut leaves, per election, the table ``cut_<i>``: one row per registered acta (the catalog's
+casillas in catalog order, then fuera de catálogo by registration), with its evaluation; the
+database writer (:mod:`prepcast.formats.write_prep_csv_columns`) formats it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from prepcast.election._columns_read import load_casillas, load_feed, sql_text
+from prepcast.election.catalog import read_candidaturas, read_proceso
+from prepcast.election.model import Ambito, Election, Proceso
+from prepcast.election.rules import Preamble, Profile, get_profile, preamble_from_counts
+from prepcast.election.tally import Totals
+from prepcast.errors import InputError, Problem
+
+_AMBITO = {Ambito.DISTRITO: ("distrito", "distrito_nombre"),
+           Ambito.MUNICIPIO: ("municipio", "municipio_nombre")}
+
+
+@dataclass
+class ColumnElection:
+    """An election directory read into columns (a DuckDB connection of its own)."""
+
+    path: Path
+    proceso: Proceso
+    profile: Profile
+    con: duckdb.DuckDBPyConnection
+
+    def table(self, eid: str) -> str:
+        return f"e{[e.id for e in self.proceso.elections].index(eid)}"
+
+
+@dataclass
+class ColumnResults:
+    """One election's figures at every level (the same values as ``ElectionResults``)."""
+
+    election: Election
+    preamble: Preamble
+    entidad: Totals
+    ambitos: dict[int, Totals]
+    secciones: dict[int, Totals]
+    ambito_names: dict[int, str]
+    seccion_ambito: dict[int, int]
+    table: str  # the cut's rows: cut_<i> (feed row fn, catalog row cn, evaluation)
+    feed: str  # the election's feed table: e<i>
+
+
+@dataclass
+class ColumnCut:
+    columns: ColumnElection
+    number: int
+    at: datetime
+    last: bool
+    elections: dict[str, ColumnResults]
+
+    @property
+    def proceso(self) -> Proceso:
+        return self.columns.proceso
+
+
+def load_columns(path: str | Path) -> ColumnElection | None:
+    """Read an election directory into columns; ``None`` when the row engine must read it."""
+    root = Path(path)
+    if not root.is_dir():
+        raise InputError.at(root, "not an election directory")
+    proceso = read_proceso(root / "election.toml")
+    problems: list[Problem] = []
+    elections = []
+    for e in proceso.elections:
+        try:
+            cands = read_candidaturas(root / "candidaturas" / f"{e.id}.csv", e)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            cands = ()
+        elections.append(replace(e, candidaturas=cands))
+    if problems:
+        raise InputError(problems)
+    proceso = replace(proceso, elections=tuple(elections))
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET threads = 1")
+    if not load_casillas(con, root / "casillas.csv", proceso):
+        con.close()
+        return None
+    for i, e in enumerate(proceso.elections):
+        feed = root / "capturas" / f"{e.id}.csv"
+        if not load_feed(con, f"e{i}", feed if feed.exists() else None, e, proceso):
+            con.close()
+            return None
+    return ColumnElection(root, proceso, get_profile(proceso.rules), con)
+
+
+def tally_columns(ce: ColumnElection, at: datetime, *, number: int, last: bool = False) -> ColumnCut:
+    """Every election's results for the cut at ``at``."""
+    out = {e.id: _tally(ce, i, e, at, last) for i, e in enumerate(ce.proceso.elections)}
+    return ColumnCut(ce, number, at, last, out)
+
+
+def _evaluation(profile: Profile) -> str:
+    """SQL for the rules of :func:`prepcast.election.rules.evaluate_counts`: the columns
+    ``contabilizada``, ``inconsistente`` and ``code`` (what OBSERVACIONES says)."""
+    exclude = "true" if profile.exclude_excede_lista_nominal else "false"
+    mixed = "true" if profile.mixed_empty_not_counted else "false"
+    excede = "f.total > c.vlimit"
+    empty = "(f.nnum = 0 AND (f.nileg > 0 OR f.nsin > 0))"
+    todos = (f"CASE WHEN f.nsin = 0 THEN 'TI' WHEN f.nileg = 0 THEN 'TV' "
+             f"WHEN {mixed} THEN 'TM' END")
+    flags = (f"CASE WHEN {excede} AND {exclude} THEN 'E' ELSE '' END || "
+             "CASE WHEN f.nileg > 0 THEN 'I' ELSE '' END || CASE WHEN f.nsin > 0 THEN 'S' ELSE '' END")
+    code = (f"CASE WHEN f.estado = 'SIN_ACTA' THEN 'A' || f.motivo "
+            f"WHEN {empty} AND ({todos}) IS NOT NULL THEN {todos} ELSE {flags} END")
+    contab = (f"CASE WHEN f.estado = 'SIN_ACTA' THEN 0 WHEN {empty} AND ({todos}) IS NOT NULL "
+              f"THEN 0 WHEN {excede} AND {exclude} THEN 0 ELSE 1 END")
+    return f"{code} AS code, {contab} AS contabilizada"
+
+
+def _tally(ce: ColumnElection, i: int, e: Election, at: datetime, last: bool) -> ColumnResults:
+    con = ce.con
+    ncols = len(e.columns)
+    level, name = _AMBITO.get(e.ambito, ("0", sql_text(ce.proceso.entidad)))
+    votes_in = f"(c.elecciones IS NULL OR list_contains(c.elecciones, {sql_text(e.id)}))"
+    instant = sql_text(at.astimezone(UTC).isoformat())
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE latest AS SELECT n, clave, estado, registro_at FROM e{i} "
+        f"WHERE registro_at <= CAST({instant} AS TIMESTAMPTZ) "
+        "QUALIFY row_number() OVER (PARTITION BY clave ORDER BY registro_at DESC, n DESC) = 1")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ec AS SELECT n, clave, seccion, tipo, lista_nominal, "
+        f"{level} AS ambito, {name} AS ambito_nombre, CASE WHEN tipo = 'S' THEN boletas_especial "
+        f"+ representantes ELSE lista_nominal + representantes END AS vlimit FROM cas c "
+        f"WHERE {votes_in}")
+    # one row per registered acta: the catalog's (part 0, in catalog order), then fuera de
+    # catálogo (part 1, by registration then clave); fn is the record's row in the feed
+    con.execute(
+        f"CREATE OR REPLACE TABLE cut_{i} AS "
+        f"SELECT 0 AS part, c.n AS k, NULL::TIMESTAMPTZ AS k2, l.clave, l.n AS fn, c.n AS cn, "
+        f"{_evaluation(ce.profile)} FROM ec c JOIN latest l ON l.clave = c.clave "
+        f"AND l.estado <> 'FUERA_CATALOGO' JOIN e{i} f ON f.n = l.n "
+        "UNION ALL "
+        "SELECT 1, 0, l.registro_at, l.clave, l.n, NULL, 'F', 2 FROM latest l WHERE NOT EXISTS "
+        "(SELECT 1 FROM ec c WHERE c.clave = l.clave AND l.estado <> 'FUERA_CATALOGO')")
+    counted = "r.contabilizada = 1"
+    sums = ", ".join(f"sum(CASE WHEN {counted} THEN f.v{k}_v ELSE 0 END)" for k in range(ncols))
+    rows = con.execute(
+        "SELECT c.seccion, min(c.n), arg_min(c.ambito, c.n), count(*), sum(c.lista_nominal), "
+        f"count(r.fn), count(CASE WHEN {counted} THEN 1 END), "
+        f"sum(CASE WHEN {counted} THEN c.lista_nominal ELSE 0 END), "
+        f"sum(CASE WHEN {counted} THEN f.total ELSE 0 END), "
+        f"sum(CASE WHEN {counted} AND c.tipo <> 'S' THEN f.total ELSE 0 END)"
+        f"{', ' + sums if sums else ''} "
+        f"FROM ec c LEFT JOIN cut_{i} r ON r.cn = c.n LEFT JOIN e{i} f ON f.n = r.fn "
+        "GROUP BY c.seccion ORDER BY 2").fetchall()
+    names = dict(con.execute(
+        "SELECT ambito, arg_min(ambito_nombre, n) FROM ec GROUP BY ambito ORDER BY min(n)").fetchall())
+    secciones: dict[int, Totals] = {}
+    seccion_ambito: dict[int, int] = {}
+    ambitos: dict[int, Totals] = {aid: Totals(ncols) for aid in names}
+    entidad = Totals(ncols)
+    for r in rows:
+        t = Totals(ncols, int(r[3]), int(r[5]), int(r[6]), int(r[4]), int(r[7]), int(r[8]),
+                   int(r[9]), [int(v) for v in r[10:]])
+        secciones[int(r[0])] = t
+        seccion_ambito[int(r[0])] = int(r[2])
+    for sec, t in secciones.items():
+        ambitos[seccion_ambito[sec]].add(t)
+    for t in ambitos.values():
+        entidad.add(t)
+    fig = con.execute(
+        f"SELECT count(*), count(CASE WHEN part = 1 THEN 1 END), "
+        f"count(CASE WHEN part = 0 AND code <> '' AND code[1] <> 'A' THEN 1 END) FROM cut_{i}"
+    ).fetchone()
+    assert fig is not None
+    pre = preamble_from_counts(
+        esperadas=entidad.esperadas, registradas=int(fig[0]), fuera=int(fig[1]),
+        contabilizadas=entidad.contabilizadas, inconsistentes=int(fig[2]),
+        lista_nominal=entidad.lista_nominal_contabilizadas, votos_c_cs=entidad.total_votos,
+        votos_s_cs=entidad.total_votos_sin_especiales, last_cut=last)
+    return ColumnResults(e, pre, entidad, ambitos, secciones, {int(k): str(v) for k, v in names.items()},
+                         seccion_ambito, f"cut_{i}", f"e{i}")

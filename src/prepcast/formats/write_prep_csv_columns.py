@@ -1,0 +1,164 @@
+"""Write the PREP database of a cut tallied on columns: the same bytes as
+:mod:`prepcast.formats.write_prep_csv`, each row formatted by SQL instead of Python.
+
+The rows of a cut (table ``cut_<i>`` of :mod:`prepcast.election.columnar`) become one string in
+DuckDB; Python only writes the title, the preamble and the header, as the row writer does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from prepcast.election._columns_read import value_text
+from prepcast.election.columnar import ColumnCut, ColumnResults
+from prepcast.election.model import display_time
+from prepcast.election.rules import (
+    EXCEDE,
+    FUERA_CATALOGO,
+    ILEGIBLE,
+    PREAMBLE_FIELDS,
+    SIN_ACTA,
+    SIN_DATO,
+    TODOS_ILEGIBLES,
+    TODOS_ILEGIBLES_O_SIN_DATO,
+    TODOS_VACIOS,
+    Evaluation,
+    Profile,
+    format_observaciones,
+)
+from prepcast.formats.write_prep_csv import (
+    ID_COLUMNS,
+    TAIL_COLUMNS,
+    DatabaseZip,
+    database_zip,
+)
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _csv_field(text: str) -> str:
+    """A constant field as ``csv.writer`` writes it."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow([text])
+    return "" if text == "" else buf.getvalue()
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _q(expr: str) -> str:
+    """SQL quoting a text column as ``csv.writer`` does (QUOTE_MINIMAL)."""
+    return (f"CASE WHEN regexp_matches({expr}, '[,\"\\r\\n]') THEN '\"' || replace({expr}, '\"', "
+            f"'\"\"') || '\"' ELSE {expr} END")
+
+
+def _observaciones(profile: Profile) -> str:
+    """SQL mapping the cut's evaluation code to OBSERVACIONES, each text made by the rules."""
+    codes: dict[str, Evaluation] = {
+        "F": Evaluation(0, 2, (FUERA_CATALOGO,), False),
+        "TI": Evaluation(0, 0, (TODOS_ILEGIBLES,), True),
+        "TV": Evaluation(0, 0, (TODOS_VACIOS,), True),
+        "TM": Evaluation(0, 0, (TODOS_ILEGIBLES_O_SIN_DATO,), True),
+        "A": Evaluation(0, 0, (SIN_ACTA,), False, None),
+    }
+    for m in range(4):
+        codes[f"A{m}"] = Evaluation(0, 0, (SIN_ACTA,), False, m)
+    for e in ("", "E"):
+        for i in ("", "I"):
+            for s in ("", "S"):
+                tags = tuple(t for t, on in ((EXCEDE, e), (ILEGIBLE, i), (SIN_DATO, s)) if on)
+                codes[e + i + s] = Evaluation(0, 1, tags, bool(tags))
+    whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(_csv_field(format_observaciones(profile, ev)))}"
+                     for k, ev in codes.items())
+    return f"CASE code {whens} END"
+
+
+def _when(name: str) -> str:
+    """``dd/mm/yyyy HH:MM:SS`` from the ISO text as captured (its own wall time), or ``-``."""
+    return (f"CASE WHEN {name} = '' THEN '-' ELSE substr({name}, 9, 2) || '/' || "
+            f"substr({name}, 6, 2) || '/' || substr({name}, 1, 4) || ' ' || substr({name}, 12, 8) END")
+
+
+def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
+    e = er.election
+    proceso = cut.proceso
+    nv = len(e.columns)
+    ent = str(proceso.entidad_id)
+    entidad = _lit(_csv_field(proceso.entidad))
+    tipo_acta = _csv_field(e.tipo_acta)
+    obs = _observaciones(cut.columns.profile)
+    ident = [
+        "'''' || c.clave || ''''", f"'''' || c.clave || {_lit(e.tipo_acta)} || ''''", _lit(ent),
+        entidad, "CAST(c.distrito AS VARCHAR)", _q("c.distrito_nombre"),
+        "CAST(c.municipio AS VARCHAR)", _q("c.municipio_nombre"), "printf('%04d', c.seccion)",
+        "printf('%02d', c.numero)", "c.tipo", "printf('%02d', c.ext)",
+        "CAST(c.ubicacion AS VARCHAR)", _lit(tipo_acta),
+    ]
+    fields = [value_text(f"r.{x}") for x in ("sobrantes", "personas", "representantes", "sacados",
+                                             *(f"v{k}" for k in range(nv)), "asentado")]
+    normal = [
+        *ident, *fields, "CAST(r.total AS VARCHAR)",
+        "CAST(c.lista_nominal AS VARCHAR)", "CAST(c.representantes AS VARCHAR)", obs,
+        "CAST(r.contabilizada AS VARCHAR)", _q("r.mecanismos"),
+        f"CASE WHEN r.codigo = '' THEN '-' ELSE {_q('r.codigo')} END", _when("r.acopio"),
+        _when("r.captura"), _when("r.verificacion"), _q("r.origen"), _q("r.digitalizacion"),
+        _q("r.tipo_documento"),
+        "CASE WHEN r.cotejada = '' THEN '-' ELSE CAST(CAST(r.cotejada AS BIGINT) AS VARCHAR) END",
+    ]
+    sin_acta = [
+        *ident, *(["'Sin acta'"] * (4 + nv + 1)), "'0'", "CAST(c.lista_nominal AS VARCHAR)",
+        "CAST(c.representantes AS VARCHAR)", obs, "'0'", _q("r.mecanismos"), "'-'", "'-'", "'-'",
+        "'-'", f"CASE WHEN r.origen = '' THEN 'CATD' ELSE {_q('r.origen')} END",
+        f"CASE WHEN r.digitalizacion = '' THEN '-' ELSE {_q('r.digitalizacion')} END", "'-'", "'0'",
+    ]
+
+    def dash_if_zero(col: str) -> str:
+        return (f"CASE WHEN coalesce(try_cast(r.{col} AS BIGINT), 0) = 0 THEN '-' "
+                f"ELSE CAST(try_cast(r.{col} AS BIGINT) AS VARCHAR) END")
+
+    fuera = [
+        "'-'", "'-'", _lit(ent), entidad, dash_if_zero("distrito"), "'-'", dash_if_zero("municipio"),
+        "'-'", "printf('%04d', r.seccion_n)", "printf('%02d', r.numero_n)", _q("r.tipo"),
+        "printf('%02d', r.ext_n)", "'3'", "'-'", *(["'-'"] * (4 + nv + 4)), obs, "'2'",
+        "'-'", "'-'", "'-'", "'-'", "'-'",
+        f"CASE WHEN r.origen = '' THEN '-' ELSE {_q('r.origen')} END",
+        f"CASE WHEN r.digitalizacion = '' THEN '-' ELSE {_q('r.digitalizacion')} END", "'-'", "'-'",
+    ]
+
+    def line(parts: list[str]) -> str:
+        return "concat_ws(',', " + ", ".join(parts) + ")"
+
+    return (
+        f"SELECT string_agg(CASE WHEN r.part = 1 THEN {line(fuera)} "
+        f"WHEN r.estado = 'SIN_ACTA' THEN {line(sin_acta)} ELSE {line(normal)} END || chr(13) || "
+        f"chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave) "
+        f"FROM (SELECT f.*, x.part, x.k, x.k2, x.cn, x.code, x.contabilizada FROM {er.table} x "
+        f"JOIN {er.feed} f ON f.n = x.fn) r LEFT JOIN cas c ON c.n = r.cn")
+
+
+def database_csv_columns(cut: ColumnCut, eid: str) -> bytes:
+    er = cut.elections[eid]
+    e = er.election
+    buf = io.StringIO()
+    buf.write(f"{e.titulo}\r\n{display_time(cut.at)}\r\n\r\n")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(PREAMBLE_FIELDS)
+    w.writerow(er.preamble.as_row())
+    buf.write("\r\n")
+    w.writerow([*ID_COLUMNS, *e.column_ids, *TAIL_COLUMNS])
+    row = cut.columns.con.execute(_rows_sql(cut, er)).fetchone()
+    if row and row[0]:
+        buf.write(row[0])
+    return _BOM + buf.getvalue().encode("utf-8")
+
+
+def build_databases_columns(cut: ColumnCut) -> list[DatabaseZip]:
+    """The database zips of every election of a cut tallied on columns."""
+    out = []
+    for eid, er in cut.elections.items():
+        ent = cut.proceso.entidad_id if er.entidad.esperadas else 0
+        out.append(database_zip(cut.proceso, er.election, cut.at, ent,
+                                database_csv_columns(cut, eid)))
+    return out
