@@ -327,10 +327,13 @@ class Daemon:
         if live is not None:
             with contextlib.suppress(IntegrityError, OSError):
                 digest = load_manifest(self.store.path(live)).digest
-        write_status(self.config.inbox, {
-            "live_cut": live, "live_digest": digest, "difusor": self.config.name,
-            "last_received": self._last_received,
-            "time": datetime.now(UTC).isoformat(timespec="seconds")})
+        try:
+            write_status(self.config.inbox, {
+                "live_cut": live, "live_digest": digest, "difusor": self.config.name,
+                "last_received": self._last_received,
+                "time": datetime.now(UTC).isoformat(timespec="seconds")})
+        except OSError as exc:  # a full disk, say: the status waits, the cuts do not
+            self.events.emit("error", error=f"cannot write {STATUS}: {exc.strerror or exc}")
 
 
 def run_daemon(config: DaemonConfig) -> None:
