@@ -10,6 +10,7 @@ import pytest
 @pytest.mark.parametrize("module", [
     "prepcast.election", "prepcast.formats", "prepcast.package", "prepcast.site",
     "prepcast.distribution", "prepcast.difusor", "prepcast.analytics", "prepcast.simulacro",
+    "prepcast.registry", "prepcast.registry.checks",
 ])
 def test_exported_names_exist(module: str) -> None:
     mod = importlib.import_module(module)

@@ -83,7 +83,7 @@ def test_html_has_every_section_in_spanish(report: ReportSummary) -> None:
     html = report.html.read_text(encoding="utf-8")
     assert "<html lang='es-MX'>" in html
     for heading in (
-        "Resumen", "Incidentes", "Disponibilidad", "Estadísticas de visitas",
+        "Resumen", "Incidencias", "Disponibilidad", "Estadísticas de visitas",
         "Usuarios activos y sesiones", "Origen de los visitantes", "Por entidad federativa",
         "Tipo de dispositivo", "Canal de acceso", "Páginas y vistas consultadas",
         "Análisis y conclusiones", "Recomendaciones", "Metodología", "Cortes publicados",

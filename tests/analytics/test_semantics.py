@@ -72,8 +72,9 @@ def test_sessions_and_time_on_site(tables: dict[str, object]) -> None:
     r = tables["resumen"]
     # 6 sessions: the midnight reader has two; the facebook reader's 29-min gap keeps one.
     assert r["sessions"] == 6  # type: ignore[index]
-    # Single-view sessions count 0 s; the others last from first to last request.
-    assert r["avg_duration_s"] == pytest.approx((121 + 61 + 1741) / 6)  # type: ignore[index]
+    # Every session lasts from its first to its last request of any kind (entry page included):
+    # the three single-view sessions last 1 s each.
+    assert r["avg_duration_s"] == pytest.approx((121 + 61 + 1741 + 3) / 6)  # type: ignore[index]
     assert r["single_view_sessions"] == 3  # type: ignore[index]
     assert r["bounce_rate"] == pytest.approx(50.0)  # type: ignore[index]
 

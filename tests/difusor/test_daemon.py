@@ -20,6 +20,11 @@ from prepcast.distribution.contents import read_package
 from prepcast.distribution.push import Pusher
 from prepcast.distribution.registry import load_registry
 from prepcast.distribution.state import DeliveryState
+from prepcast.package import CutId
+
+
+def jornada(n: int) -> CutId:
+    return CutId.of("jornada", n)
 
 pytestmark = pytest.mark.server
 
@@ -56,7 +61,7 @@ def test_pushed_cuts_are_verified_and_activated_with_deltas(tmp_path: Path, keyd
                 assert report.failed == []
                 sent.append(report.staged["con-daemon"].files)
                 cut = read_package(pkg).cut
-                await wait_for(lambda c=cut: store.live_cut() == c)  # type: ignore[misc]
+                await wait_for(lambda c=cut: store.live_cut() == jornada(c))  # type: ignore[misc]
         finally:
             await pusher.close()
             daemon.stop()
@@ -64,8 +69,8 @@ def test_pushed_cuts_are_verified_and_activated_with_deltas(tmp_path: Path, keyd
         return sent
 
     sent = asyncio.run(night())
-    assert store.live_cut() == 3
-    assert release_problems(store.path(3)) == []
+    assert store.live_cut() == jornada(3)
+    assert release_problems(store.path(jornada(3))) == []
     assert sent[1] < sent[0]  # a delta archive: the shared assets do not travel again
     assert [e["cut"] for e in events(tmp_path, "activated")] == [1, 2, 3]
     assert (tmp_path / "purged.txt").read_text().split() == ["1", "2", "3"]
@@ -93,24 +98,24 @@ def test_tampered_package_is_rejected_and_the_previous_cut_stays_live(
     from prepcast.distribution.delta import write_delta_archive
 
     write_delta_archive(read_package(packages[0]), list(read_package(packages[0]).files),
-                        tmp_path / "inbox" / "0001.tar")
+                        tmp_path / "inbox" / "jornada-0001.tar")
     good = tmp_path / "good2.tar"
     write_delta_archive(read_package(packages[1]), list(read_package(packages[1]).files), good)
     asyncio.run(daemon.step())
-    assert daemon.store.live_cut() == 1
-    (tmp_path / "inbox" / "0002.tar").write_bytes(_tampered(good.read_bytes()))
+    assert daemon.store.live_cut() == jornada(1)
+    (tmp_path / "inbox" / "jornada-0002.tar").write_bytes(_tampered(good.read_bytes()))
     asyncio.run(daemon.step())
-    assert daemon.store.live_cut() == 1
+    assert daemon.store.live_cut() == jornada(1)
     rejected = events(tmp_path, "rejected")
     assert rejected and rejected[0]["cut"] == 2
     assert any(("data/" in f and "sha" in f.lower()) or "hash" in f.lower()
                for f in rejected[0]["failures"])  # type: ignore[union-attr]
-    assert not (tmp_path / "inbox" / "0002.tar").exists()
-    assert release_problems(daemon.store.path(1)) == []
+    assert not (tmp_path / "inbox" / "jornada-0002.tar").exists()
+    assert release_problems(daemon.store.path(jornada(1))) == []
     # the genuine cut 2 is still accepted afterwards
-    os.replace(good, tmp_path / "inbox" / "0002.tar")
+    os.replace(good, tmp_path / "inbox" / "jornada-0002.tar")
     asyncio.run(daemon.step())
-    assert daemon.store.live_cut() == 2
+    assert daemon.store.live_cut() == jornada(2)
 
 
 def test_embargo_and_clock_bound_hold_activation(tmp_path: Path, keydir: Path,
@@ -123,24 +128,24 @@ def test_embargo_and_clock_bound_hold_activation(tmp_path: Path, keydir: Path,
         from prepcast.distribution.delta import write_delta_archive
 
         p1 = read_package(packages[0])
-        write_delta_archive(p1, list(p1.files), tmp_path / "inbox" / "0001.tar")
+        write_delta_archive(p1, list(p1.files), tmp_path / "inbox" / "jornada-0001.tar")
         asyncio.run(daemon.step())
         assert daemon.store.live_cut() is None  # our clock is 30 s off: refuse
         assert events(tmp_path, "clock_off")[0]["offset_seconds"] == pytest.approx(30, abs=1)
         ntp.offset = 0.2
         asyncio.run(daemon.step())
-        assert daemon.store.live_cut() == 1
+        assert daemon.store.live_cut() == jornada(1)
         # a cut whose embargo lies ahead waits for it, then goes live
         soon = datetime.now(UTC) + timedelta(seconds=1.5)
         p2dir = make_package(tmp_path / "p2", keydir, 2, previous=packages[0], not_before=soon)
         p2 = read_package(p2dir)
-        write_delta_archive(p2, list(p2.files), tmp_path / "inbox" / "0002.tar")
+        write_delta_archive(p2, list(p2.files), tmp_path / "inbox" / "jornada-0002.tar")
         asyncio.run(daemon.step())
-        assert daemon.store.live_cut() == 1
+        assert daemon.store.live_cut() == jornada(1)
         assert events(tmp_path, "waiting")[0]["cut"] == 2
 
         async def until_live() -> None:
-            while daemon.store.live_cut() != 2:
+            while daemon.store.live_cut() != jornada(2):
                 await daemon.step()
                 await asyncio.sleep(0.05)
 
@@ -162,19 +167,19 @@ def test_delta_follows_what_the_daemon_shows_not_what_was_sent(
         pusher = pusher_for(tmp_path, daemon, host_key, client_key)
         try:
             assert (await pusher.push(read_package(packages[0]))).failed == []
-            await wait_for(lambda: daemon.store.live_cut() == 1)
+            await wait_for(lambda: daemon.store.live_cut() == jornada(1))
             lost = read_package(packages[1])  # the pusher believes cut 2 arrived; it did not
             pusher.state.remember_files(lost.digest, lost.files)
-            pusher.state.set_holding("con-daemon", "staged", lost.cut, lost.digest)
+            pusher.state.set_holding("con-daemon", "staged", lost.cut_id, lost.digest)
             assert (await pusher.push(read_package(packages[2]))).failed == []
-            await wait_for(lambda: daemon.store.live_cut() == 3)
+            await wait_for(lambda: daemon.store.live_cut() == jornada(3))
         finally:
             await pusher.close()
             daemon.stop()
             await task
 
     asyncio.run(night())
-    assert release_problems(daemon.store.path(3)) == []
+    assert release_problems(daemon.store.path(jornada(3))) == []
     assert events(tmp_path, "rejected") == []
 
 
@@ -205,13 +210,13 @@ def test_purge_webhook_is_called_after_activation(tmp_path: Path, keydir: Path,
         from prepcast.distribution.delta import write_delta_archive
 
         p1 = read_package(packages[0])
-        write_delta_archive(p1, list(p1.files), tmp_path / "inbox" / "0001.tar")
+        write_delta_archive(p1, list(p1.files), tmp_path / "inbox" / "jornada-0001.tar")
         asyncio.run(daemon.step())
     finally:
         server.shutdown()
         thread.join()
         server.server_close()
-    assert calls == [{"cut": 1, "paths": ["/", "/index.html", "/json/main.json"]}]
+    assert calls == [{"cut": 1, "ejercicio": "jornada", "paths": ["/", "/index.html", "/json/main.json"]}]
     assert events(tmp_path, "purged")[0]["status"] == 200
 
 
@@ -228,15 +233,15 @@ def test_daemon_disk_full_keeps_the_previous_cut_live(tmp_path: Path, keydir: Pa
     try:
         daemon = Daemon(load_config(conf))
         p1 = read_package(packages[0])
-        write_delta_archive(p1, list(p1.files), tmp_path / "inbox" / "0001.tar")
+        write_delta_archive(p1, list(p1.files), tmp_path / "inbox" / "jornada-0001.tar")
         asyncio.run(daemon.step())
-        assert daemon.store.live_cut() == 1
+        assert daemon.store.live_cut() == jornada(1)
         big = make_package(tmp_path / "big2", keydir, 2, previous=packages[0], big=400_000)
         p2 = read_package(big)
-        write_delta_archive(p2, list(p2.files), tmp_path / "inbox" / "0002.tar")
+        write_delta_archive(p2, list(p2.files), tmp_path / "inbox" / "jornada-0002.tar")
         asyncio.run(daemon.step())
-        assert daemon.store.live_cut() == 1
-        assert release_problems(daemon.store.path(1)) == []
+        assert daemon.store.live_cut() == jornada(1)
+        assert release_problems(daemon.store.path(jornada(1))) == []
         rejected = events(tmp_path, "rejected")
         assert rejected[0]["cut"] == 2
         assert "bytes free here" in str(rejected[0]["failures"])  # refused before writing

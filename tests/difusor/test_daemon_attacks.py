@@ -24,9 +24,20 @@ from prepcast.difusor.events import read_events
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import lacking, write_delta_archive
 from prepcast.errors import InputError
-from prepcast.package import MAIN_PATH, VerifyLimits, canonical_json, load_signer, manifest_path
+from prepcast.package import (
+    MAIN_PATH,
+    CutId,
+    VerifyLimits,
+    canonical_json,
+    load_signer,
+    manifest_path,
+)
 from prepcast.package.canonical import sha256_hex
 from prepcast.package.layout import signature_path
+
+
+def jornada(n: int) -> CutId:
+    return CutId.of("jornada", n)
 
 
 def events(tmp: Path, kind: str) -> list[dict[str, object]]:
@@ -73,10 +84,10 @@ class Night:
         conf, _, _ = daemon_config(tmp, keydir, sftp=False, extra=extra)
         self.daemon = Daemon(load_config(conf))
         self.inbox = tmp / "inbox"
-        self.put("0001.tar", delta_bytes(packages[0], None))
+        self.put("jornada-0001.tar", delta_bytes(packages[0], None))
         self.step()
-        assert self.daemon.store.live_cut() == 1
-        self.live = self.daemon.store.path(1)
+        assert self.daemon.store.live_cut() == jornada(1)
+        self.live = self.daemon.store.path(jornada(1))
         self.before = snapshot(self.live)
 
     def put(self, name: str, data: bytes) -> Path:
@@ -90,13 +101,13 @@ class Night:
     def nothing_lost(self) -> None:
         """Cut 1 still live and byte-identical; then the genuine cut 2 goes live."""
         store = self.daemon.store
-        assert store.live_cut() == 1
+        assert store.live_cut() == jornada(1)
         assert snapshot(self.live) == self.before
         assert snapshot(self.tmp / "www" / "current") == self.before
-        self.put("0002.tar", delta_bytes(self.packages[1], self.packages[0]))
+        self.put("jornada-0002.tar", delta_bytes(self.packages[1], self.packages[0]))
         self.step()
-        assert store.live_cut() == 2, read_events(self.tmp / "events.jsonl")[-3:]
-        assert snapshot(store.path(1)) == self.before  # the previous release is left alone
+        assert store.live_cut() == jornada(2), read_events(self.tmp / "events.jsonl")[-3:]
+        assert snapshot(store.path(jornada(1))) == self.before  # the previous release is left alone
         assert not [n for n in os.listdir(self.inbox) if n.endswith(".tar")]
 
 
@@ -113,7 +124,7 @@ def test_manifest_paths_never_reach_the_filesystem(night: Night, keydir: Path,
     """A manifest listing absolute, ``..`` and sibling-release paths with a held file's SHA-256:
     nothing is linked anywhere, whether the manifest is forged or signed by the cut key."""
     arch = members_of(delta_bytes(night.packages[1], night.packages[0]))
-    doc = json.loads(arch[manifest_path(2)])
+    doc = json.loads(arch[manifest_path("jornada", 2)])
     held = next(p for p in doc["files"] if p.startswith("assets/"))
     entry = doc["files"][held]
     planted = night.tmp / "planted-abs"
@@ -121,10 +132,10 @@ def test_manifest_paths_never_reach_the_filesystem(night: Night, keydir: Path,
     for p in evil:
         doc["files"][p] = entry
     raw = canonical_json(doc)
-    arch[manifest_path(2)] = raw
+    arch[manifest_path("jornada", 2)] = raw
     if signed:
         signer = load_signer(keydir)
-        arch[signature_path(2)] = signer.sign(raw)
+        arch[signature_path("jornada", 2)] = signer.sign(raw)
         main_doc = json.loads(arch[MAIN_PATH])
         main_doc["signed"]["manifest_sha256"] = sha256_hex(raw)
         import base64
@@ -132,11 +143,11 @@ def test_manifest_paths_never_reach_the_filesystem(night: Night, keydir: Path,
         main_doc["signatures"] = [{"keyid": signer.keyid, "sig": base64.b64encode(
             signer.sign(canonical_json(main_doc["signed"]))).decode()}]
         arch[MAIN_PATH] = canonical_json(main_doc)
-    night.put("0002.tar", tar_of(arch))
+    night.put("jornada-0002.tar", tar_of(arch))
     night.step()
     assert not planted.exists()
     assert not (night.tmp / "planted-up").exists()
-    assert not (night.daemon.store.path(1) / "planted-sibling").exists()
+    assert not (night.daemon.store.path(jornada(1)) / "planted-sibling").exists()
     assert not list(night.tmp.rglob("planted*"))
     rejected = events(night.tmp, "rejected")
     assert rejected and rejected[0]["cut"] == 2
@@ -146,7 +157,7 @@ def test_manifest_paths_never_reach_the_filesystem(night: Night, keydir: Path,
 
 
 def test_archive_members_never_escape(night: Night) -> None:
-    night.put("0002.tar", tar_of({"../../escaped": b"x", "index.html": b"y"}))
+    night.put("jornada-0002.tar", tar_of({"../../escaped": b"x", "index.html": b"y"}))
     night.step()
     assert not (night.tmp / "escaped").exists()
     assert "path escapes" in str(events(night.tmp, "rejected")[0]["failures"])
@@ -156,24 +167,24 @@ def test_archive_members_never_escape(night: Night) -> None:
 # --- 2. one bad entry never blocks the inbox ----------------------------------------------------
 
 def _dir_named_like_an_archive(inbox: Path, live: Path) -> str:
-    (inbox / "0002.tar").mkdir()
-    (inbox / "0002.tar" / "x").write_text("x")
-    return "0002.tar"
+    (inbox / "jornada-0002.tar").mkdir()
+    (inbox / "jornada-0002.tar" / "x").write_text("x")
+    return "jornada-0002.tar"
 
 
 def _dangling_symlink(inbox: Path, live: Path) -> str:
-    (inbox / "0002.tar").symlink_to("/nonexistent/0002.tar")
-    return "0002.tar"
+    (inbox / "jornada-0002.tar").symlink_to("/nonexistent/0002.tar")
+    return "jornada-0002.tar"
 
 
 def _symlink_to_the_live_index(inbox: Path, live: Path) -> str:
-    (inbox / "0003.tar").symlink_to(live / "index.html")
-    return "0003.tar"
+    (inbox / "jornada-0003.tar").symlink_to(live / "index.html")
+    return "jornada-0003.tar"
 
 
 def _fifo(inbox: Path, live: Path) -> str:
-    os.mkfifo(inbox / "0002.tar")
-    return "0002.tar"
+    os.mkfifo(inbox / "jornada-0002.tar")
+    return "jornada-0002.tar"
 
 
 def _leftover_status_tmp(inbox: Path, live: Path) -> str:
@@ -188,8 +199,8 @@ def _status_as_a_symlink(inbox: Path, live: Path) -> str:
 
 
 def _upload_as_a_folder(inbox: Path, live: Path) -> str:
-    (inbox / ".0002.tar.part").mkdir()
-    return ".0002.tar.part"
+    (inbox / ".jornada-0002.tar.part").mkdir()
+    return ".jornada-0002.tar.part"
 
 
 def _stray_file(inbox: Path, live: Path) -> str:
@@ -222,7 +233,7 @@ def test_bad_entries_are_quarantined_and_never_block(night: Night, plant: object
 def test_deeply_nested_json_is_rejected_not_fatal(night: Night) -> None:
     arch = members_of(delta_bytes(night.packages[1], night.packages[0]))
     arch[MAIN_PATH] = b"[" * 200_000
-    night.put("0002.tar", tar_of(arch))
+    night.put("jornada-0002.tar", tar_of(arch))
     night.step()
     night.step()
     rejected = events(night.tmp, "rejected")
@@ -233,15 +244,15 @@ def test_deeply_nested_json_is_rejected_not_fatal(night: Night) -> None:
 
 def test_deeply_nested_manifest_is_rejected(night: Night) -> None:
     arch = members_of(delta_bytes(night.packages[1], night.packages[0]))
-    arch[manifest_path(2)] = b"{\"a\":" * 5000 + b"1" + b"}" * 5000
-    night.put("0002.tar", tar_of(arch))
+    arch[manifest_path("jornada", 2)] = b"{\"a\":" * 5000 + b"1" + b"}" * 5000
+    night.put("jornada-0002.tar", tar_of(arch))
     night.step()
     assert "nested" in str(events(night.tmp, "rejected")[0]["failures"])
     night.nothing_lost()
 
 
 def test_not_an_archive_is_rejected(night: Night) -> None:
-    night.put("0002.tar", b"\x00garbage" * 1000)
+    night.put("jornada-0002.tar", b"\x00garbage" * 1000)
     night.step()
     assert events(night.tmp, "rejected")[0]["cut"] == 2
     night.nothing_lost()
@@ -256,7 +267,7 @@ def test_status_writes_never_follow_links(night: Night) -> None:
         if os.path.lexists(night.inbox / name):
             os.unlink(night.inbox / name)
         (night.inbox / name).symlink_to(index)
-    night.put("0002.tar", b"not a tar")  # received: status written before and after
+    night.put("jornada-0002.tar", b"not a tar")  # received: status written before and after
     night.step()
     assert index.read_bytes() == before
     assert not (night.inbox / "status.json").is_symlink()
@@ -273,7 +284,7 @@ def test_sparse_member_refused_before_it_is_written(night: Night) -> None:
     subprocess.run(["tar", "--sparse", "-C", str(work), "-cf", str(night.tmp / "s.tar"),
                     "big.bin"], check=True)
     assert (night.tmp / "s.tar").stat().st_size < 1024 * 1024
-    shutil.move(night.tmp / "s.tar", night.inbox / "0002.tar")
+    shutil.move(night.tmp / "s.tar", night.inbox / "jornada-0002.tar")
     used_before = shutil.disk_usage(night.tmp).used
     night.step()
     failures = str(events(night.tmp, "rejected")[0]["failures"])
@@ -284,9 +295,9 @@ def test_sparse_member_refused_before_it_is_written(night: Night) -> None:
 
 def test_member_count_and_total_size_bounded(night: Night) -> None:
     night.daemon.limits = VerifyLimits(max_files=40, max_package_size=100_000)
-    night.put("0002.tar", tar_of({f"data/f{i}.json": b"{}" for i in range(41)}))
+    night.put("jornada-0002.tar", tar_of({f"data/f{i}.json": b"{}" for i in range(41)}))
     night.step()
-    night.put("0003.tar", tar_of({"data/a.bin": b"a" * 60_000, "data/b.bin": b"b" * 60_000}))
+    night.put("jornada-0003.tar", tar_of({"data/a.bin": b"a" * 60_000, "data/b.bin": b"b" * 60_000}))
     night.step()
     rejected = events(night.tmp, "rejected")
     assert "more than 40 members" in str(rejected[0]["failures"])
@@ -301,7 +312,7 @@ def test_member_count_and_total_size_bounded(night: Night) -> None:
 def test_expired_package_refused(night: Night, keydir: Path) -> None:
     old = make_package(night.tmp / "exp2", keydir, 2, previous=night.packages[0],
                        expires=datetime.now(UTC) - timedelta(minutes=1))
-    night.put("0002.tar", delta_bytes(old, night.packages[0]))
+    night.put("jornada-0002.tar", delta_bytes(old, night.packages[0]))
     night.step()
     assert "expired" in str(events(night.tmp, "rejected")[0]["failures"])
     night.nothing_lost()
@@ -312,13 +323,13 @@ def test_other_proceso_refused_with_nothing_held(tmp_path: Path, keydir: Path,
     conf, _, _ = daemon_config(tmp_path, keydir, sftp=False, extra='proceso = "IEEM-2024"\n')
     daemon = Daemon(load_config(conf))
     other = make_package(tmp_path / "otro", keydir, 1, proceso="IEM-2024")
-    (tmp_path / "inbox" / "0001.tar").write_bytes(delta_bytes(other, None))
+    (tmp_path / "inbox" / "jornada-0001.tar").write_bytes(delta_bytes(other, None))
     asyncio.run(daemon.step())
     assert daemon.store.live_cut() is None
     assert "proceso 'IEM-2024'" in str(events(tmp_path, "rejected")[0]["failures"])
-    (tmp_path / "inbox" / "0001.tar").write_bytes(delta_bytes(packages[0], None))
+    (tmp_path / "inbox" / "jornada-0001.tar").write_bytes(delta_bytes(packages[0], None))
     asyncio.run(daemon.step())
-    assert daemon.store.live_cut() == 1
+    assert daemon.store.live_cut() == jornada(1)
 
 
 @pytest.mark.parametrize("key", [b"", b"not a key\n", b"\x00" * 32 * 1024,

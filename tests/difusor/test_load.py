@@ -91,9 +91,9 @@ def activate_all(daemon: Daemon, inbox: Path, pkgs: list[Path], pause: float) ->
     for pkg_dir in pkgs:
         pkg = read_package(pkg_dir)
         paths = lacking(pkg, prev.files) if prev else list(pkg.files)
-        write_delta_archive(pkg, paths, inbox / f"{pkg.cut:04d}.tar")
+        write_delta_archive(pkg, paths, inbox / f"{pkg.cut_id.tag}.tar")
         asyncio.run(daemon.step())
-        assert daemon.store.live_cut() == pkg.cut
+        assert daemon.store.live_cut() == pkg.cut_id
         prev = pkg
         time.sleep(pause)
 

@@ -25,9 +25,9 @@ pytestmark = pytest.mark.server
 
 def install(daemon: Daemon, inbox: Path, pkg_dir: Path) -> None:
     pkg = read_package(pkg_dir)
-    write_delta_archive(pkg, list(pkg.files), inbox / f"{pkg.cut:04d}.tar")
+    write_delta_archive(pkg, list(pkg.files), inbox / f"{pkg.cut_id.tag}.tar")
     asyncio.run(daemon.step())
-    assert daemon.store.live_cut() == pkg.cut
+    assert daemon.store.live_cut() == pkg.cut_id
 
 
 def test_embedded_server_headers_and_switch(tmp_path: Path, keydir: Path,

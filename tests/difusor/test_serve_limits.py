@@ -28,7 +28,7 @@ pytestmark = pytest.mark.server
 def _root(tmp_path: Path, keydir: Path, package: Path) -> Path:
     conf, _, _ = daemon_config(tmp_path, keydir, sftp=False)
     pkg = read_package(package)
-    write_delta_archive(pkg, list(pkg.files), tmp_path / "inbox" / f"{pkg.cut:04d}.tar")
+    write_delta_archive(pkg, list(pkg.files), tmp_path / "inbox" / f"{pkg.cut_id.tag}.tar")
     asyncio.run(Daemon(load_config(conf)).step())
     return tmp_path / "www"
 

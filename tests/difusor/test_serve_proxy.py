@@ -24,7 +24,7 @@ def _served(tmp_path: Path, keydir: Path, package: Path) -> Path:
     conf, _, _ = daemon_config(tmp_path, keydir, sftp=False)
     daemon = Daemon(load_config(conf))
     pkg = read_package(package)
-    write_delta_archive(pkg, list(pkg.files), tmp_path / "inbox" / f"{pkg.cut:04d}.tar")
+    write_delta_archive(pkg, list(pkg.files), tmp_path / "inbox" / f"{pkg.cut_id.tag}.tar")
     asyncio.run(daemon.step())
     return tmp_path / "www"
 

@@ -71,14 +71,14 @@ async def _attack(d: SafeDaemonDifusor) -> dict[str, str]:
         await attempt("escape with ..", put("/inbox/../../www/current/index.html", b"x"))
         await attempt("absolute path outside", put(target, b"x"))
         await attempt("symlink in the inbox", sftp.symlink(target, "/inbox/status.json"))
-        await attempt("symlink named like an archive", sftp.symlink(target, "/inbox/0009.tar"))
+        await attempt("symlink named like an archive", sftp.symlink(target, "/inbox/jornada-0009.tar"))
         await attempt("hard link in the inbox", sftp.link("/inbox/status.json", "/inbox/x"))
         await attempt("chmod of the inbox", sftp.chmod("/inbox", 0o777))
         await attempt("remove the inbox", sftp.rmdir("/inbox"))
         # the inbox itself takes what arrives: the daemon must refuse it
         await put("/inbox/index.html", b"<h1>HACKED</h1>")
-        await put("/inbox/.0002.tar.part", _forged_archive())
-        await sftp.posix_rename("/inbox/.0002.tar.part", "/inbox/0002.tar")
+        await put("/inbox/.jornada-0002.tar.part", _forged_archive())
+        await sftp.posix_rename("/inbox/.jornada-0002.tar.part", "/inbox/jornada-0002.tar")
     return answers
 
 

@@ -16,13 +16,18 @@ from difusor_helpers import daemon_config
 from prepcast.difusor.activate import ReleaseStore, release_problems
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import write_delta_archive
+from prepcast.package import CutId
+
+
+def jornada(n: int) -> CutId:
+    return CutId.of("jornada", n)
 
 pytestmark = pytest.mark.server
 
 PREPCAST = [sys.executable, "-m", "prepcast"]
 
 
-def check_one_whole_cut_live(root: Path) -> int | None:
+def check_one_whole_cut_live(root: Path) -> CutId | None:
     store = ReleaseStore(root)
     cut = store.live_cut()
     if cut is None:
@@ -41,7 +46,7 @@ def test_sigkill_during_receive_and_activation_leaves_one_whole_cut(
     lives = []
     for pkg_dir in packages:
         pkg = read_package(pkg_dir)
-        write_delta_archive(pkg, list(pkg.files), tmp_path / "inbox" / f"{pkg.cut:04d}.tar")
+        write_delta_archive(pkg, list(pkg.files), tmp_path / "inbox" / f"{pkg.cut_id.tag}.tar")
         for _ in range(3):  # killed at a different moment each time: start, unpack, verify, switch
             proc = subprocess.Popen([*PREPCAST, "difusor", "run", "--config", str(conf)],
                                     cwd=tmp_path, stderr=subprocess.DEVNULL)
@@ -56,11 +61,11 @@ def test_sigkill_during_receive_and_activation_leaves_one_whole_cut(
                             stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
-        while ReleaseStore(root).live_cut() != 4 and time.monotonic() < deadline:
+        while ReleaseStore(root).live_cut() != jornada(4) and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
-    assert check_one_whole_cut_live(root) == 4
+    assert check_one_whole_cut_live(root) == jornada(4)
     assert not [n for n in os.listdir(root / "releases") if n.endswith(".partial")]
     print("live cut after each SIGKILL:", lives)

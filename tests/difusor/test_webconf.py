@@ -28,9 +28,9 @@ LOG_LINE = re.compile(
 
 def install(daemon: Daemon, inbox: Path, pkg_dir: Path) -> None:
     pkg = read_package(pkg_dir)
-    write_delta_archive(pkg, list(pkg.files), inbox / f"{pkg.cut:04d}.tar")
+    write_delta_archive(pkg, list(pkg.files), inbox / f"{pkg.cut_id.tag}.tar")
     asyncio.run(daemon.step())
-    assert daemon.store.live_cut() == pkg.cut
+    assert daemon.store.live_cut() == pkg.cut_id
 
 
 @pytest.fixture(params=["nginx", "apache"])

@@ -21,7 +21,7 @@ def make_keys(keydir: Path) -> Path:
 
 def make_package(out: Path, keydir: Path, cut: int, *, previous: Path | None = None,
                  not_before: datetime | None = None, extra: dict[str, bytes] | None = None,
-                 big: int = 0, expires: datetime | None = None,
+                 big: int = 0, ejercicio: str = "jornada", expires: datetime | None = None,
                  proceso: str = "IEEM-2024") -> Path:
     """A package for ``cut``: assets shared by every cut, data and a db zip of its own."""
     files: dict[str, bytes] = {
@@ -32,14 +32,15 @@ def make_package(out: Path, keydir: Path, cut: int, *, previous: Path | None = N
     for n in range(5):
         body = json.dumps({"cut": cut, "distrito": n, "votos": [cut * 10 + n] * 30}).encode()
         files[content_name(f"data/DIP_LOC/distrito/{n:02d}.json", body)] = body
-    files[f"db/{cut:04d}/20240602_{2000 + cut:04d}_PREP_DIP_LOC.zip"] = (
+    files[f"db/{ejercicio}-{cut:04d}/20240602_{2000 + cut:04d}_PREP_DIP_LOC.zip"] = (
         os.urandom(big) if big else f"zip of cut {cut}\n".encode() * 100)
     files.update(extra or {})
     data = {"distritos": sorted(p for p in files if p.startswith("data/")),
             "db": sorted(p for p in files if p.startswith("db/"))}
     cut_time = T0 + timedelta(minutes=20 * (cut - 1))
     nb = not_before if not_before is not None else cut_time
-    assemble(out, files, cut=cut, proceso=proceso, cut_time=cut_time, not_before=nb,
+    assemble(out, files, cut=cut, proceso=proceso, ejercicio=ejercicio, cut_time=cut_time,
+             not_before=nb,
              expires=expires or max(cut_time, datetime.now(UTC)) + timedelta(days=2),
              previous=previous,
              signer=load_signer(keydir), main_fields=data)

@@ -47,7 +47,7 @@ def test_unknown_or_changed_host_key_is_refused_and_others_carry_on(
                           entry(sshd, changed, "cambiada", host_key=other_key)])
     report = push_once(text, tmp_path, make_package(tmp_path / "p1", keydir, 1))
     assert report.staged["buena"].ok and report.activated["buena"].ok
-    assert live(ok) == "releases/0001"
+    assert live(ok) == "releases/jornada-0001"
     assert "unknown host key" in str(report.staged["desconocida"].error)
     assert "host key refused" in str(report.staged["cambiada"].error)
     assert "cambiada" in str(report.staged["cambiada"].error)
@@ -67,7 +67,7 @@ def test_wrong_password_or_key_names_that_difusor_and_others_carry_on(
                           entry(sshd, badkey, "mala-llave", key_file=str(ok.key_file))],
                          secrets="secrets.toml")
     report = push_once(text, tmp_path, make_package(tmp_path / "p1", keydir, 1))
-    assert live(ok) == "releases/0001"
+    assert live(ok) == "releases/jornada-0001"
     for name in ("mala-clave", "mala-llave"):
         error = str(report.staged[name].error)
         assert name in error and "authentication failed" in error
@@ -84,13 +84,13 @@ def test_disk_full_keeps_the_previous_cut_live(sshd: Sshd, keydir: Path, tmp_pat
     text = registry_toml([entry(sshd, user, "llena")])
     p1 = make_package(tmp_path / "p1", keydir, 1)
     assert push_once(text, tmp_path, p1).failed == []
-    assert live(user) == "releases/0001"
+    assert live(user) == "releases/jornada-0001"
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1, big=600_000)
     report = push_once(text, tmp_path, p2)
     assert report.failed == ["llena"]
     assert "llena" in str(report.staged["llena"].error)
     assert "activate" not in report.activated or not report.activated
-    assert live(user) == "releases/0001"
+    assert live(user) == "releases/jornada-0001"
     index = (user.www / "current/json/main.json").read_bytes()
     assert index == (p1 / "json/main.json").read_bytes()
 
@@ -134,7 +134,7 @@ def test_host_key_from_known_hosts_file(sshd: Sshd, keydir: Path, tmp_path: Path
     text = 'known_hosts = "known_hosts"\n' + registry_toml([e])
     report = push_once(text, tmp_path, make_package(tmp_path / "p1", keydir, 1))
     assert report.failed == []
-    assert live(user) == "releases/0001"
+    assert live(user) == "releases/jornada-0001"
 
 
 def test_a_silent_difusor_does_not_hold_back_the_others(sshd: Sshd, keydir: Path,

@@ -13,6 +13,7 @@ from dist_packages import make_package
 from prepcast.difusor.config import DaemonConfig
 from prepcast.difusor.daemon import Daemon
 from prepcast.distribution import DeliveryState, Difusor, LocalPeer, Pusher, Registry, read_package
+from prepcast.package import CutId
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def test_a_refused_cut_is_a_failure_in_the_same_round(tmp_path: Path, keydir: Pa
         assert report.failed == ["diario"]
         error = str(report.activated["diario"].error)
         assert "did not activate" in error and "serves cut 2" in error
-        assert daemon.store.live_cut() == 2
+        assert daemon.store.live_cut() == CutId.of("jornada", 2)
 
     with_daemon(tmp_path, keydir, body)
     refusal = DeliveryState(tmp_path / "state.sqlite").last_refusal("diario")
@@ -73,12 +74,12 @@ def test_a_refusal_of_an_earlier_round_is_reported_on_the_next(tmp_path: Path, k
         staged = await pusher.stage_all(read_package(cuts[0]))
         assert staged["diario"].ok
         for _ in range(100):   # the daemon takes it in and refuses it
-            if not (tmp_path / "inbox" / "0001.tar").exists():
+            if not (tmp_path / "inbox" / "jornada-0001.tar").exists():
                 break
             await asyncio.sleep(0.05)
         report = await pusher.push(read_package(cuts[2]), wait_for_embargo=False)
         assert report.staged["diario"].ok and report.activated["diario"].ok
-        assert daemon.store.live_cut() == 3
+        assert daemon.store.live_cut() == CutId.of("jornada", 3)
         # cut 3 went well, but the refusal of cut 1 is reported, not swallowed
         assert report.failed == ["diario"]
         assert "took cut 1 in but did not activate it" in str(report.refused["diario"].error)

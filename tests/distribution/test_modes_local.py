@@ -85,7 +85,7 @@ def test_a_dropped_connection_is_retried_a_refused_key_is_not(tmp_path: Path,
     net = Net(tmp_path, [difusor("cae"), difusor("llave")])
     [report] = net.push(cuts[0], fail={"cae": [ConnectionLost("cae: connection lost")] * 2,
                                        "llave": [AuthenticationFailed("llave: authentication failed")]})
-    assert report.staged["cae"].ok and os.readlink(net.www("cae") / "current") == "releases/0001"
+    assert report.staged["cae"].ok and os.readlink(net.www("cae") / "current") == "releases/jornada-0001"
     assert [r.result for r in net.state.deliveries("cae") if r.phase == "stage"] == [
         "failed", "failed", "ok"]
     assert report.failed == ["llave"]
@@ -101,7 +101,7 @@ def test_a_fresh_state_still_builds_complete_releases(tmp_path: Path, cuts: list
     [report] = fresh.push(cuts[2])
     assert report.failed == []
     served = net.www("uno") / "current"
-    assert os.readlink(served) == "releases/0003"
+    assert os.readlink(served) == "releases/jornada-0003"
     for rel in read_package(cuts[1]).immutable():  # a reader of cut 2's main.json finds it all
         assert (served / rel).is_file(), rel
     for rel, (sha, _) in read_package(cuts[2]).files.items():
@@ -120,11 +120,11 @@ def test_a_release_with_the_same_name_and_other_bytes_is_replaced(
     net.push(cuts[0], cuts[1])
     # "quieto" holds another package named releases/0003 (not live); "vivo" serves one
     for name in ("vivo", "quieto"):
-        release = net.www(name) / "releases/0003"
+        release = net.www(name) / "releases/jornada-0003"
         for rel in read_package(other).files:
             (release / rel).parent.mkdir(parents=True, exist_ok=True)
             (release / rel).write_bytes((other / rel).read_bytes())
-    os.symlink("releases/0003", net.www("vivo") / "current.tmp")
+    os.symlink("releases/jornada-0003", net.www("vivo") / "current.tmp")
     os.replace(net.www("vivo") / "current.tmp", net.www("vivo") / "current")
     [report] = net.push(cuts[2])
     assert report.failed == [], report
@@ -132,7 +132,7 @@ def test_a_release_with_the_same_name_and_other_bytes_is_replaced(
     manifest = next(p for p in ours.files if p.startswith("manifests/") and p.endswith(".json"))
     for name in ("vivo", "quieto"):
         served = net.www(name) / "current"
-        assert os.readlink(served) == "releases/0003"
+        assert os.readlink(served) == "releases/jornada-0003"
         assert (served / manifest).read_bytes() == (cuts[2] / manifest).read_bytes()
         assert (served / "json/main.json").read_bytes() == (cuts[2] / "json/main.json").read_bytes()
         assert not (served / "otro.txt").exists()

@@ -31,7 +31,7 @@ def test_push_command_sends_two_cuts_and_names_the_failing_difusor(
     assert r.returncode == 4, r.stderr
     assert "1 difusores failed: sin-llave" in r.stderr
     assert "authentication failed" in r.stderr and "Traceback" not in r.stderr
-    assert os.readlink(good.www / "current") == "releases/0002"
+    assert os.readlink(good.www / "current") == "releases/jornada-0002"
     results = [(d.cut, d.phase, d.result) for d in DeliveryState(state).deliveries("buena")]
     assert results == [(1, "stage", "ok"), (1, "activate", "ok"), (2, "stage", "ok"),
                        (2, "activate", "ok")]

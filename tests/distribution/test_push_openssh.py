@@ -14,6 +14,11 @@ from prepcast.distribution.contents import read_package
 from prepcast.distribution.push import Pusher
 from prepcast.distribution.registry import load_registry
 from prepcast.distribution.state import DeliveryState
+from prepcast.package import CutId
+
+
+def jornada(n: int) -> CutId:
+    return CutId.of("jornada", n)
 
 pytestmark = pytest.mark.server
 
@@ -62,18 +67,18 @@ def test_key_and_password_difusores_get_every_cut_with_deltas(sshd: Sshd, keydir
 
     sent = asyncio.run(night())
     for user in (a, b):
-        assert live(user) == "releases/0003"
+        assert live(user) == "releases/jornada-0003"
         served = user.www / "current"
         for rel, (_sha, size) in read_package(pkgs[-1]).files.items():
             assert (served / rel).stat().st_size == size
         # cut 2's data still there for a reader who read cut 2's main.json an instant before
         for rel in read_package(pkgs[1]).immutable():
             assert (served / rel).exists(), rel
-        assert sorted(os.listdir(user.www / "releases")) == ["0002", "0003"]  # keep_releases = 2
+        assert sorted(os.listdir(user.www / "releases")) == ["jornada-0002", "jornada-0003"]  # keep_releases = 2
     # later cuts send only what changed: the shared assets are hard-linked, not sent again
     assert sent[1] < sent[0] and sent[2] < sent[0]
     app = next(p for p in read_package(pkgs[-1]).files if p.startswith("assets/app"))
-    assert (a.www / "releases/0003" / app).stat().st_nlink >= 2
+    assert (a.www / "releases/jornada-0003" / app).stat().st_nlink >= 2
     rows = state.deliveries("llave")
     assert [(r.cut, r.phase, r.result) for r in rows] == [
         (c, ph, "ok") for c in (1, 2, 3) for ph in ("stage", "activate")]
@@ -103,7 +108,7 @@ def test_daemon_difusor_behind_openssh(sshd: Sshd, keydir: Path, tmp_path: Path)
             for cut, pkg in ((1, p1), (2, p2)):
                 assert (await pusher.push(read_package(pkg))).failed == []
                 for _ in range(200):
-                    if daemon.store.live_cut() == cut:
+                    if daemon.store.live_cut() == jornada(cut):
                         break
                     await asyncio.sleep(0.05)
         finally:
@@ -112,8 +117,8 @@ def test_daemon_difusor_behind_openssh(sshd: Sshd, keydir: Path, tmp_path: Path)
             await task
 
     asyncio.run(night())
-    assert daemon.store.live_cut() == 2
-    assert os.readlink(tmp_path / "www" / "current") == "releases/0002"
+    assert daemon.store.live_cut() == jornada(2)
+    assert os.readlink(tmp_path / "www" / "current") == "releases/jornada-0002"
     assert not [n for n in os.listdir(user.www) if n.endswith(".tar")]
 
 

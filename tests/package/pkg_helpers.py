@@ -25,24 +25,26 @@ def cut_time(cut: int) -> datetime:
     return START + timedelta(minutes=20 * (cut - 1))
 
 
-def small_files(cut: int) -> tuple[dict[str, bytes], dict[str, Any]]:
+def small_files(cut: int, ejercicio: str = "jornada") -> tuple[dict[str, bytes], dict[str, Any]]:
     files: dict[str, bytes] = {"index.html": b"<!doctype html><title>PREP</title>\n"}
     css = b"body{font-family:sans-serif}"
     files[content_name("assets/site.css", css)] = css
     data = json.dumps({"corte": cut, "votos": [cut * 10, cut * 7]}).encode()
     entidad = content_name("data/DIP_LOC/entidad.json", data)
     files[entidad] = data
-    files[f"db/{cut:04d}/20240602_2000_PREP_DIP_LOC.zip"] = bytes(range(256)) * 4 + bytes([cut])
+    files[f"db/{ejercicio}-{cut:04d}/20240602_2000_PREP_DIP_LOC.zip"] = bytes(range(256)) * 4 + bytes([cut])
     return files, {"entidad": entidad}
 
 
-def small_package(out: Path, keydir: Path, cut: int, *, previous: Path | None = None) -> Path:
-    files, main = small_files(cut)
+def small_package(out: Path, keydir: Path, cut: int, *, previous: Path | None = None,
+                  ejercicio: str = "jornada") -> Path:
+    files, main = small_files(cut, ejercicio)
     assemble(
         out,
         files,
         cut=cut,
         proceso="IEEM-2024",
+        ejercicio=ejercicio,
         cut_time=cut_time(cut),
         not_before=cut_time(cut),
         expires=cut_time(cut) + timedelta(days=3),
@@ -67,4 +69,4 @@ def check_schemas(pkg: Path, *, site_data: bool = True) -> None:
         elif path.startswith("data/") and path.endswith(".json") and site_data:
             problems = site_validate(json.loads((pkg / path).read_bytes()))
             assert not problems, f"{path}: {problems}"
-    assert main["signed"]["manifest"] == manifest_path(manifest["cut"])
+    assert main["signed"]["manifest"] == manifest_path(manifest["ejercicio"], manifest["cut"])

@@ -55,8 +55,8 @@ def resign_manifest(pkg: Path, keydir: Path, edit: dict[str, object]) -> None:
     doc.update(edit)
     raw = canonical_json(doc)
     signer = load_signer(keydir)
-    (pkg / manifest_path(m.cut)).write_bytes(raw)
-    (pkg / signature_path(m.cut)).write_bytes(signer.sign(raw))
+    (pkg / manifest_path("jornada", m.cut)).write_bytes(raw)
+    (pkg / signature_path("jornada", m.cut)).write_bytes(signer.sign(raw))
     main_doc = json.loads((pkg / MAIN_PATH).read_bytes())
     main_doc["signed"]["manifest_sha256"] = sha256_hex(raw)
     sig = base64.b64encode(signer.sign(canonical_json(main_doc["signed"]))).decode()
@@ -102,13 +102,13 @@ def test_file_removed(pkg: Path, keydir: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_manifest_edited(pkg: Path, keydir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    mp = pkg / manifest_path(3)
+    mp = pkg / manifest_path("jornada", 3)
     doc = json.loads(mp.read_bytes())
     doc["not_before"] = "2024-06-02T19:00:00-06:00"  # an earlier embargo
     mp.write_bytes(canonical_json(doc))
     got = failures(pkg, keydir)
-    assert f"{signature_path(3)}: signature does not match the manifest (edited or wrong key)" in got
-    assert f"{MAIN_PATH}: manifest_sha256 does not match {manifest_path(3)}" in got
+    assert f"{signature_path('jornada', 3)}: signature does not match the manifest (edited or wrong key)" in got
+    assert f"{MAIN_PATH}: manifest_sha256 does not match {manifest_path('jornada', 3)}" in got
     assert "signature does not match" in cli_verify(pkg, keydir, capsys)
 
 
@@ -128,7 +128,7 @@ def test_main_json_pointing_elsewhere(pkg: Path, keydir: Path) -> None:
     other = small_package(pkg.parent / "other", keydir, 4)
     (pkg / MAIN_PATH).write_bytes((other / MAIN_PATH).read_bytes())
     got = failures(pkg, keydir)
-    assert any("manifests/0004.json" in f or "no manifest" in f or "missing" in f for f in got)
+    assert any("manifests/jornada-0004.json" in f or "no manifest" in f or "missing" in f for f in got)
 
 
 def test_unknown_key(tmp_path: Path, keydir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,7 +159,7 @@ def test_revoked_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     m = load_manifest(pkg)
     (pkg / m.keyring).write_bytes(ring)
     got = failures(pkg, keys)
-    assert f"{signature_path(3)}: signed by revoked key {old}" in got
+    assert f"{signature_path('jornada', 3)}: signed by revoked key {old}" in got
     assert "revoked" in cli_verify(pkg, keys, capsys)
     # A package built after the revocation is signed by the new key and verifies.
     fresh = small_package(tmp_path / "fresh", keys, 4)
@@ -249,14 +249,14 @@ def test_manifest_listing_10_gb(pkg: Path, keydir: Path, capsys: pytest.CaptureF
     """Refused from the manifest alone: nothing listed is read."""
     m = load_manifest(pkg)
     files = json.loads(m.raw)["files"]
-    files["db/0003/huge.zip"] = {"sha256": "a" * 64, "size": 10 * 1024**3}
+    files["db/jornada-0003/huge.zip"] = {"sha256": "a" * 64, "size": 10 * 1024**3}
     resign_manifest(pkg, keydir, {"files": files})
     # make the file exist but unreadable: if the verifier read it, it would fail differently
-    huge = pkg / "db" / "0003" / "huge.zip"
+    huge = pkg / "db" / "jornada-0003" / "huge.zip"
     huge.write_bytes(b"")
     huge.chmod(0)
     got = failures(pkg, keydir)
-    assert f"db/0003/huge.zip: listed as {10 * 1024**3} bytes, more than the limit of " \
+    assert f"db/jornada-0003/huge.zip: listed as {10 * 1024**3} bytes, more than the limit of " \
            f"{VerifyLimits().max_file_size}" in got
     assert all("more than the limit" in f for f in got), got
     assert "huge.zip" in cli_verify(pkg, keydir, capsys)
@@ -270,8 +270,8 @@ def test_package_total_limit(pkg: Path, keydir: Path) -> None:
 
 
 def test_signature_missing(pkg: Path, keydir: Path) -> None:
-    (pkg / signature_path(3)).unlink()
-    assert f"{signature_path(3)}: missing" in failures(pkg, keydir)
+    (pkg / signature_path("jornada", 3)).unlink()
+    assert f"{signature_path('jornada', 3)}: missing" in failures(pkg, keydir)
 
 
 def test_every_failure_reported_at_once(pkg: Path, keydir: Path) -> None:
@@ -303,7 +303,7 @@ def test_expired(pkg: Path, keydir: Path) -> None:
     m = load_manifest(pkg)
     assert verify_package(pkg, keydir / "root.pub", now=m.expires - timedelta(seconds=1)) == m
     assert failures(pkg, keydir, now=m.expires) == [
-        f"{manifest_path(3)}: expired at {m.expires.isoformat()}"
+        f"{manifest_path('jornada', 3)}: expired at {m.expires.isoformat()}"
     ]
 
 

@@ -32,11 +32,11 @@ def tree(root: Path) -> dict[str, bytes]:
 
 def test_layout(pkg: Path) -> None:
     names = set(tree(pkg))
-    assert {"index.html", "json/main.json", "manifests/0003.json", "manifests/0003.sig"} <= names
+    assert {"index.html", "json/main.json", "manifests/jornada-0003.json", "manifests/jornada-0003.sig"} <= names
     assert any(n.startswith("keys/keyring.") for n in names)
     m = load_manifest(pkg)
-    assert set(m.files) == names - {"json/main.json", "manifests/0003.json", "manifests/0003.sig"}
-    assert len((pkg / "manifests/0003.sig").read_bytes()) == 64
+    assert set(m.files) == names - {"json/main.json", "manifests/jornada-0003.json", "manifests/jornada-0003.sig"}
+    assert len((pkg / "manifests/jornada-0003.sig").read_bytes()) == 64
     main = json.loads((pkg / "json/main.json").read_bytes())["signed"]
     assert main["cut_display"] == "02/06/2024 20:40 (UTC-6)"
     assert main["cut_time"] == "2024-06-02T20:40:00-06:00"
@@ -95,7 +95,7 @@ def test_chain(tmp_path: Path, keydir: Path) -> None:
     p4 = small_package(tmp_path / "p4", keydir, 4, previous=p3)
     m4 = load_manifest(p4)
     assert m4.previous == load_manifest(p3).digest and m4.previous_cut == 3
-    assert load_manifest(p4 / "manifests" / "0004.json") == m4
+    assert load_manifest(p4 / "manifests" / "jornada-0004.json") == m4
 
 
 def test_diff_by_content(tmp_path: Path, keydir: Path) -> None:
@@ -104,8 +104,8 @@ def test_diff_by_content(tmp_path: Path, keydir: Path) -> None:
     d = diff(p3, p4)
     fetch = set(d.fetch)
     assert fetch == {
-        "json/main.json", "manifests/0004.json", "manifests/0004.sig",
-        "db/0004/20240602_2000_PREP_DIP_LOC.zip",
+        "json/main.json", "manifests/jornada-0004.json", "manifests/jornada-0004.sig",
+        "db/jornada-0004/20240602_2000_PREP_DIP_LOC.zip",
         next(p for p in load_manifest(p4).files if p.startswith("data/")),
     }
     assert "index.html" in d.reused and any(p.startswith("assets/") for p in d.reused)
@@ -118,7 +118,7 @@ def test_cache_control() -> None:
     assert cache_control_for("/index.html") == CACHE_CONTROL_MUTABLE
     assert cache_control_for("/") == CACHE_CONTROL_MUTABLE
     assert cache_control_for("data/DIP_LOC/entidad.0123456789ab.json") == CACHE_CONTROL_IMMUTABLE
-    assert cache_control_for("manifests/0003.json") == CACHE_CONTROL_IMMUTABLE
+    assert cache_control_for("manifests/jornada-0003.json") == CACHE_CONTROL_IMMUTABLE
     assert CACHE_CONTROL_MUTABLE == "no-cache, no-store, must-revalidate"
     assert CACHE_CONTROL_IMMUTABLE == "public, max-age=31536000, immutable"
 
@@ -130,7 +130,7 @@ def test_canonical_json_and_names() -> None:
     assert content_name("data/x.json", b"") == "data/x.e3b0c44298fc.json"
     assert content_name("difusores.json", b"") == "difusores.e3b0c44298fc.json"
     assert path_problem("data/DIP_LOC/distrito/07.0123456789ab.json") is None
-    assert path_problem("db/0003/20240602_2000_PREP_AYUN.zip") is None
+    assert path_problem("db/jornada-0003/20240602_2000_PREP_AYUN.zip") is None
 
 
 def test_public_surface() -> None:

@@ -59,7 +59,7 @@ def test_every_package_verifies_and_matches_schemas(night: dict[str, Path],
                  "--last", str(night["c7"])]) == 0
     assert main(["cut", "verify", str(night["c9"]), "--trust", str(root), "--last", "8"]) == 0
     assert main(["cut", "verify", str(night["c9"]), "--trust", str(root),
-                 "--last", str(night["c8"] / "manifests" / "0008.json")]) == 0
+                 "--last", str(night["c8"] / "manifests" / "jornada-0008.json")]) == 0
     out = capsys.readouterr().out
     assert "cut 9 of IEEM-2024 verified" in out
 
@@ -67,12 +67,12 @@ def test_every_package_verifies_and_matches_schemas(night: dict[str, Path],
 def test_package_content(night: dict[str, Path]) -> None:
     m = load_manifest(night["c8"])
     db = sorted(p for p in m.files if p.startswith("db/"))
-    assert db == ["db/0008/20240602_2220_PREP_AYUN.zip", "db/0008/20240602_2220_PREP_DIP_LOC.zip"]
+    assert db == ["db/jornada-0008/20240602_2220_PREP_AYUN.zip", "db/jornada-0008/20240602_2220_PREP_DIP_LOC.zip"]
     assert "index.html" in m.files
     assert any(p.startswith("difusores.") for p in m.files)
     assert len(m.files) + 3 <= 1000
     for path in m.files:
-        assert path == "index.html" or "/0008/" in path or path.count(".") >= 2, path
+        assert path == "index.html" or "-0008/" in path or path.count(".") >= 2, path
 
 
 def test_rollback_through_cli(night: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,7 +107,7 @@ def test_diff(night: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["cut", "diff", str(night["c8"]), str(night["c9"]), "--list"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("cut 8 → 9: fetch ")
-    assert "db/0009/20240602_2240_PREP_DIP_LOC.zip" in out
+    assert "db/jornada-0009/20240602_2240_PREP_DIP_LOC.zip" in out
     assert "json/main.json" in out
 
 

@@ -17,7 +17,7 @@ from pkg_helpers import small_package
 
 from prepcast.difusor.activate import ReleaseStore
 from prepcast.errors import IntegrityError
-from prepcast.package import MAIN_PATH, load_manifest, manifest_path, signature_path
+from prepcast.package import MAIN_PATH, CutId, load_manifest
 from prepcast.package.check import Listing, SignedParts, Verdict, check_package, check_signed
 from prepcast.package.keys import load_root_public
 from prepcast.package.manifest import parse_manifest
@@ -40,7 +40,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[SignedParts, Any, 
     init_keys(keys)
     pkg = small_package(tmp_path_factory.mktemp("fuzzpkg") / "p", keys, 2)
     m = load_manifest(pkg)
-    parts = SignedParts(manifest_path(2), m.raw, (pkg / signature_path(2)).read_bytes(),
+    parts = SignedParts(m.manifest_rel, m.raw, (pkg / m.signature_rel).read_bytes(),
                         (pkg / m.keyring).read_bytes(), (pkg / MAIN_PATH).read_bytes())
     return parts, load_root_public(keys / "root.pub"), json.loads(m.raw)
 
@@ -68,7 +68,7 @@ def test_manifest_parser_any_bytes(data: bytes) -> None:
 
 
 @FUZZ
-@given(field=st.sampled_from(["schema", "proceso", "cut", "built_at", "not_before", "expires",
+@given(field=st.sampled_from(["schema", "proceso", "ejercicio", "cut", "built_at", "not_before", "expires",
                               "previous", "previous_cut", "keyid", "keyring", "keyring_version",
                               "total_size", "files"]),
        value=json_values, drop=st.booleans())
@@ -154,7 +154,8 @@ def _tar(members: dict[str, bytes]) -> bytes:
 
 def _unpack(root: Path, data: bytes) -> None:
     try:
-        got = ReleaseStore(root).unpack(io.BytesIO(data), 1, name="0001.tar")
+        got = ReleaseStore(root).unpack(io.BytesIO(data), CutId.of("jornada", 1),
+                                        name="jornada-0001.tar")
     except IntegrityError:
         return
     assert got.is_dir()

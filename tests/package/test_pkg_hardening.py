@@ -47,8 +47,8 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 def sign_raw_manifest(pkg: Path, keydir: Path, raw: bytes, cut: int = 3) -> None:
     """Put ``raw`` as the manifest, signed (and main.json re-pointed) with the real cut key."""
     signer = load_signer(keydir)
-    (pkg / manifest_path(cut)).write_bytes(raw)
-    (pkg / signature_path(cut)).write_bytes(signer.sign(raw))
+    (pkg / manifest_path("jornada", cut)).write_bytes(raw)
+    (pkg / signature_path("jornada", cut)).write_bytes(signer.sign(raw))
     doc = json.loads((pkg / MAIN_PATH).read_bytes())
     doc["signed"]["manifest_sha256"] = sha256_hex(raw)
     sign_main(pkg, keydir, doc["signed"])
@@ -168,7 +168,7 @@ def _release(tmp_path: Path, keydir: Path) -> Path:
     rel = tmp_path / "www" / "releases" / "0004"
     shutil.copytree(p4, rel)
     m3 = load_manifest(p3)
-    for p in [*m3.files, manifest_path(3), signature_path(3)]:
+    for p in [*m3.files, manifest_path("jornada", 3), signature_path("jornada", 3)]:
         if not (rel / p).exists():
             (rel / p).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(p3 / p, rel / p)
@@ -184,7 +184,7 @@ def test_cut_verify_follows_current_and_knows_carried_files(
                           str(keydir / "root.pub"))
         assert status == 0, err
     carried = next(p for p in load_manifest(tmp_path / "p3").files
-                   if p.startswith("db/0003/"))
+                   if p.startswith("db/jornada-0003/"))
     (rel / carried).write_bytes(b"changed")
     got = failures(tmp_path / "www" / "current", keydir)
     assert got == [f"{carried}: carried over from an earlier cut, but its sha256 does not match "
@@ -193,10 +193,10 @@ def test_cut_verify_follows_current_and_knows_carried_files(
 
 def test_carried_files_need_the_chained_manifest(tmp_path: Path, keydir: Path) -> None:
     rel = _release(tmp_path, keydir)
-    (rel / manifest_path(3)).unlink()  # without it nothing vouches for the carried files
+    (rel / manifest_path("jornada", 3)).unlink()  # nothing vouches for the carried files now
     got = failures(rel, keydir)
-    assert any("db/0003/" in f and "extra file" in f for f in got)
-    assert f"{signature_path(3)}: not in the manifest (extra file)" in got
+    assert any("db/jornada-0003/" in f and "extra file" in f for f in got)
+    assert f"{signature_path('jornada', 3)}: not in the manifest (extra file)" in got
 
 
 # --- the pure core -------------------------------------------------------------------------
@@ -204,8 +204,8 @@ def test_carried_files_need_the_chained_manifest(tmp_path: Path, keydir: Path) -
 def _in_memory(pkg: Path) -> tuple[SignedParts, dict[str, bytes]]:
     files = {p.relative_to(pkg).as_posix(): p.read_bytes() for p in pkg.rglob("*") if p.is_file()}
     m = load_manifest(pkg)
-    parts = SignedParts(manifest_path(m.cut), files[manifest_path(m.cut)],
-                        files[signature_path(m.cut)], files[m.keyring], files[MAIN_PATH])
+    parts = SignedParts(m.manifest_rel, files[m.manifest_rel], files[m.signature_rel],
+                        files[m.keyring], files[MAIN_PATH])
     return parts, files
 
 

@@ -33,9 +33,9 @@ def _openssl_verify(pem: Path, data: Path, sig: Path) -> subprocess.CompletedPro
 
 def test_openssl_verifies_the_manifest(pkg: Path, tmp_path: Path) -> None:
     pem = _cut_key_pem(pkg, tmp_path / "cut.pem")
-    ok = _openssl_verify(pem, pkg / manifest_path(3), pkg / signature_path(3))
+    ok = _openssl_verify(pem, pkg / manifest_path("jornada", 3), pkg / signature_path("jornada", 3))
     assert ok.returncode == 0, ok.stderr
     assert "Signature Verified Successfully" in ok.stdout
     edited = tmp_path / "edited.json"
-    edited.write_bytes((pkg / manifest_path(3)).read_bytes().replace(b'"cut":3', b'"cut":4'))
-    assert _openssl_verify(pem, edited, pkg / signature_path(3)).returncode != 0
+    edited.write_bytes((pkg / manifest_path("jornada", 3)).read_bytes().replace(b'"cut":3', b'"cut":4'))
+    assert _openssl_verify(pem, edited, pkg / signature_path("jornada", 3)).returncode != 0

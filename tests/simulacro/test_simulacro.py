@@ -65,13 +65,13 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     last_pre = next(iter(last.preambles.values()))
     assert int(last_pre["ACTAS_REGISTRADAS"]) >= int(first_pre["ACTAS_REGISTRADAS"])
     assert sorted(p.name for p in (out / "manifiestos").iterdir()) == [
-        "0001.json", "0002.json", "0003.json", "0004.json"]
+        "jornada-0001.json", "jornada-0002.json", "jornada-0003.json", "jornada-0004.json"]
     assert len(list((out / "paquetes").iterdir())) == 2  # older packages are pruned
     assert result.reader_requests > 0
     assert result.report is not None and (result.report / "informe.html").exists()
     # the chain: each manifest names the digest of the one before
-    m3 = json.loads((out / "manifiestos" / "0003.json").read_bytes())
-    m2 = (out / "manifiestos" / "0002.json").read_bytes()
+    m3 = json.loads((out / "manifiestos" / "jornada-0003.json").read_bytes())
+    m2 = (out / "manifiestos" / "jornada-0002.json").read_bytes()
     assert hashlib.sha256(m2).hexdigest() in json.dumps(m3)
 
 
@@ -98,4 +98,4 @@ def test_simulacro_command_prints_the_table_and_urls(tmp_path: Path,
     # a second run in the same folder reuses the election and starts the night afresh
     assert main(["simulacro", "--profile", "small", "--seed", "5", "--out", str(out), "--cuts", "1",
                  "--sftp-only", "1", "--daemons", "0", "--no-report"]) == 0
-    assert sorted(p.name for p in (out / "manifiestos").iterdir()) == ["0001.json"]
+    assert sorted(p.name for p in (out / "manifiestos").iterdir()) == ["jornada-0001.json"]

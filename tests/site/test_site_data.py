@@ -109,7 +109,7 @@ def test_leeme_and_zips_are_listed(election: ElectionDir, tmp_path: Path) -> Non
     cut, site = build_cut(election, 10)
     bases = json.loads(site.files[site.main_fields["bases"]])
     assert [b["nombre"].split("_PREP_")[1] for b in bases["bases"]] == ["DIP_LOC.zip", "AYUN.zip"]
-    assert all(b["ruta"].startswith("db/0010/") for b in bases["bases"])
+    assert all(b["ruta"].startswith("db/jornada-0010/") for b in bases["bases"])
     assert all("LEEME" in b["leeme"] or "Programa" in b["leeme"] for b in bases["bases"])
     assert site_files(cut, [], []).main_fields["bases"] != site.main_fields["bases"]
 

@@ -23,6 +23,7 @@ from prepcast.analytics.views import (
     ELECTION_PATTERN,
     INSTITUTE_HOSTS,
     PAGE_VIEWS,
+    SITE_ROOT_PATTERN,
     classify_host,
     view_case_sql,
 )
@@ -36,6 +37,8 @@ class Enrichment:
     distinct_agents: int
     distinct_addresses: int
     geolocated: bool
+    site_root: str = "/"  # the results site's folder
+    site_root_found: bool = True  # False: no json/main.json in the log, the root was assumed
 
 
 def _load_dimension(con: Any, table: str, columns: str, data: Iterable[Sequence[Any]]) -> None:
@@ -78,6 +81,17 @@ def detect_site_hosts(con: Any) -> tuple[str, ...]:
     return (str(found[0][0]),) if found else ()
 
 
+def detect_site_root(con: Any) -> str | None:
+    """The results site's folder: where ``json/main.json`` is requested most (None: nowhere)."""
+    found = rows(
+        con,
+        f"""SELECT regexp_extract(path, '{SITE_ROOT_PATTERN}', 1) AS root, count(*) AS n
+            FROM hits WHERE ok AND ends_with(path, 'json/main.json') AND status < 400
+            GROUP BY root HAVING root <> '' ORDER BY n DESC, root LIMIT 1""",
+    )
+    return str(found[0][0]) if found else None
+
+
 def enrich(
     con: Any,
     geo: GeoLocator | None,
@@ -85,9 +99,12 @@ def enrich(
     site_hosts: tuple[str, ...] = (),
     institute_hosts: tuple[str, ...] = INSTITUTE_HOSTS,
     embed_hosts: tuple[str, ...] = (),
+    site_root: str | None = None,
 ) -> Enrichment:
     """Create table ``req`` (one row per parsed request) from ``hits``."""
     hosts = tuple(h.lower() for h in site_hosts) or detect_site_hosts(con)
+    found_root = site_root or detect_site_root(con)
+    root = found_root or "/"
 
     agents = [r[0] for r in rows(con, "SELECT DISTINCT ua FROM hits WHERE ok")]
     _load_dimension(
@@ -139,7 +156,7 @@ def enrich(
         f"""CREATE OR REPLACE TABLE dim_path AS
             SELECT row_number() OVER () AS path_id, path, view, view IN ({page_views}) AS is_view,
                    nullif(regexp_extract(path, '{ELECTION_PATTERN}', 1), '') AS election
-            FROM (SELECT path, {view_case_sql("path")} AS view
+            FROM (SELECT path, {view_case_sql("path", root)} AS view
                   FROM (SELECT DISTINCT path FROM hits WHERE ok))""",
     )
 
@@ -148,7 +165,8 @@ def enrich(
         con,
         f"""
         CREATE OR REPLACE TABLE req AS
-        SELECT b.epoch, b.off_s, b.status, b.bytes, p.path_id, p.view, p.is_view, p.election,
+        SELECT b.epoch, b.off_s, b.status, b.bytes, p.path_id, p.view,
+               p.is_view AND b.status < 400 AS is_view, p.election,
                hash({salt}, b.ip, b.ua) AS vid, u.ua_id, u.is_bot, u.device,
                coalesce(g.cc, '--') AS cc, coalesce(g.ent, '') AS ent,
                coalesce(r.ref_id, 0) AS ref_id,
@@ -166,7 +184,7 @@ def enrich(
         WHERE b.ok
         """,
     )
-    return Enrichment(hosts, len(agents), addresses, geo is not None)
+    return Enrichment(hosts, len(agents), addresses, geo is not None, root, found_root is not None)
 
 
 def _agent_row(ua: str) -> tuple[bool, str, str, str, str]:

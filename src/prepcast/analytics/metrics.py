@@ -86,14 +86,16 @@ def figures(con: Any) -> Figures:
                   (SELECT count(*) FILTER (WHERE is_bot) FROM visitors),
                   count(*) FILTER (WHERE is_view AND NOT is_bot),
                   count(*) FILTER (WHERE view = 'portada' AND NOT is_bot),
+                  count(*) FILTER (WHERE view = 'portal' AND is_view AND NOT is_bot),
                   count(*) FILTER (WHERE status >= 500),
                   count(*) FILTER (WHERE status BETWEEN 400 AND 499),
                   min(epoch), max(epoch), mode(off_s)
            FROM req""",
     )
     (f.requests, f.human_requests, f.bot_requests, f.bytes, f.visitors, f.bot_clients,
-     f.page_views, f.portal_accesses, f.errors_5xx, f.errors_4xx, f.first_epoch, f.last_epoch,
-     off) = r  # fmt: skip
+     f.page_views, f.portal_accesses, portal_views, f.errors_5xx, f.errors_4xx, f.first_epoch,
+     f.last_epoch, off) = r  # fmt: skip
+    f.extra["portal_views"] = int(portal_views or 0)
     f.offset_s = int(off or 0)
     f.availability_requests = 1.0 - (f.errors_5xx / f.requests) if f.requests else 1.0
     s = one(
@@ -221,6 +223,27 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
             GROUP BY path_id ORDER BY solicitudes DESC, ruta LIMIT {TOP_N}""",
     )
     add(
+        "paginas",
+        f"Páginas más visitadas (primeras {TOP_N})",
+        [("pagina", "Página"), ("vista", "Vista"), ("vistas", "Vistas"), ("visitantes", "Visitantes")],
+        f"""SELECT any_value(d.path) AS pagina, any_value(d.view) AS vista, count(*) AS vistas,
+                   count(DISTINCT vid) AS visitantes
+            FROM req r JOIN dim_path d USING (path_id) WHERE r.is_view AND NOT r.is_bot
+            GROUP BY path_id ORDER BY vistas DESC, pagina LIMIT {TOP_N}""",
+    )
+    for row in t["paginas"].rows:
+        row["vista"] = VIEW_LABELS.get(row["vista"], row["vista"])
+    add(
+        "paginas_portal",
+        f"Páginas del portal del difusor (primeras {TOP_N})",
+        [("pagina", "Página"), ("accesos", "Accesos"), ("vistas", "Vistas"),
+         ("visitantes", "Visitantes")],
+        f"""SELECT any_value(d.path) AS pagina, count(*) AS accesos,
+                   count(*) FILTER (WHERE r.is_view) AS vistas, count(DISTINCT vid) AS visitantes
+            FROM req r JOIN dim_path d USING (path_id) WHERE r.view = 'portal' AND NOT r.is_bot
+            GROUP BY path_id ORDER BY accesos DESC, pagina LIMIT {TOP_N}""",
+    )
+    add(
         "paises",
         "Origen por país",
         [("codigo", "Código"), ("pais", "País"), ("visitantes", "Visitantes"),
@@ -314,7 +337,7 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
         "duracion_sesiones",
         "Duración de las sesiones",
         [("rango", "Duración"), ("sesiones", "Sesiones")],
-        """SELECT CASE WHEN duration_s = 0 THEN '0 s (una sola vista)'
+        """SELECT CASE WHEN duration_s = 0 THEN '0 s (todas sus solicitudes en el mismo segundo)'
                        WHEN duration_s < 60 THEN 'menos de 1 min'
                        WHEN duration_s < 300 THEN '1 a 5 min'
                        WHEN duration_s < 900 THEN '5 a 15 min'

@@ -33,6 +33,7 @@ class ReportData:
     period_note: str = ""
     outside_period: int = 0
     warnings: list[str] = field(default_factory=list)
+    silences: list[Incident] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

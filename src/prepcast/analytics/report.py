@@ -29,6 +29,8 @@ from prepcast.analytics.incidents import (
 )
 from prepcast.analytics.metrics import figures, tables
 from prepcast.analytics.model import ReportData, ReportSummary
+from prepcast.analytics.outages import silences
+from prepcast.analytics.outline import OUTLINES
 from prepcast.analytics.parse import load_logs
 from prepcast.analytics.render import render_html, table_csv, table_json, write_pdf
 from prepcast.analytics.sessions import build_sessions
@@ -52,6 +54,9 @@ class ReportOptions:
     site_hosts: tuple[str, ...] = ()
     institute_hosts: tuple[str, ...] = INSTITUTE_HOSTS
     embed_hosts: tuple[str, ...] = ()
+    site_path: str | None = None  # the results site's folder (default: found from json/main.json)
+    # The outlines to write: "prepcast" (its own), "ieem", "iem"; several give one file each.
+    formatos: tuple[str, ...] = ("prepcast",)
     memory_limit: str = "1500MB"
     threads: int | None = None
     goaccess_files: bool = False  # keep GoAccess-style hits per file (for comparisons)
@@ -85,6 +90,10 @@ def write_report(
     """Write the informe técnico for ``logs`` into directory ``out``."""
     opts = options or ReportOptions()
     began = time.monotonic()
+    unknown = [f for f in opts.formatos if f not in OUTLINES]
+    if unknown or not opts.formatos:
+        raise InputError.at("--formato", f"unknown outline {', '.join(unknown) or '(none)'}; "
+                            f"choose among {', '.join(OUTLINES)}")
     if not logs:
         raise InputError.at("--logs", "give at least one access log")
     if opts.start and opts.end and opts.start >= opts.end:
@@ -117,13 +126,18 @@ def write_report(
         finally:
             con.close()
             geo.close()
-        html = render_html(data)
         files: dict[str, Path] = {}
-        (stage / HTML_NAME).write_text(html, encoding="utf-8")
-        files["html"] = out / HTML_NAME
-        if pdf:
-            write_pdf(html, stage / PDF_NAME)
-            files["pdf"] = out / PDF_NAME
+        for formato in dict.fromkeys(opts.formatos):
+            html = render_html(data, formato)
+            suffix = "" if len(opts.formatos) == 1 else f"-{formato}"
+            html_name, pdf_name = f"informe{suffix}.html", f"informe{suffix}.pdf"
+            (stage / html_name).write_text(html, encoding="utf-8")
+            files.setdefault("html", out / html_name)
+            files[f"html-{formato}"] = out / html_name
+            if pdf:
+                write_pdf(html, stage / pdf_name)
+                files.setdefault("pdf", out / pdf_name)
+                files[f"pdf-{formato}"] = out / pdf_name
         table_paths = []
         for table in data.tables.values():
             (stage / TABLES_DIR / f"{table.name}.csv").write_text(table_csv(table), encoding="utf-8")
@@ -146,8 +160,8 @@ def write_report(
     fig = data.figures
     return ReportSummary(
         out=out,
-        html=out / HTML_NAME,
-        pdf=out / PDF_NAME if pdf else None,
+        html=files["html"],
+        pdf=files.get("pdf"),
         tables=tuple(table_paths),
         lines=data.parse.lines,
         malformed=data.parse.malformed,
@@ -183,7 +197,7 @@ def _analyse(
     )
     enrichment = enrich(
         con, geo, site_hosts=opts.site_hosts, institute_hosts=opts.institute_hosts,
-        embed_hosts=opts.embed_hosts,
+        embed_hosts=opts.embed_hosts, site_root=opts.site_path,
     )
     log.info("enriched in %.1f s", time.monotonic() - t0)
     gofig = goaccess_figures(
@@ -199,7 +213,23 @@ def _analyse(
     if incidents_yaml is not None:
         found += read_incidents_yaml(incidents_yaml, tz)
     found += incidents_from_errors(tabs["trafico_por_minuto"].rows, tz)
+    window_start = opts.start or (event_log.cuts[0][0] if event_log.cuts else None)
+    quiet = silences(
+        con,
+        int(window_start.timestamp()) if window_start else None,
+        int(opts.end.timestamp()) if opts.end else None,
+    )
+    found += quiet
     found.sort(key=lambda i: i.start)
+    warnings = list(stats.warnings)
+    if fig.requests and not fig.page_views:
+        warnings.append(
+            "no page views by the report's rules (no HTML page of the portal and no view of the "
+            f"results site in {enrichment.site_root}); the informe says so instead of counting 0"
+        )
+    if not enrichment.site_root_found and fig.requests:
+        warnings.append("no request of json/main.json: the results site was assumed at / "
+                        "(give its folder with --site-path)")
     probe = (100.0 * event_log.probes_ok / event_log.probes_total) if event_log.probes_total else None
     cuts = [c for c, _ in event_log.cuts]
     effect = cut_effect(tabs["trafico_por_minuto"].rows, cuts, tz)
@@ -237,7 +267,8 @@ def _analyse(
         geo_note=note,
         period_note=period,
         outside_period=outside,
-        warnings=list(stats.warnings),
+        warnings=warnings,
+        silences=quiet,
     )
 
 

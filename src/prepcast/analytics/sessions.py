@@ -1,8 +1,9 @@
 """Sessions: a visitor's requests with no gap longer than :data:`SESSION_GAP_S` form one session.
 
 Only readers (bots excluded). A session's duration is the time from its first to its last
-request, and 0 s when it has a single page view (nothing shows how long that one view was
-read); its channel is that of its first request with an outside referrer (or none at all).
+request of any kind (portal pages, documents, data, assets and the site's ``json/main.json``
+polling: a results page left open and polling is a reader still there); its channel is that of
+its first request with an outside referrer (or none at all).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def build_sessions(con: Any, gap_s: int = SESSION_GAP_S) -> None:
         )
         SELECT vid, sn, min(first) AS start, max(last) AS stop,
                sum(requests)::BIGINT AS requests, sum(views)::BIGINT AS views,
-               CASE WHEN sum(views) <= 1 THEN 0 ELSE max(last) - min(first) END AS duration_s,
+               max(last) - min(first) AS duration_s,
                coalesce(arg_min(channel, first) FILTER (WHERE channel IS NOT NULL), 'direct')
                  AS channel,
                coalesce(arg_min(ref_id, first) FILTER (WHERE channel IS NOT NULL), 0) AS ref_id,

@@ -1,9 +1,15 @@
-"""What each request served: the view of the single-page site, and the access channel.
+"""What each request served: a view of the results site, a page of the portal, and the channel.
 
-The PREP site is one HTML page that reads the package's JSON files, so a request log shows what
-was read, not which screen was drawn. :data:`VIEW_RULES` maps request paths to the view they
-serve; the first rule whose pattern matches wins. Adjust the table when the package layout
-changes (patterns are RE2 regular expressions applied to the path without its query string).
+A difusor's log holds its own portal (news pages, embeds, older sites) beside the PREP results
+site, which may live at the root or in a folder such as ``/prep/``: the report finds the site's
+folder from where ``json/main.json`` is requested (:func:`detect_site_root`).
+
+The results site is one HTML page that reads the package's JSON files, so a request log shows
+what was read, not which screen was drawn. Inside the site's folder :data:`VIEW_RULES` maps
+paths (relative to the folder) to the view they serve; the first rule whose pattern matches
+wins. Outside those rules, an HTML document (:data:`HTML_PATTERN`) is a page of the difusor's
+portal (:data:`PORTAL_VIEW`), and what CDNs and servers ask for themselves is
+:data:`SERVICE_VIEW`. Patterns are RE2 regular expressions on the path without its query.
 
 :func:`classify_host` sorts the referring host of a session's first request into a channel.
 """
@@ -47,25 +53,62 @@ VIEW_RULES: tuple[ViewRule, ...] = (
     ),
 )
 OTHER_VIEW = ViewRule("", "otros", "Otros", False)
+# An HTML document: a folder, a page with an HTML-like extension, or a last segment without one.
+HTML_PATTERN = r"(/|\.s?html?|\.php\d?|\.aspx?|\.jsp|/[^./]+)$"
+PORTAL_VIEW = ViewRule(HTML_PATTERN, "portal", "Páginas del portal del difusor", True)
+SERVICE_VIEW = ViewRule(
+    r"^/(cdn-cgi|\.well-known|server-status|nginx_status|healthz?|ping|status)(/|$)",
+    "servicio", "Solicitudes de la CDN o del servidor (salud, certificados)", False)
 
 # RE2 pattern extracting the election from data paths (data/<ELECCION>/...).
 ELECTION_PATTERN = r"(?:^|/)data/([^/]+)/"
 
-VIEW_LABELS = {r.view: r.label for r in (*VIEW_RULES, OTHER_VIEW)}
-PAGE_VIEWS = frozenset(r.view for r in VIEW_RULES if r.page_view)
+VIEW_LABELS = {r.view: r.label for r in (*VIEW_RULES, PORTAL_VIEW, SERVICE_VIEW, OTHER_VIEW)}
+PAGE_VIEWS = frozenset(r.view for r in (*VIEW_RULES, PORTAL_VIEW) if r.page_view)
+ASSET_VIEW = "recursos"
+SITE_ROOT_PATTERN = r"^(.*/)json/main\.json$"
 
 
 def _sql_quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def view_case_sql(column: str) -> str:
-    """A SQL CASE expression mapping ``column`` (a path) to its view key."""
-    arms = " ".join(
-        f"WHEN regexp_matches({column}, {_sql_quote(r.pattern)}) THEN {_sql_quote(r.view)}"
-        for r in VIEW_RULES
-    )
-    return f"CASE {arms} ELSE {_sql_quote(OTHER_VIEW.view)} END"
+def view_case_sql(column: str, root: str | None = "/") -> str:
+    """A SQL CASE expression mapping ``column`` (a path) to its view key, for a results site
+    in folder ``root`` (None: no results site in the log)."""
+    arms = [f"WHEN regexp_matches({column}, {_sql_quote(SERVICE_VIEW.pattern)}) "
+            f"THEN {_sql_quote(SERVICE_VIEW.view)}"]
+    if root is not None:
+        rel = f"('/' || substr({column}, {len(root) + 1}))" if root != "/" else column
+        inside = f"starts_with({column}, {_sql_quote(root)})" if root != "/" else "true"
+        arms += [
+            f"WHEN {inside} AND regexp_matches({rel}, {_sql_quote(r.pattern)}) "
+            f"THEN {_sql_quote(r.view)}"
+            for r in VIEW_RULES
+        ]
+    asset = next(r for r in VIEW_RULES if r.view == ASSET_VIEW)
+    arms.append(f"WHEN regexp_matches({column}, {_sql_quote(asset.pattern)}) THEN {_sql_quote(asset.view)}")
+    arms.append(f"WHEN regexp_matches({column}, {_sql_quote(PORTAL_VIEW.pattern)}) "
+                f"THEN {_sql_quote(PORTAL_VIEW.view)}")
+    return f"CASE {' '.join(arms)} ELSE {_sql_quote(OTHER_VIEW.view)} END"
+
+
+def view_of(path: str, root: str | None = "/") -> str:
+    """The view key of one path (the same rules as :func:`view_case_sql`, in Python)."""
+    import re
+
+    if re.search(SERVICE_VIEW.pattern, path):
+        return SERVICE_VIEW.view
+    if root is not None and path.startswith(root):
+        rel = "/" + path[len(root):]
+        for rule in VIEW_RULES:
+            if re.search(rule.pattern, rel):
+                return rule.view
+    if re.search(next(r for r in VIEW_RULES if r.view == ASSET_VIEW).pattern, path):
+        return ASSET_VIEW
+    if re.search(PORTAL_VIEW.pattern, path):
+        return PORTAL_VIEW.view
+    return OTHER_VIEW.view
 
 
 # Access channels ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from prepcast.package import (
     read_difusores,
     verify_package,
 )
+from prepcast.package.ejercicio import Ejercicio
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b.add_argument("--out", type=Path, required=True, metavar="PKG")
     b.add_argument("--previous", type=Path, metavar="PKG", help="the previous cut's package")
     b.add_argument("--difusores", type=Path, metavar="FILE", help="official difusores (JSON)")
+    b.add_argument("--registry", type=Path, metavar="REGISTRY",
+                   help="take the official difusores (activo, with logos) from this registry")
     b.add_argument("--built-at", metavar="TIME", help="built_at of the manifest (default: cut time)")
+    b.add_argument("--ejercicio", default="jornada", metavar="NAME",
+                   help="prueba-N, simulacro-N or jornada (default); signed into the package")
     b.set_defaults(handler=_build)
 
     v = cs.add_parser("verify", help="check a package: signatures, files, rollback, chain")
@@ -54,17 +59,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
+    try:
+        ejercicio = Ejercicio.parse(args.ejercicio).name
+    except ValueError as exc:
+        raise InputError(f"--ejercicio: {exc}") from None
     signer = load_signer(args.keys)
+    if args.registry is not None and args.difusores is not None:
+        raise InputError("give --difusores FILE or --registry REGISTRY, not both")
     difusores = read_difusores(args.difusores)
+    if args.registry is not None:
+        from prepcast.registry import load_registry, public_list
+
+        difusores = public_list(load_registry(args.registry))
     if args.previous is not None and not args.previous.exists():
         raise InputError.at(args.previous, "no such package (--previous)")
     ed = load_election_dir(args.election_dir)
     at = parse_time(args.at, ed.proceso)
     built_at = parse_time(args.built_at, ed.proceso) if args.built_at else None
     m = build_cut(ed, at, signer, args.out, previous=args.previous, difusores=difusores,
-                  built_at=built_at)
-    log.info("cut %d built in %.2f s", m.cut, time.perf_counter() - t0)
-    print(f"cut {m.cut} ({m.built_at.isoformat()}): {len(m.files) + 3} files, "
+                  built_at=built_at, ejercicio=ejercicio)
+    log.info("%s built in %.2f s", m.cut_id, time.perf_counter() - t0)
+    print(f"{m.cut_id} ({m.built_at.isoformat()}): {len(m.files) + 3} files, "
           f"{m.total_size:,} bytes, manifest sha256 {m.digest}, signed by {m.keyid} → {args.out}")
     return 0
 
@@ -82,7 +97,7 @@ def _last(text: str | None) -> int | Path | None:
 
 def _verify(args: argparse.Namespace) -> int:
     m: Manifest = verify_package(args.package, args.trust, last=_last(args.last))
-    print(f"{args.package}: cut {m.cut} of {m.proceso} verified: {len(m.files) + 3} files, "
+    print(f"{args.package}: {m.cut_id} of {m.proceso} verified: {len(m.files) + 3} files, "
           f"{m.total_size:,} bytes, signed by {m.keyid}, not before {m.not_before.isoformat()}")
     return 0
 

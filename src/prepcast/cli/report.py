@@ -25,6 +25,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="access log files")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     parser.add_argument("--pdf", action="store_true", help="also write informe.pdf (WeasyPrint)")
+    parser.add_argument("--formato", action="append", default=[], metavar="OUTLINE",
+                        help="the outline: ieem (informe técnico, items i–ix), iem (memoria "
+                        "técnica, a–c) or prepcast (default); repeat or separate with commas for "
+                        "several (informe-ieem.html, informe-iem.html)")
     parser.add_argument("--from", dest="start", metavar="TIME",
                         help="first moment analysed, ISO 8601 with offset (2024-06-02T20:00-06:00)")
     parser.add_argument("--to", dest="end", metavar="TIME", help="end of the period (exclusive)")
@@ -40,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="the site's own host name (default: detected from the logs)")
     parser.add_argument("--institute-host", action="append", default=[], metavar="HOST",
                         help="a host of the institute's own site (adds to ieem.org.mx, iem.org.mx, ine.mx)")
+    parser.add_argument("--site-path", metavar="PATH",
+                        help="folder of the results site, e.g. /prep/ (default: where json/main.json "
+                        "is requested)")
     parser.add_argument("--embed-host", action="append", default=[], metavar="HOST",
                         help="a host known to embed the PREP in its pages")
     parser.add_argument("--memory-limit", default="1500MB", help="DuckDB memory limit (default 1500MB)")
@@ -56,6 +63,24 @@ def _when(value: str | None, flag: str) -> datetime | None:
     if parsed.tzinfo is None:
         raise InputError.at(flag, f"needs a UTC offset, e.g. {value}-06:00")
     return parsed
+
+
+def _formatos(values: list[str]) -> tuple[str, ...]:
+    from prepcast.analytics.outline import OUTLINES
+
+    chosen = tuple(dict.fromkeys(v.strip().lower() for raw in values for v in raw.split(",") if v.strip()))
+    for value in chosen:
+        if value not in OUTLINES:
+            raise InputError.at("--formato", f"unknown outline {value!r}; choose among {', '.join(OUTLINES)}")
+    return chosen or ("prepcast",)
+
+
+def _folder(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.startswith("/") or any(c in value for c in "?#'\"\\") or len(value) > 300:
+        raise InputError.at("--site-path", f"expected a folder path such as /prep/, not {value!r}")
+    return value if value.endswith("/") else value + "/"
 
 
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
@@ -79,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         site_hosts=tuple(args.site_host),
         institute_hosts=INSTITUTE_HOSTS + tuple(args.institute_host),
         embed_hosts=tuple(args.embed_host),
+        site_path=_folder(args.site_path),
+        formatos=_formatos(args.formato),
         memory_limit=args.memory_limit,
     )
     summary = write_report(
@@ -91,8 +118,9 @@ def run(args: argparse.Namespace) -> int:
         f"availability {summary.availability:.3f} %, {summary.incidents} incidents "
         f"({summary.seconds:.1f} s)"
     )
-    if summary.pdf:
-        print(summary.pdf)
+    for key, path in summary.files.items():
+        if key.startswith(("html-", "pdf-")) and path != summary.html:
+            print(path)
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0

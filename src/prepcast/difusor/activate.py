@@ -24,8 +24,8 @@ from prepcast.difusor.layout import (
     release_dir,
 )
 from prepcast.errors import IntegrityError
-from prepcast.package import Manifest, VerifyLimits, load_manifest
-from prepcast.package.layout import MUTABLE_PATHS, manifest_path, path_problem, signature_path
+from prepcast.package import CutId, Manifest, VerifyLimits, load_manifest
+from prepcast.package.layout import MUTABLE_PATHS, path_problem
 from prepcast.package.manifest import path_collisions
 
 
@@ -38,7 +38,7 @@ class ReleaseStore:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def live_cut(self) -> int | None:
+    def live_cut(self) -> CutId | None:
         try:
             return cut_of_release(os.readlink(self.root / CURRENT))
         except OSError:
@@ -48,16 +48,16 @@ class ReleaseStore:
         cut = self.live_cut()
         return self.path(cut) if cut is not None else None
 
-    def path(self, cut: int) -> Path:
+    def path(self, cut: CutId) -> Path:
         return self.root / release_dir(cut)
 
-    def cuts(self) -> list[int]:
+    def cuts(self) -> list[CutId]:
         return sorted(c for n in os.listdir(self.root / RELEASES)
                       if (c := cut_of_release(n)) is not None and not n.startswith("."))
 
     # --- building -----------------------------------------------------------------------------
 
-    def unpack(self, archive: BinaryIO, cut: int, *, name: str,
+    def unpack(self, archive: BinaryIO, cut: CutId, *, name: str,
                limits: VerifyLimits | None = None) -> Path:
         """Extract a delta archive (an open file) into the cut's ``.partial`` folder.
 
@@ -133,7 +133,7 @@ class ReleaseStore:
             old = load_manifest(previous)
         except Exception:
             return
-        for p in [*old.files, manifest_path(old.cut), signature_path(old.cut)]:
+        for p in [*old.files, old.manifest_rel, old.signature_rel]:
             dest = partial / p
             if p in MUTABLE_PATHS or path_problem(p) is not None or os.path.lexists(dest):
                 continue
@@ -142,7 +142,7 @@ class ReleaseStore:
             dest.parent.mkdir(parents=True, exist_ok=True)
             _link_or_copy(previous / p, dest)
 
-    def seal(self, partial: Path, cut: int) -> Path:
+    def seal(self, partial: Path, cut: CutId) -> Path:
         """Make a complete ``.partial`` folder the release of ``cut`` (fsync'd, then renamed)."""
         target = self.path(cut)
         if target.exists():
@@ -154,7 +154,7 @@ class ReleaseStore:
 
     # --- switching ----------------------------------------------------------------------------
 
-    def activate(self, cut: int) -> None:
+    def activate(self, cut: CutId) -> None:
         """Point ``current`` at the release of ``cut``: one atomic rename."""
         if not self.path(cut).is_dir():
             raise FileNotFoundError(self.path(cut))
@@ -165,7 +165,7 @@ class ReleaseStore:
         os.replace(tmp, self.root / CURRENT)
         _fsync_dir(self.root)
 
-    def prune(self, keep: int) -> list[int]:
+    def prune(self, keep: int) -> list[CutId]:
         """Remove all but the newest ``keep`` releases up to the live one; never the live one."""
         live = self.live_cut()
         if live is None:

@@ -44,7 +44,7 @@ from prepcast.difusor.inbox import (
 from prepcast.difusor.layout import QUARANTINE, partial_dir
 from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.events import QUARANTINED
-from prepcast.package import Manifest, VerifyLimits, load_manifest
+from prepcast.package import CutId, Manifest, VerifyLimits, load_manifest
 from prepcast.package.check import check_signed, peek_manifest
 from prepcast.package.keys import load_root_public
 from prepcast.package.layout import path_problem
@@ -89,9 +89,9 @@ class Daemon:
         self.events = EventLog(config.event_log, difusor=config.name, syslog=config.syslog)
         self._stop = asyncio.Event()
         self._acceptor: asyncssh.SSHAcceptor | None = None
-        self._waiting_for: int | None = None
+        self._waiting_for: CutId | None = None
         self._clock_warned = 0.0
-        self._last_received: int | None = None
+        self._last_received: CutId | None = None
         self.sftp_port: int | None = None
 
     async def start_inbox_server(self) -> None:
@@ -118,7 +118,7 @@ class Daemon:
         if removed:
             self.events.emit("recovered", removed=removed)
         await self.start_inbox_server()
-        self.events.emit("started", live_cut=self.store.live_cut(), sftp_port=self.sftp_port)
+        self.events.emit("started", **_live(self.store.live_cut()), sftp_port=self.sftp_port)
         self._write_status()
         try:
             while not self._stop.is_set():
@@ -126,14 +126,14 @@ class Daemon:
                     await self.step()
                 except Exception as exc:  # keep serving what is live; say what went wrong
                     self.events.emit("error", error=f"{type(exc).__name__}: {exc}",
-                                     live_cut=self.store.live_cut())
+                                     **_live(self.store.live_cut()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.config.poll_interval)
         finally:
             if self._acceptor is not None:
                 self._acceptor.close()
                 await self._acceptor.wait_closed()
-            self.events.emit("stopped", live_cut=self.store.live_cut())
+            self.events.emit("stopped", **_live(self.store.live_cut()))
 
     def step_sync(self) -> None:
         """Receive what waits in the inbox (in a worker thread: it unpacks and hashes)."""
@@ -169,8 +169,11 @@ class Daemon:
 
     # --- receiving ----------------------------------------------------------------------------
 
-    def receive(self, name: str, cut: int) -> bool:
-        """Unpack, verify, complete and stage one archive; False (and an event) when rejected."""
+    def receive(self, name: str, cut: CutId) -> bool:
+        """Unpack, verify, complete and stage one archive; False (and an event) when rejected.
+
+        Releases are ordered by ejercicio, then cut: the first package of a later ejercicio
+        (the jornada after a simulacro) is newer than anything of an earlier one."""
         inbox = self.config.inbox
         try:
             archive, size = open_archive(inbox, name)
@@ -178,7 +181,7 @@ class Daemon:
             self._quarantine(name, f"cannot be opened: {exc.strerror or exc}")
             return False
         with archive:
-            self.events.emit("received", cut=cut, bytes=size)
+            self.events.emit("received", **_cut(cut), bytes=size)
             self._last_received = cut
             self._write_status()  # before the archive goes away: the pusher may be checking it
             try:
@@ -187,29 +190,29 @@ class Daemon:
                 if isinstance(exc, IntegrityError):
                     failures = exc.failures
                 elif isinstance(exc, OSError):  # e.g. a full disk: this cut cannot be staged
-                    failures = [f"cannot stage cut {cut}: {exc.strerror or exc}"]
+                    failures = [f"cannot stage {cut}: {exc.strerror or exc}"]
                 else:
                     failures = [str(exc)]
-                self.events.emit("rejected", cut=cut, failures=failures[:20],
-                                 live_cut=self.store.live_cut())
+                self.events.emit("rejected", **_cut(cut), failures=failures[:20],
+                                 **_live(self.store.live_cut()))
                 shutil.rmtree(self.store.root / partial_dir(cut), ignore_errors=True)
                 remove_entry(inbox, name)
                 self._write_status()
                 return False
         remove_entry(inbox, name)
         self._write_status()
-        self.events.emit("verified", cut=cut, digest=manifest.digest,
+        self.events.emit("verified", **_cut(cut), digest=manifest.digest,
                          not_before=manifest.not_before.isoformat(), files=len(manifest.files))
         return True
 
-    def _stage(self, archive: BinaryIO, name: str, cut: int) -> Manifest:
+    def _stage(self, archive: BinaryIO, name: str, cut: CutId) -> Manifest:
         """Nothing the archive or its manifest names is linked or written outside the cut's
         ``.partial`` folder, and nothing is linked before the signature and paths hold."""
         held = self.store.cuts()
         newest = held[-1] if held else None
         if newest is not None and cut <= newest:
-            raise IntegrityError(f"cut {cut} is not newer than cut {newest} already held")
-        last: Manifest | int | None = newest
+            raise IntegrityError(f"{cut} is not newer than {newest} already held")
+        last: Manifest | None = None  # its proceso, ejercicio, keyring version and chain
         if newest is not None:
             with contextlib.suppress(IntegrityError, OSError):
                 last = load_manifest(self.store.path(newest))
@@ -224,8 +227,8 @@ class Daemon:
         if not verdict.ok or verdict.manifest is None:
             raise IntegrityError(verdict.messages())
         manifest = verdict.manifest
-        if manifest.cut != cut:
-            raise IntegrityError(f"{name} holds cut {manifest.cut}, not {cut}")
+        if manifest.cut_id != cut:
+            raise IntegrityError(f"{name} holds {manifest.cut_id}, not {cut}")
         self.store.complete_from(partial, sources, manifest)
         verify_contents(partial, manifest)
         self.store.carry_over(partial, self.store.path(newest) if newest else None)
@@ -256,7 +259,7 @@ class Daemon:
         if now < manifest.not_before:
             if self._waiting_for != cut:
                 self._waiting_for = cut
-                self.events.emit("waiting", cut=cut, not_before=manifest.not_before.isoformat())
+                self.events.emit("waiting", **_cut(cut), not_before=manifest.not_before.isoformat())
             return
         if not await self._clock_ok():
             return
@@ -264,17 +267,19 @@ class Daemon:
         try:
             self.store.activate(cut)
         except OSError as exc:
-            self.events.emit("rejected", cut=cut, failures=[f"cannot activate: {exc.strerror}"],
-                             live_cut=live)
+            self.events.emit("rejected", **_cut(cut), failures=[f"cannot activate: {exc.strerror}"],
+                             **_live(live))
             shutil.rmtree(self.store.path(cut), ignore_errors=True)
             return
-        self.events.emit("activated", cut=cut, digest=manifest.digest, previous=live,
+        self.events.emit("activated", **_cut(cut), digest=manifest.digest,
+                         previous=live.cut if live else None,
+                         previous_ejercicio=live.ejercicio.name if live else None,
                          late_seconds=round((now - manifest.not_before).total_seconds(), 3),
                          switch_ms=round((time.monotonic() - started) * 1000, 3))
         self._write_status()
         dropped = self.store.prune(self.config.keep_releases)
         if dropped:
-            self.events.emit("pruned", cuts=dropped)
+            self.events.emit("pruned", cuts=[c.tag for c in dropped])
         await self._purge(cut)
 
     async def _clock_ok(self) -> bool:
@@ -294,10 +299,12 @@ class Daemon:
             self.events.emit("clock_off", **reason)
         return False
 
-    async def _purge(self, cut: int) -> None:
+    async def _purge(self, cut_id: CutId) -> None:
         c = self.config
+        cut = cut_id.cut
         if c.purge_command:
-            argv = [a.replace("{cut}", str(cut)) for a in c.purge_command]
+            argv = [a.replace("{cut}", str(cut)).replace("{ejercicio}", cut_id.ejercicio.name)
+                    for a in c.purge_command]
             try:
                 done = await asyncio.to_thread(
                     subprocess.run, argv, capture_output=True, timeout=60, check=False)
@@ -310,7 +317,8 @@ class Daemon:
                     self.events.emit("purge_failed", cut=cut, command=argv, status=done.returncode,
                                      stderr=done.stderr.decode(errors="replace")[-500:])
         if c.purge_webhook:
-            body = {"cut": cut, "paths": ["/", "/index.html", "/json/main.json"]}
+            body = {"cut": cut, "ejercicio": cut_id.ejercicio.name,
+                    "paths": ["/", "/index.html", "/json/main.json"]}
             try:
                 async with httpx.AsyncClient(timeout=15) as client:
                     r = await client.post(c.purge_webhook, json=body)
@@ -327,13 +335,26 @@ class Daemon:
         if live is not None:
             with contextlib.suppress(IntegrityError, OSError):
                 digest = load_manifest(self.store.path(live)).digest
+        status = {"live_cut": live.cut if live else None,
+                  "live_ejercicio": live.ejercicio.name if live else None,
+                  "live_tag": live.tag if live else None,
+                  "live_digest": digest, "difusor": self.config.name,
+                  "last_received": self._last_received.tag if self._last_received else None,
+                  "time": datetime.now(UTC).isoformat(timespec="seconds")}
         try:
-            write_status(self.config.inbox, {
-                "live_cut": live, "live_digest": digest, "difusor": self.config.name,
-                "last_received": self._last_received,
-                "time": datetime.now(UTC).isoformat(timespec="seconds")})
+            write_status(self.config.inbox, status)
         except OSError as exc:  # a full disk, say: the status waits, the cuts do not
             self.events.emit("error", error=f"cannot write {STATUS}: {exc.strerror or exc}")
+
+
+def _cut(cut: CutId) -> dict[str, Any]:
+    """How events name a cut: its number and its ejercicio."""
+    return {"cut": cut.cut, "ejercicio": cut.ejercicio.name}
+
+
+def _live(cut: CutId | None) -> dict[str, Any]:
+    return {"live_cut": cut.cut if cut else None,
+            "live_ejercicio": cut.ejercicio.name if cut else None}
 
 
 def run_daemon(config: DaemonConfig) -> None:

@@ -2,8 +2,8 @@
 
 Nothing in it is trusted, and nothing in it may stop the daemon. Each poll sorts what it finds:
 
-* ``NNNN.tar`` (a regular file): an archive to receive;
-* ``.NNNN.tar.part`` (a regular file): an upload still under way, left alone;
+* ``<ejercicio>-<cut>.tar`` (a regular file, e.g. ``jornada-0013.tar``): an archive to receive;
+* ``.<name>.tar.part`` (a regular file): an upload still under way, left alone;
 * ``status.json`` (a regular file): the daemon's own, rewritten by rename (a link there is
   replaced, never followed);
 * anything else (a folder named like an archive, a link, a fifo, a leftover temporary, a name
@@ -27,10 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from prepcast.difusor.layout import INBOX_ARCHIVE
+from prepcast.difusor.layout import cut_of_archive
+from prepcast.package.ejercicio import JORNADA, CutId
 
 STATUS = "status.json"
-_UPLOAD = re.compile(r"^\.\d{4,}\.tar\.part$")
+_UPLOAD = re.compile(r"^\..+\.tar\.part$")
+JORNADA_ZERO = CutId(JORNADA, 0)  # sorts the entries without a cut; never compared with one
 _KEEP_QUARANTINED = 200
 
 
@@ -40,7 +42,7 @@ class Entry:
 
     name: str
     action: str  # "receive", "wait", "own", "quarantine"
-    cut: int | None = None
+    cut: CutId | None = None
     reason: str = ""
 
 
@@ -66,10 +68,10 @@ def sort_inbox(inbox: Path) -> list[Entry]:
             except OSError:
                 continue  # gone meanwhile
             regular = stat.S_ISREG(st.st_mode)
-            m = INBOX_ARCHIVE.match(e.name)
-            if m and regular:
-                out.append(Entry(e.name, "receive", int(m.group(1))))
-            elif m:
+            cut = cut_of_archive(e.name)
+            if cut is not None and regular:
+                out.append(Entry(e.name, "receive", cut))
+            elif cut is not None:
                 out.append(Entry(e.name, "quarantine", reason=f"{_kind(st.st_mode)} named like "
                                                               "an archive"))
             elif regular and (e.name == STATUS or _UPLOAD.match(e.name)):
@@ -78,7 +80,7 @@ def sort_inbox(inbox: Path) -> list[Entry]:
                 out.append(Entry(e.name, "quarantine", reason="not an archive of the institute"))
             else:
                 out.append(Entry(e.name, "quarantine", reason=_kind(st.st_mode)))
-    return sorted(out, key=lambda x: (x.cut is None, x.cut or 0, x.name))
+    return sorted(out, key=lambda x: (x.cut is None, x.cut or JORNADA_ZERO, x.name))
 
 
 def open_archive(inbox: Path, name: str) -> tuple[BinaryIO, int]:

@@ -44,6 +44,7 @@ from prepcast.difusor._serve_limits import (
 from prepcast.difusor.layout import CURRENT, RELEASES, cut_of_release
 from prepcast.difusor.webconf import CACHE_CONTROL_ERROR, GZIP_TYPES, SECURITY_HEADERS
 from prepcast.errors import InputError
+from prepcast.package import CutId
 from prepcast.package.layout import MAIN_PATH, MUTABLE_PATHS, cache_control_for
 
 Scope = dict[str, Any]
@@ -69,7 +70,7 @@ class Entry:
 class LiveCut:
     """One release in memory: path -> Entry."""
 
-    def __init__(self, cut: int | None, entries: dict[str, Entry]) -> None:
+    def __init__(self, cut: CutId | None, entries: dict[str, Entry]) -> None:
         self.cut = cut
         self.entries = entries
         self.previous: dict[str, Entry] = {}
@@ -78,7 +79,7 @@ class LiveCut:
         return self.entries.get(path) or self.previous.get(path)
 
 
-def load_release(release: Path | None, cut: int | None,
+def load_release(release: Path | None, cut: CutId | None,
                  reuse: dict[str, Entry] | None = None) -> LiveCut:
     """The release in memory. An entry of ``reuse`` (the cut served until now) with the same
     content is taken as it is, so unchanged files are not compressed again at every cut."""

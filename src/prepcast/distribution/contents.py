@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from prepcast.errors import InputError
-from prepcast.package.layout import MUTABLE_PATHS
+from prepcast.errors import InputError, IntegrityError
+from prepcast.package.ejercicio import CutId, Ejercicio
+from prepcast.package.layout import MUTABLE_PATHS, manifest_path, signature_path
+from prepcast.package.manifest import find_manifest_path
 
 
 @dataclass(frozen=True)
@@ -23,10 +25,23 @@ class PackageContents:
     """A package on the institute's disk: cut, embargo, manifest digest, files (sha256, size)."""
 
     root: Path
+    ejercicio: str
     cut: int
     not_before: datetime
     digest: str
     files: dict[str, tuple[str, int]]
+
+    @property
+    def cut_id(self) -> CutId:
+        return CutId.of(self.ejercicio, self.cut)
+
+    @property
+    def manifest_rel(self) -> str:
+        return manifest_path(self.ejercicio, self.cut)
+
+    @property
+    def signature_rel(self) -> str:
+        return signature_path(self.ejercicio, self.cut)
 
     @property
     def total_bytes(self) -> int:
@@ -41,7 +56,7 @@ def read_package(root: str | Path) -> PackageContents:
     root = Path(root)
     if not root.is_dir():
         raise InputError.at(root, "package directory not found")
-    cut, not_before, digest = _manifest_facts(root)
+    ejercicio, cut, not_before, digest = _manifest_facts(root)
     files: dict[str, tuple[str, int]] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
@@ -52,21 +67,23 @@ def read_package(root: str | Path) -> PackageContents:
                 raise InputError.at(full, "a package holds only regular files")
             data = full.read_bytes()
             files[rel] = (hashlib.sha256(data).hexdigest(), len(data))
-    return PackageContents(root, cut, not_before, digest, files)
+    return PackageContents(root, ejercicio, cut, not_before, digest, files)
 
 
-def _manifest_facts(root: Path) -> tuple[int, datetime, str]:
-    manifests = sorted((root / "manifests").glob("[0-9][0-9][0-9][0-9].json"))
-    if not manifests:
-        raise InputError.at(root, "no manifests/<cut>.json: not a package")
-    path = manifests[-1]
-    raw = path.read_bytes()
+def _manifest_facts(root: Path) -> tuple[str, int, datetime, str]:
+    try:
+        path = find_manifest_path(root)
+        raw = path.read_bytes()
+    except (IntegrityError, OSError):
+        raise InputError.at(root, "no manifests/<ejercicio>-<cut>.json: not a package") from None
     try:
         doc = json.loads(raw)
         cut = int(doc["cut"])
+        ejercicio = str(doc["ejercicio"])
+        Ejercicio.parse(ejercicio)
         not_before = datetime.fromisoformat(str(doc["not_before"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError.at(path, f"unreadable manifest: {exc}") from None
     if not_before.tzinfo is None:
         raise InputError.at(path, "not_before has no UTC offset", field="not_before")
-    return cut, not_before, hashlib.sha256(raw).hexdigest()
+    return ejercicio, cut, not_before, hashlib.sha256(raw).hexdigest()

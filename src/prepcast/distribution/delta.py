@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from prepcast.distribution.contents import PackageContents
-from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
+from prepcast.package.layout import MAIN_PATH
 
 
 def always_sent(pkg: PackageContents) -> set[str]:
-    return {MAIN_PATH, manifest_path(pkg.cut), signature_path(pkg.cut)}
+    return {MAIN_PATH, pkg.manifest_rel, pkg.signature_rel}
 
 
 def lacking(pkg: PackageContents, held: Mapping[str, tuple[str, int]]) -> list[str]:

@@ -125,7 +125,7 @@ class LocalNetwork:
         report = self._call(self.pusher.push(pkg, wait_for_embargo=wait_for_embargo))
         ok = [n for n, o in report.staged.items() if o.ok and n in self.daemons]
         deadline = time.monotonic() + timeout
-        while any(self.daemons[n].store.live_cut() != pkg.cut for n in ok):
+        while any(self.daemons[n].store.live_cut() != pkg.cut_id for n in ok):
             if time.monotonic() > deadline:
                 raise TransportError(f"local daemons did not activate cut {pkg.cut} in {timeout} s")
             time.sleep(0.02)
@@ -134,7 +134,9 @@ class LocalNetwork:
         return report
 
     def live_cuts(self) -> dict[str, int | None]:
-        return {name: ReleaseStore(root).live_cut() for name, root in self.roots.items()}
+        """The number of the cut each difusor serves (None before its first)."""
+        return {name: c.cut if (c := ReleaseStore(root).live_cut()) else None
+                for name, root in self.roots.items()}
 
     @property
     def access_log(self) -> Path | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prepcast.package.ejercicio import CutId
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY,
@@ -33,13 +35,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE TABLE IF NOT EXISTS holdings (
     difusor TEXT NOT NULL,
     kind TEXT NOT NULL,
-    cut INTEGER NOT NULL,
+    tag TEXT NOT NULL,
     digest TEXT NOT NULL,
     PRIMARY KEY (difusor, kind)
 );
 CREATE TABLE IF NOT EXISTS sent (
     difusor TEXT PRIMARY KEY,
-    cut INTEGER NOT NULL,
+    tag TEXT NOT NULL,
     digest TEXT NOT NULL,
     not_before TEXT NOT NULL
 );
@@ -121,36 +123,40 @@ class DeliveryState:
             for r in rows
         ]
 
-    def set_holding(self, difusor: str, kind: str, cut: int, digest: str) -> None:
+    def set_holding(self, difusor: str, kind: str, cut: CutId, digest: str) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO holdings (difusor, kind, cut, digest) VALUES (?, ?, ?, ?)",
-                (difusor, kind, cut, digest),
+                "INSERT OR REPLACE INTO holdings (difusor, kind, tag, digest) VALUES (?, ?, ?, ?)",
+                (difusor, kind, cut.tag, digest),
             )
 
-    def holding(self, difusor: str, kind: str) -> tuple[int, str] | None:
+    def holding(self, difusor: str, kind: str) -> tuple[CutId, str] | None:
         """The (cut, digest) last ``staged`` or ``active`` at a difusor, if any."""
         with self._lock:
             row = self._db.execute(
-                "SELECT cut, digest FROM holdings WHERE difusor = ? AND kind = ?", (difusor, kind)
+                "SELECT tag, digest FROM holdings WHERE difusor = ? AND kind = ?", (difusor, kind)
             ).fetchone()
-        return (int(row[0]), str(row[1])) if row else None
+        cut = CutId.from_tag(str(row[0])) if row else None
+        return (cut, str(row[1])) if row and cut is not None else None
 
-    def set_sent(self, difusor: str, cut: int, digest: str, not_before: datetime) -> None:
+    def set_sent(self, difusor: str, cut: CutId, digest: str, not_before: datetime) -> None:
         """A cut handed to a difusor's daemon, to be confirmed live (or reported refused)."""
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO sent (difusor, cut, digest, not_before) VALUES (?, ?, ?, ?)",
-                (difusor, cut, digest, not_before.isoformat()),
+                "INSERT OR REPLACE INTO sent (difusor, tag, digest, not_before) VALUES (?, ?, ?, ?)",
+                (difusor, cut.tag, digest, not_before.isoformat()),
             )
 
-    def sent(self, difusor: str) -> tuple[int, str, datetime] | None:
+    def sent(self, difusor: str) -> tuple[CutId, str, datetime] | None:
         """The cut handed to a daemon and not yet confirmed: (cut, digest, not_before)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT cut, digest, not_before FROM sent WHERE difusor = ?", (difusor,)
+                "SELECT tag, digest, not_before FROM sent WHERE difusor = ?", (difusor,)
             ).fetchone()
-        return (int(row[0]), str(row[1]), datetime.fromisoformat(row[2])) if row else None
+        cut = CutId.from_tag(str(row[0])) if row else None
+        if row is None or cut is None:
+            return None
+        return cut, str(row[1]), datetime.fromisoformat(row[2])
 
     def clear_sent(self, difusor: str) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ from prepcast.package.build import assemble
 from prepcast.package.canonical import canonical_json, content_name, sha256_hex
 from prepcast.package.cut import CutBuilder, build_cut, cut_files, proceso_id, read_difusores
 from prepcast.package.diff import Delta, diff, diff_manifests
+from prepcast.package.ejercicio import JORNADA, CutId, Ejercicio
 from prepcast.package.keys import Signer, init_keys, load_signer, revoke_key, rotate_keys
 from prepcast.package.layout import (
     CACHE_CONTROL_IMMUTABLE,
@@ -27,10 +28,13 @@ from prepcast.package.verify import VerifyLimits, verify_package
 __all__ = [
     "CACHE_CONTROL_IMMUTABLE",
     "CACHE_CONTROL_MUTABLE",
+    "JORNADA",
     "MAIN_PATH",
     "MUTABLE_PATHS",
     "CutBuilder",
+    "CutId",
     "Delta",
+    "Ejercicio",
     "FileEntry",
     "Manifest",
     "Signer",

@@ -15,8 +15,9 @@ from typing import Any
 
 from prepcast.errors import InputError
 from prepcast.package.canonical import canonical_json, content_name, sha256_hex
+from prepcast.package.ejercicio import JORNADA_NAME, is_ejercicio
 from prepcast.package.keys import Signer
-from prepcast.package.layout import MAIN_PATH, manifest_path, path_problem, signature_path
+from prepcast.package.layout import MAIN_PATH, manifest_path, path_problem
 from prepcast.package.manifest import (
     FileEntry,
     Manifest,
@@ -34,6 +35,7 @@ def main_json_bytes(
     *,
     signer: Signer,
     proceso: str,
+    ejercicio: str,
     cut: int,
     cut_time: datetime,
     not_before: datetime,
@@ -46,6 +48,7 @@ def main_json_bytes(
     signed = {
         "schema": MAIN_SCHEMA,
         "proceso": proceso,
+        "ejercicio": ejercicio,
         "cut": cut,
         "cut_time": cut_time.isoformat(),
         "cut_display": display_time(cut_time),
@@ -86,6 +89,7 @@ def assemble(
     *,
     cut: int,
     proceso: str,
+    ejercicio: str = JORNADA_NAME,
     cut_time: datetime,
     not_before: datetime,
     expires: datetime,
@@ -101,9 +105,15 @@ def assemble(
         if t.utcoffset() is None:
             raise InputError(f"{name} must carry a UTC offset")
     _check_files(files)
+    if not is_ejercicio(ejercicio):
+        raise InputError(f"unknown ejercicio {ejercicio[:40]!r} "
+                         "(expected prueba-N, simulacro-N or jornada)")
     prev = _resolve_previous(previous)
     if prev is not None and prev.proceso != proceso:
         raise InputError(f"previous package is of proceso {prev.proceso!r}, not {proceso!r}")
+    if prev is not None and prev.ejercicio != ejercicio:
+        raise InputError(f"previous package is of ejercicio {prev.ejercicio!r}, not "
+                         f"{ejercicio!r}: each ejercicio starts a chain of its own")
     if prev is not None and prev.cut >= cut:
         raise InputError(f"previous package is cut {prev.cut}; this cut ({cut}) must be newer")
     all_files = dict(files)
@@ -112,6 +122,7 @@ def assemble(
     entries = {p: FileEntry(sha256_hex(b), len(b)) for p, b in all_files.items()}
     mbytes = manifest_bytes(
         proceso=proceso,
+        ejercicio=ejercicio,
         cut=cut,
         built_at=built_at or cut_time,
         not_before=not_before,
@@ -122,19 +133,20 @@ def assemble(
         keyring_version=signer.keyring_version,
         files=entries,
     )
-    manifest, failures = parse_manifest(mbytes, manifest_path(cut))
+    manifest, failures = parse_manifest(mbytes, manifest_path(ejercicio, cut))
     if manifest is None:  # pragma: no cover - we just wrote it
         raise InputError('; '.join(failures))
-    all_files[manifest_path(cut)] = mbytes
-    all_files[signature_path(cut)] = signer.sign(mbytes)
+    all_files[manifest.manifest_rel] = mbytes
+    all_files[manifest.signature_rel] = signer.sign(mbytes)
     all_files[MAIN_PATH] = main_json_bytes(
         signer=signer,
         proceso=proceso,
+        ejercicio=ejercicio,
         cut=cut,
         cut_time=cut_time,
         not_before=not_before,
         manifest=manifest,
-        manifest_rel=manifest_path(cut),
+        manifest_rel=manifest.manifest_rel,
         data=main_fields,
     )
     _write_tree(out_dir, all_files)

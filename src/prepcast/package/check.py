@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from prepcast.package.canonical import JsonRefused, canonical_json, sha256_hex, strict_json
 from prepcast.package.keys import Keyring, parse_keyring
-from prepcast.package.layout import MAIN_PATH, manifest_path, path_problem, signature_path
+from prepcast.package.layout import MAIN_PATH, path_problem
 from prepcast.package.manifest import Manifest, parse_manifest, path_collisions
 from prepcast.package.sign import unb64, verify_signature
 
@@ -135,20 +135,20 @@ def _signed_main(data: bytes, key: Ed25519PublicKey, m: Manifest, limit: int) ->
         out.append(bad(f"signature invalid (not signed by cut key {m.keyid})", "signature"))
     if signed.get("schema") != MAIN_SCHEMA:
         out.append(bad(f"unknown schema {str(signed.get('schema'))[:40]!r}"))
-    if signed.get("manifest") != manifest_path(m.cut):
+    if signed.get("manifest") != m.manifest_rel:
         out.append(bad(f"names manifest {str(signed.get('manifest'))[:80]!r}, "
-                       f"not {manifest_path(m.cut)}", "chain"))
+                       f"not {m.manifest_rel}", "chain"))
     if signed.get("manifest_sha256") != m.digest:
-        out.append(bad(f"manifest_sha256 does not match {manifest_path(m.cut)}", "chain"))
-    cut, proceso = signed.get("cut"), signed.get("proceso")
-    if type(cut) is not int or cut != m.cut or proceso != m.proceso:
-        out.append(bad("cut or proceso differs from the manifest's", "chain"))
+        out.append(bad(f"manifest_sha256 does not match {m.manifest_rel}", "chain"))
+    cut, proceso, ejercicio = signed.get("cut"), signed.get("proceso"), signed.get("ejercicio")
+    if type(cut) is not int or cut != m.cut or proceso != m.proceso or ejercicio != m.ejercicio:
+        out.append(bad("cut, proceso or ejercicio differs from the manifest's", "chain"))
     return out
 
 
 def _key(ring: Keyring | None, m: Manifest, sig: bytes | str) -> tuple[Ed25519PublicKey | None,
                                                                      list[Finding]]:
-    rel = signature_path(m.cut)
+    rel = m.signature_rel
     if ring is None:
         return None, []
     entry = ring.keys.get(m.keyid)
@@ -164,15 +164,28 @@ def _key(ring: Keyring | None, m: Manifest, sig: bytes | str) -> tuple[Ed25519Pu
 
 
 def _last(m: Manifest, last: int | Manifest | None) -> list[Finding]:
+    """No rollback: a later cut of the same ejercicio, or the first package of a later one
+    (an ``int`` ``last`` is a cut number of the package's own ejercicio)."""
     if last is None:
         return []
-    mrel = manifest_path(m.cut)
-    out = []
-    last_cut = last if isinstance(last, int) else last.cut
+    here = m.manifest_rel
     if isinstance(last, Manifest) and m.proceso != last.proceso:
-        return [Finding(mrel, "proceso", f"proceso {m.proceso[:40]!r}, not {last.proceso!r}")]
+        return [Finding(here, "proceso", f"proceso {m.proceso[:40]!r}, not {last.proceso!r}")]
+    out = []
+    if isinstance(last, Manifest) and m.ejercicio != last.ejercicio:
+        if m.cut_id.ejercicio < last.cut_id.ejercicio:
+            out.append(Finding(here, "rollback", (
+                f"ejercicio {m.ejercicio!r} comes before {last.ejercicio!r} already held "
+                "(rollback refused: a difusor never goes back to an earlier ejercicio"
+                + (", and one that holds the jornada never accepts a drill or test package)"
+                   if last.cut_id.ejercicio.is_jornada else ")"))))
+        elif m.keyring_version < last.keyring_version:
+            out.append(Finding(m.keyring, "rollback", f"keyring v{m.keyring_version} older than "
+                               f"v{last.keyring_version} already seen (rollback refused)"))
+        return out  # a later ejercicio starts a chain of its own
+    last_cut = last if isinstance(last, int) else last.cut
     if m.cut <= last_cut:
-        out.append(Finding(mrel, "rollback", f"cut {m.cut} is not newer than cut {last_cut} "
+        out.append(Finding(here, "rollback", f"cut {m.cut} is not newer than cut {last_cut} "
                                              "already seen (rollback refused)"))
     if not isinstance(last, Manifest):
         return out
@@ -180,15 +193,15 @@ def _last(m: Manifest, last: int | Manifest | None) -> list[Finding]:
         out.append(Finding(m.keyring, "rollback", f"keyring v{m.keyring_version} older than "
                            f"v{last.keyring_version} already seen (rollback refused)"))
     if m.previous_cut == last.cut and m.previous != last.digest:
-        out.append(Finding(mrel, "chain", f"previous manifest digest does not match cut "
+        out.append(Finding(here, "chain", f"previous manifest digest does not match cut "
                                           f"{last.cut} (chain broken)"))
     elif m.cut == last.cut + 1 and m.previous_cut != last.cut:
-        out.append(Finding(mrel, "chain", f"does not chain to cut {last.cut}"))
+        out.append(Finding(here, "chain", f"does not chain to cut {last.cut}"))
     return out
 
 
 def _listing_limits(m: Manifest, limits: VerifyLimits) -> list[Finding]:
-    mrel = manifest_path(m.cut)
+    mrel = m.manifest_rel
     out = []
     if len(m.files) > limits.max_files:
         out.append(Finding(mrel, "limit", f"lists {len(m.files)} files, more than the limit of "
@@ -228,10 +241,10 @@ def check_signed(parts: SignedParts, trust: Ed25519PublicKey, *,
     if m is None:
         return Verdict(None, tuple(Finding("", "malformed", b) for b in bad))
     out: list[Finding] = []
-    if mrel != manifest_path(m.cut):
-        out.append(Finding(mrel, "chain", f"holds cut {m.cut}, expected at {manifest_path(m.cut)}"))
+    if mrel != m.manifest_rel:
+        out.append(Finding(mrel, "chain", f"holds cut {m.cut}, expected at {m.manifest_rel}"))
     if isinstance(parts.signature, str):
-        out.append(Finding(signature_path(m.cut), "unreadable", parts.signature))
+        out.append(Finding(m.signature_rel, "unreadable", parts.signature))
     ring = None
     entry = m.files.get(m.keyring)
     if entry is None or path_problem(m.keyring) is not None:
@@ -262,18 +275,16 @@ def check_signed(parts: SignedParts, trust: Ed25519PublicKey, *,
 
 def carried_chain(m: Manifest, manifests: Mapping[str, bytes],
                   limits: VerifyLimits | None = None) -> list[Manifest]:
-    """The earlier manifests found in a release, following ``previous`` digests from ``m``:
-    the files they list may be carried over (kept for readers of the previous cut)."""
+    """The earlier manifests found in a release (path -> bytes), following ``previous`` digests
+    from ``m``: the files they list may be carried over (kept for readers of the previous cut)."""
     limits = limits or VerifyLimits()
+    by_digest = {sha256_hex(data): (rel, data) for rel, data in manifests.items()}
     chain: list[Manifest] = []
     cur = m
-    while cur.previous_cut is not None and cur.previous is not None:
-        rel = manifest_path(cur.previous_cut)
-        data = manifests.get(rel)
-        if data is None or sha256_hex(data) != cur.previous:
-            break
+    while cur.previous is not None and cur.previous in by_digest and len(chain) < len(manifests):
+        rel, data = by_digest[cur.previous]
         prev = _parsed(data, rel, limits.max_manifest_size)[0]
-        if prev is None or prev.cut >= cur.cut or any(path_problem(p) for p in prev.files):
+        if prev is None or prev.manifest_rel != rel or any(path_problem(p) for p in prev.files):
             break
         chain.append(prev)
         cur = prev
@@ -282,7 +293,7 @@ def carried_chain(m: Manifest, manifests: Mapping[str, bytes],
 
 def own_files(m: Manifest) -> set[str]:
     """What a package holds beside the files its manifest lists."""
-    return {MAIN_PATH, manifest_path(m.cut), signature_path(m.cut)}
+    return {MAIN_PATH, m.manifest_rel, m.signature_rel}
 
 
 def check_contents(m: Manifest, listing: Listing, *,
@@ -293,10 +304,10 @@ def check_contents(m: Manifest, listing: Listing, *,
            for rel, kind in sorted(listing.others.items())]
     allowed: dict[str, str] = {}
     for old in carried or ():
-        allowed[manifest_path(old.cut)] = sha256_hex(old.raw)
+        allowed[old.manifest_rel] = sha256_hex(old.raw)
         for rel, e in old.files.items():
             allowed.setdefault(rel, e.sha256)
-        allowed.setdefault(signature_path(old.cut), "")
+        allowed.setdefault(old.signature_rel, "")
     own = own_files(m)
     for rel in sorted(set(listing.files) - set(m.files) - own):
         want = allowed.get(rel)

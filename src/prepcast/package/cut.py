@@ -19,6 +19,7 @@ from prepcast.errors import InputError
 from prepcast.formats.write_prep_csv import DatabaseWriter
 from prepcast.package.build import assemble
 from prepcast.package.canonical import canonical_json, content_name
+from prepcast.package.ejercicio import JORNADA_NAME, Ejercicio
 from prepcast.package.keys import Signer
 from prepcast.package.layout import db_dir
 from prepcast.package.manifest import Manifest
@@ -69,13 +70,15 @@ class CutBuilder:
     acta segments of earlier cuts (``SiteWriter``)."""
 
     def __init__(self, ed: ElectionDir, signer: Signer | None, *,
-                 difusores: Sequence[Mapping[str, Any]] = ()) -> None:
+                 difusores: Sequence[Mapping[str, Any]] = (),
+                 ejercicio: str = JORNADA_NAME) -> None:
         self.ed = ed
+        self.ejercicio = Ejercicio.parse(ejercicio).name
         self.signer = signer
         self.difusores = [dict(d) for d in difusores]
         self._databases = DatabaseWriter()
         self._tally = NightTally(ed.proceso, ed.casillas, ed.feeds)
-        self._site = SiteWriter()
+        self._site = SiteWriter(ejercicio=self.ejercicio)
 
     def files(self, number: int) -> CutFiles:
         """Results, database zips, site and difusores list of cut ``number``."""
@@ -86,7 +89,7 @@ class CutBuilder:
         site = self._site.files(results, databases, self.difusores)
         files, main_fields = dict(site.files), dict(site.main_fields)
         for db in databases:
-            files[f"{db_dir(number)}/{db.name}"] = db.data
+            files[f"{db_dir(self.ejercicio, number)}/{db.name}"] = db.data
         listing = canonical_json(
             {"schema": "prepcast.difusores/1", "proceso": proceso_id(proceso),
              "difusores": self.difusores}
@@ -110,6 +113,7 @@ class CutBuilder:
             cf.files,
             cut=number,
             proceso=proceso_id(proceso),
+            ejercicio=self.ejercicio,
             cut_time=when,
             not_before=when,
             expires=proceso.end + EXPIRES_AFTER_END,
@@ -134,8 +138,9 @@ def build_cut(
     previous: Path | Manifest | None = None,
     difusores: Sequence[Mapping[str, Any]] = (),
     built_at: datetime | None = None,
+    ejercicio: str = JORNADA_NAME,
 ) -> Manifest:
     """Write the package of the cut at ``at`` (one cut alone; a night uses :class:`CutBuilder`)."""
-    return CutBuilder(ed, signer, difusores=difusores).build(
+    return CutBuilder(ed, signer, difusores=difusores, ejercicio=ejercicio).build(
         at, out, previous=previous, built_at=built_at
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
+from prepcast.package.layout import MAIN_PATH
 from prepcast.package.manifest import Manifest, load_manifest
 
 
@@ -38,7 +38,7 @@ class Delta:
 def _own_files(pkg: Path, m: Manifest) -> dict[str, int]:
     """Sizes of the package's files that the manifest does not list (pointer, manifest, sig)."""
     out = {}
-    for rel in (MAIN_PATH, manifest_path(m.cut), signature_path(m.cut)):
+    for rel in (MAIN_PATH, m.manifest_rel, m.signature_rel):
         p = pkg / rel
         out[rel] = p.lstat().st_size if p.is_file() else 0
     return out
@@ -56,7 +56,7 @@ def diff_manifests(old: Manifest, new: Manifest, new_own: dict[str, int] | None 
             reused[path] = by_hash[e.sha256]
         else:
             fetch[path] = e.size
-    own = new_own if new_own is not None else {manifest_path(new.cut): len(new.raw)}
+    own = new_own if new_own is not None else {new.manifest_rel: len(new.raw)}
     fetch.update(own)
     removed = sorted(set(old.files) - set(new.files))
     return Delta(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from prepcast.package.ejercicio import cut_tag
+
 MAIN_PATH = "json/main.json"
 INDEX_PATH = "index.html"
 MUTABLE_PATHS = frozenset({MAIN_PATH, INDEX_PATH})
@@ -14,16 +16,18 @@ CACHE_CONTROL_IMMUTABLE = "public, max-age=31536000, immutable"
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@+=-]*$")
 
 
-def manifest_path(cut: int) -> str:
-    return f"manifests/{cut:04d}.json"
+def manifest_path(ejercicio: str, cut: int) -> str:
+    """``manifests/jornada-0013.json``: cut-named paths carry the ejercicio, so a CDN that cached
+    a drill's cut 13 never serves it as the jornada's."""
+    return f"manifests/{cut_tag(ejercicio, cut)}.json"
 
 
-def signature_path(cut: int) -> str:
-    return f"manifests/{cut:04d}.sig"
+def signature_path(ejercicio: str, cut: int) -> str:
+    return f"manifests/{cut_tag(ejercicio, cut)}.sig"
 
 
-def db_dir(cut: int) -> str:
-    return f"db/{cut:04d}"
+def db_dir(ejercicio: str, cut: int) -> str:
+    return f"db/{cut_tag(ejercicio, cut)}"
 
 
 def cache_control_for(path: str) -> str:

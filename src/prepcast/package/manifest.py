@@ -23,7 +23,8 @@ from prepcast.package.canonical import (
     sha256_hex,
     strict_json,
 )
-from prepcast.package.layout import MAIN_PATH, path_problem
+from prepcast.package.ejercicio import CutId, is_ejercicio
+from prepcast.package.layout import MAIN_PATH, manifest_path, path_problem, signature_path
 
 MANIFEST_SCHEMA = "prepcast.manifest/1"
 _HEX64 = frozenset("0123456789abcdef")
@@ -40,6 +41,7 @@ class FileEntry:
 @dataclass(frozen=True)
 class Manifest:
     proceso: str
+    ejercicio: str  # prueba-N, simulacro-N or jornada
     cut: int
     built_at: datetime
     not_before: datetime
@@ -54,6 +56,19 @@ class Manifest:
     raw: bytes
 
     @property
+    def cut_id(self) -> CutId:
+        return CutId.of(self.ejercicio, self.cut)
+
+    @property
+    def manifest_rel(self) -> str:
+        """Where this manifest lives in its package."""
+        return manifest_path(self.ejercicio, self.cut)
+
+    @property
+    def signature_rel(self) -> str:
+        return signature_path(self.ejercicio, self.cut)
+
+    @property
     def total_size(self) -> int:
         return sum(f.size for f in self.files.values())
 
@@ -61,6 +76,7 @@ class Manifest:
 def manifest_bytes(
     *,
     proceso: str,
+    ejercicio: str,
     cut: int,
     built_at: datetime,
     not_before: datetime,
@@ -74,6 +90,7 @@ def manifest_bytes(
     doc: dict[str, Any] = {
         "schema": MANIFEST_SCHEMA,
         "proceso": proceso,
+        "ejercicio": ejercicio,
         "cut": cut,
         "built_at": built_at.isoformat(),
         "not_before": not_before.isoformat(),
@@ -164,8 +181,11 @@ def parse_manifest(data: bytes, source: str,
             raise ValueError("cut and keyring_version start at 1")
         if not (prev is None or _is_digest(prev)):
             raise TypeError("previous is not a digest")
+        if not is_ejercicio(doc["ejercicio"]):
+            raise ValueError(f"unknown ejercicio {str(doc['ejercicio'])[:40]!r}")
         m = Manifest(
             proceso=_str(doc, "proceso"),
+            ejercicio=doc["ejercicio"],
             cut=cut,
             built_at=_time(doc["built_at"]),
             not_before=_time(doc["not_before"]),

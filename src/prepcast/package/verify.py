@@ -33,7 +33,7 @@ from prepcast.package.check import (
     peek_manifest,
 )
 from prepcast.package.keys import load_root_public
-from prepcast.package.layout import MAIN_PATH, manifest_path, path_problem, signature_path
+from prepcast.package.layout import MAIN_PATH, path_problem
 from prepcast.package.manifest import Manifest, find_manifest_path, load_manifest
 
 __all__ = ["VerifyLimits", "read_parts", "verify_contents", "verify_package", "verify_signed"]
@@ -137,7 +137,7 @@ def read_parts(root: Path, limits: VerifyLimits, *, keyring: bytes | None = None
     sig: bytes | str = "missing"
     kdata: bytes | str = "missing"
     if m is not None:
-        sig = read_small(root, signature_path(m.cut), limits.max_meta_size)
+        sig = read_small(root, m.signature_rel, limits.max_meta_size)
         if keyring is not None:
             kdata = keyring
         elif path_problem(m.keyring) is None:
@@ -150,7 +150,7 @@ def _digests(root: Path, m: Manifest, files: dict[str, int],
              carried: list[Manifest]) -> dict[str, str]:
     wanted = {rel: e.size for rel, e in m.files.items() if files.get(rel) == e.size}
     for old in carried:
-        for rel in [*old.files, manifest_path(old.cut)]:
+        for rel in [*old.files, old.manifest_rel]:
             if rel in files and rel not in m.files:
                 wanted.setdefault(rel, files[rel])
     out = {}

@@ -28,9 +28,10 @@ from prepcast.election.synthetic import generate
 from prepcast.errors import InputError, IntegrityError, TransportError
 from prepcast.formats.read_prep_csv import parse_head, parse_prep_csv
 from prepcast.formats.recount import recount
-from prepcast.package import Manifest, init_keys, load_signer, verify_package
+from prepcast.package import Manifest, init_keys, load_manifest, load_signer, verify_package
 from prepcast.package.cut import CutBuilder
 from prepcast.package.keys import ROOT_PUB
+from prepcast.package.layout import db_dir
 from prepcast.simulacro.difusores import DifusoresProcess, Pushed
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 
@@ -183,13 +184,13 @@ class Night:
             verify_package(pkg, self.root_pub, last=previous)
             t2 = time.perf_counter()
             self.institute.publish(pkg)
-            shutil.copy2(pkg / "manifests" / f"{number:04d}.json", manifests / f"{number:04d}.json")
+            shutil.copy2(pkg / manifest.manifest_rel, manifests / Path(manifest.manifest_rel).name)
             if pending is not None:
                 self._finish(result, pending, self.net.wait(), on_cut, total)
             self.net.push(pkg, number)
             pending = {
                 "number": number, "at": at, "package": pkg,
-                "preambles": published_preambles(pkg, number), "files": len(manifest.files),
+                "preambles": published_preambles(pkg, manifest), "files": len(manifest.files),
                 "bytes": sum(e.size for e in manifest.files.values()),
                 "build_seconds": t1 - t0, "verify_seconds": t2 - t1,
             }
@@ -255,10 +256,10 @@ def run_night(
     return result
 
 
-def published_preambles(pkg: Path, number: int) -> dict[str, dict[str, str]]:
+def published_preambles(pkg: Path, manifest: Manifest) -> dict[str, dict[str, str]]:
     """The figures each database zip of the package publishes in its preamble, per zip name."""
     out: dict[str, dict[str, str]] = {}
-    for z in sorted((pkg / "db" / f"{number:04d}").glob("*.zip")):
+    for z in sorted((pkg / db_dir(manifest.ejercicio, manifest.cut)).glob("*.zip")):
         with zipfile.ZipFile(z) as zf:
             name = next(n for n in zf.namelist() if n.endswith(".csv") and "CANDIDATURAS" not in n)
             with zf.open(name) as f:
@@ -271,7 +272,8 @@ def recount_package(pkg: Path, ed: ElectionDir, number: int) -> None:
     """Recount every database of the package; raise unless each reproduces its own preamble."""
     profile = get_profile(ed.proceso.rules)
     last = is_last_cut(ed.proceso, number)
-    for z in sorted((pkg / "db" / f"{number:04d}").glob("*.zip")):
+    m = load_manifest(pkg)
+    for z in sorted((pkg / db_dir(m.ejercicio, number)).glob("*.zip")):
         with zipfile.ZipFile(z) as zf:
             for name in zf.namelist():
                 if not name.endswith(".csv") or "CANDIDATURAS" in name:

@@ -30,6 +30,8 @@ from typing import Any, Protocol
 from prepcast.election.model import display_time
 from prepcast.election.rules import get_profile
 from prepcast.election.tally import CutResults, ElectionResults
+from prepcast.package.ejercicio import JORNADA_NAME
+from prepcast.package.layout import db_dir
 from prepcast.site import _records as rec
 from prepcast.site._segments import SegmentCache, Segments, acta_ambito, build_segments
 from prepcast.site.assets import asset_files
@@ -79,9 +81,9 @@ def content_name(stem: str, data: bytes) -> str:
     return f"{base}.{hashlib.sha256(data).hexdigest()[:12]}{dot}{ext}"
 
 
-def database_path(cut: int, name: str) -> str:
+def database_path(ejercicio: str, cut: int, name: str) -> str:
     """Where the package carries a database zip (see docs/package.md)."""
-    return f"db/{cut:04d}/{name}"
+    return f"{db_dir(ejercicio, cut)}/{name}"
 
 
 def site_files(
@@ -90,21 +92,25 @@ def site_files(
     difusores: Sequence[Mapping[str, Any]],
     *,
     segment_actas: int = SEGMENT_ACTAS,
+    ejercicio: str = JORNADA_NAME,
 ) -> SiteFiles:
     """Every file of the site for ``cut``: assets, ``index.html`` and the data files.
 
     ``segment_actas``: most actas per segment file (a cut's actas are split in shards by ámbito).
     A night's cuts in a row are faster with one :class:`SiteWriter`; the bytes are the same.
     """
-    return SiteWriter(segment_actas=segment_actas).files(cut, databases, difusores)
+    return SiteWriter(segment_actas=segment_actas, ejercicio=ejercicio).files(
+        cut, databases, difusores)
 
 
 class SiteWriter:
     """Lays out the site of each cut of one night, reusing the acta segments of earlier cuts
     that did not change (one writer per election night: same proceso, cuts in any order)."""
 
-    def __init__(self, *, segment_actas: int = SEGMENT_ACTAS) -> None:
+    def __init__(self, *, segment_actas: int = SEGMENT_ACTAS,
+                 ejercicio: str = JORNADA_NAME) -> None:
         self.segment_actas = segment_actas
+        self.ejercicio = ejercicio
         self._caches: dict[str, SegmentCache] = {}
 
     def files(
@@ -115,7 +121,7 @@ class SiteWriter:
     ) -> SiteFiles:
         """Every file of the site for ``cut`` (see :func:`site_files`)."""
         caches = {eid: self._caches.setdefault(eid, SegmentCache()) for eid in cut.elections}
-        return _site_files(cut, databases, difusores, self.segment_actas, caches)
+        return _site_files(cut, databases, difusores, self.segment_actas, caches, self.ejercicio)
 
 
 def _site_files(
@@ -124,6 +130,7 @@ def _site_files(
     difusores: Sequence[Mapping[str, Any]],
     segment_actas: int,
     caches: dict[str, SegmentCache],
+    ejercicio: str,
 ) -> SiteFiles:
     out = SiteFiles()
     proceso = cut.proceso
@@ -156,7 +163,7 @@ def _site_files(
             "elecciones": proceso_elecciones,
         },
     )
-    bases_path = out.add("data/bases.json", _bases_json(cut, databases))
+    bases_path = out.add("data/bases.json", _bases_json(cut, databases, ejercicio))
     difusores_path = out.add(
         "data/difusores.json",
         {"schema": "prepcast.site.difusores/1", "difusores": [dict(d) for d in difusores]},
@@ -326,7 +333,7 @@ def _ambito_files(out: SiteFiles, results: ElectionResults, segs: Segments) -> d
     return paths
 
 
-def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip]) -> Json:
+def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip], ejercicio: str) -> Json:
     return {
         "schema": "prepcast.site.bases/1",
         "corte": cut.number,
@@ -334,7 +341,7 @@ def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip]) -> Json:
         "bases": [
             {
                 "nombre": db.name,
-                "ruta": database_path(cut.number, db.name),
+                "ruta": database_path(ejercicio, cut.number, db.name),
                 "sha256": db.sha256,
                 "bytes": len(db.data),
                 "leeme": _leeme(db.data),

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from prepcast.distribution.contents import PackageContents
 from prepcast.distribution.state import DeliveryState
-from prepcast.package.layout import manifest_path
 
 Advance = Callable[[int], None]
 
@@ -29,7 +28,7 @@ class Context:
 
 def manifest_rel(pkg: PackageContents) -> str:
     """The package path of the cut's manifest."""
-    return manifest_path(pkg.cut)
+    return pkg.manifest_rel
 
 
 def manifest_of(pkg: PackageContents) -> bytes:

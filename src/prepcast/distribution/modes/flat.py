@@ -89,7 +89,7 @@ class FlatMode:
                 f"{peer.where}: {len(wrong)} files did not arrive whole, e.g. {wrong[0]}")
         for path in signed:   # the manifest after what it lists
             await put(path)
-        self.ctx.state.set_holding(d.name, "staged", pkg.cut, pkg.digest)
+        self.ctx.state.set_holding(d.name, "staged", pkg.cut_id, pkg.digest)
         return Outcome(d.name, "stage", True, nbytes=sent, files=len(first) + len(signed),
                        note="" if first or signed else "every file already there")
 
@@ -105,7 +105,7 @@ class FlatMode:
         main = await peer.read_bytes(posixpath.join(root, MAIN_PATH))
         if main != (pkg.root / MAIN_PATH).read_bytes():
             raise IncompleteTransfer(f"{peer.where}: {MAIN_PATH} is not the one sent")
-        self.ctx.state.set_holding(d.name, "active", pkg.cut, pkg.digest)
+        self.ctx.state.set_holding(d.name, "active", pkg.cut_id, pkg.digest)
         return Outcome(d.name, "activate", True, nbytes=sent, files=2)
 
     async def _replace(self, peer: Peer, d: Difusor, pkg: PackageContents, path: str) -> int:

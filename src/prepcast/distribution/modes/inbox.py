@@ -31,6 +31,7 @@ from prepcast.distribution.modes._common import Context
 from prepcast.distribution.outcome import Outcome
 from prepcast.distribution.registry import Difusor
 from prepcast.distribution.transport import DifusorRefused, IncompleteTransfer, Peer
+from prepcast.package import CutId
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +80,22 @@ class InboxMode:
         status = await self.status(peer, d)
         digest = str(status.get("live_digest") or "")
         if digest == pkg.digest:
-            self._confirmed(d, pkg.cut, pkg.digest)
+            self._confirmed(d, pkg.cut_id, pkg.digest)
             return Outcome(d.name, "stage", True, note="already serving this cut")
         if digest:
-            self.ctx.state.set_holding(d.name, "active", int(status.get("live_cut") or 0), digest)
+            live = CutId.from_tag(str(status.get("live_tag") or ""))
+            if live is not None:
+                self.ctx.state.set_holding(d.name, "active", live, digest)
         base = self.ctx.state.files_of(digest) if digest else {}
         archive, count = await self._archive(pkg, base, digest if base else "")
         size = archive.stat().st_size
-        remote = posixpath.join(d.remote_root, inbox_name(pkg.cut))
+        remote = posixpath.join(d.remote_root, inbox_name(pkg.cut_id))
         sent = await peer.upload(archive, remote, size, progress=self.ctx.progress(d.name, size))
         landed = await peer.size_of(remote)
         if landed is not None and landed != size:
             raise IncompleteTransfer(f"{peer.where}: {remote}: {landed} bytes arrived of {size}")
-        self.ctx.state.set_holding(d.name, "staged", pkg.cut, pkg.digest)
-        self.ctx.state.set_sent(d.name, pkg.cut, pkg.digest, pkg.not_before)
+        self.ctx.state.set_holding(d.name, "staged", pkg.cut_id, pkg.digest)
+        self.ctx.state.set_sent(d.name, pkg.cut_id, pkg.digest, pkg.not_before)
         return Outcome(d.name, "stage", True, nbytes=sent, files=count)
 
     async def _archive(self, pkg: PackageContents, base: dict[str, tuple[str, int]],
@@ -102,7 +105,7 @@ class InboxMode:
             if key not in self._archives:
                 paths = lacking(pkg, base)
                 out = (self.ctx.work_dir /
-                       f"{pkg.cut:04d}-{pkg.digest[:12]}-{base_digest[:12] or 'full'}.tar")
+                       f"{pkg.cut_id.tag}-{pkg.digest[:12]}-{base_digest[:12] or 'full'}.tar")
                 await asyncio.to_thread(write_delta_archive, pkg, paths, out)
                 self._archives[key] = (out, len(paths))
             return self._archives[key]
@@ -113,29 +116,29 @@ class InboxMode:
         if datetime.now(UTC) < pkg.not_before:
             return Outcome(d.name, "activate", True,
                            note=f"staged; the daemon activates it at {pkg.not_before.isoformat()}")
-        archive = posixpath.join(d.remote_root, inbox_name(pkg.cut))
+        archive = posixpath.join(d.remote_root, inbox_name(pkg.cut_id))
         deadline = time.monotonic() + self.ctx.confirm_timeout
         taken_since: float | None = None
         while True:
             status = await self.status(peer, d)
             if status.get("live_digest") == pkg.digest:
-                self._confirmed(d, pkg.cut, pkg.digest)
+                self._confirmed(d, pkg.cut_id, pkg.digest)
                 return Outcome(d.name, "activate", True, note="the daemon serves it")
             now = time.monotonic()
             if await peer.exists(archive):
                 taken_since = None
                 if now > deadline:
                     raise DifusorRefused(
-                        f"{peer.where}: the daemon has not taken {inbox_name(pkg.cut)} in "
+                        f"{peer.where}: the daemon has not taken {inbox_name(pkg.cut_id)} in "
                         f"{self.ctx.confirm_timeout:.0f} s (is it running?)")
             else:
                 taken_since = taken_since or now
                 if now - taken_since >= SETTLE or now > deadline:
                     self.ctx.state.clear_sent(d.name)
-                    raise DifusorRefused(_refused(peer, pkg.cut, status))
+                    raise DifusorRefused(_refused(peer, pkg.cut_id, status))
             await asyncio.sleep(self.ctx.poll_interval)
 
-    def _confirmed(self, d: Difusor, cut: int, digest: str) -> None:
+    def _confirmed(self, d: Difusor, cut: CutId, digest: str) -> None:
         self.ctx.state.set_holding(d.name, "active", cut, digest)
         self.ctx.state.clear_sent(d.name)
 
@@ -143,12 +146,12 @@ class InboxMode:
         return None   # the daemon keeps its own releases
 
 
-def _refused(peer: Peer, cut: int, status: dict[str, Any]) -> str:
-    live = status.get("live_cut")
+def _refused(peer: Peer, cut: CutId, status: dict[str, Any]) -> str:
+    live = CutId.from_tag(str(status.get("live_tag") or ""))
     digest = str(status.get("live_digest") or "")
-    serving = f"cut {live} ({digest[:12]})" if live is not None else "nothing"
+    serving = f"{live} ({digest[:12]})" if live is not None else "nothing"
     reason = _reason(status)
-    return (f"{peer.where}: the daemon took cut {cut} in but did not activate it; it serves "
+    return (f"{peer.where}: the daemon took {cut} in but did not activate it; it serves "
             f"{serving}" + (f": {reason}" if reason else " (its event log says why)"))
 
 

@@ -39,13 +39,13 @@ Files = dict[str, tuple[str, int]]
 
 def release_of(pkg: PackageContents) -> str:
     """The release folder of a cut, relative to the difusor's root."""
-    return release_dir(pkg.cut)
+    return release_dir(pkg.cut_id)
 
 
 def _manifest_in_release(name: str) -> str | None:
     """The manifest path inside the release folder ``name`` (``releases/0007``), if it names one."""
     cut = cut_of_release(name)
-    return manifest_path(cut) if cut is not None else None
+    return manifest_path(cut.ejercicio.name, cut.cut) if cut is not None else None
 
 
 class ReleasesMode:
@@ -76,10 +76,10 @@ class ReleasesMode:
             note = "replaced another package held under this cut's name"
             log.warning("%s: %s held another package; replaced", peer.where, rel)
         base, base_dir = await self._live_files(peer, root, live)
-        partial = posixpath.join(root, partial_dir(pkg.cut))
+        partial = posixpath.join(root, partial_dir(pkg.cut_id))
         sent, uploaded = await self._build(peer, d, pkg, partial, base, base_dir)
         await peer.rename(partial, target)
-        self.ctx.state.set_holding(d.name, "staged", pkg.cut, pkg.digest)
+        self.ctx.state.set_holding(d.name, "staged", pkg.cut_id, pkg.digest)
         return Outcome(d.name, "stage", True, nbytes=sent, files=uploaded, note=note)
 
     async def _whole(self, peer: Peer, target: str, pkg: PackageContents) -> bool:
@@ -173,7 +173,7 @@ class ReleasesMode:
         serve it from there, rebuild it under its name (hard links) and switch again, so
         ``current`` always names a whole release."""
         root = d.remote_root
-        aside_rel = partial_dir(pkg.cut)
+        aside_rel = partial_dir(pkg.cut_id)
         aside = posixpath.join(root, aside_rel)
         await peer.rmtree(aside)
         sent, uploaded = await self._build(peer, d, pkg, aside, {}, None)
@@ -187,8 +187,8 @@ class ReleasesMode:
         await peer.swap_symlink(posixpath.join(root, CURRENT), release_of(pkg))
         await peer.rmtree(aside)
         log.warning("%s: the live %s held another package; replaced", peer.where, release_of(pkg))
-        self.ctx.state.set_holding(d.name, "staged", pkg.cut, pkg.digest)
-        self.ctx.state.set_holding(d.name, "active", pkg.cut, pkg.digest)
+        self.ctx.state.set_holding(d.name, "staged", pkg.cut_id, pkg.digest)
+        self.ctx.state.set_holding(d.name, "active", pkg.cut_id, pkg.digest)
         return Outcome(d.name, "stage", True, nbytes=sent, files=uploaded,
                        note="replaced the live release, which held another package")
 
@@ -196,18 +196,18 @@ class ReleasesMode:
 
     async def activate(self, peer: Peer, d: Difusor, pkg: PackageContents) -> Outcome:
         await peer.swap_symlink(posixpath.join(d.remote_root, CURRENT), release_of(pkg))
-        self.ctx.state.set_holding(d.name, "active", pkg.cut, pkg.digest)
+        self.ctx.state.set_holding(d.name, "active", pkg.cut_id, pkg.digest)
         return Outcome(d.name, "activate", True)
 
     async def prune(self, peer: Peer, d: Difusor, live: PackageContents) -> None:
         root = d.remote_root
         names = await peer.listdir(posixpath.join(root, RELEASES))
-        cuts = sorted(c for n in names if (c := cut_of_release(n)) is not None and c <= live.cut)
+        cuts = sorted(c for n in names if (c := cut_of_release(n)) is not None and c <= live.cut_id)
         old = cuts[: max(0, len(cuts) - self.ctx.keep_releases)]
         stale = [n for n in names if n.startswith(".")
                  and (n.endswith(".partial") or n.endswith(".again"))
                  and (c := cut_of_release(n.strip(".").rsplit(".", 1)[0])) is not None
-                 and c <= live.cut]
+                 and c <= live.cut_id]
         for name in [posixpath.basename(release_dir(c)) for c in old] + stale:
             await peer.rmtree(posixpath.join(root, RELEASES, name))
 

@@ -404,7 +404,10 @@
     var items = dif.difusores.map(function (d) {
       var nombre = d.nombre || d.name || d.id || "Difusor";
       var url = safeUrl(d.url || d.sitio || d.site || "");
-      return el("li", { "data-difusor": nombre }, url ? el("a", { href: url, rel: "noopener noreferrer", target: "_blank", text: nombre }) : el("span", { text: nombre }),
+      /* El logotipo (SVG depurado por el instituto, como data:) es la liga al sitio del difusor. */
+      var logo = /^data:image\/svg\+xml;base64,/.test(d.logo || "") ? el("img", { class: "logo", src: d.logo, alt: nombre }) : null;
+      var liga = url ? el("a", { href: url, rel: "noopener noreferrer", target: "_blank" }, logo || nombre) : el("span", { text: nombre });
+      return el("li", { "data-difusor": nombre }, liga, logo ? el("span", { class: "nombre", text: " " + nombre }) : null,
         url ? el("span", { class: "url", text: " " + url }) : null);
     });
     return [

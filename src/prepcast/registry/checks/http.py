@@ -1,0 +1,135 @@
+"""The HTTPS half of a compliance check: the certificate of the registered site (valid for the
+host, and when it expires), HTTP redirected to HTTPS, the server's clock (``Date``) and, once a
+test package is live, the exact ``Cache-Control`` of ``/json/main.json`` and every file served
+byte-identical."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from prepcast.registry.checks.findings import CheckReport
+from prepcast.registry.model import CheckSettings, Difusor
+
+
+def ssl_context(settings: CheckSettings) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    if settings.ca_file is not None:
+        ctx.load_verify_locations(cafile=str(settings.ca_file))
+    return ctx
+
+
+def site_url(d: Difusor) -> str:
+    """The site the check reads: the test site when there is one, else the official one."""
+    return (d.url_prueba or d.url).rstrip("/")
+
+
+async def check_certificate(d: Difusor, settings: CheckSettings, report: CheckReport) -> bool:
+    url = site_url(d)
+    parts = urlsplit(url)
+    title = "Certificado HTTPS válido para el sitio"
+    if parts.scheme != "https" or not parts.hostname:
+        return report.add("https.cert", False, title, f"{url or '(sin url)'} no es https://",
+                          "Publique el sitio por HTTPS (puerto 443) con un certificado válido.")
+    host, port = parts.hostname, parts.port or 443
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(
+            host, port, ssl=ssl_context(settings), server_hostname=host), settings.timeout_s)
+    except ssl.SSLCertVerificationError as exc:
+        return report.add("https.cert", False, title, f"{host}: {exc.verify_message}",
+                          "Instale un certificado vigente, emitido por una autoridad reconocida, "
+                          "para el nombre del sitio.")
+    except (OSError, TimeoutError) as exc:
+        return report.add("https.cert", False, title, f"{host}:{port}: sin conexión ({exc})",
+                          "Abra el puerto 443 al instituto y al público.")
+    cert = writer.get_extra_info("peercert") or {}
+    writer.close()
+    expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(str(cert["notAfter"])), UTC)
+    days = (expires - datetime.now(UTC)).days
+    report.add("https.cert", True, title, f"válido para {host}; vence el {expires:%d/%m/%Y} "
+               f"({days} días)")
+    return report.add("https.expiry", days >= settings.cert_min_days,
+                      f"El certificado no vence en los próximos {settings.cert_min_days} días",
+                      f"vence en {days} días", "Renueve el certificado antes de la jornada.")
+
+
+async def check_site(d: Difusor, settings: CheckSettings, report: CheckReport,
+                     files: Mapping[str, bytes] | None) -> None:
+    url = site_url(d)
+    async with httpx.AsyncClient(verify=ssl_context(settings), timeout=settings.timeout_s,
+                                 follow_redirects=False) as client:
+        await _redirect(client, d, report)
+        await _clock(client, url, report, settings)
+        if files is not None:
+            await _served(client, url, report, settings, files)
+
+
+async def _redirect(client: httpx.AsyncClient, d: Difusor, report: CheckReport) -> None:
+    parts = urlsplit(site_url(d))
+    plain = d.http_url or f"http://{parts.hostname}/"
+    title = "HTTP redirige a HTTPS"
+    try:
+        r = await client.get(plain)
+    except httpx.HTTPError as exc:
+        report.add("http.redirect", False, title, f"{plain}: sin respuesta ({exc})",
+                   "Atienda el puerto 80 con una redirección permanente (301) a https://.")
+        return
+    location = r.headers.get("location", "")
+    ok = r.status_code in (301, 302, 307, 308) and location.startswith("https://")
+    report.add("http.redirect", ok, title, f"{plain} → {r.status_code} {location}".strip(),
+               "Atienda el puerto 80 con una redirección permanente (301) a https://.")
+
+
+async def _clock(client: httpx.AsyncClient, url: str, report: CheckReport,
+                 settings: CheckSettings) -> None:
+    title = "Reloj del servidor web (encabezado Date)"
+    try:
+        before = time.time()
+        r = await client.get(url + "/")
+        after = time.time()
+    except httpx.HTTPError as exc:
+        report.add("clock.http", False, title, f"{url}: sin respuesta ({exc})",
+                   "Verifique que el sitio responda por HTTPS.")
+        return
+    date = r.headers.get("date")
+    if not date:
+        report.add("clock.http", False, title, "el servidor no envía Date",
+                   "Configure el servidor web para enviar el encabezado Date.")
+        return
+    served = parsedate_to_datetime(date).timestamp()
+    skew = 0.0 if before - 1 <= served <= after + 1 else served - after
+    report.add("clock.http", abs(skew) <= settings.max_clock_skew_s, title,
+               f"diferencia de {skew:+.0f} s con el instituto", "Sincronice el reloj con NTP.")
+
+
+def _directives(value: str) -> list[str]:
+    return sorted(p.strip().lower() for p in value.split(",") if p.strip())
+
+
+async def _served(client: httpx.AsyncClient, url: str, report: CheckReport,
+                  settings: CheckSettings, files: Mapping[str, bytes]) -> None:
+    r = await client.get(url + "/json/main.json")
+    got = r.headers.get("cache-control", "")
+    report.add("http.cache_control", r.status_code == 200
+               and _directives(got) == _directives(settings.cache_control),
+               f"Cache-Control exacto en /json/main.json ({settings.cache_control})",
+               f"HTTP {r.status_code}, Cache-Control: {got or '(ninguno)'}",
+               f'Agregue la regla: location = /json/main.json {{ add_header Cache-Control '
+               f'"{settings.cache_control}" always; }} (nginx) o Header always set '
+               f'Cache-Control "{settings.cache_control}" (Apache), sin otros valores.')
+    differ: list[str] = []
+    for rel, data in files.items():
+        resp = await client.get(f"{url}/{rel}")
+        if resp.status_code != 200 or resp.content != data:
+            differ.append(f"/{rel} (HTTP {resp.status_code}, {len(resp.content)} bytes)")
+    report.add("http.identical", not differ, "Cada archivo se sirve idéntico, byte por byte",
+               "todos idénticos" if not differ else "distintos: " + ", ".join(differ),
+               "Desactive compresiones o reescrituras que alteren los archivos (minificación, "
+               "inyección de scripts) y sirva la carpeta current/ tal cual.")

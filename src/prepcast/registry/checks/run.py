@@ -1,0 +1,95 @@
+"""``prepcast difusores check``: every requirement of the calls against each difusor's servers.
+
+Per difusor: the SFTP checks (:mod:`.sftp`), the certificate and the site (:mod:`.http`); with
+``activate`` a small test package is made live the way the fitting delivery mode would, read
+back over HTTPS, and the difusor's site put back as it was. At most
+``[checks] concurrency`` difusores at once. A difusor that passes everything and was an
+aspirante becomes validado (recorded in the history).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import asyncssh
+
+from prepcast.registry import history as hist
+from prepcast.registry.checks import http, sftp
+from prepcast.registry.checks.findings import CheckReport
+from prepcast.registry.model import Difusor, Registry
+
+
+def test_package(token: str) -> dict[str, bytes]:
+    """The small package the check makes live: two mutable files and content-addressed ones."""
+    script = os.urandom(48 * 1024)
+    style = f"/* prueba {token} */\nbody {{ font-family: sans-serif; }}\n".encode()
+    files = {f"prueba/{hashlib.sha256(script).hexdigest()[:12]}.bin": script,
+             f"prueba/{hashlib.sha256(style).hexdigest()[:12]}.css": style}
+    files["index.html"] = (f'<!doctype html><html lang="es"><meta charset="utf-8">'
+                           f"<title>Prueba de difusión {token}</title></html>\n").encode()
+    files["json/main.json"] = json.dumps({"prueba": token, "archivos": sorted(files)}).encode()
+    return files
+
+
+async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True) -> CheckReport:
+    """Run every check against ``d``; never raises for the difusor's faults (they are findings)."""
+    settings = registry.checks
+    report = CheckReport(d.name, d.display_name, datetime.now(UTC))
+    start = time.perf_counter()
+    token = secrets.token_hex(6)
+    live = activate and d.mode != "daemon"
+    files = test_package(token) if live else None
+    conn, undo = await sftp.run_sftp(d, settings, registry.known_hosts, report, files, token)
+    try:
+        if await http.check_certificate(d, settings, report):
+            activated = any(f.key == "package.activate" and f.ok for f in report.findings)
+            await http.check_site(d, settings, report, files if activated else None)
+        if not live:
+            why = ("modo daemon: el demonio del difusor verifica y activa los paquetes firmados"
+                   if d.mode == "daemon" else "omitida (--no-activate)")
+            report.add("package.activate", None, "Activar un paquete de prueba", why)
+    finally:
+        if conn is not None:
+            with contextlib.suppress(OSError, asyncssh.Error, TimeoutError):
+                await sftp.restore(conn, d.remote_root, undo, token)
+            conn.close()
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+async def check_all(difusores: Sequence[Difusor], registry: Registry, *, activate: bool = True,
+                    on_done: Callable[[CheckReport], None] | None = None) -> list[CheckReport]:
+    sem = asyncio.Semaphore(registry.checks.concurrency)
+
+    async def one(d: Difusor) -> CheckReport:
+        async with sem:
+            # an active difusor serves the public: never swap its site for a test package
+            r = await check_difusor(d, registry, activate=activate and d.status != "activo")
+        if on_done is not None:
+            on_done(r)
+        return r
+
+    return list(await asyncio.gather(*(one(d) for d in difusores)))
+
+
+def record(registry: Registry, reports: Sequence[CheckReport], by: str | None) -> list[str]:
+    """Make every aspirante that passed validado; return their names."""
+    assert registry.history is not None
+    history = hist.read_history(registry.history)
+    events = []
+    for r in reports:
+        if r.passed and history.status_of(r.difusor) == "aspirante":
+            events.append(hist.Event(datetime.now(UTC), r.difusor, "status", "validado",
+                                     hist.who(by), "pasó todas las pruebas de cumplimiento "
+                                     f"({r.at:%Y-%m-%d %H:%M} UTC)"))
+    if events:
+        hist.append(registry.history, events)
+    return [e.difusor for e in events]

@@ -1,0 +1,260 @@
+"""The SFTP half of a compliance check: login with the registered credential and pinned host key,
+write/rename/remove, which extensions the server has, free space, upload speed, its clock, and
+the activation of a small test package (so the HTTP half can read it back)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from prepcast.registry.checks.findings import CheckReport
+from prepcast.registry.model import CheckSettings, Difusor
+
+ENCRYPTION_ALGS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr")
+GB = 1000**3
+MB = 1000**2
+CHUNK = 4 * 1024 * 1024
+MUTABLE = ("index.html", "json/main.json")
+
+
+async def connect(d: Difusor, known_hosts: Path | None, timeout: float
+                  ) -> asyncssh.SSHClientConnection:
+    if d.host_key:
+        keys: Any = ([asyncssh.import_public_key(d.host_key)], [], [])
+    elif known_hosts is not None:
+        keys = str(known_hosts)
+    else:
+        raise ValueError("no host key pinned (host_key) nor known_hosts: refused")
+    options: dict[str, Any] = {"username": d.user, "known_hosts": keys, "connect_timeout": timeout,
+                               "agent_path": None, "config": None, "compression_algs": None,
+                               "encryption_algs": ENCRYPTION_ALGS}
+    if d.auth == "key":
+        options.update(client_keys=[str(d.key_file)], password=None, preferred_auth="publickey")
+    else:
+        options.update(client_keys=None, password=d.password, kbdint_auth=True,
+                       preferred_auth="password,keyboard-interactive")
+    return await asyncssh.connect(d.host, d.port, **options)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return "la llave del servidor no es la registrada (host key)"
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return "autenticación rechazada (usuario, llave o contraseña)"
+    if isinstance(exc, TimeoutError):
+        return "sin respuesta (tiempo agotado)"
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 200 else text[:200] + "…"
+
+
+async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None,
+                   report: CheckReport, files: Mapping[str, bytes] | None,
+                   token: str) -> tuple[asyncssh.SSHClientConnection | None, Undo]:
+    """Every SFTP check; returns the open connection and what to put back (:func:`restore`)."""
+    try:
+        conn = await connect(d, known_hosts, settings.timeout_s)
+        sftp = await conn.start_sftp_client()
+    except (OSError, asyncssh.Error, TimeoutError, ValueError) as exc:
+        report.add("sftp.login", False, "Acceso SFTP con la llave del servidor registrada",
+                   f"{d.user}@{d.host}:{d.port}: {_why(exc)}",
+                   "Revise el usuario, la credencial y la llave pública del servidor registradas.")
+        return None, Undo()
+    report.add("sftp.login", True, "Acceso SFTP con la llave del servidor registrada",
+               f"{d.user}@{d.host}:{d.port}, llave del servidor verificada")
+    root = d.remote_root
+    work = posixpath.join(root, f".prepcast-check-{token}")
+    undo = Undo()
+    try:
+        await sftp.mkdir(work)
+        await _operations(sftp, work, report, settings)
+        await _free_space(sftp, root, report, settings)
+        await _speed(sftp, work, report, settings)
+        if files is not None:
+            await _activate(sftp, root, files, report, token, undo)
+    except (OSError, asyncssh.Error, TimeoutError) as exc:
+        report.add("sftp.error", False, "Operación SFTP", _why(exc),
+                   "Verifique permisos de escritura en la carpeta entregada al instituto.")
+    finally:
+        with contextlib.suppress(OSError, asyncssh.Error, TimeoutError):
+            await sftp.rmtree(work)
+    return conn, undo
+
+
+async def _operations(sftp: asyncssh.SFTPClient, work: str, report: CheckReport,
+                      settings: CheckSettings) -> None:
+    a, b, c = (posixpath.join(work, n) for n in ("a.txt", "b.txt", "c.txt"))
+    before = time.time()
+    async with sftp.open(a, "wb") as f:
+        await f.write(b"prepcast\n")
+    after = time.time()
+    report.add("sftp.write", True, "Escribir un archivo", "escrito")
+    attrs = await sftp.stat(a)
+    if attrs.mtime is not None:
+        skew = 0.0 if before - 1 <= attrs.mtime <= after + 1 else attrs.mtime - after
+        ok = abs(skew) <= settings.max_clock_skew_s
+        report.add("clock.sftp", ok, "Reloj del servidor (hora de los archivos subidos)",
+                   f"diferencia de {skew:+.0f} s con el instituto",
+                   "Sincronice el reloj del servidor con NTP.")
+    await sftp.rename(a, b)
+    report.add("sftp.rename", True, "Renombrar un archivo", "renombrado")
+    caps: dict[str, bool] = {}
+    async with sftp.open(a, "wb") as f:
+        await f.write(b"nuevo\n")
+    caps["posix-rename"] = await _try(sftp.posix_rename(a, b))
+    caps["hardlink"] = await _try(sftp.link(b, c))
+    caps["symlink"] = await _try(sftp.symlink("b.txt", posixpath.join(work, "ln")))
+    caps["statvfs"] = await _try(sftp.statvfs(work))
+    report.capabilities = caps
+    report.modo = "sftp" if caps["symlink"] and caps["posix-rename"] else "flat"
+    names = ", ".join(f"{k} {'sí' if v else 'no'}" for k, v in caps.items())
+    report.add("sftp.extensions", True, "Extensiones SFTP (posix-rename, hardlink, symlink, statvfs)",
+               f"{names}; modo de entrega: {_modo(report.modo)}")
+    for p in (b, c, posixpath.join(work, "ln"), a):
+        with contextlib.suppress(asyncssh.SFTPError):
+            await sftp.remove(p)
+    report.add("sftp.remove", True, "Borrar un archivo", "borrado")
+
+
+def _modo(modo: str) -> str:
+    return ("releases/ + current (enlace simbólico)" if modo == "sftp"
+            else "plano (archivos inmutables primero, index.html y json/main.json al final, "
+            "servidos desde la carpeta entregada)")
+
+
+async def _try(coro: Any) -> bool:
+    try:
+        await coro
+    except asyncssh.SFTPError:
+        return False
+    return True
+
+
+async def _free_space(sftp: asyncssh.SFTPClient, root: str, report: CheckReport,
+                      settings: CheckSettings) -> None:
+    title = f"Espacio libre en disco (mínimo {settings.min_free_gb:g} GB)"
+    if not report.capabilities.get("statvfs"):
+        report.add("disk.free", False, title, "el servidor no informa el espacio libre (statvfs)",
+                   "Habilite la extensión statvfs@openssh.com o acredite el espacio por escrito.")
+        return
+    vfs = await sftp.statvfs(root)
+    free = vfs.bavail * (vfs.frsize or vfs.bsize)
+    report.add("disk.free", free >= settings.min_free_gb * GB, title,
+               f"{free / GB:.2f} GB libres",
+               f"Libere espacio o amplíe el disco hasta tener {settings.min_free_gb:g} GB libres.")
+
+
+async def _speed(sftp: asyncssh.SFTPClient, work: str, report: CheckReport,
+                 settings: CheckSettings) -> None:
+    total = settings.speed_test_mb * MB
+    block = os.urandom(CHUNK)
+    path = posixpath.join(work, "velocidad.bin")
+    start = time.perf_counter()
+    async with sftp.open(path, "wb") as f:
+        sent = 0
+        while sent < total:
+            n = min(CHUNK, total - sent)
+            await f.write(block[:n], sent)
+            sent += n
+    seconds = max(time.perf_counter() - start, 1e-6)
+    speed = total / MB / seconds
+    report.add("sftp.speed", speed >= settings.min_speed_mb_s,
+               f"Velocidad de subida por SFTP (mínimo {settings.min_speed_mb_s:g} MB/s)",
+               f"{speed:.1f} MB/s ({settings.speed_test_mb} MB en {seconds:.1f} s)",
+               "Amplíe el ancho de banda de subida o acerque el servidor a la red del instituto.")
+    await sftp.remove(path)
+
+
+@dataclass
+class Undo:
+    """What the check changed on the live site, to put it back afterwards."""
+
+    link: str | None = None                                     # sftp: where current pointed
+    files: dict[str, bytes | None] = field(default_factory=dict)  # flat: mutable files before
+    uploaded: list[str] = field(default_factory=list)            # flat: immutable test files
+    release: str | None = None                                   # sftp: the test release
+
+
+async def _activate(sftp: asyncssh.SFTPClient, root: str, files: Mapping[str, bytes],
+                    report: CheckReport, token: str, undo: Undo) -> None:
+    """Put the test package live the way the fitting mode would (undone by :func:`restore`)."""
+    if report.modo == "sftp":
+        undo.link = await _read_link(sftp, posixpath.join(root, "current"))
+        undo.release = posixpath.join(root, "releases", f"prueba-{token}")
+        await _upload(sftp, undo.release, files)
+        await _swap(sftp, root, posixpath.join("releases", f"prueba-{token}"), token)
+    else:
+        # flat: the site is served straight from remote_root; entry points replaced last
+        for rel in MUTABLE:
+            undo.files[rel] = await _read(sftp, posixpath.join(root, rel))
+        immutable = {k: v for k, v in files.items() if k not in MUTABLE}
+        undo.uploaded = list(immutable)
+        await _upload(sftp, root, immutable)
+        await _upload(sftp, root, {k: files[k] for k in MUTABLE if k in files})
+    report.add("package.activate", True, "Activar un paquete de prueba",
+               f"activado en modo {_modo(report.modo)}")
+
+
+async def _upload(sftp: asyncssh.SFTPClient, top: str, files: Mapping[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = posixpath.join(top, rel)
+        await sftp.makedirs(posixpath.dirname(path), exist_ok=True)
+        async with sftp.open(path, "wb") as f:
+            await f.write(data)
+
+
+async def _read(sftp: asyncssh.SFTPClient, path: str) -> bytes | None:
+    try:
+        async with sftp.open(path, "rb") as f:
+            data = await f.read()
+    except asyncssh.SFTPError:
+        return None
+    return data if isinstance(data, bytes) else None
+
+
+async def _read_link(sftp: asyncssh.SFTPClient, path: str) -> str | None:
+    try:
+        return str(await sftp.readlink(path))
+    except asyncssh.SFTPError:
+        return None
+
+
+async def _swap(sftp: asyncssh.SFTPClient, root: str, target: str, token: str) -> None:
+    tmp = posixpath.join(root, f".current.{token}")
+    await sftp.symlink(target, tmp)
+    await sftp.posix_rename(tmp, posixpath.join(root, "current"))
+
+
+async def restore(conn: asyncssh.SSHClientConnection, root: str, undo: Undo, token: str) -> None:
+    """Put the difusor's site back as it was and remove the test package."""
+    sftp = await conn.start_sftp_client()
+    if undo.release is not None:
+        if undo.link is not None:
+            await _swap(sftp, root, undo.link, token)
+        else:
+            with contextlib.suppress(asyncssh.SFTPError):
+                await sftp.remove(posixpath.join(root, "current"))
+        with contextlib.suppress(asyncssh.SFTPError):
+            await sftp.rmtree(undo.release)
+    for rel, data in undo.files.items():
+        path = posixpath.join(root, rel)
+        if data is None:
+            with contextlib.suppress(asyncssh.SFTPError):
+                await sftp.remove(path)
+        else:
+            await _upload(sftp, root, {rel: data})
+    for rel in undo.uploaded:
+        with contextlib.suppress(asyncssh.SFTPError):
+            await sftp.remove(posixpath.join(root, rel))
+    # folders the test made, deepest first; a folder with the difusor's own files stays
+    folders = {posixpath.dirname(r) for r in [*undo.uploaded, *undo.files]} - {""}
+    for folder in sorted(folders, key=lambda f: -f.count("/")):
+        with contextlib.suppress(asyncssh.SFTPError):
+            await sftp.rmdir(posixpath.join(root, folder))

@@ -1,0 +1,177 @@
+"""The registry: every problem at once with its line; secrets must be 0600; documented settings."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prepcast.distribution.registry import load_registry
+from prepcast.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
+    reg = tmp_path / "r.toml"
+    reg.write_text(
+        'concurrency = 0\n\n[[difusor]]\nname = "ok"\nhost = "a"\nuser = "u"\nauth = "key"\n'
+        'key_file = "k"\n\n[[difusor]]\nname = "Bad Name"\nhost = "b"\nuser = "u"\n'
+        'auth = "password"\nmode = "ftp"\nport = 70000\ncolour = "red"\n')
+    (tmp_path / "k").write_text("key")
+    with pytest.raises(InputError) as err:
+        load_registry(reg)
+    text = str(err.value)
+    assert re.search(r"r\.toml:1: concurrency: concurrency must be a positive integer", text)
+    # each problem names the line of its own setting
+    for line, field in ((11, "name"), (15, "mode"), (16, "port"), (17, "colour"), (14, "auth")):
+        assert re.search(rf"r\.toml:{line}: {field}: ", text), (field, text)
+    assert "r.toml:3" not in text and "r.toml:4" not in text  # the first difusor is fine
+
+
+def test_secrets_must_be_0600(tmp_path: Path) -> None:
+    (tmp_path / "secrets.toml").write_text('[passwords]\nx = "p"\n')
+    (tmp_path / "secrets.toml").chmod(0o644)
+    reg = tmp_path / "r.toml"
+    reg.write_text('secrets = "secrets.toml"\n[[difusor]]\nname = "x"\nhost = "h"\nuser = "u"\n'
+                   'auth = "password"\n')
+    with pytest.raises(InputError, match="must be 0600"):
+        load_registry(reg)
+    (tmp_path / "secrets.toml").chmod(0o600)
+    assert load_registry(reg).difusores[0].password == "p"
+
+
+def test_push_command_reports_a_bad_registry_without_traceback(tmp_path: Path) -> None:
+    reg = tmp_path / "r.toml"
+    reg.write_text("[[difusor]]\nname = 1\n")
+    r = subprocess.run([sys.executable, "-m", "prepcast", "push", "--registry", str(reg),
+                        "--package", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "r.toml:2: name:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_every_setting_is_documented() -> None:
+    registry_doc = (ROOT / "docs/registry.md").read_text()
+    for key in ("name", "host", "port", "user", "auth", "key_file", "remote_root", "mode",
+                "host_key", "active", "secrets", "known_hosts", "concurrency", "keep_releases"):
+        assert f"`{key}`" in registry_doc, key
+    setup = (ROOT / "docs/difusor-setup.md").read_text()
+    from prepcast.difusor.config import DaemonConfig
+
+    names = {"sftp_listen": "listen", "sftp_port": "port", "sftp_host_key": "host_key",
+             "sftp_authorized_keys": "authorized_keys", "ntp_server": "ntp_server",
+             "ntp_port": "ntp_server", "max_clock_offset": "max_offset",
+             "purge_command": "command", "purge_webhook": "webhook"}
+    for field in DaemonConfig.__dataclass_fields__:
+        assert f"{names.get(field, field)} =" in setup, field
+
+
+def test_a_top_level_typo_is_refused_with_its_line(tmp_path: Path) -> None:
+    reg = tmp_path / "r.toml"
+    reg.write_text('# registry\nconcurency = 3\n\n[checks]\nmin_free_gbs = 1\n'
+                   '[[difusor]]\nname = "a"\nhost = "h"\nuser = "u"\nauth = "key"\n'
+                   'key_file = "k"\n')
+    (tmp_path / "k").write_text("key")
+    with pytest.raises(InputError) as err:
+        load_registry(reg)
+    text = str(err.value)
+    assert "r.toml:2: concurency: unknown setting (did you mean 'concurrency'?)" in text
+    assert "r.toml:5: checks.min_free_gbs: unknown setting (did you mean 'min_free_gb'?)" in text
+
+
+FORM = '''url_host_pattern = "prep2024.*"
+
+[[difusor]]
+name = "el-sol"
+host = "sftp.elsol.mx"
+user = "prep"
+auth = "key"
+key_file = "k"
+nombre = "El Sol de Toluca"
+url = "https://prep2024.elsol.mx"
+url_prueba = "https://pruebas.elsol.mx"
+entidad = "México"
+razon_social = "Editorial El Sol S.A. de C.V."
+ip_registro = "203.0.113.9"
+logo = "logo.svg"
+diagrama = "diagrama.pdf"
+carta = "carta.pdf"
+
+[difusor.representante]
+nombre = "Luisa Pérez"
+telefono = "722 275 7300"
+email = "direccion@elsol.mx"
+
+[difusor.contacto]
+nombre = "Ana Ruiz"
+telefono = "722 111 2233"
+telefono_trabajo = "722 275 7300"
+extension = "8400"
+email = "ti@elsol.mx"
+
+[difusor.servidor]
+software = "Debian 12, nginx 1.22"
+hardware = "16 GB RAM, 500 GB SSD"
+energia = "UPS 3 kVA y planta"
+red = "firewall, CDN con DDoS"
+ancho_banda = "1 Gb/s"
+tipo_internet = "fibra dedicada"
+
+[[difusor.personal]]
+nombre = "Ana Ruiz"
+rol = "Responsable técnica"
+telefono = "722 111 2233"
+email = "ti@elsol.mx"
+'''
+
+
+def _form(tmp_path: Path, text: str = FORM) -> Path:
+    for name in ("k", "logo.svg", "diagrama.pdf", "carta.pdf"):
+        (tmp_path / name).write_text("x")
+    reg = tmp_path / "r.toml"
+    reg.write_text(text)
+    return reg
+
+
+def test_every_field_of_the_forms_is_kept(tmp_path: Path) -> None:
+    d = load_registry(_form(tmp_path)).difusores[0]
+    assert d.nombre == "El Sol de Toluca" and d.url == "https://prep2024.elsol.mx"
+    assert d.url_prueba == "https://pruebas.elsol.mx" and d.entidad == "México"
+    assert d.contacto.extension == "8400" and d.representante.email == "direccion@elsol.mx"
+    assert d.servidor.ancho_banda == "1 Gb/s" and d.personal[0].rol == "Responsable técnica"
+    assert d.diagrama == tmp_path / "diagrama.pdf" and d.status == "aspirante"
+
+
+def test_the_host_name_rule_and_bad_form_values_all_at_once(tmp_path: Path) -> None:
+    text = (FORM.replace("https://prep2024.elsol.mx", "https://www.elsol.mx")
+            .replace('ip_registro = "203.0.113.9"', 'ip_registro = "203.0.113"')
+            .replace('email = "ti@elsol.mx"\n\n[difusor.servidor]',
+                     'email = "ti-at-elsol"\n\n[difusor.servidor]')
+            .replace('tipo_internet = "fibra dedicada"', 'tipo_internet = "fibra"\nrack = 2'))
+    with pytest.raises(InputError) as err:
+        load_registry(_form(tmp_path, text))
+    text_err = str(err.value)
+    assert "r.toml:10: url: the institute requires the server to be named 'prep2024.*'" in text_err
+    assert "r.toml:14: ip_registro: not an IP address" in text_err
+    assert "r.toml:29: contacto.email: contacto.email is not an email address" in text_err
+    assert "r.toml:38: servidor.rack: unknown setting" in text_err
+
+
+def test_the_history_sets_the_status_and_blocks_stop_pushes(tmp_path: Path) -> None:
+    from prepcast.registry import block, set_status, unblock
+
+    reg = _form(tmp_path, FORM.replace('logo = "logo.svg"', 'logo = "logo.svg"'))
+    (tmp_path / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 2"><rect width="4" height="2"/></svg>')
+    assert [d.name for d in load_registry(reg).active()] == ["el-sol"]
+    set_status(str(reg), "el-sol", "validado", "pasó las pruebas", "uie")
+    set_status(str(reg), "el-sol", "activo", "lista publicada", "uie")
+    assert [d.name for d in load_registry(reg).public()] == ["el-sol"]
+    block(str(reg), "el-sol", "ataque DDoS", "uie")
+    after = load_registry(reg)
+    assert after.active() == [] and after.public() == []
+    unblock(str(reg), "el-sol", "mitigado", "uie")
+    assert load_registry(reg).difusores[0].status == "activo"
