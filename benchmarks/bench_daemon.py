@@ -41,13 +41,19 @@ config = DaemonConfig(root=work / "www", inbox=work / "inbox", trusted_root=work
 kw = {"clock": lambda: clock} if "clock" in inspect.signature(Daemon).parameters else {}
 daemon = Daemon(config, **kw)
 out = {"code": str(Path(prepcast.__file__).parents[1])}
+try:  # releases and inbox archives named by ejercicio and cut
+    from prepcast.package import CutId
+    from prepcast.difusor.layout import inbox_name
+    named = lambda n: (inbox_name(CutId.of("jornada", n)), CutId.of("jornada", n))
+except ImportError:  # older code: by cut number alone
+    named = lambda n: (f"{n:04d}.tar", n)
 for label, tar, cut in (("full", a_tar, int(sys.argv[5])), ("delta", b_tar, int(sys.argv[5]) + 1)):
-    target = config.inbox / f"{cut:04d}.tar"
-    target.write_bytes(tar.read_bytes())
+    name, expect = named(cut)
+    (config.inbox / name).write_bytes(tar.read_bytes())
     t0 = time.perf_counter()
     asyncio.run(daemon.step())
     out[label] = time.perf_counter() - t0
-    assert daemon.store.live_cut() == cut, (label, daemon.store.live_cut())
+    assert daemon.store.live_cut() == expect, (label, daemon.store.live_cut())
 print(json.dumps(out))
 """
 
