@@ -64,7 +64,8 @@ def taskset(core: int) -> list[str]:
 def build_packages(root: Path, profile: str, seed: int, at: str) -> tuple[Path, Path]:
     from prepcast.election import cut_number, cut_time, load_election_dir
     from prepcast.election.synthetic import generate
-    from prepcast.package import CutBuilder, init_keys, load_signer
+    from prepcast.package import init_keys, load_signer
+    from prepcast.publish import CutBuilder
 
     t0 = time.perf_counter()
     election = generate(profile, seed, root / "election")

@@ -23,16 +23,15 @@ from typing import Any
 from prepcast.election import ElectionDir, cut_number, cut_time, load_election_dir, tally_cut
 from prepcast.election.synthetic import generate
 from prepcast.package import (
-    CutBuilder,
     Signer,
     assemble,
-    build_cut,
     diff,
     init_keys,
     load_manifest,
     load_signer,
     verify_package,
 )
+from prepcast.publish import CutBuilder, build_cut
 from prepcast.site import site_files
 
 

@@ -8,7 +8,7 @@ import pytest
 
 
 @pytest.mark.parametrize("module", [
-    "prepcast.election", "prepcast.formats", "prepcast.package", "prepcast.site",
+    "prepcast.election", "prepcast.formats", "prepcast.package", "prepcast.site", "prepcast.publish",
     "prepcast.distribution", "prepcast.difusor", "prepcast.analytics", "prepcast.simulacro",
     "prepcast.registry", "prepcast.registry.checks",
 ])

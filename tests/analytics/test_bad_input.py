@@ -167,6 +167,10 @@ def test_reads_the_difusor_daemons_own_event_log(tmp_path: Path) -> None:
     daemon.emit("started", live_cut=1, sftp_port=2222)
     daemon.emit("activated", cut=3, digest="cd", previous=1, late_seconds=95.0, switch_ms=1.0)
     daemon.emit("purge_failed", cut=3, command=["true"], error="HTTP 500")
+    from prepcast import events as ev
+
+    records = [json.loads(x) for x in path.read_text().splitlines()]
+    assert all(ev.problems(r) == [] and r["event"] in ev.DAEMON_EVENTS for r in records)
     log = read_events(path)
     assert [c for _, c in log.cuts] == ["1", "3"]
     causes = [i.cause for i in log.incidents]

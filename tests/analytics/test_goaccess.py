@@ -79,3 +79,45 @@ def test_countries(goaccess: dict[str, Any], prepcast: dict[str, Any]) -> None:
     unknown = ours.pop("--", 0)
     assert unknown == theirs.pop("Unknown", 0)
     assert ours == theirs and len(ours) >= 8
+
+
+def _panel(goaccess: dict[str, Any], name: str) -> dict[str, int]:
+    return {row["data"]: row["hits"]["count"] for row in goaccess[name]["data"]}
+
+
+def _table(summary_dir: Path, name: str, key: str) -> dict[str, int]:
+    rows = json.loads((summary_dir / "tablas" / f"{name}.json").read_text())["rows"]
+    return {r[key]: r["solicitudes"] for r in rows}
+
+
+@pytest.fixture(scope="module")
+def tables_dir(tmp_path_factory: pytest.TempPathFactory, synth_log: Path, mmdb: Path) -> Path:
+    return write_report([synth_log], tmp_path_factory.mktemp("ua") / "informe", pdf=False,
+                        geoip_db=mmdb).out
+
+
+def test_operating_systems_and_bots_match_goaccess(goaccess: dict[str, Any], tables_dir: Path) -> None:
+    theirs = _panel(goaccess, "os")
+    ours = _table(tables_dir, "sistemas_operativos", "sistema")
+    names = {"Android": "Android", "iOS": "iOS", "Windows": "Windows", "Macintosh": "macOS",
+             "Linux": "Linux"}
+    assert {names[k]: v for k, v in theirs.items() if k in names} == ours
+    summary = json.loads((tables_dir / "tablas" / "resumen.json").read_text())
+    assert summary["bot_requests"] == theirs["Crawlers"] + theirs["Unknown"]  # curl, scripts
+
+
+def test_browsers_and_tablets_match_goaccess(goaccess: dict[str, Any], tables_dir: Path,
+                                             synth_log: Path) -> None:
+    theirs = _panel(goaccess, "browsers")
+    ours = _table(tables_dir, "navegadores", "navegador")
+    # GoAccess counts Chromium-based in-app and vendor browsers as Chrome.
+    chromium = ("Chrome", "Samsung Internet", "Facebook (navegador interno)")
+    assert sum(ours.pop(name, 0) for name in chromium) == theirs["Chrome"]
+    assert ours == {k: theirs[k] for k in ("Safari", "Edge", "Firefox")}
+    ipad = next(i["hits"]["count"] for row in goaccess["os"]["data"] for i in row["items"]
+                if i["data"].startswith("iPad OS"))
+    devices = json.loads((tables_dir / "tablas" / "dispositivos.json").read_text())["rows"]
+    tablets = next(r["solicitudes"] for r in devices if r["tipo"] == "Tableta")
+    lines = synth_log.read_text(encoding="utf-8").splitlines()
+    android_tablets = sum(1 for line in lines if "SM-X200" in line)  # GoAccess: just Android
+    assert tablets == ipad + android_tablets

@@ -99,3 +99,11 @@ def test_devices_and_places(tables: dict[str, object]) -> None:
 def test_views(tables: dict[str, object]) -> None:
     views = {row["vista"]: row["solicitudes"] for row in _rows(tables, "vistas")}
     assert views["Entidad"] == 10 and views["Portada (entrada al sitio)"] == 6
+
+
+def test_the_institutes_own_sites_are_the_institute_channel() -> None:
+    from prepcast.analytics.views import classify_host
+
+    for host in ("www.ieem.org.mx", "iem.mx", "www.iem.mx", "prep.iem.org.mx", "ine.mx"):
+        assert classify_host(host, ("prep.example.mx",)) == "institute", host
+    assert classify_host("noticias-iem.mx", ("prep.example.mx",)) == "referral"

@@ -27,6 +27,7 @@ def _cases(tmp_path: Path, binary: Path) -> list[tuple[list[str], int, str]]:
     log.write_text('127.0.0.1 - - [02/Jun/2024:20:00:00 -0600] "GET / HTTP/1.1" 200 5 "-" "x" 0.001\n')
     return [
         (["difusor", "run", "--config", str(binary)], 2, "not a text file"),
+        (["difusor", "check", "--config", str(binary)], 2, "not a text file"),
         (["push", "--registry", str(binary), "--package", str(tmp_path)], 2, ""),
         (["logs", "synth", "--lines", "10", "--out", str(tmp_path)], 2, "is a directory"),
         (["logs", "synth", "--lines", "10", "--out", str(tmp_path / "no" / "a.log")], 2,

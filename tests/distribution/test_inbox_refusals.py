@@ -62,7 +62,12 @@ def test_a_refused_cut_is_a_failure_in_the_same_round(tmp_path: Path, keydir: Pa
         assert daemon.store.live_cut() == CutId.of("jornada", 2)
 
     with_daemon(tmp_path, keydir, body)
-    refusal = DeliveryState(tmp_path / "state.sqlite").last_refusal("diario")
+    state = DeliveryState(tmp_path / "state.sqlite")
+    [status] = state.status()   # what a status view shows for the difusor
+    assert status.difusor == "diario" and status.failing
+    assert status.live is not None and status.live.tag == "jornada-0002"
+    assert status.last_refusal is not None and "did not activate" in str(status.last_refusal.error)
+    refusal = state.last_refusal("diario")
     assert refusal is not None and refusal.cut == 1 and refusal.result == "refused"
 
 

@@ -180,3 +180,18 @@ def test_releases_mode_on_a_gateway_fails_clearly_without_retries(tmp_path: Path
     assert report.failed == ["nube"]
     assert "not supported" in str(report.activated["nube"].error)
     assert len([d for d in net.state.deliveries("nube") if d.phase == "activate"]) == 1
+
+
+def test_a_live_file_that_is_not_what_its_manifest_says_is_not_carried(
+        tmp_path: Path, cuts: list[Path]) -> None:
+    net = Net(tmp_path, [difusor("uno")])
+    net.push(cuts[0])
+    app = next(p for p in read_package(cuts[1]).files if p.startswith("assets/app"))
+    live_app = net.www("uno") / "releases/jornada-0001" / app
+    live_app.unlink()
+    live_app.write_bytes(b"altered")   # another size than the manifest lists
+    [report] = Net(tmp_path, [difusor("uno")], state="fresh.sqlite").push(cuts[1])
+    assert report.failed == []
+    served = net.www("uno") / "current" / app
+    assert served.read_bytes() == (cuts[1] / app).read_bytes()
+    assert live_app.read_bytes() == b"altered"   # sent beside it, never written through a link

@@ -46,3 +46,48 @@ def test_difusor_run_refuses_a_bad_config(tmp_path: Path) -> None:
     for field in ("inbox: required", "trusted_root: required", "keep_releases:",
                   "sftp.host_key: required"):
         assert field in r.stderr, field
+
+
+def test_push_command_fails_when_the_daemon_refuses_the_cut(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """Issue 9 item 2: a daemon that takes a cut in and goes on serving another one makes
+    `prepcast push` fail for that difusor (exit 4), never report ok."""
+    import asyncio
+    import threading
+
+    from prepcast.difusor.config import DaemonConfig
+    from prepcast.difusor.daemon import Daemon
+
+    user = sshd.add_user()
+    daemon = Daemon(DaemonConfig(root=tmp_path / "www", inbox=user.www,
+                                 trusted_root=keydir / "root.pub", name="diario",
+                                 event_log=tmp_path / "events.jsonl", syslog=False,
+                                 poll_interval=0.05))
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_until_complete, args=(daemon.run(),), daemon=True)
+    runner.start()
+    (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "diario",
+                                                                 mode="daemon")]))
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    state = tmp_path / "deliveries.sqlite"
+
+    def push(pkg: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "prepcast", "push", "--registry",
+                               str(tmp_path / "registry.toml"), "--package", str(pkg),
+                               "--state", str(state), "--quiet"], capture_output=True, text=True)
+
+    try:
+        ok = push(p2)
+        assert ok.returncode == 0, ok.stderr
+        refused = push(p1)   # older than what the daemon serves: it refuses it
+    finally:
+        loop.call_soon_threadsafe(daemon.stop)
+        runner.join(10)
+    assert refused.returncode == 4, refused.stderr
+    assert "1 difusores failed: diario" in refused.stderr
+    assert "did not activate" in refused.stdout + refused.stderr
+    live = daemon.store.live_cut()
+    assert live is not None and live.tag == "jornada-0002"
+    last = DeliveryState(state).last_refusal("diario")
+    assert last is not None and last.cut == 1

@@ -147,3 +147,30 @@ def test_staging_at_once_activation_at_the_embargo(sshd: Sshd, keydir: Path, tmp
         assert activate.started >= embargo                         # shown from 20:00, never before
     starts = [state.deliveries(n)[1].started for n in ("uno", "dos")]
     assert abs((starts[0] - starts[1]).total_seconds()) < 0.5     # together
+
+
+def test_a_pusher_with_a_fresh_state_builds_complete_releases(sshd: Sshd, keydir: Path,
+                                                              tmp_path: Path) -> None:
+    """Issue 15 item 9 through OpenSSH: the release carries over what the live one holds
+    (read from its manifest on the server), whatever the pusher's state remembers."""
+    user = sshd.add_user()
+    reg = tmp_path / "registry.toml"
+    reg.write_text(registry_toml([entry(sshd, user, "uno")]))
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+
+    async def push(pkg: Path, state: str) -> None:
+        pusher = Pusher(load_registry(reg), DeliveryState(tmp_path / state))
+        try:
+            assert (await pusher.push(read_package(pkg))).failed == []
+        finally:
+            await pusher.close()
+
+    asyncio.run(push(p1, "first.sqlite"))
+    asyncio.run(push(p2, "fresh.sqlite"))
+    served = user.www / "current"
+    assert live(user) == "releases/jornada-0002"
+    for rel in read_package(p1).immutable():   # a reader of cut 1's main.json finds it all
+        assert (served / rel).is_file(), rel
+    app = next(p for p in read_package(p2).files if p.startswith("assets/app"))
+    assert (served / app).stat().st_nlink >= 2   # linked from the live release, not resent

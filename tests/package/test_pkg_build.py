@@ -135,7 +135,7 @@ def test_canonical_json_and_names() -> None:
 
 def test_public_surface() -> None:
     for name in ("assemble", "load_manifest", "verify_package", "diff", "cache_control_for",
-                 "init_keys", "rotate_keys", "revoke_key", "load_signer", "build_cut",
+                 "init_keys", "rotate_keys", "revoke_key", "load_signer",
                  "Manifest", "FileEntry", "Delta", "VerifyLimits"):
         assert name in package.__all__
     assert sorted(package.__all__) == sorted(set(package.__all__))

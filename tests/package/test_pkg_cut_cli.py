@@ -12,7 +12,8 @@ from pkg_helpers import check_schemas
 from prepcast.cli import main
 from prepcast.election import load_election_dir
 from prepcast.election.synthetic import generate
-from prepcast.package import CutBuilder, load_manifest, load_signer, verify_package
+from prepcast.package import load_manifest, load_signer, verify_package
+from prepcast.publish import CutBuilder
 
 TZ = timezone(timedelta(hours=-6))
 

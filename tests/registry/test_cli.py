@@ -59,8 +59,12 @@ def test_a_bad_edit_changes_nothing(tmp_path: Path) -> None:
                "--password-stdin", stdin="p\n").returncode == 0
     before = reg.read_bytes(), (tmp_path / "secrets.toml").read_bytes()
     r = run("edit", "a", "--registry", str(reg), "--set", "port=0", "--set", "url=ftp://x",
-            "--password-stdin", stdin="nueva\n")
-    assert r.returncode == 2 and "port" in r.stderr and "url" in r.stderr
+            "--set", "porto=22", "--password-stdin", stdin="nueva\n")
+    # every problem at once: the unknown --set and what the registry says of the others
+    assert r.returncode == 2, r.stderr
+    assert "--set: porto: unknown setting" in r.stderr
+    assert "port: port must be 1-65535" in r.stderr and "url: url must be a full address" in r.stderr
+    assert "no password" not in r.stderr
     assert "Traceback" not in r.stderr
     assert (reg.read_bytes(), (tmp_path / "secrets.toml").read_bytes()) == before
     r = run("add", "b", "--registry", str(reg), "--set", "password=x")

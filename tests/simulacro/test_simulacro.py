@@ -67,8 +67,17 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     assert sorted(p.name for p in (out / "manifiestos").iterdir()) == [
         "jornada-0001.json", "jornada-0002.json", "jornada-0003.json", "jornada-0004.json"]
     assert len(list((out / "paquetes").iterdir())) == 2  # older packages are pruned
+    # the public list comes from the drill's registry: the local difusor with its logo
+    pkg = sorted((out / "paquetes").iterdir())[-1]
+    listed = json.loads(next((pkg / "data").glob("difusores.*.json")).read_bytes())
+    local = [d for d in listed["difusores"] if d["id"] == "local-01"]
+    assert local and local[0]["logo"].startswith("data:image/svg+xml;base64,")
+    assert "activo" in (out / "registro" / "historial.jsonl").read_text()
     assert result.reader_requests > 0
     assert result.report is not None and (result.report / "informe.html").exists()
+    # The informe follows the outline of the election's institute (IEEM: items i–ix).
+    informe = (result.report / "informe.html").read_text(encoding="utf-8")
+    assert "ix. Periodo de permanencia" in informe
     # the chain: each manifest names the digest of the one before
     m3 = json.loads((out / "manifiestos" / "jornada-0003.json").read_bytes())
     m2 = (out / "manifiestos" / "jornada-0002.json").read_bytes()

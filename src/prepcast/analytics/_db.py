@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 
-def connect(database: Path | None = None, *, memory_limit: str = "1500MB",
+def connect(database: Path | None = None, *, memory_limit: str = "300MB",
             temp_dir: Path | None = None, threads: int | None = None) -> Any:
     """A DuckDB connection with bounded memory (it spills to ``temp_dir`` beyond the limit)."""
     import duckdb

@@ -284,16 +284,16 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
     add(
         "navegadores",
         "Navegadores",
-        [("navegador", "Navegador"), ("visitantes", "Visitantes")],
-        """SELECT u.browser AS navegador, count(*) AS visitantes
+        [("navegador", "Navegador"), ("visitantes", "Visitantes"), ("solicitudes", "Solicitudes")],
+        """SELECT u.browser AS navegador, count(*) AS visitantes, sum(requests)::BIGINT AS solicitudes
            FROM visitors r JOIN dim_ua u USING (ua_id)
            WHERE NOT r.is_bot GROUP BY u.browser ORDER BY visitantes DESC, navegador""",
     )
     add(
         "sistemas_operativos",
         "Sistemas operativos",
-        [("sistema", "Sistema operativo"), ("visitantes", "Visitantes")],
-        """SELECT u.os AS sistema, count(*) AS visitantes
+        [("sistema", "Sistema operativo"), ("visitantes", "Visitantes"), ("solicitudes", "Solicitudes")],
+        """SELECT u.os AS sistema, count(*) AS visitantes, sum(requests)::BIGINT AS solicitudes
            FROM visitors r JOIN dim_ua u USING (ua_id)
            WHERE NOT r.is_bot GROUP BY u.os ORDER BY visitantes DESC, sistema""",
     )

@@ -57,7 +57,7 @@ class ReportOptions:
     site_path: str | None = None  # the results site's folder (default: found from json/main.json)
     # The outlines to write: "prepcast" (its own), "ieem", "iem"; several give one file each.
     formatos: tuple[str, ...] = ("prepcast",)
-    memory_limit: str = "1500MB"
+    memory_limit: str = "300MB"
     threads: int | None = None
     goaccess_files: bool = False  # keep GoAccess-style hits per file (for comparisons)
     # Work in a database file (compressed tables) rather than in memory: None decides by the
@@ -65,7 +65,7 @@ class ReportOptions:
     on_disk: bool | None = None
 
 
-ON_DISK_BYTES = 1_000_000_000
+ON_DISK_BYTES = 100_000_000
 
 
 def _version() -> str:

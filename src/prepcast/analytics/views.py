@@ -133,7 +133,7 @@ SOCIAL_HOSTS = (
     "reddit.com", "telegram.org", "t.me", "threads.net", "bsky.app", "pinterest.",
 )
 # The institutes whose sites link to (or embed) the PREP; extend with --institute-host.
-INSTITUTE_HOSTS = ("ieem.org.mx", "iem.org.mx", "ine.mx")
+INSTITUTE_HOSTS = ("ieem.org.mx", "iem.mx", "iem.org.mx", "ine.mx")
 
 
 def _host_matches(host: str, suffixes: tuple[str, ...]) -> bool:

@@ -10,15 +10,9 @@ from pathlib import Path
 from prepcast.election import load_election_dir
 from prepcast.election.schedule import parse_time
 from prepcast.errors import InputError
-from prepcast.package import (
-    Manifest,
-    build_cut,
-    diff,
-    load_signer,
-    read_difusores,
-    verify_package,
-)
+from prepcast.package import Manifest, diff, load_signer, verify_package
 from prepcast.package.ejercicio import Ejercicio
+from prepcast.publish import build_cut, read_difusores
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +33,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b.add_argument("--registry", type=Path, metavar="REGISTRY",
                    help="take the official difusores (activo, with logos) from this registry")
     b.add_argument("--built-at", metavar="TIME", help="built_at of the manifest (default: cut time)")
+    b.add_argument("--not-before", metavar="TIME",
+                   help="embargo: no difusor shows the cut before TIME (default: the cut's time); "
+                        "a near-future TIME lets a drill rehearse activation at a real time")
     b.add_argument("--ejercicio", default="jornada", metavar="NAME",
                    help="prueba-N, simulacro-N or jornada (default); signed into the package")
     b.set_defaults(handler=_build)
@@ -76,8 +73,9 @@ def _build(args: argparse.Namespace) -> int:
     ed = load_election_dir(args.election_dir)
     at = parse_time(args.at, ed.proceso)
     built_at = parse_time(args.built_at, ed.proceso) if args.built_at else None
+    not_before = parse_time(args.not_before, ed.proceso) if args.not_before else None
     m = build_cut(ed, at, signer, args.out, previous=args.previous, difusores=difusores,
-                  built_at=built_at, ejercicio=ejercicio)
+                  built_at=built_at, ejercicio=ejercicio, not_before=not_before)
     log.info("%s built in %.2f s", m.cut_id, time.perf_counter() - t0)
     print(f"{m.cut_id} ({m.built_at.isoformat()}): {len(m.files) + 3} files, "
           f"{m.total_size:,} bytes, manifest sha256 {m.digest}, signed by {m.keyid} → {args.out}")

@@ -1,4 +1,4 @@
-"""``prepcast difusor run|webconf|serve``: the difusor side."""
+"""``prepcast difusor run|check|webconf|serve``: the difusor side."""
 
 from __future__ import annotations
 
@@ -18,6 +18,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r = dsub.add_parser("run", help="receive, verify and activate cuts (see docs/difusor-setup.md)")
     r.add_argument("--config", required=True, type=Path, help="daemon configuration (TOML)")
     r.set_defaults(handler=_run)
+
+    c = dsub.add_parser("check", help="check this difusor's setup before the tests with the "
+                                      "institute (in Spanish, one line per problem)")
+    c.add_argument("--config", required=True, type=Path, help="daemon configuration (TOML)")
+    c.add_argument("--daemon-user", help="the daemon's user (default: the owner of root)")
+    c.add_argument("--sftp-user", help="the institute's SFTP user (default: the inbox's owner)")
+    c.add_argument("--url", help="this difusor's public URL: check the web server's headers")
+    c.add_argument("--insecure", action="store_true",
+                   help="with --url: accept a certificate that does not verify (tests only)")
+    c.add_argument("--no-ntp", action="store_true", help="do not ask the NTP server")
+    c.set_defaults(handler=_check)
 
     w = dsub.add_parser("webconf", help="write an nginx, Apache 2.4 or IIS site configuration")
     w.add_argument("server", choices=("nginx", "apache", "iis"))
@@ -55,10 +66,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import logging
+
+    from prepcast.difusor.check import start_problems, start_warnings
     from prepcast.difusor.config import load_config
     from prepcast.difusor.daemon import run_daemon
 
-    run_daemon(load_config(args.config))
+    config = load_config(args.config)
+    problems = start_problems(config)
+    if problems:
+        raise InputError(problems)
+    for warning in start_warnings(config):
+        logging.getLogger("prepcast.difusor").warning("%s", warning)
+    run_daemon(config)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Exit 0: nothing to fix (warnings aside); 1: something to fix; 2: a bad configuration."""
+    from prepcast.difusor.check import check_setup, check_site
+    from prepcast.difusor.config import load_config
+
+    config = load_config(args.config)
+    findings = check_setup(config, daemon_user=args.daemon_user, sftp_user=args.sftp_user,
+                           ntp=not args.no_ntp)
+    if args.url:
+        findings += check_site(args.url, config, insecure=args.insecure)
+    for finding in findings:
+        print(finding)
+    errors = sum(f.level == "error" for f in findings)
+    if errors:
+        print(f"{errors} problema(s) por corregir antes de las pruebas con el instituto.")
+        return 1
+    print("Listo: nada que corregir" + (" (revise los avisos)." if findings else "."))
     return 0
 
 

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prepcast.errors import InputError
+from prepcast.errors import InputError, Problem
 
 REGISTRY_HELP = "registry of difusores (TOML; default registry.toml)"
 
@@ -102,12 +102,14 @@ def _read_password(args: argparse.Namespace) -> str | None:
 def _add(args: argparse.Namespace) -> int:
     from prepcast.registry.edit import add_difusores, parse_assignments, parse_people
 
-    values = {"name": args.name, **parse_assignments(args.set, "--set")}
+    problems: list[Problem] = []
+    values = {"name": args.name, **parse_assignments(args.set, "--set", problems)}
     password = _read_password(args)
     if password is not None:
         values.setdefault("auth", "password")
     people = parse_people(args.personal or [], "--personal")
-    add_difusores(args.registry, [(values, password, people)], args.by, "registro")
+    add_difusores(args.registry, [(values, password, people)], args.by, "registro",
+                  problems=problems)
     print(f"{args.name}: registered as aspirante in {args.registry}")
     return 0
 
@@ -115,12 +117,13 @@ def _add(args: argparse.Namespace) -> int:
 def _edit(args: argparse.Namespace) -> int:
     from prepcast.registry.edit import edit_difusor, parse_assignments, parse_people
 
-    values = parse_assignments(args.set, "--set")
+    problems: list[Problem] = []
+    values = parse_assignments(args.set, "--set", problems)
     people = parse_people(args.personal, "--personal") if args.personal is not None else None
     password = _read_password(args)
-    if not values and people is None and password is None:
+    if not values and not problems and people is None and password is None:
         raise InputError("nothing to change: give --set, --personal or --password-stdin")
-    edit_difusor(args.registry, args.name, values, password, people)
+    edit_difusor(args.registry, args.name, values, password, people, problems)
     print(f"{args.name}: updated")
     return 0
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from prepcast.election.rules import DEFAULT_PROFILE
+from prepcast.election.rules import PROFILES as RULES
 from prepcast.election.synthetic import PROFILES, generate
 
 
@@ -16,6 +18,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--out", type=Path, required=True, help="new directory to write")
     g.set_defaults(handler=run_generate)
+    i = s.add_parser("import", help="make an election directory from a published PREP database")
+    i.add_argument("file", type=Path, metavar="FILE.csv", help="a PREP database in INE's layout or a variant")
+    i.add_argument("--candidaturas", type=Path, metavar="FILE", help="its candidaturas CSV")
+    i.add_argument("--catalogo", type=Path, metavar="FILE",
+                   help="a casillas.csv catalog (otherwise built from the rows)")
+    i.add_argument("--rules", choices=sorted(RULES), default=DEFAULT_PROFILE,
+                   help="counting-rules profile of the institute")
+    i.add_argument("--eleccion", metavar="ID", help="the election's id (default: from FILE's name)")
+    i.add_argument("--out", type=Path, required=True, help="new directory to write")
+    i.set_defaults(handler=run_import)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from prepcast.formats.import_prep_csv import import_database
+
+    got = import_database(args.file, args.out, candidaturas=args.candidaturas,
+                          catalogo=args.catalogo, rules=args.rules, eleccion=args.eleccion)
+    print(f"wrote {got.path}: election {got.eleccion}, {got.casillas} casillas, {got.actas} actas, "
+          f"last cut {got.cut.isoformat()}")
+    return 0
 
 
 def run_generate(args: argparse.Namespace) -> int:

@@ -43,13 +43,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--site-host", action="append", default=[], metavar="HOST",
                         help="the site's own host name (default: detected from the logs)")
     parser.add_argument("--institute-host", action="append", default=[], metavar="HOST",
-                        help="a host of the institute's own site (adds to ieem.org.mx, iem.org.mx, ine.mx)")
+                        help="a host of the institute's own site (adds to ieem.org.mx, iem.mx, iem.org.mx, ine.mx)")
     parser.add_argument("--site-path", metavar="PATH",
                         help="folder of the results site, e.g. /prep/ (default: where json/main.json "
                         "is requested)")
     parser.add_argument("--embed-host", action="append", default=[], metavar="HOST",
                         help="a host known to embed the PREP in its pages")
-    parser.add_argument("--memory-limit", default="1500MB", help="DuckDB memory limit (default 1500MB)")
+    parser.add_argument("--memory-limit", default="300MB",
+                        help="DuckDB memory limit (default 300MB; beyond it DuckDB spills to disk)")
     parser.set_defaults(handler=run)
 
 

@@ -8,7 +8,7 @@ See ``docs/registry.md``. The public surface::
     Peer                                       the transport interface: SftpPeer, LocalPeer
     PeerError (.retryable) and its kinds       typed transport errors
     ReleasesMode, InboxMode, FlatMode          one strategy per delivery mode
-    DeliveryState(path)                        deliveries, holdings, refusals
+    DeliveryState(path)                        deliveries, holdings, refusals; status() per difusor
     LocalNetwork(workdir, trusted_root=...)    local difusores for the simulacro
 """
 
@@ -20,7 +20,7 @@ from prepcast.distribution.outcome import Outcome, PushReport
 from prepcast.distribution.push import Pusher
 from prepcast.distribution.registry import Difusor, Registry, load_registry
 from prepcast.distribution.sftp import SftpPeer
-from prepcast.distribution.state import Delivery, DeliveryState
+from prepcast.distribution.state import Delivery, DeliveryState, DifusorStatus
 from prepcast.distribution.transport import (
     AuthenticationFailed,
     ConnectionLost,
@@ -32,6 +32,7 @@ from prepcast.distribution.transport import (
     PeerError,
     PermissionDenied,
     RemoteFailure,
+    Rollback,
     Unreachable,
     Unsupported,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "DeliveryState",
     "Difusor",
     "DifusorRefused",
+    "DifusorStatus",
     "FlatMode",
     "HostKeyRefused",
     "InboxMode",
@@ -60,6 +62,7 @@ __all__ = [
     "Registry",
     "ReleasesMode",
     "RemoteFailure",
+    "Rollback",
     "SftpPeer",
     "Unreachable",
     "Unsupported",

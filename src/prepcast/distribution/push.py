@@ -122,7 +122,7 @@ class Pusher:
             log.warning("%s: reading back the earlier cut: %s", name, exc)
             return None
         if outcome is not None:
-            row = self.state.start(name, pkg.cut, outcome.phase)
+            row = self.state.start(name, pkg.cut_id, outcome.phase)
             self.state.end(row, result="refused", error=outcome.error)
             log.error("%s", outcome.error)
         return outcome
@@ -163,7 +163,7 @@ class Pusher:
         tries = self.attempts if phase == "stage" else 1
         outcome = Outcome(name, phase, False)
         for attempt in range(1, tries + 1):
-            row = self.state.start(name, pkg.cut, phase)
+            row = self.state.start(name, pkg.cut_id, phase)
             started = time.monotonic()
             retry = False
             result = "failed"

@@ -284,11 +284,21 @@ class SftpPeer:
         await self.call(f"activate {link}", sftp.posix_rename(tmp, link))
 
     async def read_link(self, link: str) -> str | None:
+        """Where ``link`` points; for servers whose readlink fails on a relative target (the
+        chrooted asyncssh server resolves it against its own working folder), the path the
+        server resolves it to."""
         sftp = await self.sftp()
         try:
             return str(await sftp.readlink(link))
         except asyncssh.SFTPError:
+            pass
+        try:
+            if not await sftp.islink(link):
+                return None
+            resolved = str(await sftp.realpath(link))
+        except asyncssh.SFTPError:
             return None
+        return resolved if posixpath.normpath(resolved) != posixpath.normpath(link) else None
 
     async def list_files(self, top: str) -> dict[str, int]:
         """Every regular file below ``top`` (relative path -> size); empty when ``top`` is absent."""
@@ -364,7 +374,7 @@ class SftpPeer:
                 size = int((await f.stat()).size or 0)
                 if size > limit:
                     return None
-                data = await f.read(limit + 1)
+                data = await f.read(size) if size else b""
         except asyncssh.SFTPError:
             return None
         except (OSError, asyncssh.Error) as exc:

@@ -1,7 +1,9 @@
 """The institute's record of deliveries, in SQLite: what was sent to whom, when, how fast, how it ended.
 
-Tables: ``deliveries`` (one row per difusor, cut and phase: start, end, bytes, files, throughput,
-result, error), ``holdings`` (the last cut staged and the last cut activated at each difusor,
+Every cut is named by its ejercicio and number (``jornada-0013``: a drill's cut 4 and the
+jornada's cut 4 are different cuts). Tables: ``deliveries`` (one row per difusor, cut and phase:
+the cut's tag, start, end, bytes, files, throughput, result — ``ok``, ``failed``, ``refused`` —
+error), ``holdings`` (the last cut staged and the last cut activated at each difusor,
 with the manifest digest), ``sent`` (a cut handed to a difusor's daemon and not yet seen live
 there, read back on the next round) and ``cut_files`` (each delivered cut's files, so the next
 cut sends only what a difusor lacks, by content).
@@ -30,7 +32,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     files INTEGER NOT NULL DEFAULT 0,
     throughput REAL,
     result TEXT NOT NULL DEFAULT 'running',
-    error TEXT
+    error TEXT,
+    tag TEXT
 );
 CREATE TABLE IF NOT EXISTS holdings (
     difusor TEXT NOT NULL,
@@ -69,6 +72,29 @@ class Delivery:
     throughput: float | None
     result: str
     error: str | None
+    tag: str | None = None   # the cut's ejercicio and number, ``jornada-0013``
+
+    @property
+    def cut_id(self) -> CutId | None:
+        return CutId.from_tag(self.tag) if self.tag else None
+
+
+@dataclass(frozen=True)
+class DifusorStatus:
+    """What the state knows of one difusor, for a status view ("who is behind and why")."""
+
+    difusor: str
+    live: CutId | None           # the cut last seen served there (activated or confirmed)
+    staged: CutId | None         # the cut last staged there
+    last_error: Delivery | None  # the latest failed attempt (any phase)
+    last_refusal: Delivery | None  # the latest cut its daemon refused or did not activate
+    last_ok: datetime | None = None  # when the latest successful attempt started
+
+    @property
+    def failing(self) -> bool:
+        """Whether a failure or refusal came after the last success."""
+        bad = [d.started for d in (self.last_error, self.last_refusal) if d is not None]
+        return bool(bad) and (self.last_ok is None or max(bad) >= self.last_ok)
 
 
 class DeliveryState:
@@ -79,17 +105,31 @@ class DeliveryState:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._upgrade()
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+
+    def _upgrade(self) -> None:
+        """A state file written before cuts carried their ejercicio: deliveries gain the tag;
+        holdings and sent cuts (read back from the difusores every round) start afresh."""
+        def columns(table: str) -> set[str]:
+            return {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+
+        if columns("deliveries") and "tag" not in columns("deliveries"):
+            self._db.execute("ALTER TABLE deliveries ADD COLUMN tag TEXT")
+        for table in ("holdings", "sent"):
+            if columns(table) and "tag" not in columns(table):
+                self._db.execute(f"DROP TABLE {table}")
 
     def close(self) -> None:
         self._db.close()
 
-    def start(self, difusor: str, cut: int, phase: str) -> int:
+    def start(self, difusor: str, cut: CutId | int, phase: str) -> int:
+        number, tag = (cut.cut, cut.tag) if isinstance(cut, CutId) else (cut, None)
         with self._lock:
             cur = self._db.execute(
-                "INSERT INTO deliveries (difusor, cut, phase, started) VALUES (?, ?, ?, ?)",
-                (difusor, cut, phase, _now().isoformat()),
+                "INSERT INTO deliveries (difusor, cut, phase, started, tag) VALUES (?, ?, ?, ?, ?)",
+                (difusor, number, phase, _now().isoformat(), tag),
             )
             return int(cur.lastrowid or 0)
 
@@ -109,8 +149,8 @@ class DeliveryState:
             )
 
     def deliveries(self, difusor: str | None = None) -> list[Delivery]:
-        sql = ("SELECT difusor, cut, phase, started, ended, bytes, files, throughput, result, error"
-               " FROM deliveries")
+        sql = ("SELECT difusor, cut, phase, started, ended, bytes, files, throughput, result, error,"
+               " tag FROM deliveries")
         args: tuple[str, ...] = ()
         if difusor is not None:
             sql += " WHERE difusor = ?"
@@ -119,7 +159,8 @@ class DeliveryState:
             rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
         return [
             Delivery(r[0], r[1], r[2], datetime.fromisoformat(r[3]),
-                     datetime.fromisoformat(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9])
+                     datetime.fromisoformat(r[4]) if r[4] else None, r[5], r[6], r[7], r[8], r[9],
+                     r[10])
             for r in rows
         ]
 
@@ -166,6 +207,24 @@ class DeliveryState:
         """The latest cut a difusor refused or did not activate (for the status view)."""
         rows = [d for d in self.deliveries(difusor) if d.result == "refused"]
         return rows[-1] if rows else None
+
+    def status(self) -> list[DifusorStatus]:
+        """Per difusor: live and staged cut, last error, last refusal (sorted by name)."""
+        with self._lock:
+            names = sorted({r[0] for r in self._db.execute(
+                "SELECT difusor FROM deliveries UNION SELECT difusor FROM holdings")})
+        out = []
+        for name in names:
+            rows = self.deliveries(name)
+            errors = [d for d in rows if d.result == "failed"]
+            refusals = [d for d in rows if d.result == "refused"]
+            oks = [d.started for d in rows if d.result == "ok"]
+            live, staged = self.holding(name, "active"), self.holding(name, "staged")
+            out.append(DifusorStatus(
+                name, live[0] if live else None, staged[0] if staged else None,
+                errors[-1] if errors else None, refusals[-1] if refusals else None,
+                max(oks) if oks else None))
+        return out
 
     def remember_files(self, digest: str, files: Mapping[str, tuple[str, int]]) -> None:
         with self._lock:

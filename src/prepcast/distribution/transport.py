@@ -19,7 +19,9 @@ worth it is a property of the error, never a search in its message::
     ├── NoSpace                         the difusor's disk or quota is full
     ├── Unsupported                     the server lacks what this mode needs (symlinks,
     │                                   posix-rename, hard links): choose another mode
-    └── DifusorRefused                  the difusor's daemon refused or did not activate a cut
+    ├── DifusorRefused                  the difusor's daemon refused or did not activate a cut
+    └── Rollback                        the difusor serves a newer cut (or a later ejercicio)
+                                        than the one to send: never sent
 """
 
 from __future__ import annotations
@@ -94,6 +96,12 @@ class Unsupported(PeerError):
 
 class DifusorRefused(PeerError):
     """The difusor's daemon refused a cut, or holds it without activating it."""
+
+    _retryable = False
+
+
+class Rollback(PeerError):
+    """The difusor serves a newer cut than the one to send (a drill after the jornada)."""
 
     _retryable = False
 

@@ -100,6 +100,17 @@ class Acta:
         object.__setattr__(self, "counted_votes", counted)
         object.__setattr__(self, "vote_counts", VoteCounts(sum(counted), numbers, ilegibles, sin_dato))
 
+    def record_key(self, entidad_id: int) -> str:
+        """What a later record replaces this one by: its casilla, except for an acta marked fuera
+        de catálogo, which is an acta of its own even when it names a casilla of the catalog
+        (as in INE's Tamaulipas 2023 database)."""
+        clave = self.casilla_clave(entidad_id)
+        return "F" + clave if self.status is Status.FUERA_CATALOGO else clave
+
+    def fuera_order(self, entidad_id: int) -> tuple[datetime, str, bool]:
+        """Fuera de catálogo actas are listed by registration, then casilla."""
+        return (self.registro, self.casilla_clave(entidad_id), self.status is Status.FUERA_CATALOGO)
+
     def casilla_clave(self, entidad_id: int) -> str:
         return (
             f"{entidad_id:02d}{self.seccion:04d}{self.tipo_casilla}"

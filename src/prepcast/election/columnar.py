@@ -15,8 +15,10 @@ database writer (:mod:`prepcast.formats.write_prep_csv_columns`) formats it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -40,24 +42,95 @@ class ColumnElection:
     proceso: Proceso
     profile: Profile
     con: duckdb.DuckDBPyConnection
+    cuts: int = 0
 
     def table(self, eid: str) -> str:
         return f"e{[e.id for e in self.proceso.elections].index(eid)}"
 
 
-@dataclass
 class ColumnResults:
-    """One election's figures at every level (the same values as ``ElectionResults``)."""
+    """One election's figures at every level (the same values as ``ElectionResults``). The
+    entidad and the preamble are computed with the cut; ámbitos and secciones when first asked
+    for."""
 
-    election: Election
-    preamble: Preamble
-    entidad: Totals
-    ambitos: dict[int, Totals]
-    secciones: dict[int, Totals]
-    ambito_names: dict[int, str]
-    seccion_ambito: dict[int, int]
-    table: str  # the cut's rows: cut_<i> (feed row fn, catalog row cn, evaluation)
-    feed: str  # the election's feed table: e<i>
+    def __init__(self, con: duckdb.DuckDBPyConnection, election: Election, table: str, feed: str,
+                 catalog: str, last: bool) -> None:
+        self.election = election
+        self.table = table  # the cut's rows (feed row fn, catalog row cn, evaluation)
+        self.feed = feed  # the election's feed table
+        self._con = con
+        self._catalog = catalog  # the casillas voting in the election, with their ámbito
+        ncols = len(election.columns)
+        row = con.execute(_totals_sql(ncols, table, feed, catalog, "")).fetchone()
+        assert row is not None
+        self.entidad = _totals(ncols, row)
+        fig = con.execute(
+            f"SELECT count(*), count(CASE WHEN part = 1 THEN 1 END), count(CASE WHEN part = 0 "
+            f"AND code <> '' AND code[1] <> 'A' THEN 1 END) FROM {table}").fetchone()
+        assert fig is not None
+        t = self.entidad
+        self.preamble: Preamble = preamble_from_counts(
+            esperadas=t.esperadas, registradas=int(fig[0]), fuera=int(fig[1]),
+            contabilizadas=t.contabilizadas, inconsistentes=int(fig[2]),
+            lista_nominal=t.lista_nominal_contabilizadas, votos_c_cs=t.total_votos,
+            votos_s_cs=t.total_votos_sin_especiales, last_cut=last)
+
+    @cached_property
+    def _levels(self) -> tuple[dict[int, Totals], dict[int, Totals], dict[int, str], dict[int, int]]:
+        """Each sección, and each ámbito as the sum of its secciones (a sección belongs to the
+        ámbito of its first casilla), as the row engine adds them."""
+        ncols = len(self.election.columns)
+        rows = self._con.execute(_totals_sql(ncols, self.table, self.feed, self._catalog,
+                                             "c.seccion")).fetchall()
+        names = {int(k): str(v) for k, v in self._con.execute(
+            f"SELECT ambito, arg_min(ambito_nombre, n) FROM {self._catalog} GROUP BY ambito "
+            "ORDER BY min(n)").fetchall()}
+        secciones: dict[int, Totals] = {}
+        seccion_ambito: dict[int, int] = {}
+        ambitos = {aid: Totals(ncols) for aid in names}
+        for r in rows:
+            secciones[int(r[-3])] = t = _totals(ncols, r)
+            seccion_ambito[int(r[-3])] = aid = int(r[-1])
+            ambitos[aid].add(t)
+        return ambitos, secciones, names, seccion_ambito
+
+    @property
+    def ambitos(self) -> dict[int, Totals]:
+        return self._levels[0]
+
+    @property
+    def secciones(self) -> dict[int, Totals]:
+        return self._levels[1]
+
+    @property
+    def ambito_names(self) -> dict[int, str]:
+        return self._levels[2]
+
+    @property
+    def seccion_ambito(self) -> dict[int, int]:
+        return self._levels[3]
+
+
+def _totals_sql(ncols: int, table: str, feed: str, catalog: str, group: str) -> str:
+    """The Totals of the catalog's casillas, all together or per ``group``."""
+    counted = "r.contabilizada = 1"
+    sums = "".join(f", sum(CASE WHEN {counted} THEN f.v{k}_v ELSE 0 END)" for k in range(ncols))
+    by = f", {group}, min(c.n), arg_min(c.ambito, c.n)" if group else ""
+    return (
+        f"SELECT count(*), count(r.fn), count(CASE WHEN {counted} THEN 1 END), "
+        f"sum(c.lista_nominal), sum(CASE WHEN {counted} THEN c.lista_nominal ELSE 0 END), "
+        f"sum(CASE WHEN {counted} THEN f.total ELSE 0 END), "
+        f"sum(CASE WHEN {counted} AND c.tipo <> 'S' THEN f.total ELSE 0 END){sums}{by} "
+        f"FROM {catalog} c LEFT JOIN {table} r ON r.cn = c.n LEFT JOIN {feed} f ON f.n = r.fn"
+        + (f" GROUP BY {group} ORDER BY min(c.n)" if group else ""))
+
+
+def _totals(ncols: int, r: tuple[object, ...]) -> Totals:
+    def n(v: object) -> int:
+        return 0 if v is None else int(v)  # type: ignore[call-overload]
+
+    return Totals(ncols, n(r[0]), n(r[1]), n(r[2]), n(r[3]), n(r[4]), n(r[5]), n(r[6]),
+                  [n(v) for v in r[7:7 + ncols]])
 
 
 @dataclass
@@ -93,15 +166,20 @@ def load_columns(path: str | Path) -> ColumnElection | None:
     proceso = replace(proceso, elections=tuple(elections))
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    con.execute("SET threads = 1")
     if not load_casillas(con, root / "casillas.csv", proceso):
         con.close()
         return None
-    for i, e in enumerate(proceso.elections):
+
+    def load(i: int, e: Election) -> bool:
         feed = root / "capturas" / f"{e.id}.csv"
-        if not load_feed(con, f"e{i}", feed if feed.exists() else None, e, proceso):
-            con.close()
-            return None
+        with con.cursor() as cur:  # one per thread: DuckDB runs them side by side
+            return load_feed(cur, f"e{i}", feed if feed.exists() else None, e, proceso)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        loaded = list(pool.map(load, range(len(proceso.elections)), proceso.elections))
+    if not all(loaded):
+        con.close()
+        return None
     return ColumnElection(root, proceso, get_profile(proceso.rules), con)
 
 
@@ -131,64 +209,30 @@ def _evaluation(profile: Profile) -> str:
 
 def _tally(ce: ColumnElection, i: int, e: Election, at: datetime, last: bool) -> ColumnResults:
     con = ce.con
-    ncols = len(e.columns)
+    seq = ce.cuts = ce.cuts + 1  # each cut's tables apart: a cut's levels are read when asked for
     level, name = _AMBITO.get(e.ambito, ("0", sql_text(ce.proceso.entidad)))
     votes_in = f"(c.elecciones IS NULL OR list_contains(c.elecciones, {sql_text(e.id)}))"
     instant = sql_text(at.astimezone(UTC).isoformat())
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE latest AS SELECT n, clave, estado, registro_at FROM e{i} "
         f"WHERE registro_at <= CAST({instant} AS TIMESTAMPTZ) "
-        "QUALIFY row_number() OVER (PARTITION BY clave ORDER BY registro_at DESC, n DESC) = 1")
+        "QUALIFY row_number() OVER (PARTITION BY clave, estado = 'FUERA_CATALOGO' "
+        "ORDER BY registro_at DESC, n DESC) = 1")
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE ec AS SELECT n, clave, seccion, tipo, lista_nominal, "
+        f"CREATE OR REPLACE TEMP TABLE ec_{seq}_{i} AS SELECT n, clave, seccion, tipo, lista_nominal, "
         f"{level} AS ambito, {name} AS ambito_nombre, CASE WHEN tipo = 'S' THEN boletas_especial "
         f"+ representantes ELSE lista_nominal + representantes END AS vlimit FROM cas c "
         f"WHERE {votes_in}")
     # one row per registered acta: the catalog's (part 0, in catalog order), then fuera de
     # catálogo (part 1, by registration then clave); fn is the record's row in the feed
     con.execute(
-        f"CREATE OR REPLACE TABLE cut_{i} AS "
-        f"SELECT 0 AS part, c.n AS k, NULL::TIMESTAMPTZ AS k2, l.clave, l.n AS fn, c.n AS cn, "
-        f"{_evaluation(ce.profile)} FROM ec c JOIN latest l ON l.clave = c.clave "
+        f"CREATE OR REPLACE TABLE cut_{seq}_{i} AS "
+        f"SELECT 0 AS part, c.n AS k, NULL::TIMESTAMPTZ AS k2, false AS k3, l.clave, l.n AS fn, "
+        "c.n AS cn, "
+        f"{_evaluation(ce.profile)} FROM ec_{seq}_{i} c JOIN latest l ON l.clave = c.clave "
         f"AND l.estado <> 'FUERA_CATALOGO' JOIN e{i} f ON f.n = l.n "
         "UNION ALL "
-        "SELECT 1, 0, l.registro_at, l.clave, l.n, NULL, 'F', 2 FROM latest l WHERE NOT EXISTS "
-        "(SELECT 1 FROM ec c WHERE c.clave = l.clave AND l.estado <> 'FUERA_CATALOGO')")
-    counted = "r.contabilizada = 1"
-    sums = ", ".join(f"sum(CASE WHEN {counted} THEN f.v{k}_v ELSE 0 END)" for k in range(ncols))
-    rows = con.execute(
-        "SELECT c.seccion, min(c.n), arg_min(c.ambito, c.n), count(*), sum(c.lista_nominal), "
-        f"count(r.fn), count(CASE WHEN {counted} THEN 1 END), "
-        f"sum(CASE WHEN {counted} THEN c.lista_nominal ELSE 0 END), "
-        f"sum(CASE WHEN {counted} THEN f.total ELSE 0 END), "
-        f"sum(CASE WHEN {counted} AND c.tipo <> 'S' THEN f.total ELSE 0 END)"
-        f"{', ' + sums if sums else ''} "
-        f"FROM ec c LEFT JOIN cut_{i} r ON r.cn = c.n LEFT JOIN e{i} f ON f.n = r.fn "
-        "GROUP BY c.seccion ORDER BY 2").fetchall()
-    names = dict(con.execute(
-        "SELECT ambito, arg_min(ambito_nombre, n) FROM ec GROUP BY ambito ORDER BY min(n)").fetchall())
-    secciones: dict[int, Totals] = {}
-    seccion_ambito: dict[int, int] = {}
-    ambitos: dict[int, Totals] = {aid: Totals(ncols) for aid in names}
-    entidad = Totals(ncols)
-    for r in rows:
-        t = Totals(ncols, int(r[3]), int(r[5]), int(r[6]), int(r[4]), int(r[7]), int(r[8]),
-                   int(r[9]), [int(v) for v in r[10:]])
-        secciones[int(r[0])] = t
-        seccion_ambito[int(r[0])] = int(r[2])
-    for sec, t in secciones.items():
-        ambitos[seccion_ambito[sec]].add(t)
-    for t in ambitos.values():
-        entidad.add(t)
-    fig = con.execute(
-        f"SELECT count(*), count(CASE WHEN part = 1 THEN 1 END), "
-        f"count(CASE WHEN part = 0 AND code <> '' AND code[1] <> 'A' THEN 1 END) FROM cut_{i}"
-    ).fetchone()
-    assert fig is not None
-    pre = preamble_from_counts(
-        esperadas=entidad.esperadas, registradas=int(fig[0]), fuera=int(fig[1]),
-        contabilizadas=entidad.contabilizadas, inconsistentes=int(fig[2]),
-        lista_nominal=entidad.lista_nominal_contabilizadas, votos_c_cs=entidad.total_votos,
-        votos_s_cs=entidad.total_votos_sin_especiales, last_cut=last)
-    return ColumnResults(e, pre, entidad, ambitos, secciones, {int(k): str(v) for k, v in names.items()},
-                         seccion_ambito, f"cut_{i}", f"e{i}")
+        "SELECT 1, 0, l.registro_at, l.estado = 'FUERA_CATALOGO', l.clave, l.n, NULL, 'F', 2 "
+        "FROM latest l WHERE NOT EXISTS "
+        f"(SELECT 1 FROM ec_{seq}_{i} c WHERE c.clave = l.clave AND l.estado <> 'FUERA_CATALOGO')")
+    return ColumnResults(con, e, f"cut_{seq}_{i}", f"e{i}", f"ec_{seq}_{i}", last)

@@ -102,7 +102,7 @@ class _ElectionState:
         return self
 
     def _apply(self, a: Acta) -> None:
-        key = a.casilla_clave(self.ent)
+        key = a.record_key(self.ent)
         old = self.current.pop(key, None)
         if old is not None and old.casilla is not None and old.acta is not None and old.evaluation:
             self._count(old.casilla, old.acta, old.evaluation, sub, -1)
@@ -133,7 +133,7 @@ class _ElectionState:
         rows = [current.get(c.clave) or empty for c, empty in zip(self.casillas, self.empty_rows,
                                                                  strict=True)]
         fuera_ev = evaluate_fuera_catalogo()
-        fuera = sorted(self.fuera.items(), key=lambda kv: (kv[1].registro, kv[0]))
+        fuera = sorted(self.fuera.items(), key=lambda kv: kv[1].fuera_order(self.ent))
         rows.extend(ActaRow(None, a, fuera_ev) for _, a in fuera)
         e = self.entidad
         pre = preamble_from_counts(

@@ -151,7 +151,7 @@ def latest_records(actas: Iterable[Acta], at: datetime, entidad_id: int) -> dict
     out: dict[str, Acta] = {}
     for a in actas:
         if a.registro <= at:
-            key = a.casilla_clave(entidad_id)
+            key = a.record_key(entidad_id)
             prev = out.get(key)
             if prev is None or a.registro >= prev.registro:
                 out[key] = a
@@ -219,7 +219,7 @@ def tally_election(
         ambitos[seccion_ambito[seccion]].add(totals)
     for totals in ambitos.values():
         entidad.add(totals)
-    fuera = sorted(records.values(), key=lambda a: (a.registro, a.casilla_clave(ent)))
+    fuera = sorted(records.values(), key=lambda a: a.fuera_order(ent))
     for a in fuera:
         ev = evaluate_fuera_catalogo()
         rows.append(ActaRow(None, a, ev))

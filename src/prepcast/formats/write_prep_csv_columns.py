@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
+
+import duckdb
 
 from prepcast.election._columns_read import value_text
 from prepcast.election.columnar import ColumnCut, ColumnResults
@@ -133,12 +136,13 @@ def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
     return (
         f"SELECT string_agg(CASE WHEN r.part = 1 THEN {line(fuera)} "
         f"WHEN r.estado = 'SIN_ACTA' THEN {line(sin_acta)} ELSE {line(normal)} END || chr(13) || "
-        f"chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave) "
-        f"FROM (SELECT f.*, x.part, x.k, x.k2, x.cn, x.code, x.contabilizada FROM {er.table} x "
+        f"chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave, r.k3) "
+        f"FROM (SELECT f.*, x.part, x.k, x.k2, x.k3, x.cn, x.code, x.contabilizada FROM {er.table} x "
         f"JOIN {er.feed} f ON f.n = x.fn) r LEFT JOIN cas c ON c.n = r.cn")
 
 
-def database_csv_columns(cut: ColumnCut, eid: str) -> bytes:
+def database_csv_columns(cut: ColumnCut, eid: str,
+                         con: duckdb.DuckDBPyConnection | None = None) -> bytes:
     er = cut.elections[eid]
     e = er.election
     buf = io.StringIO()
@@ -148,7 +152,7 @@ def database_csv_columns(cut: ColumnCut, eid: str) -> bytes:
     w.writerow(er.preamble.as_row())
     buf.write("\r\n")
     w.writerow([*ID_COLUMNS, *e.column_ids, *TAIL_COLUMNS])
-    row = cut.columns.con.execute(_rows_sql(cut, er)).fetchone()
+    row = (con or cut.columns.con).execute(_rows_sql(cut, er)).fetchone()
     if row and row[0]:
         buf.write(row[0])
     return _BOM + buf.getvalue().encode("utf-8")
@@ -156,9 +160,13 @@ def database_csv_columns(cut: ColumnCut, eid: str) -> bytes:
 
 def build_databases_columns(cut: ColumnCut) -> list[DatabaseZip]:
     """The database zips of every election of a cut tallied on columns."""
-    out = []
-    for eid, er in cut.elections.items():
+
+    def build(eid: str) -> DatabaseZip:
+        er = cut.elections[eid]
         ent = cut.proceso.entidad_id if er.entidad.esperadas else 0
-        out.append(database_zip(cut.proceso, er.election, cut.at, ent,
-                                database_csv_columns(cut, eid)))
-    return out
+        with cut.columns.con.cursor() as cur:  # one per thread: DuckDB runs them side by side
+            data = database_csv_columns(cut, eid, cur)
+        return database_zip(cut.proceso, er.election, cut.at, ent, data)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(build, cut.elections))

@@ -3,11 +3,13 @@
 One cut becomes one directory: site, data, PREP database zips, a manifest of every file with
 its SHA-256 and size signed by an online cut key, the keyring of cut keys signed by the offline
 root key, and the one mutable pointer ``json/main.json``, signed too. See ``docs/package.md``.
+
+This is the container only: what fills it (tally, databases, site) is composed in
+:mod:`prepcast.publish`, so the difusor side loads this package without the results engine.
 """
 
 from prepcast.package.build import assemble
 from prepcast.package.canonical import canonical_json, content_name, sha256_hex
-from prepcast.package.cut import CutBuilder, build_cut, cut_files, proceso_id, read_difusores
 from prepcast.package.diff import Delta, diff, diff_manifests
 from prepcast.package.ejercicio import JORNADA, CutId, Ejercicio
 from prepcast.package.keys import Signer, init_keys, load_signer, revoke_key, rotate_keys
@@ -31,7 +33,6 @@ __all__ = [
     "JORNADA",
     "MAIN_PATH",
     "MUTABLE_PATHS",
-    "CutBuilder",
     "CutId",
     "Delta",
     "Ejercicio",
@@ -40,11 +41,9 @@ __all__ = [
     "Signer",
     "VerifyLimits",
     "assemble",
-    "build_cut",
     "cache_control_for",
     "canonical_json",
     "content_name",
-    "cut_files",
     "diff",
     "diff_manifests",
     "init_keys",
@@ -52,8 +51,6 @@ __all__ = [
     "load_signer",
     "manifest_path",
     "path_problem",
-    "proceso_id",
-    "read_difusores",
     "revoke_key",
     "rotate_keys",
     "schema_problems",

@@ -77,25 +77,43 @@ def _typed(key: str, value: str) -> Any:
     return value
 
 
-def parse_assignments(items: Sequence[str], source: str) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; every unknown key or missing ``=`` at once."""
+def parse_assignments(items: Sequence[str], source: str,
+                      problems: list[Problem] | None = None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs. Bad ones (unknown key, no ``=``) are raised together, or added to
+    ``problems`` when given (so they are reported with the registry's own, at once)."""
     out: dict[str, Any] = {}
-    problems: list[Problem] = []
+    found: list[Problem] = []
     for item in items:
         key, eq, value = item.partition("=")
         key = key.strip()
         if not eq:
-            problems.append(Problem(source, f"{item!r}: expected KEY=VALUE"))
+            found.append(Problem(source, f"{item!r}: expected KEY=VALUE"))
         elif key == "password":
-            problems.append(Problem(source, "a password is never given on the command line: "
+            found.append(Problem(source, "a password is never given on the command line: "
                                     "use --password-stdin"))
         elif key not in SETTABLE:
-            problems.append(Problem(source, f"unknown setting {key!r}", None, key))
+            found.append(Problem(source, f"unknown setting {key!r}", None, key))
         else:
             out[key] = _typed(key, value)
-    if problems:
-        raise InputError(problems)
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise InputError(found)
     return out
+
+
+def _refuse(path: Path, doc: tomlkit.TOMLDocument, problems: Sequence[Problem],
+            passwords: Mapping[str, str]) -> None:
+    """Report ``problems`` together with what the registry itself would say; write nothing."""
+    found = list(problems)
+    try:
+        parse_registry(tomlkit.dumps(doc), path)
+    except InputError as exc:
+        # the passwords are not written in a refused change: do not call them missing
+        found += [p for p in exc.problems
+                  if not any(p.message == f"no password for {n!r} in the secrets file"
+                             for n in passwords)]
+    raise InputError(found)
 
 
 def _set(table: Table, values: Mapping[str, Any]) -> None:
@@ -156,7 +174,8 @@ def _secrets_path(path: Path, doc: tomlkit.TOMLDocument) -> Path:
 
 def add_difusores(path: Path, rows: Sequence[tuple[dict[str, Any], str | None, list[Persona]]],
                   by: str | None, why: str,
-                  origins: Sequence[tuple[str, int]] | None = None) -> Registry:
+                  origins: Sequence[tuple[str, int]] | None = None,
+                  problems: Sequence[Problem] = ()) -> Registry:
     """Append difusores (settings, password, staff); each starts as aspirante, recorded."""
     doc = _document(path)
     existing = {str(t.get("name")) for t in doc.get("difusor", [])}
@@ -178,6 +197,8 @@ def add_difusores(path: Path, rows: Sequence[tuple[dict[str, Any], str | None, l
         aot.append(t)
         if password is not None:
             passwords[name] = password
+    if problems:
+        _refuse(path, doc, problems, passwords)
     secrets = _secrets_path(path, doc) if passwords else None
     previous = _stash(secrets, passwords)
     try:
@@ -198,7 +219,7 @@ def add_difusores(path: Path, rows: Sequence[tuple[dict[str, Any], str | None, l
 
 
 def edit_difusor(path: Path, name: str, values: Mapping[str, Any], password: str | None,
-                 people: Sequence[Persona] | None) -> Registry:
+                 people: Sequence[Persona] | None, problems: Sequence[Problem] = ()) -> Registry:
     doc = _document(path)
     for t in doc.get("difusor", []):
         if t.get("name") == name:
@@ -210,6 +231,8 @@ def edit_difusor(path: Path, name: str, values: Mapping[str, Any], password: str
             break
     else:
         raise InputError.at(path, f"no difusor named {name!r}")
+    if problems:
+        _refuse(path, doc, problems, {name: password} if password is not None else {})
     secrets = _secrets_path(path, doc) if password is not None else None
     previous = _stash(secrets, {name: password} if password is not None else {})
     try:

@@ -97,6 +97,7 @@ class CheckSettings:
     cert_min_days: int = 14
     ca_file: Path | None = None              # extra CA to trust (a test CA); system CAs otherwise
     concurrency: int = 8
+    speed_concurrency: int = 1               # speed tests at the same time (they share the uplink)
     timeout_s: float = 30.0
 
 

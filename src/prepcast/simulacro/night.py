@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from prepcast.analytics import ReportOptions, write_report
+from prepcast.analytics.outline import OUTLINES
 from prepcast.election import ElectionDir, cut_time, display_time, load_election_dir
 from prepcast.election.rules import get_profile
 from prepcast.election.schedule import is_last_cut
@@ -29,11 +30,12 @@ from prepcast.errors import InputError, IntegrityError, TransportError
 from prepcast.formats.read_prep_csv import parse_head, parse_prep_csv
 from prepcast.formats.recount import recount
 from prepcast.package import Manifest, init_keys, load_manifest, load_signer, verify_package
-from prepcast.package.cut import CutBuilder
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import db_dir
+from prepcast.publish import CutBuilder
 from prepcast.simulacro.difusores import DifusoresProcess, Pushed
 from prepcast.simulacro.institute import ActaImages, InstituteServer
+from prepcast.simulacro.registro import register_local
 
 MARKER = ".prepcast-simulacro.json"
 KEEP_PACKAGES = 2  # older packages are removed as the night goes on; their manifests stay
@@ -153,9 +155,9 @@ class Night:
         self.net.start()
         difusores = [{"id": "instituto", "nombre": f"{ed.proceso.institute} (sitio del instituto)",
                       "url": self.institute.url + "/"}]
-        if self.net.http_url:
-            difusores.append({"id": "local-01", "nombre": "Difusor local 01",
-                              "url": self.net.http_url + "/"})
+        if self.net.http_url:   # registered through the registry, with its logo
+            difusores += register_local(self.out / "registro", [
+                ("local-01", "Difusor local 01", self.net.http_url + "/")])
         self.builder = CutBuilder(ed, load_signer(keys), difusores=difusores)
         return NightResult(self.out, ed, self.institute.url, self.net.http_url or "",
                            difusor_roots=dict(self.net.roots))
@@ -250,8 +252,10 @@ def run_night(
     if opts.report and result.access_log is not None and result.access_log.exists():
         stage("escribiendo el informe técnico del difusor local 01")
         result.report = Path(out) / "informe"
+        institute = result.election.proceso.institute.lower()  # the outline its call asks for
         write_report([result.access_log], result.report, pdf=opts.pdf,
-                     options=ReportOptions(difusor="Difusor local 01 (simulacro)"))
+                     options=ReportOptions(difusor="Difusor local 01 (simulacro)",
+                                           formatos=(institute,) if institute in OUTLINES else ("prepcast",)))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -11,7 +11,8 @@ delivered in an order that never shows a reader a mixed cut:
    it names is already there. Each is replaced atomically where the server can rename over a
    file, else written in one piece (a gateway publishes an object when its upload closes).
 
-A cut counts as delivered only when the folder's copy of its manifest and ``json/main.json``
+A cut older than the one the folder serves (a drill after the jornada) is never sent. A cut
+counts as delivered only when the folder's copy of its manifest and ``json/main.json``
 are byte-identical to the pusher's. Files of earlier cuts stay (a reader who read the previous
 ``main.json`` an instant before still finds what it names); pruning keeps every file the last
 ``keep_releases`` manifests list.
@@ -20,6 +21,7 @@ are byte-identical to the pusher's. Files of earlier cuts stay (a reader who rea
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import posixpath
 
@@ -32,13 +34,15 @@ from prepcast.distribution.modes._common import (
 )
 from prepcast.distribution.outcome import Outcome
 from prepcast.distribution.registry import Difusor
-from prepcast.distribution.transport import IncompleteTransfer, Peer, Unsupported
+from prepcast.distribution.transport import IncompleteTransfer, Peer, Rollback, Unsupported
+from prepcast.package import CutId
 from prepcast.package.layout import INDEX_PATH, MAIN_PATH, MUTABLE_PATHS
 from prepcast.package.manifest import parse_manifest
 
 log = logging.getLogger(__name__)
 
 MANIFESTS = "manifests"
+MAIN_LIMIT = 1024 * 1024
 
 
 class FlatMode:
@@ -57,6 +61,10 @@ class FlatMode:
 
     async def stage(self, peer: Peer, d: Difusor, pkg: PackageContents) -> Outcome:
         root = d.remote_root
+        serving = await self._serving(peer, d)
+        if serving is not None and serving > pkg.cut_id:
+            raise Rollback(f"{peer.where}: serves {serving}; {pkg.cut_id} is older and is not sent "
+                           "(a difusor never goes back, least of all from the jornada to a drill)")
         ours = manifest_of(pkg)
         theirs = await peer.read_bytes(posixpath.join(root, manifest_rel(pkg)))
         held = await peer.list_files(root)
@@ -93,6 +101,15 @@ class FlatMode:
         return Outcome(d.name, "stage", True, nbytes=sent, files=len(first) + len(signed),
                        note="" if first or signed else "every file already there")
 
+    async def _serving(self, peer: Peer, d: Difusor) -> CutId | None:
+        """The cut the folder's ``json/main.json`` names (by its manifest's path), if any."""
+        raw = await peer.read_bytes(posixpath.join(d.remote_root, MAIN_PATH), MAIN_LIMIT)
+        try:
+            rel = json.loads(raw or b"null")["signed"]["manifest"]
+            return CutId.from_tag(posixpath.basename(str(rel)).removesuffix(".json"))
+        except (ValueError, KeyError, TypeError):
+            return None
+
     async def activate(self, peer: Peer, d: Difusor, pkg: PackageContents) -> Outcome:
         root = d.remote_root
         if await peer.read_bytes(posixpath.join(root, manifest_rel(pkg))) != manifest_of(pkg):
@@ -124,12 +141,13 @@ class FlatMode:
         return await peer.write_into(local, remote, size)
 
     async def prune(self, peer: Peer, d: Difusor, live: PackageContents) -> None:
-        """Remove files no manifest of the last ``keep_releases`` cuts (this one included) lists."""
+        """Remove files no manifest of the last ``keep_releases`` cuts (this one included, in
+        the order of ejercicios then cuts) lists."""
         root = d.remote_root
-        names = sorted(n for n in await peer.listdir(posixpath.join(root, MANIFESTS))
-                       if n.endswith(".json"))
-        keep_manifests = [n for n in names if n <= posixpath.basename(manifest_rel(live))]
-        keep_manifests = keep_manifests[-self.ctx.keep_releases:]
+        held = sorted((c, n) for n in await peer.listdir(posixpath.join(root, MANIFESTS))
+                      if n.endswith(".json")
+                      and (c := CutId.from_tag(n.removesuffix(".json"))) is not None)
+        keep_manifests = [n for c, n in held if c <= live.cut_id][-self.ctx.keep_releases:]
         wanted: set[str] = set(MUTABLE_PATHS)
         for name in keep_manifests:
             raw = await peer.read_bytes(posixpath.join(root, MANIFESTS, name))
@@ -140,8 +158,8 @@ class FlatMode:
             wanted.add(f"{MANIFESTS}/{name}")
             wanted.add(f"{MANIFESTS}/{name.removesuffix('.json')}.sig")
         wanted.update(live.files)
-        held = await peer.list_files(root)
-        stale = [p for p in held if p not in wanted and _prunable(p)]
+        files = await peer.list_files(root)
+        stale = [p for p in files if p not in wanted and _prunable(p)]
         for path in stale:
             await peer.remove(posixpath.join(root, path))
 

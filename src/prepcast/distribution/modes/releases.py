@@ -7,9 +7,12 @@ holds, uploads for the rest), checked, renamed into place, and activated by rena
 * **Nothing is trusted by its name.** A release already there counts as delivered only when its
   manifest is byte-identical to the one this cut carries; anything else under that name is
   replaced (when it is the live one, without a moment when ``current`` names no whole release).
+* **Never back**: a cut older than the one the difusor serves (by ejercicio, then number: a
+  drill after the jornada) is not sent.
 * **What the difusor holds decides, not the pusher's memory.** Files are linked and carried over
-  from what the live release actually holds (its manifest on the server, sizes checked), so a
-  pusher started with a fresh or another state still builds complete releases.
+  from what the live release actually holds (its manifest on the server; a linked file whose
+  size is not the listed one is unlinked and sent again), so a pusher started with a fresh or
+  another state still builds complete releases.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from prepcast.distribution.modes._common import (
 )
 from prepcast.distribution.outcome import Outcome
 from prepcast.distribution.registry import Difusor
-from prepcast.distribution.transport import IncompleteTransfer, Peer
+from prepcast.distribution.transport import IncompleteTransfer, Peer, Rollback
 from prepcast.package.layout import MUTABLE_PATHS, manifest_path
 from prepcast.package.manifest import parse_manifest
 
@@ -65,6 +68,10 @@ class ReleasesMode:
         rel = release_of(pkg)
         target = posixpath.join(root, rel)
         live = _clean(await peer.read_link(posixpath.join(root, CURRENT)))
+        held = cut_of_release(live) if live is not None else None
+        if held is not None and held > pkg.cut_id:
+            raise Rollback(f"{peer.where}: serves {held}; {pkg.cut_id} is older and is not sent "
+                           "(a difusor never goes back, least of all from the jornada to a drill)")
         note = ""
         if await peer.exists(target):
             theirs = await peer.read_bytes(posixpath.join(target, manifest_rel(pkg)))
@@ -87,8 +94,9 @@ class ReleasesMode:
         return all(landed.get(p) == size for p, (_, size) in pkg.files.items())
 
     async def _live_files(self, peer: Peer, root: str, live: str | None) -> tuple[Files, str | None]:
-        """What the live release holds, from its own manifest on the server (sizes checked):
-        the files it lists, and the manifest and its signature themselves."""
+        """What the live release holds, from its own manifest on the server: the files it lists,
+        and the manifest and its signature themselves (a file missing there is not linked; one
+        of another size is caught when the new release is checked)."""
         if live is None:
             return {}, None
         inside = _manifest_in_release(live)
@@ -102,13 +110,9 @@ class ReleasesMode:
         if manifest is None:
             log.warning("%s", "; ".join(problems))
             return {}, None
-        sizes = await peer.list_files(live_dir)
-        files = {p: (e.sha256, e.size) for p, e in manifest.files.items()
-                 if sizes.get(p) == e.size}
+        files = {p: (e.sha256, e.size) for p, e in manifest.files.items()}
         files[inside] = (manifest.digest, len(raw))
-        sig = inside.removesuffix(".json") + ".sig"
-        if sig in sizes:
-            files[sig] = ("", sizes[sig])   # carried over only, never linked by content
+        files[inside.removesuffix(".json") + ".sig"] = ("", 0)   # carried over, never linked
         return files, live_dir
 
     async def _build(self, peer: Peer, d: Difusor, pkg: PackageContents, dest: str, base: Files,
@@ -162,6 +166,16 @@ class ReleasesMode:
             await asyncio.gather(*(carry(p) for p in old if p not in arrived))
         landed = await peer.list_files(dest)
         wrong = [p for p, (_, size) in pkg.files.items() if landed.get(p) != size]
+        if wrong:
+            # a link to a live file that is not what its manifest says: unlink, then send ours
+            # (never write through the link: that would change the live release)
+            for path in wrong:
+                target = posixpath.join(dest, path)
+                await peer.remove(target)
+                sent += await peer.write_into(pkg.root / path, target, pkg.files[path][1])
+                uploaded += 1
+            landed = await peer.list_files(dest)
+            wrong = [p for p, (_, size) in pkg.files.items() if landed.get(p) != size]
         if wrong:
             raise IncompleteTransfer(
                 f"{peer.where}: {len(wrong)} files did not arrive whole, e.g. {wrong[0]}")
@@ -217,8 +231,9 @@ def _clean(link: str | None) -> str | None:
     when it is absent or points anywhere else."""
     if not link:
         return None
-    rel = posixpath.normpath(link)
-    head, _, name = rel.rpartition("/")
-    if head != RELEASES or not name or name.startswith("."):
+    # the link holds "releases/<tag>"; some servers answer with the target's full path
+    # (asyncssh's chrooted server: "/releases/<tag>"), so only the last two parts count
+    parts = posixpath.normpath(link).split("/")
+    if len(parts) < 2 or parts[-2] != RELEASES or not parts[-1] or parts[-1].startswith("."):
         return None
-    return rel
+    return f"{RELEASES}/{parts[-1]}"

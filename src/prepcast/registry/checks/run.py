@@ -39,7 +39,8 @@ def test_package(token: str) -> dict[str, bytes]:
     return files
 
 
-async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True) -> CheckReport:
+async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True,
+                        speed_lock: asyncio.Semaphore | None = None) -> CheckReport:
     """Run every check against ``d``; never raises for the difusor's faults (they are findings)."""
     settings = registry.checks
     report = CheckReport(d.name, d.display_name, datetime.now(UTC))
@@ -47,7 +48,8 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
     token = secrets.token_hex(6)
     live = activate and d.mode != "daemon"
     files = test_package(token) if live else None
-    conn, undo = await sftp.run_sftp(d, settings, registry.known_hosts, report, files, token)
+    conn, undo = await sftp.run_sftp(d, settings, registry.known_hosts, report, files, token,
+                                     speed_lock)
     try:
         if await http.check_certificate(d, settings, report):
             activated = any(f.key == "package.activate" and f.ok for f in report.findings)
@@ -68,11 +70,14 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
 async def check_all(difusores: Sequence[Difusor], registry: Registry, *, activate: bool = True,
                     on_done: Callable[[CheckReport], None] | None = None) -> list[CheckReport]:
     sem = asyncio.Semaphore(registry.checks.concurrency)
+    # speed tests share the institute's uplink: measured a few at a time, each difusor's own
+    speed_lock = asyncio.Semaphore(registry.checks.speed_concurrency)
 
     async def one(d: Difusor) -> CheckReport:
         async with sem:
             # an active difusor serves the public: never swap its site for a test package
-            r = await check_difusor(d, registry, activate=activate and d.status != "activo")
+            r = await check_difusor(d, registry, activate=activate and d.status != "activo",
+                                    speed_lock=speed_lock)
         if on_done is not None:
             on_done(r)
         return r

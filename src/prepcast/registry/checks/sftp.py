@@ -4,6 +4,7 @@ the activation of a small test package (so the HTTP half can read it back)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import posixpath
@@ -57,7 +58,8 @@ def _why(exc: BaseException) -> str:
 
 async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None,
                    report: CheckReport, files: Mapping[str, bytes] | None,
-                   token: str) -> tuple[asyncssh.SSHClientConnection | None, Undo]:
+                   token: str, speed_lock: asyncio.Semaphore | None = None
+                   ) -> tuple[asyncssh.SSHClientConnection | None, Undo]:
     """Every SFTP check; returns the open connection and what to put back (:func:`restore`)."""
     try:
         conn = await connect(d, known_hosts, settings.timeout_s)
@@ -76,7 +78,8 @@ async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None
         await sftp.mkdir(work)
         await _operations(sftp, work, report, settings)
         await _free_space(sftp, root, report, settings)
-        await _speed(sftp, work, report, settings)
+        async with speed_lock or asyncio.Semaphore(1):
+            await _speed(sftp, work, report, settings)
         if files is not None:
             await _activate(sftp, root, files, report, token, undo)
     except (OSError, asyncssh.Error, TimeoutError) as exc:

@@ -100,8 +100,12 @@ class CutBuilder:
         return CutFiles(results, files, main_fields)
 
     def build(self, at: datetime, out: Path, *, previous: Path | Manifest | None = None,
-              built_at: datetime | None = None) -> Manifest:
-        """Write the package of the cut at ``at`` (the latest scheduled cut at or before it)."""
+              built_at: datetime | None = None, not_before: datetime | None = None) -> Manifest:
+        """Write the package of the cut at ``at`` (the latest scheduled cut at or before it).
+
+        ``not_before`` (default: the cut's time) is its embargo: a drill of a past election with
+        a near-future embargo lets difusores rehearse activation at a real time; the package
+        then expires that long after its embargo."""
         if self.signer is None:
             raise InputError("no cut key to sign the package with")
         proceso = self.ed.proceso
@@ -115,8 +119,8 @@ class CutBuilder:
             proceso=proceso_id(proceso),
             ejercicio=self.ejercicio,
             cut_time=when,
-            not_before=when,
-            expires=proceso.end + EXPIRES_AFTER_END,
+            not_before=not_before or when,
+            expires=max(proceso.end, not_before or when) + EXPIRES_AFTER_END,
             previous=previous,
             signer=self.signer,
             main_fields=cf.main_fields,
@@ -139,8 +143,9 @@ def build_cut(
     difusores: Sequence[Mapping[str, Any]] = (),
     built_at: datetime | None = None,
     ejercicio: str = JORNADA_NAME,
+    not_before: datetime | None = None,
 ) -> Manifest:
     """Write the package of the cut at ``at`` (one cut alone; a night uses :class:`CutBuilder`)."""
     return CutBuilder(ed, signer, difusores=difusores, ejercicio=ejercicio).build(
-        at, out, previous=previous, built_at=built_at
+        at, out, previous=previous, built_at=built_at, not_before=not_before
     )

@@ -1,0 +1,345 @@
+"""Import a published PREP database (INE's layout and its variants) as an election directory.
+
+The rows give the catalog (each registered casilla with its lista nominal and representantes),
+the vote columns give the parties, coalitions (every combination of two or more parties, largest
+first) and independents, the candidaturas file gives the candidaturas, and each row becomes one
+record of the capture feed, registered at its verification time (else its capture time, else the
+cut). The result reads with :func:`prepcast.election.load_election_dir`; the database of its last
+cut recounts to the figures the institute published.
+
+Every bad row is reported at once, with its line (:class:`InputError`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from itertools import combinations
+from pathlib import Path
+
+from prepcast.election.acta import Acta, FieldValue, Mark, Status
+from prepcast.election.catalog import CANDIDATURA_COLUMNS, CASILLA_COLUMNS, TIPOS, read_proceso
+from prepcast.election.feed import feed_header, feed_row
+from prepcast.election.model import Ambito, Election, Proceso
+from prepcast.election.rules import DEFAULT_PROFILE, PROFILES
+from prepcast.errors import InputError, Problem
+from prepcast.formats.read_prep_csv import PublishedDatabase, clean_key, parse_field, read_prep_csv
+
+_CUT = re.compile(r"(\d{2})/(\d{2})/(\d{4})|(\d{4})[/-](\d{2})[/-](\d{2})")
+_TIME = re.compile(r"^(?:(\d{2})/(\d{2})/(\d{4})|(\d{4})[/-](\d{2})[/-](\d{2}))[ T](\d{2}):(\d{2})(?::(\d{2}))?$")
+_OFFSET = re.compile(r"\(UTC([+-])(\d{1,2})(?::(\d{2}))?\)")
+_SIN_ACTA = {"no entregado": 1, "no instalada": 2, "sin sobre": 3}
+_SPECIAL = {"NO_REGISTRADOS": "NO_REGISTRADAS", "NO_REGISTRADAS": "NO_REGISTRADAS", "NULOS": "NULOS"}
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import found: enough to say it in one line."""
+
+    path: Path
+    eleccion: str
+    casillas: int
+    actas: int
+    cut: datetime
+
+
+def _column_id(name: str) -> tuple[str, tuple[str, ...]]:
+    """A vote column's id in prepcast's spelling and its parties (``C_PAN_PRD`` → ``PAN-PRD``,
+    ``CAND_IND_2`` → ``CI_2``, ``NO_REGISTRADOS`` → ``NO_REGISTRADAS``)."""
+    up = name.strip().upper()
+    if up in _SPECIAL:
+        return _SPECIAL[up], ()
+    m = re.fullmatch(r"(?:CAND_IND|CI|IND)_?(\d+)", up)
+    if m:
+        return f"CI_{int(m.group(1))}", ()
+    parties = tuple(up[2:].split("_")) if up.startswith("C_") else tuple(up.split("-"))
+    return "-".join(parties), parties
+
+
+def _vote_columns(db: PublishedDatabase, problems: list[Problem]) -> tuple[list[str], list[tuple[str, ...]], int]:
+    """The election's parties, its alliances (each as its parties, largest combination first) and
+    its number of independents, checked against the order prepcast gives vote columns."""
+    parties: list[str] = []
+    combos: list[tuple[str, ...]] = []
+    independents = 0
+    for name in db.vote_columns:
+        cid, members = _column_id(name)
+        if cid.startswith("CI_"):
+            independents += 1
+        elif len(members) == 1:
+            parties.append(members[0])
+        elif len(members) > 1:
+            combos.append(members)
+    alliances = [c for c in combos if not any(set(c) < set(d) for d in combos)]
+    expected = [*parties, *("-".join(c) for a in alliances for size in range(len(a), 1, -1)
+                            for c in combinations(a, size)),
+                *(f"CI_{k}" for k in range(1, independents + 1)), "NO_REGISTRADAS", "NULOS"]
+    got = [_column_id(n)[0] for n in db.vote_columns]
+    if sorted(got) != sorted(expected):
+        problems.append(Problem(db.path, "vote columns are not parties, every combination of two "
+                                f"or more parties of each coalition, independents, NO_REGISTRADAS "
+                                f"and NULOS: {', '.join(db.vote_columns)}"))
+    return parties, alliances, independents
+
+
+def _when(text: str, tz: timezone) -> datetime | None:
+    m = _TIME.match(text.strip())
+    if not m:
+        return None
+    g = m.groups()
+    d, mo, y = (g[0], g[1], g[2]) if g[0] else (g[5], g[4], g[3])
+    return datetime(int(y), int(mo), int(d), int(g[6]), int(g[7]), int(g[8] or 0), tzinfo=tz)
+
+
+def _cut_time(db: PublishedDatabase) -> datetime:
+    m, o = _CUT.search(db.cut_line), _OFFSET.search(db.cut_line)
+    if not m or not o:
+        raise InputError.at(db.path, f"no cut date and time like 20/02/2023 11:05 (UTC-6): "
+                            f"{db.cut_line!r}", line=2)
+    minutes = (int(o.group(2)) * 60 + int(o.group(3) or 0)) * (-1 if o.group(1) == "-" else 1)
+    tz = timezone(timedelta(minutes=minutes))
+    hm = re.search(r"(\d{2}):(\d{2})", db.cut_line[m.end():])
+    g = m.groups()
+    d, mo, y = (g[0], g[1], g[2]) if g[0] else (g[5], g[4], g[3])
+    assert hm is not None
+    return datetime(int(y), int(mo), int(d), int(hm.group(1)), int(hm.group(2)), tzinfo=tz)
+
+
+def _int(text: str, default: int = 0) -> int:
+    s = text.strip()
+    return int(s) if s.isdigit() else default
+
+
+def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
+                    catalogo: Path | None = None, rules: str = DEFAULT_PROFILE,
+                    eleccion: str | None = None, cut_minutes: int = 20) -> Imported:
+    """Write the election directory ``out`` (a new directory) from the published database."""
+    if rules not in PROFILES:
+        raise InputError(f"unknown rules {rules!r} (known: {', '.join(PROFILES)})")
+    if out.exists():
+        raise InputError.at(out, "already exists; give a new directory")
+    db = read_prep_csv(file)
+    cut = _cut_time(db)
+    tz = cut.tzinfo
+    assert isinstance(tz, timezone)
+    problems: list[Problem] = []
+    parties, alliances, independents = _vote_columns(db, problems)
+    eid = eleccion or re.sub(r"[^A-Z0-9_]", "_", file.stem.upper())
+    ids = [_column_id(n)[0] for n in db.vote_columns]
+    ent_ids = Counter(_int(r.get("ID_ENTIDAD", "")) for r in db.rows)
+    entidad_id = ent_ids.most_common(1)[0][0] if ent_ids else 0
+    entidad = Counter(r.get("ENTIDAD", "").strip() for r in db.rows).most_common(1)[0][0] if db.rows else ""
+    has_municipio = "ID_MUNICIPIO" in db.columns
+    cand_rows, ambito = _candidaturas(candidaturas, db, problems)
+    casillas: dict[str, list[str]] = {}
+    actas: list[Acta] = []
+    for row, line in zip(db.rows, db.row_lines, strict=True):
+        acta = _acta(db, row, line, eid, ids, cut, tz, problems)
+        if acta is None:
+            continue
+        actas.append(acta)
+        if acta.status is Status.FUERA_CATALOGO:
+            continue
+        clave = acta.casilla_clave(entidad_id)
+        if clave in casillas:
+            problems.append(Problem(db.path, f"casilla {clave} repeats", line, "CLAVE_CASILLA"))
+            continue
+        total = sum(v for v in acta.votes if isinstance(v, int))
+        casillas[clave] = [
+            str(entidad_id), str(_int(row.get("ID_DISTRITO", ""))), row.get("DISTRITO", "").strip(),
+            str(_int(row.get("ID_MUNICIPIO", ""))) if has_municipio else "0",
+            row.get("MUNICIPIO", "").strip() if has_municipio else "",
+            str(acta.seccion), acta.tipo_casilla, str(acta.id_casilla), str(acta.ext_contigua),
+            str(_int(row.get("UBICACION_CASILLA", ""), 1)), str(_int(row.get("LISTA_NOMINAL", ""))),
+            str(_int(row.get("REPRESENTANTES_PP_CI", ""))),
+            # the database does not say how many ballots an especial had: never fewer than its votes
+            str(max(750, total)) if acta.tipo_casilla == "S" else "0",
+        ]
+    esperadas = _int(db.preamble.get("ACTAS_ESPERADAS", ""))
+    if catalogo is None and len(casillas) != esperadas:
+        problems.append(Problem(db.path, f"ACTAS_ESPERADAS is {esperadas} but the rows name "
+                                f"{len(casillas)} casillas; give the catalog with --catalogo",
+                                field="ACTAS_ESPERADAS"))
+    if problems:
+        raise InputError(problems[:100])
+    first = min((a.registro for a in actas), default=cut)
+    steps = max(0, -(-int((cut - first).total_seconds()) // (cut_minutes * 60)))
+    toml = _election_toml(db, eid, cut - timedelta(minutes=cut_minutes * steps), cut, cut_minutes,
+                          rules, entidad_id, entidad, parties, alliances, independents, ambito,
+                          Counter(r.get("TIPO_ACTA", "").strip() for r in db.rows).most_common(1)[0][0]
+                          if db.rows else "2", file.stem)
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _write_dir(tmp, toml, eid, ids, actas, casillas, cand_rows, catalogo)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    tmp.rename(out)
+    return Imported(out, eid, len(casillas), len(actas), cut)
+
+
+def _write_dir(tmp: Path, toml: str, eid: str, ids: list[str], actas: list[Acta],
+               casillas: dict[str, list[str]], cand_rows: list[list[str]],
+               catalogo: Path | None) -> None:
+    (tmp / "capturas").mkdir(parents=True)
+    (tmp / "candidaturas").mkdir()
+    (tmp / "election.toml").write_text(toml, encoding="utf-8")
+    if catalogo is not None:
+        (tmp / "casillas.csv").write_bytes(catalogo.read_bytes())
+    else:
+        _write_csv(tmp / "casillas.csv", list(CASILLA_COLUMNS), list(casillas.values()))
+    _write_csv(tmp / "candidaturas" / f"{eid}.csv", list(CANDIDATURA_COLUMNS), cand_rows)
+    proceso: Proceso = read_proceso(tmp / "election.toml")
+    election: Election = proceso.elections[0]
+    order = [ids.index(c) for c in election.column_ids]
+    _write_csv(tmp / "capturas" / f"{eid}.csv", feed_header(election),
+               [feed_row(_reorder(a, order)) for a in actas])
+
+
+def _reorder(a: Acta, order: list[int]) -> Acta:
+    return replace(a, votes=tuple(a.votes[i] for i in order))
+
+
+def _acta(db: PublishedDatabase, row: dict[str, str], line: int, eid: str, ids: list[str],
+          cut: datetime, tz: timezone, problems: list[Problem]) -> Acta | None:
+    obs = row["OBSERVACIONES"].strip()
+    low = obs.lower()
+    fuera = clean_key(row.get("CLAVE_CASILLA", "")) == "-" or "fuera de cat" in low
+    sin_acta = low.startswith("sin acta")
+    key = clean_key(row.get("CLAVE_CASILLA", ""))
+    seccion = _int(row.get("SECCION", ""), -1)
+    numero = _int(row.get("ID_CASILLA", ""), -1)
+    ext = _int(row.get("EXT_CONTIGUA", ""), -1)
+    tipo = row.get("TIPO_CASILLA", "").strip().upper()
+    if len(key) == 11 and key[6] in TIPOS:  # the key says what N/A hides (e.g. voto en el extranjero)
+        seccion = seccion if seccion >= 0 else int(key[2:6]) if key[2:6].isdigit() else -1
+        numero = numero if numero >= 0 else int(key[7:9]) if key[7:9].isdigit() else -1
+        ext = ext if ext >= 0 else int(key[9:11]) if key[9:11].isdigit() else -1
+    for name, v in (("SECCION", seccion), ("ID_CASILLA", numero), ("EXT_CONTIGUA", ext)):
+        if v < 0:
+            problems.append(Problem(db.path, f"not a whole number: {row.get(name, '')!r}", line, name))
+    if tipo not in TIPOS:
+        problems.append(Problem(db.path, f"unknown casilla type {tipo!r}", line, "TIPO_CASILLA"))
+    votes: list[FieldValue] = []
+    if not (fuera or sin_acta):
+        for col in db.vote_columns:
+            try:
+                votes.append(parse_field(row[col]))
+            except ValueError:
+                problems.append(Problem(db.path, f"not a vote count: {row[col]!r}", line, col))
+    if len(problems) > 100 or seccion < 0 or numero < 0 or ext < 0 or tipo not in TIPOS:
+        return None
+    if fuera or sin_acta:
+        votes = [Mark.SIN_DATO] * len(ids)
+
+    def value(col: str) -> FieldValue:
+        try:
+            return parse_field(row.get(col, ""))
+        except ValueError:
+            return Mark.SIN_DATO
+
+    def text(col: str) -> str:
+        v = row.get(col, "").strip()
+        return "" if v == "-" else v
+
+    captura = _when(row.get("FECHA_HORA_CAPTURA", ""), tz)
+    verificacion = _when(row.get("FECHA_HORA_VERIFICACION", ""), tz)
+    motivo = None
+    if sin_acta:
+        m = re.search(r"\((\d)\)", obs)
+        motivo = int(m.group(1)) if m else next((n for k, n in _SIN_ACTA.items() if k in low), None)
+    return Acta(
+        eleccion=eid, seccion=seccion, tipo_casilla=tipo, id_casilla=numero, ext_contigua=ext,
+        status=Status.FUERA_CATALOGO if fuera else Status.SIN_ACTA if sin_acta else Status.CAPTURADA,
+        registro=min(verificacion or captura or cut, cut), votes=tuple(votes),
+        sin_acta_motivo=motivo,
+        boletas_sobrantes=value("TOTAL_BOLETAS_SOBRANTES"), personas_votaron=value("TOTAL_PERSONAS_VOTARON"),
+        representantes_votaron=value("TOTAL_REP_PARTIDO_CI_VOTARON"),
+        votos_sacados=value("TOTAL_VOTOS_SACADOS"), total_asentado=value("TOTAL_VOTOS_ASENTADO"),
+        mecanismos_traslado=text("MECANISMOS_TRASLADO"), codigo_integridad=text("CODIGO_INTEGRIDAD"),
+        acopio=_when(row.get("FECHA_HORA_ACOPIO", ""), tz), captura=captura, verificacion=verificacion,
+        origen=text("ORIGEN"), digitalizacion=text("DIGITALIZACION"),
+        tipo_documento=text("TIPO_DOCUMENTO"),
+        cotejada=_int(row["COTEJADA"]) if row.get("COTEJADA", "").strip().isdigit() else None,
+        distrito=_int(row.get("ID_DISTRITO", "")) if fuera else None,
+        municipio=_int(row.get("ID_MUNICIPIO", "")) if fuera and "ID_MUNICIPIO" in row else None,
+    )
+
+
+def _candidaturas(path: Path | None, db: PublishedDatabase,
+                  problems: list[Problem]) -> tuple[list[list[str]], str]:
+    """The rows of candidaturas/<ELECCION>.csv and the election's ámbito."""
+    if path is None:
+        return [], Ambito.DISTRITO.value if "ID_DISTRITO" in db.columns else Ambito.ENTIDAD.value
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError.at(path, f"cannot read: {exc.strerror or exc}") from None
+    text = raw.decode("utf-8-sig") if raw[:3] == b"\xef\xbb\xbf" else raw.decode("utf-8", "replace")
+    rows = list(csv.reader(text.splitlines(), delimiter="|" if text.count("|") > text.count(",") else ","))
+    if not rows:
+        raise InputError.at(path, "empty file")
+    header = [h.strip().upper() for h in rows[0]]
+    amb_col = next((h for h in header if h.startswith("ID_DISTRITO")), None) or next(
+        (h for h in header if h == "ID_MUNICIPIO"), None)
+    ambito = (Ambito.ENTIDAD.value if amb_col is None else
+              Ambito.MUNICIPIO.value if amb_col == "ID_MUNICIPIO" else Ambito.DISTRITO.value)
+    need = ["PARTIDO_CI", "CANDIDATURA_PROPIETARIA"]
+    missing = [c for c in need if c not in header]
+    if missing:
+        raise InputError.at(path, f"missing column(s) {', '.join(missing)}", line=1)
+    ix = {h: i for i, h in enumerate(header)}
+    out = []
+    for n, rec in enumerate(rows[1:], start=2):
+        if not rec or all(not f.strip() for f in rec):
+            continue
+        if len(rec) != len(header):
+            problems.append(Problem(str(path), f"{len(rec)} fields, header has {len(header)}", n))
+            continue
+        aid = rec[ix[amb_col]].strip() if amb_col else "0"
+        out.append([str(_int(aid)), _column_id(rec[ix["PARTIDO_CI"]])[0],
+                    rec[ix["CANDIDATURA_PROPIETARIA"]].strip(),
+                    rec[ix["CANDIDATURA_SUPLENTE"]].strip() if "CANDIDATURA_SUPLENTE" in ix else ""])
+    return out, ambito
+
+
+def _q(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)  # a TOML basic string
+
+
+def _election_toml(db: PublishedDatabase, eid: str, start: datetime, end: datetime, cut_minutes: int,
+                   rules: str, entidad_id: int, entidad: str, parties: list[str],
+                   alliances: list[tuple[str, ...]], independents: int, ambito: str, tipo_acta: str,
+                   stem: str) -> str:
+    off = end.utcoffset()
+    assert off is not None
+    minutes = int(off.total_seconds() // 60)
+    offset = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    out = [f"nombre = {_q(db.title or eid)}", 'institute = ""', f"entidad_id = {entidad_id}",
+           f"entidad = {_q(entidad)}", f"year = {end.year}", f'utc_offset = "{offset}"',
+           f"start = {start.isoformat()}", f"end = {end.isoformat()}", f"cut_minutes = {cut_minutes}",
+           f'rules = "{rules}"', ""]
+    for p in parties:
+        out += ["[[partidos]]", f"id = {_q(p)}", f"nombre = {_q(p)}", ""]
+    out += ["[[elecciones]]", f"id = {_q(eid)}", f"nombre = {_q(db.title or eid)}",
+            f"titulo = {_q(db.title or eid)}", f'ambito = "{ambito}"', f"tipo_acta = {_q(tipo_acta)}",
+            f"file_stem = {_q(stem)}", f"partidos = [{', '.join(_q(p) for p in parties)}]",
+            f"independientes = {independents}", ""]
+    for a in alliances:
+        name = "-".join(a)
+        out += ["[[elecciones.alianzas]]", f"id = {_q(name)}", f"nombre = {_q(name)}",
+                f"partidos = [{', '.join(_q(p) for p in a)}]", ""]
+    return "\n".join(out)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)

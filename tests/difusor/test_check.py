@@ -1,0 +1,172 @@
+"""``prepcast difusor check`` on a real setup (two real users, as the guide makes them), broken in
+the ways a sysadmin breaks it; and the daemon's own start: one line per problem, naming the file
+and the user, and warnings for no syslog and no NTP."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+from difusor_helpers import FakeNtp, daemon_config, free_port
+from difusor_openssh import SYSTEM_PYTHON, SafeDaemonDifusor
+
+import prepcast
+from prepcast.difusor.config import load_config
+from prepcast.difusor.daemon import Daemon
+from prepcast.difusor.serve import EmbeddedServer
+from prepcast.distribution.contents import read_package
+from prepcast.distribution.delta import write_delta_archive
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture
+def difusor(keydir: Path) -> Iterator[SafeDaemonDifusor]:
+    d = SafeDaemonDifusor(keydir / "root.pub")
+    try:
+        yield d
+    finally:
+        d.stop()
+
+
+def _check(d: SafeDaemonDifusor, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "prepcast", "difusor", "check", "--config",
+                           str(d.config), "--daemon-user", d.daemon_user, "--sftp-user",
+                           d.sftp_user, *extra], capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def _errors(r: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in r.stdout.splitlines() if line.startswith("ERROR: ")]
+
+
+def test_a_setup_as_the_guide_makes_it_passes(difusor: SafeDaemonDifusor) -> None:
+    r = _check(difusor, "--no-ntp")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _errors(r) == []
+    assert "AVISO: sin [clock] ntp_server" in r.stdout
+    assert r.stdout.rstrip().endswith("(revise los avisos).")
+
+
+def test_each_mistake_is_one_line_saying_what_to_fix(difusor: SafeDaemonDifusor) -> None:
+    d = difusor
+    shutil.chown(d.www, d.sftp_user, d.sftp_user)      # the bypass of issue 16
+    d.logs.rmdir()                                      # the event log's folder never made
+    shutil.chown(d.inbox, d.daemon_user, d.daemon_user)  # the institute cannot write its inbox
+    d.inbox.chmod(0o2750)
+    (d.etc / "root.pub").chmod(0o600)                   # the daemon cannot read the root key
+    r = _check(d, "--no-ntp")
+    assert r.returncode == 1, r.stdout + r.stderr
+    errors = _errors(r)
+    assert len(errors) == 5, errors
+    text = "\n".join(errors)
+    assert f"{d.www}: el usuario SFTP ({d.sftp_user}) puede escribir en lo que se sirve" in text
+    assert f"{d.www}: el usuario del daemon ({d.daemon_user}) no puede escribir" in text
+    assert f"{d.logs}: no existe la carpeta del registro de eventos" in text
+    assert f"{d.inbox}: el usuario SFTP del instituto ({d.sftp_user}) no puede escribir" in text
+    assert f"{d.etc / 'root.pub'}: el usuario del daemon ({d.daemon_user}) no puede leer" in text
+    assert "Traceback" not in r.stderr
+
+
+def test_ntp_unreachable_or_off(difusor: SafeDaemonDifusor) -> None:
+    d = difusor
+    base = d.config.read_text()
+    d.config.write_text(base + f'\n[clock]\nntp_server = "127.0.0.1"\nntp_port = {free_port()}\n')
+    r = _check(d)
+    assert r.returncode == 1 and "sin respuesta NTP no se activa ningún corte" in r.stdout
+    ntp = FakeNtp(offset=7.0)
+    try:
+        d.config.write_text(base + f'\n[clock]\nntp_server = "127.0.0.1"\nntp_port = {ntp.port}\n')
+        r = _check(d)
+    finally:
+        ntp.close()
+    assert r.returncode == 1 and re.search(r"el reloj difiere \+[67]\.\d{3} s de 127.0.0.1", r.stdout), r.stdout
+
+
+def test_the_web_servers_headers(tmp_path: Path, keydir: Path, packages: list[Path]) -> None:
+    conf, _, _ = daemon_config(tmp_path, keydir, sftp=False)
+    pkg = read_package(packages[0])
+    write_delta_archive(pkg, list(pkg.files), tmp_path / "inbox" / f"{pkg.cut_id.tag}.tar")
+    asyncio.run(Daemon(load_config(conf)).step())
+
+    def run(url: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "prepcast", "difusor", "check", "--config",
+                               str(conf), "--no-ntp", "--url", url], capture_output=True,
+                              text=True, timeout=60, check=False)
+
+    good = EmbeddedServer(tmp_path / "www", port=0)
+    good.start()
+    try:
+        r = run(f"http://127.0.0.1:{good.port}")
+    finally:
+        good.stop()
+    assert not [e for e in _errors(r) if "http://" in e], r.stdout
+    # a plain static server: no Cache-Control at all, so a CDN would cache as it likes
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "www/current"))
+    plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=plain.serve_forever, daemon=True).start()
+    try:
+        r = run(f"http://127.0.0.1:{plain.server_address[1]}")
+    finally:
+        plain.shutdown()
+    bad = [e for e in _errors(r) if "Cache-Control" in e]
+    base = f"http://127.0.0.1:{plain.server_address[1]}"
+    for path in ("/json/main.json", "/:", "/db/9999/", "/assets/app"):
+        assert any(e.startswith(f"ERROR: {base}{path}") for e in bad), (path, bad)
+    assert r.returncode == 1
+
+
+def test_daemon_start_problems_name_the_file_and_the_user(difusor: SafeDaemonDifusor) -> None:
+    d = difusor
+    d.logs.chmod(0o755)
+    shutil.chown(d.logs, "root", "root")                # the guide had root make it
+    key = d.etc / "daemon_host_key"
+    shutil.copy(d.host_key_file, key)                   # root's, 0600
+    (d.etc / "keys").write_text("")
+    d.config.write_text(d.config.read_text() + f'\n[sftp]\nlisten = "127.0.0.1"\nport = 0\n'
+                        f'host_key = "{key}"\nauthorized_keys = "{d.etc / "keys"}"\n')
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/", "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONPATH": os.pathsep.join([str(Path(prepcast.__file__).resolve().parents[1]),
+                                          *[p for p in sys.path if p.endswith("site-packages")]])}
+    r = subprocess.run([SYSTEM_PYTHON, "-m", "prepcast", "difusor", "run", "--config",
+                        str(d.config)], user=d.uid, group=d.gid, extra_groups=[], env=env,
+                       cwd="/", capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines == [
+        f"prepcast: {d.logs}: event_log: user {d.daemon_user} cannot write it",
+        f"prepcast: {key}: sftp.host_key: user {d.daemon_user} cannot read it",
+    ], r.stderr
+
+
+def test_daemon_warns_at_start_without_syslog_or_ntp(tmp_path: Path, keydir: Path) -> None:
+    conf, _, _ = daemon_config(tmp_path, keydir, sftp=False,
+                               extra=f'\n[clock]\nntp_server = "127.0.0.1"\nntp_port = {free_port()}\n')
+    conf.write_text(conf.read_text().replace("syslog = false", "syslog = true"))
+    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
+                             str(conf)], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not (tmp_path / "events.jsonl").exists():
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert "NTP server 127.0.0.1" in err and "no cut will be activated until it answers" in err
+    if not Path("/dev/log").exists():
+        assert "syslog = true but /dev/log does not exist" in err
+    assert "Traceback" not in err

@@ -1,0 +1,88 @@
+"""`prepcast election import`: both real published databases become election directories whose
+last cut's database recounts to the figures each institute published; bad rows come back at once."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from prepcast.cli import main
+from prepcast.election import load_election_dir, tally_cut
+from prepcast.election.columnar import load_columns
+from prepcast.election.rules import get_profile
+from prepcast.formats.read_prep_csv import parse_prep_csv, read_prep_csv
+from prepcast.formats.recount import recount
+from prepcast.formats.write_prep_csv import build_databases
+from tests.conftest import QROO, REAL, TAMAULIPAS
+
+CASES = [
+    (TAMAULIPAS, REAL / "tamaulipas-2023-sen-ext" / "TAMPS_SEN_FED_ext_Candidaturas_2023.csv",
+     "ine-2023", "2023-02-20T11:05"),
+    (QROO, REAL / "qroo-2019-dip-loc" / "QROO_DIP_CANDIDATURAS_2019.csv", "qroo-2019",
+     "2019-06-03T05:47"),
+]
+
+
+@pytest.mark.parametrize(("database", "candidaturas", "rules", "at"), CASES,
+                         ids=["tamaulipas-2023", "qroo-2019"])
+def test_real_database_imported_recounts_to_its_published_preamble(
+        tmp_path: Path, database: Path, candidaturas: Path, rules: str, at: str) -> None:
+    out = tmp_path / "e"
+    assert main(["election", "import", str(database), "--candidaturas", str(candidaturas),
+                 "--rules", rules, "--out", str(out)]) == 0
+    ed = load_election_dir(out)
+    (election,) = ed.proceso.elections
+    assert len(ed.casillas) == int(read_prep_csv(database).preamble["ACTAS_ESPERADAS"])
+    assert election.candidaturas  # from the candidaturas file, in prepcast's column names
+    assert load_columns(out) is not None  # the imported files are plain: the columnar engine
+    assert main(["database", "build", str(out), "--at", at, "--out", str(tmp_path / "db")]) == 0
+    (zpath,) = sorted((tmp_path / "db").glob("*.zip"))
+    with zipfile.ZipFile(zpath) as zf:
+        text = zf.read(f"{election.file_stem}.csv").decode("utf-8-sig")
+    published = read_prep_csv(database)
+    rc = recount(parse_prep_csv(text, zpath.name), get_profile(rules), last_cut=True)
+    assert rc.rows_mismatched == 0
+    assert rc.rows == len(published.rows)
+    assert {k: str(v) for k, v in rc.preamble.as_dict().items()} == {
+        k: published.preamble[k].strip() for k in rc.preamble.as_dict()}  # all 13 figures
+    # and the row engine writes the same bytes
+    p = ed.proceso
+    rows = build_databases(tally_cut(p, ed.casillas, ed.feeds, p.end, number=1, last=True))
+    with zipfile.ZipFile(io.BytesIO(rows[0].data)) as zf:
+        assert zf.read(f"{election.file_stem}.csv").decode("utf-8-sig") == text
+
+
+def test_bad_rows_reported_at_once_with_their_line(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    lines = QROO.read_bytes().decode("utf-8").split("\n")
+    header = next(i for i, line in enumerate(lines) if line.startswith("CLAVE_CASILLA"))
+    bad = lines[header + 3].split("|")
+    bad[8] = "Q"  # TIPO_CASILLA
+    lines[header + 3] = "|".join(bad)
+    worse = lines[header + 10].split("|")
+    worse[16] = "mil"  # PAN
+    lines[header + 10] = "|".join(worse)
+    src = tmp_path / "db.csv"
+    src.write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "e"
+    assert main(["election", "import", str(src), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{src}:{header + 4}: TIPO_CASILLA: unknown casilla type 'Q'" in err
+    assert f"{src}:{header + 11}: PAN: not a vote count: 'mil'" in err
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".e*"))
+
+
+def test_a_database_missing_casillas_asks_for_the_catalog(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    lines = QROO.read_bytes().decode("utf-8").split("\n")
+    src = tmp_path / "db.csv"
+    src.write_text("\n".join(lines[:-20]) + "\n", encoding="utf-8")
+    assert main(["election", "import", str(src), "--out", str(tmp_path / "e")]) == 2
+    assert "give the catalog with --catalogo" in capsys.readouterr().err
+    (tmp_path / "e").mkdir()
+    assert main(["election", "import", str(QROO), "--out", str(tmp_path / "e")]) == 2
+    assert "already exists" in capsys.readouterr().err
