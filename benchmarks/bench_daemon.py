@@ -61,7 +61,8 @@ print(json.dumps(out))
 def build(root: Path, profile: str, seed: int, at: str) -> tuple[Path, Path, int, datetime]:
     from prepcast.election import cut_number, cut_time, load_election_dir
     from prepcast.election.synthetic import generate
-    from prepcast.package import CutBuilder, init_keys, load_signer
+    from prepcast.package import init_keys, load_signer
+    from prepcast.publish import CutBuilder
 
     t0 = time.perf_counter()
     ed = load_election_dir(generate(profile, seed, root / "election"))
