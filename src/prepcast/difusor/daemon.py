@@ -193,10 +193,10 @@ class Daemon:
                     failures = [f"cannot stage {cut}: {exc.strerror or exc}"]
                 else:
                     failures = [str(exc)]
-                self.events.emit("rejected", **_cut(cut), failures=failures[:20],
-                                 **_live(self.store.live_cut()))
                 shutil.rmtree(self.store.root / partial_dir(cut), ignore_errors=True)
                 remove_entry(inbox, name)
+                self.events.emit("rejected", **_cut(cut), failures=failures[:20],
+                                 **_live(self.store.live_cut()))
                 self._write_status()
                 return False
         remove_entry(inbox, name)
