@@ -14,6 +14,7 @@ OUT     ?= simulacro
 help:
 	@echo "make simulacro   play a whole election night on this machine (PROFILE=$(PROFILE))"
 	@echo "make test        install everything and run the whole test suite"
+	@echo "make test-quick  the tests that need no system package (no server, browser or GoAccess)"
 	@echo "make bench       run the benchmarks in benchmarks/"
 	@echo "make dist        build the wheel a difusor installs (dist/prepcast-*.whl)"
 
@@ -47,6 +48,11 @@ typecheck: venv
 
 test: venv system-deps node-deps lint typecheck
 	$(BIN)/pytest
+
+# Every test that needs no Debian package: no real server, no browser, no GoAccess, nothing slow.
+test-quick: venv
+	$(BIN)/pytest -q -m "not server and not browser and not slow" \
+		--ignore=tests/analytics/test_goaccess.py
 
 simulacro: venv
 	$(BIN)/prepcast simulacro --profile $(PROFILE) --seed $(SEED) --out $(OUT)

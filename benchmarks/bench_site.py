@@ -1,6 +1,8 @@
 """Budgets of the public site on ``edomex-2024``: bytes that change between two consecutive
-mid-night cuts, first-view weight and requests, data requests of later views, and the time to
-render the largest municipio in headless Chromium (Debian's ``/usr/bin/chromium``).
+mid-night cuts, first-view weight and requests (before the first render, and with what follows
+it: the signature check and the night's history), the time from the first render to the
+verified signature, the Mi sección index, data requests of later views, and the time to render
+the largest municipio in headless Chromium (Debian's ``/usr/bin/chromium``).
 
     .venv/bin/python benchmarks/bench_site.py [--profile edomex-2024] [--seed 2024] [--dir DIR]
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -26,7 +29,6 @@ from prepcast.election import ElectionDir, cut_time, load_election_dir, tally_cu
 from prepcast.election.synthetic import generate
 from prepcast.formats.write_prep_csv import build_databases
 from prepcast.site import SiteWriter, site_files
-from prepcast.site.data import database_path
 
 TARGET_NEW_ACTAS = 1100  # per election per cut, mid-night
 
@@ -36,8 +38,9 @@ def package_files(ed: ElectionDir, number: int) -> tuple[dict[str, bytes], float
     cut, site = build_cut(ed, number)
     took = time.perf_counter() - t0
     files = dict(site.files)
-    for z in build_databases(cut):
-        files[database_path(number, z.name)] = z.data
+    bases = json.loads(files[site.main_fields["bases"]])["bases"]
+    for z, b in zip(build_databases(cut), bases, strict=True):
+        files[b["ruta"]] = z.data
     return files, took
 
 
@@ -109,6 +112,16 @@ def browser_figures(ed: ElectionDir, number: int, root: Path) -> dict[str, Any]:
         out["first_requests"] = len(first)
         out["first_gzip"] = sum(len(gzip.compress((root / p).read_bytes(), 6)) for p in first)
         out["first_raw"] = sum((root / p).stat().st_size for p in first)
+        page.wait_for_selector('body[data-firma="ok"]')
+        page.wait_for_selector("main figure.historial[data-cortes]")
+        page.wait_for_timeout(200)
+        after = [p or "index.html" for p in requests]
+        out["after_requests"] = after[len(first):]
+        out["after_gzip"] = sum(len(gzip.compress((root / p).read_bytes(), 6)) for p in after)
+        out["verify_ms"] = page.evaluate("window.__prepcastFirma.verificada - window.__prepcastFirma.render")
+        index = root / published.site.main_fields["secciones"]
+        out["index_gzip"] = len(gzip.compress(index.read_bytes(), 6))
+        out["index_raw"] = index.stat().st_size
         later: dict[str, int] = {}
         for route in ("/DIP_LOC/distrito/1", "/DIP_LOC/distrito/1/seccion/{sec}", "{casilla}",
                       "/AYUN", f"/AYUN/municipio/{largest}", "/bases", "/difusores"):  # fmt: skip
@@ -184,11 +197,18 @@ def main() -> int:
         b = browser_figures(ed, d["cut"], Path(tmp) / "pkg")
         print(f"  first view of the entidad page: {b['first_requests']} requests (goal <= 6), "
               f"{b['first_gzip'] / 1024:.1f} KB gzip / {b['first_raw'] / 1024:.1f} KB raw (goal <= 150 KB)")
+        print(f"  after the first render: {len(b['after_requests'])} more requests "
+              f"({', '.join(p.split('/')[0] + '/' + p.rsplit('/', 1)[-1].split('.')[0] for p in b['after_requests'])}); "
+              f"{b['after_gzip'] / 1024:.1f} KB gzip in all")
+        print(f"  signature verified {b['verify_ms']:.0f} ms after the first render (goal <= 100 ms)")
+        print(f"  Mi sección index (fetched on use): {b['index_gzip'] / 1024:.1f} KB gzip / "
+              f"{b['index_raw'] / 1024:.1f} KB raw")
         worst = max(b["later_data_requests"].values())
         print(f"  later views: at most {worst} data requests (goal <= 2): {b['later_data_requests']}")
         print(f"  render largest municipio ({b['largest_municipio']}, {b['casillas']} casillas): "
               f"{b['render_ms']:.0f} ms median, {b['render_max_ms']:.0f} ms max of 7 with data cached; "
               f"{b['render_cold_ms']:.0f} ms fetching its 2 files from loopback (goal < 200 ms)")
+        print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, sync_playwright
 
 from prepcast.cli import main
 from prepcast.registry import block, load_registry, public_list, set_status
@@ -47,9 +47,24 @@ def test_the_list_has_active_difusores_with_clean_logos(registry: Path) -> None:
     assert [i["id"] for i in public_list(load_registry(registry))] == ["el-sol"]
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
 @pytest.mark.browser
 def test_the_site_shows_the_logos_as_links_and_drops_a_blocked_difusor(
-        page: Page, registry: Path, small_election: Path, tmp_path: Path) -> None:
+        registry: Path, small_election: Path, tmp_path: Path) -> None:
+    # Playwright started and stopped here (not pytest-playwright's session fixtures), so no
+    # event loop stays running for the asyncio tests that come after this one
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            _logos_as_links(browser.new_page(), registry, small_election, tmp_path)
+        finally:
+            browser.close()
+
+
+def _logos_as_links(page: Page, registry: Path, small_election: Path, tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     assert main(["keys", "init", "--out", str(keys)]) == 0
 

@@ -142,3 +142,72 @@ def test_a_night_long_writer_gives_the_bytes_of_a_fresh_one(election: ElectionDi
         a = writer.files(cut, dbs, [])
         b = site_files(cut, dbs, [], segment_actas=20)
         assert a.files == b.files and a.main_fields == b.main_fields, number
+
+
+def test_history_grows_by_one_row_per_cut(election: ElectionDir, tmp_path: Path) -> None:
+    from prepcast.site.history import FIELDS, history_json
+
+    writer = SiteWriter()
+    rows = []
+    previous = None
+    for number in (3, 4, 5):
+        cut, _ = build_cut(election, number)
+        from prepcast.formats.write_prep_csv import build_databases
+
+        site = writer.files(cut, build_databases(cut), [], history=previous)
+        assert validate(json.loads(site.files[site.main_fields["historial"]])) == []
+        previous = site.history
+        rows = site.history["elecciones"]["DIP_LOC"]
+        t = cut.elections["DIP_LOC"].entidad
+        last = dict(zip(FIELDS, rows[-1], strict=True))
+        assert last["corte"] == number and last["contabilizadas"] == t.contabilizadas
+        assert last["lista_nominal_contabilizadas"] == t.lista_nominal_contabilizadas
+    assert [r[0] for r in rows] == [3, 4, 5]
+    # Building a cut again after an older history drops the rows it replaces: same bytes.
+    cut4, _ = build_cut(election, 4)
+    again = history_json(previous, cut4)
+    assert [r[0] for r in again["elecciones"]["DIP_LOC"]] == [3, 4]
+    # Without a previous history: one row.
+    assert [r[0] for r in history_json(None, cut4)["elecciones"]["AYUN"]] == [4]
+
+
+def test_history_is_read_from_the_previous_package(election: ElectionDir, tmp_path: Path) -> None:
+    from site_package import publish
+
+    publish(election, 6, tmp_path / "a")
+    b = publish(election, 7, tmp_path / "b", previous=tmp_path / "a")
+    assert SiteWriter().history_after(tmp_path / "b") == b.site.history
+    assert SiteWriter().history_after(tmp_path / "nothing-here") is None
+    assert [r[0] for r in b.site.history["elecciones"]["DIP_LOC"]] == [6, 7]
+    writer = SiteWriter()
+    cut, _ = build_cut(election, 8)
+    from prepcast.formats.write_prep_csv import build_databases
+
+    site = writer.files(cut, build_databases(cut), [], history=writer.history_after(tmp_path / "b"))
+    assert [r[0] for r in site.history["elecciones"]["DIP_LOC"]] == [6, 7, 8]
+
+
+def test_seccion_index_names_the_ambito_of_every_seccion(election: ElectionDir) -> None:
+    cut, site = build_cut(election, 10)
+    index = json.loads(site.files[site.main_fields["secciones"]])
+    assert validate(index) == []
+    for eid, results in cut.elections.items():
+        e = index["elecciones"][eid]
+        assert e["ambito"] == results.election.ambito.value
+        found = {s: a for first, last, a in e["tramos"] for s in range(first, last + 1)}
+        assert found == results.seccion_ambito
+    # It never changes in a night: the same path at the first and the last cut.
+    _, first = build_cut(election, 1)
+    assert first.main_fields["secciones"] == site.main_fields["secciones"]
+
+
+def test_the_script_carries_the_root_key(election: ElectionDir) -> None:
+    import base64
+
+    from site_package import signer
+
+    _cut, site = build_cut(election, 2)
+    script = next(b for p, b in site.files.items() if p.startswith("assets/app."))
+    assert f'var RAIZ = "{base64.b64encode(signer().root_public).decode()}";'.encode() in script
+    _cut, bare = build_cut(election, 2, root_key=None)
+    assert b'var RAIZ = "";' in next(b for p, b in bare.files.items() if p.startswith("assets/app."))

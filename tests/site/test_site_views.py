@@ -1,5 +1,6 @@
 """Every view of the site opens from a deep link in Debian's Chromium, shows the cut, passes
-axe-core, logs no console error, and is saved as screenshots at 360 and 1280 px."""
+axe-core in the light and the dark scheme, logs no console error, and is saved as screenshots
+at 360 and 1280 px in both schemes."""
 
 from __future__ import annotations
 
@@ -16,15 +17,22 @@ pytestmark = pytest.mark.browser
 VIEWS = ["entidad", "entidad-ayun", "ambito", "seccion", "casilla", "fuera", "bases", "difusores"]
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("view", VIEWS)
 def test_view_opens_from_deep_link(
-    view: str, page: Page, server: StaticServer, published: tuple[Path, PublishedCut],
+    view: str, scheme: str, page: Page, server: StaticServer, published: tuple[Path, PublishedCut],
     axe_source: Path,
 ) -> None:  # fmt: skip
     pc = published[1]
     errors = watch_console(page)
     route = routes(pc).all[view]
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
     open_view(page, server.url, route)
+    page.wait_for_selector('body[data-firma="ok"]')
+    if view == "entidad":
+        page.wait_for_selector("main figure.historial[data-cortes]")
+    background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    assert background == ("rgb(18, 18, 20)" if scheme == "dark" else "rgb(255, 255, 255)")
     signed = pc.main["signed"]
     assert page.locator("#corte-numero").inner_text() == str(signed["cut"])
     assert page.locator("#corte-hora").inner_text() == signed["cut_display"]
@@ -39,7 +47,7 @@ def test_view_opens_from_deep_link(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(SCREENSHOTS / f"{view}-{width}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{view}-{width}-{scheme}.png"), full_page=True)
     # At 360 px nothing but the tables' own scroll boxes may overflow sideways.
     overflow = page.evaluate("document.documentElement.scrollWidth")
     assert overflow <= 360

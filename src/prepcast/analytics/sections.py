@@ -6,8 +6,9 @@ from html import escape
 
 from prepcast.analytics.analysis import n
 from prepcast.analytics.model import ReportData
+from prepcast.analytics.outages import EXPECTED_MIN, SILENCE_MIN_S
 from prepcast.analytics.sessions import ACTIVE_WINDOW_S, SESSION_GAP_S
-from prepcast.analytics.views import CHANNEL_LABELS, VIEW_RULES
+from prepcast.analytics.views import CHANNEL_LABELS, PORTAL_VIEW, SERVICE_VIEW, VIEW_RULES
 
 _FORMATS = {
     "combined": "nginx/Apache combinado",
@@ -27,7 +28,16 @@ def methodology(data: ReportData) -> str:
         f"<tr><td><code>{escape(r.pattern)}</code></td><td>{escape(r.label)}</td>"
         f"<td>{'sí' if r.page_view else 'no'}</td></tr>"
         for r in VIEW_RULES
+    ) + "".join(
+        f"<tr><td><code>{escape(r.pattern)}</code> (toda la ruta)</td><td>{escape(r.label)}</td>"
+        f"<td>{'sí' if r.page_view else 'no'}</td></tr>"
+        for r in (SERVICE_VIEW, PORTAL_VIEW)
     )
+    e = data.enrichment
+    site = (f"El sitio de resultados está en <code>{escape(e.site_root)}</code>, donde se consulta "
+            "<code>json/main.json</code>." if e.site_root_found else
+            "Ninguna solicitud de <code>json/main.json</code>: se supuso el sitio de resultados en "
+            "<code>/</code>.")
     channels = ", ".join(f"{escape(v)}" for k, v in CHANNEL_LABELS.items() if k != "internal")
     hosts = ", ".join(data.enrichment.site_hosts) or "no identificado"
     return f"""
@@ -41,16 +51,22 @@ entran en visitantes, sesiones, vistas, dispositivos ni canales.</p>
 hash con sal aleatoria (ninguna dirección IP aparece en el informe). Un visitante es único en todo el
 periodo analizado, no por día: quien lee antes y después de la medianoche cuenta una vez. Los
 visitantes únicos por día se muestran aparte.</p>
-<p><b>Sesión.</b> Solicitudes de un mismo visitante sin pausas mayores de {SESSION_GAP_S // 60} minutos.
-<b>Tiempo en el sitio</b>: de la primera a la última solicitud de la sesión; una sesión con una sola
-vista cuenta 0 s, porque la bitácora no muestra cuánto tiempo se leyó esa vista.
-<b>Tasa de rebote</b>: proporción de sesiones con una sola vista. <b>Vistas por sesión</b>: vistas entre
-sesiones.</p>
+<p><b>Sesión.</b> Solicitudes de cualquier tipo de un mismo visitante sin pausas mayores de
+{SESSION_GAP_S // 60} minutos. <b>Periodo de permanencia</b> (duración de la sesión): de su primera
+a su última solicitud de cualquier tipo: páginas del portal, documentos, datos, recursos y las
+consultas periódicas de <code>json/main.json</code>, porque una página de resultados abierta que
+consulta el corte vigente es un lector que sigue ahí.
+<b>Tasa de rebote</b>: proporción de sesiones con una vista o ninguna. <b>Vistas por sesión</b>:
+vistas entre sesiones.</p>
 <p><b>Usuarios activos.</b> Visitantes distintos con al menos una solicitud en cada ventana de
 {ACTIVE_WINDOW_S // 60} minutos; se informa el máximo.</p>
-<p><b>Vistas.</b> El sitio es una aplicación de una sola página: cada pantalla se arma con archivos
-de datos, así que la bitácora muestra qué datos se leyeron. Cada ruta se asigna a la vista que sirve
-con esta tabla (primera regla que coincide):</p>
+<p><b>Vistas (páginas consultadas).</b> Una vista es un documento HTML del portal del difusor
+(cualquiera salvo el <code>index.html</code> del propio sitio de resultados) o una vista del sitio de
+resultados: el archivo de resultados que abre una entidad, un ámbito, una sección o un acta (no las
+consultas del corte vigente, ni los catálogos, ni los recursos). Solo cuentan respuestas menores
+de 400. {site} El sitio de resultados es una aplicación de una sola página: cada pantalla se arma
+con archivos de datos, así que la bitácora muestra qué datos se leyeron. Cada ruta se asigna con
+esta tabla (primera regla que coincide; las del sitio, sobre la ruta dentro de su carpeta):</p>
 <table><thead><tr><th>Patrón de la ruta</th><th>Vista</th><th>Cuenta como vista</th></tr></thead>
 <tbody>{rules}</tbody></table>
 <p>El sitio conserva lo que ya leyó durante la visita: volver a una vista ya vista, o pasar de un
@@ -65,11 +81,16 @@ procedencia externa se considera incrustada en otra página.</p>
 <p><b>Origen.</b> {escape(data.geo_source)} Cada dirección distinta se consulta una vez. Las entidades
 se identifican con su nombre y clave del INEGI a partir de la subdivisión que da la base de datos.</p>
 <p><b>Dispositivo, navegador y sistema.</b> Por el agente de usuario, una vez por valor distinto.</p>
-<p><b>Disponibilidad.</b> Por solicitudes: 1 − (respuestas 5xx ÷ solicitudes). Por sondas, cuando la
-bitácora de eventos las incluye: sondas exitosas ÷ sondas. La meta es 99.9 %.</p>
-<p><b>Incidentes.</b> De la bitácora de eventos del servicio del difusor (activaciones fallidas o
-tardías, verificaciones fallidas, reinicios), del registro manual del responsable técnico, y de los
-minutos en que al menos 5 % de las solicitudes (y no menos de 5) recibieron un error 5xx.</p>
+<p><b>Disponibilidad.</b> Por solicitudes: 1 − (respuestas 5xx ÷ solicitudes). Por sondas del
+monitoreo del instituto, cuando la bitácora de eventos las incluye: sondas exitosas ÷ sondas. La
+meta es 99.9 %.</p>
+<p><b>Incidencias.</b> De la bitácora de eventos del servicio del difusor (activaciones fallidas o
+tardías, verificaciones fallidas, reinicios), de las sondas fallidas del instituto (cada racha es
+una interrupción hasta la siguiente sonda exitosa), del registro manual del responsable técnico,
+de los minutos en que al menos 5 % de las solicitudes (y no menos de 5) recibieron un error 5xx, y
+de los silencios de la bitácora durante la publicación: un servidor caído no escribe en su
+bitácora, así que una pausa de al menos {SILENCE_MIN_S // 60} minutos en la que el tráfico promedio
+anticipaba al menos {EXPECTED_MIN} solicitudes se señala como posible interrupción.</p>
 <p><b>Horarios.</b> Se muestran con el desfase horario más frecuente de las bitácoras
 (UTC{data.figures.offset_s / 3600:+g}); el formato de fecha es día/mes/año.</p>
 """

@@ -59,6 +59,7 @@ class Pusher:
             def peer_factory(d: Difusor) -> Peer:
                 return SftpPeer(d, known_hosts=registry.known_hosts,
                                 file_concurrency=file_concurrency, connect_timeout=connect_timeout)
+        self._peer_factory = peer_factory
         self.difusores = {d.name: d for d in registry.active()}
         self.peers: dict[str, Peer] = {n: peer_factory(d) for n, d in self.difusores.items()}
         self._tmp = TemporaryDirectory(prefix="prepcast-push-") if work_dir is None else None
@@ -70,6 +71,25 @@ class Pusher:
 
     def mode_of(self, name: str) -> Mode:
         return self.modes[self.difusores[name].mode]
+
+    async def use(self, registry: Registry) -> list[str]:
+        """Send to ``registry.active()`` from the next push on; return who left (blocked,
+        dropped, paused). The night runner calls it with ``load_registry(path)`` before every
+        push, so a block takes effect at once; connections to those still active are kept."""
+        active = {d.name: d for d in registry.active()}
+        def access(d: Difusor) -> tuple[object, ...]:
+            return (d.host, d.port, d.user, d.auth, d.key_file, d.password, d.host_key,
+                    d.remote_root, d.mode)
+
+        gone = [n for n, d in self.difusores.items()
+                if n not in active or access(active[n]) != access(d)]
+        await asyncio.gather(*(self.peers.pop(n).close() for n in gone))
+        for name, d in active.items():
+            if name not in self.peers:
+                self.peers[name] = self._peer_factory(d)
+        self.difusores = active
+        self.registry = registry
+        return [n for n in gone if n not in active]
 
     async def close(self) -> None:
         await asyncio.gather(*(p.close() for p in self.peers.values()))

@@ -12,6 +12,8 @@ from enum import StrEnum
 from functools import cached_property
 from itertools import combinations
 
+from prepcast.election.rules import Profile, get_profile
+
 
 class ColumnKind(StrEnum):
     PARTIDO = "partido"
@@ -174,6 +176,11 @@ class Proceso:
     elections: tuple[Election, ...]
     year: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def profile(self) -> Profile:
+        """The counting rules named by ``rules``, resolved once (a reader checked the name)."""
+        return get_profile(self.rules)
 
     @property
     def tz(self) -> timezone:

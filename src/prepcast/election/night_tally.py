@@ -19,7 +19,6 @@ from prepcast.election.rules import (
     Evaluation,
     Profile,
     evaluate_fuera_catalogo,
-    get_profile,
     preamble_from_counts,
 )
 from prepcast.election.tally import (
@@ -42,7 +41,7 @@ class NightTally:
         self.proceso = proceso
         self.casillas = casillas
         self.feeds = feeds
-        profile = get_profile(proceso.rules)
+        profile = proceso.profile
         self._states = {e.id: _ElectionState(proceso, e, casillas, feeds.get(e.id, ()), profile)
                         for e in proceso.elections}
         self._at: datetime | None = None

@@ -22,7 +22,6 @@ from prepcast.election.rules import (
     evaluate_counts,
     evaluate_fuera_catalogo,
     evaluate_sin_acta,
-    get_profile,
     preamble,
     truncate4,
 )
@@ -175,7 +174,7 @@ def tally_election(
     *,
     last_cut: bool = False,
 ) -> ElectionResults:
-    profile = get_profile(proceso.rules)
+    profile = proceso.profile
     ent = proceso.entidad_id
     records = latest_records(actas, at, ent)
     ncols = len(election.columns)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from prepcast.election.model import ColumnKind, Election, Proceso
-from prepcast.election.rules import get_profile
 
 PREAMBLE_DOC = (
     ("ACTAS_ESPERADAS", "Número de Actas PREP de todas las casillas aprobadas; conforman el Catálogo de Actas PREP esperadas."),
@@ -60,7 +59,7 @@ TAIL_DOC = (
 
 
 def leeme_text(proceso: Proceso, e: Election) -> str:
-    profile = get_profile(proceso.rules)
+    profile = proceso.profile
     out = [
         f"Programa de Resultados Electorales Preliminares {proceso.year}".strip(),
         f"{proceso.institute} · {proceso.entidad} · {e.titulo}",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from prepcast.election.acta import FieldValue, Mark
 from prepcast.election.model import Ambito, Election, Proceso, display_time
-from prepcast.election.rules import PREAMBLE_FIELDS, SIN_ACTA, format_observaciones, get_profile
+from prepcast.election.rules import PREAMBLE_FIELDS, SIN_ACTA, format_observaciones
 from prepcast.election.tally import ActaRow, CutResults, ElectionResults
 from prepcast.formats.leeme import leeme_text
 
@@ -111,7 +111,7 @@ def database_csv(cut: CutResults, eid: str) -> bytes:
 
 def _row(cut: CutResults, er: ElectionResults, row: ActaRow) -> list[object]:
     proceso = cut.proceso
-    profile = get_profile(proceso.rules)
+    profile = proceso.profile
     e = er.election
     ent = proceso.entidad_id
     nvotes = len(e.columns)

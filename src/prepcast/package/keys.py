@@ -66,6 +66,7 @@ class Signer:
     _key: Ed25519PrivateKey
     keyring_bytes: bytes
     keyring_version: int
+    root_public: bytes = b""  # the root's raw 32-byte public key (the site's code carries it)
 
     def sign(self, data: bytes) -> bytes:
         return self._key.sign(data)
@@ -218,7 +219,8 @@ def load_signer(keydir: Path) -> Signer:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError.at(path, f"cannot read keyring: {exc.strerror}") from None
-    ring, failures = parse_keyring(data, load_root_public(keydir / ROOT_PUB), str(path))
+    root = load_root_public(keydir / ROOT_PUB)
+    ring, failures = parse_keyring(data, root, str(path))
     if ring is None:
         raise InputError.at(path, "; ".join(failures))
     active = ring.active()
@@ -227,4 +229,4 @@ def load_signer(keydir: Path) -> Signer:
     key = load_private_key(keydir / f"cut-{active.keyid}.key")
     if key_id(key.public_key()) != active.keyid:
         raise InputError.at(keydir / f"cut-{active.keyid}.key", "does not match its key id")
-    return Signer(active.keyid, key, data, ring.version)
+    return Signer(active.keyid, key, data, ring.version, raw_public(root))

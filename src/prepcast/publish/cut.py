@@ -78,15 +78,18 @@ class CutBuilder:
         self.difusores = [dict(d) for d in difusores]
         self._databases = DatabaseWriter()
         self._tally = NightTally(ed.proceso, ed.casillas, ed.feeds)
-        self._site = SiteWriter(ejercicio=self.ejercicio)
+        self._site = SiteWriter(ejercicio=self.ejercicio,
+                                root_key=signer.root_public if signer else None)
 
-    def files(self, number: int) -> CutFiles:
-        """Results, database zips, site and difusores list of cut ``number``."""
+    def files(self, number: int, *, previous: Path | Manifest | None = None) -> CutFiles:
+        """Results, database zips, site and difusores list of cut ``number`` (after
+        ``previous``, whose history the site's history extends)."""
         proceso = self.ed.proceso
         at = cut_time(proceso, number)
         results = self._tally.cut(at, number=number, last=is_last_cut(proceso, number))
         databases = self._databases.build(results)
-        site = self._site.files(results, databases, self.difusores)
+        history = self._site.history_after(previous)
+        site = self._site.files(results, databases, self.difusores, history=history)
         files, main_fields = dict(site.files), dict(site.main_fields)
         for db in databases:
             files[f"{db_dir(self.ejercicio, number)}/{db.name}"] = db.data
@@ -110,7 +113,7 @@ class CutBuilder:
             raise InputError("no cut key to sign the package with")
         proceso = self.ed.proceso
         number = cut_number(proceso, at)
-        cf = self.files(number)
+        cf = self.files(number, previous=previous)
         when = cut_time(proceso, number)
         return assemble(
             out,

@@ -25,6 +25,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from prepcast.election.model import display_time
@@ -35,6 +36,8 @@ from prepcast.package.layout import db_dir
 from prepcast.site import _records as rec
 from prepcast.site._segments import SegmentCache, Segments, acta_ambito, build_segments
 from prepcast.site.assets import asset_files
+from prepcast.site.history import history_json, read_history
+from prepcast.site.search_index import seccion_index
 
 SCHEMA = "prepcast.site/1"
 # Actas per segment file: a cut's registered actas are split into this many per shard at most.
@@ -57,11 +60,13 @@ class DatabaseZip(Protocol):
 
 @dataclass
 class SiteFiles:
-    """The site of one cut: ``files`` (path in the package -> bytes) and ``main_fields`` (what
-    goes under ``signed.data`` in ``json/main.json``)."""
+    """The site of one cut: ``files`` (path in the package -> bytes), ``main_fields`` (what
+    goes under ``signed.data`` in ``json/main.json``) and ``history`` (the night's history
+    document, which the next cut extends)."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     main_fields: Json = field(default_factory=dict)
+    history: Json = field(default_factory=dict)
 
     def add(self, stem: str, obj: Any) -> str:
         """Add a JSON file under its content-addressed name; returns its path."""
@@ -93,35 +98,64 @@ def site_files(
     *,
     segment_actas: int = SEGMENT_ACTAS,
     ejercicio: str = JORNADA_NAME,
+    root_key: bytes | None = None,
+    history: Mapping[str, Any] | None = None,
 ) -> SiteFiles:
     """Every file of the site for ``cut``: assets, ``index.html`` and the data files.
 
     ``segment_actas``: most actas per segment file (a cut's actas are split in shards by ámbito).
+    ``root_key``: the institute's raw root public key, carried in the site's script.
+    ``history``: the previous cut's history document (:class:`SiteFiles` ``.history``).
     A night's cuts in a row are faster with one :class:`SiteWriter`; the bytes are the same.
     """
-    return SiteWriter(segment_actas=segment_actas, ejercicio=ejercicio).files(
-        cut, databases, difusores)
+    writer = SiteWriter(segment_actas=segment_actas, ejercicio=ejercicio, root_key=root_key)
+    return writer.files(cut, databases, difusores, history=history)
+
+
+class _Cut(Protocol):
+    @property
+    def cut(self) -> int: ...
 
 
 class SiteWriter:
     """Lays out the site of each cut of one night, reusing the acta segments of earlier cuts
     that did not change (one writer per election night: same proceso, cuts in any order)."""
 
-    def __init__(self, *, segment_actas: int = SEGMENT_ACTAS,
-                 ejercicio: str = JORNADA_NAME) -> None:
+    def __init__(self, *, segment_actas: int = SEGMENT_ACTAS, ejercicio: str = JORNADA_NAME,
+                 root_key: bytes | None = None) -> None:
         self.segment_actas = segment_actas
         self.ejercicio = ejercicio
+        self.root_key = root_key
         self._caches: dict[str, SegmentCache] = {}
+        self._histories: dict[int, Json] = {}
+
+    def history_after(self, previous: Path | _Cut | None) -> Json | None:
+        """The history of the cut a new cut follows: read from its package directory, or the
+        one this writer laid out for that cut (a manifest or anything with ``.cut``)."""
+        if previous is None:
+            return None
+        if isinstance(previous, Path):
+            return read_history(previous)
+        return self._histories.get(previous.cut)
 
     def files(
         self,
         cut: CutResults,
         databases: Sequence[DatabaseZip],
         difusores: Sequence[Mapping[str, Any]],
+        *,
+        history: Mapping[str, Any] | None = None,
     ) -> SiteFiles:
-        """Every file of the site for ``cut`` (see :func:`site_files`)."""
+        """Every file of the site for ``cut`` (see :func:`site_files`); ``history``: the previous
+        cut's history document (see :meth:`history_after`)."""
         caches = {eid: self._caches.setdefault(eid, SegmentCache()) for eid in cut.elections}
-        return _site_files(cut, databases, difusores, self.segment_actas, caches, self.ejercicio)
+        out = _site_files(cut, databases, difusores, self.segment_actas, caches, self.ejercicio)
+        out.files.update(asset_files(self.root_key))
+        out.history = history_json(history, cut)
+        self._histories[cut.number] = out.history
+        out.main_fields["historial"] = out.add("data/historial.json", out.history)
+        out.main_fields["secciones"] = out.add("data/secciones.json", seccion_index(cut))
+        return out
 
 
 def _site_files(
@@ -168,7 +202,6 @@ def _site_files(
         "data/difusores.json",
         {"schema": "prepcast.site.difusores/1", "difusores": [dict(d) for d in difusores]},
     )
-    out.files.update(asset_files())
     out.main_fields = {
         "schema": SCHEMA,
         "proceso": proceso_path,

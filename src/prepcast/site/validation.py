@@ -20,6 +20,8 @@ KINDS = {
     "prepcast.site.actas/1": "actas.v1.json",
     "prepcast.site.bases/1": "bases.v1.json",
     "prepcast.site.difusores/1": "difusores.v1.json",
+    "prepcast.site.historial/1": "historial.v1.json",
+    "prepcast.site.secciones/1": "secciones.v1.json",
 }
 
 

@@ -3,6 +3,9 @@
  * Todo texto que viene de los datos se inserta con textContent, nunca como HTML.
  * Rutas (hash): #/E · #/E/<ambito>/<id> · …/seccion/<s> · …/seccion/<s>/casilla/<clave>
  *               #/E/acta/<clave> (fuera de catálogo) · #/bases · #/difusores
+ * Firma: después de mostrar la vista, se comprueba json/main.json (Ed25519, llave de corte de un
+ * llavero firmado por la llave raíz del instituto, que este código trae), el manifiesto contra su
+ * digesto en main.json y cada archivo de datos cargado contra su SHA-256 en el manifiesto.
  */
 "use strict";
 (function () {
@@ -12,7 +15,10 @@
   var CONTAB = { 0: "No contabilizada", 1: "Contabilizada", 2: "Fuera de catálogo" };
   var NUM = new Intl.NumberFormat("es-MX");
   var ESQUEMA = "prepcast.site/1"; /* versión de los datos que este código sabe leer */
-  var state = { main: null, proceso: null, cache: new Map(), renderId: 0, lastHash: null, fallo: false };
+  var RAIZ = "{{llave_raiz}}"; /* llave pública raíz del instituto (Ed25519, 32 bytes en base64) */
+  var EJERCICIOS = { prueba: "PRUEBA — datos ficticios", simulacro: "SIMULACRO — datos ficticios" };
+  var state = { main: null, proceso: null, cache: new Map(), bytes: new Map(), renderId: 0, lastHash: null, fallo: false,
+    firma: null };
 
   /* ---------- utilidades ---------- */
   function el(tag, attrs) {
@@ -59,13 +65,25 @@
     return m[3] + "/" + m[2] + "/" + m[1] + " " + m[4] + zona;
   }
   function safeUrl(u) { return /^https?:\/\//i.test(u || "") ? u : null; }
+  function errorFirma(path) {
+    var err = new Error(path + ": no coincide con la firma del instituto");
+    err.firma = true;
+    return err;
+  }
+  /* Un archivo de datos: se guardan sus bytes para comprobarlos contra el manifiesto. */
   function getJSON(path) {
+    var f = state.firma;
+    if (f && (f.todo || f.malos.has(path))) return Promise.reject(errorFirma(path));
     if (!state.cache.has(path)) {
       var p = fetch(path, { credentials: "same-origin" }).then(function (r) {
         if (!r.ok) throw new Error(path + ": HTTP " + r.status);
-        return r.json();
+        return r.arrayBuffer();
+      }).then(function (buf) {
+        state.bytes.set(path, buf);
+        if (state.firma && state.firma.estado === "ok") setTimeout(revisarArchivos, 0);
+        return JSON.parse(new TextDecoder().decode(buf));
       });
-      p.catch(function () { state.cache.delete(path); });
+      p.catch(function () { state.cache.delete(path); state.bytes.delete(path); });
       state.cache.set(path, p);
     }
     return state.cache.get(path);
@@ -79,6 +97,159 @@
     return fetch("json/main.json?t=" + Date.now(), { cache: "no-store" }).then(function (r) {
       if (!r.ok) throw new Error("json/main.json: HTTP " + r.status);
       return r.json();
+    });
+  }
+
+  /* ---------- firma del instituto (WebCrypto) ---------- */
+  function deBase64(s) {
+    var bin = atob(s), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  function hexDe(buf) {
+    var u = new Uint8Array(buf), s = "";
+    for (var i = 0; i < u.length; i++) s += (u[i] < 16 ? "0" : "") + u[i].toString(16);
+    return s;
+  }
+  function sha256(buf) { return crypto.subtle.digest("SHA-256", buf).then(hexDe); }
+  /* JSON canónico, como prepcast.package.canonical_json: claves ordenadas, sin espacios, UTF-8,
+   * solo enteros y cadenas. */
+  function canonico(v) {
+    if (Array.isArray(v)) return "[" + v.map(canonico).join(",") + "]";
+    if (v !== null && typeof v === "object") {
+      return "{" + Object.keys(v).sort().map(function (k) { return JSON.stringify(k) + ":" + canonico(v[k]); }).join(",") + "}";
+    }
+    if (typeof v === "number" && !Number.isInteger(v)) throw new Error("número no entero");
+    return JSON.stringify(v);
+  }
+  function falla(motivo) { var e = new Error(motivo); e.noCoincide = true; return e; }
+  /* ¿Alguna firma de doc.signatures, de la llave keyid, vale sobre canonico(doc.signed)? */
+  function firmaVale(doc, keyid, crudo) {
+    var firmas = Array.isArray(doc.signatures) ? doc.signatures.filter(function (f) { return f && f.keyid === keyid; }) : [];
+    if (!firmas.length || !doc.signed || typeof doc.signed !== "object") return Promise.resolve(false);
+    var datos = new TextEncoder().encode(canonico(doc.signed));
+    return crypto.subtle.importKey("raw", crudo, { name: "Ed25519" }, false, ["verify"]).then(function (llave) {
+      return Promise.all(firmas.map(function (f) {
+        var sig;
+        try { sig = deBase64(f.sig); } catch (_e) { return false; }
+        return crypto.subtle.verify({ name: "Ed25519" }, llave, sig, datos);
+      }));
+    }).then(function (r) { return r.indexOf(true) >= 0; });
+  }
+  /* Para comprobar que este código y el de Python juzgan igual las mismas firmas (pruebas). */
+  window.prepcastFirma = { canonico: canonico, vale: function (texto, keyid, llaveB64) {
+    return firmaVale(JSON.parse(texto), keyid, deBase64(llaveB64));
+  } };
+  function traer(path) {
+    return fetch(path, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+      return r.arrayBuffer();
+    });
+  }
+  function leer(buf) { return JSON.parse(new TextDecoder().decode(buf)); }
+  /* Comprueba un main.json: llavero (llave raíz), main.json (llave de corte), manifiesto (digesto).
+   * Resuelve con {archivos, huella}; rechaza con noCoincide, o con otro error si no se pudo comprobar. */
+  function comprobarMain(m) {
+    if (!window.crypto || !crypto.subtle) return Promise.reject(new Error("sin WebCrypto"));
+    if (!RAIZ || RAIZ.charAt(0) === "{") return Promise.reject(new Error("sin llave raíz"));
+    var s = m.signed || {}, raiz = deBase64(RAIZ), raizId, man, llavero;
+    return sha256(raiz).then(function (h) {
+      raizId = h.slice(0, 16);
+      if (typeof s.manifest !== "string" || !/^manifests\/[A-Za-z0-9_.-]+\.json$/.test(s.manifest)) throw falla("json/main.json no nombra un manifiesto");
+      return traer(s.manifest);
+    }).then(function (buf) {
+      return sha256(buf).then(function (h) {
+        if (h !== s.manifest_sha256) throw falla(s.manifest + " no coincide con su digesto en json/main.json");
+        man = leer(buf);
+        if (man.cut !== s.cut || man.proceso !== s.proceso || (man.ejercicio || "jornada") !== (s.ejercicio || "jornada")) {
+          throw falla(s.manifest + " es de otro corte");
+        }
+        var ent = man.files && man.files[man.keyring];
+        if (!ent) throw falla("el manifiesto no lista el llavero");
+        return traer(man.keyring).then(function (kb) {
+          return sha256(kb).then(function (kh) {
+            if (kh !== ent.sha256) throw falla(man.keyring + " no coincide con el manifiesto");
+            llavero = leer(kb);
+          });
+        });
+      });
+    }).then(function () {
+      return firmaVale(llavero, raizId, raiz);
+    }).then(function (ok) {
+      if (!ok) throw falla("el llavero no está firmado por la llave raíz del instituto");
+      var llave = (llavero.signed.keys || []).filter(function (k) { return k.keyid === man.keyid && k.status !== "revoked"; })[0];
+      if (!llave) throw falla("json/main.json está firmado por una llave desconocida o revocada");
+      return firmaVale(m, man.keyid, deBase64(llave.public));
+    }).then(function (ok) {
+      if (!ok) throw falla("la firma de json/main.json no es válida");
+      return { archivos: man.files, huella: s.manifest_sha256 };
+    });
+  }
+  function mostrarFirma() {
+    var f = state.firma, pie = document.getElementById("firma"), alerta = document.getElementById("alerta-firma");
+    var mal = f.todo || f.malos.size > 0;
+    alerta.hidden = !mal;
+    alerta.textContent = mal ? "Atención: estos datos no coinciden con la firma del instituto. No se muestran los archivos que no coinciden." : "";
+    pie.className = "firma" + (mal ? " firma-mal" : f.estado === "ok" ? " firma-ok" : "");
+    if (mal) pie.textContent = "Atención: estos datos no coinciden con la firma del instituto";
+    else if (f.estado === "ok") {
+      pie.textContent = "Firma del instituto verificada · corte " + f.corte + " · huella " + f.huella.slice(0, 16).replace(/(.{4})(?=.)/g, "$1 ");
+    } else if (f.estado === "imposible") pie.textContent = "No se pudo comprobar la firma del instituto: " + f.motivo + ".";
+    else pie.textContent = "Comprobando la firma del instituto…";
+    document.body.setAttribute("data-firma", mal ? "no-coincide" : f.estado);
+  }
+  /* Cada archivo de datos cargado, contra su SHA-256 en el manifiesto del corte. */
+  function revisarArchivos() {
+    var f = state.firma;
+    if (f.estado !== "ok") return Promise.resolve();
+    var corte = f.corte, nuevos = [];
+    state.bytes.forEach(function (buf, path) { if (!f.revisados.has(path)) nuevos.push([path, buf]); });
+    if (!nuevos.length) return Promise.resolve();
+    nuevos.forEach(function (x) { f.revisados.add(x[0]); });
+    return Promise.all(nuevos.map(function (x) {
+      var ent = f.archivos[x[0]];
+      if (!ent || ent.size !== x[1].byteLength) return Promise.resolve([x[0], false]);
+      return sha256(x[1]).then(function (h) { return [x[0], h === ent.sha256]; });
+    })).then(function (rs) {
+      if (state.firma !== f || f.corte !== corte) return;
+      var malos = rs.filter(function (r) { return !r[1]; });
+      malos.forEach(function (r) { f.malos.add(r[0]); state.cache.delete(r[0]); state.bytes.delete(r[0]); });
+      window.__prepcastFirma.verificada = performance.now();
+      mostrarFirma();
+      if (malos.length) return render(true);
+    });
+  }
+  /* Después de mostrar la vista: la firma de este corte y los archivos ya cargados. */
+  function firmaNueva(corte) {
+    return { estado: "pendiente", corte: corte, archivos: null, huella: "", revisados: new Set(), malos: new Set(), todo: false };
+  }
+  function verificarCorte(m) {
+    var f = state.firma;
+    if (state.main !== m || f.estado !== "pendiente") return Promise.resolve(null);
+    mostrarFirma();
+    return comprobarMain(m).then(function (r) {
+      if (state.firma !== f) return null;
+      f.estado = "ok";
+      f.archivos = r.archivos;
+      f.huella = r.huella;
+      return revisarArchivos().then(mostrarFirma);
+    }, function (err) {
+      if (state.firma !== f) return null;
+      if (err && err.noCoincide) {
+        f.estado = "no-coincide";
+        f.todo = true;
+        f.motivo = err.message;
+        mostrarFirma();
+        return render(true);
+      }
+      f.estado = "imposible";
+      f.motivo = err && err.name === "NotSupportedError" ? "este navegador no permite comprobar firmas Ed25519"
+        : err && err.message === "sin WebCrypto" ? "este navegador no ofrece criptografía en esta página (se requiere HTTPS)"
+        : err && err.message === "sin llave raíz" ? "este sitio no trae la llave pública del instituto"
+        : "no se pudieron descargar el manifiesto o el llavero del corte";
+      if (window.console && console.warn) console.warn("firma: " + String(err));
+      mostrarFirma();
+      return null;
     });
   }
 
@@ -168,7 +339,10 @@
         num(totales.votos[i]), pctText(totales.votos[i], totales.total_votos)]));
     });
     if (!rows.length) return null;
-    return tabla(caption, [{ text: "Opción" }, { text: "Votos", num: true }, { text: "Porcentaje", num: true }], rows, "votos");
+    var barras = grafica(e.columnas.map(function (col, i) {
+      return { nombre: columnaNombre(col), votos: totales.votos[i], colores: coloresColumnas(e, [col.id]), tipo: col.tipo };
+    }).filter(function (it) { return tipos.indexOf(it.tipo) >= 0; }), totales.total_votos, caption.charAt(0).toLowerCase() + caption.slice(1));
+    return [barras, tabla(caption, [{ text: "Opción" }, { text: "Votos", num: true }, { text: "Porcentaje", num: true }], rows, "votos")];
   }
   function votos(e, totales) {
     return [
@@ -199,7 +373,8 @@
           conSuplente && c.suplente ? el("span", { class: "suplente", text: "Suplente: " + c.suplente }) : null),
         num(c.votos), pctText(c.votos, total)]);
     });
-    return tabla("Votos por candidatura", [{ text: "Candidatura" }, { text: "Votos", num: true }, { text: "Porcentaje", num: true }], rows, "candidaturas");
+    var barras = grafica(cands.map(function (c) { return { nombre: c.nombre, votos: c.votos, colores: coloresColumnas(e, c.columnas) }; }), total, "votos por candidatura");
+    return [barras, tabla("Votos por candidatura", [{ text: "Candidatura" }, { text: "Votos", num: true }, { text: "Porcentaje", num: true }], rows, "candidaturas")];
   }
   function migas(items) {
     return el("nav", { class: "migas", "aria-label": "Ruta de navegación" }, el("ol", null, items.map(function (it, i) {
@@ -244,6 +419,7 @@
       migas([[e.nombre, base]]),
       el("h1", { text: e.nombre + " · " + state.proceso.entidad }),
       el("section", { "aria-label": "Avance de actas" }, cifras(ent.totales, ent.ultimo_corte)),
+      el("figure", { class: "historial", "data-historial": e.id }),
       tablaCandidaturas(e, ent.candidaturas, ent.totales.total_votos, false),
       votos(e, ent.totales),
       tabla("Candidatura que encabeza por " + AMBITO[e.ambito].toLowerCase(),
@@ -416,6 +592,158 @@
       items.length ? el("ul", { class: "difusores" }, items) : el("p", { text: "Aún no hay difusores registrados." })];
   }
 
+  /* ---------- gráficas ---------- */
+  function colorPartido(pid) {
+    var p = partido(pid);
+    return p && /^#[0-9a-f]{6}$/i.test(p.color) ? p.color : "#666666";
+  }
+  function coloresColumnas(e, columnas) {
+    var by = colsById(e), out = [];
+    columnas.forEach(function (cid) {
+      var col = by[cid] || { id: cid, partidos: [] };
+      if (col.tipo === "nulos" || col.tipo === "no_registradas") { out.push("#8a8a8a"); return; }
+      (col.partidos && col.partidos.length ? col.partidos : [cid]).forEach(function (p) {
+        var c = colorPartido(p);
+        if (out.indexOf(c) < 0) out.push(c);
+      });
+    });
+    return out.length ? out : ["#666666"];
+  }
+  /* Barras horizontales de las opciones de una tabla de votos, la que encabeza primero, con los
+   * votos y el porcentaje truncado de la tabla. Se describe en una oración; la tabla sigue debajo. */
+  function grafica(items, total, que) {
+    items = items.slice().sort(function (a, b) { return b.votos - a.votos; });
+    if (!items.length || !total) return null;
+    var max = Math.max(1, items[0].votos);
+    var partes = items.slice(0, 3).map(function (it) { return it.nombre + " con " + num(it.votos) + " votos (" + pctText(it.votos, total) + ")"; });
+    var frase = "Gráfica de " + que + ": encabeza " + partes[0] +
+      (partes.length > 1 ? "; le sigue" + (partes.length > 2 ? "n " : " ") + partes.slice(1).join(" y ") : "") +
+      (items.length > 3 ? "; " + (items.length - 3) + " opciones más en la tabla" : "") + ".";
+    return el("div", { class: "grafica", role: "img", "aria-label": frase },
+      items.map(function (it) {
+        var barra = el("span", { class: "barra" });
+        barra.style.width = (100 * it.votos / max).toFixed(2) + "%";
+        var c = it.colores;
+        if (c.length === 1) barra.style.background = c[0];
+        else barra.style.background = "linear-gradient(90deg, " + c.map(function (x, i) {
+          return x + " " + (100 * i / c.length).toFixed(1) + "% " + (100 * (i + 1) / c.length).toFixed(1) + "%";
+        }).join(", ") + ")";
+        return el("div", { class: "barra-fila", "aria-hidden": "true" },
+          el("span", { class: "barra-nombre", text: it.nombre }),
+          el("span", { class: "barra-pista" }, barra),
+          el("span", { class: "barra-cifra", text: num(it.votos) + " · " + pctText(it.votos, total) }));
+      }));
+  }
+  /* Avance de la noche (entidad): actas contabilizadas y participación por corte, en SVG. */
+  var SVG = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs) {
+    var n = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, String(attrs[k])); });
+    return n;
+  }
+  function horaCorta(iso) { var m = /T(\d{2}:\d{2})/.exec(iso || ""); return m ? m[1] : ""; }
+  function pctNum(n, d) { return d ? (100 * n) / d : 0; }
+  function dibujarHistorial(fig, hist, eid) {
+    var rows = (hist.elecciones || {})[eid] || [], k = {};
+    (hist.campos || []).forEach(function (c, i) { k[c] = i; });
+    if (!rows.length) { fig.remove(); return; }
+    var series = [
+      { clase: "serie-actas", nombre: "Actas contabilizadas", v: rows.map(function (r) { return pctNum(r[k.contabilizadas], r[k.esperadas]); }),
+        t: rows.map(function (r) { return pctText(r[k.contabilizadas], r[k.esperadas]); }) },
+      { clase: "serie-participacion", nombre: "Participación ciudadana", v: rows.map(function (r) { return pctNum(r[k.votos_participacion], r[k.lista_nominal_contabilizadas]); }),
+        t: rows.map(function (r) { return pctText(r[k.votos_participacion], r[k.lista_nominal_contabilizadas]); }) }];
+    var W = 640, H = 220, L = 44, R = 12, T = 12, B = 34, n = rows.length;
+    var x = function (i) { return L + (n === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (n - 1)); };
+    var y = function (v) { return T + (H - T - B) * (1 - Math.min(100, Math.max(0, v)) / 100); };
+    var g = svg("svg", { viewBox: "0 0 " + W + " " + H, class: "historial-svg", "aria-hidden": "true", focusable: "false" });
+    [0, 25, 50, 75, 100].forEach(function (v) {
+      g.appendChild(svg("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "rejilla" }));
+      var t = svg("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", class: "eje" }); t.textContent = v + " %"; g.appendChild(t);
+    });
+    var paso = Math.max(1, Math.ceil(n / 8));
+    rows.forEach(function (r, i) {
+      if (i % paso && i !== n - 1) return;
+      var t = svg("text", { x: x(i), y: H - 12, "text-anchor": "middle", class: "eje" }); t.textContent = horaCorta(r[k.hora]); g.appendChild(t);
+    });
+    series.forEach(function (s) {
+      g.appendChild(svg("polyline", { points: s.v.map(function (v, i) { return x(i).toFixed(1) + "," + y(v).toFixed(1); }).join(" "), class: s.clase }));
+      s.v.forEach(function (v, i) { g.appendChild(svg("circle", { cx: x(i).toFixed(1), cy: y(v).toFixed(1), r: 3, class: s.clase })); });
+    });
+    var a = rows[0], z = rows[n - 1];
+    var frase = n === 1
+      ? "Avance en el corte " + a[k.corte] + " (" + horaCorta(a[k.hora]) + "): actas contabilizadas " + series[0].t[0] + ", participación " + series[1].t[0] + "."
+      : "Del corte " + a[k.corte] + " (" + horaCorta(a[k.hora]) + ") al corte " + z[k.corte] + " (" + horaCorta(z[k.hora]) +
+        "), las actas contabilizadas pasaron de " + series[0].t[0] + " a " + series[0].t[n - 1] + " y la participación de " + series[1].t[0] + " a " + series[1].t[n - 1] + ".";
+    var cuadro = el("div", { class: "historial-grafica", role: "img", "aria-label": frase });
+    cuadro.appendChild(g);
+    fig.replaceChildren(
+      el("figcaption", { text: "Avance de la noche por corte" }), cuadro,
+      el("ul", { class: "leyenda", "aria-hidden": "true" }, series.map(function (s) {
+        return el("li", null, el("span", { class: "muestra " + s.clase }), s.nombre + " (" + s.t[n - 1] + ")");
+      })));
+    fig.setAttribute("data-cortes", String(n));
+  }
+  /* Lo que se completa después de mostrar la vista (no retrasa la primera vista). */
+  function completarVista(main, id) {
+    var fig = main.querySelector("[data-historial]");
+    var ruta_ = state.main.signed.data.historial;
+    if (!fig) return;
+    if (!ruta_) { fig.remove(); return; }
+    getJSON(ruta_).then(function (h) {
+      if (id === state.renderId) dibujarHistorial(fig, h, fig.getAttribute("data-historial"));
+    }).catch(function () { if (id === state.renderId) fig.remove(); });
+  }
+
+  /* ---------- Mi sección ---------- */
+  function avisoBusqueda(texto) { document.getElementById("buscar-aviso").textContent = texto; }
+  function ambitoDeSeccion(idx, eid, sec) {
+    var e = (idx.elecciones || {})[eid];
+    if (!e) return null;
+    var t = e.tramos, lo = 0, hi = t.length - 1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (sec < t[mid][0]) hi = mid - 1;
+      else if (sec > t[mid][1]) lo = mid + 1;
+      else return t[mid][2];
+    }
+    return null;
+  }
+  function buscar() {
+    var q = document.getElementById("buscar-campo").value.trim().toUpperCase().replace(/^'+|'+$/g, "");
+    var parts = ruta(), e = eleccion(parts[0]) || state.proceso.elecciones[0];
+    var ent = String(state.proceso.entidad_id).padStart(2, "0");
+    var sec = null, clave = null, m;
+    if (/^\d{1,5}$/.test(q)) sec = parseInt(q, 10);
+    else if ((m = /^(\d{2})(\d{4})([A-Z])(\d{2})(\d{2})([0-9A-Z]*)$/.exec(q))) {
+      if (m[1] !== ent) { avisoBusqueda("La clave " + q + " es de otra entidad."); return; }
+      sec = parseInt(m[2], 10);
+      clave = q.slice(0, 11);
+    } else {
+      avisoBusqueda(q ? "Escriba un número de sección, una clave de casilla (" + ent + "0001B0100) o una clave de acta." : "Escriba su número de sección.");
+      return;
+    }
+    avisoBusqueda("Buscando…");
+    getJSON(state.main.signed.data.secciones).then(function (idx) {
+      var aid = ambitoDeSeccion(idx, e.id, sec);
+      if (aid === null) {
+        return getJSON(entidadPath(e.id)).then(function (entF) {
+          var f = clave && entF.fuera_catalogo.filter(function (x) { return x.clave === clave; })[0];
+          if (f) { avisoBusqueda(""); window.location.hash = "#/" + e.id + "/acta/" + clave; return; }
+          avisoBusqueda("La sección " + sec + " no existe en " + e.nombre + ".");
+        });
+      }
+      var base = "#/" + e.id + "/" + e.ambito + "/" + aid + "/seccion/" + sec;
+      if (!clave) { avisoBusqueda(""); window.location.hash = base; return null; }
+      return getJSON(ambitoRef(e, aid).catalogo).then(function (cat) {
+        var i = cat.campos_casilla.indexOf("clave");
+        var existe = cat.casillas.some(function (c) { return c[i] === clave; });
+        if (!existe) { avisoBusqueda("La casilla " + clave + " no existe en la sección " + sec + "."); return; }
+        avisoBusqueda("");
+        window.location.hash = base + "/casilla/" + clave;
+      });
+    }).catch(function () { avisoBusqueda("No se pudo consultar el índice de secciones. Intente de nuevo."); });
+  }
+
   /* ---------- enrutamiento ---------- */
   function ruta() {
     var h = window.location.hash.replace(/^#\/?/, "");
@@ -467,6 +795,11 @@
     document.getElementById("proceso").textContent = "· " + state.proceso.nombre;
     document.getElementById("corte-numero").textContent = String(s.cut);
     document.getElementById("corte-hora").textContent = s.cut_display;
+    var ej = typeof s.ejercicio === "string" ? s.ejercicio : "jornada", tipo = ej.split("-")[0];
+    var aviso = document.getElementById("ejercicio");
+    aviso.textContent = EJERCICIOS[tipo] || "";
+    aviso.hidden = !EJERCICIOS[tipo];
+    document.body.setAttribute("data-ejercicio", ej);
     var parts = ruta(), actual = parts[0] || state.proceso.elecciones[0].id;
     var menu = document.getElementById("menu");
     var items = state.proceso.elecciones.map(function (e) { return [e.nombre, "#/" + e.id, e.id]; });
@@ -486,14 +819,21 @@
       main.replaceChildren();
       append(main, nodes);
       var titulo = main.querySelector("h1");
-      document.title = (titulo ? titulo.textContent + " · " : "") + "PREP " + state.proceso.entidad;
+      var ej = document.getElementById("ejercicio");
+      document.title = (ej.hidden ? "" : ej.textContent.split(" ")[0] + " · ") + (titulo ? titulo.textContent + " · " : "") + "PREP " + state.proceso.entidad;
       if (porCorte) window.scrollTo(0, scroll);
       else if (state.lastHash !== null && state.lastHash !== window.location.hash) main.focus({ preventScroll: true });
       state.lastHash = window.location.hash;
       main.setAttribute("data-corte", String(state.main.signed.cut));
       main.setAttribute("data-vista", ruta().join("/") || "inicio");
+      completarVista(main, id);
     }).catch(function (err) {
       if (id !== state.renderId) return;
+      if (err && err.firma) {
+        main.replaceChildren(el("p", { class: "error", text: "Estos datos no coinciden con la firma del instituto y no se muestran." }));
+        main.setAttribute("data-vista", ruta().join("/") || "inicio");
+        return;
+      }
       state.fallo = true;
       main.replaceChildren(el("p", { class: "error", role: "alert", text: "No se pudieron cargar los datos de este corte. Se reintentará en breve." }));
       if (window.console && console.warn) console.warn(String(err));
@@ -501,6 +841,7 @@
   }
   function cargarMain(main) {
     if (main.signed.data.schema !== ESQUEMA) return Promise.reject(new Error("esquema " + main.signed.data.schema));
+    state.firma = firmaNueva(main.signed.cut);
     return getJSON(main.signed.data.proceso).then(function (proceso) {
       state.main = main;
       state.proceso = proceso;
@@ -515,12 +856,12 @@
         var primero = !state.main, nuevo = !primero && m.signed.cut !== state.main.signed.cut;
         /* Lo que cambia cada corte se olvida; catálogos y segmentos de actas siguen valiendo. */
         state.cache.forEach(function (_v, path) {
-          if (!/-catalogo\.|\/actas\/|^data\/proceso\./.test(path)) state.cache.delete(path);
+          if (!/-catalogo\.|\/actas\/|^data\/(proceso|secciones)\./.test(path)) { state.cache.delete(path); state.bytes.delete(path); }
         });
         return cargarMain(m).then(function () {
           if (nuevo) document.getElementById("aviso").textContent = "Nuevo corte " + m.signed.cut + " · " + m.signed.cut_display;
           return render(!primero);
-        });
+        }).then(function () { return verificarCorte(m); });
       }).catch(function (err) { if (window.console && console.warn) console.warn(String(err)); })
         .then(sondear);
     }, pollSeconds() * 1000);
@@ -531,7 +872,14 @@
       document.getElementById("contenido").focus();
     });
     window.addEventListener("hashchange", function () { render(false); });
-    fetchMain().then(cargarMain).then(function () { return render(false); }).catch(function () {
+    document.getElementById("buscar").addEventListener("submit", function (ev) { ev.preventDefault(); buscar(); });
+    window.__prepcastFirma = { render: null, verificada: null };
+    var m0;
+    fetchMain().then(function (m) { m0 = m; return cargarMain(m); }).then(function () { return render(false); }).then(function () {
+      window.__prepcastFirma.render = performance.now();
+      /* La firma se comprueba después de la primera vista, nunca antes. */
+      setTimeout(function () { verificarCorte(m0); }, 0);
+    }).catch(function () {
       document.getElementById("contenido").replaceChildren(el("p", { class: "error", role: "alert", text: "No se pudo cargar el corte vigente. Se reintentará en breve." }));
     }).then(sondear);
   }

@@ -1,0 +1,180 @@
+"""``prepcast night``: the institute's night, unattended (``run``), and who is behind (``status``).
+
+See ``docs/night.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from prepcast.errors import InputError, TransportError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("night", help="run the night's cuts (build, verify, publish, push) and "
+                       "show who is behind (docs/night.md)")
+    ns = p.add_subparsers(dest="night_command", metavar="ACTION", parser_class=type(p))
+    ns.required = True
+
+    r = ns.add_parser("run", help="build, verify, publish and push every scheduled cut; "
+                      "the same command resumes after a crash")
+    r.add_argument("--election", required=True, type=Path, metavar="DIR")
+    r.add_argument("--keys", required=True, type=Path, metavar="KEYDIR")
+    r.add_argument("--state", required=True, type=Path, metavar="DIR",
+                   help="the runner's state (one folder per ejercicio)")
+    r.add_argument("--publish-root", required=True, type=Path, metavar="DIR",
+                   help="the institute's own site: releases/ and current")
+    r.add_argument("--registry", type=Path, metavar="FILE",
+                   help="difusores to push to (read again before every push)")
+    r.add_argument("--ejercicio", default="jornada", metavar="NAME",
+                   help="prueba-N, simulacro-N or jornada (default)")
+    r.add_argument("--speed", default="1", metavar="N",
+                   help="play the schedule N times faster (drills, tests); 'max': no waiting")
+    r.add_argument("--until", metavar="TIME", help="stop after the cut at or before this time")
+    r.add_argument("--difusores", type=Path, metavar="FILE",
+                   help="official difusores the site lists (JSON, as for `cut build`)")
+    r.add_argument("--ntp", default="pool.ntp.org", metavar="HOST[:PORT]",
+                   help="NTP server for the clock check at start; 'off' only for drills")
+    r.add_argument("--max-clock-offset", type=float, default=1.0, metavar="SECONDS",
+                   help="refuse to start when the clock is further off (default 1 s)")
+    r.add_argument("--quiet", action="store_true", help="one line per cut, no progress")
+    r.set_defaults(handler=_run)
+
+    s = ns.add_parser("status", help="ejercicio, current and next cut, each difusor's lag")
+    s.add_argument("--state", required=True, type=Path, metavar="DIR")
+    s.add_argument("--json", action="store_true", help="machine-readable")
+    s.set_defaults(handler=_status)
+
+
+def _speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = 0.0
+    if not speed > 0 or speed != speed or speed == float("inf"):
+        raise InputError(f"--speed {text!r}: a positive number, or 'max'")
+    return speed
+
+
+def _ntp(text: str) -> tuple[str | None, int]:
+    if text == "off":
+        return None, 123
+    host, _, port = text.rpartition(":") if ":" in text else (text, "", "123")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--ntp {text!r}: HOST, HOST:PORT or off")
+    return host, int(port)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from prepcast.election import load_election_dir
+    from prepcast.election.schedule import parse_time
+    from prepcast.package import Ejercicio
+    from prepcast.publish import read_difusores
+    from prepcast.publish.runner import CutDone, NightRunner, RunOptions
+
+    speed = _speed(args.speed)
+    server, port = _ntp(args.ntp)
+    if not args.max_clock_offset > 0:
+        raise InputError("--max-clock-offset must be a positive number of seconds")
+    try:
+        ejercicio = Ejercicio.parse(args.ejercicio).name
+    except ValueError as exc:
+        raise InputError(f"--ejercicio: {exc}") from None
+    if server is None and speed == 1.0:
+        raise InputError("--ntp off is for drills played faster (--speed); the real night "
+                         "checks the clock")
+    for name in ("keys", "election"):
+        if not getattr(args, name).is_dir():
+            raise InputError.at(getattr(args, name), f"no such folder (--{name})")
+    if args.registry is not None and not args.registry.is_file():
+        raise InputError.at(args.registry, "no such file (--registry)")
+    difusores = read_difusores(args.difusores)
+    ed = load_election_dir(args.election)
+    until = parse_time(args.until, ed.proceso) if args.until else None
+    opts = RunOptions(election=args.election, keys=args.keys, state=args.state,
+                      publish_root=args.publish_root, registry=args.registry,
+                      ejercicio=ejercicio, speed=speed, until=until, ntp_server=server,
+                      ntp_port=port, max_clock_offset=args.max_clock_offset,
+                      difusores=tuple(difusores))
+
+    def on_cut(c: CutDone) -> None:
+        print(f"corte {c.number} ({ejercicio}): construido en {c.build_seconds:.2f} s, "
+              f"verificado en {c.verify_seconds:.2f} s, publicado; envío iniciado", flush=True)
+
+    runner = NightRunner(opts, on_cut=None if args.quiet else on_cut, ed=ed)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        print(f"prepcast: señal {signal.Signals(signum).name}: se detiene al terminar el paso "
+              "en curso", file=sys.stderr, flush=True)
+        runner.stop_requested.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    state = runner.run()
+    published = state.published()
+    print(f"{ejercicio}: último corte publicado {published or '—'}; estado en {args.state}")
+    push = state.cut(published)["steps"].get("push", {}) if published else {}
+    failed = [n for n in push.get("failed") or [] if n != "*"]
+    if push.get("error") or failed:
+        raise TransportError(f"corte {published}: el envío falló"
+                             + (f" en {', '.join(failed)}" if failed else f": {push['error']}")
+                             + f" (prepcast night status --state {args.state})")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from prepcast.publish.status import night_status
+
+    view = night_status(args.state)
+    if args.json:
+        print(json.dumps(view, ensure_ascii=False, indent=1))
+        return 0
+    _print_status(view)
+    return 0
+
+
+def _print_status(view: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    runner = view["ejecutor"]
+    cur, nxt = view["corte_actual"], view["corte_siguiente"]
+    console.print(f"Ejercicio: [bold]{view['ejercicio']}[/bold] ({view['proceso']}) · ejecutor "
+                  f"{'en marcha' if runner['en_marcha'] else 'detenido'} (pid {runner['pid']})")
+    console.print("Corte actual: " + (f"{cur['numero']} ({cur['hora_del_corte']}), publicado "
+                                      f"{cur['publicado']}" if cur else "ninguno publicado aún"))
+    console.print("Corte siguiente: " + (
+        f"{nxt['numero']} ({nxt['hora_del_corte']})"
+        + (f", se construye {nxt['se_construye']}" if nxt.get("se_construye") else "")
+        if nxt else "ninguno: la noche terminó"))
+    if view["omitidos"]:
+        console.print(f"Cortes omitidos (su hora pasó durante otro): {view['omitidos']}")
+    t = Table(title="Difusores")
+    for col in ("difusor", "estado", "corte vigente", "corte preparado", "atraso (cortes)",
+                "atraso (s)", "último error", "último rechazo"):
+        t.add_column(col)
+    for d in view["difusores"]:
+        t.add_row(d["difusor"], d["estado"], d["corte_vigente"] or "—",
+                  d["corte_preparado"] or "—", _dash(d["atraso_cortes"]),
+                  _dash(d["atraso_segundos"]), _event(d["ultimo_error"]),
+                  _event(d["ultimo_rechazo"]))
+    console.print(t)
+
+
+def _dash(v: object) -> str:
+    return "—" if v is None else str(v)
+
+
+def _event(e: dict[str, Any] | None) -> str:
+    if e is None:
+        return "—"
+    return f"corte {e['corte']} ({e['fase']}, {e['cuando'][:19]}): {e['error'] or ''}"

@@ -1,0 +1,138 @@
+"""A folder the PREP capture system drops each cut's database zips into, as the night's source.
+
+The capture system writes ``YYYYMMDD_HHMM_PREP_<ELECCION>.zip`` (and, when it does, its
+``.sha256``) into a folder at every cut. :func:`take_cut` answers the next zip not yet taken that
+is complete — its ``.sha256`` matches, or, without one, it has not changed for ``settle`` seconds
+and reads as a whole zip — read and recounted under the institute's counting rules; ``None`` while
+nothing new is complete. A zip whose recount differs from the preamble the capture system printed
+is refused with :class:`IntegrityError` naming every figure that differs (and the rows whose
+CONTABILIZADA or TOTAL_VOTOS_CALCULADO disagree): the runner keeps the previous cut live and
+raises the alert. Nothing here publishes; the runner does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import time
+import zipfile
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from prepcast.election.rules import Profile
+from prepcast.errors import IntegrityError, Problem
+from prepcast.formats.read_prep_csv import PublishedDatabase, parse_prep_csv
+from prepcast.formats.recount import Recount, recount
+
+ZIP_NAME = re.compile(r"^(\d{8})_(\d{4})_PREP_(.+)\.zip$")
+
+
+@dataclass(frozen=True)
+class DroppedCut:
+    """One complete database zip of the folder, read and recounted."""
+
+    path: Path
+    eleccion: str  # from the name: YYYYMMDD_HHMM_PREP_<ELECCION>.zip
+    sha256: str
+    csv_name: str
+    csv_bytes: bytes  # the database CSV as the capture system wrote it
+    database: PublishedDatabase
+    recount: Recount
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _published_digest(path: Path) -> str | None:
+    """The digest of ``<zip>.sha256`` (``sha256sum`` format or the bare hex), if it is there."""
+    side = path.with_name(path.name + ".sha256")
+    try:
+        text = side.read_text(encoding="ascii", errors="replace").strip()
+    except OSError:
+        return None
+    word = text.split()[0].lower() if text else ""
+    return word if re.fullmatch(r"[0-9a-f]{64}", word) else ""
+
+
+def _reads_whole(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return zf.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False
+
+
+def complete(path: Path, *, settle: float = 2.0, now: float | None = None) -> str | None:
+    """The zip's SHA-256 when the capture system has finished writing it, else ``None``.
+
+    With a ``.sha256`` beside it, complete means the digests match; a zip that reads whole, has
+    settled and still does not match is refused (:class:`IntegrityError`). Without one, complete
+    means unchanged for ``settle`` seconds and whole."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    settled = (time.time() if now is None else now) - st.st_mtime >= settle
+    published = _published_digest(path)
+    digest = _digest(path)
+    if published:
+        if digest == published:
+            return digest
+        if settled and _reads_whole(path.read_bytes()):
+            raise IntegrityError(f"{path}: SHA-256 {digest} is not the {published} of "
+                                 f"{path.name}.sha256")
+        return None
+    if published == "" and settled:  # a .sha256 that is not a digest, and stays so
+        raise IntegrityError(f"{path}.sha256: not a SHA-256 digest")
+    return digest if settled and _reads_whole(path.read_bytes()) else None
+
+
+def read_dropped(path: Path, digest: str, profile: Profile, *, last_cut: bool) -> DroppedCut:
+    """Read and recount one complete zip; refuse it when the recount differs from its preamble."""
+    m = ZIP_NAME.match(path.name)
+    eleccion = m.group(3) if m else path.stem
+    with zipfile.ZipFile(path) as zf:
+        names = [n for n in zf.namelist() if n.lower().endswith(".csv")
+                 and "candidaturas" not in n.lower()]
+        if len(names) != 1:
+            raise IntegrityError(f"{path}: holds {len(names)} database CSVs, not one")
+        raw = zf.read(names[0])
+    text = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError:
+        decoded = text.decode("cp1252")
+    db = parse_prep_csv(decoded, f"{path}:{names[0]}")
+    rc = recount(db, profile, last_cut=last_cut)
+    differs = rc.differs_from_published()
+    if differs or rc.rows_mismatched:
+        problems = [Problem(f"{path.name}", f"recount differs from the preamble: {d}")
+                    for d in differs]
+        if rc.rows_mismatched:
+            lines = ", ".join(str(n) for n in rc.mismatched_lines[:10])
+            problems.append(Problem(path.name, f"{rc.rows_mismatched} rows disagree with the "
+                                    f"rules {profile.name} (lines {lines})"))
+        raise IntegrityError([str(p) for p in problems])
+    return DroppedCut(path, eleccion, digest, names[0], raw, db, rc)
+
+
+def take_cut(folder: Path, profile: Profile, *, taken: Collection[str] = (), last_cut: bool = False,
+             settle: float = 2.0) -> DroppedCut | None:
+    """The oldest complete zip of ``folder`` whose name is not in ``taken``, read and recounted;
+    ``None`` while none is. Raises :class:`IntegrityError` for a zip to refuse (the caller adds
+    its name to ``taken`` and keeps the previous cut live)."""
+    for path in sorted(folder.glob("*.zip")):
+        if path.name in taken or not ZIP_NAME.match(path.name):
+            continue
+        digest = complete(path, settle=settle)
+        if digest is None:
+            return None  # cuts are taken in order: wait for this one
+        return read_dropped(path, digest, profile, last_cut=last_cut)
+    return None

@@ -1,0 +1,370 @@
+"""The night runner: every scheduled cut built, verified, published and pushed, crash or not.
+
+For each cut, when it is due (:mod:`prepcast.publish.timeline`)::
+
+    build (incremental; or the package already built for it, verified again)
+      → verify against the cut published before it
+      → publish in --publish-root (releases/<tag>/, then one rename of `current`)
+      → push to every active difusor of the registry (read again before every push),
+        while the next cut is built
+
+Every step is recorded in the state (:mod:`prepcast.publish.state`) before the next begins. A
+cut slower than the interval delays the next one, never overlaps it; the cuts whose time passed
+meanwhile are skipped for the newest one due. SIGTERM stops after the current step. Started
+again with the same state, the runner goes on from what the institute's root shows: it never
+publishes an older cut over a newer one, a cut's package is the same bytes however often it is
+built (its times come from the schedule), and the last published cut is pushed again unless
+every difusor confirmed it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prepcast.difusor.activate import ReleaseStore
+from prepcast.distribution import PushReport
+from prepcast.election import ElectionDir, cut_time, load_election_dir
+from prepcast.errors import InputError, IntegrityError, PrepcastError
+from prepcast.package import CutId, Ejercicio, Manifest, load_manifest, load_signer, verify_package
+from prepcast.package.keys import ROOT_PUB
+from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
+from prepcast.publish.cut import CutBuilder, proceso_id
+from prepcast.publish.deliver import Deliveries
+from prepcast.publish.state import DELIVERIES, OUTBOX, PACKAGES, NightState, now
+from prepcast.publish.timeline import Timeline, check_clock
+
+log = logging.getLogger(__name__)
+
+KEEP_RELEASES = 3  # in the institute's root
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    election: Path
+    keys: Path
+    state: Path
+    publish_root: Path
+    registry: Path | None = None
+    ejercicio: str = "jornada"
+    speed: float | None = 1.0  # None: every cut as soon as the previous one is done
+    until: datetime | None = None
+    ntp_server: str | None = "pool.ntp.org"  # None: no clock check (drills on a laptop only)
+    ntp_port: int = 123
+    max_clock_offset: float = 1.0
+    difusores: tuple[dict[str, Any], ...] = ()  # the official list the site shows
+    retry_delay: float = 1.0
+
+
+@dataclass
+class CutDone:
+    """What the runner did with one cut (for progress displays and benchmarks)."""
+
+    number: int
+    package: Path
+    manifest: Manifest
+    build_seconds: float
+    verify_seconds: float
+    publish_seconds: float
+    due: datetime
+    push_started: datetime
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+OnCut = Callable[[CutDone], None]
+OnPushed = Callable[[int, PushReport | None, str | None], None]
+
+
+class NightRunner:
+    def __init__(self, opts: RunOptions, *, on_cut: OnCut | None = None,
+                 on_pushed: OnPushed | None = None, ed: ElectionDir | None = None) -> None:
+        self.opts = opts
+        self.on_cut = on_cut
+        self.on_pushed = on_pushed
+        self._ed = ed
+        self.stop_requested = threading.Event()
+        self._push: tuple[int, Future[PushReport], threading.Event] | None = None
+        try:
+            self.ejercicio = Ejercicio.parse(opts.ejercicio).name
+        except ValueError as exc:
+            raise PrepcastError(f"--ejercicio: {exc}") from None
+
+    # --- the night --------------------------------------------------------------------------------
+
+    def run(self) -> NightState:
+        o = self.opts
+        if o.ntp_server is not None:
+            offset = check_clock(o.ntp_server, o.ntp_port, o.max_clock_offset)
+            log.info("clock within %.3f s of %s", offset, o.ntp_server)
+        self.signer = load_signer(o.keys)
+        self.trust = o.keys / ROOT_PUB
+        self.state = NightState.open(o.state)
+        ed = self._ed or load_election_dir(o.election)
+        self.ed = ed
+        self.store = ReleaseStore(o.publish_root)
+        self.store.recover()
+        self._settle_settings(ed)
+        self.timeline = Timeline(ed.proceso, datetime.fromisoformat(self.state.doc["origin"]),
+                                 o.speed, o.until)
+        self.builder: CutBuilder | None = None
+        self.packages = o.state / PACKAGES
+        self.packages.mkdir(exist_ok=True)
+        _remove_temporaries(self.packages)
+        self.deliveries = Deliveries(o.registry, o.state / DELIVERIES, o.state / OUTBOX,
+                                     wait_for_embargo=o.speed == 1.0, retry_delay=o.retry_delay)
+        try:
+            self._night()
+        finally:
+            self._finish_push()
+            self.deliveries.close()
+        return self.state
+
+    def _night(self) -> None:
+        done = self._resume()
+        while not self.stop_requested.is_set():
+            number = self.timeline.next_cut(done, now())
+            if number is None:
+                self.state.note("fin de la noche: último corte publicado")
+                break
+            if not self._wait_until(self.timeline.due(number)):
+                break
+            number = self.timeline.next_cut(done, now()) or number
+            for skipped in range(done + 1, number):
+                self.state.cut(skipped)["skipped"] = True
+            self._one_cut(number)
+            done = number
+
+    def _resume(self) -> int:
+        """The last cut published (from the institute's root and the state); pushed again unless
+        every difusor confirmed it."""
+        live = self.store.live_cut()
+        number = self.state.published() or 0
+        if live is not None and live.ejercicio.name == self.ejercicio and live.cut > number:
+            number = live.cut  # published just before a crash, not yet recorded
+            self.state.step(number, "publish", release=live.tag, recovered=True)
+        if number:
+            entry = self.state.cut(number)
+            push = entry["steps"].get("push")
+            if push is None or push.get("failed") or "ended" not in push:
+                self.state.note(f"reanudando: corte {number} se envía de nuevo")
+                self._start_push(number, self._package_of(CutId.of(self.ejercicio, number)))
+        return number
+
+    def _settle_settings(self, ed: ElectionDir) -> None:
+        doc = self.state.doc
+        proceso = proceso_id(ed.proceso)
+        if "ejercicio" in doc:
+            if doc["ejercicio"] != self.ejercicio:
+                raise InputError(
+                    f"{self.state.path}: this state is of ejercicio {doc['ejercicio']}, not "
+                    f"{self.ejercicio}; each ejercicio runs with a --state of its own")
+            if doc["proceso"] != proceso:
+                raise InputError(f"{self.state.path}: this state is of proceso "
+                                    f"{doc['proceso']}, not {proceso}")
+        live = self.store.live_cut()
+        if live is not None and live.ejercicio > Ejercicio.parse(self.ejercicio):
+            raise IntegrityError(f"{self.opts.publish_root} already shows {live} of "
+                                 f"{live.ejercicio.name}: {self.ejercicio} comes before it and "
+                                 "is never published over it")
+        if "origin" not in doc:
+            speed = self.opts.speed
+            origin = ed.proceso.start if speed == 1.0 else now()
+            doc.update(ejercicio=self.ejercicio, proceso=proceso, origin=origin.isoformat(),
+                       speed=speed, election=str(self.opts.election.resolve()),
+                       publish_root=str(self.opts.publish_root.resolve()),
+                       registry=str(self.opts.registry.resolve()) if self.opts.registry else None,
+                       cut_minutes=ed.proceso.cut_minutes, started=now().isoformat())
+        doc.update(pid=os.getpid(), running_since=now().isoformat(),
+                   total=Timeline(ed.proceso, now(), None, self.opts.until).total,
+                   cut_times={str(i + 1): t.isoformat()
+                              for i, t in enumerate(ed.proceso.cut_times())})
+        self.state.note(f"inicio del ejecutor (pid {os.getpid()})")
+
+    def _wait_until(self, when: datetime) -> bool:
+        while not self.stop_requested.is_set():
+            left = (when - now()).total_seconds()
+            if left <= 0:
+                return True
+            self.stop_requested.wait(min(left, 1.0))
+        return False
+
+    # --- one cut ----------------------------------------------------------------------------------
+
+    def _one_cut(self, number: int) -> None:
+        cid = CutId.of(self.ejercicio, number)
+        due = self.timeline.due(number)
+        live = self.store.live_cut()
+        last = self.store.live_dir()
+        previous = last if live is not None and live.ejercicio == cid.ejercicio else None
+        if live is not None and live >= cid:
+            raise IntegrityError(f"{self.opts.publish_root} already shows {live}; {cid} is not "
+                                 "newer (never published over a newer cut)")
+        pkg = self.packages / cid.tag
+        t0 = time.perf_counter()
+        manifest = self._reuse(pkg, last, previous)
+        reused = manifest is not None
+        if manifest is None:
+            manifest = self._build(number, pkg, previous)
+        t1 = time.perf_counter()
+        self.state.step(number, "build", digest=manifest.digest, seconds=round(t1 - t0, 3),
+                        reused=reused, previous=manifest.previous)
+        if self.stop_requested.is_set():
+            return
+        verify_package(pkg, self.trust, last=last)
+        t2 = time.perf_counter()
+        self.state.step(number, "verify", seconds=round(t2 - t1, 3))
+        if self.stop_requested.is_set():
+            return
+        self._publish(pkg, cid)
+        t3 = time.perf_counter()
+        self.state.step(number, "publish", release=cid.tag, seconds=round(t3 - t2, 3))
+        self._prune_packages(cid)
+        if self.stop_requested.is_set():
+            return
+        self._finish_push()  # never two pushes at once
+        started = now()
+        self._start_push(number, pkg)
+        if self.on_cut is not None:
+            self.on_cut(CutDone(number, pkg, manifest, t1 - t0, t2 - t1, t3 - t2, due, started))
+
+    def _reuse(self, pkg: Path, last: Path | None, previous: Path | None) -> Manifest | None:
+        """The package built for this cut before a crash, if it is whole and chains as now."""
+        if not pkg.is_dir():
+            return None
+        try:
+            m = verify_package(pkg, self.trust, last=last)
+        except PrepcastError:
+            shutil.rmtree(pkg, ignore_errors=True)
+            return None
+        prev = load_manifest(previous).digest if previous is not None else None
+        if m.previous != prev:
+            shutil.rmtree(pkg, ignore_errors=True)
+            return None
+        return m
+
+    def _build(self, number: int, pkg: Path, previous: Path | None) -> Manifest:
+        if self.builder is None:
+            self.builder = CutBuilder(self.ed, self.signer, difusores=self.opts.difusores,
+                                      ejercicio=self.ejercicio)
+        m = self.builder.build(cut_time(self.ed.proceso, number), pkg, previous=previous)
+        for earlier in self._builds_of(number):
+            if earlier["previous"] == m.previous and earlier["digest"] != m.digest:
+                shutil.rmtree(pkg, ignore_errors=True)
+                raise IntegrityError(f"cut {number} built again gives manifest {m.digest}, not "
+                                     f"{earlier['digest']} as before: the capture feed of its "
+                                     "time changed; not publishing it")
+        self.state.record_build(number, m.digest, m.previous)
+        return m
+
+    def _builds_of(self, number: int) -> list[dict[str, Any]]:
+        return [b for b in self.state.builds() if b["cut"] == number]
+
+    def _publish(self, pkg: Path, cid: CutId) -> None:
+        """Into the institute's root: a whole release, then one rename of ``current``."""
+        partial = self.store.root / f"releases/.{cid.tag}.partial"
+        if partial.exists():
+            shutil.rmtree(partial)
+        shutil.copytree(pkg, partial, copy_function=_link_or_copy)
+        self.store.carry_over(partial, self.store.live_dir())
+        self.store.seal(partial, cid)
+        self.store.activate(cid)
+        self.store.prune(KEEP_RELEASES)
+
+    def _prune_packages(self, live: CutId) -> None:
+        """Drop built packages older than the one just published (which is pushed from here)."""
+        for p in self.packages.iterdir():
+            cut = CutId.from_tag(p.name)
+            if cut is not None and cut < live:
+                shutil.rmtree(p, ignore_errors=True)
+
+    def _package_of(self, cid: CutId) -> Path:
+        """The package of a published cut, exactly (a release also holds the files it carried
+        over from the one before, for readers in flight; those are never pushed)."""
+        pkg = self.packages / cid.tag
+        if pkg.is_dir():
+            return pkg
+        release = self.store.path(cid)
+        m = load_manifest(release)
+        tmp = self.packages / f".{cid.tag}.copy.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        for rel in [*m.files, MAIN_PATH, manifest_path(m.ejercicio, m.cut),
+                    signature_path(m.ejercicio, m.cut)]:
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(str(release / rel), str(tmp / rel))
+        os.rename(tmp, pkg)
+        return pkg
+
+    # --- pushes -----------------------------------------------------------------------------------
+
+    def _start_push(self, number: int, release: Path) -> None:
+        self.state.step(number, "push", started=now().isoformat())
+        future = self.deliveries.push(release)
+        recorded = threading.Event()
+        self._push = (number, future, recorded)
+
+        def done(f: Future[PushReport]) -> None:
+            try:
+                self._pushed(number, f)
+            finally:
+                recorded.set()
+
+        future.add_done_callback(done)
+
+    def _pushed(self, number: int, future: Future[PushReport]) -> None:
+        report: PushReport | None = None
+        error: str | None = None
+        try:
+            report = future.result()
+        except Exception as exc:  # recorded; the next round tries again
+            error = str(exc) or type(exc).__name__
+        with self.state.lock:
+            push = dict(self.state.cut(number)["steps"].get("push", {}))
+            push.update(ended=now().isoformat(), error=error)
+            if report is not None:
+                push.update(failed=report.failed, difusores=_outcomes(report),
+                            seconds=round(report.seconds_to_serving, 3))
+            else:
+                push["failed"] = ["*"]
+            self.state.cut(number)["steps"]["push"] = push
+            self.state.save()
+        if self.on_pushed is not None:
+            self.on_pushed(number, report, error)
+
+    def _finish_push(self) -> None:
+        if self._push is not None:
+            _, _, recorded = self._push
+            recorded.wait()
+            self._push = None
+
+
+def _outcomes(report: PushReport) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for phase, outcomes in (("stage", report.staged), ("activate", report.activated),
+                            ("refused", report.refused)):
+        for name, o in outcomes.items():
+            d = out.setdefault(name, {})
+            d[phase] = {"ok": o.ok, "error": o.error, "seconds": round(o.seconds, 3)}
+    return out
+
+
+def _link_or_copy(src: str, dest: str) -> str:
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copy2(src, dest)
+    return dest
+
+
+def _remove_temporaries(folder: Path) -> None:
+    for p in folder.iterdir():
+        if p.name.startswith(".") and p.name.endswith(".tmp"):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)

@@ -1,0 +1,159 @@
+"""The night runner's state: one JSON file in ``--state DIR``, replaced atomically at every step.
+
+::
+
+    STATE/
+      night.json          what the runner did: the night's settings, every cut's steps
+      builds.jsonl        one line per package built: cut, digest (same cut → same bytes)
+      deliveries.sqlite   the pusher's record (prepcast.distribution.DeliveryState)
+      paquetes/<tag>/     the newest built packages (the last published one is kept)
+      salida/             the pusher's work folder
+
+``night.json`` is written to a temporary name, flushed, fsync'd and renamed, so a crash at any
+instant leaves the previous version or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prepcast.errors import InputError
+
+SCHEMA = "prepcast.night/1"
+STATE_FILE = "night.json"
+BUILDS_LOG = "builds.jsonl"
+DELIVERIES = "deliveries.sqlite"
+PACKAGES = "paquetes"
+OUTBOX = "salida"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class NightState:
+    """``night.json`` in memory; :meth:`save` after every step."""
+
+    dir: Path
+    doc: dict[str, Any]
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @classmethod
+    def open(cls, directory: Path) -> NightState:
+        """The state in ``directory`` (created empty when it holds none)."""
+        directory = Path(directory)
+        if directory.exists() and not directory.is_dir():
+            raise InputError.at(directory, "is a file; --state names a folder")
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / STATE_FILE
+        if not path.exists():
+            return cls(directory, {"schema": SCHEMA, "cuts": {}, "log": []})
+        try:
+            doc = json.loads(path.read_bytes())
+        except OSError as exc:
+            raise InputError.at(path, f"cannot read: {exc.strerror}") from None
+        except ValueError as exc:
+            raise InputError.at(path, f"not JSON: {exc}") from None
+        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+            raise InputError.at(path, f"not a night runner's state (schema {SCHEMA})")
+        doc.setdefault("cuts", {})
+        doc.setdefault("log", [])
+        return cls(directory, doc)
+
+    @classmethod
+    def read(cls, directory: Path) -> NightState:
+        """An existing state (for ``night status``)."""
+        if not (Path(directory) / STATE_FILE).is_file():
+            raise InputError.at(Path(directory), f"holds no {STATE_FILE}: not a runner's --state")
+        return cls.open(directory)
+
+    # --- the record -------------------------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        return self.dir / STATE_FILE
+
+    def cut(self, number: int) -> dict[str, Any]:
+        with self.lock:
+            cuts: dict[str, dict[str, Any]] = self.doc["cuts"]
+            return cuts.setdefault(str(number), {"number": number, "steps": {}})
+
+    def cuts(self) -> list[dict[str, Any]]:
+        cuts: dict[str, dict[str, Any]] = self.doc["cuts"]
+        return [cuts[k] for k in sorted(cuts, key=int)]
+
+    def step(self, number: int, name: str, **fields: Any) -> None:
+        """Record step ``name`` of cut ``number`` (with its time) and save."""
+        with self.lock:
+            entry = {"at": now().isoformat(), **fields}
+            self.cut(number)["steps"][name] = entry
+            self.note(f"corte {number}: {name}", save=False)
+            self.save()
+
+    def note(self, text: str, *, save: bool = True) -> None:
+        with self.lock:
+            log: list[dict[str, str]] = self.doc["log"]
+            log.append({"at": now().isoformat(), "text": text})
+            del log[:-200]
+            if save:
+                self.save()
+
+    def published(self) -> int | None:
+        """The newest cut published in the institute's root, by this runner."""
+        done = [c["number"] for c in self.cuts() if "publish" in c["steps"]]
+        return max(done) if done else None
+
+    def save(self) -> None:
+        with self.lock:
+            data = (json.dumps(self.doc, ensure_ascii=False, indent=1) + "\n").encode()
+            write_atomic(self.path, data)
+
+    def record_build(self, number: int, digest: str, previous: str | None) -> None:
+        """Append to the build log (for audits and tests: the digest of every build)."""
+        line = json.dumps({"cut": number, "digest": digest, "previous": previous,
+                           "at": now().isoformat()}) + "\n"
+        with open(self.dir / BUILDS_LOG, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def builds(self) -> list[dict[str, Any]]:
+        """Every build recorded (a line cut short by a crash is left out)."""
+        try:
+            lines = (self.dir / BUILDS_LOG).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+        return out
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``: a temporary name in the same folder, fsync, rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)

@@ -1,0 +1,137 @@
+"""The runner alone (no difusores): the clock check, cuts slower than their interval, SIGTERM,
+and the timeline."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from prepcast.difusor.clock import sntp_reply
+from prepcast.election import cut_time, load_election_dir
+from prepcast.package import load_signer
+from prepcast.publish import build_cut
+from prepcast.publish.state import NightState, now
+from prepcast.publish.timeline import Timeline
+from tests.night.night_run import night_args, run_night, status
+
+
+class Ntp:
+    """An SNTP server on loopback whose clock is ``offset`` seconds from ours."""
+
+    def __init__(self, offset: float) -> None:
+        self.offset = offset
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = int(self.sock.getsockname()[1])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(512)
+            except OSError:
+                continue
+            self.sock.sendto(sntp_reply(data, self.offset), peer)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def ntp_off() -> Iterator[Ntp]:
+    server = Ntp(5.0)
+    yield server
+    server.close()
+
+
+def test_a_clock_off_refuses_to_start(small_election: Path, night_keys: Path, tmp_path: Path,
+                                      ntp_off: Ntp) -> None:
+    r = run_night(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
+                  "--ntp", f"127.0.0.1:{ntp_off.port}", until="2024-06-02T20:00")
+    assert r.returncode == 1
+    assert "clock is 5.0 s behind" in r.stderr and "refusing to start" in r.stderr
+    assert r.stderr.count("\n") == 1
+    assert not (tmp_path / "estado").exists() and not (tmp_path / "instituto").exists()
+    ntp_off.offset = 0.0
+    r = run_night(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
+                  "--ntp", f"127.0.0.1:{ntp_off.port}", until="2024-06-02T20:00")
+    assert r.returncode == 0, r.stderr
+
+
+def test_cuts_slower_than_their_interval(small_election: Path, night_keys: Path,
+                                         tmp_path: Path) -> None:
+    """At 20,000 times the speed a cut is due every 60 ms: every build is slower than that. The
+    cuts never overlap, the ones whose time passed are skipped for the newest one due, and each
+    published cut is exactly the package of its time built on its own."""
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    r = run_night(small_election, night_keys, state, root, speed="20000",
+                  until="2024-06-02T23:00")
+    assert r.returncode == 0, r.stderr
+    cuts = NightState.read(state).cuts()
+    published = [c for c in cuts if "publish" in c["steps"]]
+    assert published[-1]["number"] == 10
+    assert any(c.get("skipped") for c in cuts)
+    steps = [(c["steps"]["build"]["at"], c["steps"]["publish"]["at"]) for c in published]
+    for (_, published_at), (built_at, _) in itertools.pairwise(steps):
+        assert built_at > published_at  # the next cut starts after the one before is done
+    ed = load_election_dir(small_election)
+    signer = load_signer(night_keys)
+    releases = sorted((root / "releases").iterdir())
+    for before, after in itertools.pairwise(releases):
+        number = int(after.name.rsplit("-", 1)[1])
+        alone = build_cut(ed, cut_time(ed.proceso, number), signer, tmp_path / after.name,
+                          previous=before)
+        published_digest = next(c["steps"]["build"]["digest"] for c in published
+                                if c["number"] == number)
+        assert alone.digest == published_digest
+    assert status(state)["omitidos"]
+
+
+def test_sigterm_stops_after_the_current_step(small_election: Path, night_keys: Path,
+                                              tmp_path: Path) -> None:
+    state = tmp_path / "estado"
+    proc = subprocess.Popen(night_args(small_election, night_keys, state, tmp_path / "instituto",
+                                       speed="600"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            if (state / "night.json").exists() and NightState.read(state).published():
+                break
+            threading.Event().wait(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "SIGTERM" in err
+    view = status(state)
+    assert view["ejecutor"]["en_marcha"] is False
+    assert view["corte_actual"]["numero"] >= 1 and view["corte_siguiente"] is not None
+
+
+def test_timeline(small_election: Path) -> None:
+    ed = load_election_dir(small_election)
+    t0 = now()
+    tl = Timeline(ed.proceso, t0, 60.0)
+    assert tl.total == 73
+    assert tl.due(1) == t0 and tl.due(2) == t0 + timedelta(seconds=20)
+    assert tl.next_cut(0, t0) == 1
+    assert tl.next_cut(1, t0) == 2  # not due yet: the next one, waited for
+    assert tl.next_cut(1, t0 + timedelta(seconds=65)) == 4  # 2 and 3 are past: skipped
+    assert tl.next_cut(73, t0) is None
+    fast = Timeline(ed.proceso, t0, None, cut_time(ed.proceso, 4))
+    assert fast.total == 4 and fast.next_cut(2, t0) == 3 and fast.next_cut(4, t0) is None
