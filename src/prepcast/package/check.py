@@ -25,13 +25,12 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from prepcast.package.build import MAIN_SCHEMA
 from prepcast.package.canonical import JsonRefused, canonical_json, sha256_hex, strict_json
 from prepcast.package.keys import Keyring, parse_keyring
 from prepcast.package.layout import MAIN_PATH, path_problem
 from prepcast.package.manifest import Manifest, parse_manifest, path_collisions
 from prepcast.package.sign import unb64, verify_signature
-
-MAIN_SCHEMA = "prepcast.main/1"
 
 KINDS = ("unreadable", "malformed", "signature", "key", "rollback", "chain", "proceso",
          "expired", "path", "limit", "missing", "extra", "size", "hash", "not_regular")
@@ -106,7 +105,9 @@ def peek_manifest(data: bytes, source: str, limits: VerifyLimits | None = None) 
     return _parsed(data, source, (limits or VerifyLimits()).max_manifest_size)[0]
 
 
-def _signed_main(data: bytes, key: Ed25519PublicKey, m: Manifest, limit: int) -> list[Finding]:
+def check_signed_main(data: bytes, key: Ed25519PublicKey, m: Manifest,
+                      limit: int = VerifyLimits.max_meta_size) -> list[Finding]:
+    """``main.json`` bytes against the cut key and the manifest they must point at."""
     def bad(message: str, kind: str = "malformed") -> Finding:
         return Finding(MAIN_PATH, kind, message)
 
@@ -262,7 +263,7 @@ def check_signed(parts: SignedParts, trust: Ed25519PublicKey, *,
     if isinstance(parts.main, str):
         out.append(Finding(MAIN_PATH, "unreadable", parts.main))
     elif key is not None:
-        out.extend(_signed_main(parts.main, key, m, limits.max_meta_size))
+        out.extend(check_signed_main(parts.main, key, m, limits.max_meta_size))
     if proceso is not None and m.proceso != proceso:
         out.append(Finding(mrel, "proceso", f"proceso {m.proceso[:40]!r}, this difusor shows "
                                             f"{proceso!r}"))
