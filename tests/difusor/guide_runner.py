@@ -120,7 +120,9 @@ def script(steps: list[str], *, work: Path, net: bool, ov: Path | None = None,
 
 
 def run(program: str, *, net: bool, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    flags = ["--mount", "--propagation", "private", "--fork"] + ([] if net else ["--net"])
+    # a PID namespace of its own: whatever the guide started dies with it, even after a failure
+    flags = ["--mount", "--propagation", "private", "--fork", "--pid", "--mount-proc"] + (
+        [] if net else ["--net"])
     return subprocess.run(["unshare", *flags, "bash", "-c", program], capture_output=True,
                           text=True, timeout=timeout, check=False)
 

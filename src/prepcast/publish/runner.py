@@ -80,6 +80,10 @@ class CutDone:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+class RebuiltDiffers(IntegrityError):
+    """A cut built again is not the same bytes as before (its capture feed changed)."""
+
+
 OnCut = Callable[[CutDone], None]
 OnPushed = Callable[[int, PushReport | None, str | None], None]
 
@@ -140,7 +144,12 @@ class NightRunner:
             number = self.timeline.next_cut(done, now()) or number
             for skipped in range(done + 1, number):
                 self.state.cut(skipped)["skipped"] = True
-            self._one_cut(number)
+            try:
+                self._one_cut(number)
+            except RebuiltDiffers as exc:  # the correction goes out with the next cut
+                self.state.cut(number)["skipped"] = True
+                self.state.note(f"corte {number} no publicado: {exc}")
+                log.error("%s", exc)
             done = number
 
     def _resume(self) -> int:
@@ -227,10 +236,10 @@ class NightRunner:
         self._publish(pkg, cid)
         t3 = time.perf_counter()
         self.state.step(number, "publish", release=cid.tag, seconds=round(t3 - t2, 3))
-        self._prune_packages(cid)
         if self.stop_requested.is_set():
             return
         self._finish_push()  # never two pushes at once
+        self._prune_packages(cid)  # the one pushed until now is no longer needed
         started = now()
         self._start_push(number, pkg)
         if self.on_cut is not None:
@@ -259,7 +268,7 @@ class NightRunner:
         for earlier in self._builds_of(number):
             if earlier["previous"] == m.previous and earlier["digest"] != m.digest:
                 shutil.rmtree(pkg, ignore_errors=True)
-                raise IntegrityError(f"cut {number} built again gives manifest {m.digest}, not "
+                raise RebuiltDiffers(f"cut {number} built again gives manifest {m.digest}, not "
                                      f"{earlier['digest']} as before: the capture feed of its "
                                      "time changed; not publishing it")
         self.state.record_build(number, m.digest, m.previous)

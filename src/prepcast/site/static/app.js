@@ -88,6 +88,10 @@
     }
     return state.cache.get(path);
   }
+  /* Después del próximo cuadro pintado (lo que no debe retrasar la vista). */
+  function despuesDePintar(fn) {
+    requestAnimationFrame(function () { setTimeout(fn, 0); });
+  }
   function pollSeconds() {
     var q = /[?&]poll=(\d+)/.exec(window.location.search);
     var s = q ? parseInt(q[1], 10) : parseInt(document.body.getAttribute("data-poll-seconds"), 10);
@@ -153,11 +157,10 @@
     if (!window.crypto || !crypto.subtle) return Promise.reject(new Error("sin WebCrypto"));
     if (!RAIZ || RAIZ.charAt(0) === "{") return Promise.reject(new Error("sin llave raíz"));
     var s = m.signed || {}, raiz = deBase64(RAIZ), raizId, man, llavero;
-    return sha256(raiz).then(function (h) {
-      raizId = h.slice(0, 16);
-      if (typeof s.manifest !== "string" || !/^manifests\/[A-Za-z0-9_.-]+\.json$/.test(s.manifest)) throw falla("json/main.json no nombra un manifiesto");
-      return traer(s.manifest);
-    }).then(function (buf) {
+    if (typeof s.manifest !== "string" || !/^manifests\/[A-Za-z0-9_.-]+\.json$/.test(s.manifest)) return Promise.reject(falla("json/main.json no nombra un manifiesto"));
+    return Promise.all([traer(s.manifest), sha256(raiz)]).then(function (r) {
+      var buf = r[0];
+      raizId = r[1].slice(0, 16);
       return sha256(buf).then(function (h) {
         if (h !== s.manifest_sha256) throw falla(s.manifest + " no coincide con su digesto en json/main.json");
         man = leer(buf);
@@ -826,7 +829,10 @@
       state.lastHash = window.location.hash;
       main.setAttribute("data-corte", String(state.main.signed.cut));
       main.setAttribute("data-vista", ruta().join("/") || "inicio");
-      completarVista(main, id);
+      despuesDePintar(function () {
+        if (window.__prepcastFirma.render === null) window.__prepcastFirma.render = performance.now();
+        completarVista(main, id);
+      });
     }).catch(function (err) {
       if (id !== state.renderId) return;
       if (err && err.firma) {
@@ -876,9 +882,8 @@
     window.__prepcastFirma = { render: null, verificada: null };
     var m0;
     fetchMain().then(function (m) { m0 = m; return cargarMain(m); }).then(function () { return render(false); }).then(function () {
-      window.__prepcastFirma.render = performance.now();
-      /* La firma se comprueba después de la primera vista, nunca antes. */
-      setTimeout(function () { verificarCorte(m0); }, 0);
+      /* La firma se comprueba después de pintar la primera vista, nunca antes. */
+      despuesDePintar(function () { verificarCorte(m0); });
     }).catch(function () {
       document.getElementById("contenido").replaceChildren(el("p", { class: "error", role: "alert", text: "No se pudo cargar el corte vigente. Se reintentará en breve." }));
     }).then(sondear);
