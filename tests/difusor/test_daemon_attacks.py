@@ -359,3 +359,40 @@ def test_rsa_root_key_refused(tmp_path: Path, keydir: Path) -> None:
     conf.write_text(conf.read_text().replace(str(keydir / "root.pub"), "root.pub"))
     with pytest.raises(InputError, match="not an Ed25519 public key"):
         Daemon(load_config(conf))
+
+
+def test_a_damaged_staged_release_is_dropped_not_retried(night: Night, keydir: Path) -> None:
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    later = make_package(night.tmp / "emb2", keydir, 2, previous=night.packages[0],
+                         not_before=soon)
+    night.put("jornada-0002.tar", delta_bytes(later, night.packages[0]))
+    night.step()
+    staged = night.daemon.store.path(jornada(2))
+    assert staged.is_dir() and events(night.tmp, "waiting")
+    (staged / manifest_path("jornada", 2)).write_bytes(b"[" * 100_000)
+    (staged / MAIN_PATH).write_bytes(b"{}")
+    night.step()
+    night.step()
+    rejected = events(night.tmp, "rejected")
+    assert len(rejected) == 1 and "staged release unreadable" in str(rejected[0]["failures"])
+    assert not staged.exists()
+    night.nothing_lost()
+
+
+def test_a_lasting_error_is_said_once(tmp_path: Path, keydir: Path) -> None:
+    conf, _, _ = daemon_config(tmp_path, keydir, sftp=False)
+    daemon = Daemon(load_config(conf))
+
+    async def broken() -> None:
+        raise RuntimeError("disk gone")
+
+    daemon.step = broken  # type: ignore[method-assign]
+
+    async def run() -> None:
+        task = asyncio.create_task(daemon.run())
+        await asyncio.sleep(0.6)  # a dozen polls
+        daemon.stop()
+        await task
+
+    asyncio.run(run())
+    assert [e["error"] for e in events(tmp_path, "error")] == ["RuntimeError: disk gone"]

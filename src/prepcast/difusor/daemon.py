@@ -120,13 +120,17 @@ class Daemon:
         await self.start_inbox_server()
         self.events.emit("started", **_live(self.store.live_cut()), sftp_port=self.sftp_port)
         self._write_status()
+        said = ""
         try:
             while not self._stop.is_set():
                 try:
                     await self.step()
+                    said = ""
                 except Exception as exc:  # keep serving what is live; say what went wrong
-                    self.events.emit("error", error=f"{type(exc).__name__}: {exc}",
-                                     **_live(self.store.live_cut()))
+                    error = f"{type(exc).__name__}: {exc}"
+                    if error != said:  # once, not at every poll while it lasts
+                        said = error
+                        self.events.emit("error", error=error, **_live(self.store.live_cut()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.config.poll_interval)
         finally:
@@ -254,7 +258,14 @@ class Daemon:
         if not pending:
             return
         cut = pending[-1]
-        manifest = load_manifest(self.store.path(cut))
+        try:
+            manifest = load_manifest(self.store.path(cut))
+        except (IntegrityError, OSError) as exc:  # a staged release damaged on disk
+            shutil.rmtree(self.store.path(cut), ignore_errors=True)
+            self.events.emit("rejected", **_cut(cut), failures=[f"staged release unreadable: "
+                                                                f"{str(exc)[:200]}"],
+                             **_live(live))
+            return
         now = self.clock()
         if now < manifest.not_before:
             if self._waiting_for != cut:
