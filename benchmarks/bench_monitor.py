@@ -153,7 +153,12 @@ def main() -> None:
     ap.add_argument("--difusores", type=int, default=100)
     ap.add_argument("--cpu-difusores", type=int, default=50)
     ap.add_argument("--cpu-seconds", type=float, default=90.0)
+    ap.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
+                    help="event loop (monitor run uses uvloop)")
     a = ap.parse_args()
+    if a.loop == "uvloop":
+        import uvloop
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     tmp = Path(tempfile.mkdtemp(prefix="bench-monitor-"))
     srv = Path(tempfile.mkdtemp(prefix="bench-monitor-", dir="/srv"))
     srv.chmod(0o755)
@@ -161,7 +166,8 @@ def main() -> None:
     try:
         pkg = build_cut(tmp, a.profile, a.seed, a.at)
         m = load_manifest(pkg)
-        print(f"cut {m.cut_id}: {len(m.files)} files, {m.total_size / 1e6:.1f} MB")
+        print(f"cut {m.cut_id}: {len(m.files)} files, {m.total_size / 1e6:.1f} MB; "
+              f"event loop {a.loop}")
         publish(srv / "ref", pkg, m.cut_id.tag)
         ports = [free_port() for _ in range(a.difusores)]
         for p in ports:
