@@ -44,7 +44,7 @@ def role(block: Block) -> str:
     if "prepcast cut verify" in code:
         return "verify"
     if "prepcast difusor check" in code:
-        return "check"
+        return "sftp-check" if "--root" in code else "check"
     if code.lstrip().startswith("useradd") and "$DAEMON_USER" in code:
         return "daemon-only"
     if 'CHROOT="$PREP_ROOT"' in code:
@@ -62,6 +62,7 @@ def test_every_block_of_the_guide_has_a_role() -> None:
     roles = [role(b) for b in blocks()]
     assert roles.count("install") == 1 and roles.count("daemon-config") == 1
     assert roles.count("daemon-unit") == 1 and roles.count("check") == 1
+    assert roles.count("sftp-check") == 1 and roles.count("verify") == 1
     assert roles.count("sftp-only") == 1 and roles.count("daemon-only") >= 2
     assert roles.count("nginx") == 1 and roles.count("apache") == 1
     # the sshd block checks the configuration before any reload
@@ -193,8 +194,9 @@ def test_the_guide_end_to_end(tmp_path: Path, keydir: Path, packages: list[Path]
             "mode": mode, "remote_root": "/inbox" if mode == "daemon" else "/www"}
     steps.append(f"{sys.executable} - {json.dumps(json.dumps(args))} <<'CLIENT_EOF'\n{CLIENT}"
                  "CLIENT_EOF\n")
-    if mode == "daemon":
-        steps += [b.code for b in guide if role(b) == "check"]
+    steps += [b.code for b in guide if role(b) == ("check" if mode == "daemon" else "sftp-check")]
+    if mode == "daemon":  # what is served, verified against the root key the guide installed
+        steps += [b.code for b in guide if role(b) == "verify"]
     steps += ["kill $(cat \"$GUIDE_WORK/prepcast-difusor.pid\") 2>/dev/null || true",
               "nginx -s quit 2>/dev/null || true", "apache2ctl stop 2>/dev/null || true",
               "kill $(cat /run/sshd.pid) || true"]
@@ -211,8 +213,10 @@ def test_the_guide_end_to_end(tmp_path: Path, keydir: Path, packages: list[Path]
     assert status == 200 and cache == "no-cache, no-store, must-revalidate"
     assert body == (packages[1] / "json/main.json").read_text()
     assert result["missing"] == [404, "no-store"]
+    assert "Listo: nada que corregir" in done.stdout
     if mode == "daemon":
-        assert "Listo: nada que corregir" in done.stdout
+        verified = [x for x in done.stdout.splitlines() if x.startswith("/srv/prep/www/current: ")]
+        assert len(verified) == 1 and " verified: " in verified[0], done.stdout
 
 
 def read_tag(package: Path) -> str:

@@ -7,12 +7,12 @@ The public surface::
     ReleaseStore(root)                     releases/ and the current symlink, atomic switch
     EventLog, read_events(path)            the JSON event log (also to syslog)
     WebConf, render(kind, conf)            nginx / Apache 2.4 / IIS site configurations
-    check_setup(config), check_site(url, config)   a difusor's own check (in Spanish)
+    check_setup(config), check_sftp_only(root), check_site(url, root)   own checks (Spanish)
     EmbeddedServer(root, port=...)         the in-memory web server (uvicorn + uvloop)
 """
 
 from prepcast.difusor.activate import ReleaseStore, release_problems
-from prepcast.difusor.check import check_setup, check_site
+from prepcast.difusor.check import check_setup, check_sftp_only, check_site
 from prepcast.difusor.config import DaemonConfig, load_config
 from prepcast.difusor.daemon import Daemon
 from prepcast.difusor.events import EventLog, read_events
@@ -28,6 +28,7 @@ __all__ = [
     "ReleaseStore",
     "WebConf",
     "check_setup",
+    "check_sftp_only",
     "check_site",
     "load_config",
     "read_events",

@@ -38,7 +38,7 @@ from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.package import CutId, Ejercicio, Manifest, load_manifest, load_signer, verify_package
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
-from prepcast.publish.cut import CutBuilder, proceso_id
+from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder, proceso_id
 from prepcast.publish.deliver import Deliveries
 from prepcast.publish.state import DELIVERIES, OUTBOX, PACKAGES, NightState, now
 from prepcast.publish.timeline import Timeline, check_clock
@@ -264,7 +264,8 @@ class NightRunner:
         if self.builder is None:
             self.builder = CutBuilder(self.ed, self.signer, difusores=self.opts.difusores,
                                       ejercicio=self.ejercicio)
-        m = self.builder.build(cut_time(self.ed.proceso, number), pkg, previous=previous)
+        m = self.builder.build(cut_time(self.ed.proceso, number), pkg, previous=previous,
+                               not_before=self._replay_embargo(number))
         for earlier in self._builds_of(number):
             if earlier["previous"] == m.previous and earlier["digest"] != m.digest:
                 shutil.rmtree(pkg, ignore_errors=True)
@@ -273,6 +274,15 @@ class NightRunner:
                                      "time changed; not publishing it")
         self.state.record_build(number, m.digest, m.previous)
         return m
+
+    def _replay_embargo(self, number: int) -> datetime | None:
+        """A night replayed after its packages would have expired (a past election played
+        again as a drill) takes each cut's embargo at the time it is due in this run, so the
+        difusores' daemons, which refuse expired packages, take it; None otherwise."""
+        due = self.timeline.due(number)
+        if max(self.ed.proceso.end, cut_time(self.ed.proceso, number)) + EXPIRES_AFTER_END > due:
+            return None
+        return due
 
     def _builds_of(self, number: int) -> list[dict[str, Any]]:
         return [b for b in self.state.builds() if b["cut"] == number]

@@ -655,7 +655,8 @@
         t: rows.map(function (r) { return pctText(r[k.contabilizadas], r[k.esperadas]); }) },
       { clase: "serie-participacion", nombre: "Participación ciudadana", v: rows.map(function (r) { return pctNum(r[k.votos_participacion], r[k.lista_nominal_contabilizadas]); }),
         t: rows.map(function (r) { return pctText(r[k.votos_participacion], r[k.lista_nominal_contabilizadas]); }) }];
-    var W = 640, H = 220, L = 44, R = 12, T = 12, B = 34, n = rows.length;
+    /* El ancho del dibujo es el del contenedor: el texto de los ejes queda a 12 px en 360 px y en 1280 px. */
+    var W = Math.round(Math.max(300, Math.min(960, (fig.parentNode && fig.parentNode.clientWidth - 24) || 640))), H = 220, L = 44, R = 12, T = 12, B = 34, n = rows.length;
     var x = function (i) { return L + (n === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (n - 1)); };
     var y = function (v) { return T + (H - T - B) * (1 - Math.min(100, Math.max(0, v)) / 100); };
     var g = svg("svg", { viewBox: "0 0 " + W + " " + H, class: "historial-svg", "aria-hidden": "true", focusable: "false" });
@@ -685,6 +686,7 @@
         return el("li", null, el("span", { class: "muestra " + s.clase }), s.nombre + " (" + s.t[n - 1] + ")");
       })));
     fig.setAttribute("data-cortes", String(n));
+    fig.historial = hist;
   }
   /* Lo que se completa después de mostrar la vista (no retrasa la primera vista). */
   function completarVista(main, id) {
@@ -878,6 +880,14 @@
       document.getElementById("contenido").focus();
     });
     window.addEventListener("hashchange", function () { render(false); });
+    var redibujo = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(redibujo);
+      redibujo = setTimeout(function () {
+        var fig = document.querySelector("main figure.historial[data-cortes]");
+        if (fig && fig.historial) dibujarHistorial(fig, fig.historial, fig.getAttribute("data-historial"));
+      }, 100);
+    });
     document.getElementById("buscar").addEventListener("submit", function (ev) { ev.preventDefault(); buscar(); });
     window.__prepcastFirma = { render: null, verificada: null };
     var m0;
