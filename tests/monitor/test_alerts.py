@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from prepcast.monitor import AlertSettings, Monitor, MonitorOptions, ProbeSettings
+from prepcast.analytics.incidents import read_events
+from prepcast.monitor import AlertSettings, Monitor, MonitorOptions, ProbeSettings, availability
 from tests.distribution.dist_servers import free_port
 from tests.monitor.monitor_lab import Lab, make_lab
 
@@ -109,3 +110,12 @@ def test_one_alert_per_incident_opening_and_closing(lab: Lab, receiver: tuple[Re
     assert all(m["To"] == "uie@ieem.example, intermitente@medio.example" for m in rec.mails)
     incs = json.loads((tmp_path / "state" / "incidents.json").read_text())["incidents"]
     assert len(incs) == 1 and incs[0]["rounds"] == 4 and incs[0]["alerted_close"]
+    # the difusor's own probe events: its informe shows the outage and the availability
+    log = read_events(tmp_path / "state" / "events" / "intermitente.jsonl")
+    assert (log.probes_total, log.probes_ok) == (8, 4)
+    [outage] = [i for i in log.incidents if i.source == "sondas del instituto"]
+    assert outage.duration_s is not None and outage.duration_s > 0
+    assert read_events(tmp_path / "state" / "events" / "honesto.jsonl").incidents == []
+    avail = availability(tmp_path / "state" / "events.jsonl", round_s=0.1)
+    assert avail["honesto"]["availability"] == 100.0
+    assert 0 < avail["intermitente"]["availability"] < 100

@@ -122,6 +122,9 @@ def _run(args: argparse.Namespace) -> int:
         else:
             _print_table(mon.table(mon.last))
 
+    import uvloop
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     try:
         asyncio.run(run(opts, once=args.once, on_round=show))
     except KeyboardInterrupt:

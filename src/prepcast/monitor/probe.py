@@ -37,6 +37,8 @@ class ProbeSettings:
     slow_ms: float = 3000.0
     lag_bound_s: float = 300.0     # behind the institute longer than this: an incident
     cert_min_days: int = 14
+    compressed_sample: int = 5     # data files a round also fetched gzip/brotli-compressed
+    per_difusor: int = 6           # requests at once to one difusor (as a browser does)
 
 
 @dataclass
@@ -143,9 +145,18 @@ class Prober:
         self.rotation = Rotation()
         self._foreign: dict[str, tuple[Manifest, Keyring]] = {}
 
-    async def _get(self, url: str) -> tuple[httpx.Response, float]:
+    async def _get(self, url: str, *, compressed: bool = True, retry: bool = False
+                   ) -> tuple[httpx.Response, float]:
+        headers = {"Accept-Encoding": ACCEPT_ENCODING if compressed else "identity"}
         t0 = time.monotonic()
-        resp = await self.client.get(url, headers={"Accept-Encoding": ACCEPT_ENCODING})
+        try:
+            resp = await self.client.get(url, headers=headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+            if not retry:
+                raise
+            # a kept-alive connection the server closed meanwhile: once more on a new one
+            t0 = time.monotonic()
+            resp = await self.client.get(url, headers=headers)
         return resp, (time.monotonic() - t0) * 1000
 
     async def probe(self, name: str, url: str, now: datetime | None = None) -> ProbeResult:
@@ -153,7 +164,7 @@ class Prober:
         res = ProbeResult(name, url, now)
         base = url.rstrip("/")
         try:
-            resp, ms = await self._get(f"{base}/{MAIN_PATH}")
+            resp, ms = await self._get(f"{base}/{MAIN_PATH}", retry=True)
         except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
             res.error = _describe(exc)
             if "CERTIFICATE_VERIFY_FAILED" in res.error or "certificate" in res.error.lower():
@@ -205,12 +216,12 @@ class Prober:
         if key in self._foreign:
             return self._foreign[key]
         try:
-            mresp, _ = await self._get(f"{base}/{rel}")
+            mresp, _ = await self._get(f"{base}/{rel}", retry=True)
             m, bad = parse_manifest(mresp.content, rel)
             if m is None:
                 raise IntegrityError(bad)
-            kresp, _ = await self._get(f"{base}/{m.keyring}")
-            sresp, _ = await self._get(f"{base}/{m.signature_rel}")
+            kresp, _ = await self._get(f"{base}/{m.keyring}", retry=True)
+            sresp, _ = await self._get(f"{base}/{m.signature_rel}", retry=True)
         except httpx.HTTPError as exc:
             raise IntegrityError(f"{rel}: cannot fetch: {_describe(exc)}") from None
         ring = trusted_manifest(m, kresp.content, sresp.content, self.reference.trusted, base)
@@ -226,15 +237,24 @@ class Prober:
         sample, res.sweep_done = self.rotation.pick(
             res.name, m.cut_id.tag, data, per_round(len(data), self.settings, interval))
         wanted = code + sample
-        found = await asyncio.gather(*(self._check_one(base, rel, m, release) for rel in wanted))
+        # what a reader's browser gets (gzip, brotli) for the code and a few data files; the
+        # rest of the sample as stored, so the difusor's server does not compress it for us
+        zipped = set(code) | set(sample[:self.settings.compressed_sample])
+        gate = asyncio.Semaphore(self.settings.per_difusor)
+
+        async def one(rel: str) -> list[str]:
+            async with gate:
+                return await self._check_one(base, rel, m, release, rel in zipped)
+
+        found = await asyncio.gather(*(one(rel) for rel in wanted))
         for f in found:
             res.integrity.extend(f)
         res.files_checked = len(wanted)
 
     async def _check_one(self, base: str, rel: str, m: Manifest,
-                         release: Release | None) -> list[str]:
+                         release: Release | None, compressed: bool) -> list[str]:
         try:
-            resp, _ = await self._get(f"{base}/{rel}")
+            resp, _ = await self._get(f"{base}/{rel}", compressed=compressed, retry=True)
         except httpx.HTTPError as exc:
             return [f"{rel}: cannot fetch: {_describe(exc)}"]
         if resp.status_code != 200:

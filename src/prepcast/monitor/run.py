@@ -3,7 +3,8 @@ incidents updated, alerts sent, probe events and the live status written to the 
 
 State folder: ``status.json`` (the last round, what the dashboard shows), ``incidents.json``,
 ``events.jsonl`` (``probe.up`` / ``probe.down`` in the one event vocabulary,
-:mod:`prepcast.events`, which ``prepcast report --events`` reads).
+:mod:`prepcast.events`), and ``events/<difusor>.jsonl`` with one difusor's lines, which
+``prepcast report --events`` reads into that difusor's informe.
 """
 
 from __future__ import annotations
@@ -111,9 +112,16 @@ class Monitor:
             elif r.integrity:
                 rec["evidence"] = {"integrity": r.integrity[:10]}
             lines.append(json.dumps(rec, ensure_ascii=False))
-        if lines:
-            with (self.opts.state / "events.jsonl").open("a", encoding="utf-8") as f:
-                f.write("\n".join(lines) + "\n")
+        if not lines:
+            return
+        with (self.opts.state / "events.jsonl").open("a", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        # one log per difusor too: the --events of that difusor's informe (prepcast report)
+        folder = self.opts.state / "events"
+        folder.mkdir(exist_ok=True)
+        for r, line in zip(results, lines, strict=True):
+            with (folder / f"{r.name}.jsonl").open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
 
     def _status(self, results: list[ProbeResult], took: float) -> None:
         cur = self.reference.current()
