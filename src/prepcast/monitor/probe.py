@@ -259,7 +259,7 @@ class Prober:
             return [f"{rel}: cannot fetch: {_describe(exc)}"]
         if resp.status_code != 200:
             return [f"{rel}: HTTP {resp.status_code}"]
-        found = check_entry(rel, resp.content, m.files.get(rel))
+        found = check_entry(rel, resp.content, m)
         if found and rel == INDEX_PATH and release is not None:
             try:
                 ref = (release.path / INDEX_PATH).read_bytes()
