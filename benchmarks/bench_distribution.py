@@ -135,7 +135,7 @@ def _asyncssh_put(sshd: Sshd, user: object, directory: Path, label: str) -> floa
         pusher = Pusher(Registry(state_dir / "r.toml", (d,), concurrency=1),
                         DeliveryState(state_dir / "s.sqlite"))
         try:
-            await pusher.peers["bench"].sftp()  # the connection is open before the cut
+            await pusher.peers["bench"].connect()  # the connection is open before the cut
             t0 = time.perf_counter()
             out = await pusher.stage_all(pkg)
             seconds = time.perf_counter() - t0
@@ -161,7 +161,7 @@ def _as_package(directory: Path) -> PackageContents:
         if f.is_file():
             data = f.read_bytes()
             files[f.relative_to(directory).as_posix()] = (hashlib.sha256(data).hexdigest(), len(data))
-    return PackageContents(directory, 1, datetime.now(UTC), "0" * 64, files)
+    return PackageContents(directory, "jornada", 1, datetime.now(UTC), "0" * 64, files)
 
 
 def _openssh_put(sshd: Sshd, user: object, directory: Path, tmp: Path) -> float:
@@ -235,7 +235,7 @@ def bench_many(a_dir: Path, b_dir: Path, tmp: Path, counts: list[int]) -> None:
             client_cpu = time.process_time() - client_cpu
             parent.send("stop")
             server_cpu = parent.recv() - server_cpu
-            serving = sum(ReleaseStore(r).live_cut() == b.cut for r in roots)
+            serving = sum(ReleaseStore(r).live_cut() == b.cut_id for r in roots)
             print(f"  {n:4d} difusores: {seconds:.1f} s from push start to all {serving}/{n} "
                   f"serving cut {b.cut} ({n * new_bytes / seconds / MB:.0f} MB/s aggregate); "
                   f"CPU: pusher {client_cpu:.1f} s, difusores {server_cpu:.1f} s; opening the {n} "
@@ -249,12 +249,12 @@ def bench_many(a_dir: Path, b_dir: Path, tmp: Path, counts: list[int]) -> None:
 
 
 def _seed(root: Path, pkg: PackageContents) -> None:
-    release = root / release_dir(pkg.cut)
+    release = root / release_dir(pkg.cut_id)
     for rel in pkg.files:
         dest = release / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.link(pkg.root / rel, dest)
-    ReleaseStore(root).activate(pkg.cut)
+    ReleaseStore(root).activate(pkg.cut_id)
 
 
 def _push_many(base: Path, ports: list[int], a: PackageContents, b: PackageContents,
@@ -267,8 +267,8 @@ def _push_many(base: Path, ports: list[int], a: PackageContents, b: PackageConte
     state = DeliveryState(base / "state.sqlite")
     state.remember_files(a.digest, a.files)
     for d in difusores:
-        state.set_holding(d.name, "staged", a.cut, a.digest)
-        state.set_holding(d.name, "active", a.cut, a.digest)
+        state.set_holding(d.name, "staged", a.cut_id, a.digest)
+        state.set_holding(d.name, "active", a.cut_id, a.digest)
     registry = Registry(base / "registry.toml", difusores, concurrency=CONCURRENCY)
 
     async def go() -> tuple[float, float]:
@@ -279,7 +279,7 @@ def _push_many(base: Path, ports: list[int], a: PackageContents, b: PackageConte
 
             async def connect(peer: object) -> None:
                 async with sem:
-                    await peer.sftp()  # type: ignore[attr-defined]
+                    await peer.connect()  # type: ignore[attr-defined]
 
             await asyncio.gather(*(connect(p) for p in pusher.peers.values()))
             connect_s = time.perf_counter() - t0

@@ -108,17 +108,29 @@ def browser_figures(ed: ElectionDir, number: int, root: Path) -> dict[str, Any]:
         page.on("request", lambda r: requests.append(r.url[len(srv.url):].split("?")[0]))
         page.goto(srv.url + "index.html#/DIP_LOC")
         page.wait_for_selector('main[data-vista="DIP_LOC"]')
-        first = [p or "index.html" for p in requests]
-        out["first_requests"] = len(first)
-        out["first_gzip"] = sum(len(gzip.compress((root / p).read_bytes(), 6)) for p in first)
-        out["first_raw"] = sum((root / p).stat().st_size for p in first)
         page.wait_for_selector('body[data-firma="ok"]')
         page.wait_for_selector("main figure.historial[data-cortes]")
         page.wait_for_timeout(200)
-        after = [p or "index.html" for p in requests]
-        out["after_requests"] = after[len(first):]
-        out["after_gzip"] = sum(len(gzip.compress((root / p).read_bytes(), 6)) for p in after)
-        out["verify_ms"] = page.evaluate("window.__prepcastFirma.verificada - window.__prepcastFirma.render")
+        # Requests started before the first view was painted, and those after it.
+        split = page.evaluate(_SPLIT_JS)
+        first = ["index.html"] + [p[len(srv.url):].split("?")[0] for p in split["before"]]
+        after = [p[len(srv.url):].split("?")[0] for p in split["after"]]
+        out["first_requests"] = len(first)
+        out["first_gzip"] = sum(len(gzip.compress((root / p).read_bytes(), 6)) for p in first)
+        out["first_raw"] = sum((root / p).stat().st_size for p in first)
+        out["after_requests"] = after
+        out["after_gzip"] = sum(len(gzip.compress((root / p).read_bytes(), 6)) for p in first + after)
+        checks = []
+        for _ in range(7):  # first render -> signature and the view's files verified, fresh pages
+            fresh = browser.new_page(viewport={"width": 1280, "height": 900})
+            fresh.goto(srv.url + "index.html#/DIP_LOC")
+            fresh.wait_for_selector('body[data-firma="ok"]')
+            fresh.wait_for_selector("main figure.historial[data-cortes]")
+            fresh.wait_for_timeout(200)
+            checks.append(fresh.evaluate("window.__prepcastFirma.verificada - window.__prepcastFirma.render"))
+            fresh.close()
+        out["verify_ms"] = statistics.median(checks)
+        out["verify_min_ms"], out["verify_max_ms"] = min(checks), max(checks)
         index = root / published.site.main_fields["secciones"]
         out["index_gzip"] = len(gzip.compress(index.read_bytes(), 6))
         out["index_raw"] = index.stat().st_size
@@ -150,6 +162,16 @@ def browser_figures(ed: ElectionDir, number: int, root: Path) -> dict[str, Any]:
         out["render_cold_ms"] = cold.evaluate(_RENDER_JS, route)
         browser.close()
     return out
+
+
+# Resources of the page started before and after the first view was painted (the mark the
+# page sets when it starts checking the signature).
+_SPLIT_JS = """() => {
+  const t = window.__prepcastFirma.render;
+  const rs = performance.getEntriesByType('resource');
+  return {before: rs.filter(e => e.startTime < t).map(e => e.name),
+          after: rs.filter(e => e.startTime >= t).map(e => e.name)};
+}"""
 
 
 # Time from the hash change to the view in the DOM and laid out.
@@ -200,7 +222,8 @@ def main() -> int:
         print(f"  after the first render: {len(b['after_requests'])} more requests "
               f"({', '.join(p.split('/')[0] + '/' + p.rsplit('/', 1)[-1].split('.')[0] for p in b['after_requests'])}); "
               f"{b['after_gzip'] / 1024:.1f} KB gzip in all")
-        print(f"  signature verified {b['verify_ms']:.0f} ms after the first render (goal <= 100 ms)")
+        print(f"  signature and the view's files verified {b['verify_ms']:.0f} ms after the first render "
+              f"(median of 7; {b['verify_min_ms']:.0f}-{b['verify_max_ms']:.0f} ms) (goal <= 100 ms)")
         print(f"  Mi sección index (fetched on use): {b['index_gzip'] / 1024:.1f} KB gzip / "
               f"{b['index_raw'] / 1024:.1f} KB raw")
         worst = max(b["later_data_requests"].values())

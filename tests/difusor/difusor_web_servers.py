@@ -15,12 +15,12 @@ from difusor_helpers import free_port, wait_port
 from prepcast.difusor.webconf import WebConf, render
 
 
-def make_cert(directory: Path) -> tuple[Path, Path]:
+def make_cert(directory: Path, name: str = "localhost") -> tuple[Path, Path]:
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                    str(cert), "-days", "2", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName=DNS:{name},IP:127.0.0.1"],
                    check=True, capture_output=True)
     return cert, key
 

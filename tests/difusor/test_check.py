@@ -8,10 +8,12 @@ import asyncio
 import http.server
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -170,3 +172,34 @@ def test_daemon_warns_at_start_without_syslog_or_ntp(tmp_path: Path, keydir: Pat
     if not Path("/dev/log").exists():
         assert "syslog = true but /dev/log does not exist" in err
     assert "Traceback" not in err
+
+
+def test_sftp_only_setup(tmp_path: Path) -> None:
+    top = Path(tempfile.mkdtemp(prefix="prepcast-sftponly-", dir="/srv"))
+    user = f"prepo{secrets.token_hex(3)}"
+    try:
+        top.chmod(0o755)
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/", "--shell",
+                        "/usr/sbin/nologin", user], check=True)
+        www = top / "www"
+        www.mkdir()
+        shutil.chown(www, user, user)
+
+        def check() -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "prepcast", "difusor", "check", "--root",
+                                   str(www), "--sftp-user", user], capture_output=True,
+                                  text=True, timeout=60, check=False)
+
+        r = check()
+        assert r.returncode == 0 and "Listo: nada que corregir." in r.stdout, r.stdout + r.stderr
+        top.chmod(0o775)                     # sshd refuses such a chroot
+        shutil.chown(www, "root", "root")    # and the institute cannot write
+        r = check()
+        assert r.returncode == 1, r.stdout
+        errors = _errors(r)
+        assert len(errors) == 2, errors
+        assert errors[0].startswith(f"ERROR: {top}: OpenSSH exige que cada carpeta del chroot")
+        assert errors[1].startswith(f"ERROR: {www}: el usuario SFTP del instituto ({user})")
+    finally:
+        subprocess.run(["userdel", "--force", user], check=False, stderr=subprocess.DEVNULL)
+        shutil.rmtree(top, ignore_errors=True)

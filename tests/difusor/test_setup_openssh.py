@@ -119,7 +119,11 @@ def test_only_the_inbox_is_writable_and_nothing_is_served_unverified(
     for p, body in served.items():
         assert (d.www / "current" / p).read_bytes() == body, p
     assert not any(b"HACKED" in f.read_bytes() for f in d.www.rglob("*") if f.is_file()
-                   and not f.is_symlink())
+                   and not f.is_symlink() and "quarantine" not in f.relative_to(d.www).parts)
+    # the stray page was moved aside, out of the inbox and of what is served
+    d.wait_event("quarantined", 1)
+    assert not (d.inbox / "index.html").exists()
+    assert [p.name.endswith("-index.html") for p in (d.www / "quarantine").iterdir()] == [True]
     # www belongs to the daemon's user, outside the chroot, and nobody else may write it
     st = os.stat(d.www)
     assert st.st_uid == d.uid and not st.st_mode & 0o022

@@ -21,7 +21,8 @@ def make_keys(keydir: Path) -> Path:
 
 def make_package(out: Path, keydir: Path, cut: int, *, previous: Path | None = None,
                  not_before: datetime | None = None, extra: dict[str, bytes] | None = None,
-                 big: int = 0, ejercicio: str = "jornada") -> Path:
+                 big: int = 0, ejercicio: str = "jornada", expires: datetime | None = None,
+                 proceso: str = "IEEM-2024") -> Path:
     """A package for ``cut``: assets shared by every cut, data and a db zip of its own."""
     files: dict[str, bytes] = {
         "index.html": b"<!doctype html><title>PREP</title><script src='assets/app.js'></script>\n",
@@ -38,9 +39,10 @@ def make_package(out: Path, keydir: Path, cut: int, *, previous: Path | None = N
             "db": sorted(p for p in files if p.startswith("db/"))}
     cut_time = T0 + timedelta(minutes=20 * (cut - 1))
     nb = not_before if not_before is not None else cut_time
-    assemble(out, files, cut=cut, proceso="IEEM-2024", ejercicio=ejercicio, cut_time=cut_time,
+    assemble(out, files, cut=cut, proceso=proceso, ejercicio=ejercicio, cut_time=cut_time,
              not_before=nb,
-             expires=cut_time + timedelta(days=2), previous=previous,
+             expires=expires or max(cut_time, datetime.now(UTC)) + timedelta(days=2),
+             previous=previous,
              signer=load_signer(keydir), main_fields=data)
     return out
 

@@ -11,6 +11,7 @@ import multiprocessing.synchronize
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ def read_cut(client: httpx.Client) -> int:
     return cut
 
 
-def reader(url: str, stop: multiprocessing.synchronize.Event, out: Any) -> None:
+def reader(url: str, stop: multiprocessing.synchronize.Event, out: Any, count: Any) -> None:
     seen: set[int] = set()
     visits = 0
     failures: list[str] = []
@@ -64,6 +65,8 @@ def reader(url: str, stop: multiprocessing.synchronize.Event, out: Any) -> None:
             except (AssertionError, ValueError, KeyError) as exc:
                 failures.append(str(exc))
             visits += 1
+            with count.get_lock():
+                count.value += 1
     out.put((visits, sorted(seen), failures[:20]))
 
 
@@ -81,18 +84,36 @@ def packages(base: Path, keydir: Path, n: int) -> list[Path]:
     return pkgs
 
 
-def start_readers(url: str) -> tuple[multiprocessing.synchronize.Event, Any, list[Any]]:
-    ctx = multiprocessing.get_context("fork")
-    stop, out = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=reader, args=(url, stop, out)) for _ in range(READERS)]
-    for p in procs:
-        p.start()
-    return stop, out, procs
+class Readers:
+    """Reader processes polling the site; ``visits`` counts their visits so far."""
+
+    def __init__(self, url: str) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.stop, self.out, self.count = ctx.Event(), ctx.Queue(), ctx.Value("i", 0)
+        self.procs = [ctx.Process(target=reader, args=(url, self.stop, self.out, self.count))
+                      for _ in range(READERS)]
+        for p in self.procs:
+            p.start()
+
+    @property
+    def visits(self) -> int:
+        return int(self.count.value)
+
+    async def wait_for(self, visits: int, timeout: float = 60.0) -> None:
+        """Until the readers made ``visits`` visits in all (a busy machine starts them late)."""
+        deadline = time.monotonic() + timeout
+        while self.visits < visits and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
 
 
-def stop_readers(stop: Any, out: Any, procs: list[Any]) -> tuple[int, set[int], list[str]]:
+def start_readers(url: str) -> Readers:
+    return Readers(url)
+
+
+def stop_readers(readers: Readers) -> tuple[int, set[int], list[str]]:
+    stop, out, procs = readers.stop, readers.out, readers.procs
     stop.set()
-    results = [out.get(timeout=30) for _ in procs]
+    results = [out.get(timeout=60) for _ in procs]
     for p in procs:
         p.join(10)
     visits = sum(r[0] for r in results)
@@ -115,13 +136,13 @@ def test_flat_mode_never_shows_a_mixed_cut(keydir: Path, tmp_path: Path) -> None
             try:
                 first = await pusher.push(read_package(pkgs[0]), wait_for_embargo=False)
                 assert first.failed == [], first
-                stop, out, procs = start_readers(gateway.url)
-                await asyncio.sleep(0.5)
+                readers = start_readers(gateway.url)
+                await readers.wait_for(READERS * 3)
                 for pkg in pkgs[1:5]:
                     report = await pusher.push(read_package(pkg), wait_for_embargo=False)
                     assert report.failed == [], report
-                    await asyncio.sleep(0.4)
-                visits, seen, failures = await asyncio.to_thread(stop_readers, stop, out, procs)
+                    await readers.wait_for(readers.visits + READERS * 3)
+                visits, seen, failures = await asyncio.to_thread(stop_readers, readers)
                 return visits, seen, failures, pusher
             finally:
                 await pusher.close()
@@ -129,7 +150,7 @@ def test_flat_mode_never_shows_a_mixed_cut(keydir: Path, tmp_path: Path) -> None
         visits, seen, failures, pusher = asyncio.run(night())
         print(f"flat mode: {visits} reader visits saw cuts {sorted(seen)}, {len(failures)} mixed")
         assert failures == []
-        assert visits >= 50 and len(seen) >= 3, (visits, seen)
+        assert visits >= READERS * 3 * 5 and len(seen) >= 3, (visits, seen)
         # the server refused what the mode does without: nothing linked, nothing renamed
         assert "nube" in pusher.modes["flat"]._no_rename  # type: ignore[attr-defined]
         assert not [p for p in gateway.root.rglob("*") if p.is_symlink()]
@@ -143,12 +164,12 @@ def test_flat_mode_never_shows_a_mixed_cut(keydir: Path, tmp_path: Path) -> None
             peer = SftpPeer(d)
             pkg = read_package(pkgs[5])
             try:
-                stop, out, procs = start_readers(gateway.url)
-                await asyncio.sleep(0.3)
+                readers = start_readers(gateway.url)
+                await readers.wait_for(READERS)
                 main = pkgs[5] / "json/main.json"
                 await peer.write_into(main, "/json/main.json", pkg.files["json/main.json"][1])
-                await asyncio.sleep(0.5)
-                visits, _seen, failures = await asyncio.to_thread(stop_readers, stop, out, procs)
+                await readers.wait_for(readers.visits + READERS * 2)
+                visits, _seen, failures = await asyncio.to_thread(stop_readers, readers)
                 assert visits > 0 and failures, "the readers did not notice a mixed cut"
             finally:
                 await peer.close()

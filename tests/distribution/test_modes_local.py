@@ -195,3 +195,22 @@ def test_a_live_file_that_is_not_what_its_manifest_says_is_not_carried(
     served = net.www("uno") / "current" / app
     assert served.read_bytes() == (cuts[1] / app).read_bytes()
     assert live_app.read_bytes() == b"altered"   # sent beside it, never written through a link
+
+
+def test_sftp_failures_become_typed_errors() -> None:
+    import asyncssh
+
+    from prepcast.distribution import SftpPeer
+    from prepcast.distribution.transport import PermissionDenied, RemoteFailure
+
+    peer = SftpPeer(difusor("tipo"))
+    cases = [(asyncssh.SFTPOpUnsupported("no symlinks"), Unsupported, False),
+             (asyncssh.SFTPNoSpaceOnFilesystem("full"), NoSpace, False),
+             (asyncssh.SFTPPermissionDenied("no"), PermissionDenied, False),
+             (asyncssh.SFTPConnectionLost("gone"), ConnectionLost, True),
+             (ConnectionResetError(104, "reset"), ConnectionLost, True),
+             (asyncssh.SFTPFailure("failure"), RemoteFailure, True)]
+    for exc, kind, retryable in cases:
+        err = peer.error("writing x", exc)
+        assert type(err) is kind and err.retryable is retryable, (exc, err)
+        assert "tipo" in str(err) and "writing x" in str(err)

@@ -174,3 +174,31 @@ def test_a_pusher_with_a_fresh_state_builds_complete_releases(sshd: Sshd, keydir
         assert (served / rel).is_file(), rel
     app = next(p for p in read_package(p2).files if p.startswith("assets/app"))
     assert (served / app).stat().st_nlink >= 2   # linked from the live release, not resent
+
+
+def test_flat_mode_through_openssh_replaces_the_entry_points_atomically(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """A flat difusor on an ordinary OpenSSH server: no symlink made, the site served from the
+    folder itself, index.html and main.json renamed into place (posix-rename is there)."""
+    user = sshd.add_user()
+    reg = tmp_path / "registry.toml"
+    reg.write_text(registry_toml([entry(sshd, user, "plana", mode="flat")]))
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+
+    async def night() -> set[str]:
+        pusher = Pusher(load_registry(reg), DeliveryState(tmp_path / "state.sqlite"))
+        try:
+            for pkg in (p1, p2):
+                assert (await pusher.push(read_package(pkg))).failed == []
+            return set(pusher.modes["flat"]._no_rename)  # type: ignore[attr-defined]
+        finally:
+            await pusher.close()
+
+    assert asyncio.run(night()) == set()   # OpenSSH renames over a file: atomic replacement
+    assert not [p for p in user.www.rglob("*") if p.is_symlink()]
+    for rel in read_package(p2).files:
+        assert (user.www / rel).read_bytes() == (p2 / rel).read_bytes(), rel
+    for rel in read_package(p1).immutable():
+        assert (user.www / rel).is_file(), rel
+    assert not [p for p in user.www.rglob(".*.part")]

@@ -82,3 +82,18 @@ def test_generate_refuses_a_non_empty_directory(tmp_path: Path,
     assert code == 2
     assert "not empty" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "x").iterdir()] == ["keep.txt"]
+
+
+def test_without_images_only_the_integrity_codes_differ(tmp_path: Path, small_election: Path) -> None:
+    plain = generate("small", 7, tmp_path / "plain", images=False)
+    assert _digest(generate("small", 7, tmp_path / "again", images=False)) == _digest(plain)
+    with_images = load_election_dir(small_election)
+    without = load_election_dir(plain)
+    assert without.casillas == with_images.casillas
+    for eid, actas in with_images.feeds.items():
+        other = without.feeds[eid]
+        assert [a.votes for a in other] == [a.votes for a in actas]
+        assert [a.registro for a in other] == [a.registro for a in actas]
+        codes = [(a.codigo_integridad, b.codigo_integridad) for a, b in zip(actas, other, strict=True)
+                 if a.codigo_integridad]
+        assert codes and all(a != b and len(b) == 64 for a, b in codes)

@@ -79,6 +79,7 @@ def test_a_recount_that_differs_from_the_preamble_is_refused_naming_the_figures(
     with pytest.raises(IntegrityError) as err:
         take_cut(tmp_path, INE, last_cut=True)
     text = str(err.value)
+    assert err.value.path.name == "20230220_1105_PREP_SEN.zip"  # type: ignore[attr-defined]
     assert "ACTAS_CONTABILIZADAS: published 4690, recounted 4682" in text
     assert "PORCENTAJE_ACTAS_CONTABILIZADAS: published 98.1582, recounted 97.9907" in text
     # a row whose CONTABILIZADA the capture system got wrong

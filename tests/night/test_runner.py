@@ -16,7 +16,7 @@ import pytest
 
 from prepcast.difusor.clock import sntp_reply
 from prepcast.election import cut_time, load_election_dir
-from prepcast.package import load_signer
+from prepcast.package import load_manifest, load_signer
 from prepcast.publish import build_cut
 from prepcast.publish.state import NightState, now
 from prepcast.publish.timeline import Timeline
@@ -93,7 +93,7 @@ def test_cuts_slower_than_their_interval(small_election: Path, night_keys: Path,
     for before, after in itertools.pairwise(releases):
         number = int(after.name.rsplit("-", 1)[1])
         alone = build_cut(ed, cut_time(ed.proceso, number), signer, tmp_path / after.name,
-                          previous=before)
+                          previous=before, not_before=load_manifest(after).not_before)
         published_digest = next(c["steps"]["build"]["digest"] for c in published
                                 if c["number"] == number)
         assert alone.digest == published_digest

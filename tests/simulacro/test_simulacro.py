@@ -11,6 +11,7 @@ import pytest
 
 from prepcast.cli import main
 from prepcast.election import Status, load_election_dir
+from prepcast.publish.state import NightState
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 from prepcast.simulacro.night import NightOptions, run_night
 
@@ -65,10 +66,14 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     last_pre = next(iter(last.preambles.values()))
     assert int(last_pre["ACTAS_REGISTRADAS"]) >= int(first_pre["ACTAS_REGISTRADAS"])
     assert sorted(p.name for p in (out / "manifiestos").iterdir()) == [
-        "jornada-0001.json", "jornada-0002.json", "jornada-0003.json", "jornada-0004.json"]
-    assert len(list((out / "paquetes").iterdir())) == 2  # older packages are pruned
+        "simulacro-1-0001.json", "simulacro-1-0002.json", "simulacro-1-0003.json",
+        "simulacro-1-0004.json"]
+    # the night runner played it: its state, the institute's own root, older packages pruned
+    assert [p.name for p in (out / "estado" / "paquetes").iterdir()] == ["simulacro-1-0004"]
+    assert (out / "instituto" / "current").resolve().name == "simulacro-1-0004"
+    assert NightState.read(out / "estado").published() == 4
     # the public list comes from the drill's registry: the local difusor with its logo
-    pkg = sorted((out / "paquetes").iterdir())[-1]
+    pkg = out / "estado" / "paquetes" / "simulacro-1-0004"
     listed = json.loads(next((pkg / "data").glob("difusores.*.json")).read_bytes())
     local = [d for d in listed["difusores"] if d["id"] == "local-01"]
     assert local and local[0]["logo"].startswith("data:image/svg+xml;base64,")
@@ -79,8 +84,8 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     informe = (result.report / "informe.html").read_text(encoding="utf-8")
     assert "ix. Periodo de permanencia" in informe
     # the chain: each manifest names the digest of the one before
-    m3 = json.loads((out / "manifiestos" / "jornada-0003.json").read_bytes())
-    m2 = (out / "manifiestos" / "jornada-0002.json").read_bytes()
+    m3 = json.loads((out / "manifiestos" / "simulacro-1-0003.json").read_bytes())
+    m2 = (out / "manifiestos" / "simulacro-1-0002.json").read_bytes()
     assert hashlib.sha256(m2).hexdigest() in json.dumps(m3)
 
 
@@ -107,4 +112,4 @@ def test_simulacro_command_prints_the_table_and_urls(tmp_path: Path,
     # a second run in the same folder reuses the election and starts the night afresh
     assert main(["simulacro", "--profile", "small", "--seed", "5", "--out", str(out), "--cuts", "1",
                  "--sftp-only", "1", "--daemons", "0", "--no-report"]) == 0
-    assert sorted(p.name for p in (out / "manifiestos").iterdir()) == ["jornada-0001.json"]
+    assert sorted(p.name for p in (out / "manifiestos").iterdir()) == ["simulacro-1-0001.json"]

@@ -7,7 +7,9 @@ The page checks the institute's signature in the browser, so the tests publish r
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,7 +44,9 @@ class PublishedCut:
 @cache
 def keys() -> Path:
     """A key directory for the whole test session (root key, cut key, keyring)."""
-    keydir = Path(tempfile.mkdtemp(prefix="prepcast-site-keys-")) / "keys"
+    top = tempfile.mkdtemp(prefix="prepcast-site-keys-")
+    atexit.register(shutil.rmtree, top, True)
+    keydir = Path(top) / "keys"
     init_keys(keydir)
     return keydir
 

@@ -117,7 +117,8 @@ def test_leeme_and_zips_are_listed(election: ElectionDir, tmp_path: Path) -> Non
 def test_public_surface() -> None:
     import prepcast.site
 
-    assert set(prepcast.site.__all__) == {"SCHEMA", "DatabaseZip", "SiteFiles", "SiteWriter", "site_files", "validate"}
+    assert set(prepcast.site.__all__) == {"SCHEMA", "DatabaseZip", "SiteFiles", "SiteWriter", "site_files", "validate",
+                                          "history_json", "read_history", "seccion_index"}
     assert all(hasattr(prepcast.site, name) for name in prepcast.site.__all__)
 
 

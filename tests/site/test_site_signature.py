@@ -240,3 +240,16 @@ def test_javascript_and_python_agree_on_a_corpus_of_signed_files(
     objs = [json.loads(c[0])["signed"] for c in corpus]
     canon = page.evaluate("(objs) => objs.map(o => window.prepcastFirma.canonico(o))", objs)
     assert [c.encode() for c in canon] == [canonical_json(o) for o in objs]
+
+
+def test_a_page_without_webcrypto_says_why(page: Page, server: StaticServer) -> None:
+    # As on plain HTTP, where browsers offer no crypto.subtle (it needs a secure context).
+    page.add_init_script("Object.defineProperty(Crypto.prototype, 'subtle', {get: () => undefined});")
+    errors = watch_console(page)
+    open_view(page, server.url, "/DIP_LOC/distrito/1")
+    wait_firma(page, "imposible")
+    assert page.locator("#firma").inner_text() == (
+        "No se pudo comprobar la firma del instituto: "
+        "este navegador no ofrece criptografía en esta página (se requiere HTTPS).")
+    assert page.locator("main .cifras").count() == 1
+    assert errors == []

@@ -47,6 +47,7 @@ def test_view_opens_from_deep_link(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(250)  # the history chart is drawn again for the new width
         page.screenshot(path=str(SCREENSHOTS / f"{view}-{width}-{scheme}.png"), full_page=True)
     # At 360 px nothing but the tables' own scroll boxes may overflow sideways.
     overflow = page.evaluate("document.documentElement.scrollWidth")

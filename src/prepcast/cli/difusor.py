@@ -21,7 +21,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     c = dsub.add_parser("check", help="check this difusor's setup before the tests with the "
                                       "institute (in Spanish, one line per problem)")
-    c.add_argument("--config", required=True, type=Path, help="daemon configuration (TOML)")
+    which = c.add_mutually_exclusive_group(required=True)
+    which.add_argument("--config", type=Path, help="daemon mode: the daemon's configuration (TOML)")
+    which.add_argument("--root", type=Path, help="SFTP only: the folder the institute writes (www)")
+    c.add_argument("--web-user", default="www-data",
+                   help="with --root: the web server's user (default www-data; RHEL: nginx, apache)")
     c.add_argument("--daemon-user", help="the daemon's user (default: the owner of root)")
     c.add_argument("--sftp-user", help="the institute's SFTP user (default: the inbox's owner)")
     c.add_argument("--url", help="this difusor's public URL: check the web server's headers")
@@ -84,14 +88,21 @@ def _run(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     """Exit 0: nothing to fix (warnings aside); 1: something to fix; 2: a bad configuration."""
-    from prepcast.difusor.check import check_setup, check_site
+    from prepcast.difusor.check import check_setup, check_sftp_only, check_site
     from prepcast.difusor.config import load_config
 
-    config = load_config(args.config)
-    findings = check_setup(config, daemon_user=args.daemon_user, sftp_user=args.sftp_user,
-                           ntp=not args.no_ntp)
+    if args.root is not None:
+        if not args.sftp_user:
+            raise InputError("--root (SFTP only) needs --sftp-user, the institute's account")
+        root = args.root
+        findings = check_sftp_only(root, sftp_user=args.sftp_user, web_user=args.web_user)
+    else:
+        config = load_config(args.config)
+        root = config.root
+        findings = check_setup(config, daemon_user=args.daemon_user, sftp_user=args.sftp_user,
+                               ntp=not args.no_ntp)
     if args.url:
-        findings += check_site(args.url, config, insecure=args.insecure)
+        findings += check_site(args.url, root, insecure=args.insecure)
     for finding in findings:
         print(finding)
     errors = sum(f.level == "error" for f in findings)

@@ -17,6 +17,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.add_argument("--profile", choices=sorted(PROFILES), required=True)
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--out", type=Path, required=True, help="new directory to write")
+    g.add_argument("--no-images", action="store_true",
+                   help="draw no acta images (CODIGO_INTEGRIDAD from the acta's figures): faster")
     g.set_defaults(handler=run_generate)
     i = s.add_parser("import", help="make an election directory from a published PREP database")
     i.add_argument("file", type=Path, metavar="FILE.csv", help="a PREP database in INE's layout or a variant")
@@ -41,6 +43,6 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    out = generate(args.profile, args.seed, args.out)
+    out = generate(args.profile, args.seed, args.out, images=not args.no_images)
     print(f"wrote {out}")
     return 0

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from prepcast.election.synthetic import PROFILES
 from prepcast.errors import InputError
+from prepcast.package import Ejercicio
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
 from prepcast.simulacro.night import NightOptions
 
@@ -29,6 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="local difusores running the difusor daemon (default 1)")
     p.add_argument("--no-readers", action="store_true", help="no simulated readers")
     p.add_argument("--no-report", action="store_true", help="skip the informe técnico")
+    p.add_argument("--ejercicio", default="simulacro-1", metavar="NAME",
+                   help="prueba-N, simulacro-N (default simulacro-1) or jornada")
     p.set_defaults(handler=run)
 
 
@@ -75,9 +78,13 @@ def run(args: argparse.Namespace) -> int:
         console = Console(width=160)
     if args.sftp_only < 1 or args.daemons < 0:
         raise InputError("--sftp-only must be at least 1 and --daemons at least 0")
+    try:
+        ejercicio = Ejercicio.parse(args.ejercicio).name
+    except ValueError as exc:
+        raise InputError(f"--ejercicio: {exc}") from None
     opts = NightOptions(cuts=args.cuts, pace=args.pace, sftp_only=args.sftp_only,
                         daemons=args.daemons, readers=not args.no_readers,
-                        report=not args.no_report)
+                        report=not args.no_report, ejercicio=ejercicio)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("preparando", total=None)

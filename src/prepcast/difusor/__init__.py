@@ -6,11 +6,13 @@ The public surface::
     Daemon(config).run()                   inbox -> verify -> embargo/clock -> activate -> purge
     ReleaseStore(root)                     releases/ and the current symlink, atomic switch
     EventLog, read_events(path)            the JSON event log (also to syslog)
-    WebConf, render(kind, conf)            nginx / Apache 2.4 site configurations
+    WebConf, render(kind, conf)            nginx / Apache 2.4 / IIS site configurations
+    check_setup(config), check_sftp_only(root), check_site(url, root)   own checks (Spanish)
     EmbeddedServer(root, port=...)         the in-memory web server (uvicorn + uvloop)
 """
 
 from prepcast.difusor.activate import ReleaseStore, release_problems
+from prepcast.difusor.check import check_setup, check_sftp_only, check_site
 from prepcast.difusor.config import DaemonConfig, load_config
 from prepcast.difusor.daemon import Daemon
 from prepcast.difusor.events import EventLog, read_events
@@ -25,6 +27,9 @@ __all__ = [
     "EventLog",
     "ReleaseStore",
     "WebConf",
+    "check_setup",
+    "check_sftp_only",
+    "check_site",
     "load_config",
     "read_events",
     "release_problems",

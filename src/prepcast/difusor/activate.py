@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tarfile
 from pathlib import Path
+from typing import BinaryIO
 
 from prepcast.difusor.layout import (
     CURRENT,
@@ -22,10 +24,9 @@ from prepcast.difusor.layout import (
     release_dir,
 )
 from prepcast.errors import IntegrityError
-from prepcast.package import CutId, load_manifest
+from prepcast.package import CutId, Manifest, VerifyLimits, load_manifest
 from prepcast.package.layout import MUTABLE_PATHS, path_problem
-
-_MAX_MEMBERS = 20_000
+from prepcast.package.manifest import path_collisions
 
 
 class ReleaseStore:
@@ -56,73 +57,87 @@ class ReleaseStore:
 
     # --- building -----------------------------------------------------------------------------
 
-    def unpack(self, archive: Path, cut: CutId) -> Path:
-        """Extract a delta archive into the cut's ``.partial`` folder (safe paths, regular files)."""
+    def unpack(self, archive: BinaryIO, cut: CutId, *, name: str,
+               limits: VerifyLimits | None = None) -> Path:
+        """Extract a delta archive (an open file) into the cut's ``.partial`` folder.
+
+        Every header is read and checked first: safe, distinct paths, regular files only, no
+        sparse members, at most ``limits.max_files`` members, sizes within the limits and the
+        free space; only then is anything written (never through a link)."""
+        limits = limits or VerifyLimits()
         partial = self.root / partial_dir(cut)
-        if partial.exists():
-            shutil.rmtree(partial)
-        partial.mkdir(parents=True)
         try:
-            with tarfile.open(archive, "r:") as tar:
-                members = tar.getmembers()
-                if len(members) > _MAX_MEMBERS:
-                    raise IntegrityError(f"{archive.name}: {len(members)} members, too many")
+            with tarfile.open(fileobj=archive, mode="r:") as tar:
+                members = _checked_members(tar, name, limits, _free_bytes(self.root))
+                if partial.exists():
+                    shutil.rmtree(partial)
+                partial.mkdir(parents=True)
+                made = {partial}
                 for m in members:
-                    why = path_problem(m.name)
-                    if why is not None or not m.isfile():
-                        raise IntegrityError(f"{archive.name}: {m.name[:80]!r}: "
-                                             f"{why or 'not a regular file'}")
                     src = tar.extractfile(m)
                     if src is None:
-                        raise IntegrityError(f"{archive.name}: {m.name}: unreadable member")
+                        raise IntegrityError(f"{name}: {m.name}: unreadable member")
                     dest = partial / m.name
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    with open(dest, "wb") as out:
-                        shutil.copyfileobj(src, out)
+                    if dest.parent not in made:
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        made.add(dest.parent)
+                    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+                    with os.fdopen(fd, "wb") as out:
+                        left = m.size
+                        while left > 0 and (chunk := src.read(min(left, 1 << 20))):
+                            out.write(chunk)
+                            left -= len(chunk)
+                        if left:
+                            raise IntegrityError(f"{name}: {m.name}: truncated member")
                         out.flush()
                         os.fsync(out.fileno())
         except (tarfile.TarError, EOFError) as exc:
-            raise IntegrityError(f"{archive.name}: not a readable archive: {exc}") from None
+            raise IntegrityError(f"{name}: not a readable archive: {exc}") from None
         return partial
 
-    def complete_from(self, partial: Path, sources: list[Path]) -> list[str]:
-        """Hard-link into ``partial`` every manifest file it lacks, found by SHA-256 in ``sources``.
-
-        Returns the paths that were found nowhere (the verification then names them)."""
-        manifest = load_manifest(partial)
-        wanted = {p: e.sha256 for p, e in manifest.files.items() if not (partial / p).exists()}
+    def complete_from(self, partial: Path, sources: list[Path], manifest: Manifest) -> list[str]:
+        """Hard-link into ``partial`` every file of ``manifest`` it lacks, found by SHA-256 in the
+        releases ``sources``. ``manifest`` must be verified (signature and paths) beforehand:
+        nothing is linked at a path it does not list. Returns the paths found nowhere."""
+        wanted = {p: e for p, e in manifest.files.items() if not os.path.lexists(partial / p)}
         if not wanted:
             return []
-        held: dict[str, Path] = {}
+        held: dict[str, tuple[Path, int]] = {}
         for src in sources:
             try:
                 m = load_manifest(src)
             except Exception:  # an unreadable older release simply offers nothing
                 continue
             for p, e in m.files.items():
-                held.setdefault(e.sha256, src / p)
+                if path_problem(p) is None:
+                    held.setdefault(e.sha256, (src / p, e.size))
         missing = []
-        for p, sha in sorted(wanted.items()):
-            origin = held.get(sha)
-            dest = partial / p
-            if origin is None or not origin.is_file():
+        for p, e in sorted(wanted.items()):
+            if path_problem(p) is not None:  # never, for a verified manifest
+                raise IntegrityError(f"{p[:80]!r}: unsafe path")
+            origin = held.get(e.sha256)
+            if origin is None or not _regular(origin[0], e.size):
                 missing.append(p)
                 continue
+            dest = partial / p
             dest.parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(origin, dest)
+            _link_or_copy(origin[0], dest)
         return missing
 
     def carry_over(self, partial: Path, previous: Path | None) -> None:
-        """Link the previous release's immutable files the new one lacks (for in-flight readers)."""
+        """Link the previous release's immutable files the new one lacks (for in-flight readers),
+        with the previous manifest and signature (so the release still verifies whole)."""
         if previous is None:
             return
         try:
             old = load_manifest(previous)
         except Exception:
             return
-        for p in old.files:
+        for p in [*old.files, old.manifest_rel, old.signature_rel]:
             dest = partial / p
-            if p in MUTABLE_PATHS or dest.exists():
+            if p in MUTABLE_PATHS or path_problem(p) is not None or os.path.lexists(dest):
+                continue
+            if not _regular(previous / p, None):
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
             _link_or_copy(previous / p, dest)
@@ -191,6 +206,54 @@ def release_problems(release: Path) -> list[str]:
         if hashlib.sha256(data).hexdigest() != e.sha256:
             out.append(f"{p}: hash differs")
     return out
+
+
+def _checked_members(tar: tarfile.TarFile, name: str, limits: VerifyLimits,
+                     free: int) -> list[tarfile.TarInfo]:
+    members: list[tarfile.TarInfo] = []
+    total = 0
+    while (m := tar.next()) is not None:
+        if len(members) >= limits.max_files:
+            raise IntegrityError(f"{name}: more than {limits.max_files} members, too many")
+        why = path_problem(m.name)
+        if why is None and not m.isreg():
+            why = "not a regular file"
+        if why is None and m.issparse():
+            why = "a sparse member"
+        if why is None and m.size > limits.max_file_size:
+            why = f"{m.size} bytes, more than the limit of {limits.max_file_size}"
+        if why is not None:
+            raise IntegrityError(f"{name}: {m.name[:80]!r}: {why}")
+        total += m.size
+        members.append(m)
+    if total > limits.max_package_size:
+        raise IntegrityError(f"{name}: {total} bytes once unpacked, more than the limit of "
+                             f"{limits.max_package_size}")
+    if total > free:
+        raise IntegrityError(f"{name}: {total} bytes once unpacked, more than the "
+                             f"{free} bytes free here")
+    names = {m.name for m in members}
+    clash = path_collisions(names)
+    if clash or len(names) != len(members):
+        raise IntegrityError(f"{name}: " + (clash[0] if clash else "a member appears twice"))
+    folders = {n.rsplit("/", i)[0] for n in names for i in range(1, n.count("/") + 1)}
+    if names & folders:
+        raise IntegrityError(f"{name}: {sorted(names & folders)[0][:80]!r} is both a file and "
+                             "a folder")
+    return members
+
+
+def _free_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def _regular(path: Path, size: int | None) -> bool:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and (size is None or st.st_size == size)
 
 
 def _link_or_copy(src: Path, dest: Path) -> None:

@@ -247,7 +247,7 @@ def _system(config: DaemonConfig, *, ntp: bool) -> list[Finding]:
 # --- the web server, from outside -------------------------------------------------------------
 
 
-def check_site(url: str, config: DaemonConfig, *, insecure: bool = False) -> list[Finding]:
+def check_site(url: str, root: Path, *, insecure: bool = False) -> list[Finding]:
     """The headers this difusor's own web server sends, as a reader (or the institute) gets them."""
     import httpx
 
@@ -257,7 +257,7 @@ def check_site(url: str, config: DaemonConfig, *, insecure: bool = False) -> lis
 
     base = url.rstrip("/")
     out: list[Finding] = []
-    live = config.root / CURRENT
+    live = root / CURRENT
     asset = next((p.relative_to(live).as_posix() for p in sorted(live.glob("assets/*"))
                   if p.is_file()), None) if live.is_dir() else None
     wants = [("/json/main.json", 200, CACHE_CONTROL_MUTABLE), ("/", 200, CACHE_CONTROL_MUTABLE),
@@ -283,4 +283,39 @@ def check_site(url: str, config: DaemonConfig, *, insecure: bool = False) -> lis
     except httpx.HTTPError as exc:
         out.append(Finding("error", f"{base}: no responde ({exc or type(exc).__name__}); revise el "
                                     "servidor web, el certificado y el cortafuegos"))
+    return out
+
+
+def check_sftp_only(root: Path, *, sftp_user: str, web_user: str = "www-data") -> list[Finding]:
+    """An SFTP-only difusor (no daemon): the institute's account writes ``root`` through its
+    chroot, the web server's user reads what it writes, and there is room for the night."""
+    out: list[Finding] = []
+    if not root.is_dir():
+        return [Finding("error", f"{root}: no existe; créela como dice docs/difusor-setup.md §1")]
+    try:
+        sftp = Account.named(sftp_user)
+    except KeyError:
+        return [Finding("error", f"no existe el usuario SFTP {sftp_user}")]
+    try:
+        web = Account.named(web_user)
+    except KeyError:
+        return [Finding("error", f"no existe el usuario del servidor web {web_user} (--web-user)")]
+    for parent in root.absolute().parents:
+        st = parent.stat()
+        if st.st_uid != 0 or st.st_mode & 0o022:
+            out.append(Finding("error", f"{parent}: OpenSSH exige que cada carpeta del chroot sea "
+                                        "de root y no escribible por grupo ni otros; corrija: "
+                                        f"chown root:root {parent} && chmod 0755 {parent}"))
+    if not may(sftp, root, "rwx"):
+        out.append(Finding("error", f"{root}: el usuario SFTP del instituto ({sftp.name}) no puede "
+                                    f"escribir aquí; corrija: chown {sftp.name}: {root}"))
+    live = root / "current"
+    probe = live / "json" / "main.json" if live.is_dir() else root
+    if not may(web, probe, "r" if probe != root else "rx"):
+        out.append(Finding("error", f"{probe}: el servidor web ({web.name}) no puede leerlo; en "
+                                    "sshd use ForceCommand internal-sftp -u 0022"))
+    free = shutil.disk_usage(root).free
+    if free < MIN_FREE_BYTES:
+        out.append(Finding("error", f"{root}: quedan {free / 1e9:.1f} GB libres; las "
+                                    "convocatorias piden al menos 20 GB"))
     return out

@@ -6,6 +6,7 @@
     root = "/srv/prep/www"                   # releases/ and current (the web server serves current)
     inbox = "/srv/prep/inbox"                # where the institute's archives arrive
     trusted_root = "/etc/prepcast/root.pub"  # the institute's root public key, given once
+    proceso = "IEEM-2024"                    # optional: the only proceso accepted
     keep_releases = 5
     event_log = "/var/log/prepcast/events.jsonl"
     syslog = true
@@ -49,6 +50,7 @@ class DaemonConfig:
     inbox: Path
     trusted_root: Path
     name: str = "difusor"
+    proceso: str | None = None
     keep_releases: int = 5
     event_log: Path | None = None
     syslog: bool = True
@@ -141,7 +143,10 @@ def parse_config(doc: dict[str, Any], path: Path) -> DaemonConfig:
     max_offset = clock.get("max_offset", 1.0)
     if not isinstance(max_offset, int | float) or max_offset <= 0:
         bad("clock.max_offset", "must be a positive number of seconds")
-    known = {"name", "root", "inbox", "trusted_root", "keep_releases", "event_log", "syslog",
+    proceso = doc.get("proceso")
+    if proceso is not None and (not isinstance(proceso, str) or not proceso):
+        bad("proceso", "must be the proceso's name, as its packages give it")
+    known = {"name", "proceso", "root", "inbox", "trusted_root", "keep_releases", "event_log", "syslog",
              "poll_interval", "sftp", "clock", "purge"}
     for key in sorted(set(doc) - known):
         bad(key, "unknown setting")
@@ -150,6 +155,7 @@ def parse_config(doc: dict[str, Any], path: Path) -> DaemonConfig:
     assert root is not None and inbox is not None and trusted is not None
     return DaemonConfig(
         root=root, inbox=inbox, trusted_root=trusted, name=str(doc.get("name", "difusor")),
+        proceso=proceso,
         keep_releases=int(keep), event_log=event_log, syslog=bool(doc.get("syslog", True)),
         poll_interval=float(poll),
         sftp_listen=str(sftp.get("listen", "0.0.0.0")) if sftp else None,

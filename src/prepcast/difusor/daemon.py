@@ -6,35 +6,61 @@
         verify (signatures, hashes, nothing extra, newer cut) ──► carry over ──► releases/<cut>
         ──(not_before reached, clock within bound)──► current -> releases/<cut> ──► purge CDN
 
-A package that fails any check is rejected and removed; what is live stays live. Each step is
-an event (:mod:`prepcast.difusor.events`). ``inbox/status.json`` tells the institute the live cut.
+A package that fails any check is rejected and removed; what is live stays live. Anything in
+the inbox that is not an archive is quarantined (:mod:`prepcast.difusor.inbox`): one bad entry
+never blocks the next cut. Each step is an event (:mod:`prepcast.difusor.events`).
+``inbox/status.json`` tells the institute the live cut.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import asyncssh
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from prepcast.difusor.activate import ReleaseStore
 from prepcast.difusor.clock import clock_offset
 from prepcast.difusor.config import DaemonConfig
 from prepcast.difusor.events import EventLog
-from prepcast.difusor.layout import cut_of_archive, partial_dir
-from prepcast.errors import IntegrityError, PrepcastError
-from prepcast.package import CutId, Manifest, load_manifest, verify_package
+from prepcast.difusor.inbox import (
+    STATUS,
+    open_archive,
+    quarantine,
+    remove_entry,
+    sort_inbox,
+    write_status,
+)
+from prepcast.difusor.layout import QUARANTINE, partial_dir
+from prepcast.errors import InputError, IntegrityError, PrepcastError
+from prepcast.events import QUARANTINED
+from prepcast.package import CutId, Manifest, VerifyLimits, load_manifest
+from prepcast.package.check import check_signed, peek_manifest
+from prepcast.package.keys import load_root_public
+from prepcast.package.layout import path_problem
+from prepcast.package.verify import read_parts, read_small, verify_contents
 
-STATUS = "status.json"
+__all__ = ["STATUS", "Daemon", "run_daemon", "trusted_root_key"]
+
+
+def trusted_root_key(path: Path) -> Ed25519PublicKey:
+    """The institute's root public key from the configuration, or InputError saying why it is
+    unusable (unreadable, too large, not an Ed25519 public key)."""
+    try:
+        return load_root_public(path)
+    except InputError as exc:
+        raise InputError([replace(p, message=f"trusted_root: {p.message}")
+                          for p in exc.problems]) from None
 
 
 class _InboxSSHServer(asyncssh.SSHServer):
@@ -50,10 +76,16 @@ class _InboxSSHServer(asyncssh.SSHServer):
 class Daemon:
     """One difusor's daemon; ``await run()`` until :meth:`stop`."""
 
-    def __init__(self, config: DaemonConfig) -> None:
+    def __init__(self, config: DaemonConfig, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.config = config
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.trust = trusted_root_key(config.trusted_root)  # refuse to start without it
+        self.limits = VerifyLimits()
         self.store = ReleaseStore(config.root)
+        self.quarantine_dir = config.root / QUARANTINE
         config.inbox.mkdir(parents=True, exist_ok=True)
+        self._quarantined: set[tuple[str, str]] = set()
         self.events = EventLog(config.event_log, difusor=config.name, syslog=config.syslog)
         self._stop = asyncio.Event()
         self._acceptor: asyncssh.SSHAcceptor | None = None
@@ -88,13 +120,17 @@ class Daemon:
         await self.start_inbox_server()
         self.events.emit("started", **_live(self.store.live_cut()), sftp_port=self.sftp_port)
         self._write_status()
+        said = ""
         try:
             while not self._stop.is_set():
                 try:
                     await self.step()
+                    said = ""
                 except Exception as exc:  # keep serving what is live; say what went wrong
-                    self.events.emit("error", error=f"{type(exc).__name__}: {exc}",
-                                     **_live(self.store.live_cut()))
+                    error = f"{type(exc).__name__}: {exc}"
+                    if error != said:  # once, not at every poll while it lasts
+                        said = error
+                        self.events.emit("error", error=error, **_live(self.store.live_cut()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.config.poll_interval)
         finally:
@@ -103,63 +139,116 @@ class Daemon:
                 await self._acceptor.wait_closed()
             self.events.emit("stopped", **_live(self.store.live_cut()))
 
+    def step_sync(self) -> None:
+        """Receive what waits in the inbox (in a worker thread: it unpacks and hashes)."""
+        inbox = self.config.inbox
+        for entry in sort_inbox(inbox):
+            try:
+                if entry.action == "receive":
+                    assert entry.cut is not None
+                    self.receive(entry.name, entry.cut)
+                elif entry.action == "quarantine":
+                    self._quarantine(entry.name, entry.reason)
+            except Exception as exc:  # one entry never blocks the inbox
+                self._quarantine(entry.name, f"{type(exc).__name__}: {str(exc)[:200]}")
+
     async def step(self) -> None:
         """Take in every archive waiting in the inbox, then activate what is due."""
-        for cut, archive in self._arrivals():
-            await asyncio.to_thread(self.receive, archive, cut)
+        await asyncio.to_thread(self.step_sync)
         await self._activate_due()
 
-    def _arrivals(self) -> list[tuple[CutId, Path]]:
-        found = []
-        for name in os.listdir(self.config.inbox):
-            cut = cut_of_archive(name)
-            if cut is not None:
-                found.append((cut, self.config.inbox / name))
-        return sorted(found)
+    def _quarantine(self, name: str, reason: str) -> None:
+        try:
+            where = quarantine(self.config.inbox, name, self.quarantine_dir)
+        except OSError as exc:
+            where = None
+            reason += f"; could not be moved: {exc.strerror or exc}"
+        key = (name, reason)
+        if key in self._quarantined and where is None:
+            return  # said once already
+        self._quarantined.add(key)
+        self.events.emit(QUARANTINED, entry=name, reason=reason, moved_to=where)
+        if name == STATUS:
+            self._write_status()
 
     # --- receiving ----------------------------------------------------------------------------
 
-    def receive(self, archive: Path, cut: CutId) -> bool:
-        """Unpack, complete, verify and stage one archive; False (and an event) when rejected.
+    def receive(self, name: str, cut: CutId) -> bool:
+        """Unpack, verify, complete and stage one archive; False (and an event) when rejected.
 
         Releases are ordered by ejercicio, then cut: the first package of a later ejercicio
         (the jornada after a simulacro) is newer than anything of an earlier one."""
-        self.events.emit("received", **_cut(cut), bytes=archive.stat().st_size)
-        self._last_received = cut
-        self._write_status()  # before the archive goes away: the pusher may be checking it
-        held = self.store.cuts()
-        newest = held[-1] if held else None
-        partial = None
+        inbox = self.config.inbox
         try:
-            if newest is not None and cut <= newest:
-                raise IntegrityError(f"{cut} is not newer than {newest} already held")
-            partial = self.store.unpack(archive, cut)
-            sources = [self.store.path(c) for c in reversed(held)]
-            self.store.complete_from(partial, sources)
-            last: Manifest | None = load_manifest(self.store.path(newest)) if newest else None
-            manifest = verify_package(partial, self.config.trusted_root, last=last)
-            if manifest.cut_id != cut:
-                raise IntegrityError(f"{archive.name} holds {manifest.cut_id}, not {cut}")
-            self.store.carry_over(partial, self.store.path(newest) if newest else None)
-            self.store.seal(partial, cut)
-        except (PrepcastError, OSError) as exc:
-            if isinstance(exc, IntegrityError):
-                failures = exc.failures
-            elif isinstance(exc, OSError):  # e.g. a full disk: this cut cannot be staged here
-                failures = [f"cannot stage {cut}: {exc.strerror or exc}"]
-            else:
-                failures = [str(exc)]
-            self.events.emit("rejected", **_cut(cut), failures=failures[:20],
-                             **_live(self.store.live_cut()))
-            shutil.rmtree(self.store.root / partial_dir(cut), ignore_errors=True)
-            archive.unlink(missing_ok=True)
-            self._write_status()
+            archive, size = open_archive(inbox, name)
+        except OSError as exc:
+            self._quarantine(name, f"cannot be opened: {exc.strerror or exc}")
             return False
-        archive.unlink(missing_ok=True)
+        with archive:
+            self.events.emit("received", **_cut(cut), bytes=size)
+            self._last_received = cut
+            self._write_status()  # before the archive goes away: the pusher may be checking it
+            try:
+                manifest = self._stage(archive, name, cut)
+            except (PrepcastError, OSError) as exc:
+                if isinstance(exc, IntegrityError):
+                    failures = exc.failures
+                elif isinstance(exc, OSError):  # e.g. a full disk: this cut cannot be staged
+                    failures = [f"cannot stage {cut}: {exc.strerror or exc}"]
+                else:
+                    failures = [str(exc)]
+                shutil.rmtree(self.store.root / partial_dir(cut), ignore_errors=True)
+                remove_entry(inbox, name)
+                self.events.emit("rejected", **_cut(cut), failures=failures[:20],
+                                 **_live(self.store.live_cut()))
+                self._write_status()
+                return False
+        remove_entry(inbox, name)
         self._write_status()
         self.events.emit("verified", **_cut(cut), digest=manifest.digest,
                          not_before=manifest.not_before.isoformat(), files=len(manifest.files))
         return True
+
+    def _stage(self, archive: BinaryIO, name: str, cut: CutId) -> Manifest:
+        """Nothing the archive or its manifest names is linked or written outside the cut's
+        ``.partial`` folder, and nothing is linked before the signature and paths hold."""
+        held = self.store.cuts()
+        newest = held[-1] if held else None
+        if newest is not None and cut <= newest:
+            raise IntegrityError(f"{cut} is not newer than {newest} already held")
+        last: Manifest | None = None  # its proceso, ejercicio, keyring version and chain
+        if newest is not None:
+            with contextlib.suppress(IntegrityError, OSError):
+                last = load_manifest(self.store.path(newest))
+        partial = self.store.unpack(archive, cut, name=name, limits=self.limits)
+        sources = [self.store.path(c) for c in reversed(held)]
+        parts = read_parts(partial, self.limits)
+        if parts.keyring == "missing" and isinstance(parts.manifest, bytes):
+            parts = replace(parts, keyring=self._held_keyring(parts.manifest, parts.manifest_path,
+                                                               sources))
+        verdict = check_signed(parts, self.trust, last=last, now=self.clock(),
+                               proceso=self.config.proceso, limits=self.limits)
+        if not verdict.ok or verdict.manifest is None:
+            raise IntegrityError(verdict.messages())
+        manifest = verdict.manifest
+        if manifest.cut_id != cut:
+            raise IntegrityError(f"{name} holds {manifest.cut_id}, not {cut}")
+        self.store.complete_from(partial, sources, manifest)
+        verify_contents(partial, manifest)
+        self.store.carry_over(partial, self.store.path(newest) if newest else None)
+        self.store.seal(partial, cut)
+        return manifest
+
+    def _held_keyring(self, data: bytes, rel: str, sources: list[Path]) -> bytes | str:
+        """The keyring a delta left out, from a release held (its hash is checked after)."""
+        m = peek_manifest(data, rel, self.limits)
+        if m is None or path_problem(m.keyring) is not None:
+            return "missing"
+        for src in sources:
+            got = read_small(src, m.keyring, self.limits.max_meta_size)
+            if isinstance(got, bytes):
+                return got
+        return "missing"
 
     # --- activating ---------------------------------------------------------------------------
 
@@ -169,8 +258,15 @@ class Daemon:
         if not pending:
             return
         cut = pending[-1]
-        manifest = load_manifest(self.store.path(cut))
-        now = datetime.now(UTC)
+        try:
+            manifest = load_manifest(self.store.path(cut))
+        except (IntegrityError, OSError) as exc:  # a staged release damaged on disk
+            shutil.rmtree(self.store.path(cut), ignore_errors=True)
+            self.events.emit("rejected", **_cut(cut), failures=[f"staged release unreadable: "
+                                                                f"{str(exc)[:200]}"],
+                             **_live(live))
+            return
+        now = self.clock()
         if now < manifest.not_before:
             if self._waiting_for != cut:
                 self._waiting_for = cut
@@ -246,16 +342,20 @@ class Daemon:
 
     def _write_status(self) -> None:
         live = self.store.live_cut()
-        digest = load_manifest(self.store.path(live)).digest if live is not None else None
+        digest = None
+        if live is not None:
+            with contextlib.suppress(IntegrityError, OSError):
+                digest = load_manifest(self.store.path(live)).digest
         status = {"live_cut": live.cut if live else None,
                   "live_ejercicio": live.ejercicio.name if live else None,
                   "live_tag": live.tag if live else None,
                   "live_digest": digest, "difusor": self.config.name,
                   "last_received": self._last_received.tag if self._last_received else None,
                   "time": datetime.now(UTC).isoformat(timespec="seconds")}
-        tmp = self.config.inbox / f".{STATUS}.tmp"
-        tmp.write_text(json.dumps(status), encoding="utf-8")
-        os.replace(tmp, self.config.inbox / STATUS)
+        try:
+            write_status(self.config.inbox, status)
+        except OSError as exc:  # a full disk, say: the status waits, the cuts do not
+            self.events.emit("error", error=f"cannot write {STATUS}: {exc.strerror or exc}")
 
 
 def _cut(cut: CutId) -> dict[str, Any]:

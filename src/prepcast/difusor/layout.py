@@ -7,6 +7,7 @@
       releases/simulacro-2-0013/  releases/jornada-0006/  releases/jornada-0007/
                                                     one whole package per cut (hard links between them)
       releases/.jornada-0008.partial/               a cut still arriving; never served
+      quarantine/                                   what the daemon moved aside from its inbox; never served
 
 A release is named by its cut's tag (:class:`prepcast.package.CutId`: ejercicio and cut number),
 so a drill's cut 13 and the jornada's cut 13 are different releases, and releases sort in the
@@ -25,6 +26,7 @@ from prepcast.package.ejercicio import CutId
 
 RELEASES = "releases"
 CURRENT = "current"
+QUARANTINE = "quarantine"
 
 
 def release_name(cut: CutId) -> str:

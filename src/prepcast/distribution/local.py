@@ -20,6 +20,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,6 +59,25 @@ async def start_sftp_difusor(root: Path, host_key: asyncssh.SSHKey, client_publi
         allow_scp=False, agent_forwarding=False, x11_forwarding=False)
 
 
+class ReplayClock:
+    """The local daemons' clock: a night replayed on this machine may lie in the past (its
+    packages long expired), so their clock is never later than the embargo of the newest cut
+    pushed plus the time since; a cut whose embargo lies ahead still waits for it."""
+
+    def __init__(self) -> None:
+        self._at: tuple[datetime, float] | None = None
+
+    def replay(self, not_before: datetime) -> None:
+        self._at = (not_before, time.monotonic())
+
+    def __call__(self) -> datetime:
+        now = datetime.now(UTC)
+        if self._at is None:
+            return now
+        t, started = self._at
+        return min(now, t + timedelta(seconds=time.monotonic() - started))
+
+
 class LocalNetwork:
     """N local difusores, a pusher keeping its connections open, one embedded web server."""
 
@@ -72,6 +92,7 @@ class LocalNetwork:
         self.serve_http = serve_http
         self.roots: dict[str, Path] = {}
         self.daemons: dict[str, Daemon] = {}
+        self.clock = ReplayClock()
         self.http: EmbeddedServer | None = None
         self._access_log: Path | None = None
         self.pusher: Pusher | None = None
@@ -100,6 +121,7 @@ class LocalNetwork:
         """Push one cut to every difusor and wait until the daemons have activated it."""
         pkg = read_package(package)
         assert self.pusher is not None, "start() first"
+        self.clock.replay(pkg.not_before)
         report = self._call(self.pusher.push(pkg, wait_for_embargo=wait_for_embargo))
         ok = [n for n, o in report.staged.items() if o.ok and n in self.daemons]
         deadline = time.monotonic() + timeout
@@ -172,7 +194,7 @@ class LocalNetwork:
                 name=name, keep_releases=self.keep_releases, event_log=base / "events.jsonl",
                 syslog=False, poll_interval=0.05, sftp_listen="127.0.0.1", sftp_port=0,
                 sftp_host_key=keys / "host_key", sftp_authorized_keys=keys / "authorized_keys")
-            daemon = Daemon(config)
+            daemon = Daemon(config, clock=self.clock)
             self._tasks.append(asyncio.create_task(daemon.run()))
             while daemon.sftp_port is None:
                 await asyncio.sleep(0.01)

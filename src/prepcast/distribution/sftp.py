@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import hashlib
 import logging
 import posixpath
@@ -22,19 +21,16 @@ from typing import Any
 import asyncssh
 
 from prepcast.distribution._asyncssh_logging import quiet_asyncssh_logging
+from prepcast.distribution._sftp_errors import describe, error_type
 from prepcast.distribution.registry import Difusor
 from prepcast.distribution.transport import (
     READ_LIMIT,
     AuthenticationFailed,
-    ConnectionLost,
     HostKeyRefused,
-    NoSpace,
     PeerError,
-    PermissionDenied,
     Progress,
     RemoteFailure,
     Unreachable,
-    Unsupported,
 )
 from prepcast.errors import InputError
 
@@ -121,7 +117,7 @@ class SftpPeer:
                 f"{self.where}: authentication failed ({'key' if d.auth == 'key' else 'password'})"
             ) from None
         except (OSError, asyncssh.Error, TimeoutError) as exc:
-            raise Unreachable(f"{self.where}: cannot connect: {_describe(exc)}") from None
+            raise Unreachable(f"{self.where}: cannot connect: {describe(exc)}") from None
         self.connects += 1
         return self._sftp
 
@@ -145,7 +141,7 @@ class SftpPeer:
 
     def error(self, what: str, exc: BaseException) -> PeerError:
         """The typed error for a failed operation (what the SFTP status code says)."""
-        return _error_type(exc)(f"{self.where}: {what}: {_describe(exc)}")
+        return error_type(exc)(f"{self.where}: {what}: {describe(exc)}")
 
     async def makedirs(self, dirs: Iterable[str]) -> None:
         """Create every directory (and its parents), shallow ones first."""
@@ -381,32 +377,3 @@ class SftpPeer:
             raise self.error(f"read {path}", exc) from None
         raw = data if isinstance(data, bytes) else data.encode()
         return raw if len(raw) <= limit else None
-
-
-def _error_type(exc: BaseException) -> type[PeerError]:
-    """Which :class:`PeerError` an SFTP or connection failure is."""
-    if isinstance(exc, asyncssh.SFTPOpUnsupported):
-        return Unsupported
-    if isinstance(exc, asyncssh.SFTPNoSpaceOnFilesystem | asyncssh.SFTPQuotaExceeded):
-        return NoSpace
-    if isinstance(exc, asyncssh.SFTPPermissionDenied | asyncssh.SFTPWriteProtect):
-        return PermissionDenied
-    if isinstance(exc, asyncssh.SFTPConnectionLost | asyncssh.SFTPNoConnection
-                  | asyncssh.DisconnectError | asyncssh.ConnectionLost | asyncssh.ChannelOpenError
-                  | ConnectionError | TimeoutError):
-        return ConnectionLost
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return NoSpace
-    return RemoteFailure
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, asyncssh.SFTPError):
-        return f"{exc.reason or type(exc).__name__} (SFTP code {exc.code})"
-    if isinstance(exc, asyncssh.DisconnectError):
-        return f"connection lost: {exc.reason}"
-    if isinstance(exc, asyncssh.ConnectionLost):
-        return f"connection lost: {exc}"
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc) or type(exc).__name__
-    return str(exc) or type(exc).__name__

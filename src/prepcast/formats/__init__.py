@@ -2,7 +2,7 @@
 (on columns: :mod:`prepcast.formats.write_prep_csv_columns`), import a published database as an
 election, take cuts from a drop folder."""
 
-from prepcast.formats.drop_folder import DroppedCut, take_cut
+from prepcast.formats.drop_folder import DroppedCut, RefusedCut, take_cut
 from prepcast.formats.import_prep_csv import import_database
 from prepcast.formats.read_prep_csv import PublishedDatabase, parse_prep_csv, read_prep_csv
 from prepcast.formats.recount import Recount, recount
@@ -19,6 +19,7 @@ __all__ = [
     "DroppedCut",
     "PublishedDatabase",
     "Recount",
+    "RefusedCut",
     "build_databases",
     "import_database",
     "parse_prep_csv",

@@ -5,7 +5,7 @@ The capture system writes ``YYYYMMDD_HHMM_PREP_<ELECCION>.zip`` (and, when it do
 is complete — its ``.sha256`` matches, or, without one, it has not changed for ``settle`` seconds
 and reads as a whole zip — read and recounted under the institute's counting rules; ``None`` while
 nothing new is complete. A zip whose recount differs from the preamble the capture system printed
-is refused with :class:`IntegrityError` naming every figure that differs (and the rows whose
+is refused with :class:`RefusedCut` (an :class:`IntegrityError`) naming every figure that differs (and the rows whose
 CONTABILIZADA or TOTAL_VOTOS_CALCULADO disagree): the runner keeps the previous cut live and
 raises the alert. Nothing here publishes; the runner does.
 """
@@ -27,6 +27,14 @@ from prepcast.formats.read_prep_csv import PublishedDatabase, parse_prep_csv
 from prepcast.formats.recount import Recount, recount
 
 ZIP_NAME = re.compile(r"^(\d{8})_(\d{4})_PREP_(.+)\.zip$")
+
+
+class RefusedCut(IntegrityError):
+    """A zip of the drop folder that must not be published; ``path`` says which."""
+
+    def __init__(self, path: Path, failures: list[str] | str) -> None:
+        super().__init__(failures)
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -86,11 +94,11 @@ def complete(path: Path, *, settle: float = 2.0, now: float | None = None) -> st
         if digest == published:
             return digest
         if settled and _reads_whole(path.read_bytes()):
-            raise IntegrityError(f"{path}: SHA-256 {digest} is not the {published} of "
-                                 f"{path.name}.sha256")
+            raise RefusedCut(path, f"{path}: SHA-256 {digest} is not the {published} of "
+                                   f"{path.name}.sha256")
         return None
     if published == "" and settled:  # a .sha256 that is not a digest, and stays so
-        raise IntegrityError(f"{path}.sha256: not a SHA-256 digest")
+        raise RefusedCut(path, f"{path}.sha256: not a SHA-256 digest")
     return digest if settled and _reads_whole(path.read_bytes()) else None
 
 
@@ -102,7 +110,7 @@ def read_dropped(path: Path, digest: str, profile: Profile, *, last_cut: bool) -
         names = [n for n in zf.namelist() if n.lower().endswith(".csv")
                  and "candidaturas" not in n.lower()]
         if len(names) != 1:
-            raise IntegrityError(f"{path}: holds {len(names)} database CSVs, not one")
+            raise RefusedCut(path, f"{path}: holds {len(names)} database CSVs, not one")
         raw = zf.read(names[0])
     text = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     try:
@@ -119,15 +127,15 @@ def read_dropped(path: Path, digest: str, profile: Profile, *, last_cut: bool) -
             lines = ", ".join(str(n) for n in rc.mismatched_lines[:10])
             problems.append(Problem(path.name, f"{rc.rows_mismatched} rows disagree with the "
                                     f"rules {profile.name} (lines {lines})"))
-        raise IntegrityError([str(p) for p in problems])
+        raise RefusedCut(path, [str(p) for p in problems])
     return DroppedCut(path, eleccion, digest, names[0], raw, db, rc)
 
 
 def take_cut(folder: Path, profile: Profile, *, taken: Collection[str] = (), last_cut: bool = False,
              settle: float = 2.0) -> DroppedCut | None:
     """The oldest complete zip of ``folder`` whose name is not in ``taken``, read and recounted;
-    ``None`` while none is. Raises :class:`IntegrityError` for a zip to refuse (the caller adds
-    its name to ``taken`` and keeps the previous cut live)."""
+    ``None`` while none is. Raises :class:`RefusedCut` for a zip to refuse (the caller adds
+    ``exc.path.name`` to ``taken``, keeps the previous cut live and raises the alert)."""
     for path in sorted(folder.glob("*.zip")):
         if path.name in taken or not ZIP_NAME.match(path.name):
             continue

@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from prepcast.errors import InputError
-from prepcast.package.canonical import canonical_json
+from prepcast.package.canonical import canonical_json, strict_json
 from prepcast.package.sign import (
     b64,
     key_id,
@@ -37,6 +37,8 @@ ROOT_KEY = "root.key"
 ROOT_PUB = "root.pub"
 KEYRING = "keyring.json"
 STATUSES = ("active", "retired", "revoked")
+_KEYRING_LIMIT = 1024 * 1024
+_ROOT_KEY_LIMIT = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -80,19 +82,24 @@ def _now() -> str:
 def parse_keyring(data: bytes, root: Ed25519PublicKey, source: str) -> tuple[Keyring | None, list[str]]:
     """Check a signed keyring against the root key: the keyring, or the failures found."""
     try:
-        doc = json.loads(data)
+        doc = strict_json(data, limit=_KEYRING_LIMIT)
         signed = doc["signed"]
         sigs = doc["signatures"]
         version = signed["version"]
         entries = signed["keys"]
         if not (isinstance(version, int) and isinstance(entries, list) and isinstance(sigs, list)):
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):  # JsonRefused is a ValueError
         return None, [f"{source}: not a keyring (malformed JSON or missing fields)"]
+    if type(version) is not int:
+        return None, [f"{source}: not a keyring (version is not an integer)"]
     if signed.get("schema") != KEYRING_SCHEMA:
         return None, [f"{source}: unknown keyring schema {signed.get('schema')!r}"]
     rid = key_id(root)
-    message = canonical_json(signed)
+    try:
+        message = canonical_json(signed)
+    except (TypeError, ValueError):
+        return None, [f"{source}: not a keyring (not canonical JSON)"]
     good = any(
         isinstance(s, dict)
         and s.get("keyid") == rid
@@ -196,9 +203,12 @@ def load_root_public(source: Path | bytes) -> Ed25519PublicKey:
     if isinstance(source, bytes):
         return parse_public_key(source, "trusted root key")
     try:
-        data = source.read_bytes()
+        with open(source, "rb") as f:
+            data = f.read(_ROOT_KEY_LIMIT + 1)
     except OSError as exc:
         raise InputError.at(source, f"cannot read root public key: {exc.strerror}") from None
+    if len(data) > _ROOT_KEY_LIMIT:
+        raise InputError.at(source, f"more than {_ROOT_KEY_LIMIT} bytes: not a public key")
     return parse_public_key(data, str(source))
 
 

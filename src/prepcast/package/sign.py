@@ -9,7 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -68,7 +68,7 @@ def parse_public_key(data: bytes, source: str) -> Ed25519PublicKey:
             return key
     try:
         loaded = serialization.load_pem_public_key(data)
-    except ValueError:
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise InputError.at(source, "not an Ed25519 public key (PEM or 32 raw bytes)") from None
     if not isinstance(loaded, Ed25519PublicKey):
         raise InputError.at(source, "not an Ed25519 public key")

@@ -1,76 +1,69 @@
-"""Verify a package: key chain, signatures, every file, nothing missing or extra, no escapes,
-no rollback, the chain to the previous cut.
+"""Verify a package folder: the I/O shell around the pure core :mod:`prepcast.package.check`.
 
-Every failure is collected, one line each naming the file and what is wrong, and raised at once
-as :class:`prepcast.errors.IntegrityError`. Sizes are checked against the limits before any
-listed file is read, and no file is ever opened through a link.
+It reads the small signed files (bounded, never through a link), lists the folder, hashes what
+the manifest lists (never past the listed size) and hands it all to the core; every failure is
+collected, one line each naming the file and what is wrong, and raised at once as
+:class:`prepcast.errors.IntegrityError`. Paths and sizes are checked before any listed file is
+read. :func:`verify_signed` is the first half alone, for a receiver that must not link or write
+anything a manifest names before its signature holds (the difusor daemon).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from prepcast.errors import IntegrityError
-from prepcast.package.build import MAIN_SCHEMA
-from prepcast.package.canonical import canonical_json
-from prepcast.package.keys import Keyring, load_root_public, parse_keyring
+from prepcast.package.canonical import JsonRefused, read_bounded
+from prepcast.package.check import (
+    Listing,
+    SignedParts,
+    Verdict,
+    VerifyLimits,
+    carried_chain,
+    check_contents,
+    check_signed,
+    listing_usable,
+    own_files,
+    peek_manifest,
+)
+from prepcast.package.keys import load_root_public
 from prepcast.package.layout import MAIN_PATH, path_problem
-from prepcast.package.manifest import Manifest, find_manifest_path, load_manifest, parse_manifest
-from prepcast.package.sign import unb64, verify_signature
+from prepcast.package.manifest import Manifest, find_manifest_path, load_manifest
+
+__all__ = ["VerifyLimits", "read_parts", "verify_contents", "verify_package", "verify_signed"]
 
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
-class VerifyLimits:
-    """What a verifier accepts at most; anything larger is refused before it is read."""
-
-    max_file_size: int = 512 * 1024 * 1024
-    max_package_size: int = 4 * 1024 * 1024 * 1024
-    max_files: int = 10_000
-    max_manifest_size: int = 32 * 1024 * 1024
-    max_meta_size: int = 1024 * 1024  # main.json, keyring, signature
-
-
-class _Reader:
-    """Reads small files of the package without following links, recording failures."""
-
-    def __init__(self, root: Path, failures: list[str]) -> None:
-        self.root = root
-        self.failures = failures
-
-    def read(self, rel: str, limit: int) -> bytes | None:
-        path = self.root / rel
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            self.failures.append(f"{rel}: missing")
-            return None
-        except OSError as exc:
-            self.failures.append(f"{rel}: cannot read: {exc.strerror}")
-            return None
+def read_small(root: Path, rel: str, limit: int) -> bytes | str:
+    """A small file of a package without following links: its bytes, or why not."""
+    try:
+        fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        if os.path.islink(root / rel):
+            return "a symbolic link, not a regular file"
+        return f"cannot read: {exc.strerror}"
+    try:
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            self.failures.append(f"{rel}: {_kind(st.st_mode)}, not a regular file")
-            return None
+            return f"{_kind(st.st_mode)}, not a regular file"
         if st.st_size > limit:
-            self.failures.append(f"{rel}: {st.st_size} bytes, more than the limit of {limit}")
-            return None
-        return _read_nofollow(path)
-
-
-def _read_nofollow(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as f:
-        return f.read()
+            return f"{st.st_size} bytes, more than the limit of {limit}"
+        return read_bounded(fd, limit)
+    except JsonRefused:
+        return f"more than the limit of {limit} bytes"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    finally:
+        os.close(fd)
 
 
 def _kind(mode: int) -> str:
@@ -87,16 +80,17 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _walk(root: Path, failures: list[str]) -> dict[str, int]:
-    """Every regular file below ``root`` with its size; anything else is a failure."""
+def list_folder(root: Path) -> tuple[dict[str, int], dict[str, str]]:
+    """Every regular file below ``root`` with its size, and everything else with its kind."""
     found: dict[str, int] = {}
+    others: dict[str, str] = {}
     stack = [""]
     while stack:
         rel_dir = stack.pop()
         try:
             entries = list(os.scandir(root / rel_dir if rel_dir else root))
         except OSError as exc:
-            failures.append(f"{rel_dir or '.'}: cannot list: {exc.strerror}")
+            others[rel_dir or "."] = f"cannot list: {exc.strerror}"
             continue
         for e in entries:
             rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
@@ -106,167 +100,31 @@ def _walk(root: Path, failures: list[str]) -> dict[str, int]:
             elif stat.S_ISREG(st.st_mode):
                 found[rel] = st.st_size
             else:
-                failures.append(f"{rel}: {_kind(st.st_mode)} (not allowed in a package)")
-    return found
+                others[rel] = _kind(st.st_mode)
+    return found, others
 
 
-def _check_signed_main(data: bytes, key: Ed25519PublicKey, m: Manifest, failures: list[str]) -> None:
+def hash_file(path: Path, size: int) -> str | None:
+    """SHA-256 of a regular file read without following links, never past ``size`` + 1 bytes
+    (a file that grew meanwhile gets no digest)."""
     try:
-        doc = json.loads(data)
-        signed: dict[str, Any] = doc["signed"]
-        sigs = doc["signatures"]
-        if not isinstance(signed, dict) or not isinstance(sigs, list):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        failures.append(f"{MAIN_PATH}: not a signed pointer (malformed JSON or missing fields)")
-        return
-    message = canonical_json(signed)
-    good = any(
-        isinstance(s, dict)
-        and s.get("keyid") == m.keyid
-        and (sig := unb64(s.get("sig"))) is not None
-        and verify_signature(key, sig, message)
-        for s in sigs
-    )
-    if not good:
-        failures.append(f"{MAIN_PATH}: signature invalid (not signed by cut key {m.keyid})")
-    if signed.get("schema") != MAIN_SCHEMA:
-        failures.append(f"{MAIN_PATH}: unknown schema {signed.get('schema')!r}")
-    if signed.get("manifest") != m.manifest_rel:
-        failures.append(f"{MAIN_PATH}: names manifest {signed.get('manifest')!r}, "
-                        f"not {m.manifest_rel}")
-    if signed.get("manifest_sha256") != m.digest:
-        failures.append(f"{MAIN_PATH}: manifest_sha256 does not match {m.manifest_rel}")
-    if (signed.get("cut") != m.cut or signed.get("proceso") != m.proceso
-            or signed.get("ejercicio") != m.ejercicio):
-        failures.append(f"{MAIN_PATH}: cut, proceso or ejercicio differs from the manifest's")
-
-
-def _check_key(ring: Keyring | None, m: Manifest, rel: str, sig: bytes | None,
-               failures: list[str]) -> Ed25519PublicKey | None:
-    if ring is None:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
         return None
-    entry = ring.keys.get(m.keyid)
-    if entry is None:
-        failures.append(f"{rel}: signed by unknown key {m.keyid} (not in keyring v{ring.version})")
-        return None
-    if entry.status == "revoked":
-        failures.append(f"{rel}: signed by revoked key {m.keyid}")
-        return None
-    if sig is not None and not verify_signature(entry.public, sig, m.raw):
-        failures.append(f"{rel}: signature does not match the manifest (edited or wrong key)")
-    return entry.public
+    h = hashlib.sha256()
+    left = size + 1
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return None
+        while left > 0 and (chunk := f.read(min(_CHUNK, left))):
+            h.update(chunk)
+            left -= len(chunk)
+    return h.hexdigest() if left > 0 else None
 
 
-def _check_last(m: Manifest, last: int | Manifest | Path | None, failures: list[str]) -> None:
-    """No rollback: a later cut of the same ejercicio, or the first package of a later one.
-
-    An ``int`` ``last`` is a cut number of the package's own ejercicio."""
-    if last is None:
-        return
-    if isinstance(last, Path):
-        try:
-            last = load_manifest(last)
-        except IntegrityError as exc:
-            failures.extend(f"last state: {f}" for f in exc.failures)
-            return
-    here = m.manifest_rel
-    if isinstance(last, Manifest) and m.proceso != last.proceso:
-        failures.append(f"{here}: proceso {m.proceso!r}, not {last.proceso!r}")
-    if isinstance(last, Manifest) and m.ejercicio != last.ejercicio:
-        if m.cut_id.ejercicio < last.cut_id.ejercicio:
-            failures.append(
-                f"{here}: ejercicio {m.ejercicio!r} comes before {last.ejercicio!r} already held "
-                "(rollback refused: a difusor never goes back to an earlier ejercicio"
-                + (", and one that holds the jornada never accepts a drill or test package)"
-                   if last.cut_id.ejercicio.is_jornada else ")"))
-        elif m.keyring_version < last.keyring_version:
-            failures.append(f"{m.keyring}: keyring v{m.keyring_version} older than "
-                            f"v{last.keyring_version} already seen (rollback refused)")
-        return  # a later ejercicio starts a chain of its own
-    last_cut = last if isinstance(last, int) else last.cut
-    if m.cut <= last_cut:
-        failures.append(f"{here}: cut {m.cut} is not newer than cut {last_cut} "
-                        "already seen (rollback refused)")
-    if not isinstance(last, Manifest):
-        return
-    if m.keyring_version < last.keyring_version:
-        failures.append(f"{m.keyring}: keyring v{m.keyring_version} older than "
-                        f"v{last.keyring_version} already seen (rollback refused)")
-    if m.previous_cut == last.cut and m.previous != last.digest:
-        failures.append(f"{here}: previous manifest digest does not match cut "
-                        f"{last.cut} (chain broken)")
-    elif m.cut == last.cut + 1 and m.previous_cut != last.cut:
-        failures.append(f"{here}: does not chain to cut {last.cut}")
-
-
-def _check_listing(m: Manifest, limits: VerifyLimits, failures: list[str]) -> bool:
-    """Paths and sizes of the manifest, before anything listed is read. False: stop here."""
-    ok = True
-    if len(m.files) > limits.max_files:
-        failures.append(f"{m.manifest_rel}: lists {len(m.files)} files, more than the "
-                        f"limit of {limits.max_files}")
-        ok = False
-    for rel, e in sorted(m.files.items()):
-        why = path_problem(rel)
-        if why is not None:
-            failures.append(f"{rel[:120]!r}: {why}")
-            ok = False
-        elif e.size > limits.max_file_size:
-            failures.append(f"{rel}: listed as {e.size} bytes, more than the limit of "
-                            f"{limits.max_file_size}")
-            ok = False
-    if m.total_size > limits.max_package_size:
-        failures.append(f"{m.manifest_rel}: lists {m.total_size} bytes in all, more than "
-                        f"the limit of {limits.max_package_size}")
-        ok = False
-    return ok
-
-
-def _check_files(root: Path, m: Manifest, failures: list[str]) -> None:
-    present = _walk(root, failures)
-    own = {MAIN_PATH, m.manifest_rel, m.signature_rel}
-    for rel in sorted(set(present) - set(m.files) - own):
-        failures.append(f"{rel}: not in the manifest (extra file)")
-    for rel, e in sorted(m.files.items()):
-        size = present.get(rel)
-        if size is None:
-            if not os.path.lexists(root / rel):
-                failures.append(f"{rel}: missing")
-            continue
-        if size != e.size:
-            failures.append(f"{rel}: size {size}, manifest says {e.size}")
-            continue
-        h = hashlib.sha256()
-        left = e.size + 1  # never read more than listed, even if the file grows meanwhile
-        fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as f:
-            while left > 0 and (chunk := f.read(min(_CHUNK, left))):
-                h.update(chunk)
-                left -= len(chunk)
-        if left <= 0 or h.hexdigest() != e.sha256:
-            failures.append(f"{rel}: sha256 does not match the manifest (content changed)")
-
-
-def verify_package(
-    pkg_dir: Path,
-    trusted_root: Path | bytes,
-    *,
-    last: int | Manifest | Path | None = None,
-    limits: VerifyLimits | None = None,
-    now: datetime | None = None,
-) -> Manifest:
-    """The package's manifest when every check holds; else IntegrityError with every failure.
-
-    ``now``, when given, also refuses a package whose manifest has expired (the embargo,
-    ``not_before``, is for the activation to honour, not a failure of the package)."""
-    limits = limits or VerifyLimits()
-    root_key = load_root_public(trusted_root)
-    root = Path(pkg_dir)
-    if not root.is_dir() or root.is_symlink():
-        raise IntegrityError(f"{root}: not a package directory")
-    failures: list[str] = []
-    reader = _Reader(root, failures)
+def read_parts(root: Path, limits: VerifyLimits, *, keyring: bytes | None = None) -> SignedParts:
+    """The signed small files of the package folder ``root`` (``keyring`` given: used instead of
+    the folder's, e.g. from a release already held; its hash is checked all the same)."""
     try:
         mpath = find_manifest_path(root)
     except IntegrityError as exc:
@@ -274,35 +132,131 @@ def verify_package(
     mrel = mpath.relative_to(root).as_posix()
     if path_problem(mrel) is not None:
         raise IntegrityError(f"{MAIN_PATH}: names an unsafe manifest path {mrel[:80]!r}")
-    mdata = reader.read(mrel, limits.max_manifest_size)
-    if mdata is None:
-        raise IntegrityError(failures)
-    m, bad = parse_manifest(mdata, mrel)
-    if m is None:
-        raise IntegrityError(failures + bad)
-    if mrel != m.manifest_rel:
-        failures.append(f"{mrel}: holds {m.cut_id}, expected at {m.manifest_rel}")
-    sig = reader.read(m.signature_rel, limits.max_meta_size)
-    ring = None
-    if m.keyring not in m.files or path_problem(m.keyring) is not None:
-        failures.append(f"{mrel}: keyring {m.keyring[:80]!r} is not a listed file")
-    else:
-        kdata = reader.read(m.keyring, limits.max_meta_size)
-        if kdata is not None:
-            ring, bad = parse_keyring(kdata, root_key, m.keyring)
-            failures.extend(bad)
-            if ring is not None and ring.version != m.keyring_version:
-                failures.append(f"{m.keyring}: version {ring.version}, manifest says "
-                                f"{m.keyring_version}")
-    key = _check_key(ring, m, m.signature_rel, sig, failures)
-    main = reader.read(MAIN_PATH, limits.max_meta_size)
-    if main is not None and key is not None:
-        _check_signed_main(main, key, m, failures)
-    _check_last(m, last, failures)
-    if now is not None and now >= m.expires:
-        failures.append(f"{mrel}: expired at {m.expires.isoformat()}")
-    if _check_listing(m, limits, failures):
-        _check_files(root, m, failures)
-    if failures:
-        raise IntegrityError(list(dict.fromkeys(failures)))
-    return m
+    mdata = read_small(root, mrel, limits.max_manifest_size)
+    m = peek_manifest(mdata, mrel, limits) if isinstance(mdata, bytes) else None
+    sig: bytes | str = "missing"
+    kdata: bytes | str = "missing"
+    if m is not None:
+        sig = read_small(root, m.signature_rel, limits.max_meta_size)
+        if keyring is not None:
+            kdata = keyring
+        elif path_problem(m.keyring) is None:
+            kdata = read_small(root, m.keyring, limits.max_meta_size)
+    main = read_small(root, MAIN_PATH, limits.max_meta_size)
+    return SignedParts(mrel, mdata, sig, kdata, main)
+
+
+def _digests(root: Path, m: Manifest, files: dict[str, int],
+             carried: list[Manifest]) -> dict[str, str]:
+    wanted = {rel: e.size for rel, e in m.files.items() if files.get(rel) == e.size}
+    for old in carried:
+        for rel in [*old.files, old.manifest_rel]:
+            if rel in files and rel not in m.files:
+                wanted.setdefault(rel, files[rel])
+    out = {}
+    for rel, size in wanted.items():
+        d = hash_file(root / rel, size)
+        if d is not None:
+            out[rel] = d
+    return out
+
+
+def _carried(root: Path, m: Manifest, files: dict[str, int], limits: VerifyLimits) -> list[Manifest]:
+    extra = set(files) - set(m.files) - own_files(m)
+    if not extra:
+        return []
+    found = {}
+    for rel in sorted(extra):
+        if rel.startswith("manifests/") and rel.endswith(".json") and path_problem(rel) is None:
+            data = read_small(root, rel, limits.max_manifest_size)
+            if isinstance(data, bytes):
+                found[rel] = data
+    return carried_chain(m, found, limits)
+
+
+def _raise(v: Verdict) -> None:
+    if v.findings or v.manifest is None:
+        raise IntegrityError(v.messages())
+
+
+def _trust(trusted_root: Path | bytes | Ed25519PublicKey) -> Ed25519PublicKey:
+    if isinstance(trusted_root, Ed25519PublicKey):
+        return trusted_root
+    return load_root_public(trusted_root)
+
+
+def _package_dir(pkg_dir: Path) -> Path:
+    """The folder itself; a symbolic link the caller names (``current``) is followed once."""
+    root = Path(pkg_dir)
+    if root.is_symlink() and root.is_dir():
+        root = Path(os.path.realpath(root))
+    if not root.is_dir() or root.is_symlink():
+        raise IntegrityError(f"{pkg_dir}: not a package directory")
+    return root
+
+
+def verify_signed(
+    pkg_dir: Path,
+    trusted_root: Path | bytes | Ed25519PublicKey,
+    *,
+    last: int | Manifest | None = None,
+    now: datetime | None = None,
+    proceso: str | None = None,
+    limits: VerifyLimits | None = None,
+    keyring: bytes | None = None,
+) -> Manifest:
+    """Only what can be checked before any listed file is read or linked: signatures, chain,
+    rollback, expiry, proceso, every listed path and size. IntegrityError with every failure."""
+    limits = limits or VerifyLimits()
+    root = _package_dir(pkg_dir)
+    v = check_signed(read_parts(root, limits, keyring=keyring), _trust(trusted_root),
+                     last=last, now=now, proceso=proceso, limits=limits)
+    _raise(v)
+    assert v.manifest is not None
+    return v.manifest
+
+
+def verify_contents(pkg_dir: Path, m: Manifest) -> None:
+    """Every file ``m`` lists is in ``pkg_dir`` with its size and hash, and nothing else is
+    (``m`` must come from :func:`verify_signed`). IntegrityError with every failure."""
+    files, others = list_folder(Path(pkg_dir))
+    listing = Listing(files, others, _digests(Path(pkg_dir), m, files, []))
+    bad = check_contents(m, listing)
+    if bad:
+        raise IntegrityError(list(dict.fromkeys(str(f) for f in bad)))
+
+
+def verify_package(
+    pkg_dir: Path,
+    trusted_root: Path | bytes | Ed25519PublicKey,
+    *,
+    last: int | Manifest | Path | None = None,
+    limits: VerifyLimits | None = None,
+    now: datetime | None = None,
+    proceso: str | None = None,
+) -> Manifest:
+    """The package's manifest when every check holds; else IntegrityError with every failure.
+
+    ``pkg_dir`` may be a release holding files carried over from earlier cuts (the chain's
+    manifests are then present, and those files must match them), or a symbolic link to one.
+    ``now``, when given, also refuses a package whose manifest has expired (the embargo,
+    ``not_before``, is for the activation to honour, not a failure of the package)."""
+    limits = limits or VerifyLimits()
+    trust = _trust(trusted_root)
+    root = _package_dir(pkg_dir)
+    if isinstance(last, Path):
+        try:
+            last = load_manifest(last)
+        except IntegrityError as exc:
+            raise IntegrityError([f"last state: {f}" for f in exc.failures]) from None
+    parts = read_parts(root, limits)
+    v = check_signed(parts, trust, last=last, now=now, proceso=proceso, limits=limits)
+    if v.manifest is not None and listing_usable(v):
+        m = v.manifest
+        files, others = list_folder(root)
+        carried = _carried(root, m, files, limits)
+        listing = Listing(files, others, _digests(root, m, files, carried))
+        v = Verdict(m, v.findings + tuple(check_contents(m, listing, carried=carried)))
+    _raise(v)
+    assert v.manifest is not None
+    return v.manifest

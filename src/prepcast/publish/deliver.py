@@ -1,24 +1,38 @@
-"""The runner's pushes, on an event loop of their own so the next cut builds meanwhile.
+"""The runner's pushes, in a process of their own so the next cut builds meanwhile (other core).
 
 The registry is read again before every push: a difusor blocked (or added) between two cuts is
 left out (or served) from the next push on. The :class:`~prepcast.distribution.Pusher` and its
-SSH connections are kept while the active difusores stay the same.
+SSH connections are kept while the active difusores stay the same. The pushing process dies
+with the runner (``PR_SET_PDEATHSIG``): after a crash no orphan goes on pushing an older cut
+while the resumed runner pushes a newer one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Coroutine
-from concurrent.futures import Future
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 from prepcast.distribution import DeliveryState, Pusher, PushReport, read_package
 from prepcast.distribution.registry import Difusor, Registry, load_registry
 from prepcast.errors import PrepcastError
 
-T = TypeVar("T")
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class _Settings:
+    registry_path: Path | None
+    state_path: Path
+    work_dir: Path
+    wait_for_embargo: bool
+    retry_delay: float
 
 
 class Deliveries:
@@ -26,63 +40,84 @@ class Deliveries:
 
     def __init__(self, registry_path: Path | None, state_path: Path, work_dir: Path, *,
                  wait_for_embargo: bool, retry_delay: float = 1.0) -> None:
-        self.registry_path = registry_path
-        self.state = DeliveryState(state_path)
-        self.work_dir = work_dir
-        self.wait_for_embargo = wait_for_embargo
-        self.retry_delay = retry_delay
-        self._pusher: Pusher | None = None
-        self._active: tuple[Difusor, ...] = ()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="prepcast-push",
-                                        daemon=True)
-        self._thread.start()
+        settings = _Settings(registry_path, state_path, work_dir, wait_for_embargo, retry_delay)
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start, initargs=(settings,))
 
     def push(self, package: Path) -> Future[PushReport]:
         """Start pushing ``package``; the future gives its report (an error: the push failed)."""
-        return self._submit(self._push(package))
+        return self._pool.submit(_push, package)
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._submit(self._close()).result()
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-        self._loop.close()
-        self.state.close()
+        # a pushing process already gone has nothing left to close
+        with contextlib.suppress(Exception):
+            self._pool.submit(_close).result(timeout=60)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def active(self) -> list[str]:
-        return [d.name for d in self._active]
 
-    # --- on the loop ------------------------------------------------------------------------------
+# --- in the pushing process ---------------------------------------------------------------------
 
-    def _submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
-    async def _push(self, package: Path) -> PushReport:
-        registry = self._registry()
+class _Worker:
+    def __init__(self, settings: _Settings) -> None:
+        self.settings = settings
+        self.state = DeliveryState(settings.state_path)
+        self.loop = asyncio.new_event_loop()
+        self.pusher: Pusher | None = None
+        self.active: tuple[Difusor, ...] = ()
+
+    async def push(self, package: Path) -> PushReport:
+        registry = self.registry()
         active = registry.active()
-        if self._pusher is None or tuple(active) != self._active:
-            if self._pusher is not None:
-                await self._pusher.close()
-            self.work_dir.mkdir(parents=True, exist_ok=True)
-            self._pusher = Pusher(registry, self.state, work_dir=self.work_dir,
-                                  retry_delay=self.retry_delay)
-            self._active = tuple(active)
+        if self.pusher is None or tuple(active) != self.active:
+            if self.pusher is not None:
+                await self.pusher.close()
+            self.settings.work_dir.mkdir(parents=True, exist_ok=True)
+            self.pusher = Pusher(registry, self.state, work_dir=self.settings.work_dir,
+                                 retry_delay=self.settings.retry_delay)
+            self.active = tuple(active)
         pkg = read_package(package)
         if not active:
             return PushReport(pkg.cut)
-        return await self._pusher.push(pkg, wait_for_embargo=self.wait_for_embargo)
+        return await self.pusher.push(pkg, wait_for_embargo=self.settings.wait_for_embargo)
 
-    def _registry(self) -> Registry:
-        if self.registry_path is None:
+    def registry(self) -> Registry:
+        path = self.settings.registry_path
+        if path is None:
             return Registry(Path("registry.toml"), ())
         try:
-            return load_registry(self.registry_path)
+            return load_registry(path)
         except PrepcastError:
-            if self._pusher is not None:  # a registry being edited: keep the last good one
-                return self._pusher.registry
+            if self.pusher is not None:  # a registry being edited: keep the last good one
+                return self.pusher.registry
             raise
 
-    async def _close(self) -> None:
-        if self._pusher is not None:
-            await self._pusher.close()
+    async def close(self) -> None:
+        if self.pusher is not None:
+            await self.pusher.close()
+        self.state.close()
+
+
+_worker: _Worker | None = None
+
+
+def _start(settings: _Settings) -> None:
+    global _worker
+    with contextlib.suppress(OSError, AttributeError):  # Linux: die with the runner
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the runner died before the line above
+        os._exit(1)
+    # the runner decides when to stop (systemd signals every process of the service)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _worker = _Worker(settings)
+
+
+def _push(package: Path) -> PushReport:
+    assert _worker is not None
+    return _worker.loop.run_until_complete(_worker.push(package))
+
+
+def _close() -> None:
+    if _worker is not None:
+        _worker.loop.run_until_complete(_worker.close())

@@ -38,7 +38,7 @@ from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.package import CutId, Ejercicio, Manifest, load_manifest, load_signer, verify_package
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
-from prepcast.publish.cut import CutBuilder, proceso_id
+from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder, proceso_id
 from prepcast.publish.deliver import Deliveries
 from prepcast.publish.state import DELIVERIES, OUTBOX, PACKAGES, NightState, now
 from prepcast.publish.timeline import Timeline, check_clock
@@ -63,6 +63,7 @@ class RunOptions:
     max_clock_offset: float = 1.0
     difusores: tuple[dict[str, Any], ...] = ()  # the official list the site shows
     retry_delay: float = 1.0
+    retry_every: float = 60.0  # between cuts, a failed push is tried again this often (seconds)
 
 
 @dataclass
@@ -78,6 +79,10 @@ class CutDone:
     due: datetime
     push_started: datetime
     timings: dict[str, float] = field(default_factory=dict)
+
+
+class RebuiltDiffers(IntegrityError):
+    """A cut built again is not the same bytes as before (its capture feed changed)."""
 
 
 OnCut = Callable[[CutDone], None]
@@ -140,7 +145,12 @@ class NightRunner:
             number = self.timeline.next_cut(done, now()) or number
             for skipped in range(done + 1, number):
                 self.state.cut(skipped)["skipped"] = True
-            self._one_cut(number)
+            try:
+                self._one_cut(number)
+            except RebuiltDiffers as exc:  # the correction goes out with the next cut
+                self.state.cut(number)["skipped"] = True
+                self.state.note(f"corte {number} no publicado: {exc}")
+                log.error("%s", exc)
             done = number
 
     def _resume(self) -> int:
@@ -190,12 +200,28 @@ class NightRunner:
         self.state.note(f"inicio del ejecutor (pid {os.getpid()})")
 
     def _wait_until(self, when: datetime) -> bool:
+        """Wait for ``when``; meanwhile push the last cut again to whoever failed it."""
         while not self.stop_requested.is_set():
             left = (when - now()).total_seconds()
             if left <= 0:
                 return True
+            self._retry_failed()
             self.stop_requested.wait(min(left, 1.0))
         return False
+
+    def _retry_failed(self) -> None:
+        """A push that ended with failures is tried again every ``retry_every`` seconds until the
+        next cut (the pusher sends each difusor only what it lacks)."""
+        if self._push is None or not self._push[2].is_set():
+            return
+        number = self._push[0]
+        push = self.state.cut(number)["steps"].get("push", {})
+        if not (push.get("failed") or push.get("error")):
+            return
+        ended = datetime.fromisoformat(push.get("ended") or push["started"])
+        if (now() - ended).total_seconds() >= self.opts.retry_every:
+            self.state.note(f"corte {number}: se envía de nuevo a quien falló")
+            self._start_push(number, self._package_of(CutId.of(self.ejercicio, number)))
 
     # --- one cut ----------------------------------------------------------------------------------
 
@@ -227,10 +253,10 @@ class NightRunner:
         self._publish(pkg, cid)
         t3 = time.perf_counter()
         self.state.step(number, "publish", release=cid.tag, seconds=round(t3 - t2, 3))
-        self._prune_packages(cid)
         if self.stop_requested.is_set():
             return
         self._finish_push()  # never two pushes at once
+        self._prune_packages(cid)  # the one pushed until now is no longer needed
         started = now()
         self._start_push(number, pkg)
         if self.on_cut is not None:
@@ -255,15 +281,25 @@ class NightRunner:
         if self.builder is None:
             self.builder = CutBuilder(self.ed, self.signer, difusores=self.opts.difusores,
                                       ejercicio=self.ejercicio)
-        m = self.builder.build(cut_time(self.ed.proceso, number), pkg, previous=previous)
+        m = self.builder.build(cut_time(self.ed.proceso, number), pkg, previous=previous,
+                               not_before=self._replay_embargo(number))
         for earlier in self._builds_of(number):
             if earlier["previous"] == m.previous and earlier["digest"] != m.digest:
                 shutil.rmtree(pkg, ignore_errors=True)
-                raise IntegrityError(f"cut {number} built again gives manifest {m.digest}, not "
+                raise RebuiltDiffers(f"cut {number} built again gives manifest {m.digest}, not "
                                      f"{earlier['digest']} as before: the capture feed of its "
                                      "time changed; not publishing it")
         self.state.record_build(number, m.digest, m.previous)
         return m
+
+    def _replay_embargo(self, number: int) -> datetime | None:
+        """A night replayed after its packages would have expired (a past election played
+        again as a drill) takes each cut's embargo at the time it is due in this run, so the
+        difusores' daemons, which refuse expired packages, take it; None otherwise."""
+        due = self.timeline.due(number)
+        if max(self.ed.proceso.end, cut_time(self.ed.proceso, number)) + EXPIRES_AFTER_END > due:
+            return None
+        return due
 
     def _builds_of(self, number: int) -> list[dict[str, Any]]:
         return [b for b in self.state.builds() if b["cut"] == number]

@@ -1,29 +1,26 @@
 """The drill's local difusores in a child process.
 
 The difusores (embedded SFTP servers, daemons, the first one's web server) and their readers run
-in their own process, so pushing cut *n* runs on the other core while the institute builds cut
-*n + 1*. The parent talks to it over a pipe: ``push`` a package, ``wait`` for every difusor to
-serve it, ``stop``.
+in their own process; the night runner pushes to them as to any difusor, through the registry
+this process describes (:meth:`DifusoresProcess.registry_toml`). The parent talks to it over a
+pipe: ``readers`` to let the simulated readers in, ``stop``.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
-import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from prepcast.errors import PrepcastError, TransportError
+from prepcast.difusor.activate import ReleaseStore
+from prepcast.errors import TransportError
+from prepcast.package import CutId
 
-
-@dataclass(frozen=True)
-class Pushed:
-    cut: int
-    live: dict[str, int | None]
-    seconds: float
-    failed: list[str]
+_REGISTRY_FIELDS = ("name", "host", "port", "user", "auth", "remote_root", "mode", "key_file",
+                    "host_key")
 
 
 @dataclass(frozen=True)
@@ -42,20 +39,17 @@ def _child(conn: Connection, workdir: str, trusted_root: str, sftp_only: int, da
     crowd: ReaderCrowd | None = None
     try:
         net.start()
-        conn.send(("ready", net.http_url, {n: str(r) for n, r in net.roots.items()}))
+        assert net.pusher is not None
+        entries = [{k: str(getattr(d, k)) for k in _REGISTRY_FIELDS}
+                   for d in net.pusher.registry.difusores]
+        conn.send(("ready", net.http_url, {n: str(r) for n, r in net.roots.items()}, entries))
         while True:
             msg = conn.recv()
-            if msg[0] == "push":
-                started = time.perf_counter()
-                try:
-                    failed = net.push(Path(msg[1])).failed
-                except PrepcastError as exc:
-                    failed = [str(exc)]
+            if msg[0] == "readers":
                 if crowd is None and readers and net.http_url:
                     crowd = ReaderCrowd(net.http_url, seed=seed,
                                         addresses=reader_addresses(home_entidad, seed=seed))
                     crowd.start()
-                conn.send(("pushed", msg[2], net.live_cuts(), time.perf_counter() - started, failed))
             elif msg[0] == "stop":
                 break
     except Exception as exc:  # reported to the parent, which turns it into a clear error
@@ -83,30 +77,35 @@ class DifusoresProcess:
         self._child_end = child
         self.http_url: str | None = None
         self.roots: dict[str, Path] = {}
-        self._pending = 0
+        self._entries: list[dict[str, str]] = []
 
     def start(self) -> None:
         self._proc.start()
         self._child_end.close()
-        self.http_url, roots = self._expect("ready")
+        self.http_url, roots, self._entries = self._expect("ready")
         self.roots = {n: Path(r) for n, r in roots.items()}
 
-    def push(self, package: Path, cut: int) -> None:
-        """Start pushing ``package``; :meth:`wait` for it before the next push."""
-        self._conn.send(("push", str(package), cut))
-        self._pending += 1
+    def registry_toml(self) -> str:
+        """A registry of these difusores, for the runner."""
+        lines = ["concurrency = 64", "keep_releases = 3"]
+        for e in self._entries:
+            lines += ["", "[[difusor]]"]
+            for k in _REGISTRY_FIELDS:
+                value = int(e[k]) if k == "port" else json.dumps(e[k])
+                lines.append(f"{k} = {value}")
+        return "\n".join(lines) + "\n"
 
-    def wait(self) -> Pushed:
-        self._pending -= 1
-        cut, live, seconds, failed = self._expect("pushed")
-        return Pushed(cut, live, seconds, failed)
+    def let_readers_in(self) -> None:
+        self._conn.send(("readers",))
+
+    def live_cuts(self) -> dict[str, CutId | None]:
+        """The cut each difusor serves (read from its folder)."""
+        return {n: ReleaseStore(r).live_cut() for n, r in self.roots.items()}
 
     def stop(self) -> Stopped:
         if not self._proc.is_alive():
             return Stopped(None, 0)
         try:
-            while self._pending > 0:
-                self.wait()
             self._conn.send(("stop",))
             log, requests = self._expect("stopped")
         finally:

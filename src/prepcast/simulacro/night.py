@@ -4,8 +4,10 @@ The institute generates an election (catalog, candidaturas, a capture feed shape
 night) and serves its own site with the acta images; local difusores (SFTP-only ones on embedded
 SFTP servers, and ones running the difusor daemon) receive every cut; readers browse one
 difusor's site, whose access log becomes the informe técnico at the end. For every cut of the
-schedule: tally, PREP database, signed package, verification, push, activation. The night runs
-accelerated: no waiting between cuts unless ``pace`` asks for it.
+schedule, the night runner (:mod:`prepcast.publish.runner`, the same as the institute's real
+night) builds, verifies, publishes and pushes it; this module starts and stops what surrounds it.
+The night runs accelerated: no waiting between cuts unless ``pace`` asks for it (the schedule
+then plays one cut every ``pace`` seconds). A drill is ejercicio ``simulacro-1`` by default.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from prepcast.analytics import ReportOptions, write_report
 from prepcast.analytics.outline import OUTLINES
+from prepcast.distribution import PushReport
 from prepcast.election import ElectionDir, cut_time, display_time, load_election_dir
 from prepcast.election.rules import get_profile
 from prepcast.election.schedule import is_last_cut
@@ -29,16 +32,15 @@ from prepcast.election.synthetic import generate
 from prepcast.errors import InputError, IntegrityError, TransportError
 from prepcast.formats.read_prep_csv import parse_head, parse_prep_csv
 from prepcast.formats.recount import recount
-from prepcast.package import Manifest, init_keys, load_manifest, load_signer, verify_package
+from prepcast.package import Manifest, init_keys, load_manifest
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import db_dir
-from prepcast.publish import CutBuilder
-from prepcast.simulacro.difusores import DifusoresProcess, Pushed
+from prepcast.publish.runner import CutDone, NightRunner, RunOptions
+from prepcast.simulacro.difusores import DifusoresProcess
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 from prepcast.simulacro.registro import register_local
 
 MARKER = ".prepcast-simulacro.json"
-KEEP_PACKAGES = 2  # older packages are removed as the night goes on; their manifests stay
 INSTITUTE_PORT = 8700  # the institute's site and acta images, when the port is free
 
 
@@ -79,6 +81,7 @@ class NightOptions:
     readers: bool = True
     report: bool = True
     pdf: bool = True
+    ejercicio: str = "simulacro-1"
 
 
 def prepare_out(out: Path, profile: str, seed: int) -> bool:
@@ -158,62 +161,63 @@ class Night:
         if self.net.http_url:   # registered through the registry, with its logo
             difusores += register_local(self.out / "registro", [
                 ("local-01", "Difusor local 01", self.net.http_url + "/")])
-        self.builder = CutBuilder(ed, load_signer(keys), difusores=difusores)
+        self.difusores = difusores
         return NightResult(self.out, ed, self.institute.url, self.net.http_url or "",
                            difusor_roots=dict(self.net.roots))
 
     def play(self, result: NightResult, on_cut: Callable[[CutRecord, int], None],
              stage: Callable[[str], None]) -> None:
-        """Every cut: build, verify and publish it at the institute, then push it to the
-        difusores while the next cut is being built."""
+        """The night runner plays the cuts (build, verify, publish at the institute, push to the
+        local difusores while the next cut is built); this records what each cut did."""
         assert self.institute is not None and self.net is not None
         ed = result.election
         schedule = ed.proceso.cut_times()
         opts = self.opts
         total = len(schedule) if opts.cuts is None else max(1, min(opts.cuts, len(schedule)))
-        packages = self.out / "paquetes"
         manifests = self.out / "manifiestos"
-        packages.mkdir()
         manifests.mkdir()
-        previous: Manifest | None = None
-        pending: dict[str, object] | None = None
-        for number in range(1, total + 1):
-            at = cut_time(ed.proceso, number)
-            pkg = packages / f"{number:04d}"
-            t0 = time.perf_counter()
-            manifest = self.builder.build(at, pkg, previous=previous)
-            t1 = time.perf_counter()
-            verify_package(pkg, self.root_pub, last=previous)
-            t2 = time.perf_counter()
-            self.institute.publish(pkg)
-            shutil.copy2(pkg / manifest.manifest_rel, manifests / Path(manifest.manifest_rel).name)
-            if pending is not None:
-                self._finish(result, pending, self.net.wait(), on_cut, total)
-            self.net.push(pkg, number)
-            pending = {
-                "number": number, "at": at, "package": pkg,
-                "preambles": published_preambles(pkg, manifest), "files": len(manifest.files),
-                "bytes": sum(e.size for e in manifest.files.values()),
-                "build_seconds": t1 - t0, "verify_seconds": t2 - t1,
+        registry = self.out / "difusores" / "registry.toml"
+        registry.write_text(self.net.registry_toml(), encoding="utf-8")
+        root = self.out / "instituto"
+        self.institute.publish(root / "current")
+        net = self.net
+        built: dict[int, dict[str, object]] = {}
+        failures: list[str] = []
+
+        def on_built(c: CutDone) -> None:
+            shutil.copy2(c.package / c.manifest.manifest_rel,
+                         manifests / Path(c.manifest.manifest_rel).name)
+            built[c.number] = {
+                "number": c.number, "at": cut_time(ed.proceso, c.number), "package": c.package,
+                "preambles": published_preambles(c.package, c.manifest),
+                "files": len(c.manifest.files),
+                "bytes": sum(e.size for e in c.manifest.files.values()),
+                "build_seconds": c.build_seconds, "verify_seconds": c.verify_seconds,
             }
-            previous = manifest
-            if opts.pace and number < total:
-                time.sleep(opts.pace)
-        if pending is not None:
-            self._finish(result, pending, self.net.wait(), on_cut, total)
+
+        def on_pushed(number: int, report: PushReport | None, error: str | None) -> None:
+            if error is not None or report is None or report.failed:
+                failures.append(f"cut {number}: {error or ', '.join(report.failed if report else [])}")
+            live = {n: (c.cut if c is not None else None) for n, c in net.live_cuts().items()}
+            record = CutRecord(live=live, push_seconds=report.seconds_to_serving if report else 0.0,
+                               **built.pop(number))  # type: ignore[arg-type]
+            if not result.cuts:
+                net.let_readers_in()
+            result.cuts.append(record)
+            on_cut(record, total)
+
+        runner = NightRunner(RunOptions(
+            election=self.out / "eleccion", keys=self.out / "llaves", state=self.out / "estado",
+            publish_root=root, registry=registry, ejercicio=opts.ejercicio,
+            speed=ed.proceso.cut_minutes * 60 / opts.pace if opts.pace > 0 else None,
+            until=cut_time(ed.proceso, total), ntp_server=None,
+            difusores=tuple(self.difusores), retry_delay=0.2), on_cut=on_built,
+            on_pushed=on_pushed, ed=ed)
+        runner.run()
+        if failures:
+            raise TransportError("; ".join(failures))
         stage("recontando la base de datos del último corte")
         recount_package(result.cuts[-1].package, ed, result.cuts[-1].number)
-
-    def _finish(self, result: NightResult, pending: dict[str, object], pushed: Pushed,
-                on_cut: Callable[[CutRecord, int], None], total: int) -> None:
-        if pushed.failed:
-            raise TransportError(f"cut {pushed.cut}: " + "; ".join(pushed.failed))
-        record = CutRecord(live=pushed.live, push_seconds=pushed.seconds, **pending)  # type: ignore[arg-type]
-        result.cuts.append(record)
-        on_cut(record, total)
-        old = record.package.parent / f"{record.number - KEEP_PACKAGES:04d}"
-        if old.exists():
-            shutil.rmtree(old)
 
     def stop(self, result: NightResult | None) -> None:
         if self.net is not None:

@@ -64,7 +64,6 @@ class ReleasesMode:
 
     async def stage(self, peer: Peer, d: Difusor, pkg: PackageContents) -> Outcome:
         root = d.remote_root
-        ours = manifest_of(pkg)
         rel = release_of(pkg)
         target = posixpath.join(root, rel)
         live = _clean(await peer.read_link(posixpath.join(root, CURRENT)))
@@ -75,7 +74,7 @@ class ReleasesMode:
         note = ""
         if await peer.exists(target):
             theirs = await peer.read_bytes(posixpath.join(target, manifest_rel(pkg)))
-            if theirs == ours and await self._whole(peer, target, pkg):
+            if theirs == manifest_of(pkg) and await self._whole(peer, target, pkg):
                 return Outcome(d.name, "stage", True, note="release already there (same manifest)")
             if live == rel:
                 return await self._replace_live(peer, d, pkg, target)

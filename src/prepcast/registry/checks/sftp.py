@@ -75,13 +75,16 @@ async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None
     work = posixpath.join(root, f".prepcast-check-{token}")
     undo = Undo()
     try:
-        await sftp.mkdir(work)
-        await _operations(sftp, work, report, settings)
-        await _free_space(sftp, root, report, settings)
-        async with speed_lock or asyncio.Semaphore(1):
-            await _speed(sftp, work, report, settings)
+        # each step bounded, so a server that stops answering never holds the whole run
+        t = settings.timeout_s
+        await asyncio.wait_for(sftp.mkdir(work), t)
+        await asyncio.wait_for(_operations(sftp, work, report, settings), 2 * t)
+        await asyncio.wait_for(_free_space(sftp, root, report, settings), t)
+        async with speed_lock or asyncio.Semaphore(1):     # waiting here is not timed
+            await asyncio.wait_for(_speed(sftp, work, report, settings),
+                                   t + settings.speed_test_mb)      # at least 1 MB/s
         if files is not None:
-            await _activate(sftp, root, files, report, token, undo)
+            await asyncio.wait_for(_activate(sftp, root, files, report, token, undo), 2 * t)
     except (OSError, asyncssh.Error, TimeoutError) as exc:
         report.add("sftp.error", False, "Operación SFTP", _why(exc),
                    "Verifique permisos de escritura en la carpeta entregada al instituto.")

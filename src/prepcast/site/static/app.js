@@ -88,6 +88,10 @@
     }
     return state.cache.get(path);
   }
+  /* Después del próximo cuadro pintado (lo que no debe retrasar la vista). */
+  function despuesDePintar(fn) {
+    requestAnimationFrame(function () { setTimeout(fn, 0); });
+  }
   function pollSeconds() {
     var q = /[?&]poll=(\d+)/.exec(window.location.search);
     var s = q ? parseInt(q[1], 10) : parseInt(document.body.getAttribute("data-poll-seconds"), 10);
@@ -153,11 +157,10 @@
     if (!window.crypto || !crypto.subtle) return Promise.reject(new Error("sin WebCrypto"));
     if (!RAIZ || RAIZ.charAt(0) === "{") return Promise.reject(new Error("sin llave raíz"));
     var s = m.signed || {}, raiz = deBase64(RAIZ), raizId, man, llavero;
-    return sha256(raiz).then(function (h) {
-      raizId = h.slice(0, 16);
-      if (typeof s.manifest !== "string" || !/^manifests\/[A-Za-z0-9_.-]+\.json$/.test(s.manifest)) throw falla("json/main.json no nombra un manifiesto");
-      return traer(s.manifest);
-    }).then(function (buf) {
+    if (typeof s.manifest !== "string" || !/^manifests\/[A-Za-z0-9_.-]+\.json$/.test(s.manifest)) return Promise.reject(falla("json/main.json no nombra un manifiesto"));
+    return Promise.all([traer(s.manifest), sha256(raiz)]).then(function (r) {
+      var buf = r[0];
+      raizId = r[1].slice(0, 16);
       return sha256(buf).then(function (h) {
         if (h !== s.manifest_sha256) throw falla(s.manifest + " no coincide con su digesto en json/main.json");
         man = leer(buf);
@@ -652,7 +655,8 @@
         t: rows.map(function (r) { return pctText(r[k.contabilizadas], r[k.esperadas]); }) },
       { clase: "serie-participacion", nombre: "Participación ciudadana", v: rows.map(function (r) { return pctNum(r[k.votos_participacion], r[k.lista_nominal_contabilizadas]); }),
         t: rows.map(function (r) { return pctText(r[k.votos_participacion], r[k.lista_nominal_contabilizadas]); }) }];
-    var W = 640, H = 220, L = 44, R = 12, T = 12, B = 34, n = rows.length;
+    /* El ancho del dibujo es el del contenedor: el texto de los ejes queda a 12 px en 360 px y en 1280 px. */
+    var W = Math.round(Math.max(300, Math.min(960, (fig.parentNode && fig.parentNode.clientWidth - 24) || 640))), H = 220, L = 44, R = 12, T = 12, B = 34, n = rows.length;
     var x = function (i) { return L + (n === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (n - 1)); };
     var y = function (v) { return T + (H - T - B) * (1 - Math.min(100, Math.max(0, v)) / 100); };
     var g = svg("svg", { viewBox: "0 0 " + W + " " + H, class: "historial-svg", "aria-hidden": "true", focusable: "false" });
@@ -682,6 +686,7 @@
         return el("li", null, el("span", { class: "muestra " + s.clase }), s.nombre + " (" + s.t[n - 1] + ")");
       })));
     fig.setAttribute("data-cortes", String(n));
+    fig.historial = hist;
   }
   /* Lo que se completa después de mostrar la vista (no retrasa la primera vista). */
   function completarVista(main, id) {
@@ -826,7 +831,10 @@
       state.lastHash = window.location.hash;
       main.setAttribute("data-corte", String(state.main.signed.cut));
       main.setAttribute("data-vista", ruta().join("/") || "inicio");
-      completarVista(main, id);
+      despuesDePintar(function () {
+        if (window.__prepcastFirma.render === null) window.__prepcastFirma.render = performance.now();
+        completarVista(main, id);
+      });
     }).catch(function (err) {
       if (id !== state.renderId) return;
       if (err && err.firma) {
@@ -872,13 +880,20 @@
       document.getElementById("contenido").focus();
     });
     window.addEventListener("hashchange", function () { render(false); });
+    var redibujo = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(redibujo);
+      redibujo = setTimeout(function () {
+        var fig = document.querySelector("main figure.historial[data-cortes]");
+        if (fig && fig.historial) dibujarHistorial(fig, fig.historial, fig.getAttribute("data-historial"));
+      }, 100);
+    });
     document.getElementById("buscar").addEventListener("submit", function (ev) { ev.preventDefault(); buscar(); });
     window.__prepcastFirma = { render: null, verificada: null };
     var m0;
     fetchMain().then(function (m) { m0 = m; return cargarMain(m); }).then(function () { return render(false); }).then(function () {
-      window.__prepcastFirma.render = performance.now();
-      /* La firma se comprueba después de la primera vista, nunca antes. */
-      setTimeout(function () { verificarCorte(m0); }, 0);
+      /* La firma se comprueba después de pintar la primera vista, nunca antes. */
+      despuesDePintar(function () { verificarCorte(m0); });
     }).catch(function () {
       document.getElementById("contenido").replaceChildren(el("p", { class: "error", role: "alert", text: "No se pudo cargar el corte vigente. Se reintentará en breve." }));
     }).then(sondear);

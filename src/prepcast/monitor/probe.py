@@ -1,0 +1,273 @@
+"""One probe of one difusor's public site: what it serves against the institute's signed cut.
+
+Per round: ``json/main.json`` (signature, ejercicio, cut, lag, the exact ``Cache-Control``),
+``index.html`` and every JS and CSS file byte for byte (fetched compressed, gzip or brotli, and
+compared decoded), a rotating sample of the data files, the TLS certificate, the answer time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import ssl
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from prepcast.errors import IntegrityError
+from prepcast.monitor.htmlscan import foreign_elements
+from prepcast.monitor.reference import Reference, Release, trusted_manifest
+from prepcast.package.bytes_check import check_entry, check_main, read_signed_main
+from prepcast.package.keys import Keyring
+from prepcast.package.layout import INDEX_PATH, MAIN_PATH, cache_control_for
+from prepcast.package.manifest import Manifest, parse_manifest
+
+ACCEPT_ENCODING = "gzip, br"
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    round_s: float = 30.0
+    sample: int = 50               # data files per round at least
+    cut_interval_s: float = 1200.0  # when the reference cannot tell (fewer than two cuts)
+    timeout_s: float = 10.0
+    slow_ms: float = 3000.0
+    lag_bound_s: float = 300.0     # behind the institute longer than this: an incident
+    cert_min_days: int = 14
+    compressed_sample: int = 5     # data files a round also fetched gzip/brotli-compressed
+    per_difusor: int = 6           # requests at once to one difusor (as a browser does)
+
+
+@dataclass
+class ProbeResult:
+    """What one round saw of one difusor (``integrity`` empty when everything matched)."""
+
+    name: str
+    url: str
+    checked_at: datetime
+    up: bool = False
+    error: str | None = None
+    ejercicio: str | None = None
+    cut: int | None = None
+    cut_display: str | None = None
+    lag_cuts: int | None = None
+    lag_s: float | None = None
+    integrity: list[str] = field(default_factory=list)
+    cache_control: str | None = None
+    latency_ms: float | None = None
+    slow: bool = False
+    tls_expires: datetime | None = None
+    tls_days: float | None = None
+    tls_error: str | None = None
+    files_checked: int = 0
+    sweep_done: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "url": self.url, "checked_at": self.checked_at.isoformat(),
+            "up": self.up, "error": self.error, "ejercicio": self.ejercicio, "cut": self.cut,
+            "cut_display": self.cut_display, "lag_cuts": self.lag_cuts,
+            "lag_s": None if self.lag_s is None else round(self.lag_s, 1),
+            "integrity": self.integrity or "ok", "cache_control": self.cache_control,
+            "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
+            "slow": self.slow,
+            "tls_expires": self.tls_expires.isoformat() if self.tls_expires else None,
+            "tls_days": None if self.tls_days is None else round(self.tls_days, 1),
+            "tls_error": self.tls_error, "files_checked": self.files_checked,
+            "sweep_done": self.sweep_done,
+        }
+
+
+class Rotation:
+    """Which data files each round samples, so that one cut interval sweeps them all."""
+
+    def __init__(self) -> None:
+        self.offset: dict[str, int] = {}
+        self.seen: dict[str, set[str]] = {}
+
+    def pick(self, name: str, cut_key: str, files: list[str], per_round: int
+             ) -> tuple[list[str], bool]:
+        if not files:
+            return [], True
+        key = f"{name}/{cut_key}"
+        start = self.offset.get(key, 0) % len(files)
+        n = min(per_round, len(files))
+        chosen = [files[(start + i) % len(files)] for i in range(n)]
+        self.offset[key] = start + n
+        seen = self.seen.setdefault(key, set())
+        seen.update(chosen)
+        return chosen, len(seen) >= len(files)
+
+
+def per_round(n_files: int, settings: ProbeSettings, interval_s: float) -> int:
+    """Data files per round: the sample, or more when one interval would not sweep them all."""
+    rounds = max(interval_s / settings.round_s, 1.0)
+    return max(settings.sample, math.ceil(n_files / rounds))
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    if ca_file:
+        ctx.load_verify_locations(ca_file)
+    return ctx
+
+
+def _tls_of(resp: httpx.Response) -> datetime | None:
+    stream = resp.extensions.get("network_stream")
+    obj = stream.get_extra_info("ssl_object") if stream is not None else None
+    if not isinstance(obj, ssl.SSLObject):
+        return None
+    cert = obj.getpeercert()
+    not_after = cert.get("notAfter") if cert else None
+    if not isinstance(not_after, str):
+        return None
+    return datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer in time ({type(exc).__name__})"
+    return text[:300]
+
+
+class Prober:
+    """Probes difusores against the reference with one shared HTTP client."""
+
+    def __init__(self, client: httpx.AsyncClient, reference: Reference,
+                 settings: ProbeSettings) -> None:
+        self.client = client
+        self.reference = reference
+        self.settings = settings
+        self.rotation = Rotation()
+        self._foreign: dict[str, tuple[Manifest, Keyring]] = {}
+
+    async def _get(self, url: str, *, compressed: bool = True, retry: bool = False
+                   ) -> tuple[httpx.Response, float]:
+        headers = {"Accept-Encoding": ACCEPT_ENCODING if compressed else "identity"}
+        t0 = time.monotonic()
+        try:
+            resp = await self.client.get(url, headers=headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+            if not retry:
+                raise
+            # a kept-alive connection the server closed meanwhile: once more on a new one
+            t0 = time.monotonic()
+            resp = await self.client.get(url, headers=headers)
+        return resp, (time.monotonic() - t0) * 1000
+
+    async def probe(self, name: str, url: str, now: datetime | None = None) -> ProbeResult:
+        now = now or datetime.now(UTC)
+        res = ProbeResult(name, url, now)
+        base = url.rstrip("/")
+        try:
+            resp, ms = await self._get(f"{base}/{MAIN_PATH}", retry=True)
+        except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+            res.error = _describe(exc)
+            if "CERTIFICATE_VERIFY_FAILED" in res.error or "certificate" in res.error.lower():
+                res.tls_error = res.error
+            return res
+        res.latency_ms = ms
+        res.slow = ms > self.settings.slow_ms
+        res.tls_expires = _tls_of(resp)
+        if res.tls_expires is not None:
+            res.tls_days = (res.tls_expires - now).total_seconds() / 86400
+        if resp.status_code != 200:
+            res.error = f"{MAIN_PATH}: HTTP {resp.status_code}"
+            return res
+        res.cache_control = resp.headers.get("cache-control")
+        signed, _ = read_signed_main(resp.content)
+        if signed is None or not isinstance(signed.get("cut"), int):
+            res.error = f"{MAIN_PATH}: not a signed pointer of the PREP"
+            res.integrity.append(res.error)
+            return res
+        res.up = True
+        res.ejercicio, res.cut = str(signed.get("ejercicio")), signed["cut"]
+        res.cut_display = str(signed.get("cut_display") or "") or None
+        res.lag_cuts, res.lag_s = self.reference.lag(res.ejercicio, res.cut, now)
+        self._check_header(res, MAIN_PATH, resp)
+        release = self.reference.find(res.ejercicio, res.cut)
+        try:
+            manifest, ring = ((release.manifest, release.ring) if release is not None
+                              else await self._manifest_from(base, signed))
+        except IntegrityError as exc:
+            res.integrity.extend(exc.failures)
+            return res
+        res.integrity.extend(check_main(resp.content, ring, manifest))
+        await self._check_files(res, base, manifest, release)
+        return res
+
+    def _check_header(self, res: ProbeResult, rel: str, resp: httpx.Response) -> None:
+        want = cache_control_for(rel)
+        got = resp.headers.get("cache-control")
+        if got != want:
+            res.integrity.append(f"{rel}: Cache-Control {got!r}, must be exactly {want!r}")
+
+    async def _manifest_from(self, base: str, signed: dict[str, Any]) -> tuple[Manifest, Keyring]:
+        """The manifest of a cut the reference no longer (or never) held, from the difusor,
+        trusted only through the root key."""
+        rel = signed.get("manifest")
+        if not isinstance(rel, str) or not rel.startswith("manifests/") or ".." in rel:
+            raise IntegrityError(f"{MAIN_PATH}: names no manifest")
+        key = f"{base}/{rel}/{signed.get('manifest_sha256')}"
+        if key in self._foreign:
+            return self._foreign[key]
+        try:
+            mresp, _ = await self._get(f"{base}/{rel}", retry=True)
+            m, bad = parse_manifest(mresp.content, rel)
+            if m is None:
+                raise IntegrityError(bad)
+            kresp, _ = await self._get(f"{base}/{m.keyring}", retry=True)
+            sresp, _ = await self._get(f"{base}/{m.signature_rel}", retry=True)
+        except httpx.HTTPError as exc:
+            raise IntegrityError(f"{rel}: cannot fetch: {_describe(exc)}") from None
+        ring = trusted_manifest(m, kresp.content, sresp.content, self.reference.trusted, base)
+        self._foreign[key] = (m, ring)
+        return m, ring
+
+    async def _check_files(self, res: ProbeResult, base: str, m: Manifest,
+                           release: Release | None) -> None:
+        code = sorted(p for p in m.files if p == INDEX_PATH or p.endswith((".js", ".css")))
+        data = sorted(p for p in m.files if p not in code
+                      and not p.startswith(("manifests/", "keys/")))
+        interval = self.reference.interval_s(self.settings.cut_interval_s)
+        sample, res.sweep_done = self.rotation.pick(
+            res.name, m.cut_id.tag, data, per_round(len(data), self.settings, interval))
+        wanted = code + sample
+        # what a reader's browser gets (gzip, brotli) for the code and a few data files; the
+        # rest of the sample as stored, so the difusor's server does not compress it for us
+        zipped = set(code) | set(sample[:self.settings.compressed_sample])
+        gate = asyncio.Semaphore(self.settings.per_difusor)
+
+        async def one(rel: str) -> list[str]:
+            async with gate:
+                return await self._check_one(base, rel, m, release, rel in zipped)
+
+        found = await asyncio.gather(*(one(rel) for rel in wanted))
+        for f in found:
+            res.integrity.extend(f)
+        res.files_checked = len(wanted)
+
+    async def _check_one(self, base: str, rel: str, m: Manifest,
+                         release: Release | None, compressed: bool) -> list[str]:
+        try:
+            resp, _ = await self._get(f"{base}/{rel}", compressed=compressed, retry=True)
+        except httpx.HTTPError as exc:
+            return [f"{rel}: cannot fetch: {_describe(exc)}"]
+        if resp.status_code != 200:
+            return [f"{rel}: HTTP {resp.status_code}"]
+        found = check_entry(rel, resp.content, m.files.get(rel))
+        if found and rel == INDEX_PATH and release is not None:
+            try:
+                ref = (release.path / INDEX_PATH).read_bytes()
+            except OSError:
+                ref = b""
+            found += [f"{rel}: extra {e}" for e in foreign_elements(resp.content, ref)]
+        want = cache_control_for(rel)
+        got = resp.headers.get("cache-control")
+        if got != want:
+            found.append(f"{rel}: Cache-Control {got!r}, must be exactly {want!r}")
+        return found

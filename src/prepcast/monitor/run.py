@@ -1,0 +1,173 @@
+"""The monitor's rounds: every active difusor of the registry probed against the reference,
+incidents updated, alerts sent, probe events and the live status written to the state folder.
+
+State folder: ``status.json`` (the last round, what the dashboard shows), ``incidents.json``,
+``events.jsonl`` (``probe.up`` / ``probe.down`` in the one event vocabulary,
+:mod:`prepcast.events`), and ``events/<difusor>.jsonl`` with one difusor's lines, which
+``prepcast report --events`` reads into that difusor's informe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from prepcast import events
+from prepcast.monitor.alerts import Alerter, AlertSettings
+from prepcast.monitor.incidents import Incidents, write_atomic
+from prepcast.monitor.probe import Prober, ProbeResult, ProbeSettings, tls_context
+from prepcast.monitor.reference import Reference
+from prepcast.package.keys import load_root_public
+from prepcast.registry import Difusor, Registry, load_registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    registry: Path
+    trust: Path
+    reference: Path
+    state: Path
+    probe: ProbeSettings = field(default_factory=ProbeSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    connections: int = 100
+
+
+def probed(reg: Registry) -> list[Difusor]:
+    """The difusores the monitor watches: active in the registry and with a public address."""
+    return [d for d in reg.active() if d.url]
+
+
+class Monitor:
+    """Holds the client, the reference and the state between rounds."""
+
+    def __init__(self, opts: MonitorOptions) -> None:
+        self.opts = opts
+        self.reference = Reference(opts.reference, load_root_public(opts.trust))
+        self.registry = load_registry(opts.registry)
+        opts.state.mkdir(parents=True, exist_ok=True)
+        self.incidents = Incidents(opts.state / "incidents.json")
+        settings = opts.probe
+        if settings.cert_min_days == ProbeSettings.cert_min_days:
+            from dataclasses import replace
+            settings = replace(settings, cert_min_days=self.registry.checks.cert_min_days)
+        self.settings = settings
+        ca = self.registry.checks.ca_file
+        self.client = httpx.AsyncClient(
+            verify=tls_context(str(ca) if ca else None),
+            timeout=httpx.Timeout(settings.timeout_s),
+            limits=httpx.Limits(max_connections=opts.connections,
+                                max_keepalive_connections=opts.connections),
+            follow_redirects=False)
+        self.prober = Prober(self.client, self.reference, settings)
+        self.alerter = Alerter(opts.alerts, self.client)
+        self.last: list[ProbeResult] = []
+        self.rounds = 0
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def round(self, now: datetime | None = None) -> list[ProbeResult]:
+        """One round over every watched difusor (the registry re-read, so a block counts)."""
+        try:
+            self.registry = load_registry(self.opts.registry)
+        except Exception as exc:  # keep the last good registry for the night
+            log.warning("registry not re-read: %s", exc)
+        self.reference.refresh()
+        watched = probed(self.registry)
+        now = now or datetime.now(UTC)
+        t0 = time.monotonic()
+        results = list(await asyncio.gather(*(self.prober.probe(d.name, d.url, now)
+                                              for d in watched)))
+        self.rounds += 1
+        self.incidents.update(results, self.settings, {d.name: d for d in watched})
+        await self.alerter.flush(self.incidents)
+        self.incidents.save()
+        self._events(results)
+        self.last = results
+        self._status(results, time.monotonic() - t0)
+        return results
+
+    def _events(self, results: list[ProbeResult]) -> None:
+        lines = []
+        for r in results:
+            rec: dict[str, Any] = {"time": r.checked_at.isoformat(),
+                                   "event": events.PROBE_UP if r.up else events.PROBE_DOWN,
+                                   "difusor": r.name, "url": r.url}
+            if r.cut is not None:
+                rec["cut"] = r.cut
+            if r.latency_ms is not None:
+                rec["latency_ms"] = round(r.latency_ms, 1)
+            if not r.up:
+                rec["evidence"] = r.error or "no answer"
+            elif r.integrity:
+                rec["evidence"] = {"integrity": r.integrity[:10]}
+            lines.append(json.dumps(rec, ensure_ascii=False))
+        if not lines:
+            return
+        with (self.opts.state / "events.jsonl").open("a", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        # one log per difusor too: the --events of that difusor's informe (prepcast report)
+        folder = self.opts.state / "events"
+        folder.mkdir(exist_ok=True)
+        for r, line in zip(results, lines, strict=True):
+            with (folder / f"{r.name}.jsonl").open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+
+    def _status(self, results: list[ProbeResult], took: float) -> None:
+        cur = self.reference.current()
+        doc = self.table(results)
+        doc["round"] = {"number": self.rounds, "seconds": round(took, 3),
+                        "at": results[0].checked_at.isoformat() if results else None}
+        doc["institute"] = ({"ejercicio": cur.manifest.ejercicio, "cut": cur.manifest.cut}
+                            if cur else None)
+        write_atomic(self.opts.state / "status.json",
+                     json.dumps(doc, ensure_ascii=False, indent=1).encode())
+
+    def table(self, results: list[ProbeResult]) -> dict[str, Any]:
+        open_by: dict[str, list[dict[str, Any]]] = {}
+        for inc in self.incidents.open():
+            open_by.setdefault(inc.difusor, []).append(
+                {"kind": inc.kind, "what": inc.what, "since": inc.since,
+                 "evidence": inc.evidence[:5]})
+        rows = []
+        for r in results:
+            row = r.as_json()
+            row["incidents"] = open_by.get(r.name, [])
+            d = self.registry.get(r.name)
+            row["contact"] = self.incidents_contact(d)
+            rows.append(row)
+        return {"difusores": rows}
+
+    @staticmethod
+    def incidents_contact(d: Difusor | None) -> dict[str, str]:
+        from prepcast.monitor.incidents import _contact
+        return _contact(d)
+
+
+async def run(opts: MonitorOptions, *, once: bool = False, rounds: int | None = None,
+              on_round: Any = None) -> list[ProbeResult]:
+    """Rounds every ``opts.probe.round_s`` seconds until cancelled (or ``once``/``rounds``)."""
+    mon = Monitor(opts)
+    try:
+        done = 0
+        while True:
+            started = time.monotonic()
+            results = await mon.round()
+            done += 1
+            if on_round is not None:
+                on_round(mon, results)
+            if once or (rounds is not None and done >= rounds):
+                return results
+            await asyncio.sleep(max(opts.probe.round_s - (time.monotonic() - started), 0.0))
+    finally:
+        await mon.close()

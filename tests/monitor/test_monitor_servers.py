@@ -1,0 +1,117 @@
+"""The monitor against real nginx servers playing honest and dishonest difusores."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from prepcast import events
+from prepcast.monitor import Monitor, MonitorOptions, ProbeSettings, availability
+from tests.monitor.monitor_lab import INJECTED, Lab, make_lab, tag
+
+pytestmark = pytest.mark.server
+
+HONEST = ["honesto-1", "honesto-2"]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    lab = make_lab(tmp_path_factory.mktemp("monitor"), cuts=3)
+    try:
+        for c in range(1, 4):
+            lab.advance(c, [])
+        for name in HONEST:
+            lab.add(name, upto=3)
+        lab.add("atrasado", upto=1)
+        root = lab.add("inyectado", upto=3)
+        index = root / "releases" / tag(3) / "index.html"
+        index.write_bytes(index.read_bytes().replace(b"</title>", b"</title>" + INJECTED))
+        root = lab.add("alterado", upto=3)
+        data = sorted((root / "releases" / tag(3) / "data").rglob("*.json"))[0]
+        data.write_bytes(data.read_bytes().replace(b"30", b"31", 1))
+        lab.add("encabezado", upto=3, cache_control="max-age=60")
+        lab.add("caido", upto=3, serve=False)
+        lab.add("lento", upto=3, slow=True)
+        lab.add("vencido", upto=3, expired=True)
+        yield lab
+    finally:
+        lab.stop()
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "prepcast", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+
+
+def test_once_json_catches_every_dishonest_difusor_in_one_round(lab: Lab, tmp_path: Path) -> None:
+    reg = lab.registry(path=tmp_path / "difusores.toml")
+    out = cli("monitor", "run", "--registry", str(reg), "--trust", str(lab.trust),
+              "--reference", str(lab.reference), "--state", str(tmp_path / "state"),
+              "--once", "--json", "--slow", "1500", "--lag-bound", "0")
+    assert out.returncode == 0, out.stderr
+    rows = {r["name"]: r for r in json.loads(out.stdout)["difusores"]}
+    for name in HONEST:
+        r = rows[name]
+        assert (r["up"], r["cut"], r["lag_cuts"], r["integrity"]) == (True, 3, 0, "ok"), r
+        assert r["cache_control"] == "no-cache, no-store, must-revalidate"
+        assert r["tls_days"] > 80 and not r["slow"] and r["incidents"] == []
+    assert rows["atrasado"]["cut"] == 1 and rows["atrasado"]["lag_cuts"] == 2
+    assert rows["atrasado"]["integrity"] == "ok"
+    assert [i["kind"] for i in rows["atrasado"]["incidents"]] == ["lag"]
+    found = rows["inyectado"]["integrity"]
+    assert any(f.startswith("index.html: ") and "content changed" in f for f in found), found
+    assert any("extra <script src='https://anuncios.example/tracker.js'>" in f for f in found)
+    found = rows["alterado"]["integrity"]
+    assert len(found) == 1 and found[0].startswith("data/") and "content changed" in found[0]
+    found = rows["encabezado"]["integrity"]
+    assert any(f.startswith("json/main.json: Cache-Control 'max-age=60'") for f in found), found
+    assert rows["caido"]["up"] is False and rows["caido"]["cut"] is None
+    assert rows["lento"]["slow"] is True and rows["lento"]["integrity"] == "ok"
+    assert rows["vencido"]["up"] is False and "expired" in rows["vencido"]["tls_error"]
+    kinds = {n: sorted(i["kind"] for i in r["incidents"]) for n, r in rows.items()}
+    assert kinds == {"honesto-1": [], "honesto-2": [], "atrasado": ["lag"],
+                     "inyectado": ["integrity"], "alterado": ["integrity"],
+                     "encabezado": ["integrity"], "caido": ["down"], "lento": ["slow"],
+                     "vencido": ["down", "tls"]}
+    incs = json.loads((tmp_path / "state" / "incidents.json").read_text())["incidents"]
+    assert {i["difusor"] for i in incs} == set(rows) - set(HONEST)
+    assert all(i["contact"]["email"] == f"{i['difusor']}@medio.example" for i in incs)
+    lines = [json.loads(x) for x in (tmp_path / "state" / "events.jsonl").read_text().splitlines()]
+    assert all(events.problems(e) == [] for e in lines)
+    down = {e["difusor"] for e in lines if e["event"] == events.PROBE_DOWN}
+    assert down == {"caido", "vencido"}
+
+
+def test_honest_never_flagged_over_an_accelerated_night(lab: Lab, tmp_path: Path) -> None:
+    """The institute and the honest difusores move through the cuts; nothing ever opens."""
+    reg = lab.registry(HONEST, path=tmp_path / "honestos.toml")
+    opts = MonitorOptions(reg, lab.trust, lab.reference, tmp_path / "state",
+                          probe=ProbeSettings(round_s=0.1, sample=2, lag_bound_s=5))
+
+    async def night() -> list[list[dict[str, object]]]:
+        mon = Monitor(opts)
+        seen = []
+        try:
+            for cut in (1, 2, 3, 3, 3):
+                lab.advance(cut, HONEST)
+                for _ in range(3):
+                    rows = [r.as_json() for r in await mon.round()]
+                    seen.append(rows)
+                    assert mon.incidents.items == [], mon.incidents.items
+        finally:
+            await mon.close()
+        return seen
+
+    rounds = asyncio.run(night())
+    assert all(r["integrity"] == "ok" and r["lag_cuts"] == 0 for rows in rounds for r in rows)
+    # a rotating sample of 2 data files a round sweeps the cut's 6 within the night
+    assert any(r["sweep_done"] for r in rounds[-1])
+    avail = availability(tmp_path / "state" / "events.jsonl", round_s=0.1)
+    assert {n: a["availability"] for n, a in avail.items()} == {n: 100.0 for n in HONEST}
