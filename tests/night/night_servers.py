@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from prepcast.difusor.activate import ReleaseStore
+from prepcast.difusor.layout import cut_of_release
 from prepcast.package import CutId
 from tests.distribution.dist_servers import SftpUser, Sshd
 
@@ -26,7 +26,11 @@ class NightDifusor:
     proc: subprocess.Popen[bytes] | None = None
 
     def live(self) -> CutId | None:
-        return ReleaseStore(self.root).live_cut() if self.root.exists() else None
+        """The cut served (read only: the folders belong to the difusor's user)."""
+        try:
+            return cut_of_release(os.readlink(self.root / "current"))
+        except OSError:
+            return None
 
 
 def sftp_difusor(sshd: Sshd, name: str) -> NightDifusor:

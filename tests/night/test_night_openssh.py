@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -83,23 +84,27 @@ def test_killed_at_random_points_the_night_still_ends_right(
         difusores: list[NightDifusor]) -> None:
     reg = registry(tmp_path / "registry.toml", sshd, difusores)
     state, root = tmp_path / "estado", tmp_path / "instituto"
-    args = night_args(small_election, night_keys, state, root, registry=reg,
-                      until="2024-06-02T23:00")
     rng = random.Random(9)
+    last_cut = 10   # the night is stretched (--until later) whenever it ends before 20 kills
+
+    def args() -> list[str]:
+        until = (datetime(2024, 6, 2, 20, 0) + timedelta(minutes=20 * (last_cut - 1))).isoformat()
+        return night_args(small_election, night_keys, state, root, registry=reg, until=until)
+
     kills = 0
     while kills < 20:
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.5, 3.0))
-        if proc.poll() is not None:  # the night ended before the kill: replay it from a cut back
+        proc = subprocess.Popen(args(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(rng.uniform(0.3, 3.0))
+        if proc.poll() is not None:
             assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
-            break
+            last_cut += 3
+            continue
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += 1
-    final = subprocess.run(args, capture_output=True, text=True, timeout=180)
+    final = subprocess.run(args(), capture_output=True, text=True, timeout=180)
     assert final.returncode == 0, final.stderr
-    assert kills >= 10, "the night ended too early to be killed often"
-    last = CutId.of("jornada", 10)
+    last = CutId.of("jornada", last_cut)
     wait_live(difusores, last)
     # no cut built twice with different bytes (from the same predecessor)
     seen: dict[tuple[int, str | None], str] = {}
@@ -107,7 +112,7 @@ def test_killed_at_random_points_the_night_still_ends_right(
         assert seen.setdefault((b["cut"], b["previous"]), b["digest"]) == b["digest"], b
     # every published cut chains to the one published before it
     published = [c for c in NightState.read(state).cuts() if "publish" in c["steps"]]
-    assert published[-1]["number"] == 10
+    assert published[-1]["number"] == last_cut
     for before, after in itertools.pairwise(published):
         assert after["steps"]["build"]["previous"] == before["steps"]["build"]["digest"]
     releases = sorted((root / "releases").iterdir())
@@ -115,7 +120,7 @@ def test_killed_at_random_points_the_night_still_ends_right(
         assert release_problems(after) == []
         m, prev = load_manifest(after), load_manifest(before)
         assert (m.previous_cut, m.previous) == (prev.cut, prev.digest)
-    verify_package(state / "paquetes" / "jornada-0010", night_keys / ROOT_PUB,
+    verify_package(state / "paquetes" / last.tag, night_keys / ROOT_PUB,
                    last=load_manifest(releases[-2]))
     assert {d["estado"] for d in status(state)["difusores"]} == {"al día"}
 
@@ -141,3 +146,35 @@ def test_a_daemon_refusal_shows_as_a_failure_in_status(
     assert row["ultimo_rechazo"] is not None
     assert "cut 1 of simulacro-3 in but did not activate it" in row["ultimo_rechazo"]["error"]
     assert daemon[0].live() == CutId.of("jornada", 2)
+
+
+def test_a_failed_push_is_tried_again_before_the_next_cut(
+        sshd: Sshd, night_keys: Path, small_election: Path, tmp_path: Path,
+        difusores: list[NightDifusor]) -> None:
+    sftp = [d for d in difusores if d.mode == "sftp"]
+    reg = registry(tmp_path / "registry.toml", sshd, sftp)
+    good = reg.read_text()
+    reg.write_text(good.replace(f"port = {sshd.port}", "port = 9"))  # nobody listens there
+    state = tmp_path / "estado"
+    proc = subprocess.Popen(night_args(small_election, night_keys, state, tmp_path / "instituto",
+                                       "--retry-every", "1", registry=reg, speed="30",
+                                       until="2024-06-02T20:20"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            row = by_name(status(state)).get("solo-sftp") if (state / "night.json").exists() else None
+            if row and row["estado"].startswith("falla"):
+                break
+            time.sleep(0.3)
+        assert row is not None and row["estado"] == "falla: error de entrega", row
+        reg.write_text(good)  # the difusor fixed: the next retry reads the registry again
+        wait_live(sftp, CutId.of("jornada", 1), timeout=30)
+        # before cut 2 was due (40 s at speed 30, from the start)
+        assert NightState.read(state).published() == 1
+        _, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert sftp[0].live() == CutId.of("jornada", 2)

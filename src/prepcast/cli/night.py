@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="NTP server for the clock check at start; 'off' only for drills")
     r.add_argument("--max-clock-offset", type=float, default=1.0, metavar="SECONDS",
                    help="refuse to start when the clock is further off (default 1 s)")
+    r.add_argument("--retry-every", type=float, default=60.0, metavar="SECONDS",
+                   help="between cuts, push the last cut again to whoever failed it this often "
+                        "(default 60)")
     r.add_argument("--quiet", action="store_true", help="one line per cut, no progress")
     r.set_defaults(handler=_run)
 
@@ -82,6 +85,8 @@ def _run(args: argparse.Namespace) -> int:
 
     speed = _speed(args.speed)
     server, port = _ntp(args.ntp)
+    if not args.retry_every > 0:
+        raise InputError("--retry-every must be a positive number of seconds")
     if not args.max_clock_offset > 0:
         raise InputError("--max-clock-offset must be a positive number of seconds")
     try:
@@ -103,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
                       publish_root=args.publish_root, registry=args.registry,
                       ejercicio=ejercicio, speed=speed, until=until, ntp_server=server,
                       ntp_port=port, max_clock_offset=args.max_clock_offset,
-                      difusores=tuple(difusores))
+                      difusores=tuple(difusores), retry_every=args.retry_every)
 
     def on_cut(c: CutDone) -> None:
         print(f"corte {c.number} ({ejercicio}): construido en {c.build_seconds:.2f} s, "

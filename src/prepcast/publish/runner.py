@@ -63,6 +63,7 @@ class RunOptions:
     max_clock_offset: float = 1.0
     difusores: tuple[dict[str, Any], ...] = ()  # the official list the site shows
     retry_delay: float = 1.0
+    retry_every: float = 60.0  # between cuts, a failed push is tried again this often (seconds)
 
 
 @dataclass
@@ -199,12 +200,28 @@ class NightRunner:
         self.state.note(f"inicio del ejecutor (pid {os.getpid()})")
 
     def _wait_until(self, when: datetime) -> bool:
+        """Wait for ``when``; meanwhile push the last cut again to whoever failed it."""
         while not self.stop_requested.is_set():
             left = (when - now()).total_seconds()
             if left <= 0:
                 return True
+            self._retry_failed()
             self.stop_requested.wait(min(left, 1.0))
         return False
+
+    def _retry_failed(self) -> None:
+        """A push that ended with failures is tried again every ``retry_every`` seconds until the
+        next cut (the pusher sends each difusor only what it lacks)."""
+        if self._push is None or not self._push[2].is_set():
+            return
+        number = self._push[0]
+        push = self.state.cut(number)["steps"].get("push", {})
+        if not (push.get("failed") or push.get("error")):
+            return
+        ended = datetime.fromisoformat(push.get("ended") or push["started"])
+        if (now() - ended).total_seconds() >= self.opts.retry_every:
+            self.state.note(f"corte {number}: se envía de nuevo a quien falló")
+            self._start_push(number, self._package_of(CutId.of(self.ejercicio, number)))
 
     # --- one cut ----------------------------------------------------------------------------------
 
