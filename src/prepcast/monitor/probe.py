@@ -11,6 +11,7 @@ import asyncio
 import math
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -135,11 +136,14 @@ def _describe(exc: BaseException) -> str:
 
 
 class Prober:
-    """Probes difusores against the reference with one shared HTTP client."""
+    """Probes difusores against the reference, with an HTTP client (and its connections) of
+    each difusor's own: one shared pool over many origins closes one difusor's connections to
+    open another's, and spends its time choosing among them."""
 
-    def __init__(self, client: httpx.AsyncClient, reference: Reference,
+    def __init__(self, make_client: Callable[[], httpx.AsyncClient], reference: Reference,
                  settings: ProbeSettings) -> None:
-        self.client = client
+        self.make_client = make_client
+        self._clients: dict[str, httpx.AsyncClient] = {}
         self.reference = reference
         self.settings = settings
         self.rotation = Rotation()
@@ -148,16 +152,25 @@ class Prober:
     async def _get(self, url: str, *, compressed: bool = True, retry: bool = False
                    ) -> tuple[httpx.Response, float]:
         headers = {"Accept-Encoding": ACCEPT_ENCODING if compressed else "identity"}
+        origin = "/".join(url.split("/", 3)[:3])
+        client = self._clients.get(origin)
+        if client is None:
+            client = self._clients[origin] = self.make_client()
         t0 = time.monotonic()
         try:
-            resp = await self.client.get(url, headers=headers)
+            resp = await client.get(url, headers=headers)
         except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
             if not retry:
                 raise
             # a kept-alive connection the server closed meanwhile: once more on a new one
             t0 = time.monotonic()
-            resp = await self.client.get(url, headers=headers)
+            resp = await client.get(url, headers=headers)
         return resp, (time.monotonic() - t0) * 1000
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
 
     async def probe(self, name: str, url: str, now: datetime | None = None) -> ProbeResult:
         now = now or datetime.now(UTC)
@@ -259,7 +272,7 @@ class Prober:
             return [f"{rel}: cannot fetch: {_describe(exc)}"]
         if resp.status_code != 200:
             return [f"{rel}: HTTP {resp.status_code}"]
-        found = check_entry(rel, resp.content, m.files.get(rel))
+        found = check_entry(rel, resp.content, m)
         if found and rel == INDEX_PATH and release is not None:
             try:
                 ref = (release.path / INDEX_PATH).read_bytes()

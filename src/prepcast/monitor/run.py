@@ -39,7 +39,6 @@ class MonitorOptions:
     state: Path
     probe: ProbeSettings = field(default_factory=ProbeSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
-    connections: int = 100
 
 
 def probed(reg: Registry) -> list[Difusor]:
@@ -62,18 +61,22 @@ class Monitor:
             settings = replace(settings, cert_min_days=self.registry.checks.cert_min_days)
         self.settings = settings
         ca = self.registry.checks.ca_file
-        self.client = httpx.AsyncClient(
-            verify=tls_context(str(ca) if ca else None),
-            timeout=httpx.Timeout(settings.timeout_s),
-            limits=httpx.Limits(max_connections=opts.connections,
-                                max_keepalive_connections=opts.connections),
-            follow_redirects=False)
-        self.prober = Prober(self.client, self.reference, settings)
+        tls = tls_context(str(ca) if ca else None)
+        each = settings.per_difusor + 2
+
+        def make_client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(
+                verify=tls, timeout=httpx.Timeout(settings.timeout_s), follow_redirects=False,
+                limits=httpx.Limits(max_connections=each, max_keepalive_connections=each))
+
+        self.client = httpx.AsyncClient(verify=tls, timeout=httpx.Timeout(settings.timeout_s))
+        self.prober = Prober(make_client, self.reference, settings)
         self.alerter = Alerter(opts.alerts, self.client)
         self.last: list[ProbeResult] = []
         self.rounds = 0
 
     async def close(self) -> None:
+        await self.prober.aclose()
         await self.client.aclose()
 
     async def round(self, now: datetime | None = None) -> list[ProbeResult]:
