@@ -9,11 +9,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from prepcast.election.rules import DEFAULT_PROFILE
+from prepcast.election.rules import PROFILES as RULES
 from prepcast.election.synthetic import PROFILES
 from prepcast.errors import InputError
 from prepcast.package import Ejercicio
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
 from prepcast.simulacro.night import NightOptions
+from prepcast.simulacro.replay import ReplaySource
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,7 +24,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--profile", choices=sorted(PROFILES), default="edomex-2024")
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("--out", type=Path, default=Path("simulacro"))
-    p.add_argument("--cuts", type=int, default=None, help="stop after this many cuts")
+    p.add_argument("--cuts", type=int, default=None,
+                   help="stop after this many cuts (with --from-database: the whole night in at "
+                        "most this many cuts, the last the published one)")
     p.add_argument("--pace", type=float, default=0.0, metavar="SECONDS",
                    help="wait between cuts (0: as fast as the machine goes)")
     p.add_argument("--sftp-only", type=int, default=2, metavar="N",
@@ -32,6 +37,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-report", action="store_true", help="skip the informe técnico")
     p.add_argument("--ejercicio", default="simulacro-1", metavar="NAME",
                    help="prueba-N, simulacro-N (default simulacro-1) or jornada")
+    r = p.add_argument_group("a real night replayed (instead of --profile)")
+    r.add_argument("--from-database", type=Path, metavar="FILE",
+                   help="a published PREP database (INE layout or a variant): its night replayed, "
+                        "each acta arriving at its capture time")
+    r.add_argument("--rules", choices=sorted(RULES), default=DEFAULT_PROFILE,
+                   help="counting-rules profile of its institute (default %(default)s)")
+    r.add_argument("--candidaturas", type=Path, metavar="FILE", help="its candidaturas CSV")
     p.set_defaults(handler=run)
 
 
@@ -82,9 +94,15 @@ def run(args: argparse.Namespace) -> int:
         ejercicio = Ejercicio.parse(args.ejercicio).name
     except ValueError as exc:
         raise InputError(f"--ejercicio: {exc}") from None
+    replay = None
+    if args.from_database is not None:
+        replay = ReplaySource(args.from_database, args.rules, args.candidaturas, args.cuts)
+        replay.check()
+    elif args.candidaturas is not None:
+        raise InputError("--candidaturas goes with --from-database")
     opts = NightOptions(cuts=args.cuts, pace=args.pace, sftp_only=args.sftp_only,
                         daemons=args.daemons, readers=not args.no_readers,
-                        report=not args.no_report, ejercicio=ejercicio)
+                        report=not args.no_report, ejercicio=ejercicio, replay=replay)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("preparando", total=None)

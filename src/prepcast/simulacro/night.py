@@ -39,6 +39,7 @@ from prepcast.publish.runner import CutDone, NightRunner, RunOptions
 from prepcast.simulacro.difusores import DifusoresProcess
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 from prepcast.simulacro.registro import register_local
+from prepcast.simulacro.replay import ReplaySource
 
 MARKER = ".prepcast-simulacro.json"
 INSTITUTE_PORT = 8700  # the institute's site and acta images, when the port is free
@@ -82,6 +83,7 @@ class NightOptions:
     report: bool = True
     pdf: bool = True
     ejercicio: str = "simulacro-1"
+    replay: ReplaySource | None = None  # a published database as the night, not ``profile``
 
 
 def prepare_out(out: Path, profile: str, seed: int) -> bool:
@@ -128,7 +130,7 @@ class Night:
     """The servers and state of one night: the institute, the local difusores, the readers."""
 
     def __init__(self, profile: str, seed: int, out: Path, opts: NightOptions) -> None:
-        self.profile = profile
+        self.profile = opts.replay.key if opts.replay is not None else profile
         self.seed = seed
         self.out = Path(out)
         self.opts = opts
@@ -138,7 +140,10 @@ class Night:
     def start(self, stage: Callable[[str], None]) -> NightResult:
         reuse = prepare_out(self.out, self.profile, self.seed)
         election_dir = self.out / "eleccion"
-        if not reuse:
+        if not reuse and self.opts.replay is not None:
+            stage(f"importando {self.opts.replay.database.name}")
+            self.opts.replay.write(election_dir)
+        elif not reuse:
             stage(f"generando la elección {self.profile} (semilla {self.seed})")
             generate(self.profile, self.seed, election_dir)
         self.institute = _institute_server()
