@@ -190,3 +190,10 @@ def test_misused_replay_options_answer_with_one_message(tmp_path: Path,
                  "--out", str(tmp_path / "c")]) == 2
     assert "--cuts must be at least 1" in capsys.readouterr().err
     assert not any((tmp_path / n).exists() for n in "abc")
+
+
+def test_the_readme_documents_the_replay() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### A real night replayed"):]
+    for option in ("--from-database", "--candidaturas", "--rules", "--cuts", "FROM_DATABASE="):
+        assert option in section, option
