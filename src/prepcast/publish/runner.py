@@ -256,9 +256,11 @@ class NightRunner:
         if self.stop_requested.is_set():
             return
         self._finish_push()  # never two pushes at once
-        self._prune_packages(cid)  # the one pushed until now is no longer needed
         started = now()
         self._start_push(number, pkg)
+        # while it travels: what is no longer needed (the package pushed until now, old releases)
+        self._prune_packages(cid)
+        self.store.prune(KEEP_RELEASES)
         if self.on_cut is not None:
             self.on_cut(CutDone(number, pkg, manifest, t1 - t0, t2 - t1, t3 - t2, due, started))
 
@@ -313,7 +315,6 @@ class NightRunner:
         self.store.carry_over(partial, self.store.live_dir())
         self.store.seal(partial, cid)
         self.store.activate(cid)
-        self.store.prune(KEEP_RELEASES)
 
     def _prune_packages(self, live: CutId) -> None:
         """Drop built packages older than the one just published (which is pushed from here)."""
