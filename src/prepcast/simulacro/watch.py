@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 from prepcast.monitor import Monitor, MonitorOptions, ProbeSettings
 from prepcast.monitor.drill import misbehave
 from prepcast.package import CutId
-from prepcast.package.layout import MAIN_PATH, cache_control_for
+from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, MAIN_PATH, cache_control_for
 from prepcast.simulacro.registro import register_local
 
 # the order of the drill; stale last, once its lag has passed the bound
@@ -87,14 +87,7 @@ class SiteServer:
 
             def _answer(self, body: bool) -> None:
                 rel = unquote(urlsplit(self.path).path).lstrip("/") or "index.html"
-                live = (site.root / "current").resolve()
-                path = (live / rel).resolve()
-                data: bytes | None = None
-                if ".." not in rel.split("/") and path.is_relative_to(live) and path.is_file():
-                    try:
-                        data = path.read_bytes()
-                    except OSError:
-                        data = None
+                data = site.read(rel)
                 if data is None:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
@@ -120,6 +113,25 @@ class SiteServer:
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name=f"simulacro-site-{self.port}", daemon=True)
         self._thread.start()
+
+    def read(self, rel: str) -> bytes | None:
+        """``rel`` of the live cut; an immutable file (named by its cut or content) also from
+        the releases kept, as a CDN in front of a difusor keeps serving it, so a reader (or the
+        monitor) that loaded ``json/main.json`` just before a switch still finds its files."""
+        if ".." in rel.split("/"):
+            return None
+        folders = [self.root / "current"]
+        if cache_control_for(rel) == CACHE_CONTROL_IMMUTABLE:
+            folders += sorted((self.root / "releases").glob("[!.]*"), reverse=True)
+        for folder in folders:
+            base = folder.resolve()
+            path = (base / rel).resolve()
+            if path.is_relative_to(base) and path.is_file():
+                try:
+                    return path.read_bytes()
+                except OSError:
+                    continue
+        return None
 
     def stop(self) -> None:
         if self._httpd is not None:
@@ -174,6 +186,7 @@ class Watch:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._mon: Monitor | None = None
         self.drilled = False
+        self._drilled_ids: set[str] = set()
 
     def start(self) -> None:
         for site in self.sites.values():
@@ -229,9 +242,12 @@ class Watch:
         right and a round to close it. Call it while no cut is travelling."""
         self.drilled = True
         site = self.sites[self.victim]
+        assert self._mon is not None
+        before = {i.id for i in self._mon.incidents.items}
         for kind in DRILL:
-            started = datetime.now(UTC)
-            undo = misbehave(kind, site.root, site)
+            with self._lock:  # never in the middle of a round
+                started = datetime.now(UTC)
+                undo = misbehave(kind, site.root, site)
             caught: datetime | None = None
             rounds = 0
             try:
@@ -244,24 +260,27 @@ class Watch:
                     for _ in range(DOWN_ROUNDS - rounds):
                         self._paced_round()
             finally:
-                undo()
+                with self._lock:
+                    undo()
             closed = self._paced_round()
             self.report.drill.append(DrillRecord(
                 kind, self.victim, started, caught, rounds,
                 None if self._open(self.victim, EXPECTED[kind]) else closed))
+        self._drilled_ids = {i.id for i in self._mon.incidents.items
+                             if i.id not in before and i.difusor == self.victim}
 
     def stop(self) -> WatchReport:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(60)
         if self._loop is not None and self._mon is not None:
+            self._round()  # the night's last word: every difusor on the last cut
             self._loop.run_until_complete(self._mon.close())
             self._loop.close()
             incidents = self._mon.incidents.items
-            drilled = {EXPECTED[k] for k in DRILL}
-            self.report.honest_flagged = sorted(
-                f"{i.difusor}: {i.kind} ({i.what})" for i in incidents
-                if i.difusor != self.victim or i.kind not in drilled)
+            self.report.honest_flagged = [  # any incident but the drill's
+                f"{i.difusor}: {i.kind} ({i.what}: {'; '.join(i.evidence[:2])})"
+                for i in incidents if i.id not in self._drilled_ids]
         for site in self.sites.values():
             site.stop()
         return self.report
