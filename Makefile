@@ -8,11 +8,14 @@ STAMP  := $(VENV)/.installed
 PROFILE ?= edomex-2024
 SEED    ?= 2024
 OUT     ?= simulacro
+# A real night replayed instead of PROFILE: FROM_DATABASE=file.csv [CANDIDATURAS=…] [RULES=…] [CUTS=N]
+FROM_DATABASE ?=
 
 .PHONY: help venv system-deps node-deps lint typecheck test simulacro bench dist clean
 
 help:
 	@echo "make simulacro   play a whole election night on this machine (PROFILE=$(PROFILE))"
+	@echo "                 or a real one: make simulacro FROM_DATABASE=file.csv [RULES=qroo-2019]"
 	@echo "make test        install everything and run the whole test suite"
 	@echo "make test-quick  the tests that need no system package (no server, browser or GoAccess)"
 	@echo "make bench       run the benchmarks in benchmarks/"
@@ -55,7 +58,9 @@ test-quick: venv
 		--ignore=tests/analytics/test_goaccess.py
 
 simulacro: venv
-	$(BIN)/prepcast simulacro --profile $(PROFILE) --seed $(SEED) --out $(OUT)
+	$(BIN)/prepcast simulacro --out $(OUT) $(if $(FROM_DATABASE),--from-database $(FROM_DATABASE) \
+	  $(if $(CANDIDATURAS),--candidaturas $(CANDIDATURAS)) $(if $(RULES),--rules $(RULES)),\
+	  --profile $(PROFILE) --seed $(SEED)) $(if $(CUTS),--cuts $(CUTS))
 
 # The wheel a difusor installs on its server (docs/difusor-setup.md, "Installing prepcast").
 dist: venv

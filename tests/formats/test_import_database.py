@@ -86,3 +86,16 @@ def test_a_database_missing_casillas_asks_for_the_catalog(tmp_path: Path,
     (tmp_path / "e").mkdir()
     assert main(["election", "import", str(QROO), "--out", str(tmp_path / "e")]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_the_institute_names_the_proceso(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["election", "import", str(QROO), "--rules", "qroo-2019",
+                 "--out", str(tmp_path / "default")]) == 0
+    assert load_election_dir(tmp_path / "default").proceso.institute == "QROO"  # from its name
+    assert main(["election", "import", str(QROO), "--rules", "qroo-2019", "--instituto", "IEQROO",
+                 "--out", str(tmp_path / "given")]) == 0
+    assert load_election_dir(tmp_path / "given").proceso.institute == "IEQROO"
+    assert main(["election", "import", str(QROO), "--instituto", "IE QROO",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "--instituto 'IE QROO': letters, digits and '-' only" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()

@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     i.add_argument("--rules", choices=sorted(RULES), default=DEFAULT_PROFILE,
                    help="counting-rules profile of the institute")
     i.add_argument("--eleccion", metavar="ID", help="the election's id (default: from FILE's name)")
+    i.add_argument("--instituto", metavar="NAME",
+                   help="the institute in the proceso id, e.g. IEEM (default: FILE's name up to '_')")
     i.add_argument("--out", type=Path, required=True, help="new directory to write")
     i.set_defaults(handler=run_import)
 
@@ -36,7 +38,8 @@ def run_import(args: argparse.Namespace) -> int:
     from prepcast.formats.import_prep_csv import import_database
 
     got = import_database(args.file, args.out, candidaturas=args.candidaturas,
-                          catalogo=args.catalogo, rules=args.rules, eleccion=args.eleccion)
+                          catalogo=args.catalogo, rules=args.rules, eleccion=args.eleccion,
+                          instituto=args.instituto)
     print(f"wrote {got.path}: election {got.eleccion}, {got.casillas} casillas, {got.actas} actas, "
           f"last cut {got.cut.isoformat()}")
     return 0

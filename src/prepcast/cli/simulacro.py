@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from prepcast.election.rules import DEFAULT_PROFILE
+from prepcast.election.rules import PROFILES as RULES
 from prepcast.election.synthetic import PROFILES
 from prepcast.errors import InputError
 from prepcast.package import Ejercicio
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
 from prepcast.simulacro.night import NightOptions
+from prepcast.simulacro.replay import ReplaySource
+from prepcast.simulacro.watch import LABELS, WatchReport
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,7 +26,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--profile", choices=sorted(PROFILES), default="edomex-2024")
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("--out", type=Path, default=Path("simulacro"))
-    p.add_argument("--cuts", type=int, default=None, help="stop after this many cuts")
+    p.add_argument("--cuts", type=int, default=None,
+                   help="stop after this many cuts (with --from-database: the whole night in at "
+                        "most this many cuts, the last the published one)")
     p.add_argument("--pace", type=float, default=0.0, metavar="SECONDS",
                    help="wait between cuts (0: as fast as the machine goes)")
     p.add_argument("--sftp-only", type=int, default=2, metavar="N",
@@ -30,8 +37,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="local difusores running the difusor daemon (default 1)")
     p.add_argument("--no-readers", action="store_true", help="no simulated readers")
     p.add_argument("--no-report", action="store_true", help="skip the informe técnico")
+    p.add_argument("--no-monitor", action="store_true",
+                   help="no monitor over the local difusores (and no misbehaving one midway)")
     p.add_argument("--ejercicio", default="simulacro-1", metavar="NAME",
                    help="prueba-N, simulacro-N (default simulacro-1) or jornada")
+    r = p.add_argument_group("a real night replayed (instead of --profile)")
+    r.add_argument("--from-database", type=Path, metavar="FILE",
+                   help="a published PREP database (INE layout or a variant): its night replayed, "
+                        "each acta arriving at its capture time")
+    r.add_argument("--rules", choices=sorted(RULES), default=DEFAULT_PROFILE,
+                   help="counting-rules profile of its institute (default %(default)s)")
+    r.add_argument("--candidaturas", type=Path, metavar="FILE", help="its candidaturas CSV")
     p.set_defaults(handler=run)
 
 
@@ -82,9 +98,16 @@ def run(args: argparse.Namespace) -> int:
         ejercicio = Ejercicio.parse(args.ejercicio).name
     except ValueError as exc:
         raise InputError(f"--ejercicio: {exc}") from None
+    replay = None
+    if args.from_database is not None:
+        replay = ReplaySource(args.from_database, args.rules, args.candidaturas, args.cuts)
+        replay.check()
+    elif args.candidaturas is not None:
+        raise InputError("--candidaturas goes with --from-database")
     opts = NightOptions(cuts=args.cuts, pace=args.pace, sftp_only=args.sftp_only,
                         daemons=args.daemons, readers=not args.no_readers,
-                        report=not args.no_report, ejercicio=ejercicio)
+                        report=not args.no_report, ejercicio=ejercicio, replay=replay,
+                        monitor=not args.no_monitor)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("preparando", total=None)
@@ -121,11 +144,37 @@ def run(args: argparse.Namespace) -> int:
         console.print("Para seguir viendo el último corte como lo sirve un difusor:\n"
                       f"  prepcast difusor serve --root {first} --port 8080"
                       "   →  http://127.0.0.1:8080/")
+    failed = False
+    if result.watch is not None:
+        console.print(monitor_table(result.watch))
+        missed = [d.kind for d in result.watch.drill if d.caught is None]
+        if missed:  # shown; a large cut may need more rounds to sample the changed file
+            console.print(f"[red]el monitor no detectó a tiempo: {', '.join(missed)}[/red]")
+        if result.watch.honest_flagged:  # a false alarm fails the drill
+            console.print("[red]difusores honestos marcados: "
+                          f"{'; '.join(result.watch.honest_flagged)}[/red]")
+            failed = True
     stale = [n for n, c in last.live.items() if c != last.number]
     if stale:
         console.print(f"[red]difusores sin el último corte: {', '.join(stale)}[/red]")
         return 1
-    return 0
+    return 1 if failed else 0
+
+
+def monitor_table(w: WatchReport) -> Table:
+    honest = "ninguno marcado" if not w.honest_flagged else f"{len(w.honest_flagged)} marcados"
+    t = Table(title=f"Monitor: {w.victim} falla a propósito ({w.rounds} rondas; difusores "
+                    f"honestos: {honest}; estado en {w.state})")
+    for col in ("falla", "inicio", "detectada", "rondas", "cerrada"):
+        t.add_column(col, justify="right" if col == "rondas" else "left")
+
+    def hhmmss(t: datetime | None) -> str:
+        return "—" if t is None else t.astimezone().strftime("%H:%M:%S.%f")[:-4]
+
+    for d in w.drill:
+        t.add_row(LABELS[d.kind], hhmmss(d.started), hhmmss(d.caught),
+                  str(d.rounds) if d.caught else f"no ({d.rounds})", hhmmss(d.closed))
+    return t
 
 
 def difusores_table(rec: CutRecord) -> Table:

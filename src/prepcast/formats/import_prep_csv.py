@@ -117,10 +117,18 @@ def _int(text: str, default: int = 0) -> int:
 
 def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
                     catalogo: Path | None = None, rules: str = DEFAULT_PROFILE,
-                    eleccion: str | None = None, cut_minutes: int = 20) -> Imported:
-    """Write the election directory ``out`` (a new directory) from the published database."""
+                    eleccion: str | None = None, cut_minutes: int = 20,
+                    instituto: str | None = None) -> Imported:
+    """Write the election directory ``out`` (a new directory) from the published database.
+
+    ``instituto`` names the institute in the proceso id (``QROO-2019``); by default the first
+    part of the file's name (``QROO_DIP_LOC_2019.csv`` → ``QROO``)."""
     if rules not in PROFILES:
         raise InputError(f"unknown rules {rules!r} (known: {', '.join(PROFILES)})")
+    institute = instituto if instituto is not None else file.stem.split("_", 1)[0].upper()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}", institute):
+        raise InputError(f"--instituto {institute[:40]!r}: letters, digits and '-' only "
+                         "(e.g. IEEM), at most 32")
     if out.exists():
         raise InputError.at(out, "already exists; give a new directory")
     db = read_prep_csv(file)
@@ -172,7 +180,7 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
     toml = _election_toml(db, eid, cut - timedelta(minutes=cut_minutes * steps), cut, cut_minutes,
                           rules, entidad_id, entidad, parties, alliances, independents, ambito,
                           Counter(r.get("TIPO_ACTA", "").strip() for r in db.rows).most_common(1)[0][0]
-                          if db.rows else "2", file.stem)
+                          if db.rows else "2", file.stem, institute)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -316,12 +324,12 @@ def _q(s: str) -> str:
 def _election_toml(db: PublishedDatabase, eid: str, start: datetime, end: datetime, cut_minutes: int,
                    rules: str, entidad_id: int, entidad: str, parties: list[str],
                    alliances: list[tuple[str, ...]], independents: int, ambito: str, tipo_acta: str,
-                   stem: str) -> str:
+                   stem: str, institute: str) -> str:
     off = end.utcoffset()
     assert off is not None
     minutes = int(off.total_seconds() // 60)
     offset = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    out = [f"nombre = {_q(db.title or eid)}", 'institute = ""', f"entidad_id = {entidad_id}",
+    out = [f"nombre = {_q(db.title or eid)}", f"institute = {_q(institute)}", f"entidad_id = {entidad_id}",
            f"entidad = {_q(entidad)}", f"year = {end.year}", f'utc_offset = "{offset}"',
            f"start = {start.isoformat()}", f"end = {end.isoformat()}", f"cut_minutes = {cut_minutes}",
            f'rules = "{rules}"', ""]
