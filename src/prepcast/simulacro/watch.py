@@ -173,12 +173,14 @@ class Watch:
     """The monitor over the local difusores, in a thread; :meth:`drill` from the runner's hook."""
 
     def __init__(self, out: Path, roots: dict[str, Path], trust: Path, reference: Path, *,
-                 round_s: float = 2.0, lag_bound_s: float = 10.0) -> None:
+                 round_s: float = 5.0, drill_pace_s: float = 1.5, lag_bound_s: float = 10.0
+                 ) -> None:
         self.out = out
         self.sites = {name: SiteServer(root) for name, root in sorted(roots.items())}
         self.victim = sorted(roots)[-1]
         self.trust = trust
         self.reference = reference
+        self.drill_pace_s = drill_pace_s  # between the drill's own rounds
         self.settings = ProbeSettings(round_s=round_s, lag_bound_s=lag_bound_s)
         self.report = WatchReport(out / "estado", victim=self.victim)
         self._stop = threading.Event()
@@ -234,7 +236,7 @@ class Watch:
         return any(i.difusor == name and i.kind == kind for i in self._mon.incidents.open())
 
     def _paced_round(self) -> datetime:
-        time.sleep(self.settings.round_s)
+        time.sleep(self.drill_pace_s)
         self._round()
         return datetime.now(UTC)
 
@@ -246,6 +248,11 @@ class Watch:
         assert self._mon is not None
         before = {i.id for i in self._mon.incidents.items}
         for kind in DRILL:
+            if kind == "stale":  # a cut behind is late once the lag bound has passed
+                cur = self._mon.reference.current()
+                if cur is not None:
+                    late = (datetime.now(UTC) - cur.published_at).total_seconds()
+                    time.sleep(max(self.settings.lag_bound_s + 1 - late, 0.0))
             with self._lock:  # never in the middle of a round
                 started = datetime.now(UTC)
                 undo = misbehave(kind, site.root, site)
