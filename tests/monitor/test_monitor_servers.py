@@ -115,3 +115,28 @@ def test_honest_never_flagged_over_an_accelerated_night(lab: Lab, tmp_path: Path
     assert any(r["sweep_done"] for r in rounds[-1])
     avail = availability(tmp_path / "state" / "events.jsonl", round_s=0.1)
     assert {n: a["availability"] for n, a in avail.items()} == {n: 100.0 for n in HONEST}
+
+
+def test_bytes_verified_once_never_cover_a_dishonest_difusor(lab: Lab, tmp_path: Path) -> None:
+    """Bytes an honest difusor served are remembered as verified; the next difusor's bytes are
+    compared to them, so a changed byte is still caught, round after round."""
+    names = ["honesto-1", "alterado", "inyectado", "honesto-2"]
+    reg = lab.registry(names, path=tmp_path / "mezcla.toml")
+    opts = MonitorOptions(reg, lab.trust, lab.reference, tmp_path / "state",
+                          probe=ProbeSettings(round_s=0.1, sample=100, lag_bound_s=1e6))
+    lab.advance(3, ["honesto-1", "honesto-2"])
+
+    async def rounds() -> list[dict[str, list[str]]]:
+        mon = Monitor(opts)
+        try:
+            return [{r.name: r.integrity for r in await mon.round()} for _ in range(3)]
+        finally:
+            await mon.close()
+
+    seen = asyncio.run(rounds())
+    for found in seen:
+        assert found["honesto-1"] == [] and found["honesto-2"] == [], found
+        assert len(found["alterado"]) == 1 and "content changed" in found["alterado"][0]
+        assert any("index.html: size" in f for f in found["inyectado"]), found
+        assert any("extra <script" in f for f in found["inyectado"]), found
+    assert seen[1] == seen[0] == seen[2]

@@ -14,6 +14,7 @@ from prepcast.election import Status, load_election_dir
 from prepcast.publish.state import NightState
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 from prepcast.simulacro.night import NightOptions, run_night
+from prepcast.simulacro.watch import DRILL, EXPECTED
 
 
 def test_every_acta_image_hashes_to_its_codigo_integridad(small_election: Path) -> None:
@@ -87,6 +88,22 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     m3 = json.loads((out / "manifiestos" / "simulacro-1-0003.json").read_bytes())
     m2 = (out / "manifiestos" / "simulacro-1-0002.json").read_bytes()
     assert hashlib.sha256(m2).hexdigest() in json.dumps(m3)
+    # the monitor watched every local difusor all night; midway one misbehaved in turn, each
+    # misbehaviour caught in the first round after it started and closed once put right, and no
+    # honest difusor was ever flagged
+    w = result.watch
+    assert w is not None and w.honest_flagged == [] and w.rounds > len(DRILL) * 2
+    assert [d.kind for d in w.drill] == list(DRILL)
+    for d in w.drill:
+        assert d.caught is not None and d.rounds == 1 and d.closed is not None, d
+        assert d.started < d.caught < d.closed
+    state = out / "monitor" / "estado"
+    status = json.loads((state / "status.json").read_text())
+    assert {r["name"] for r in status["difusores"]} == set(result.difusor_roots)
+    assert all(r["up"] and r["integrity"] == "ok" and r["cut"] == 4 for r in status["difusores"])
+    incidents = json.loads((state / "incidents.json").read_text())["incidents"]
+    assert [(i["difusor"], i["kind"]) for i in incidents] == [(w.victim, EXPECTED[k]) for k in DRILL]
+    assert all(i["closed"] for i in incidents)
 
 
 def test_simulacro_refuses_a_directory_it_did_not_make(tmp_path: Path,
@@ -109,6 +126,9 @@ def test_simulacro_command_prints_the_table_and_urls(tmp_path: Path,
     assert "Sitio del instituto" in text and "http://127.0.0.1:" in text
     assert "02/06/2024 20:20 (UTC-6)" in text
     assert "local-daemon-01" in text
+    # the monitor's table: each misbehaviour, when it started and when it was caught
+    assert "script ajeno inyectado en index.html" in text and "sitio caído" in text
+    assert "ninguno marcado" in text and "no (" not in text
     # a second run in the same folder reuses the election and starts the night afresh
     assert main(["simulacro", "--profile", "small", "--seed", "5", "--out", str(out), "--cuts", "1",
                  "--sftp-only", "1", "--daemons", "0", "--no-report"]) == 0

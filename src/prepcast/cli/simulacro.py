@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -17,6 +18,7 @@ from prepcast.package import Ejercicio
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
 from prepcast.simulacro.night import NightOptions
 from prepcast.simulacro.replay import ReplaySource
+from prepcast.simulacro.watch import LABELS, WatchReport
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,6 +37,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="local difusores running the difusor daemon (default 1)")
     p.add_argument("--no-readers", action="store_true", help="no simulated readers")
     p.add_argument("--no-report", action="store_true", help="skip the informe técnico")
+    p.add_argument("--no-monitor", action="store_true",
+                   help="no monitor over the local difusores (and no misbehaving one midway)")
     p.add_argument("--ejercicio", default="simulacro-1", metavar="NAME",
                    help="prueba-N, simulacro-N (default simulacro-1) or jornada")
     r = p.add_argument_group("a real night replayed (instead of --profile)")
@@ -102,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--candidaturas goes with --from-database")
     opts = NightOptions(cuts=args.cuts, pace=args.pace, sftp_only=args.sftp_only,
                         daemons=args.daemons, readers=not args.no_readers,
-                        report=not args.no_report, ejercicio=ejercicio, replay=replay)
+                        report=not args.no_report, ejercicio=ejercicio, replay=replay,
+                        monitor=not args.no_monitor)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("preparando", total=None)
@@ -139,11 +144,37 @@ def run(args: argparse.Namespace) -> int:
         console.print("Para seguir viendo el último corte como lo sirve un difusor:\n"
                       f"  prepcast difusor serve --root {first} --port 8080"
                       "   →  http://127.0.0.1:8080/")
+    failed = False
+    if result.watch is not None:
+        console.print(monitor_table(result.watch))
+        missed = [d.kind for d in result.watch.drill if d.caught is None]
+        if missed:  # shown; a large cut may need more rounds to sample the changed file
+            console.print(f"[red]el monitor no detectó a tiempo: {', '.join(missed)}[/red]")
+        if result.watch.honest_flagged:  # a false alarm fails the drill
+            console.print("[red]difusores honestos marcados: "
+                          f"{'; '.join(result.watch.honest_flagged)}[/red]")
+            failed = True
     stale = [n for n, c in last.live.items() if c != last.number]
     if stale:
         console.print(f"[red]difusores sin el último corte: {', '.join(stale)}[/red]")
         return 1
-    return 0
+    return 1 if failed else 0
+
+
+def monitor_table(w: WatchReport) -> Table:
+    honest = "ninguno marcado" if not w.honest_flagged else f"{len(w.honest_flagged)} marcados"
+    t = Table(title=f"Monitor: {w.victim} falla a propósito ({w.rounds} rondas; difusores "
+                    f"honestos: {honest}; estado en {w.state})")
+    for col in ("falla", "inicio", "detectada", "rondas", "cerrada"):
+        t.add_column(col, justify="right" if col == "rondas" else "left")
+
+    def hhmmss(t: datetime | None) -> str:
+        return "—" if t is None else t.astimezone().strftime("%H:%M:%S.%f")[:-4]
+
+    for d in w.drill:
+        t.add_row(LABELS[d.kind], hhmmss(d.started), hhmmss(d.caught),
+                  str(d.rounds) if d.caught else f"no ({d.rounds})", hhmmss(d.closed))
+    return t
 
 
 def difusores_table(rec: CutRecord) -> Table:

@@ -40,6 +40,7 @@ from prepcast.simulacro.difusores import DifusoresProcess
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 from prepcast.simulacro.registro import register_local
 from prepcast.simulacro.replay import ReplaySource
+from prepcast.simulacro.watch import Watch, WatchReport
 
 MARKER = ".prepcast-simulacro.json"
 INSTITUTE_PORT = 8700  # the institute's site and acta images, when the port is free
@@ -71,6 +72,7 @@ class NightResult:
     report: Path | None = None
     access_log: Path | None = None
     difusor_roots: dict[str, Path] = field(default_factory=dict)
+    watch: WatchReport | None = None  # the monitor over the local difusores, and its drill
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class NightOptions:
     pdf: bool = True
     ejercicio: str = "simulacro-1"
     replay: ReplaySource | None = None  # a published database as the night, not ``profile``
+    monitor: bool = True  # the monitor watches the local difusores; one misbehaves midway
+    monitor_round_s: float = 2.0
 
 
 def prepare_out(out: Path, profile: str, seed: int) -> bool:
@@ -136,6 +140,7 @@ class Night:
         self.opts = opts
         self.institute: InstituteServer | None = None
         self.net: DifusoresProcess | None = None
+        self.watch: Watch | None = None
 
     def start(self, stage: Callable[[str], None]) -> NightResult:
         reuse = prepare_out(self.out, self.profile, self.seed)
@@ -167,6 +172,11 @@ class Night:
             difusores += register_local(self.out / "registro", [
                 ("local-01", "Difusor local 01", self.net.http_url + "/")])
         self.difusores = difusores
+        if self.opts.monitor:
+            stage("iniciando el monitor de los difusores locales")
+            self.watch = Watch(self.out / "monitor", dict(self.net.roots), self.root_pub,
+                               self.out / "instituto", round_s=self.opts.monitor_round_s)
+            self.watch.start()
         return NightResult(self.out, ed, self.institute.url, self.net.http_url or "",
                            difusor_roots=dict(self.net.roots))
 
@@ -199,6 +209,8 @@ class Night:
                 "bytes": sum(e.size for e in c.manifest.files.values()),
                 "build_seconds": c.build_seconds, "verify_seconds": c.verify_seconds,
             }
+            if self.watch is not None:
+                self.watch.after_cut(c.number, total, net.live_cuts)
 
         def on_pushed(number: int, report: PushReport | None, error: str | None) -> None:
             if error is not None or report is None or report.failed:
@@ -225,6 +237,10 @@ class Night:
         recount_package(result.cuts[-1].package, ed, result.cuts[-1].number)
 
     def stop(self, result: NightResult | None) -> None:
+        if self.watch is not None:
+            report = self.watch.stop()
+            if result is not None:
+                result.watch = report
         if self.net is not None:
             stopped = self.net.stop()
             if result is not None:

@@ -1,0 +1,287 @@
+"""The monitor watching the drill's local difusores, and one of them misbehaving in turn.
+
+Each local difusor's folder (``releases/`` and ``current``) is served over HTTP by a small server
+of the simulacro's own (:class:`SiteServer`: the exact ``Cache-Control`` of the package layout,
+and it can stop, start and send a wrong header, which the drill hook needs). The monitor
+(:class:`prepcast.monitor.Monitor`, its own API) runs a round every ``round_s`` seconds of real
+time in a thread of its own, against the institute's publish root as reference; its state and
+dashboard data (``status.json``, ``incidents.json``, ``events.jsonl``) go to ``<out>/monitor``.
+
+Midway through the night, while the runner waits (so the honest difusores show the institute's
+cut), :meth:`Watch.drill` makes one difusor misbehave in turn with
+:func:`prepcast.monitor.drill.misbehave` — a wrong header, an injected script, a changed number,
+down for a while, a stale cut (last, so that its lag has passed the bound) — and records when
+each started and in which round the monitor caught it. No other difusor may ever be flagged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import mimetypes
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from prepcast.monitor import Monitor, MonitorOptions, ProbeSettings
+from prepcast.monitor.drill import misbehave
+from prepcast.package import CutId
+from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, MAIN_PATH, cache_control_for
+from prepcast.simulacro.registro import register_local
+
+# the order of the drill; stale last, once its lag has passed the bound
+DRILL = ("header", "script", "number", "down", "stale")
+EXPECTED = {"stale": "lag", "script": "integrity", "number": "integrity", "header": "integrity",
+            "down": "down"}
+LABELS = {"header": "Cache-Control incorrecto en json/main.json",
+          "script": "script ajeno inyectado en index.html",
+          "number": "un número cambiado en un archivo de datos",
+          "down": "sitio caído", "stale": "corte atrasado (el anterior)"}
+DOWN_ROUNDS = 3  # rounds a difusor stays down
+CATCH_ROUNDS = 5  # rounds the drill waits for the monitor before it calls a misbehaviour missed
+
+
+class SiteServer:
+    """One difusor's folder over HTTP on loopback; stop, start and a wrong ``Cache-Control``
+    for ``json/main.json`` (the drill's :class:`prepcast.monitor.drill.SiteControl`)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cache_override: str | None = None
+        self.port = 0
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._conns: set[socket.socket] = set()  # kept-alive connections, closed on stop
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                site._conns.add(self.connection)
+
+            def finish(self) -> None:
+                site._conns.discard(self.connection)
+                super().finish()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_HEAD(self) -> None:
+                self._answer(body=False)
+
+            def do_GET(self) -> None:
+                self._answer(body=True)
+
+            def _answer(self, body: bool) -> None:
+                rel = unquote(urlsplit(self.path).path).lstrip("/") or "index.html"
+                data = site.read(rel)
+                if data is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.send_header("Cache-Control", "no-store")
+                    self.end_headers()
+                    return
+                cc = cache_control_for(rel)
+                if rel == MAIN_PATH and site.cache_override is not None:
+                    cc = site.cache_override
+                self.send_response(200)
+                self.send_header("Content-Type",
+                                 mimetypes.guess_type(rel)[0] or "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Cache-Control", cc)
+                self.end_headers()
+                if body:
+                    self.wfile.write(data)
+
+        httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        httpd.daemon_threads = True
+        self.port = httpd.server_address[1]
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name=f"simulacro-site-{self.port}", daemon=True)
+        self._thread.start()
+
+    def read(self, rel: str) -> bytes | None:
+        """``rel`` of the live cut; an immutable file (named by its cut or content) also from
+        the releases kept, as a CDN in front of a difusor keeps serving it, so a reader (or the
+        monitor) that loaded ``json/main.json`` just before a switch still finds its files."""
+        if ".." in rel.split("/"):
+            return None
+        folders = [self.root / "current"]
+        if cache_control_for(rel) == CACHE_CONTROL_IMMUTABLE:
+            folders += sorted((self.root / "releases").glob("[!.]*"), reverse=True)
+        for folder in folders:
+            base = folder.resolve()
+            path = (base / rel).resolve()
+            if path.is_relative_to(base) and path.is_file():
+                try:
+                    return path.read_bytes()
+                except OSError:
+                    continue
+        return None
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        for conn in list(self._conns):  # a stopped server answers nobody, kept alive or not
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def set_cache_control(self, value: str | None) -> None:
+        self.cache_override = value
+
+
+@dataclass(frozen=True)
+class DrillRecord:
+    kind: str
+    difusor: str
+    started: datetime
+    caught: datetime | None  # the end of the round that opened the incident
+    rounds: int               # rounds from the start until caught (1: the very next round)
+    closed: datetime | None   # the round after it was put right that closed it
+
+
+@dataclass
+class WatchReport:
+    state: Path
+    rounds: int = 0
+    drill: list[DrillRecord] = field(default_factory=list)
+    honest_flagged: list[str] = field(default_factory=list)  # "difusor: kind", should stay empty
+    victim: str = ""
+
+
+class Watch:
+    """The monitor over the local difusores, in a thread; :meth:`drill` from the runner's hook."""
+
+    def __init__(self, out: Path, roots: dict[str, Path], trust: Path, reference: Path, *,
+                 round_s: float = 2.0, lag_bound_s: float = 10.0) -> None:
+        self.out = out
+        self.sites = {name: SiteServer(root) for name, root in sorted(roots.items())}
+        self.victim = sorted(roots)[-1]
+        self.trust = trust
+        self.reference = reference
+        self.settings = ProbeSettings(round_s=round_s, lag_bound_s=lag_bound_s)
+        self.report = WatchReport(out / "estado", victim=self.victim)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # one round at a time: the loop's or the drill's
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._mon: Monitor | None = None
+        self.drilled = False
+        self._drilled_ids: set[str] = set()
+
+    def start(self) -> None:
+        for site in self.sites.values():
+            site.start()
+        register_local(self.out / "registro", [
+            (name, f"Difusor {name} (simulacro)", site.url + "/") for name, site in self.sites.items()])
+
+    def after_cut(self, number: int, total: int, live: Callable[[], Mapping[str, CutId | None]]) -> None:
+        """The runner's hook after each cut: rounds start once the first cut is live on every
+        difusor; midway (a cut with one before it) the drill runs while the runner waits."""
+        first = self._thread is None
+        midway = not self.drilled and total >= 2 and number == max(2, total // 2)
+        if not (first or midway):
+            return
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and any(
+                c is None or c.cut != number for c in live().values()):
+            time.sleep(0.1)
+        if first:  # the institute's publish root exists from the first cut on
+            self._loop = asyncio.new_event_loop()
+            self._mon = Monitor(MonitorOptions(
+                self.out / "registro" / "registry.toml", self.trust, self.reference,
+                self.report.state, probe=self.settings))
+            self._thread = threading.Thread(target=self._rounds, name="simulacro-monitor",
+                                            daemon=True)
+            self._thread.start()
+        if midway:
+            self.drill()
+
+    def _round(self) -> None:
+        assert self._loop is not None and self._mon is not None
+        with self._lock:
+            self._loop.run_until_complete(self._mon.round())
+            self.report.rounds += 1
+
+    def _rounds(self) -> None:
+        while not self._stop.is_set():
+            t0 = time.monotonic()
+            self._round()
+            self._stop.wait(max(self.settings.round_s - (time.monotonic() - t0), 0.1))
+
+    def _open(self, name: str, kind: str) -> bool:
+        assert self._mon is not None
+        return any(i.difusor == name and i.kind == kind for i in self._mon.incidents.open())
+
+    def _paced_round(self) -> datetime:
+        time.sleep(self.settings.round_s)
+        self._round()
+        return datetime.now(UTC)
+
+    def drill(self) -> None:
+        """Each misbehaviour in turn on the victim, rounds until caught (at most 3), then put
+        right and a round to close it. Call it while no cut is travelling."""
+        self.drilled = True
+        site = self.sites[self.victim]
+        assert self._mon is not None
+        before = {i.id for i in self._mon.incidents.items}
+        for kind in DRILL:
+            with self._lock:  # never in the middle of a round
+                started = datetime.now(UTC)
+                undo = misbehave(kind, site.root, site)
+            caught: datetime | None = None
+            rounds = 0
+            try:
+                while rounds < CATCH_ROUNDS and caught is None:
+                    rounds += 1
+                    end = self._paced_round()
+                    if self._open(self.victim, EXPECTED[kind]):
+                        caught = end
+                if kind == "down":
+                    for _ in range(DOWN_ROUNDS - rounds):
+                        self._paced_round()
+            finally:
+                with self._lock:
+                    undo()
+            closed = self._paced_round()
+            self.report.drill.append(DrillRecord(
+                kind, self.victim, started, caught, rounds,
+                None if self._open(self.victim, EXPECTED[kind]) else closed))
+        self._drilled_ids = {i.id for i in self._mon.incidents.items
+                             if i.id not in before and i.difusor == self.victim}
+
+    def stop(self) -> WatchReport:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(60)
+        if self._loop is not None and self._mon is not None:
+            self._round()  # the night's last word: every difusor on the last cut
+            self._loop.run_until_complete(self._mon.close())
+            self._loop.close()
+            incidents = self._mon.incidents.items
+            self.report.honest_flagged = [  # any incident but the drill's
+                f"{i.difusor}: {i.kind} ({i.what}: {'; '.join(i.evidence[:2])})"
+                for i in incidents if i.id not in self._drilled_ids]
+        for site in self.sites.values():
+            site.stop()
+        return self.report
