@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-from dist_packages import make_package
 
 from prepcast.distribution import (
     AuthenticationFailed,
@@ -23,6 +22,7 @@ from prepcast.distribution import (
     read_package,
 )
 from prepcast.distribution.transport import NoSpace, Unreachable, Unsupported, is_retryable
+from tests.distribution.dist_packages import make_package
 
 
 def difusor(name: str, mode: str = "sftp") -> Difusor:
@@ -214,3 +214,24 @@ def test_sftp_failures_become_typed_errors() -> None:
         err = peer.error("writing x", exc)
         assert type(err) is kind and err.retryable is retryable, (exc, err)
         assert "tipo" in str(err) and "writing x" in str(err)
+
+
+def test_read_package_takes_verified_hashes_and_hashes_the_rest(tmp_path: Path,
+                                                                 cuts: list[Path]) -> None:
+    from prepcast.package import load_manifest
+
+    pkg = cuts[0]
+    plain = read_package(pkg)
+    m = load_manifest(pkg)
+    known = {p: (e.sha256, e.size) for p, e in m.files.items()}
+    assert read_package(pkg, known).files == plain.files
+    # what the caller knows is taken as it is, but only for a file of that size; the files the
+    # manifest leaves out (main.json, the manifest, its signature) are hashed in any case
+    some = next(iter(known))
+    told = {p: ("0" * 64, size) for p, (_, size) in known.items()}
+    told[some] = ("1" * 64, known[some][1] + 1)
+    got = read_package(pkg, told).files
+    assert got[some] == plain.files[some]
+    assert all(got[p] == ("0" * 64, known[p][1]) for p in known if p != some)
+    assert all(got[p] == plain.files[p] for p in plain.files if p not in known)
+    assert set(got) == set(plain.files) and len(got) > len(known)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import asyncssh
 
@@ -47,6 +47,25 @@ class _KeyOnly(asyncssh.SSHServer):
         return False
 
 
+class _SftpServer(asyncssh.SFTPServer):
+    """asyncssh's SFTP server naming each file's owner and group once per id, not once per
+    entry of every directory listing (each a read of the password or group database)."""
+
+    _names: ClassVar[dict[tuple[str, int | None], str]] = {}
+
+    def format_user(self, uid: int | None) -> str:
+        key = ("user", uid)
+        if key not in self._names:
+            self._names[key] = super().format_user(uid)
+        return self._names[key]
+
+    def format_group(self, gid: int | None) -> str:
+        key = ("group", gid)
+        if key not in self._names:
+            self._names[key] = super().format_group(gid)
+        return self._names[key]
+
+
 async def start_sftp_difusor(root: Path, host_key: asyncssh.SSHKey, client_public: str,
                              port: int = 0) -> asyncssh.SSHAcceptor:
     """An embedded SFTP-only difusor: key-only, confined to ``root``."""
@@ -55,7 +74,7 @@ async def start_sftp_difusor(root: Path, host_key: asyncssh.SSHKey, client_publi
     return await asyncssh.listen(
         "127.0.0.1", port, server_host_keys=[host_key],
         authorized_client_keys=asyncssh.import_authorized_keys(client_public),
-        server_factory=_KeyOnly, sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=chroot),
+        server_factory=_KeyOnly, sftp_factory=lambda chan: _SftpServer(chan, chroot=chroot),
         allow_scp=False, agent_forwarding=False, x11_forwarding=False)
 
 

@@ -149,7 +149,12 @@ def assemble(
         manifest_rel=manifest.manifest_rel,
         data=main_fields,
     )
-    _write_tree(out_dir, all_files)
+    # files the previous package holds with the same hash are hard-linked from it, not written
+    # again (most of a cut's files: the verification that follows reads every one in any case)
+    source = previous if isinstance(previous, Path) and prev is not None else None
+    same = {p for p, e in entries.items() if source is not None and prev is not None
+            and prev.files.get(p) == e}
+    _write_tree(out_dir, all_files, source, same)
     return manifest
 
 
@@ -163,7 +168,8 @@ def _check_replaceable(out_dir: Path) -> None:
         raise InputError.at(out_dir, "exists and is not a package; refusing to replace it")
 
 
-def _write_tree(out_dir: Path, files: dict[str, bytes]) -> None:
+def _write_tree(out_dir: Path, files: dict[str, bytes], source: Path | None = None,
+                linkable: set[str] | frozenset[str] = frozenset()) -> None:
     parent = out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -178,6 +184,12 @@ def _write_tree(out_dir: Path, files: dict[str, bytes]) -> None:
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
+            if source is not None and rel in linkable:
+                try:
+                    os.link(source / rel, target)
+                    continue
+                except OSError:
+                    pass  # another file system, say: written below
             with open(target, "wb") as f:
                 f.write(data)
         trash = None

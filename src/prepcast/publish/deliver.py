@@ -15,6 +15,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +45,12 @@ class Deliveries:
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start, initargs=(settings,))
 
-    def push(self, package: Path) -> Future[PushReport]:
-        """Start pushing ``package``; the future gives its report (an error: the push failed)."""
-        return self._pool.submit(_push, package)
+    def push(self, package: Path,
+             known: Mapping[str, tuple[str, int]] | None = None) -> Future[PushReport]:
+        """Start pushing ``package``; the future gives its report (an error: the push failed).
+        ``known``: the files (sha256, size) of its manifest, verified against the package just
+        now, which the pushing process then does not hash again."""
+        return self._pool.submit(_push, package, dict(known) if known is not None else None)
 
     def close(self) -> None:
         # a pushing process already gone has nothing left to close
@@ -66,7 +70,8 @@ class _Worker:
         self.pusher: Pusher | None = None
         self.active: tuple[Difusor, ...] = ()
 
-    async def push(self, package: Path) -> PushReport:
+    async def push(self, package: Path,
+                   known: Mapping[str, tuple[str, int]] | None = None) -> PushReport:
         registry = self.registry()
         active = registry.active()
         if self.pusher is None or tuple(active) != self.active:
@@ -76,7 +81,7 @@ class _Worker:
             self.pusher = Pusher(registry, self.state, work_dir=self.settings.work_dir,
                                  retry_delay=self.settings.retry_delay)
             self.active = tuple(active)
-        pkg = read_package(package)
+        pkg = read_package(package, known)
         if not active:
             return PushReport(pkg.cut)
         return await self.pusher.push(pkg, wait_for_embargo=self.settings.wait_for_embargo)
@@ -113,9 +118,9 @@ def _start(settings: _Settings) -> None:
     _worker = _Worker(settings)
 
 
-def _push(package: Path) -> PushReport:
+def _push(package: Path, known: dict[str, tuple[str, int]] | None = None) -> PushReport:
     assert _worker is not None
-    return _worker.loop.run_until_complete(_worker.push(package))
+    return _worker.loop.run_until_complete(_worker.push(package, known))
 
 
 def _close() -> None:

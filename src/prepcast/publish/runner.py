@@ -257,7 +257,8 @@ class NightRunner:
             return
         self._finish_push()  # never two pushes at once
         started = now()
-        self._start_push(number, pkg)
+        # the files just verified against the manifest are not hashed again by the pusher
+        self._start_push(number, pkg, {p: (e.sha256, e.size) for p, e in manifest.files.items()})
         # while it travels: what is no longer needed (the package pushed until now, old releases)
         self._prune_packages(cid)
         self.store.prune(KEEP_RELEASES)
@@ -342,9 +343,10 @@ class NightRunner:
 
     # --- pushes -----------------------------------------------------------------------------------
 
-    def _start_push(self, number: int, release: Path) -> None:
+    def _start_push(self, number: int, release: Path,
+                    known: dict[str, tuple[str, int]] | None = None) -> None:
         self.state.step(number, "push", started=now().isoformat())
-        future = self.deliveries.push(release)
+        future = self.deliveries.push(release, known)
         recorded = threading.Event()
         self._push = (number, future, recorded)
 

@@ -87,7 +87,7 @@ class NightOptions:
     ejercicio: str = "simulacro-1"
     replay: ReplaySource | None = None  # a published database as the night, not ``profile``
     monitor: bool = True  # the monitor watches the local difusores; one misbehaves midway
-    monitor_round_s: float = 2.0
+    monitor_round_s: float = 5.0  # seconds of real time between the monitor's rounds
 
 
 def prepare_out(out: Path, profile: str, seed: int) -> bool:

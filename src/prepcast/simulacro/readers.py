@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import ssl
 import threading
 import time
 
@@ -99,6 +100,9 @@ class ReaderCrowd:
         self.requests = 0
         self.errors = 0
         self._stop = threading.Event()
+        # one TLS context for every session (the site is plain HTTP; httpx would otherwise load
+        # the CA bundle again for each reader's transport)
+        self._tls = ssl.create_default_context()
         self._thread = threading.Thread(target=self._run, name="simulacro-readers", daemon=True)
 
     def start(self) -> None:
@@ -126,7 +130,7 @@ class ReaderCrowd:
         referrer = _pick(rng, REFERRERS)
         if referrer:
             headers["Referer"] = referrer
-        transport = httpx.HTTPTransport(local_address=address)
+        transport = httpx.HTTPTransport(local_address=address, verify=self._tls)
         count = 0
         try:
             with httpx.Client(transport=transport, headers=headers, timeout=5.0) as client:

@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,6 +44,7 @@ LABELS = {"header": "Cache-Control incorrecto en json/main.json",
           "number": "un número cambiado en un archivo de datos",
           "down": "sitio caído", "stale": "corte atrasado (el anterior)"}
 DOWN_ROUNDS = 3  # rounds a difusor stays down
+FULL_SWEEP = 1_000_000  # data files a round: all of them
 CATCH_ROUNDS = 5  # rounds the drill waits for the monitor before it calls a misbehaviour missed
 
 
@@ -173,12 +174,14 @@ class Watch:
     """The monitor over the local difusores, in a thread; :meth:`drill` from the runner's hook."""
 
     def __init__(self, out: Path, roots: dict[str, Path], trust: Path, reference: Path, *,
-                 round_s: float = 2.0, lag_bound_s: float = 10.0) -> None:
+                 round_s: float = 5.0, drill_pace_s: float = 1.5, lag_bound_s: float = 10.0
+                 ) -> None:
         self.out = out
         self.sites = {name: SiteServer(root) for name, root in sorted(roots.items())}
         self.victim = sorted(roots)[-1]
         self.trust = trust
         self.reference = reference
+        self.drill_pace_s = drill_pace_s  # between the drill's own rounds
         self.settings = ProbeSettings(round_s=round_s, lag_bound_s=lag_bound_s)
         self.report = WatchReport(out / "estado", victim=self.victim)
         self._stop = threading.Event()
@@ -234,7 +237,7 @@ class Watch:
         return any(i.difusor == name and i.kind == kind for i in self._mon.incidents.open())
 
     def _paced_round(self) -> datetime:
-        time.sleep(self.settings.round_s)
+        time.sleep(self.drill_pace_s)
         self._round()
         return datetime.now(UTC)
 
@@ -245,10 +248,18 @@ class Watch:
         site = self.sites[self.victim]
         assert self._mon is not None
         before = {i.id for i in self._mon.incidents.items}
+        sampled = self._mon.prober.settings
         for kind in DRILL:
+            if kind == "stale":  # a cut behind is late once the lag bound has passed
+                cur = self._mon.reference.current()
+                if cur is not None:
+                    late = (datetime.now(UTC) - cur.published_at).total_seconds()
+                    time.sleep(max(self.settings.lag_bound_s + 1 - late, 0.0))
             with self._lock:  # never in the middle of a round
                 started = datetime.now(UTC)
                 undo = misbehave(kind, site.root, site)
+                if kind == "number":  # the monitor's full sweep (one cut interval on the night)
+                    self._mon.prober.settings = replace(sampled, sample=FULL_SWEEP)
             caught: datetime | None = None
             rounds = 0
             try:
@@ -263,6 +274,7 @@ class Watch:
             finally:
                 with self._lock:
                     undo()
+                    self._mon.prober.settings = sampled
             closed = self._paced_round()
             self.report.drill.append(DrillRecord(
                 kind, self.victim, started, caught, rounds,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from prepcast.election.model import Ambito, Proceso
@@ -71,6 +72,9 @@ class SegmentCache:
     files: dict[str, bytes] = field(default_factory=dict)
     # The ámbitos' catalogs: (fingerprint, ámbito -> path, path -> bytes, the election kept).
     catalogs: tuple[Any, dict[int, str], dict[str, bytes], object] | None = None
+    # registro -> its segment (:func:`_records.bucket_of`), found once per record of the night
+    # rather than once per cut (the schedule is the same for every cut of the night)
+    segment_of: dict[datetime, int] = field(default_factory=dict)
 
 
 def _snapshots(
@@ -116,7 +120,10 @@ def build_segments(
     dated: list[tuple[int, ActaRow]] = []
     for row in results.registered():
         assert row.acta is not None
-        b = rec.bucket_of(cut_times, row.acta.registro)
+        registro = row.acta.registro
+        b = cache.segment_of.get(registro, 0)
+        if not b:
+            b = cache.segment_of[registro] = rec.bucket_of(cut_times, registro)
         buckets[b].append((acta_ambito(results, row), row))
         dated.append((b, row))
     out = Segments()
