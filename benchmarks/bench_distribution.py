@@ -33,8 +33,8 @@ from pathlib import Path
 
 import asyncssh
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "distribution"))
-from dist_servers import Sshd, free_port, wait_port
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.*
+from tests.distribution.dist_servers import Sshd, free_port, wait_port
 
 from prepcast.difusor.activate import ReleaseStore
 from prepcast.difusor.layout import release_dir
@@ -123,7 +123,7 @@ def _start_pinned(sshd: Sshd, prefix: list[str]) -> None:
 
 
 def _asyncssh_put(sshd: Sshd, user: object, directory: Path, label: str) -> float:
-    from dist_servers import SftpUser
+    from tests.distribution.dist_servers import SftpUser
 
     assert isinstance(user, SftpUser)
     d = Difusor(name="bench", host="127.0.0.1", port=sshd.port, user=user.name, auth="key",
@@ -165,7 +165,7 @@ def _as_package(directory: Path) -> PackageContents:
 
 
 def _openssh_put(sshd: Sshd, user: object, directory: Path, tmp: Path) -> float:
-    from dist_servers import SftpUser
+    from tests.distribution.dist_servers import SftpUser
 
     assert isinstance(user, SftpUser)
     known = tmp / "known_hosts"

@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "site"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.*
 
-from site_package import build_cut, publish
-from site_server import StaticServer
+from tests.site.site_package import build_cut, publish
+from tests.site.site_server import StaticServer
 
 from prepcast.election import ElectionDir, cut_time, load_election_dir, tally_cut
 from prepcast.election.synthetic import generate

@@ -3,7 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from difusor_helpers import make_keys
+
+from tests.difusor.difusor_helpers import make_keys
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +25,6 @@ def packages(tmp_path_factory: pytest.TempPathFactory, keydir: Path) -> list[Pat
 
 
 def make_package_chain(out: Path, keydir: Path, cut: int, previous: Path | None) -> Path:
-    from difusor_helpers import make_package
+    from tests.difusor.difusor_helpers import make_package
 
     return make_package(out, keydir, cut, previous=previous)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sys
 import threading
 from pathlib import Path
 
 import asyncssh
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "distribution"))
-
-from dist_packages import make_keys, make_package, registry_toml
-from dist_servers import free_port, wait_port
-
 from prepcast.difusor.clock import sntp_reply
+from tests.distribution.dist_packages import make_keys, make_package, registry_toml
+from tests.distribution.dist_servers import free_port, wait_port
 
 __all__ = ["FakeNtp", "daemon_config", "free_port", "make_keys", "make_package", "registry_toml",
            "wait_port"]

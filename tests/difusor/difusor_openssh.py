@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 import asyncssh
-from difusor_helpers import free_port, wait_port
 
 import prepcast
+from tests.difusor.difusor_helpers import free_port, wait_port
 
 SSHD = "/usr/sbin/sshd"
 SYSTEM_PYTHON = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"

@@ -10,9 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from difusor_helpers import free_port, wait_port
-
 from prepcast.difusor.webconf import WebConf, render
+from tests.difusor.difusor_helpers import free_port, wait_port
 
 
 def make_cert(directory: Path, name: str = "localhost") -> tuple[Path, Path]:

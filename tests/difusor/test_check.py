@@ -21,8 +21,6 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from difusor_helpers import FakeNtp, daemon_config, free_port
-from difusor_openssh import SYSTEM_PYTHON, SafeDaemonDifusor
 
 import prepcast
 from prepcast.difusor.config import load_config
@@ -30,6 +28,8 @@ from prepcast.difusor.daemon import Daemon
 from prepcast.difusor.serve import EmbeddedServer
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import write_delta_archive
+from tests.difusor.difusor_helpers import FakeNtp, daemon_config, free_port
+from tests.difusor.difusor_openssh import SYSTEM_PYTHON, SafeDaemonDifusor
 
 pytestmark = pytest.mark.server
 

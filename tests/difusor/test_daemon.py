@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from difusor_helpers import FakeNtp, daemon_config, make_package, registry_toml, wait_for
 
 from prepcast.difusor.activate import ReleaseStore, release_problems
 from prepcast.difusor.config import load_config
@@ -21,6 +20,13 @@ from prepcast.distribution.push import Pusher
 from prepcast.distribution.registry import load_registry
 from prepcast.distribution.state import DeliveryState
 from prepcast.package import CutId
+from tests.difusor.difusor_helpers import (
+    FakeNtp,
+    daemon_config,
+    make_package,
+    registry_toml,
+    wait_for,
+)
 
 
 def jornada(n: int) -> CutId:

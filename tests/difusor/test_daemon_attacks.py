@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from difusor_helpers import daemon_config, make_package
 
 from prepcast.cli import main
 from prepcast.difusor.config import load_config
@@ -34,6 +33,7 @@ from prepcast.package import (
 )
 from prepcast.package.canonical import sha256_hex
 from prepcast.package.layout import signature_path
+from tests.difusor.difusor_helpers import daemon_config, make_package
 
 
 def jornada(n: int) -> CutId:

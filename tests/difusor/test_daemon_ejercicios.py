@@ -6,13 +6,12 @@ import asyncio
 import json
 from pathlib import Path
 
-from difusor_helpers import daemon_config, make_package
-
 from prepcast.difusor import Daemon, load_config
 from prepcast.difusor.layout import inbox_name
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import write_delta_archive
 from prepcast.package import CutId
+from tests.difusor.difusor_helpers import daemon_config, make_package
 
 
 def _deliver(pkg: Path, inbox: Path) -> None:

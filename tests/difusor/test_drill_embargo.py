@@ -9,14 +9,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from difusor_helpers import daemon_config
-
 from prepcast.cli import main
 from prepcast.difusor.config import load_config
 from prepcast.difusor.daemon import Daemon
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import write_delta_archive
 from prepcast.package import load_manifest
+from tests.difusor.difusor_helpers import daemon_config
 
 
 def test_a_drill_activates_at_its_near_future_embargo(tmp_path: Path, small_election: Path) -> None:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from difusor_web_servers import make_cert
-from guide_runner import Block, blocks, prepare, run, script, target_of
+
+from tests.difusor.difusor_web_servers import make_cert
+from tests.difusor.guide_runner import Block, blocks, prepare, run, script, target_of
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

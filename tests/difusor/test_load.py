@@ -12,14 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from difusor_helpers import daemon_config, make_package
-from difusor_web_servers import WebServer, public_dir, remove
 
 from prepcast.difusor.config import load_config
 from prepcast.difusor.daemon import Daemon
 from prepcast.difusor.serve import EmbeddedServer
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import lacking, write_delta_archive
+from tests.difusor.difusor_helpers import daemon_config, make_package
+from tests.difusor.difusor_web_servers import WebServer, public_dir, remove
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from difusor_helpers import daemon_config, free_port
 
 from prepcast.difusor.config import load_config
 from prepcast.difusor.daemon import Daemon
 from prepcast.difusor.serve import EmbeddedServer
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import write_delta_archive
+from tests.difusor.difusor_helpers import daemon_config, free_port
 
 pytestmark = pytest.mark.server
 

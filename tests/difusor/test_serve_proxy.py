@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from difusor_helpers import daemon_config
 
 from prepcast.cli import main
 from prepcast.difusor.config import load_config
@@ -16,6 +15,7 @@ from prepcast.difusor.daemon import Daemon
 from prepcast.difusor.serve import EmbeddedServer
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import write_delta_archive
+from tests.difusor.difusor_helpers import daemon_config
 
 pytestmark = pytest.mark.server
 

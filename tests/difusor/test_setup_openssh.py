@@ -13,13 +13,13 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from difusor_helpers import registry_toml
-from difusor_openssh import SafeDaemonDifusor
 
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.push import Pusher
 from prepcast.distribution.registry import load_registry
 from prepcast.distribution.state import DeliveryState
+from tests.difusor.difusor_helpers import registry_toml
+from tests.difusor.difusor_openssh import SafeDaemonDifusor
 
 pytestmark = pytest.mark.server
 

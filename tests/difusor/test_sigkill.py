@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from difusor_helpers import daemon_config
 
 from prepcast.difusor.activate import ReleaseStore, release_problems
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import write_delta_archive
 from prepcast.package import CutId
+from tests.difusor.difusor_helpers import daemon_config
 
 
 def jornada(n: int) -> CutId:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from difusor_helpers import daemon_config
-from difusor_web_servers import WebServer, public_dir, remove
 
 from prepcast.difusor.config import load_config
 from prepcast.difusor.daemon import Daemon
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import write_delta_archive
 from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, CACHE_CONTROL_MUTABLE
+from tests.difusor.difusor_helpers import daemon_config
+from tests.difusor.difusor_web_servers import WebServer, public_dir, remove
 
 pytestmark = pytest.mark.server
 

@@ -11,10 +11,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from difusor_web_servers import make_cert
 
 from prepcast.difusor.webconf import CACHE_CONTROL_ERROR
 from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, CACHE_CONTROL_MUTABLE
+from tests.difusor.difusor_web_servers import make_cert
 
 pytestmark = pytest.mark.server
 

@@ -4,8 +4,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dist_packages import make_keys
-from dist_servers import Sshd
+
+from tests.distribution.dist_packages import make_keys
+from tests.distribution.dist_servers import Sshd
 
 
 @pytest.fixture(scope="session")

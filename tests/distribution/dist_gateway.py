@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import asyncssh
-from dist_servers import free_port, wait_port
+
+from tests.distribution.dist_servers import free_port, wait_port
 
 
 @dataclass

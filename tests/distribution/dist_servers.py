@@ -163,3 +163,19 @@ class DroppingProxy:
 
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(pipe(cr, sw, True), pipe(sr, cw, False), return_exceptions=True)
+
+
+def entry(sshd: Sshd, user: SftpUser, name: str, *, auth: str = "key", **over: object) -> dict[str, object]:
+    """A registry entry for `user` on `sshd` (a key by default), with `over` on top."""
+    e: dict[str, object] = {"name": name, "host": "127.0.0.1", "port": sshd.port, "user": user.name,
+                            "auth": auth, "remote_root": "/www", "mode": "sftp",
+                            "host_key": sshd.host_key}
+    if auth == "key":
+        e["key_file"] = str(user.key_file)
+    e.update(over)
+    return e
+
+
+def live(user: SftpUser) -> str:
+    """The release a chrooted user's site serves now."""
+    return os.readlink(user.www / "current")

@@ -8,10 +8,9 @@ import asyncio
 import os
 from pathlib import Path
 
-from dist_packages import make_package
-
 from prepcast.distribution import LocalNetwork
 from prepcast.distribution.state import DeliveryState
+from tests.distribution.dist_packages import make_package
 
 
 def chain(base: Path, keydir: Path, ejercicio: str, cuts: range) -> list[Path]:

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import asyncssh
 import pytest
-from dist_packages import make_package, registry_toml
-from dist_servers import DroppingProxy, Sshd
-from test_push_openssh import entry, live
 
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.push import Pusher, PushReport
 from prepcast.distribution.registry import load_registry
 from prepcast.distribution.state import DeliveryState
+from tests.distribution.dist_packages import make_package, registry_toml
+from tests.distribution.dist_servers import DroppingProxy, Sshd, entry, live
 
 pytestmark = pytest.mark.server
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
-from dist_gateway import Gateway
-from dist_packages import make_package
 
 from prepcast.distribution import DeliveryState, Difusor, Pusher, Registry, read_package
 from prepcast.distribution.sftp import SftpPeer
 from prepcast.package.canonical import content_name
+from tests.distribution.dist_gateway import Gateway
+from tests.distribution.dist_packages import make_package
 
 pytestmark = pytest.mark.server
 

@@ -8,12 +8,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from dist_packages import make_package
 
 from prepcast.difusor.config import DaemonConfig
 from prepcast.difusor.daemon import Daemon
 from prepcast.distribution import DeliveryState, Difusor, LocalPeer, Pusher, Registry, read_package
 from prepcast.package import CutId
+from tests.distribution.dist_packages import make_package
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from dist_packages import make_package
 
 from prepcast.distribution.local import LocalNetwork
+from tests.distribution.dist_packages import make_package
 
 
 def test_local_network_reaches_every_cut(tmp_path: Path, keydir: Path) -> None:

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-from dist_packages import make_package
 
 from prepcast.distribution import (
     AuthenticationFailed,
@@ -23,6 +22,7 @@ from prepcast.distribution import (
     read_package,
 )
 from prepcast.distribution.transport import NoSpace, Unreachable, Unsupported, is_retryable
+from tests.distribution.dist_packages import make_package
 
 
 def difusor(name: str, mode: str = "sftp") -> Difusor:

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from dist_packages import make_package, registry_toml
-from dist_servers import Sshd
-from test_push_openssh import entry
 
 from prepcast.distribution.state import DeliveryState
+from tests.distribution.dist_packages import make_package, registry_toml
+from tests.distribution.dist_servers import Sshd, entry
 
 pytestmark = pytest.mark.server
 

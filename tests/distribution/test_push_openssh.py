@@ -7,34 +7,20 @@ import os
 from pathlib import Path
 
 import pytest
-from dist_packages import make_package, registry_toml
-from dist_servers import SftpUser, Sshd
 
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.push import Pusher
 from prepcast.distribution.registry import load_registry
 from prepcast.distribution.state import DeliveryState
 from prepcast.package import CutId
+from tests.distribution.dist_packages import make_package, registry_toml
+from tests.distribution.dist_servers import Sshd, entry, live
 
 
 def jornada(n: int) -> CutId:
     return CutId.of("jornada", n)
 
 pytestmark = pytest.mark.server
-
-
-def entry(sshd: Sshd, user: SftpUser, name: str, *, auth: str = "key", **over: object) -> dict[str, object]:
-    e: dict[str, object] = {"name": name, "host": "127.0.0.1", "port": sshd.port, "user": user.name,
-                            "auth": auth, "remote_root": "/www", "mode": "sftp",
-                            "host_key": sshd.host_key}
-    if auth == "key":
-        e["key_file"] = str(user.key_file)
-    e.update(over)
-    return e
-
-
-def live(user: SftpUser) -> str:
-    return os.readlink(user.www / "current")
 
 
 def test_key_and_password_difusores_get_every_cut_with_deltas(sshd: Sshd, keydir: Path, tmp_path: Path) -> None:

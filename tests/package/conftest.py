@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pkg_helpers import small_package
 
 from prepcast.election.synthetic import generate
 from prepcast.package import init_keys
+from tests.package.pkg_helpers import small_package
 
 
 @pytest.fixture(scope="session")

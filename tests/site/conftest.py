@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_package import XSS, PublishedCut, publish
-from site_server import StaticServer
-from site_views import AXE
 
 from prepcast.election import ElectionDir, load_election_dir
 from prepcast.election.synthetic import generate
+from tests.site.site_package import XSS, PublishedCut, publish
+from tests.site.site_server import StaticServer
+from tests.site.site_views import AXE
 
 CUT = 10
 

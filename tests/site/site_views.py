@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
-from site_package import PublishedCut
+
+from tests.site.site_package import PublishedCut
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"

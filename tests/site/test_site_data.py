@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from site_package import build_cut
 
 from prepcast.election import ElectionDir
 from prepcast.site import SCHEMA, SiteWriter, site_files, validate
 from prepcast.site.data import content_name
+from tests.site.site_package import build_cut
 
 
 def _json_files(files: dict[str, bytes]) -> dict[str, object]:
@@ -173,7 +173,7 @@ def test_history_grows_by_one_row_per_cut(election: ElectionDir, tmp_path: Path)
 
 
 def test_history_is_read_from_the_previous_package(election: ElectionDir, tmp_path: Path) -> None:
-    from site_package import publish
+    from tests.site.site_package import publish
 
     publish(election, 6, tmp_path / "a")
     b = publish(election, 7, tmp_path / "b", previous=tmp_path / "a")
@@ -205,7 +205,7 @@ def test_seccion_index_names_the_ambito_of_every_seccion(election: ElectionDir) 
 def test_the_script_carries_the_root_key(election: ElectionDir) -> None:
     import base64
 
-    from site_package import signer
+    from tests.site.site_package import signer
 
     _cut, site = build_cut(election, 2)
     script = next(b for p, b in site.files.items() if p.startswith("assets/app."))

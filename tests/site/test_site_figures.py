@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
-from site_package import PublishedCut
-from site_server import StaticServer
-from site_views import digits, load, open_view, routes
 
 from prepcast.election.rules import truncate4
+from tests.site.site_package import PublishedCut
+from tests.site.site_server import StaticServer
+from tests.site.site_views import digits, load, open_view, routes
 
 pytestmark = pytest.mark.browser
 

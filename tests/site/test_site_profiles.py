@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
-from site_package import publish
-from site_server import StaticServer
-from site_views import open_view, routes, watch_console
 
 from prepcast.election import load_election_dir
 from prepcast.election.synthetic import generate
 from prepcast.site import validate
+from tests.site.site_package import publish
+from tests.site.site_server import StaticServer
+from tests.site.site_views import open_view, routes, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
-from site_package import PublishedCut, publish, resign_main
-from site_server import StaticServer
-from site_views import load, open_view, routes, wait_view, watch_console
 
 from prepcast.election import ElectionDir
+from tests.site.site_package import PublishedCut, publish, resign_main
+from tests.site.site_server import StaticServer
+from tests.site.site_views import load, open_view, routes, wait_view, watch_console
 
 pytestmark = pytest.mark.browser
 

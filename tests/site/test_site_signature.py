@@ -15,9 +15,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from playwright.sync_api import Page
-from site_package import publish, resign_main, signer
-from site_server import StaticServer
-from site_views import open_view, watch_console
 
 from prepcast.election import ElectionDir
 from prepcast.package import verify_package
@@ -32,6 +29,9 @@ from prepcast.package.sign import (
     unb64,
     verify_signature,
 )
+from tests.site.site_package import publish, resign_main, signer
+from tests.site.site_server import StaticServer
+from tests.site.site_views import open_view, watch_console
 
 pytestmark = pytest.mark.browser
 WARNING = "Atención: estos datos no coinciden con la firma del instituto"

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
-from site_package import PublishedCut
-from site_server import StaticServer
-from site_views import SCREENSHOTS, open_view, routes, watch_console
+
+from tests.site.site_package import PublishedCut
+from tests.site.site_server import StaticServer
+from tests.site.site_views import SCREENSHOTS, open_view, routes, watch_console
 
 pytestmark = pytest.mark.browser
 

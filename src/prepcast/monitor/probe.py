@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import aiohttp
 
 from prepcast.errors import IntegrityError
 from prepcast.monitor.htmlscan import foreign_elements
@@ -120,23 +120,58 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     return ctx
 
 
-def _tls_of(resp: httpx.Response) -> datetime | None:
-    stream = resp.extensions.get("network_stream")
-    obj = stream.get_extra_info("ssl_object") if stream is not None else None
-    if not isinstance(obj, ssl.SSLObject):
-        return None
-    cert = obj.getpeercert()
+@dataclass(frozen=True)
+class Fetched:
+    """One answer of a difusor: status, the headers the checks read, the decoded body."""
+
+    status_code: int
+    cache_control: str | None
+    content: bytes
+    tls_expires: datetime | None
+
+
+FETCH_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ssl.SSLError, OSError)
+_STALE = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+
+
+def _not_after(transport: asyncio.BaseTransport) -> datetime | None:
+    obj = transport.get_extra_info("ssl_object")
+    cert = obj.getpeercert() if isinstance(obj, ssl.SSLObject | ssl.SSLSocket) else None
     not_after = cert.get("notAfter") if cert else None
     if not isinstance(not_after, str):
         return None
     return datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
 
 
+class _Connector(aiohttp.TCPConnector):
+    """The pool of one difusor, noting the certificate of every TLS connection it opens (a
+    small answer may release its kept-alive connection before the caller sees it)."""
+
+    tls_expires: datetime | None = None
+
+    async def _wrap_create_connection(self, *args: Any, **kwargs: Any
+                                      ) -> tuple[asyncio.Transport, Any]:
+        transport, proto = await super()._wrap_create_connection(*args, **kwargs)
+        self.tls_expires = _not_after(transport)
+        return transport, proto
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, asyncio.TimeoutError):
         return f"no answer in time ({type(exc).__name__})"
     return text[:300]
+
+
+def make_session(tls: ssl.SSLContext, settings: ProbeSettings) -> aiohttp.ClientSession:
+    """One difusor's HTTP/1.1 client: a bounded pool of kept-alive connections (a few more than
+    the requests at once), TLS checked against ``tls``, no redirects followed by the probes."""
+    t = settings.timeout_s
+    return aiohttp.ClientSession(
+        connector=_Connector(ssl=tls, limit=settings.per_difusor + 2,
+                                       keepalive_timeout=max(settings.round_s * 2, 60.0)),
+        timeout=aiohttp.ClientTimeout(total=None, connect=t, sock_connect=t, sock_read=t),
+        auto_decompress=True, skip_auto_headers=("User-Agent",))
 
 
 class Prober:
@@ -144,10 +179,10 @@ class Prober:
     each difusor's own: one shared pool over many origins closes one difusor's connections to
     open another's, and spends its time choosing among them."""
 
-    def __init__(self, make_client: Callable[[], httpx.AsyncClient], reference: Reference,
+    def __init__(self, make_client: Callable[[], aiohttp.ClientSession], reference: Reference,
                  settings: ProbeSettings) -> None:
         self.make_client = make_client
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._clients: dict[str, aiohttp.ClientSession] = {}
         self.reference = reference
         self.settings = settings
         self.rotation = Rotation()
@@ -169,7 +204,7 @@ class Prober:
         return known
 
     async def _get(self, url: str, *, compressed: bool = True, retry: bool = False
-                   ) -> tuple[httpx.Response, float]:
+                   ) -> tuple[Fetched, float]:
         headers = _COMPRESSED if compressed else _IDENTITY
         origin = "/".join(url.split("/", 3)[:3])
         client = self._clients.get(origin)
@@ -177,18 +212,27 @@ class Prober:
             client = self._clients[origin] = self.make_client()
         t0 = time.monotonic()
         try:
-            resp = await client.get(url, headers=headers)
-        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+            got = await self._fetch(client, url, headers)
+        except _STALE:
             if not retry:
                 raise
             # a kept-alive connection the server closed meanwhile: once more on a new one
             t0 = time.monotonic()
-            resp = await client.get(url, headers=headers)
-        return resp, (time.monotonic() - t0) * 1000
+            got = await self._fetch(client, url, headers)
+        return got, (time.monotonic() - t0) * 1000
+
+    @staticmethod
+    async def _fetch(client: aiohttp.ClientSession, url: str, headers: dict[str, str]
+                     ) -> Fetched:
+        async with client.get(url, headers=headers, allow_redirects=False) as resp:
+            body = await resp.read()
+            tls = getattr(client.connector, "tls_expires", None)
+            cc = resp.headers.getall("Cache-Control", [])
+            return Fetched(resp.status, ", ".join(cc) if cc else None, body, tls)
 
     async def aclose(self) -> None:
         for client in self._clients.values():
-            await client.aclose()
+            await client.close()
         self._clients.clear()
 
     async def probe(self, name: str, url: str, now: datetime | None = None) -> ProbeResult:
@@ -197,20 +241,20 @@ class Prober:
         base = url.rstrip("/")
         try:
             resp, ms = await self._get(f"{base}/{MAIN_PATH}", retry=True)
-        except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+        except FETCH_ERRORS as exc:
             res.error = _describe(exc)
             if "CERTIFICATE_VERIFY_FAILED" in res.error or "certificate" in res.error.lower():
                 res.tls_error = res.error
             return res
         res.latency_ms = ms
         res.slow = ms > self.settings.slow_ms
-        res.tls_expires = _tls_of(resp)
+        res.tls_expires = resp.tls_expires
         if res.tls_expires is not None:
             res.tls_days = (res.tls_expires - now).total_seconds() / 86400
         if resp.status_code != 200:
             res.error = f"{MAIN_PATH}: HTTP {resp.status_code}"
             return res
-        res.cache_control = resp.headers.get("cache-control")
+        res.cache_control = resp.cache_control
         signed, _ = read_signed_main(resp.content)
         if signed is None or not isinstance(signed.get("cut"), int):
             res.error = f"{MAIN_PATH}: not a signed pointer of the PREP"
@@ -241,9 +285,9 @@ class Prober:
         await self._check_files(res, base, manifest, release)
         return res
 
-    def _check_header(self, res: ProbeResult, rel: str, resp: httpx.Response) -> None:
+    def _check_header(self, res: ProbeResult, rel: str, resp: Fetched) -> None:
         want = cache_control_for(rel)
-        got = resp.headers.get("cache-control")
+        got = resp.cache_control
         if got != want:
             res.integrity.append(f"{rel}: Cache-Control {got!r}, must be exactly {want!r}")
 
@@ -263,7 +307,7 @@ class Prober:
                 raise IntegrityError(bad)
             kresp, _ = await self._get(f"{base}/{m.keyring}", retry=True)
             sresp, _ = await self._get(f"{base}/{m.signature_rel}", retry=True)
-        except httpx.HTTPError as exc:
+        except FETCH_ERRORS as exc:
             raise IntegrityError(f"{rel}: cannot fetch: {_describe(exc)}") from None
         ring = trusted_manifest(m, kresp.content, sresp.content, self.reference.trusted, base)
         self._foreign[key] = (m, ring)
@@ -296,7 +340,7 @@ class Prober:
                          release: Release | None, compressed: bool) -> list[str]:
         try:
             resp, _ = await self._get(f"{base}/{rel}", compressed=compressed, retry=True)
-        except httpx.HTTPError as exc:
+        except FETCH_ERRORS as exc:
             return [f"{rel}: cannot fetch: {_describe(exc)}"]
         if resp.status_code != 200:
             return [f"{rel}: HTTP {resp.status_code}"]
@@ -315,7 +359,7 @@ class Prober:
                 ref = b""
             found += [f"{rel}: extra {e}" for e in foreign_elements(resp.content, ref)]
         want = cache_control_for(rel)
-        got = resp.headers.get("cache-control")
+        got = resp.cache_control
         if got != want:
             found.append(f"{rel}: Cache-Control {got!r}, must be exactly {want!r}")
         return found

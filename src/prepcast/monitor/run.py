@@ -18,12 +18,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 from prepcast import events
 from prepcast.monitor.alerts import Alerter, AlertSettings
 from prepcast.monitor.incidents import Incidents, write_atomic
-from prepcast.monitor.probe import Prober, ProbeResult, ProbeSettings, tls_context
+from prepcast.monitor.probe import (
+    Prober,
+    ProbeResult,
+    ProbeSettings,
+    make_session,
+    tls_context,
+)
 from prepcast.monitor.reference import Reference
 from prepcast.package.keys import load_root_public
 from prepcast.registry import Difusor, Registry, load_registry
@@ -62,12 +69,9 @@ class Monitor:
         self.settings = settings
         ca = self.registry.checks.ca_file
         tls = tls_context(str(ca) if ca else None)
-        each = settings.per_difusor + 2
 
-        def make_client() -> httpx.AsyncClient:
-            return httpx.AsyncClient(
-                verify=tls, timeout=httpx.Timeout(settings.timeout_s), follow_redirects=False,
-                limits=httpx.Limits(max_connections=each, max_keepalive_connections=each))
+        def make_client() -> aiohttp.ClientSession:
+            return make_session(tls, settings)
 
         self.client = httpx.AsyncClient(verify=tls, timeout=httpx.Timeout(settings.timeout_s))
         self.prober = Prober(make_client, self.reference, settings)

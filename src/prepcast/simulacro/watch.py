@@ -188,6 +188,7 @@ class Watch:
         self._lock = threading.Lock()  # one round at a time: the loop's or the drill's
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
         self._mon: Monitor | None = None
         self.drilled = False
         self._drilled_ids: set[str] = set()
@@ -210,7 +211,10 @@ class Watch:
                 c is None or c.cut != number for c in live().values()):
             time.sleep(0.1)
         if first:  # the institute's publish root exists from the first cut on
-            self._loop = asyncio.new_event_loop()
+            self._loop = asyncio.new_event_loop()  # its own thread: the caller may run a loop
+            self._loop_thread = threading.Thread(target=self._loop.run_forever,
+                                                 name="simulacro-monitor-loop", daemon=True)
+            self._loop_thread.start()
             self._mon = Monitor(MonitorOptions(
                 self.out / "registro" / "registry.toml", self.trust, self.reference,
                 self.report.state, probe=self.settings))
@@ -223,7 +227,7 @@ class Watch:
     def _round(self) -> None:
         assert self._loop is not None and self._mon is not None
         with self._lock:
-            self._loop.run_until_complete(self._mon.round())
+            asyncio.run_coroutine_threadsafe(self._mon.round(), self._loop).result()
             self.report.rounds += 1
 
     def _rounds(self) -> None:
@@ -288,7 +292,10 @@ class Watch:
             self._thread.join(60)
         if self._loop is not None and self._mon is not None:
             self._round()  # the night's last word: every difusor on the last cut
-            self._loop.run_until_complete(self._mon.close())
+            asyncio.run_coroutine_threadsafe(self._mon.close(), self._loop).result()
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._loop_thread is not None:
+                self._loop_thread.join(10)
             self._loop.close()
             incidents = self._mon.incidents.items
             self.report.honest_flagged = [  # any incident but the drill's

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from pkg_helpers import small_package
 
 from prepcast.cli import main
 from prepcast.errors import IntegrityError
@@ -29,6 +28,7 @@ from prepcast.package import (
 from prepcast.package.canonical import JsonRefused, strict_json
 from prepcast.package.check import Listing, SignedParts, check_package
 from prepcast.package.keys import load_root_public
+from tests.package.pkg_helpers import small_package
 
 
 def failures(pkg: Path, keydir: Path, **kw: object) -> list[str]:

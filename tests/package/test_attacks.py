@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pkg_helpers import cut_time, small_files, small_package
 
 from prepcast.cli import main
 from prepcast.errors import IntegrityError
@@ -27,6 +26,7 @@ from prepcast.package import (
     signature_path,
     verify_package,
 )
+from tests.package.pkg_helpers import cut_time, small_files, small_package
 
 
 def failures(pkg: Path, keydir: Path, **kw: object) -> list[str]:

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from pkg_helpers import check_schemas, small_package
 
 from prepcast.errors import InputError, IntegrityError
 from prepcast.package import CutId, Ejercicio, load_manifest, verify_package
 from prepcast.package.keys import ROOT_PUB
+from tests.package.pkg_helpers import check_schemas, small_package
 
 
 def test_ejercicios_are_ordered_and_named() -> None:

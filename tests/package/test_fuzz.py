@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pkg_helpers import small_package
 
 from prepcast.difusor.activate import ReleaseStore
 from prepcast.errors import IntegrityError
@@ -21,6 +20,7 @@ from prepcast.package import MAIN_PATH, CutId, load_manifest
 from prepcast.package.check import Listing, SignedParts, Verdict, check_package, check_signed
 from prepcast.package.keys import load_root_public
 from prepcast.package.manifest import parse_manifest
+from tests.package.pkg_helpers import small_package
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from pkg_helpers import check_schemas
 
 from prepcast.cli import main
 from prepcast.election import load_election_dir
 from prepcast.election.synthetic import generate
 from prepcast.package import load_manifest, load_signer, verify_package
 from prepcast.publish import CutBuilder
+from tests.package.pkg_helpers import check_schemas
 
 TZ = timezone(timedelta(hours=-6))
 

@@ -7,11 +7,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from pkg_helpers import small_package
 
 from prepcast.cli import main
 from prepcast.errors import InputError
 from prepcast.package import init_keys, load_signer, revoke_key, rotate_keys, verify_package
+from tests.package.pkg_helpers import small_package
 
 
 def mode(p: Path) -> int:

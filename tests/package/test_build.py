@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pkg_helpers import check_schemas, cut_time, small_files, small_package
 
 import prepcast.package as package
 from prepcast.errors import InputError
@@ -24,6 +23,7 @@ from prepcast.package import (
     path_problem,
     verify_package,
 )
+from tests.package.pkg_helpers import check_schemas, cut_time, small_files, small_package
 
 
 def tree(root: Path) -> dict[str, bytes]:
