@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from prepcast import events
 from prepcast.monitor import Monitor, MonitorOptions, ProbeSettings, availability
-from tests.monitor.monitor_lab import INJECTED, Lab, make_lab, tag
+from tests.monitor.monitor_lab import INJECTED, Lab, make_lab, publish, tag
 
 pytestmark = pytest.mark.server
 
@@ -140,3 +142,42 @@ def test_bytes_verified_once_never_cover_a_dishonest_difusor(lab: Lab, tmp_path:
         assert any("index.html: size" in f for f in found["inyectado"]), found
         assert any("extra <script" in f for f in found["inyectado"]), found
     assert seen[1] == seen[0] == seen[2]
+
+
+def test_a_difusor_switching_cut_during_a_round_is_not_flagged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The honest difusor moves to cut 2 (and drops cut 1's files) while the monitor checks the
+    files of cut 1 it showed a moment before: it is checked again on cut 2, not flagged."""
+    from prepcast.monitor.probe import Prober
+
+    lab = make_lab(tmp_path / "lab", cuts=2)
+    try:
+        lab.advance(1, [])
+        lab.advance(2, [])
+        root = lab.add("cambia", upto=1)
+        checks = Prober._check_files
+        switched: list[int] = []
+
+        async def switch_then_check(self: Prober, res: Any, *args: Any, **kwargs: Any) -> None:
+            if not switched:
+                switched.append(res.cut)
+                publish(root, lab.packages[1], tag(2))
+                shutil.rmtree(root / "releases" / tag(1))  # cut 1's files are gone
+            await checks(self, res, *args, **kwargs)
+
+        monkeypatch.setattr(Prober, "_check_files", switch_then_check)
+        opts = MonitorOptions(lab.registry(["cambia"]), lab.trust, lab.reference,
+                              tmp_path / "state")
+
+        async def one_round() -> list[Any]:
+            mon = Monitor(opts)
+            try:
+                return list(await mon.round())
+            finally:
+                await mon.close()
+
+        (row,) = asyncio.run(one_round())
+        assert switched == [1]
+        assert (row.cut, row.integrity, row.up) == (2, [], True)
+    finally:
+        lab.stop()

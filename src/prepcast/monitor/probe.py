@@ -236,6 +236,24 @@ class Prober:
         self._clients.clear()
 
     async def probe(self, name: str, url: str, now: datetime | None = None) -> ProbeResult:
+        """One difusor's check. A difusor that switched to another cut while its files were
+        being checked (the files of the cut it showed a moment ago may be gone) is checked
+        again, once, on the cut it shows now; a finding is only what holds on a steady cut."""
+        res = await self._probe(name, url, now)
+        if res.up and res.integrity and await self._moved_on(url, res):
+            res = await self._probe(name, url, now)
+        return res
+
+    async def _moved_on(self, url: str, res: ProbeResult) -> bool:
+        try:
+            resp, _ = await self._get(f"{url.rstrip('/')}/{MAIN_PATH}", retry=True)
+        except FETCH_ERRORS:
+            return False
+        signed, _ = read_signed_main(resp.content) if resp.status_code == 200 else (None, None)
+        return signed is not None and (signed.get("ejercicio"), signed.get("cut")) != (
+            res.ejercicio, res.cut)
+
+    async def _probe(self, name: str, url: str, now: datetime | None = None) -> ProbeResult:
         now = now or datetime.now(UTC)
         res = ProbeResult(name, url, now)
         base = url.rstrip("/")
