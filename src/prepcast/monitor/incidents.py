@@ -8,12 +8,12 @@ opens and once when it closes (an alert that could not be sent is retried the ne
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from prepcast.files import write_atomic
 from prepcast.monitor.probe import ProbeResult, ProbeSettings
 from prepcast.registry import Difusor
 
@@ -108,12 +108,6 @@ class Incidents:
         data = json.dumps({"incidents": [asdict(i) for i in self.items]}, ensure_ascii=False,
                           indent=1).encode()
         write_atomic(self.path, data)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def since_text(when: str) -> datetime:

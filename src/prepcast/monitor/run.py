@@ -22,8 +22,9 @@ import aiohttp
 import httpx
 
 from prepcast import events
+from prepcast.files import write_atomic
 from prepcast.monitor.alerts import Alerter, AlertSettings
-from prepcast.monitor.incidents import Incidents, write_atomic
+from prepcast.monitor.incidents import Incidents
 from prepcast.monitor.probe import (
     Prober,
     ProbeResult,

@@ -17,6 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from prepcast.errors import InputError
+from prepcast.files import write_atomic
 from prepcast.package.canonical import canonical_json, strict_json
 from prepcast.package.sign import (
     b64,
@@ -28,7 +29,6 @@ from prepcast.package.sign import (
     raw_public,
     unb64,
     verify_signature,
-    write_atomic,
     write_private_key,
 )
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.errors import InputError
+from prepcast.files import write_atomic
 
 SCHEMA = "prepcast.night/1"
 STATE_FILE = "night.json"
@@ -114,7 +114,7 @@ class NightState:
     def save(self) -> None:
         with self.lock:
             data = (json.dumps(self.doc, ensure_ascii=False, indent=1) + "\n").encode()
-            write_atomic(self.path, data)
+            write_atomic(self.path, data, sync_dir=True)
 
     def record_build(self, number: int, digest: str, previous: str | None) -> None:
         """Append to the build log (for audits and tests: the digest of every build)."""
@@ -138,22 +138,3 @@ class NightState:
             except ValueError:
                 continue
         return out
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``: a temporary name in the same folder, fsync, rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)

@@ -12,15 +12,14 @@ A secrets file readable by group or others is refused as a whole. Writing (``add
 
 from __future__ import annotations
 
-import os
 import stat
-import tempfile
 import tomllib
 from pathlib import Path
 
 import tomlkit
 
 from prepcast.errors import InputError, Problem
+from prepcast.files import write_atomic
 
 
 def read_passwords(secrets: Path, problems: list[Problem], source: str = "") -> dict[str, str]:
@@ -78,14 +77,4 @@ def write_password(secrets: Path, name: str, password: str | None) -> None:
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` as a 0600 file, through a temporary name in the same folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode("utf-8"), mode=0o600)
