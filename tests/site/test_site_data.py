@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from prepcast.election import ElectionDir
+from prepcast.package.canonical import content_name
 from prepcast.site import SCHEMA, SiteWriter, site_files, validate
-from prepcast.site.data import content_name
 from tests.site.site_package import build_cut
 
 

@@ -26,7 +26,6 @@ from prepcast.analytics import ReportOptions, write_report
 from prepcast.analytics.outline import OUTLINES
 from prepcast.distribution import PushReport
 from prepcast.election import ElectionDir, cut_time, display_time, load_election_dir
-from prepcast.election.rules import get_profile
 from prepcast.election.schedule import is_last_cut
 from prepcast.election.synthetic import generate
 from prepcast.errors import InputError, IntegrityError, TransportError
@@ -299,7 +298,7 @@ def published_preambles(pkg: Path, manifest: Manifest) -> dict[str, dict[str, st
 
 def recount_package(pkg: Path, ed: ElectionDir, number: int) -> None:
     """Recount every database of the package; raise unless each reproduces its own preamble."""
-    profile = get_profile(ed.proceso.rules)
+    profile = ed.proceso.profile
     last = is_last_cut(ed.proceso, number)
     m = load_manifest(pkg)
     for z in sorted((pkg / db_dir(m.ejercicio, number)).glob("*.zip")):

@@ -18,7 +18,6 @@ in which it was registered; an ámbito file names, per casilla, the segment hold
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zipfile
@@ -29,8 +28,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from prepcast.election.model import display_time
-from prepcast.election.rules import get_profile
 from prepcast.election.tally import CutResults, ElectionResults
+from prepcast.package.canonical import content_name
 from prepcast.package.ejercicio import JORNADA_NAME
 from prepcast.package.layout import db_dir
 from prepcast.site import _records as rec
@@ -78,12 +77,6 @@ class SiteFiles:
 
 def dump(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-
-
-def content_name(stem: str, data: bytes) -> str:
-    """``data/x.json`` -> ``data/x.<first 12 hex of sha256>.json``."""
-    base, dot, ext = stem.rpartition(".")
-    return f"{base}.{hashlib.sha256(data).hexdigest()[:12]}{dot}{ext}"
 
 
 def database_path(ejercicio: str, cut: int, name: str) -> str:
@@ -284,7 +277,7 @@ def _election_files(
     proceso = cut.proceso
     e = results.election
     segs = build_segments(
-        out.add, out.files, proceso, get_profile(proceso.rules), results, segment_actas, cache
+        out.add, out.files, proceso, proceso.profile, results, segment_actas, cache
     )
     segment_of = segs.of_acta
     ambito_paths = _ambito_files(out, results, segs)
