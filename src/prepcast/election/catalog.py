@@ -55,12 +55,10 @@ class ElectionDir:
     feeds: dict[str, tuple[Acta, ...]]
 
 
-def load_election_dir(path: str | Path, *, with_feeds: bool = True) -> ElectionDir:
-    root = Path(path)
-    if not root.is_dir():
-        raise InputError.at(root, "not an election directory")
+def read_proceso_dir(root: Path, problems: list[Problem]) -> Proceso:
+    """The proceso of an election directory with each election's candidaturas; problems of the
+    candidaturas files are added to ``problems`` (the caller reports them with its own)."""
     proceso = read_proceso(root / "election.toml")
-    problems: list[Problem] = []
     elections = []
     for e in proceso.elections:
         try:
@@ -69,7 +67,15 @@ def load_election_dir(path: str | Path, *, with_feeds: bool = True) -> ElectionD
             problems.extend(exc.problems)
             cands = ()
         elections.append(replace(e, candidaturas=cands))
-    proceso = replace(proceso, elections=tuple(elections))
+    return replace(proceso, elections=tuple(elections))
+
+
+def load_election_dir(path: str | Path, *, with_feeds: bool = True) -> ElectionDir:
+    root = Path(path)
+    if not root.is_dir():
+        raise InputError.at(root, "not an election directory")
+    problems: list[Problem] = []
+    proceso = read_proceso_dir(root, problems)
     try:
         casillas = read_casillas(root / "casillas.csv", proceso)
     except InputError as exc:

@@ -16,7 +16,7 @@ database writer (:mod:`prepcast.formats.write_prep_csv_columns`) formats it.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +24,7 @@ from pathlib import Path
 import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a 1 s command
 
 from prepcast.election._columns_read import load_casillas, load_feed, sql_text
-from prepcast.election.catalog import read_candidaturas, read_proceso
+from prepcast.election.catalog import read_proceso_dir
 from prepcast.election.model import Ambito, Election, Proceso
 from prepcast.election.rules import Preamble, Profile, preamble_from_counts
 from prepcast.election.tally import Totals
@@ -151,19 +151,10 @@ def load_columns(path: str | Path) -> ColumnElection | None:
     root = Path(path)
     if not root.is_dir():
         raise InputError.at(root, "not an election directory")
-    proceso = read_proceso(root / "election.toml")
     problems: list[Problem] = []
-    elections = []
-    for e in proceso.elections:
-        try:
-            cands = read_candidaturas(root / "candidaturas" / f"{e.id}.csv", e)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            cands = ()
-        elections.append(replace(e, candidaturas=cands))
+    proceso = read_proceso_dir(root, problems)
     if problems:
         raise InputError(problems)
-    proceso = replace(proceso, elections=tuple(elections))
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     if not load_casillas(con, root / "casillas.csv", proceso):
