@@ -135,7 +135,7 @@ class Night:
     def __init__(self, profile: str, seed: int, out: Path, opts: NightOptions) -> None:
         self.profile = opts.replay.key if opts.replay is not None else profile
         self.seed = seed
-        self.out = Path(out)
+        self.out = Path(out).absolute()  # the registry and the difusores' process resolve paths
         self.opts = opts
         self.institute: InstituteServer | None = None
         self.net: DifusoresProcess | None = None
@@ -215,8 +215,11 @@ class Night:
             if error is not None or report is None or report.failed:
                 failures.append(f"cut {number}: {error or ', '.join(report.failed if report else [])}")
             live = {n: (c.cut if c is not None else None) for n, c in net.live_cuts().items()}
+            done = built.pop(number, None)
+            if done is None:  # a push that failed before its cut was recorded: already counted
+                return
             record = CutRecord(live=live, push_seconds=report.seconds_to_serving if report else 0.0,
-                               **built.pop(number))  # type: ignore[arg-type]
+                               **done)  # type: ignore[arg-type]
             if not result.cuts:
                 net.let_readers_in()
             result.cuts.append(record)
