@@ -165,16 +165,18 @@ def _feed_sql(proceso: Proceso, i: int, e: Election, seed: int, ci_ambitos: set[
     nv = len(e.columns)
     salt = f"{seed}:{i}"
 
-    def u(k: int | str, row: str = "n") -> str:
-        return f"(hash({sql_text(salt)}, {row}, {k}) / 18446744073709551616.0)"
+    def u(k: int, row: str = "n") -> str:
+        # one integer per (row, draw), hashed on its own: DuckDB combines the hashes of several
+        # arguments by a cheap mix, which leaves draws of the same row correlated
+        return f"(hash({row} * 4096 + {k}, {sql_text(salt)}) / 18446744073709551616.0)"
 
     def gauss(k: int, row: str = "n") -> str:
-        return f"(sqrt(-2 * ln(1 - {u(k, row)})) * cos(2 * pi() * {u(str(k) + '00', row)}))"
+        return f"(sqrt(-2 * ln(1 - {u(k, row)})) * cos(2 * pi() * {u(k + 2000, row)}))"
 
     ci = [k for k, c in enumerate(e.columns) if c.kind is ColumnKind.INDEPENDIENTE]
     base = _share_base(e)
     amb_shares = ", ".join(
-        f"{b} * exp({0.5 if k in ci else 0.25} * {gauss(100 + k, 'aid')}) AS s{k}"
+        f"{b} * exp({0.5 if k in ci else 0.25} * {gauss(1100 + k, 'aid')}) AS s{k}"
         for k, b in enumerate(base))
     close = f"TIMESTAMP '{proceso.start.replace(tzinfo=None):%Y-%m-%d %H:%M:%S}' - INTERVAL 30 MINUTE"
     end = f"TIMESTAMP '{proceso.end.replace(tzinfo=None):%Y-%m-%d %H:%M:%S}'"
@@ -182,7 +184,7 @@ def _feed_sql(proceso: Proceso, i: int, e: Election, seed: int, ci_ambitos: set[
     # votes: a number, NULL for '-' (an independent not running there)
     votes = ", ".join(
         ("CASE WHEN NOT ci_runs THEN NULL ELSE " if k in ci else "CASE WHEN true THEN ")
-        + f"greatest(0, CAST(floor(voters * a.s{k} / a.stotal + {gauss(k)} * "
+        + f"greatest(0, CAST(floor(voters * a.s{k} / a.stotal + {gauss(500 + k)} * "
         f"sqrt(voters * a.s{k} / a.stotal + 1) * 0.9 + 0.5) AS BIGINT)) END AS v{k}"
         for k in range(nv))
     excede = f"CAST(floor(lista_nominal * (0.4 + 0.5 * {u(30)})) AS BIGINT)"
@@ -196,7 +198,7 @@ def _feed_sql(proceso: Proceso, i: int, e: Election, seed: int, ci_ambitos: set[
             f"CASE WHEN v{k} IS NULL THEN '-' WHEN q < 0.0045 THEN 'Sin dato' "
             f"WHEN q < 0.0055 THEN 'Ilegible' "
             f"WHEN ileg AND {u(40)} * {nv} >= {k} AND {u(40)} * {nv} < {k + 1} THEN 'Ilegible' "
-            f"WHEN sind AND ((v{k} = 0 AND {u(50 + k)} < 0.6) OR ({u(41)} * {nv} >= {k} "
+            f"WHEN sind AND ((v{k} = 0 AND {u(300 + k)} < 0.6) OR ({u(41)} * {nv} >= {k} "
             f"AND {u(41)} * {nv} < {k + 1})) THEN 'Sin dato' ELSE CAST({num} AS VARCHAR) END AS t{k}")
     texts = [f"t{k}" for k in range(nv)]
     total = " + ".join(f"coalesce(try_cast(t{k} AS BIGINT), 0)" for k in range(nv))
@@ -239,7 +241,7 @@ def _feed_sql(proceso: Proceso, i: int, e: Election, seed: int, ci_ambitos: set[
     return f"""
 COPY (
 WITH amb AS (
-  SELECT aid, {amb_shares}, 0.44 + 0.2 * {u(200, 'aid')} AS turnout,
+  SELECT aid, {amb_shares}, 0.44 + 0.2 * {u(1200, 'aid')} AS turnout,
     coalesce(aid IN ({', '.join(map(str, sorted(ci_ambitos))) or 'NULL'}), false) AS ci_runs
   FROM (SELECT DISTINCT {_ambito_key(e.ambito)} AS aid FROM cas WHERE {votes_in})
 ), amb2 AS (SELECT *, {' + '.join(f's{k}' for k in range(nv))} AS stotal FROM amb),
@@ -265,13 +267,11 @@ t AS (
       ELSE 1 + floor({u(15)} * 90) END AS BIGINT) * 60000000) AS acopio
   FROM m
 ), f AS (
-  SELECT cas.ent, cas.seccion, CAST(hash({sql_text(salt)}, k, 'fuera') % 1000000000 AS BIGINT)
-    + 1000000000000 AS n, c2.registro
+  SELECT cas.ent, cas.seccion, 1000000000 + k AS n, c2.registro
   FROM range(greatest(1, (SELECT count(*) FROM cas WHERE {votes_in}) // 1200)) AS g(k)
-  JOIN cas ON cas.n = 1 + CAST(floor(hash({sql_text(salt)}, k, 'pick') / 18446744073709551616.0
-    * (SELECT count(*) FROM cas)) AS BIGINT)
+  JOIN cas ON cas.n = 1 + CAST(floor({u(3001, 'k')} * (SELECT count(*) FROM cas)) AS BIGINT)
   CROSS JOIN LATERAL (SELECT {close} + to_microseconds(CAST(round(least(
-    exp(ln(3.6) + 0.62 * {gauss(5, 'k')}), 24.3) * 3600) AS BIGINT) * 1000000) AS registro) c2
+    exp(ln(3.6) + 0.62 * {gauss(1500, 'k')}), 24.3) * 3600) AS BIGINT) * 1000000) AS registro) c2
   WHERE c2.registro <= {end}
 )
 SELECT {', '.join(f'"{x}"' for x in names)} FROM (
