@@ -94,6 +94,9 @@ def test_database_in_the_federal_layout_recounts_to_its_preamble(national: Path,
     with zipfile.ZipFile(io.BytesIO(zips["DIP_FED"].data)) as z:
         text = z.read("DIP_FED_2024.csv").decode("utf-8-sig")
         cands = z.read("DIP_FED_2024_CANDIDATURAS.csv").decode("utf-8-sig")
+        leeme = z.read("LEEME.txt").decode("utf-8")
+    assert "ID_DISTRITO_FEDERAL - Número del distrito electoral federal." in leeme
+    assert "MUNICIPIO" not in leeme and "DISTRITO_LOCAL" not in leeme
     lines = text.split("\r\n")
     assert lines[6].split(",")[:len(NACIONAL_ID_COLUMNS)] == list(NACIONAL_ID_COLUMNS)
     entidades = {line.split(",")[3] for line in lines[7:] if line}
