@@ -192,6 +192,33 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
     return Imported(out, eid, len(casillas), len(actas), cut)
 
 
+def database_cut_time(db: PublishedDatabase) -> datetime:
+    """The cut date and time the database's second line states, with its UTC offset."""
+    return _cut_time(db)
+
+
+def actas_of_database(db: PublishedDatabase, election: Election) -> tuple[Acta, ...]:
+    """The capture feed of ``election`` that the database's rows make (as an import makes it),
+    its vote columns in the election's order; every bad row at once (:class:`InputError`)."""
+    cut = _cut_time(db)
+    tz = cut.tzinfo
+    assert isinstance(tz, timezone)
+    ids = [_column_id(n)[0] for n in db.vote_columns]
+    if sorted(ids) != sorted(election.column_ids):
+        raise InputError.at(db.path, f"vote columns {', '.join(db.vote_columns)} are not those "
+                            f"of election {election.id}: {', '.join(election.column_ids)}")
+    order = [ids.index(c) for c in election.column_ids]
+    problems: list[Problem] = []
+    actas = []
+    for row, line in zip(db.rows, db.row_lines, strict=True):
+        acta = _acta(db, row, line, election.id, ids, cut, tz, problems)
+        if acta is not None:
+            actas.append(_reorder(acta, order))
+    if problems:
+        raise InputError(problems[:100])
+    return tuple(actas)
+
+
 def _write_dir(tmp: Path, toml: str, eid: str, ids: list[str], actas: list[Acta],
                casillas: dict[str, list[str]], cand_rows: list[list[str]],
                catalogo: Path | None) -> None:
