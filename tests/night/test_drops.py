@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -122,12 +123,25 @@ def difusores(sshd: Sshd, night_keys: Path, tmp_path: Path) -> Iterator[list[Nig
 
 def test_the_capture_systems_drops_published_or_refused_one_by_one(
         sshd: Sshd, night_keys: Path, tmp_path: Path, difusores: list[NightDifusor]) -> None:
-    election = tmp_path / "eleccion"  # made once, before the night, from the catalog's database
-    import_database(TAMAULIPAS, election, candidaturas=CANDIDATURAS, rules="ine-2023",
+    # the approved casillas catalog (here: the one the published file's rows make)
+    catalog = tmp_path / "catalogo"
+    import_database(TAMAULIPAS, catalog, candidaturas=CANDIDATURAS, rules="ine-2023",
                     eleccion="SEN", instituto="INE")
-    _ELECTION[:] = [election]
-    proceso = load_election_dir(election, with_feeds=False).proceso
-    times = proceso.cut_times()
+    _ELECTION[:] = [catalog]
+    times = load_election_dir(catalog, with_feeds=False).proceso.cut_times()
+    # the election directory, made once from the capture system's first (test) drop, the
+    # catalog and the night's last cut, as docs/night.md says
+    first = tmp_path / "primer-corte" / CSV_NAME
+    first.parent.mkdir()
+    first.write_bytes(cumulative(times[6]))
+    election = tmp_path / "eleccion"
+    made = subprocess.run(
+        [sys.executable, "-m", "prepcast", "election", "import", str(first), "--catalogo",
+         str(catalog / "casillas.csv"), "--candidaturas", str(CANDIDATURAS), "--rules",
+         "ine-2023", "--eleccion", "SEN", "--instituto", "INE", "--last-cut",
+         "2023-02-20T11:05-06:00", "--out", str(election)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    assert load_election_dir(election, with_feeds=False).proceso.cut_times() == times
     folder = tmp_path / "entregas"
     folder.mkdir()
     reg = registry(tmp_path / "registry.toml", sshd, difusores)
@@ -199,3 +213,26 @@ def test_the_capture_systems_drops_published_or_refused_one_by_one(
     view = status(state)
     assert view["corte_actual"]["numero"] == 52 and view["alerta_vigente"] is None
     assert {d["estado"] for d in view["difusores"]} == {"al día"}
+
+
+def test_bad_drop_arguments_are_one_line(small_election: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from prepcast.cli import main
+
+    base = ["night", "run", "--election", str(small_election), "--keys", str(tmp_path),
+            "--state", str(tmp_path / "s"), "--publish-root", str(tmp_path / "p"),
+            "--ntp", "off", "--speed", "max"]
+    for extra, message in ((["--drops", str(tmp_path / "none")], "no such folder (--drops)"),
+                           (["--drops", str(tmp_path), "--settle", "-1"], "--settle")):
+        assert main(base + extra) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    imp = ["election", "import", str(TAMAULIPAS), "--out", str(tmp_path / "e")]
+    for extra, message in ((["--last-cut", "mañana"], "--last-cut"),
+                           (["--last-cut", "2023-02-20T11:05"], "UTC offset"),
+                           (["--last-cut", "2023-02-20T10:05-06:00"], "before the file's cut"),
+                           (["--cut-minutes", "0"], "--cut-minutes")):
+        assert main(imp + extra) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "e").exists()

@@ -118,11 +118,15 @@ def _int(text: str, default: int = 0) -> int:
 def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
                     catalogo: Path | None = None, rules: str = DEFAULT_PROFILE,
                     eleccion: str | None = None, cut_minutes: int = 20,
-                    instituto: str | None = None) -> Imported:
+                    instituto: str | None = None, last_cut: datetime | None = None) -> Imported:
     """Write the election directory ``out`` (a new directory) from the published database.
 
     ``instituto`` names the institute in the proceso id (``QROO-2019``); by default the first
-    part of the file's name (``QROO_DIP_LOC_2019.csv`` → ``QROO``)."""
+    part of the file's name (``QROO_DIP_LOC_2019.csv`` → ``QROO``). ``last_cut`` is the night's
+    last scheduled cut (default: the file's own cut), for a directory made from an early cut
+    (the first drop of a capture system) to serve the whole night."""
+    if cut_minutes < 1:
+        raise InputError(f"--cut-minutes {cut_minutes}: at least 1")
     if rules not in PROFILES:
         raise InputError(f"unknown rules {rules!r} (known: {', '.join(PROFILES)})")
     institute = instituto if instituto is not None else file.stem.split("_", 1)[0].upper()
@@ -175,9 +179,12 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
                                 field="ACTAS_ESPERADAS"))
     if problems:
         raise InputError(problems[:100])
+    end = cut if last_cut is None else last_cut
+    if end < cut:
+        raise InputError(f"--last-cut {end.isoformat()} is before the file's cut {cut.isoformat()}")
     first = min((a.registro for a in actas), default=cut)
-    steps = max(0, -(-int((cut - first).total_seconds()) // (cut_minutes * 60)))
-    toml = _election_toml(db, eid, cut - timedelta(minutes=cut_minutes * steps), cut, cut_minutes,
+    steps = max(0, -(-int((end - first).total_seconds()) // (cut_minutes * 60)))
+    toml = _election_toml(db, eid, end - timedelta(minutes=cut_minutes * steps), end, cut_minutes,
                           rules, entidad_id, entidad, parties, alliances, independents, ambito,
                           Counter(r.get("TIPO_ACTA", "").strip() for r in db.rows).most_common(1)[0][0]
                           if db.rows else "2", file.stem, institute)
