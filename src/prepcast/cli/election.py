@@ -8,13 +8,14 @@ from pathlib import Path
 from prepcast.election.rules import DEFAULT_PROFILE
 from prepcast.election.rules import PROFILES as RULES
 from prepcast.election.synthetic import PROFILES, generate
+from prepcast.election.synthetic_national import NATIONAL_PROFILES
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("election", help="election directories (catalog, candidaturas, capture feeds)")
     s = p.add_subparsers(dest="election_command", metavar="ACTION", required=True)
     g = s.add_parser("generate", help="write a synthetic election shaped like a real one")
-    g.add_argument("--profile", choices=sorted(PROFILES), required=True)
+    g.add_argument("--profile", choices=sorted([*PROFILES, *NATIONAL_PROFILES]), required=True)
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--out", type=Path, required=True, help="new directory to write")
     g.add_argument("--no-images", action="store_true",

@@ -32,6 +32,16 @@ from prepcast.errors import InputError, Problem
 
 _AMBITO = {Ambito.DISTRITO: ("distrito", "distrito_nombre"),
            Ambito.MUNICIPIO: ("municipio", "municipio_nombre")}
+# A national proceso's ámbitos keyed as Casilla.ambito_id keys them.
+_AMBITO_NACIONAL = {Ambito.DISTRITO: ("ent * 100 + distrito", "distrito_nombre"),
+                    Ambito.MUNICIPIO: ("ent * 1000 + municipio", "municipio_nombre"),
+                    Ambito.ENTIDAD: ("ent", "entidad_nombre")}
+
+
+def _ambito_sql(proceso: Proceso, ambito: Ambito) -> tuple[str, str]:
+    """SQL of an ámbito's key and name over the catalog table."""
+    levels = _AMBITO_NACIONAL if proceso.nacional else _AMBITO
+    return levels.get(ambito, ("0", sql_text(proceso.entidad)))
 
 
 @dataclass
@@ -201,7 +211,7 @@ def _evaluation(profile: Profile) -> str:
 def _tally(ce: ColumnElection, i: int, e: Election, at: datetime, last: bool) -> ColumnResults:
     con = ce.con
     seq = ce.cuts = ce.cuts + 1  # each cut's tables apart: a cut's levels are read when asked for
-    level, name = _AMBITO.get(e.ambito, ("0", sql_text(ce.proceso.entidad)))
+    level, name = _ambito_sql(ce.proceso, e.ambito)
     votes_in = f"(c.elecciones IS NULL OR list_contains(c.elecciones, {sql_text(e.id)}))"
     instant = sql_text(at.astimezone(UTC).isoformat())
     con.execute(
@@ -210,7 +220,8 @@ def _tally(ce: ColumnElection, i: int, e: Election, at: datetime, last: bool) ->
         "QUALIFY row_number() OVER (PARTITION BY clave, estado = 'FUERA_CATALOGO' "
         "ORDER BY registro_at DESC, n DESC) = 1")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE ec_{seq}_{i} AS SELECT n, clave, seccion, tipo, lista_nominal, "
+        f"CREATE OR REPLACE TEMP TABLE ec_{seq}_{i} AS SELECT n, clave, seccion_key AS seccion, "
+        "tipo, lista_nominal, "
         f"{level} AS ambito, {name} AS ambito_nombre, CASE WHEN tipo = 'S' THEN boletas_especial "
         f"+ representantes ELSE lista_nominal + representantes END AS vlimit FROM cas c "
         f"WHERE {votes_in}")

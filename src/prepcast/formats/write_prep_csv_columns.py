@@ -31,10 +31,10 @@ from prepcast.election.rules import (
     format_observaciones,
 )
 from prepcast.formats.write_prep_csv import (
-    ID_COLUMNS,
     TAIL_COLUMNS,
     DatabaseZip,
     database_zip,
+    id_columns,
 )
 
 _BOM = b"\xef\xbb\xbf"
@@ -88,15 +88,19 @@ def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
     e = er.election
     proceso = cut.proceso
     nv = len(e.columns)
-    ent = str(proceso.entidad_id)
+    nacional = proceso.nacional
+    ent = _lit(str(proceso.entidad_id))
     entidad = _lit(_csv_field(proceso.entidad))
     tipo_acta = _csv_field(e.tipo_acta)
     obs = _observaciones(cut.columns.profile)
+    # a national proceso: INE's federal layout, each row with its own entidad, no municipio
+    place = (["CAST(c.ent AS VARCHAR)", _q("c.entidad_nombre"), "CAST(c.distrito AS VARCHAR)",
+              _q("c.distrito_nombre")] if nacional else
+             [ent, entidad, "CAST(c.distrito AS VARCHAR)", _q("c.distrito_nombre"),
+              "CAST(c.municipio AS VARCHAR)", _q("c.municipio_nombre")])
     ident = [
-        "'''' || c.clave || ''''", f"'''' || c.clave || {_lit(e.tipo_acta)} || ''''", _lit(ent),
-        entidad, "CAST(c.distrito AS VARCHAR)", _q("c.distrito_nombre"),
-        "CAST(c.municipio AS VARCHAR)", _q("c.municipio_nombre"), "printf('%04d', c.seccion)",
-        "printf('%02d', c.numero)", "c.tipo", "printf('%02d', c.ext)",
+        "'''' || c.clave || ''''", f"'''' || c.clave || {_lit(e.tipo_acta)} || ''''", *place,
+        "printf('%04d', c.seccion)", "printf('%02d', c.numero)", "c.tipo", "printf('%02d', c.ext)",
         "CAST(c.ubicacion AS VARCHAR)", _lit(tipo_acta),
     ]
     fields = [value_text(f"r.{x}") for x in ("sobrantes", "personas", "representantes", "sacados",
@@ -121,9 +125,11 @@ def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
         return (f"CASE WHEN coalesce(try_cast(r.{col} AS BIGINT), 0) = 0 THEN '-' "
                 f"ELSE CAST(try_cast(r.{col} AS BIGINT) AS VARCHAR) END")
 
+    where = (["CAST(r.entidad_n AS VARCHAR)", f"coalesce({_q('en.entidad_nombre')}, '-')",
+              dash_if_zero("distrito"), "'-'"] if nacional
+             else [ent, entidad, dash_if_zero("distrito"), "'-'", dash_if_zero("municipio"), "'-'"])
     fuera = [
-        "'-'", "'-'", _lit(ent), entidad, dash_if_zero("distrito"), "'-'", dash_if_zero("municipio"),
-        "'-'", "printf('%04d', r.seccion_n)", "printf('%02d', r.numero_n)", _q("r.tipo"),
+        "'-'", "'-'", *where, "printf('%04d', r.seccion_n)", "printf('%02d', r.numero_n)", _q("r.tipo"),
         "printf('%02d', r.ext_n)", "'3'", "'-'", *(["'-'"] * (4 + nv + 4)), obs, "'2'",
         "'-'", "'-'", "'-'", "'-'", "'-'",
         f"CASE WHEN r.origen = '' THEN '-' ELSE {_q('r.origen')} END",
@@ -138,7 +144,9 @@ def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
         f"WHEN r.estado = 'SIN_ACTA' THEN {line(sin_acta)} ELSE {line(normal)} END || chr(13) || "
         f"chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave, r.k3) "
         f"FROM (SELECT f.*, x.part, x.k, x.k2, x.k3, x.cn, x.code, x.contabilizada FROM {er.table} x "
-        f"JOIN {er.feed} f ON f.n = x.fn) r LEFT JOIN cas c ON c.n = r.cn")
+        f"JOIN {er.feed} f ON f.n = x.fn) r LEFT JOIN cas c ON c.n = r.cn"
+        + (" LEFT JOIN (SELECT ent, any_value(entidad_nombre) AS entidad_nombre FROM cas "
+           "GROUP BY ent) en ON en.ent = r.entidad_n" if nacional else ""))
 
 
 def database_csv_columns(cut: ColumnCut, eid: str,
@@ -151,7 +159,7 @@ def database_csv_columns(cut: ColumnCut, eid: str,
     w.writerow(PREAMBLE_FIELDS)
     w.writerow(er.preamble.as_row())
     buf.write("\r\n")
-    w.writerow([*ID_COLUMNS, *e.column_ids, *TAIL_COLUMNS])
+    w.writerow([*id_columns(cut.proceso), *e.column_ids, *TAIL_COLUMNS])
     row = (con or cut.columns.con).execute(_rows_sql(cut, er)).fetchone()
     if row and row[0]:
         buf.write(row[0])
