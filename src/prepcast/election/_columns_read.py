@@ -169,8 +169,11 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     # fields no pattern below pins down: the only ones that may hide spaces around them
     free = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
     for name, i in values.items():
-        cols += [f"{_kind(f'c{i}')} AS {name}_k",
+        cols += [f"{name}_k",
                  f"CASE WHEN {name}_k = 'n' THEN CAST(c{i} AS BIGINT) ELSE 0 END AS {name}_v"]
+    # each field's kind once, in a query of its own (an alias used again in the same select
+    # list is computed again each time)
+    kinds = ", ".join(f"{_kind(f'c{i}')} AS {name}_k" for name, i in values.items())
     votes = [f"v{k}" for k in range(nv)]
     cols += [
         f"CASE WHEN regexp_full_match(registro, '{_TIME}') THEN registro || {sql_text(offset)} "
@@ -185,9 +188,10 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
           for k, name in (("n", "nnum"), ("i", "nileg"), ("s", "nsin"))),
     ]
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS n, "
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT n, "
                     f"{', '.join(cols)}, ({_odd([f'c{texts[k]}' for k in free])}) AS odd "
-                    f"FROM {_read_csv(path, len(expected))}")  # type: ignore[arg-type]
+                    f"FROM (SELECT row_number() OVER () AS n, *, {kinds} "
+                    f"FROM {_read_csv(path, len(expected))})")  # type: ignore[arg-type]
     except duckdb.Error:
         return False
 
