@@ -6,10 +6,17 @@ the same log. Both use DB-IP City Lite for geolocation; GoAccess writes its HTML
 prepcast its HTML + PDF + tables. With --big N, the same on an N-line log (GoAccess too unless
 --skip-goaccess-big: on 10 million lines it runs for many minutes).
 
-Goals (issue 13): peak ≤ 400 MB at 2 million lines; wall ≤ 0.1 × GoAccess's on the same log;
-≥ 1 million lines/s at 10 million lines.
+With --huge N (e.g. 100000000), only prepcast's peak memory, wall and CPU time on an N-line log
+(about 26 GB at 10⁸ lines; check free disk first). It is built from a synthetic night of N/10
+lines and nine copies of it, copy k moved 2k days later (its dates rewritten, 02/03 June becoming
+04/05, 06/07, …, 20/21 June), so the log holds ten nights in order; it is deleted afterwards
+unless --keep is given.
+
+Goals (issue 13): peak ≤ 400 MB at 2 million lines and ≤ 1.5 GB at 10⁸; wall ≤ 0.1 × GoAccess's
+on the same log; ≥ 1 million lines/s at 10 million lines.
 
     .venv/bin/python benchmarks/bench_report.py [--lines 2000000] [--big 10000000] [--keep DIR]
+    .venv/bin/python benchmarks/bench_report.py --huge 100000000 [--keep DIR]
 """
 
 from __future__ import annotations
@@ -58,6 +65,54 @@ def synth(path: Path, lines: int) -> None:
           f"({time.monotonic() - t:.1f} s)", flush=True)
 
 
+def stretch(base: Path, out: Path, copies: int) -> None:
+    """``copies`` nights in a row from the synthetic night ``base`` (see the module docstring)."""
+    if out.exists():
+        return
+    t = time.monotonic()
+    tmp = out.with_name(f".{out.name}.tmp")
+    with tmp.open("wb") as dst:
+        for k in range(copies):
+            moves = [(b"[02/Jun/2024:", b"[%02d/Jun/2024:" % (2 + 2 * k)),
+                     (b"[03/Jun/2024:", b"[%02d/Jun/2024:" % (3 + 2 * k))]
+            carry = b""
+            with base.open("rb") as src:
+                while block := src.read(1 << 26):
+                    cut = block.rfind(b"\n") + 1  # rewrite whole lines only
+                    if not cut:
+                        carry += block
+                        continue
+                    chunk, carry = carry + block[:cut], block[cut:]
+                    for old, new in moves:
+                        chunk = chunk.replace(old, new)
+                    dst.write(chunk)
+            for old, new in moves:
+                carry = carry.replace(old, new)
+            dst.write(carry)
+    tmp.replace(out)
+    print(f"stretched log: {copies} copies of {base.name}, {out.stat().st_size / 1e9:,.1f} GB "
+          f"({time.monotonic() - t:.1f} s)", flush=True)
+
+
+def huge(lines: int, work: Path, keep: bool) -> None:
+    """prepcast alone on an ``lines``-line log made of ten shifted nights: peak memory and time."""
+    copies = 10
+    base = work / f"night-{lines // copies}.log"
+    synth(base, lines // copies)
+    log = work / f"nights-{lines}.log"
+    stretch(base, log, copies)
+    try:
+        load = os.getloadavg()[0]
+        result = measure(prepcast_argv(log, work / "prepcast-huge"))
+        report("prepcast (+PDF)", lines, result, load)
+        print(f"peak memory at {lines:,} lines: {result[2] / 1e6:,.0f} MB with PDF (goal ≤ 1.5 GB "
+              f"at 10⁸); load average {load:.1f} before, {os.getloadavg()[0]:.1f} after",
+              flush=True)
+    finally:
+        if not keep:
+            log.unlink(missing_ok=True)
+
+
 def prepcast_argv(log: Path, out: Path, pdf: bool = True) -> list[str]:
     return [PREPCAST, "report", "--logs", str(log), "--out", str(out)] + (["--pdf"] if pdf else [])
 
@@ -100,6 +155,8 @@ def main() -> int:
     parser.add_argument("--skip-goaccess", action="store_true")
     parser.add_argument("--skip-goaccess-big", action="store_true",
                         help="time only prepcast on the --big log")
+    parser.add_argument("--huge", type=int, default=0,
+                        help="only prepcast's memory and time on an N-line log of ten shifted nights")
     parser.add_argument("--keep", type=Path, help="keep logs and reports in this directory")
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest counts")
     args = parser.parse_args()
@@ -108,6 +165,9 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
           f"GoAccess {GOACCESS}; DuckDB threads = cores", flush=True)
     try:
+        if args.huge:
+            huge(args.huge, work, keep=args.keep is not None)
+            return 0
         log = work / f"night-{args.lines}.log"
         synth(log, args.lines)
         side_by_side(log, args.lines, work, "main", args.repeat, not args.skip_goaccess)
