@@ -35,6 +35,9 @@ def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, An
         "corte_actual": _cut_view(doc, published, published_at) if published else None,
         "corte_siguiente": _next(doc, published or 0),
         "omitidos": [c["number"] for c in state.cuts() if c.get("skipped")],
+        "fuente": doc.get("source"),  # the capture system's drop folder, when it is the source
+        "alerta_vigente": doc.get("alerta_vigente"),  # its newest cut was refused
+        "alertas": list(doc.get("alertas", []))[-10:],
         "difusores": [],
     }
     deliveries = DeliveryState(Path(state_dir) / DELIVERIES)
