@@ -158,6 +158,8 @@ def test_the_capture_systems_drops_published_or_refused_one_by_one(
         view = status(state)
         assert view["corte_actual"]["numero"] == 7 and view["alerta_vigente"] is None
         assert view["corte_actual"]["hora_del_corte"].startswith("2023-02-19T20:05:00")
+        assert view["fuente"] == str(folder.resolve())
+        assert view["corte_siguiente"]["se_construye"].startswith("al llegar su entrega")
 
         # 2. half-written: waited for, never taken; then written whole with its .sha256
         whole = zipped(cumulative(times[12]))

@@ -168,12 +168,12 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     cols = [f"coalesce(c{i}, '') AS {k}" for k, i in texts.items()]
     # fields no pattern below pins down: the only ones that may hide spaces around them
     free = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
-    for name, i in values.items():
-        cols += [f"{name}_k",
-                 f"CASE WHEN {name}_k = 'n' THEN CAST(c{i} AS BIGINT) ELSE 0 END AS {name}_v"]
-    # each field's kind once, in a query of its own (an alias used again in the same select
-    # list is computed again each time)
+    cols += [f"{name}_{x}" for name in values for x in "kv"]
+    # each field's kind, then its number, once, in queries of their own (an alias used again in
+    # the same select list is computed again each time)
     kinds = ", ".join(f"{_kind(f'c{i}')} AS {name}_k" for name, i in values.items())
+    numbers = ", ".join(f"CASE WHEN {name}_k = 'n' THEN CAST(c{i} AS BIGINT) ELSE 0 END AS {name}_v"
+                        for name, i in values.items())
     votes = [f"v{k}" for k in range(nv)]
     cols += [
         f"CASE WHEN regexp_full_match(registro, '{_TIME}') THEN registro || {sql_text(offset)} "
@@ -190,8 +190,8 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     try:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT n, "
                     f"{', '.join(cols)}, ({_odd([f'c{texts[k]}' for k in free])}) AS odd "
-                    f"FROM (SELECT row_number() OVER () AS n, *, {kinds} "
-                    f"FROM {_read_csv(path, len(expected))})")  # type: ignore[arg-type]
+                    f"FROM (SELECT *, {numbers} FROM (SELECT row_number() OVER () AS n, *, "
+                    f"{kinds} FROM {_read_csv(path, len(expected))}))")  # type: ignore[arg-type]
     except duckdb.Error:
         return False
 

@@ -30,11 +30,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prepcast.election import cut_number, is_last_cut
+from prepcast.election import cut_number, cut_time, is_last_cut
 from prepcast.errors import InputError
 from prepcast.formats.drop_folder import Drop, RefusedCut, drop_signature, stamp_of, take_drop
 from prepcast.package import Manifest
-from prepcast.publish.cut import CutBuilder
+from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder
 from prepcast.publish.runner import NightRunner, RebuiltDiffers
 from prepcast.publish.state import now
 
@@ -145,6 +145,15 @@ class DropRunner(NightRunner):
             shutil.rmtree(pkg, ignore_errors=True)
             raise RefusedCut(next(iter(drop.cuts.values())).path, differs)
         return m
+
+    def _replay_embargo(self, number: int) -> datetime | None:
+        """The cut's own time, unless its package would already have expired (a past night's
+        database dropped in a drill): then the instant this runner first started (kept in the
+        state, so a cut built again is the same bytes), so the difusores' daemons take it."""
+        at = self._drop.at if self._drop is not None else cut_time(self.ed.proceso, number)
+        if max(self.ed.proceso.end, at) + EXPIRES_AFTER_END > now():
+            return None
+        return datetime.fromisoformat(self.state.doc["started"])
 
     def _published(self, drop: Drop, number: int) -> None:
         with self.state.lock:

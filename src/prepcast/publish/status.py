@@ -78,7 +78,9 @@ def _next(doc: dict[str, Any], done: int) -> dict[str, Any] | None:
     times: dict[str, str] = doc.get("cut_times", {})
     view: dict[str, Any] = {"numero": number, "hora_del_corte": times.get(str(number))}
     speed = doc.get("speed")
-    if speed and times.get("1") and times.get(str(number)):
+    if doc.get("source"):  # built when the capture system drops it, not at a time of its own
+        view["se_construye"] = "al llegar su entrega del sistema de captura"
+    elif speed and times.get("1") and times.get(str(number)):
         offset = datetime.fromisoformat(times[str(number)]) - datetime.fromisoformat(times["1"])
         view["se_construye"] = (datetime.fromisoformat(doc["origin"]) + offset / speed).isoformat()
     return view
