@@ -74,9 +74,9 @@ class _ElectionState:
             if aid not in self.ambitos:
                 self.ambitos[aid] = Totals(ncols)
                 self.names[aid] = ambito_name(c, election.ambito, proceso)
-            if c.seccion not in self.secciones:
-                self.secciones[c.seccion] = Totals(ncols)
-                self.seccion_ambito[c.seccion] = aid
+            if c.seccion_key not in self.secciones:
+                self.secciones[c.seccion_key] = Totals(ncols)
+                self.seccion_ambito[c.seccion_key] = aid
             for t in self._levels(c):
                 t.add_expected(c)
         # records in the order they take effect: by registration time, then file order
@@ -93,7 +93,7 @@ class _ElectionState:
 
     def _levels(self, c: Casilla) -> tuple[Totals, Totals, Totals]:
         return (self.entidad, self.ambitos[c.ambito_id(self.election.ambito)],
-                self.secciones[c.seccion])
+                self.secciones[c.seccion_key])
 
     def advance(self, at: datetime) -> _ElectionState:
         records = self.records
@@ -121,7 +121,7 @@ class _ElectionState:
     def _count(self, c: Casilla, a: Acta, ev: Evaluation, op: object, sign: int) -> None:
         self.inconsistentes += sign if ev.inconsistente else 0
         self._touched[0].add(c.ambito_id(self.election.ambito))
-        self._touched[1].add(c.seccion)
+        self._touched[1].add(c.seccion_key)
         counted = ev.contabilizada == 1
         for t in self._levels(c):
             t.capturadas += sign

@@ -60,7 +60,7 @@ def _dirty(cache: AmbitoCache, results: ElectionResults, rows: list[ActaRow]) ->
         if c is not cache.casillas[i]:
             return None
         dirty.add(cache.of_row[i])
-        dirty.add(results.seccion_ambito.get(c.seccion, cache.of_row[i]))
+        dirty.add(results.seccion_ambito.get(c.seccion_key, cache.of_row[i]))
     return dirty
 
 
