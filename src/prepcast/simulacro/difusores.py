@@ -85,6 +85,12 @@ class DifusoresProcess:
         self.http_url, roots, self._entries = self._expect("ready")
         self.roots = {n: Path(r) for n, r in roots.items()}
 
+    @property
+    def entries(self) -> list[dict[str, str]]:
+        """Each local difusor's SFTP account (name, host, port, user, auth, remote_root, mode,
+        key_file, host_key), for the registry."""
+        return [dict(e) for e in self._entries]
+
     def registry_toml(self) -> str:
         """A registry of these difusores, for the runner."""
         lines = ["concurrency = 64", "keep_releases = 3"]
