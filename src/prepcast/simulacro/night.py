@@ -177,7 +177,8 @@ class Night:
         self.watch.start()
         stage("registrando y revisando los difusores locales (prepcast difusores check)")
         registro = register_local(self.out / "registro", self.net.entries,
-                                  self.watch.local_sites(), ca.ca_file, pdf=self.opts.pdf)
+                                  self.watch.local_sites(), ca.ca_file,
+                                  pdf=self.opts.pdf and self.opts.report)
         self.difusores = [{"id": "instituto",
                            "nombre": f"{ed.proceso.institute} (sitio del instituto)",
                            "url": self.institute.url + "/"}, *registro.public]

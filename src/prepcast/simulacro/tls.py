@@ -151,7 +151,8 @@ class RedirectServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._thread.join(5)
         self._httpd.server_close()
-        self._thread.join(5)
 
