@@ -1,15 +1,24 @@
 """Benchmark: `prepcast report` against GoAccess on the same synthetic election-night log.
 
-Prints, for each run: wall time, CPU time, lines per second and peak memory (ru_maxrss of the
-child, from os.wait4), the load average before it, and the ratio of wall times to GoAccess on
-the same log. Both use DB-IP City Lite for geolocation; GoAccess writes its HTML report,
+Prints, for each run: wall time, CPU time (user + system, all threads), lines per second and
+peak memory (ru_maxrss of the child, from os.wait4) with the load average before it; the three
+runs (prepcast with the PDF, without it, GoAccess) take turns --repeat times (3 by default) so
+that a change in a shared machine's load falls on all of them; then the medians and the ratios of
+medians to GoAccess, wall and CPU (CPU time is the figure that holds on a busy machine). Both use DB-IP City Lite for geolocation; GoAccess writes its HTML report,
 prepcast its HTML + PDF + tables. With --big N, the same on an N-line log (GoAccess too unless
 --skip-goaccess-big: on 10 million lines it runs for many minutes).
 
-Goals (issue 13): peak ≤ 400 MB at 2 million lines; wall ≤ 0.1 × GoAccess's on the same log;
-≥ 1 million lines/s at 10 million lines.
+With --huge N (e.g. 100000000), only prepcast's peak memory, wall and CPU time on an N-line log
+(about 26 GB at 10⁸ lines; check free disk first). It is built from a synthetic night of N/10
+lines and nine copies of it, copy k moved 2k days later (its dates rewritten, 02/03 June becoming
+04/05, 06/07, …, 20/21 June), so the log holds ten nights in order; it is deleted afterwards
+unless --keep is given.
+
+Goals (issue 13): peak ≤ 400 MB at 2 million lines and ≤ 1.5 GB at 10⁸; wall ≤ 0.1 × GoAccess's
+on the same log; ≥ 1 million lines/s at 10 million lines.
 
     .venv/bin/python benchmarks/bench_report.py [--lines 2000000] [--big 10000000] [--keep DIR]
+    .venv/bin/python benchmarks/bench_report.py --huge 100000000 [--keep DIR]
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,10 +53,10 @@ def measure(argv: list[str]) -> tuple[float, float, int]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
-def best(argv: list[str], repeat: int) -> tuple[float, float, int]:
-    """The fastest of ``repeat`` runs (the machine may be shared: the minimum is the least disturbed)."""
-    runs = [measure(argv) for _ in range(repeat)]
-    return min(runs, key=lambda r: r[0])
+def median(runs: list[tuple[float, float, int]]) -> tuple[float, float, int]:
+    """Median wall, median CPU and largest peak of several runs (each median taken apart)."""
+    return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
+            max(r[2] for r in runs))
 
 
 def synth(path: Path, lines: int) -> None:
@@ -58,13 +68,61 @@ def synth(path: Path, lines: int) -> None:
           f"({time.monotonic() - t:.1f} s)", flush=True)
 
 
+def stretch(base: Path, out: Path, copies: int) -> None:
+    """``copies`` nights in a row from the synthetic night ``base`` (see the module docstring)."""
+    if out.exists():
+        return
+    t = time.monotonic()
+    tmp = out.with_name(f".{out.name}.tmp")
+    with tmp.open("wb") as dst:
+        for k in range(copies):
+            moves = [(b"[02/Jun/2024:", b"[%02d/Jun/2024:" % (2 + 2 * k)),
+                     (b"[03/Jun/2024:", b"[%02d/Jun/2024:" % (3 + 2 * k))]
+            carry = b""
+            with base.open("rb") as src:
+                while block := src.read(1 << 26):
+                    cut = block.rfind(b"\n") + 1  # rewrite whole lines only
+                    if not cut:
+                        carry += block
+                        continue
+                    chunk, carry = carry + block[:cut], block[cut:]
+                    for old, new in moves:
+                        chunk = chunk.replace(old, new)
+                    dst.write(chunk)
+            for old, new in moves:
+                carry = carry.replace(old, new)
+            dst.write(carry)
+    tmp.replace(out)
+    print(f"stretched log: {copies} copies of {base.name}, {out.stat().st_size / 1e9:,.1f} GB "
+          f"({time.monotonic() - t:.1f} s)", flush=True)
+
+
+def huge(lines: int, work: Path, keep: bool) -> None:
+    """prepcast alone on an ``lines``-line log made of ten shifted nights: peak memory and time."""
+    copies = 10
+    base = work / f"night-{lines // copies}.log"
+    synth(base, lines // copies)
+    log = work / f"nights-{lines}.log"
+    stretch(base, log, copies)
+    try:
+        load = os.getloadavg()[0]
+        result = measure(prepcast_argv(log, work / "prepcast-huge"))
+        report("prepcast (+PDF)", lines, result, load)
+        print(f"peak memory at {lines:,} lines: {result[2] / 1e6:,.0f} MB with PDF (goal ≤ 1.5 GB "
+              f"at 10⁸); load average {load:.1f} before, {os.getloadavg()[0]:.1f} after",
+              flush=True)
+    finally:
+        if not keep:
+            log.unlink(missing_ok=True)
+
+
 def prepcast_argv(log: Path, out: Path, pdf: bool = True) -> list[str]:
     return [PREPCAST, "report", "--logs", str(log), "--out", str(out)] + (["--pdf"] if pdf else [])
 
 
 def report(name: str, lines: int, result: tuple[float, float, int], load: float) -> None:
     wall, cpu, rss = result
-    print(f"{name:<18} {lines:>12,} lines  {wall:8.1f} s wall  {cpu:8.1f} s CPU  "
+    print(f"{name:<22} {lines:>12,} lines  {wall:8.1f} s wall  {cpu:8.1f} s CPU  "
           f"{lines / wall:>10,.0f} lines/s  peak {rss / 2**20:,.0f} MiB  "
           f"(load average {load:.1f})", flush=True)
 
@@ -75,22 +133,38 @@ def goaccess_argv(log: Path, out: Path) -> list[str]:
 
 
 def side_by_side(log: Path, lines: int, work: Path, tag: str, repeat: int, goaccess: bool) -> None:
-    """prepcast (with and without the PDF) and GoAccess on one log, and their ratios."""
-    load = os.getloadavg()[0]
-    ours = best(prepcast_argv(log, work / f"prepcast-{tag}"), repeat)
-    report("prepcast (+PDF)", lines, ours, load)
-    load = os.getloadavg()[0]
-    html_only = best(prepcast_argv(log, work / f"prepcast-html-{tag}", pdf=False), repeat)
-    report("prepcast (no PDF)", lines, html_only, load)
+    """prepcast (with and without the PDF) and GoAccess on one log, taking turns ``repeat``
+    times (so a change in the machine's load falls on all three), and the ratios of medians."""
+    tools: list[tuple[str, list[str]]] = [
+        ("prepcast (+PDF)", prepcast_argv(log, work / f"prepcast-{tag}")),
+        ("prepcast (no PDF)", prepcast_argv(log, work / f"prepcast-html-{tag}", pdf=False)),
+    ]
     if goaccess:
-        load = os.getloadavg()[0]
-        theirs = best(goaccess_argv(log, work / f"goaccess-{tag}.html"), repeat)
-        report("goaccess", lines, theirs, load)
-        print(f"ratio prepcast/goaccess at {lines:,} lines: wall {ours[0] / theirs[0]:.3f} with PDF, "
-              f"{html_only[0] / theirs[0]:.3f} without; CPU {ours[1] / theirs[1]:.3f} with PDF "
-              "(goal ≤ 0.1)", flush=True)
+        tools.append(("goaccess", goaccess_argv(log, work / f"goaccess-{tag}.html")))
+    runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name, _ in tools}
+    loads: list[float] = []
+    for turn in range(repeat):
+        for name, argv in tools:
+            load = os.getloadavg()[0]
+            loads.append(load)
+            runs[name].append(measure(argv))
+            report(f"{name} #{turn + 1}", lines, runs[name][-1], load)
+    spread = f"load average {min(loads):.1f}–{max(loads):.1f}"
+    for name, _ in tools:
+        wall, cpu, rss = median(runs[name])
+        print(f"median of {repeat}: {name:<18} {wall:8.1f} s wall {cpu:8.1f} s CPU "
+              f"{lines / wall:>10,.0f} lines/s  {cpu * 1e6 / lines:.2f} µs CPU/line  "
+              f"peak {rss / 2**20:,.0f} MiB  ({spread})", flush=True)
+    ours, html_only = median(runs["prepcast (+PDF)"]), median(runs["prepcast (no PDF)"])
+    if goaccess:
+        theirs = median(runs["goaccess"])
+        print(f"ratio prepcast/goaccess at {lines:,} lines (medians of {repeat}): wall "
+              f"{ours[0] / theirs[0]:.3f} with PDF, {html_only[0] / theirs[0]:.3f} without; CPU "
+              f"{ours[1] / theirs[1]:.3f} with PDF, {html_only[1] / theirs[1]:.3f} without "
+              f"(goal ≤ 0.1; {spread})", flush=True)
     print(f"peak memory at {lines:,} lines: {ours[2] / 1e6:,.0f} MB with PDF "
-          f"(goal ≤ 400 MB at 2 million); {lines / ours[0]:,.0f} lines/s", flush=True)
+          f"(goal ≤ 400 MB at 2 million); {lines / ours[0]:,.0f} lines/s wall, "
+          f"{lines / ours[1]:,.0f} lines per CPU-second", flush=True)
 
 
 def main() -> int:
@@ -100,14 +174,20 @@ def main() -> int:
     parser.add_argument("--skip-goaccess", action="store_true")
     parser.add_argument("--skip-goaccess-big", action="store_true",
                         help="time only prepcast on the --big log")
+    parser.add_argument("--huge", type=int, default=0,
+                        help="only prepcast's memory and time on an N-line log of ten shifted nights")
     parser.add_argument("--keep", type=Path, help="keep logs and reports in this directory")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="turns of all tools on the --lines log; medians count")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-report-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
           f"GoAccess {GOACCESS}; DuckDB threads = cores", flush=True)
     try:
+        if args.huge:
+            huge(args.huge, work, keep=args.keep is not None)
+            return 0
         log = work / f"night-{args.lines}.log"
         synth(log, args.lines)
         side_by_side(log, args.lines, work, "main", args.repeat, not args.skip_goaccess)

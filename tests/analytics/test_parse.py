@@ -117,3 +117,20 @@ def test_ipv6_clients(tmp_path: Path) -> None:
     assert detect_format(_write(tmp_path / "v6.log", line)).format == "combined"
     stats, hits = _load(tmp_path, "v6b.log", line)
     assert stats.malformed == 0 and hits[0]["ip"] == "2001:db8::7"  # type: ignore[attr-defined]
+
+
+def test_without_keep_query_only_the_embed_mark_is_stored(tmp_path: Path) -> None:
+    lines = [
+        COMBINED[0],
+        COMBINED[0].replace("/json/main.json?t=1", "/?utm=x&embed=1").replace("20:01:02", "20:01:04"),
+        COMBINED[0].replace("/json/main.json?t=1", "/index.html").replace("20:01:02", "20:01:05"),
+    ]
+    path = tmp_path / "access.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kept, marked = connect(), connect()
+    load_logs(kept, [path])
+    load_logs(marked, [path], keep_query=False)
+    sql = "SELECT path, query FROM hits ORDER BY epoch"
+    assert [r["query"] for r in dicts(kept, sql)] == ["t=1", "utm=x&embed=1", ""]
+    assert [r["query"] for r in dicts(marked, sql)] == ["", "embed", ""]
+    assert [r["path"] for r in dicts(marked, sql)] == ["/json/main.json", "/", "/index.html"]

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from prepcast.election import cut_time, load_election_dir, tally_cut
 from prepcast.election.rules import get_profile
 from prepcast.errors import IntegrityError
-from prepcast.formats.drop_folder import complete, take_cut
+from prepcast.formats.drop_folder import RefusedCut, complete, take_cut, take_drop
+from prepcast.formats.write_prep_csv import build_databases, write_database_zips
 from tests.conftest import QROO, TAMAULIPAS
 
 INE = get_profile("ine-2023")
@@ -90,3 +92,30 @@ def test_a_recount_that_differs_from_the_preamble_is_refused_naming_the_figures(
     _drop(tmp_path, "20190603_0547_PREP_DIP.zip", _zip(bad, "QROO_DIP_LOC_2019.csv"))
     with pytest.raises(IntegrityError, match="1 rows disagree with the rules qroo-2019"):
         take_cut(tmp_path, get_profile("qroo-2019"), last_cut=True)
+
+
+def test_a_cut_of_two_elections_waits_for_both_and_gives_their_feeds(
+        small_election: Path, tmp_path: Path) -> None:
+    ed = load_election_dir(small_election)
+    p = ed.proceso
+    at = cut_time(p, 10)
+    cut = tally_cut(p, ed.casillas, ed.feeds, at, number=10)
+    first, second = build_databases(cut)
+    write_database_zips([first], tmp_path)
+    assert take_drop(tmp_path, p, last_cut=lambda t: False) is None  # the other is to come
+    write_database_zips([second], tmp_path)
+    drop = take_drop(tmp_path, p, last_cut=lambda t: False)
+    assert drop is not None and drop.stamp == f"{at:%Y%m%d_%H%M}" and drop.at == at
+    assert set(drop.cuts) == {e.id for e in p.elections}
+    assert all(c.recount.rows_mismatched == 0 for c in drop.cuts.values())
+    # the drop's rows are the feed of its cut: the same figures again on the catalog
+    again = tally_cut(p, ed.casillas, drop.feeds, at, number=10)
+    for eid, er in cut.elections.items():
+        assert again.elections[eid].preamble == er.preamble
+        assert again.elections[eid].entidad == er.entidad
+    assert take_drop(tmp_path, p, skip={drop.stamp}, last_cut=lambda t: False) is None
+    # a zip of an election the proceso does not hold is refused, naming it
+    later = tmp_path / f"{cut_time(p, 11):%Y%m%d_%H%M}_PREP_GUB.zip"
+    later.write_bytes(first.data)
+    with pytest.raises(RefusedCut, match="names no election of the proceso"):
+        take_drop(tmp_path, p, skip={drop.stamp}, last_cut=lambda t: False)

@@ -42,23 +42,23 @@ def goaccess_figures(
     for d, n in rows(
         con,
         f"""SELECT strftime(make_date(1970, 1, 1) + CAST({day} AS INTEGER), '%Y%m%d') AS d,
-                   count(DISTINCT vid) FROM req WHERE {counted} GROUP BY d""",
+                   count(DISTINCT vid) FROM req WHERE {counted} GROUP BY d ORDER BY d""",
     ):
         g.visitors_per_day[str(d)] = int(n)
     g.unique_visitors = sum(g.visitors_per_day.values())
     g.status_codes = {
-        int(s): int(n) for s, n in rows(con, "SELECT status, count(*) FROM req GROUP BY status")
+        int(s): int(n) for s, n in rows(con, "SELECT status, count(*) FROM req GROUP BY 1 ORDER BY 1")
     }
     if with_files:
         target = "path || CASE WHEN query <> '' THEN '?' || query ELSE '' END"
         g.files = {
             str(p): int(n)
-            for p, n in rows(con, f"SELECT {target}, count(*) FROM hits WHERE ok GROUP BY 1")
+            for p, n in rows(con, f"SELECT {target}, count(*) FROM hits WHERE ok GROUP BY 1 ORDER BY 2 DESC, 1")
         }
         g.unique_files = len(g.files)
     else:
         g.unique_files = int(one(con, "SELECT count(*) FROM dim_path")[0])
     g.countries = {
-        str(c): int(n) for c, n in rows(con, "SELECT cc, count(*) FROM req GROUP BY cc")
+        str(c): int(n) for c, n in rows(con, "SELECT cc, count(*) FROM req GROUP BY 1 ORDER BY 2 DESC, 1")
     }
     return g

@@ -150,6 +150,13 @@ def enrich(
         "host VARCHAR, channel VARCHAR",
         ((h, classify_host(h or "", hosts, institute_hosts, embed_hosts)) for h in referrers),
     )
+    # Each referrer with its host's channel, so the pass over every request joins one table.
+    run(
+        con,
+        """CREATE OR REPLACE TABLE dim_ref AS
+           SELECT r.ref_id, r.referer, r.ref_host, d.channel
+           FROM dim_ref r LEFT JOIN dim_host d ON d.host = r.ref_host""",
+    )
     page_views = ", ".join(f"'{v}'" for v in sorted(PAGE_VIEWS))
     run(
         con,
@@ -172,15 +179,14 @@ def enrich(
                coalesce(r.ref_id, 0) AS ref_id,
                CASE WHEN coalesce(r.ref_host, '') = '' THEN 'direct'
                     WHEN p.view = 'portada' AND (b.query LIKE '%embed%' OR b.path LIKE '/embed%')
-                         AND coalesce(d.channel, 'referral') NOT IN ('internal', 'direct')
+                         AND coalesce(r.channel, 'referral') NOT IN ('internal', 'direct')
                       THEN 'embedded'
-                    ELSE coalesce(d.channel, 'referral') END AS channel
+                    ELSE coalesce(r.channel, 'referral') END AS channel
         FROM hits b
         JOIN dim_path p ON p.path = b.path
         JOIN dim_ua u ON u.ua = b.ua
         LEFT JOIN dim_ip g ON g.ip = b.ip
         LEFT JOIN dim_ref r ON r.referer = b.referer
-        LEFT JOIN dim_host d ON d.host = r.ref_host
         WHERE b.ok
         """,
     )

@@ -68,6 +68,9 @@ HITS_COLUMNS = (
     "status SMALLINT, bytes BIGINT, referer VARCHAR, ua VARCHAR"
 )
 STORED_COLUMNS = ", ".join(c.split()[0] for c in HITS_COLUMNS.split(", "))
+# Without ``keep_query`` the report needs of the query string only whether it names an embed
+# (:mod:`.enrich`): storing just that spares writing every query string into the table.
+_QUERY_MARK = "CASE WHEN strpos(query, 'embed') > 0 THEN 'embed' ELSE '' END AS query"
 
 
 @dataclass
@@ -333,8 +336,14 @@ def _is_damaged_gz(path: Path) -> bool:
     return False
 
 
-def load_logs(con: Any, paths: list[Path], work_dir: Path | None = None) -> ParseStats:
-    """Create table ``hits`` in ``con`` from every log file, parsed by DuckDB."""
+def load_logs(
+    con: Any, paths: list[Path], work_dir: Path | None = None, *, keep_query: bool = True
+) -> ParseStats:
+    """Create table ``hits`` in ``con`` from every log file, parsed by DuckDB.
+
+    ``keep_query=False`` keeps of each query string only ``'embed'`` (it names an embed) or
+    ``''``, which is all the report reads of it unless GoAccess's per-file figures are wanted.
+    """
     stats = ParseStats()
     for path in paths:
         if not path.exists():
@@ -350,12 +359,12 @@ def load_logs(con: Any, paths: list[Path], work_dir: Path | None = None) -> Pars
         before_rows = _count(con)
         before_rejects = _rejects(con)
         try:
-            _insert(con, fmt, names, files)
+            _insert(con, fmt, names, files, keep_query)
         except Exception as exc:  # DuckDB's IOException: a truncated or damaged .gz
             if "gzip" not in str(exc).lower():
                 raise
             files = _salvaged(files, stats, work_dir)
-            _insert(con, fmt, names, files)
+            _insert(con, fmt, names, files, keep_query)
         added = _count(con) - before_rows + _rejects(con) - before_rejects
         stats.by_format[fmt] = stats.by_format.get(fmt, 0) + added
     row = one(con, "SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM hits")
@@ -389,7 +398,9 @@ def _salvaged(files: list[Path], stats: ParseStats, work_dir: Path | None) -> li
     return out
 
 
-def _insert(con: Any, fmt: str, names: tuple[str, ...], files: list[Path]) -> None:
+def _insert(
+    con: Any, fmt: str, names: tuple[str, ...], files: list[Path], keep_query: bool = True
+) -> None:
     if fmt == "combined":
         select = _combined_select(files, vhost=False)
     elif fmt == "vcombined":
@@ -399,7 +410,8 @@ def _insert(con: Any, fmt: str, names: tuple[str, ...], files: list[Path]) -> No
     else:
         select = _cloudfront_select(files, names)
     aliased = f"SELECT * FROM ({select}) AS parsed({', '.join(PARSED_COLUMNS)})"
-    run(con, f"INSERT INTO hits SELECT {STORED_COLUMNS} FROM ({aliased})")
+    columns = STORED_COLUMNS if keep_query else STORED_COLUMNS.replace("query", _QUERY_MARK)
+    run(con, f"INSERT INTO hits SELECT {columns} FROM ({aliased})")
 
 
 def _count(con: Any) -> int:

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -34,6 +35,7 @@ from prepcast.analytics.outline import OUTLINES
 from prepcast.analytics.parse import load_logs
 from prepcast.analytics.render import render_html, table_csv, table_json, write_pdf
 from prepcast.analytics.sessions import build_sessions
+from prepcast.analytics.useragents import warm_up
 from prepcast.analytics.views import INSTITUTE_HOSTS
 from prepcast.errors import InputError
 
@@ -122,7 +124,7 @@ def write_report(
             threads=opts.threads,
         )
         try:
-            data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb")
+            data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb", pdf)
         finally:
             con.close()
             geo.close()
@@ -186,9 +188,16 @@ def _analyse(
     incidents_yaml: Path | None,
     opts: ReportOptions,
     work_dir: Path,
+    pdf: bool = False,
 ) -> ReportData:
     t0 = time.monotonic()
-    stats = load_logs(con, logs, work_dir)
+    # DuckDB parses without holding the GIL: load what later steps need meanwhile.
+    loader = threading.Thread(target=_load_libraries, args=(pdf,), daemon=True)
+    loader.start()
+    try:
+        stats = load_logs(con, logs, work_dir, keep_query=opts.goaccess_files)
+    finally:
+        loader.join()
     log.info("parsed %d lines (%d malformed) in %.1f s", stats.lines, stats.malformed, time.monotonic() - t0)
     outside = restrict_period(
         con,
@@ -270,6 +279,16 @@ def _analyse(
         warnings=warnings,
         silences=quiet,
     )
+
+
+def _load_libraries(pdf: bool) -> None:
+    """ua-parser's rules, the crawler list and (for the PDF) WeasyPrint, loaded ahead of use."""
+    try:
+        warm_up()
+        if pdf:
+            import weasyprint  # noqa: F401
+    except Exception:  # the step that needs them reports the problem itself
+        log.debug("libraries not loaded ahead", exc_info=True)
 
 
 def _move_into_place(stage: Path, out: Path) -> None:

@@ -83,6 +83,12 @@ def _crawler_name(ua: str) -> str:
     return found.group(0).strip("/ ;+(") or "robot"
 
 
+def warm_up() -> None:
+    """Load ua-parser's rules and compile the crawler list now (both are loaded on first use)."""
+    _parse("Mozilla/5.0")
+    _crawlers()
+
+
 def _parse(ua: str) -> Any:
     import ua_parser
 

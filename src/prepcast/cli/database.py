@@ -5,12 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from prepcast.election import load_election_dir, tally_cut
-from prepcast.election.columnar import load_columns, tally_columns
-from prepcast.election.schedule import cut_number, cut_time, is_last_cut, parse_time
-from prepcast.formats.write_prep_csv import build_databases, write_database_zips
-from prepcast.formats.write_prep_csv_columns import build_databases_columns
-
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("database", help="the PREP database (CSV in zips) of a cut")
@@ -24,6 +18,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from prepcast.election.columnar import load_columns, tally_columns
+    from prepcast.election.schedule import cut_number, cut_time, is_last_cut, parse_time
+    from prepcast.formats.write_prep_csv import write_database_zips
+    from prepcast.formats.write_prep_csv_columns import build_databases_columns
+
     # On columns when the files are plain (the usual case); otherwise on rows, which read every
     # spelling the files allow and report every problem with its line. Same bytes either way.
     columns = load_columns(args.election_dir)
@@ -34,6 +33,9 @@ def run_build(args: argparse.Namespace) -> int:
         cut = tally_columns(columns, cut_time(p, n), number=n, last=is_last_cut(p, n))
         zips = build_databases_columns(cut)
     else:
+        from prepcast.election import load_election_dir, tally_cut
+        from prepcast.formats.write_prep_csv import build_databases
+
         ed = load_election_dir(args.election_dir)
         p = ed.proceso
         n = cut_number(p, parse_time(args.at, p))

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from prepcast.errors import InputError, TransportError
+from prepcast.errors import InputError, IntegrityError, TransportError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--retry-every", type=float, default=60.0, metavar="SECONDS",
                    help="between cuts, push the last cut again to whoever failed it this often "
                         "(default 60)")
+    r.add_argument("--drops", type=Path, metavar="DIR",
+                   help="the PREP capture system's drop folder as the source: each cut's "
+                        "database zips, recounted before they are published (docs/night.md)")
+    r.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
+                   help="with --drops: a zip without .sha256 is complete once unchanged this "
+                        "long (default 2)")
     r.add_argument("--quiet", action="store_true", help="one line per cut, no progress")
     r.set_defaults(handler=_run)
 
@@ -81,6 +87,7 @@ def _run(args: argparse.Namespace) -> int:
     from prepcast.election.schedule import parse_time
     from prepcast.package import Ejercicio
     from prepcast.publish import read_difusores
+    from prepcast.publish.drops import DropRunner
     from prepcast.publish.runner import CutDone, NightRunner, RunOptions
 
     speed = _speed(args.speed)
@@ -101,20 +108,26 @@ def _run(args: argparse.Namespace) -> int:
             raise InputError.at(getattr(args, name), f"no such folder (--{name})")
     if args.registry is not None and not args.registry.is_file():
         raise InputError.at(args.registry, "no such file (--registry)")
+    if args.drops is not None and not args.drops.is_dir():
+        raise InputError.at(args.drops, "no such folder (--drops)")
+    if not args.settle >= 0:
+        raise InputError("--settle must be zero or a positive number of seconds")
     difusores = read_difusores(args.difusores)
-    ed = load_election_dir(args.election)
+    ed = load_election_dir(args.election, with_feeds=args.drops is None)
     until = parse_time(args.until, ed.proceso) if args.until else None
     opts = RunOptions(election=args.election, keys=args.keys, state=args.state,
                       publish_root=args.publish_root, registry=args.registry,
                       ejercicio=ejercicio, speed=speed, until=until, ntp_server=server,
                       ntp_port=port, max_clock_offset=args.max_clock_offset,
-                      difusores=tuple(difusores), retry_every=args.retry_every)
+                      difusores=tuple(difusores), retry_every=args.retry_every,
+                      drops=args.drops, settle=args.settle)
 
     def on_cut(c: CutDone) -> None:
         print(f"corte {c.number} ({ejercicio}): construido en {c.build_seconds:.2f} s, "
               f"verificado en {c.verify_seconds:.2f} s, publicado; envío iniciado", flush=True)
 
-    runner = NightRunner(opts, on_cut=None if args.quiet else on_cut, ed=ed)
+    kind = NightRunner if args.drops is None else DropRunner
+    runner = kind(opts, on_cut=None if args.quiet else on_cut, ed=ed)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         print(f"prepcast: señal {signal.Signals(signum).name}: se detiene al terminar el paso "
@@ -126,6 +139,11 @@ def _run(args: argparse.Namespace) -> int:
     state = runner.run()
     published = state.published()
     print(f"{ejercicio}: último corte publicado {published or '—'}; estado en {args.state}")
+    alert = state.doc.get("alerta_vigente")
+    if alert:
+        raise IntegrityError(f"corte {alert['corte']} del sistema de captura rechazado; sigue "
+                             f"vigente el corte {alert['vigente'] or '—'}:\n"
+                             + "\n".join(alert["motivos"]))
     push = state.cut(published)["steps"].get("push", {}) if published else {}
     failed = [n for n in push.get("failed") or [] if n != "*"]
     if push.get("error") or failed:
@@ -161,6 +179,15 @@ def _print_status(view: dict[str, Any]) -> None:
         f"{nxt['numero']} ({nxt['hora_del_corte']})"
         + (f", se construye {nxt['se_construye']}" if nxt.get("se_construye") else "")
         if nxt else "ninguno: la noche terminó"))
+    if view.get("fuente"):
+        console.print(f"Fuente: carpeta del sistema de captura {view['fuente']}")
+    alert = view.get("alerta_vigente")
+    if alert:
+        console.print(f"[bold red]ALERTA[/bold red]: corte {alert['corte']} del sistema de "
+                      f"captura rechazado ({alert['at'][:19]}); sigue vigente el corte "
+                      f"{alert['vigente'] or '—'}", highlight=False)
+        for reason in alert["motivos"]:
+            console.print(f"  · {reason}", highlight=False, markup=False)
     if view["omitidos"]:
         console.print(f"Cortes omitidos (su hora pasó durante otro): {view['omitidos']}")
     t = Table(title="Difusores")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a 1 s command
 
-from prepcast.election.catalog import CASILLA_COLUMNS, TIPOS
+from prepcast.election.catalog import TIPOS, casilla_columns
 from prepcast.election.feed import HEAD, feed_header
 from prepcast.election.model import Election, Proceso
 
@@ -77,13 +77,20 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
     if header is None or data.count(b"\r") != data.count(b"\r\n"):
         return False
     header = [h.strip() for h in header]
-    if any(c not in header for c in CASILLA_COLUMNS) or len(set(header)) != len(header):
+    nacional = proceso.nacional
+    if any(c not in header for c in casilla_columns(proceso)) or len(set(header)) != len(header):
         return False
     ix = {h: f"c{i}" for i, h in enumerate(header)}
-    nums = {"ID_ENTIDAD": "ent", "ID_DISTRITO_LOCAL": "distrito", "ID_MUNICIPIO": "municipio",
+    dist = "FEDERAL" if nacional else "LOCAL"
+    nums = {"ID_ENTIDAD": "ent", f"ID_DISTRITO_{dist}": "distrito", "ID_MUNICIPIO": "municipio",
             "SECCION": "seccion", "ID_CASILLA": "numero", "EXT_CONTIGUA": "ext",
             "UBICACION_CASILLA": "ubicacion", "LISTA_NOMINAL": "lista_nominal",
             "REPRESENTANTES_PP_CI": "representantes", "BOLETAS_ESPECIAL": "boletas_especial"}
+    # a national catalog's secciones and distritos are numbered within their entidad
+    entidad_nombre = (f"coalesce({ix['ENTIDAD']}, '')" if nacional
+                      else sql_text(proceso.entidad))
+    seccion_key = "ent * 10000 + seccion" if nacional else "seccion"
+    wrong_entidad = "NOT ent BETWEEN 1 AND 32" if nacional else f"ent <> {int(proceso.entidad_id)}"
     elecciones = f"coalesce({ix['ELECCIONES']}, '')" if "ELECCIONES" in ix else "''"
     ok = " AND ".join(f"regexp_full_match(coalesce({ix[k]}, ''), '{_INT}')" for k in nums)
     tipos = ", ".join(sql_text(t) for t in sorted(TIPOS))
@@ -92,7 +99,8 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
         con.execute(
             "CREATE OR REPLACE TABLE cas AS SELECT row_number() OVER () AS n, "
             + ", ".join(f"try_cast({ix[k]} AS BIGINT) AS {v}" for k, v in nums.items())
-            + f", coalesce({ix['DISTRITO_LOCAL']}, '') AS distrito_nombre, "
+            + f", coalesce({ix[f'DISTRITO_{dist}']}, '') AS distrito_nombre, "
+            f"{entidad_nombre} AS entidad_nombre, {seccion_key} AS seccion_key, "
             f"coalesce({ix['MUNICIPIO']}, '') AS municipio_nombre, "
             f"coalesce({ix['TIPO_CASILLA']}, '') AS tipo, "
             f"CASE WHEN {elecciones} = '' THEN NULL ELSE string_split({elecciones}, ';') END "
@@ -105,7 +113,7 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
         return False
     rows, bad, wrong, distinct, unknown = _first(con, (
         "SELECT count(*), count(*) FILTER (NOT ok), "
-        f"count(*) FILTER (ent <> {int(proceso.entidad_id)}), count(DISTINCT clave), "
+        f"count(*) FILTER ({wrong_entidad}), count(DISTINCT clave), "
         "count(*) FILTER (len(list_filter(elecciones, lambda x: x NOT IN (''," + known + "))) > 0) "
         "FROM cas"))
     return rows == _lines(data) - 1 and not bad and not wrong and distinct == rows and not unknown
@@ -129,7 +137,8 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     """Table ``table``: the feed of one election (``path`` None: none yet), one row per record in
     file order (``n``), each vote field as kind ``<f>_k`` and number ``<f>_v`` (text: see
     :func:`value_text`), and the counts the rules need."""
-    expected = feed_header(election)
+    nacional = proceso.nacional
+    expected = feed_header(election, nacional=nacional)
     data = b""
     if path is not None:
         try:
@@ -155,13 +164,16 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
              "municipio": 7, "motivo": 8, "registro": 0, "mecanismos": tail + 1,
              "codigo": tail + 2, "acopio": tail + 3, "captura": tail + 4, "verificacion": tail + 5,
              "origen": tail + 6, "digitalizacion": tail + 7, "tipo_documento": tail + 8,
-             "cotejada": tail + 9}
+             "cotejada": tail + 9, **({"entidad": tail + 10} if nacional else {})}
     cols = [f"coalesce(c{i}, '') AS {k}" for k, i in texts.items()]
     # fields no pattern below pins down: the only ones that may hide spaces around them
     free = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
-    for name, i in values.items():
-        cols += [f"{_kind(f'c{i}')} AS {name}_k",
-                 f"CASE WHEN {name}_k = 'n' THEN CAST(c{i} AS BIGINT) ELSE 0 END AS {name}_v"]
+    cols += [f"{name}_{x}" for name in values for x in "kv"]
+    # each field's kind, then its number, once, in queries of their own (an alias used again in
+    # the same select list is computed again each time)
+    kinds = ", ".join(f"{_kind(f'c{i}')} AS {name}_k" for name, i in values.items())
+    numbers = ", ".join(f"CASE WHEN {name}_k = 'n' THEN CAST(c{i} AS BIGINT) ELSE 0 END AS {name}_v"
+                        for name, i in values.items())
     votes = [f"v{k}" for k in range(nv)]
     cols += [
         f"CASE WHEN regexp_full_match(registro, '{_TIME}') THEN registro || {sql_text(offset)} "
@@ -169,16 +181,17 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
         "try_cast(registro_full AS TIMESTAMPTZ) AS registro_at",
         "CAST(try_cast(seccion AS BIGINT) AS BIGINT) AS seccion_n",
         "try_cast(numero AS BIGINT) AS numero_n", "try_cast(ext AS BIGINT) AS ext_n",
-        f"printf('%02d%04d%s%02d%02d', {int(proceso.entidad_id)}, seccion_n, tipo, numero_n, ext_n) "
-        "AS clave",
+        f"{'try_cast(entidad AS BIGINT)' if nacional else int(proceso.entidad_id)} AS entidad_n",
+        "printf('%02d%04d%s%02d%02d', entidad_n, seccion_n, tipo, numero_n, ext_n) AS clave",
         f"CAST({' + '.join(f'{v}_v' for v in votes) or '0'} AS BIGINT) AS total",
         *(f"({' + '.join(f'CAST({v}_k = {k!r} AS INTEGER)' for v in votes) or '0'}) AS {name}"
           for k, name in (("n", "nnum"), ("i", "nileg"), ("s", "nsin"))),
     ]
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS n, "
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT n, "
                     f"{', '.join(cols)}, ({_odd([f'c{texts[k]}' for k in free])}) AS odd "
-                    f"FROM {_read_csv(path, len(expected))}")  # type: ignore[arg-type]
+                    f"FROM (SELECT *, {numbers} FROM (SELECT row_number() OVER () AS n, *, "
+                    f"{kinds} FROM {_read_csv(path, len(expected))}))")  # type: ignore[arg-type]
     except duckdb.Error:
         return False
 
@@ -192,6 +205,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
         *(f"NOT regexp_full_match({k}, '{_INT}')" for k in ("seccion", "numero", "ext")),
         *(f"({k} <> '' AND NOT regexp_full_match({k}, '{_INT}'))"
           for k in ("distrito", "municipio", "cotejada")),
+        *(("NOT regexp_full_match(entidad, '[0-9]{1,2}')",) if nacional else ()),
         "registro = ''", f"NOT {when('registro')}", f"NOT {when('acopio')}",
         f"NOT {when('captura')}", f"NOT {when('verificacion')}",
         "upper(estado) NOT IN ('CAPTURADA', 'SIN_ACTA', 'FUERA_CATALOGO')",

@@ -86,6 +86,8 @@ class Acta:
     # Only for fuera de catálogo, where no casilla of the catalog says where the acta belongs.
     distrito: int | None = None
     municipio: int | None = None
+    # In a national proceso, the entidad the acta names (ID_ENTIDAD of its feed).
+    entidad: int | None = None
 
     # Derived once, when the acta is read: what every cut's tally needs of its vote fields.
     counted_votes: tuple[int, ...] = field(init=False, repr=False, compare=False)
@@ -112,6 +114,9 @@ class Acta:
         return (self.registro, self.casilla_clave(entidad_id), self.status is Status.FUERA_CATALOGO)
 
     def casilla_clave(self, entidad_id: int) -> str:
+        """CLAVE_CASILLA of the casilla the acta names (its own entidad, when it carries one)."""
+        if self.entidad is not None:
+            entidad_id = self.entidad
         return (
             f"{entidad_id:02d}{self.seccion:04d}{self.tipo_casilla}"
             f"{self.id_casilla:02d}{self.ext_contigua:02d}"

@@ -43,8 +43,20 @@ CASILLA_COLUMNS = (
     "TIPO_CASILLA", "ID_CASILLA", "EXT_CONTIGUA", "UBICACION_CASILLA", "LISTA_NOMINAL",
     "REPRESENTANTES_PP_CI", "BOLETAS_ESPECIAL",
 )  # fmt: skip
+# A national proceso's catalog (INE's federal layout): each casilla names its entidad, and its
+# distrito is the distrito federal.
+NACIONAL_CASILLA_COLUMNS = (
+    "ID_ENTIDAD", "ENTIDAD", "ID_DISTRITO_FEDERAL", "DISTRITO_FEDERAL", "ID_MUNICIPIO", "MUNICIPIO",
+    "SECCION", "TIPO_CASILLA", "ID_CASILLA", "EXT_CONTIGUA", "UBICACION_CASILLA", "LISTA_NOMINAL",
+    "REPRESENTANTES_PP_CI", "BOLETAS_ESPECIAL",
+)  # fmt: skip
 CANDIDATURA_COLUMNS = ("ID_AMBITO", "PARTIDO_CI", "CANDIDATURA_PROPIETARIA", "CANDIDATURA_SUPLENTE")
 TIPOS = set("BCESMAP")
+
+
+def casilla_columns(proceso: Proceso) -> tuple[str, ...]:
+    """The columns casillas.csv must have for the proceso."""
+    return NACIONAL_CASILLA_COLUMNS if proceso.nacional else CASILLA_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,8 @@ def load_election_dir(path: str | Path, *, with_feeds: bool = True) -> ElectionD
     if with_feeds:
         for e in proceso.elections:
             feed = root / "capturas" / f"{e.id}.csv"
-            feeds[e.id] = tuple(read_feed(feed, e, proceso.tz)) if feed.exists() else ()
+            feeds[e.id] = (tuple(read_feed(feed, e, proceso.tz, nacional=proceso.nacional))
+                           if feed.exists() else ())
     return ElectionDir(root, proceso, casillas, feeds)
 
 
@@ -156,6 +169,10 @@ def read_proceso(path: Path) -> Proceso:
         elections=tuple(elections),
         year=int(data.get("year", 0)),
     )
+    national = [e.id for e in proceso.elections if e.ambito is Ambito.NACIONAL]
+    if national and not proceso.nacional:
+        p.append(Problem(src, f"ambito nacional ({', '.join(national)}) needs a national proceso "
+                         "(entidad_id = 0)", field="ambito"))
     if not p and proceso.cut_minutes <= 0:
         p.append(Problem(src, "cut_minutes must be positive", field="cut_minutes"))
     if not p and proceso.end < proceso.start:
@@ -172,7 +189,8 @@ def _read_election(raw: dict[str, Any], w: str, src: str, party_ids: set[str],
     try:
         ambito = Ambito(ambito_text)
     except ValueError:
-        p.append(Problem(src, f"{w}ambito must be entidad, distrito or municipio", field="ambito"))
+        p.append(Problem(src, f"{w}ambito must be nacional, entidad, distrito or municipio",
+                         field="ambito"))
         ambito = Ambito.ENTIDAD
     partidos = list(_need(raw, "partidos", list, src, w, p))
     for pid in partidos:
@@ -233,8 +251,11 @@ def _rows(path: Path, required: Sequence[str]) -> tuple[list[str], list[tuple[in
 
 
 def read_casillas(path: Path, proceso: Proceso) -> tuple[Casilla, ...]:
-    header, rows = _rows(path, CASILLA_COLUMNS)
+    nacional = proceso.nacional
+    header, rows = _rows(path, casilla_columns(proceso))
     ix = {h: i for i, h in enumerate(header)}
+    dist = "ID_DISTRITO_FEDERAL" if nacional else "ID_DISTRITO_LOCAL"
+    dist_name = "DISTRITO_FEDERAL" if nacional else "DISTRITO_LOCAL"
     has_elecciones = "ELECCIONES" in ix
     known = {e.id for e in proceso.elections}
     problems: list[Problem] = []
@@ -261,8 +282,8 @@ def read_casillas(path: Path, proceso: Proceso) -> tuple[Casilla, ...]:
                 problems.append(Problem(src, f"unknown election {x!r}", line, "ELECCIONES"))
         c = Casilla(
             entidad_id=num(rec, "ID_ENTIDAD", line),
-            distrito=num(rec, "ID_DISTRITO_LOCAL", line),
-            distrito_nombre=rec[ix["DISTRITO_LOCAL"]].strip(),
+            distrito=num(rec, dist, line),
+            distrito_nombre=rec[ix[dist_name]].strip(),
             municipio=num(rec, "ID_MUNICIPIO", line),
             municipio_nombre=rec[ix["MUNICIPIO"]].strip(),
             seccion=num(rec, "SECCION", line),
@@ -274,8 +295,13 @@ def read_casillas(path: Path, proceso: Proceso) -> tuple[Casilla, ...]:
             representantes=num(rec, "REPRESENTANTES_PP_CI", line),
             boletas_especial=num(rec, "BOLETAS_ESPECIAL", line),
             elecciones=elecciones,
+            nacional=nacional,
+            entidad_nombre=rec[ix["ENTIDAD"]].strip() if nacional else proceso.entidad,
         )
-        if c.entidad_id != proceso.entidad_id:
+        if nacional and not 1 <= c.entidad_id <= 32:
+            problems.append(Problem(src, f"entidad {c.entidad_id} is not an entidad federativa "
+                                    "(1 to 32)", line, "ID_ENTIDAD"))
+        elif not nacional and c.entidad_id != proceso.entidad_id:
             problems.append(Problem(src, f"entidad {c.entidad_id} is not the proceso's "
                                     f"{proceso.entidad_id}", line, "ID_ENTIDAD"))
         if c.clave in seen:

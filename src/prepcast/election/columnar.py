@@ -16,7 +16,7 @@ database writer (:mod:`prepcast.formats.write_prep_csv_columns`) formats it.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +32,16 @@ from prepcast.errors import InputError, Problem
 
 _AMBITO = {Ambito.DISTRITO: ("distrito", "distrito_nombre"),
            Ambito.MUNICIPIO: ("municipio", "municipio_nombre")}
+# A national proceso's ámbitos keyed as Casilla.ambito_id keys them.
+_AMBITO_NACIONAL = {Ambito.DISTRITO: ("ent * 100 + distrito", "distrito_nombre"),
+                    Ambito.MUNICIPIO: ("ent * 1000 + municipio", "municipio_nombre"),
+                    Ambito.ENTIDAD: ("ent", "entidad_nombre")}
+
+
+def _ambito_sql(proceso: Proceso, ambito: Ambito) -> tuple[str, str]:
+    """SQL of an ámbito's key and name over the catalog table."""
+    levels = _AMBITO_NACIONAL if proceso.nacional else _AMBITO
+    return levels.get(ambito, ("0", sql_text(proceso.entidad)))
 
 
 @dataclass
@@ -43,9 +53,42 @@ class ColumnElection:
     profile: Profile
     con: duckdb.DuckDBPyConnection
     cuts: int = 0
+    evaluated: set[int] = field(default_factory=set)
+    catalogs: set[int] = field(default_factory=set)
 
     def table(self, eid: str) -> str:
         return f"e{[e.id for e in self.proceso.elections].index(eid)}"
+
+    def record_evaluations(self, eid: str) -> str:
+        """Table ``ev_<i>``: every record of the election's feed as any cut holding it counts it
+        (a record's row does not change from cut to cut: a recapture is a record of its own),
+        with the columns of a cut's table but its order keys; made once."""
+        i = [e.id for e in self.proceso.elections].index(eid)
+        if i not in self.evaluated:
+            self.catalog(i)
+            with self.con.cursor() as cur:
+                cur.execute(
+                    f"CREATE OR REPLACE TABLE ev_{i} AS SELECT f.n AS fn, 0 AS part, c.n AS cn, "
+                    f"{_evaluation(self.profile)} FROM e{i} f JOIN ecat_{i} c ON c.clave = f.clave "
+                    "AND f.estado <> 'FUERA_CATALOGO' UNION ALL SELECT f.n, 1, NULL, 'F', 2 "
+                    f"FROM e{i} f WHERE NOT EXISTS (SELECT 1 FROM ecat_{i} c WHERE "
+                    "c.clave = f.clave AND f.estado <> 'FUERA_CATALOGO')")
+            self.evaluated.add(i)
+        return f"ev_{i}"
+
+    def catalog(self, i: int) -> str:
+        """Table ``ecat_<i>``: the casillas voting in election ``i``, with their ámbito and the
+        most votes an acta of theirs may hold; made once."""
+        if i not in self.catalogs:
+            e = self.proceso.elections[i]
+            self.con.execute(f"CREATE OR REPLACE TABLE ecat_{i} AS {_catalog_sql(self, e)}")
+            self.catalogs.add(i)
+        return f"ecat_{i}"
+
+    def release(self, cut: ColumnCut) -> None:
+        """Drop the tables of a cut no longer read (a night keeps only the cuts it still needs)."""
+        for er in cut.elections.values():
+            self.con.execute(f"DROP TABLE IF EXISTS {er.table}")
 
 
 class ColumnResults:
@@ -198,32 +241,36 @@ def _evaluation(profile: Profile) -> str:
     return f"{code} AS code, {contab} AS contabilizada"
 
 
+def _catalog_sql(ce: ColumnElection, e: Election) -> str:
+    """The casillas voting in the election, with their ámbito and the most votes they hold."""
+    level, name = _ambito_sql(ce.proceso, e.ambito)
+    votes_in = f"(c.elecciones IS NULL OR list_contains(c.elecciones, {sql_text(e.id)}))"
+    return (f"SELECT n, clave, seccion_key AS seccion, tipo, lista_nominal, {level} AS ambito, "
+            f"{name} AS ambito_nombre, CASE WHEN tipo = 'S' THEN boletas_especial "
+            "+ representantes ELSE lista_nominal + representantes END AS vlimit FROM cas c "
+            f"WHERE {votes_in}")
+
+
 def _tally(ce: ColumnElection, i: int, e: Election, at: datetime, last: bool) -> ColumnResults:
     con = ce.con
     seq = ce.cuts = ce.cuts + 1  # each cut's tables apart: a cut's levels are read when asked for
-    level, name = _AMBITO.get(e.ambito, ("0", sql_text(ce.proceso.entidad)))
-    votes_in = f"(c.elecciones IS NULL OR list_contains(c.elecciones, {sql_text(e.id)}))"
     instant = sql_text(at.astimezone(UTC).isoformat())
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE latest AS SELECT n, clave, estado, registro_at FROM e{i} "
         f"WHERE registro_at <= CAST({instant} AS TIMESTAMPTZ) "
         "QUALIFY row_number() OVER (PARTITION BY clave, estado = 'FUERA_CATALOGO' "
         "ORDER BY registro_at DESC, n DESC) = 1")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE ec_{seq}_{i} AS SELECT n, clave, seccion, tipo, lista_nominal, "
-        f"{level} AS ambito, {name} AS ambito_nombre, CASE WHEN tipo = 'S' THEN boletas_especial "
-        f"+ representantes ELSE lista_nominal + representantes END AS vlimit FROM cas c "
-        f"WHERE {votes_in}")
+    catalog = ce.catalog(i)
     # one row per registered acta: the catalog's (part 0, in catalog order), then fuera de
     # catálogo (part 1, by registration then clave); fn is the record's row in the feed
     con.execute(
         f"CREATE OR REPLACE TABLE cut_{seq}_{i} AS "
         f"SELECT 0 AS part, c.n AS k, NULL::TIMESTAMPTZ AS k2, false AS k3, l.clave, l.n AS fn, "
         "c.n AS cn, "
-        f"{_evaluation(ce.profile)} FROM ec_{seq}_{i} c JOIN latest l ON l.clave = c.clave "
+        f"{_evaluation(ce.profile)} FROM {catalog} c JOIN latest l ON l.clave = c.clave "
         f"AND l.estado <> 'FUERA_CATALOGO' JOIN e{i} f ON f.n = l.n "
         "UNION ALL "
         "SELECT 1, 0, l.registro_at, l.estado = 'FUERA_CATALOGO', l.clave, l.n, NULL, 'F', 2 "
         "FROM latest l WHERE NOT EXISTS "
-        f"(SELECT 1 FROM ec_{seq}_{i} c WHERE c.clave = l.clave AND l.estado <> 'FUERA_CATALOGO')")
-    return ColumnResults(con, e, f"cut_{seq}_{i}", f"e{i}", f"ec_{seq}_{i}", last)
+        f"(SELECT 1 FROM {catalog} c WHERE c.clave = l.clave AND l.estado <> 'FUERA_CATALOGO')")
+    return ColumnResults(con, e, f"cut_{seq}_{i}", f"e{i}", catalog, last)

@@ -35,8 +35,9 @@ ESTADOS = {"CAPTURADA": Status.CAPTURADA, "SIN_ACTA": Status.SIN_ACTA,
            "FUERA_CATALOGO": Status.FUERA_CATALOGO}
 
 
-def feed_header(election: Election) -> list[str]:
-    return [*HEAD, *election.column_ids, *TAIL]
+def feed_header(election: Election, *, nacional: bool = False) -> list[str]:
+    """The feed's columns; a national proceso's feed ends with the acta's ID_ENTIDAD."""
+    return [*HEAD, *election.column_ids, *TAIL, *(("ID_ENTIDAD",) if nacional else ())]
 
 
 def format_value(v: FieldValue) -> str:
@@ -59,14 +60,17 @@ def feed_row(a: Acta) -> list[str]:
         format_value(a.total_asentado), a.mecanismos_traslado, a.codigo_integridad,
         _time(a.acopio), _time(a.captura), _time(a.verificacion), a.origen, a.digitalizacion,
         a.tipo_documento, "" if a.cotejada is None else str(a.cotejada),
+        *(() if a.entidad is None else (str(a.entidad),)),
     ]
 
 
-def write_feed(path: Path, election: Election, actas: Iterable[Acta]) -> None:
-    """Write a whole feed (temporary name, then rename)."""
+def write_feed(path: Path, election: Election, actas: Iterable[Acta], *,
+               nacional: bool = False) -> None:
+    """Write a whole feed (temporary name, then rename); in a national proceso every acta
+    carries its entidad."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(feed_header(election))
+    w.writerow(feed_header(election, nacional=nacional))
     for a in actas:
         w.writerow(feed_row(a))
     tmp = path.with_name(path.name + ".tmp")
@@ -74,7 +78,8 @@ def write_feed(path: Path, election: Election, actas: Iterable[Acta]) -> None:
     tmp.replace(path)
 
 
-def read_feed(path: Path, election: Election, tz: tzinfo) -> Iterator[Acta]:
+def read_feed(path: Path, election: Election, tz: tzinfo, *,
+              nacional: bool = False) -> Iterator[Acta]:
     """Every complete record of the feed, in file order."""
     try:
         data = path.read_bytes()
@@ -93,7 +98,7 @@ def read_feed(path: Path, election: Election, tz: tzinfo) -> Iterator[Acta]:
         header = next(reader)
     except StopIteration:
         return
-    expected = feed_header(election)
+    expected = feed_header(election, nacional=nacional)
     if header != expected:
         unknown = [h for h in header if h not in expected]
         missing = [h for h in expected if h not in header]
@@ -114,7 +119,7 @@ def read_feed(path: Path, election: Election, tz: tzinfo) -> Iterator[Acta]:
             problems.append(Problem(src, f"{len(rec)} fields, header has {len(expected)}", line))
             continue
         try:
-            yield _record(rec, v0, nv, expected, tz, election.id)
+            yield _record(rec, v0, nv, expected, tz, election.id, nacional)
         except _FieldError as exc:
             problems.append(Problem(src, exc.message, line, exc.field))
         if len(problems) >= 50:
@@ -129,7 +134,8 @@ class _FieldError(Exception):
         self.message = message
 
 
-def _record(rec: list[str], v0: int, nv: int, names: list[str], tz: tzinfo, eid: str) -> Acta:
+def _record(rec: list[str], v0: int, nv: int, names: list[str], tz: tzinfo, eid: str,
+            nacional: bool = False) -> Acta:
     def val(i: int) -> FieldValue:
         try:
             return parse_field(rec[i])
@@ -186,4 +192,5 @@ def _record(rec: list[str], v0: int, nv: int, names: list[str], tz: tzinfo, eid:
         digitalizacion=rec[tail + 7].strip(),
         tipo_documento=rec[tail + 8].strip(),
         cotejada=whole(tail + 9, True),
+        entidad=whole(tail + 10) if nacional else None,
     )

@@ -25,8 +25,9 @@ class ColumnKind(StrEnum):
 
 
 class Ambito(StrEnum):
-    """The territory an election is won in."""
+    """The territory an election is won in (``nacional``: the whole country, one ámbito)."""
 
+    NACIONAL = "nacional"
     ENTIDAD = "entidad"
     DISTRITO = "distrito"
     MUNICIPIO = "municipio"
@@ -131,19 +132,37 @@ class Casilla:
     representantes: int = 0  # REPRESENTANTES_PP_CI, preloaded
     boletas_especial: int = 0  # ballots approved for a casilla especial
     elecciones: frozenset[str] | None = None  # None: every election of the proceso
+    # A casilla of a national proceso: its distrito (federal) and sección are numbered within its
+    # entidad, so they are keyed with it (``ambito_id``, ``seccion_key``).
+    nacional: bool = False
+    entidad_nombre: str = ""
 
     @cached_property
     def clave(self) -> str:
         return casilla_key(self.entidad_id, self.seccion, self.tipo, self.numero, self.ext_contigua)
 
+    @cached_property
+    def seccion_key(self) -> int:
+        """The sección as a key: its number, or entidad·10⁴ + number in a national proceso."""
+        return self.entidad_id * 10_000 + self.seccion if self.nacional else self.seccion
+
+    @cached_property
+    def distrito_key(self) -> int:
+        """The distrito as a key: its number, or entidad·100 + number in a national proceso."""
+        return self.entidad_id * 100 + self.distrito if self.nacional else self.distrito
+
     def votes_in(self, eleccion: str) -> bool:
         return self.elecciones is None or eleccion in self.elecciones
 
     def ambito_id(self, ambito: Ambito) -> int:
+        """The ámbito's key: a distrito is entidad·100 + distrito and an entidad its INEGI code in
+        a national proceso; the one ámbito of an entidad-wide or national election is 0."""
         if ambito is Ambito.DISTRITO:
-            return self.distrito
+            return self.entidad_id * 100 + self.distrito if self.nacional else self.distrito
         if ambito is Ambito.MUNICIPIO:
-            return self.municipio
+            return self.entidad_id * 1000 + self.municipio if self.nacional else self.municipio
+        if ambito is Ambito.ENTIDAD and self.nacional:
+            return self.entidad_id
         return 0
 
     def vote_limit(self) -> int:
@@ -160,7 +179,10 @@ def casilla_key(entidad_id: int, seccion: int, tipo: str, numero: int, ext: int)
 
 @dataclass(frozen=True)
 class Proceso:
-    """One election night: the institute, its entidad, its elections and its cut schedule."""
+    """One election night: the institute, its entidad, its elections and its cut schedule.
+
+    A national proceso (INE's federal elections) has ``entidad_id`` 0: its casillas carry their
+    own entidad."""
 
     nombre: str
     institute: str
@@ -181,6 +203,10 @@ class Proceso:
     def profile(self) -> Profile:
         """The counting rules named by ``rules``, resolved once (a reader checked the name)."""
         return get_profile(self.rules)
+
+    @property
+    def nacional(self) -> bool:
+        return self.entidad_id == 0
 
     @property
     def tz(self) -> timezone:

@@ -74,9 +74,9 @@ class _ElectionState:
             if aid not in self.ambitos:
                 self.ambitos[aid] = Totals(ncols)
                 self.names[aid] = ambito_name(c, election.ambito, proceso)
-            if c.seccion not in self.secciones:
-                self.secciones[c.seccion] = Totals(ncols)
-                self.seccion_ambito[c.seccion] = aid
+            if c.seccion_key not in self.secciones:
+                self.secciones[c.seccion_key] = Totals(ncols)
+                self.seccion_ambito[c.seccion_key] = aid
             for t in self._levels(c):
                 t.add_expected(c)
         # records in the order they take effect: by registration time, then file order
@@ -88,7 +88,7 @@ class _ElectionState:
 
     def _levels(self, c: Casilla) -> tuple[Totals, Totals, Totals]:
         return (self.entidad, self.ambitos[c.ambito_id(self.election.ambito)],
-                self.secciones[c.seccion])
+                self.secciones[c.seccion_key])
 
     def advance(self, at: datetime) -> _ElectionState:
         records = self.records

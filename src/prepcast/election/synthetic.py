@@ -25,6 +25,7 @@ from prepcast.election.acta_image import acta_png
 from prepcast.election.catalog import CANDIDATURA_COLUMNS, CASILLA_COLUMNS, load_election_dir
 from prepcast.election.feed import write_feed
 from prepcast.election.model import Casilla, ColumnKind, Election, Proceso
+from prepcast.election.synthetic_national import NATIONAL_PROFILES, write_national
 from prepcast.errors import InputError
 
 
@@ -314,10 +315,11 @@ def generate(profile: str, seed: int, out: str | Path, *, year: int = 2024,
     """Write an election directory for the profile; the same seed gives the same bytes.
 
     ``images=False`` draws no acta image (each CODIGO_INTEGRIDAD is then the digest of the acta's
-    figures): several times faster, for tests and benchmarks that never show an acta."""
-    if profile not in PROFILES:
-        raise InputError(f"unknown profile {profile!r} (known: {', '.join(PROFILES)})")
-    p = PROFILES[profile]
+    figures): several times faster, for tests and benchmarks that never show an acta. A national
+    profile (:mod:`prepcast.election.synthetic_national`) never draws images."""
+    if profile not in PROFILES and profile not in NATIONAL_PROFILES:
+        known = ", ".join([*PROFILES, *NATIONAL_PROFILES])
+        raise InputError(f"unknown profile {profile!r} (known: {known})")
     dest = Path(out)
     if dest.exists() and not dest.is_dir():
         raise InputError.at(dest, "is a file; --out names a new folder")
@@ -327,7 +329,10 @@ def generate(profile: str, seed: int, out: str | Path, *, year: int = 2024,
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     tmp.chmod(0o755)
     try:
-        _write(p, seed, tmp, year, images)
+        if profile in NATIONAL_PROFILES:  # drawn on columns; no acta image at this size
+            write_national(NATIONAL_PROFILES[profile], seed, tmp, year)
+        else:
+            _write(PROFILES[profile], seed, tmp, year, images)
         if dest.exists():
             dest.rmdir()
         tmp.replace(dest)

@@ -194,13 +194,14 @@ def tally_election(
         if aid not in ambitos:
             ambitos[aid] = Totals(ncols)
             names[aid] = ambito_name(c, level, proceso)
-        sec = secciones.get(c.seccion)
+        skey = c.seccion_key
+        sec = secciones.get(skey)
         if sec is None:
-            sec = secciones[c.seccion] = Totals(ncols)
-            seccion_ambito[c.seccion] = aid
-            counted = votes_of[c.seccion] = []
+            sec = secciones[skey] = Totals(ncols)
+            seccion_ambito[skey] = aid
+            counted = votes_of[skey] = []
         else:
-            counted = votes_of[c.seccion]
+            counted = votes_of[skey]
         sec.add_expected(c)
         acta = records.pop(c.clave, None)
         if acta is None or acta.status is Status.FUERA_CATALOGO:
@@ -232,6 +233,8 @@ def ambito_name(c: Casilla, level: Ambito, proceso: Proceso) -> str:
         return c.distrito_nombre
     if level is Ambito.MUNICIPIO:
         return c.municipio_nombre
+    if level is Ambito.ENTIDAD and c.nacional:
+        return c.entidad_nombre
     return proceso.entidad
 
 

@@ -1,21 +1,43 @@
 """PREP database formats: read published databases, recount them, write the database of a cut
 (on columns: :mod:`prepcast.formats.write_prep_csv_columns`), import a published database as an
-election, take cuts from a drop folder."""
+election, take cuts from a drop folder.
 
-from prepcast.formats.drop_folder import DroppedCut, RefusedCut, take_cut
-from prepcast.formats.import_prep_csv import import_database
-from prepcast.formats.read_prep_csv import PublishedDatabase, parse_prep_csv, read_prep_csv
-from prepcast.formats.recount import Recount, recount
-from prepcast.formats.write_prep_csv import (
-    DatabaseWriter,
-    DatabaseZip,
-    build_databases,
-    write_databases,
-)
+The names below are imported when first used, so a command that needs one module of this
+package (``prepcast database build``) does not load the others.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prepcast.formats.drop_folder import Drop, DroppedCut, RefusedCut, take_cut, take_drop
+    from prepcast.formats.import_prep_csv import import_database
+    from prepcast.formats.read_prep_csv import PublishedDatabase, parse_prep_csv, read_prep_csv
+    from prepcast.formats.recount import Recount, recount
+    from prepcast.formats.write_prep_csv import (
+        DatabaseWriter,
+        DatabaseZip,
+        build_databases,
+        write_databases,
+    )
+
+_WHERE = {
+    "Drop": "drop_folder", "DroppedCut": "drop_folder", "RefusedCut": "drop_folder",
+    "take_cut": "drop_folder", "take_drop": "drop_folder",
+    "import_database": "import_prep_csv",
+    "PublishedDatabase": "read_prep_csv", "parse_prep_csv": "read_prep_csv",
+    "read_prep_csv": "read_prep_csv",
+    "Recount": "recount", "recount": "recount",
+    "DatabaseWriter": "write_prep_csv", "DatabaseZip": "write_prep_csv",
+    "build_databases": "write_prep_csv", "write_databases": "write_prep_csv",
+}
 
 __all__ = [
     "DatabaseWriter",
     "DatabaseZip",
+    "Drop",
     "DroppedCut",
     "PublishedDatabase",
     "Recount",
@@ -26,5 +48,15 @@ __all__ = [
     "read_prep_csv",
     "recount",
     "take_cut",
+    "take_drop",
     "write_databases",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -17,12 +17,16 @@ import io
 import re
 import time
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from prepcast.election.acta import Acta
+from prepcast.election.model import Proceso
 from prepcast.election.rules import Profile
-from prepcast.errors import IntegrityError, Problem
+from prepcast.errors import InputError, IntegrityError, Problem
+from prepcast.formats.import_prep_csv import actas_of_database, database_cut_time
 from prepcast.formats.read_prep_csv import PublishedDatabase, parse_prep_csv
 from prepcast.formats.recount import Recount, recount
 
@@ -33,7 +37,8 @@ class RefusedCut(IntegrityError):
     """A zip of the drop folder that must not be published; ``path`` says which."""
 
     def __init__(self, path: Path, failures: list[str] | str) -> None:
-        super().__init__(failures)
+        self.reasons = [failures] if isinstance(failures, str) else list(failures)
+        super().__init__("\n".join(self.reasons))
         self.path = path
 
 
@@ -48,6 +53,7 @@ class DroppedCut:
     csv_bytes: bytes  # the database CSV as the capture system wrote it
     database: PublishedDatabase
     recount: Recount
+    at: datetime | None = None  # the cut time its second line states
 
 
 def _digest(path: Path) -> str:
@@ -102,8 +108,12 @@ def complete(path: Path, *, settle: float = 2.0, now: float | None = None) -> st
     return digest if settled and _reads_whole(path.read_bytes()) else None
 
 
-def read_dropped(path: Path, digest: str, profile: Profile, *, last_cut: bool) -> DroppedCut:
-    """Read and recount one complete zip; refuse it when the recount differs from its preamble."""
+def read_dropped(path: Path, digest: str, profile: Profile, *,
+                 last_cut: bool | Callable[[datetime], bool]) -> DroppedCut:
+    """Read and recount one complete zip; refuse it when the recount differs from its preamble.
+
+    ``last_cut`` may be a function of the cut time the database states (participation counts
+    the especiales in the last cut only)."""
     m = ZIP_NAME.match(path.name)
     eleccion = m.group(3) if m else path.stem
     with zipfile.ZipFile(path) as zf:
@@ -117,8 +127,13 @@ def read_dropped(path: Path, digest: str, profile: Profile, *, last_cut: bool) -
         decoded = text.decode("utf-8")
     except UnicodeDecodeError:
         decoded = text.decode("cp1252")
-    db = parse_prep_csv(decoded, f"{path}:{names[0]}")
-    rc = recount(db, profile, last_cut=last_cut)
+    try:
+        db = parse_prep_csv(decoded, f"{path}:{names[0]}")
+        at = database_cut_time(db)
+    except InputError as exc:
+        raise RefusedCut(path, [str(p) for p in exc.problems] or str(exc)) from None
+    last = last_cut(at) if callable(last_cut) else last_cut
+    rc = recount(db, profile, last_cut=last)
     differs = rc.differs_from_published()
     if differs or rc.rows_mismatched:
         problems = [Problem(f"{path.name}", f"recount differs from the preamble: {d}")
@@ -128,7 +143,7 @@ def read_dropped(path: Path, digest: str, profile: Profile, *, last_cut: bool) -
             problems.append(Problem(path.name, f"{rc.rows_mismatched} rows disagree with the "
                                     f"rules {profile.name} (lines {lines})"))
         raise RefusedCut(path, [str(p) for p in problems])
-    return DroppedCut(path, eleccion, digest, names[0], raw, db, rc)
+    return DroppedCut(path, eleccion, digest, names[0], raw, db, rc, at)
 
 
 def take_cut(folder: Path, profile: Profile, *, taken: Collection[str] = (), last_cut: bool = False,
@@ -144,3 +159,90 @@ def take_cut(folder: Path, profile: Profile, *, taken: Collection[str] = (), las
             return None  # cuts are taken in order: wait for this one
         return read_dropped(path, digest, profile, last_cut=last_cut)
     return None
+
+
+# --- a cut of every election of the proceso -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drop:
+    """One cut of the capture system: a zip per election of the proceso, each complete, read
+    and recounted to its preamble, and the capture feed its rows make."""
+
+    stamp: str  # YYYYMMDD_HHMM of the names
+    at: datetime  # the cut time the databases state
+    cuts: dict[str, DroppedCut]  # by election id
+    feeds: dict[str, tuple[Acta, ...]]  # by election id
+
+
+def stamp_of(name: str) -> str | None:
+    """``YYYYMMDD_HHMM`` of a drop's zip name (``None`` for another file)."""
+    m = ZIP_NAME.match(name)
+    return f"{m.group(1)}_{m.group(2)}" if m else None
+
+
+def drop_signature(folder: Path, stamp: str) -> str:
+    """What the files of cut ``stamp`` are now (names, sizes, times): a refused cut is looked at
+    again only when the capture system writes it again."""
+    parts = []
+    for p in sorted(folder.glob(f"{stamp}_PREP_*")):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        parts.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(parts)
+
+
+def _by_election(paths: list[Path], proceso: Proceso) -> dict[str, Path]:
+    ids = {e.id.upper(): e.id for e in proceso.elections}
+    out: dict[str, Path] = {}
+    for path in paths:
+        m = ZIP_NAME.match(path.name)
+        named = m.group(3).upper() if m else ""
+        eid = ids.get(named) or (proceso.elections[0].id if len(ids) == 1 else None)
+        if eid is None:
+            raise RefusedCut(path, f"{path.name}: names no election of the proceso "
+                                   f"({', '.join(ids.values())})")
+        if eid in out:
+            raise RefusedCut(path, f"{path.name}: a second zip of election {eid} in one cut "
+                                   f"(with {out[eid].name})")
+        out[eid] = path
+    return out
+
+
+def take_drop(folder: Path, proceso: Proceso, *, skip: Collection[str] = (),
+              last_cut: Callable[[datetime], bool], settle: float = 2.0) -> Drop | None:
+    """The oldest cut of ``folder`` (by the names' ``YYYYMMDD_HHMM``) not in ``skip`` once the
+    zip of every election of ``proceso`` is complete, read, recounted and turned into feeds;
+    ``None`` while it is not. Raises :class:`RefusedCut` for a cut to refuse."""
+    groups: dict[str, list[Path]] = {}
+    for path in sorted(folder.glob("*.zip")):
+        stamp = stamp_of(path.name)
+        if stamp is not None and stamp not in skip:
+            groups.setdefault(stamp, []).append(path)
+    if not groups:
+        return None
+    stamp = min(groups)
+    paths = _by_election(groups[stamp], proceso)
+    if len(paths) < len(proceso.elections):
+        return None  # the other elections' zips are still to come
+    digests: dict[str, str] = {}
+    for eid, path in paths.items():
+        digest = complete(path, settle=settle)
+        if digest is None:
+            return None
+        digests[eid] = digest
+    cuts = {eid: read_dropped(path, digests[eid], proceso.profile, last_cut=last_cut)
+            for eid, path in paths.items()}
+    times = {c.at for c in cuts.values()}
+    first = next(iter(cuts.values()))
+    if len(times) != 1 or first.at is None:
+        raise RefusedCut(first.path, f"the zips of cut {stamp} state different cut times")
+    feeds: dict[str, tuple[Acta, ...]] = {}
+    for e in proceso.elections:
+        try:
+            feeds[e.id] = actas_of_database(cuts[e.id].database, e)
+        except InputError as exc:
+            raise RefusedCut(cuts[e.id].path, [str(p) for p in exc.problems] or str(exc)) from None
+    return Drop(stamp, first.at, cuts, feeds)

@@ -118,11 +118,15 @@ def _int(text: str, default: int = 0) -> int:
 def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
                     catalogo: Path | None = None, rules: str = DEFAULT_PROFILE,
                     eleccion: str | None = None, cut_minutes: int = 20,
-                    instituto: str | None = None) -> Imported:
+                    instituto: str | None = None, last_cut: datetime | None = None) -> Imported:
     """Write the election directory ``out`` (a new directory) from the published database.
 
     ``instituto`` names the institute in the proceso id (``QROO-2019``); by default the first
-    part of the file's name (``QROO_DIP_LOC_2019.csv`` → ``QROO``)."""
+    part of the file's name (``QROO_DIP_LOC_2019.csv`` → ``QROO``). ``last_cut`` is the night's
+    last scheduled cut (default: the file's own cut), for a directory made from an early cut
+    (the first drop of a capture system) to serve the whole night."""
+    if cut_minutes < 1:
+        raise InputError(f"--cut-minutes {cut_minutes}: at least 1")
     if rules not in PROFILES:
         raise InputError(f"unknown rules {rules!r} (known: {', '.join(PROFILES)})")
     institute = instituto if instituto is not None else file.stem.split("_", 1)[0].upper()
@@ -175,9 +179,12 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
                                 field="ACTAS_ESPERADAS"))
     if problems:
         raise InputError(problems[:100])
+    end = cut if last_cut is None else last_cut
+    if end < cut:
+        raise InputError(f"--last-cut {end.isoformat()} is before the file's cut {cut.isoformat()}")
     first = min((a.registro for a in actas), default=cut)
-    steps = max(0, -(-int((cut - first).total_seconds()) // (cut_minutes * 60)))
-    toml = _election_toml(db, eid, cut - timedelta(minutes=cut_minutes * steps), cut, cut_minutes,
+    steps = max(0, -(-int((end - first).total_seconds()) // (cut_minutes * 60)))
+    toml = _election_toml(db, eid, end - timedelta(minutes=cut_minutes * steps), end, cut_minutes,
                           rules, entidad_id, entidad, parties, alliances, independents, ambito,
                           Counter(r.get("TIPO_ACTA", "").strip() for r in db.rows).most_common(1)[0][0]
                           if db.rows else "2", file.stem, institute)
@@ -190,6 +197,33 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
         raise
     tmp.rename(out)
     return Imported(out, eid, len(casillas), len(actas), cut)
+
+
+def database_cut_time(db: PublishedDatabase) -> datetime:
+    """The cut date and time the database's second line states, with its UTC offset."""
+    return _cut_time(db)
+
+
+def actas_of_database(db: PublishedDatabase, election: Election) -> tuple[Acta, ...]:
+    """The capture feed of ``election`` that the database's rows make (as an import makes it),
+    its vote columns in the election's order; every bad row at once (:class:`InputError`)."""
+    cut = _cut_time(db)
+    tz = cut.tzinfo
+    assert isinstance(tz, timezone)
+    ids = [_column_id(n)[0] for n in db.vote_columns]
+    if sorted(ids) != sorted(election.column_ids):
+        raise InputError.at(db.path, f"vote columns {', '.join(db.vote_columns)} are not those "
+                            f"of election {election.id}: {', '.join(election.column_ids)}")
+    order = [ids.index(c) for c in election.column_ids]
+    problems: list[Problem] = []
+    actas = []
+    for row, line in zip(db.rows, db.row_lines, strict=True):
+        acta = _acta(db, row, line, election.id, ids, cut, tz, problems)
+        if acta is not None:
+            actas.append(_reorder(acta, order))
+    if problems:
+        raise InputError(problems[:100])
+    return tuple(actas)
 
 
 def _write_dir(tmp: Path, toml: str, eid: str, ids: list[str], actas: list[Acta],

@@ -58,6 +58,22 @@ TAIL_DOC = (
 )
 
 
+def _column_doc(proceso: Proceso) -> list[tuple[str, str]]:
+    """The columns of the database: INE's federal layout (distrito federal, no municipio) for a
+    national proceso."""
+    if not proceso.nacional:
+        return list(COLUMN_DOC)
+    out = []
+    for name, text in COLUMN_DOC:
+        if name in ("ID_MUNICIPIO", "MUNICIPIO"):
+            continue
+        if name.endswith("DISTRITO_LOCAL"):
+            name = name.replace("LOCAL", "FEDERAL")
+            text = text.replace("local", "federal")
+        out.append((name, text))
+    return out
+
+
 def leeme_text(proceso: Proceso, e: Election) -> str:
     profile = proceso.profile
     out = [
@@ -76,7 +92,7 @@ def leeme_text(proceso: Proceso, e: Election) -> str:
         out.append(f"   {i}. {name} - {text}")
     out += ["", "D. Segunda sección: una fila por Acta PREP registrada al corte, con las columnas:", ""]
     n = 0
-    for name, text in COLUMN_DOC:
+    for name, text in _column_doc(proceso):
         n += 1
         out.append(f"   {n}. {name} - {text}")
     for c in e.columns:

@@ -28,6 +28,13 @@ ID_COLUMNS = (
     "UBICACION_CASILLA", "TIPO_ACTA", "TOTAL_BOLETAS_SOBRANTES", "TOTAL_PERSONAS_VOTARON",
     "TOTAL_REP_PARTIDO_CI_VOTARON", "TOTAL_VOTOS_SACADOS",
 )  # fmt: skip
+# INE's federal layout, for a national proceso: no municipio, the distrito is federal.
+NACIONAL_ID_COLUMNS = (
+    "CLAVE_CASILLA", "CLAVE_ACTA", "ID_ENTIDAD", "ENTIDAD", "ID_DISTRITO_FEDERAL", "DISTRITO_FEDERAL",
+    "SECCION", "ID_CASILLA", "TIPO_CASILLA", "EXT_CONTIGUA", "UBICACION_CASILLA", "TIPO_ACTA",
+    "TOTAL_BOLETAS_SOBRANTES", "TOTAL_PERSONAS_VOTARON", "TOTAL_REP_PARTIDO_CI_VOTARON",
+    "TOTAL_VOTOS_SACADOS",
+)  # fmt: skip
 TAIL_COLUMNS = (
     "TOTAL_VOTOS_ASENTADO", "TOTAL_VOTOS_CALCULADO", "LISTA_NOMINAL", "REPRESENTANTES_PP_CI",
     "OBSERVACIONES", "CONTABILIZADA", "MECANISMOS_TRASLADO", "CODIGO_INTEGRIDAD",
@@ -45,8 +52,13 @@ class DatabaseZip:
     csv_name: str
 
 
-def header(er: ElectionResults) -> list[str]:
-    return [*ID_COLUMNS, *er.election.column_ids, *TAIL_COLUMNS]
+def id_columns(proceso: Proceso) -> tuple[str, ...]:
+    return NACIONAL_ID_COLUMNS if proceso.nacional else ID_COLUMNS
+
+
+def header(er: ElectionResults, proceso: Proceso | None = None) -> list[str]:
+    ident = ID_COLUMNS if proceso is None else id_columns(proceso)
+    return [*ident, *er.election.column_ids, *TAIL_COLUMNS]
 
 
 def _when(t: datetime | None) -> str:
@@ -82,7 +94,8 @@ class DatabaseWriter:
         w.writerow(PREAMBLE_FIELDS)
         w.writerow(er.preamble.as_row())
         buf.write("\r\n")
-        w.writerow(header(er))
+        w.writerow(header(er, cut.proceso))
+        names = _entidad_names(er) if cut.proceso.nacional else {}
         cache = self._rows
         line = io.StringIO()
         lw = csv.writer(line, lineterminator="\r\n")
@@ -95,7 +108,7 @@ class DatabaseWriter:
             if hit is None or hit[0] is not a:
                 line.seek(0)
                 line.truncate()
-                lw.writerow(_row(cut, er, row))
+                lw.writerow(_row(cut, er, row, names))
                 hit = cache[key] = (a, line.getvalue())
             buf.write(hit[1])
         return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
@@ -109,26 +122,38 @@ def database_csv(cut: CutResults, eid: str) -> bytes:
     return DatabaseWriter().database_csv(cut, eid)
 
 
-def _row(cut: CutResults, er: ElectionResults, row: ActaRow) -> list[object]:
+def _entidad_names(er: ElectionResults) -> dict[int, str]:
+    """Each entidad's name, from the casillas of a national election."""
+    return {c.entidad_id: c.entidad_nombre for r in er.rows if (c := r.casilla) is not None}
+
+
+def _row(cut: CutResults, er: ElectionResults, row: ActaRow,
+         names: dict[int, str]) -> list[object]:
     proceso = cut.proceso
     profile = proceso.profile
     e = er.election
     ent = proceso.entidad_id
+    nacional = proceso.nacional
     nvotes = len(e.columns)
     a, c, ev = row.acta, row.casilla, row.evaluation
     assert a is not None and ev is not None
     obs = format_observaciones(profile, ev)
     if c is None:  # fuera de catálogo
+        where: list[object] = (
+            [a.entidad, names.get(a.entidad or 0, "-"), a.distrito or "-", "-"] if nacional
+            else [ent, proceso.entidad, a.distrito or "-", "-", a.municipio or "-", "-"])
         return [
-            "-", "-", ent, proceso.entidad, a.distrito or "-", "-", a.municipio or "-", "-",
+            "-", "-", *where,
             f"{a.seccion:04d}", f"{a.id_casilla:02d}", a.tipo_casilla, f"{a.ext_contigua:02d}",
             3, "-", *(["-"] * (4 + nvotes + 4)), obs, 2, "-", "-", "-", "-", "-",
             a.origen or "-", a.digitalizacion or "-", "-", "-",
         ]  # fmt: skip
     clave = c.clave
+    place: list[object] = (
+        [c.entidad_id, c.entidad_nombre, c.distrito, c.distrito_nombre] if nacional
+        else [ent, proceso.entidad, c.distrito, c.distrito_nombre, c.municipio, c.municipio_nombre])
     ident = [
-        f"'{clave}'", f"'{clave}{e.tipo_acta}'", ent, proceso.entidad, c.distrito,
-        c.distrito_nombre, c.municipio, c.municipio_nombre, f"{c.seccion:04d}",
+        f"'{clave}'", f"'{clave}{e.tipo_acta}'", *place, f"{c.seccion:04d}",
         f"{c.numero:02d}", c.tipo, f"{c.ext_contigua:02d}", c.ubicacion, e.tipo_acta,
     ]
     if SIN_ACTA in ev.tags:
@@ -163,6 +188,20 @@ def candidaturas_csv_of(e: Election, entidad_id: int) -> bytes:
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
+def candidaturas_csv_nacional(e: Election) -> bytes:
+    """The candidaturas CSV of a national proceso's election: the ámbito's entidad and, for a
+    diputación, its distrito federal (the ámbito key is entidad·100 + distrito)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    by_distrito = e.ambito is Ambito.DISTRITO
+    w.writerow(["ID_ENTIDAD", *(["ID_DISTRITO_FEDERAL"] if by_distrito else []), "PARTIDO_CI",
+                "CANDIDATURA_PROPIETARIA", "CANDIDATURA_SUPLENTE"])
+    for cand in e.candidaturas:
+        where = list(divmod(cand.ambito_id, 100)) if by_distrito else [cand.ambito_id]
+        w.writerow([*where, cand.columna, cand.propietaria, cand.suplente])
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+
 def zip_name(at: datetime, eid: str) -> str:
     return f"{at:%Y%m%d_%H%M}_PREP_{eid}.zip"
 
@@ -179,7 +218,8 @@ def database_zip(proceso: Proceso, e: Election, at: datetime, entidad_id: int,
     stem = e.file_stem or e.id
     members = (
         (f"{stem}.csv", csv_bytes),
-        (f"{stem}_CANDIDATURAS.csv", candidaturas_csv_of(e, entidad_id)),
+        (f"{stem}_CANDIDATURAS.csv", candidaturas_csv_nacional(e) if proceso.nacional
+         else candidaturas_csv_of(e, entidad_id)),
         ("LEEME.txt", leeme_text(proceso, e).encode("utf-8")),
     )
     buf = io.BytesIO()

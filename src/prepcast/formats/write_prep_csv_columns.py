@@ -31,10 +31,10 @@ from prepcast.election.rules import (
     format_observaciones,
 )
 from prepcast.formats.write_prep_csv import (
-    ID_COLUMNS,
     TAIL_COLUMNS,
     DatabaseZip,
     database_zip,
+    id_columns,
 )
 
 _BOM = b"\xef\xbb\xbf"
@@ -85,18 +85,33 @@ def _when(name: str) -> str:
 
 
 def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
+    """SQL: the cut's rows of the database, in order, as one string."""
+    line, joins = _line_sql(cut, er)
+    return (
+        f"SELECT string_agg({line} || chr(13) || chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave, "
+        f"r.k3) FROM (SELECT f.*, x.part, x.k, x.k2, x.k3, x.cn, x.code, x.contabilizada "
+        f"FROM {er.table} x JOIN {er.feed} f ON f.n = x.fn) r {joins}")
+
+
+def _line_sql(cut: ColumnCut, er: ColumnResults) -> tuple[str, str]:
+    """SQL of one row of the database over ``r`` (a record with its evaluation), and the joins
+    it needs."""
     e = er.election
     proceso = cut.proceso
     nv = len(e.columns)
-    ent = str(proceso.entidad_id)
+    nacional = proceso.nacional
+    ent = _lit(str(proceso.entidad_id))
     entidad = _lit(_csv_field(proceso.entidad))
     tipo_acta = _csv_field(e.tipo_acta)
     obs = _observaciones(cut.columns.profile)
+    # a national proceso: INE's federal layout, each row with its own entidad, no municipio
+    place = (["CAST(c.ent AS VARCHAR)", _q("c.entidad_nombre"), "CAST(c.distrito AS VARCHAR)",
+              _q("c.distrito_nombre")] if nacional else
+             [ent, entidad, "CAST(c.distrito AS VARCHAR)", _q("c.distrito_nombre"),
+              "CAST(c.municipio AS VARCHAR)", _q("c.municipio_nombre")])
     ident = [
-        "'''' || c.clave || ''''", f"'''' || c.clave || {_lit(e.tipo_acta)} || ''''", _lit(ent),
-        entidad, "CAST(c.distrito AS VARCHAR)", _q("c.distrito_nombre"),
-        "CAST(c.municipio AS VARCHAR)", _q("c.municipio_nombre"), "printf('%04d', c.seccion)",
-        "printf('%02d', c.numero)", "c.tipo", "printf('%02d', c.ext)",
+        "'''' || c.clave || ''''", f"'''' || c.clave || {_lit(e.tipo_acta)} || ''''", *place,
+        "printf('%04d', c.seccion)", "printf('%02d', c.numero)", "c.tipo", "printf('%02d', c.ext)",
         "CAST(c.ubicacion AS VARCHAR)", _lit(tipo_acta),
     ]
     fields = [value_text(f"r.{x}") for x in ("sobrantes", "personas", "representantes", "sacados",
@@ -121,9 +136,11 @@ def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
         return (f"CASE WHEN coalesce(try_cast(r.{col} AS BIGINT), 0) = 0 THEN '-' "
                 f"ELSE CAST(try_cast(r.{col} AS BIGINT) AS VARCHAR) END")
 
+    where = (["CAST(r.entidad_n AS VARCHAR)", f"coalesce({_q('en.entidad_nombre')}, '-')",
+              dash_if_zero("distrito"), "'-'"] if nacional
+             else [ent, entidad, dash_if_zero("distrito"), "'-'", dash_if_zero("municipio"), "'-'"])
     fuera = [
-        "'-'", "'-'", _lit(ent), entidad, dash_if_zero("distrito"), "'-'", dash_if_zero("municipio"),
-        "'-'", "printf('%04d', r.seccion_n)", "printf('%02d', r.numero_n)", _q("r.tipo"),
+        "'-'", "'-'", *where, "printf('%04d', r.seccion_n)", "printf('%02d', r.numero_n)", _q("r.tipo"),
         "printf('%02d', r.ext_n)", "'3'", "'-'", *(["'-'"] * (4 + nv + 4)), obs, "'2'",
         "'-'", "'-'", "'-'", "'-'", "'-'",
         f"CASE WHEN r.origen = '' THEN '-' ELSE {_q('r.origen')} END",
@@ -134,15 +151,18 @@ def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
         return "concat_ws(',', " + ", ".join(parts) + ")"
 
     return (
-        f"SELECT string_agg(CASE WHEN r.part = 1 THEN {line(fuera)} "
-        f"WHEN r.estado = 'SIN_ACTA' THEN {line(sin_acta)} ELSE {line(normal)} END || chr(13) || "
-        f"chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave, r.k3) "
-        f"FROM (SELECT f.*, x.part, x.k, x.k2, x.k3, x.cn, x.code, x.contabilizada FROM {er.table} x "
-        f"JOIN {er.feed} f ON f.n = x.fn) r LEFT JOIN cas c ON c.n = r.cn")
+        f"CASE WHEN r.part = 1 THEN {line(fuera)} WHEN r.estado = 'SIN_ACTA' THEN {line(sin_acta)} "
+        f"ELSE {line(normal)} END",
+        "LEFT JOIN cas c ON c.n = r.cn"
+        + (" LEFT JOIN (SELECT ent, any_value(entidad_nombre) AS entidad_nombre FROM cas "
+           "GROUP BY ent) en ON en.ent = r.entidad_n" if nacional else ""))
 
 
 def database_csv_columns(cut: ColumnCut, eid: str,
-                         con: duckdb.DuckDBPyConnection | None = None) -> bytes:
+                         con: duckdb.DuckDBPyConnection | None = None, *,
+                         lines: str | None = None) -> bytes:
+    """The database of one election of the cut; ``lines``: a table of every record's row
+    (:class:`ColumnDatabaseWriter`), gathered instead of formatting the cut's rows."""
     er = cut.elections[eid]
     e = er.election
     buf = io.StringIO()
@@ -151,8 +171,11 @@ def database_csv_columns(cut: ColumnCut, eid: str,
     w.writerow(PREAMBLE_FIELDS)
     w.writerow(er.preamble.as_row())
     buf.write("\r\n")
-    w.writerow([*ID_COLUMNS, *e.column_ids, *TAIL_COLUMNS])
-    row = (con or cut.columns.con).execute(_rows_sql(cut, er)).fetchone()
+    w.writerow([*id_columns(cut.proceso), *e.column_ids, *TAIL_COLUMNS])
+    sql = _rows_sql(cut, er) if lines is None else (
+        "SELECT string_agg(l.line || chr(13) || chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave, "
+        f"r.k3) FROM {er.table} r JOIN {lines} l ON l.fn = r.fn")
+    row = (con or cut.columns.con).execute(sql).fetchone()
     if row and row[0]:
         buf.write(row[0])
     return _BOM + buf.getvalue().encode("utf-8")
@@ -160,13 +183,40 @@ def database_csv_columns(cut: ColumnCut, eid: str,
 
 def build_databases_columns(cut: ColumnCut) -> list[DatabaseZip]:
     """The database zips of every election of a cut tallied on columns."""
+    return _build(cut, {})
 
+
+def _build(cut: ColumnCut, lines: dict[str, str]) -> list[DatabaseZip]:
     def build(eid: str) -> DatabaseZip:
         er = cut.elections[eid]
         ent = cut.proceso.entidad_id if er.entidad.esperadas else 0
         with cut.columns.con.cursor() as cur:  # one per thread: DuckDB runs them side by side
-            data = database_csv_columns(cut, eid, cur)
+            data = database_csv_columns(cut, eid, cur, lines=lines.get(eid))
         return database_zip(cut.proceso, er.election, cut.at, ent, data)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(build, cut.elections))
+
+
+class ColumnDatabaseWriter:
+    """Writes the databases of the cuts of one night tallied on columns (one
+    :class:`~prepcast.election.columnar.ColumnElection`): every record's row is formatted once,
+    the first time it is needed, and each cut gathers the rows of the records it holds. The same
+    bytes as :func:`build_databases_columns`."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, str] = {}
+
+    def build(self, cut: ColumnCut) -> list[DatabaseZip]:
+        ce = cut.columns
+        for eid, er in cut.elections.items():
+            if eid not in self._lines:
+                evaluated = ce.record_evaluations(eid)
+                line, joins = _line_sql(cut, er)
+                table = f"lines_{ce.table(eid)}"
+                ce.con.execute(
+                    f"CREATE OR REPLACE TABLE {table} AS SELECT r.n AS fn, {line} AS line "
+                    f"FROM (SELECT f.*, x.part, x.cn, x.code, x.contabilizada FROM {evaluated} x "
+                    f"JOIN {er.feed} f ON f.n = x.fn) r {joins}")
+                self._lines[eid] = table
+        return _build(cut, self._lines)

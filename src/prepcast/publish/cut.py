@@ -78,15 +78,19 @@ class CutBuilder:
         self.difusores = [dict(d) for d in difusores]
         self._databases = DatabaseWriter()
         self._tally = NightTally(ed.proceso, ed.casillas, ed.feeds)
+        self.last_results: CutResults | None = None  # of the cut last built
         self._site = SiteWriter(ejercicio=self.ejercicio,
                                 root_key=signer.root_public if signer else None)
 
-    def files(self, number: int, *, previous: Path | Manifest | None = None) -> CutFiles:
+    def files(self, number: int, *, previous: Path | Manifest | None = None,
+              at: datetime | None = None) -> CutFiles:
         """Results, database zips, site and difusores list of cut ``number`` (after
-        ``previous``, whose history the site's history extends)."""
+        ``previous``, whose history the site's history extends), as of ``at`` (default: the
+        cut's scheduled time; a capture system's drop states its own)."""
         proceso = self.ed.proceso
-        at = cut_time(proceso, number)
+        at = at or cut_time(proceso, number)
         results = self._tally.cut(at, number=number, last=is_last_cut(proceso, number))
+        self.last_results = results
         databases = self._databases.build(results)
         history = self._site.history_after(previous)
         site = self._site.files(results, databases, self.difusores, history=history)
@@ -103,8 +107,10 @@ class CutBuilder:
         return CutFiles(results, files, main_fields)
 
     def build(self, at: datetime, out: Path, *, previous: Path | Manifest | None = None,
-              built_at: datetime | None = None, not_before: datetime | None = None) -> Manifest:
-        """Write the package of the cut at ``at`` (the latest scheduled cut at or before it).
+              built_at: datetime | None = None, not_before: datetime | None = None,
+              exact: bool = False) -> Manifest:
+        """Write the package of the cut at ``at`` (the latest scheduled cut at or before it;
+        with ``exact``, dated ``at`` itself, as a capture system's drop states it).
 
         ``not_before`` (default: the cut's time) is its embargo: a drill of a past election with
         a near-future embargo lets difusores rehearse activation at a real time; the package
@@ -113,8 +119,8 @@ class CutBuilder:
             raise InputError("no cut key to sign the package with")
         proceso = self.ed.proceso
         number = cut_number(proceso, at)
-        cf = self.files(number, previous=previous)
-        when = cut_time(proceso, number)
+        when = at if exact else cut_time(proceso, number)
+        cf = self.files(number, previous=previous, at=when)
         return assemble(
             out,
             cf.files,

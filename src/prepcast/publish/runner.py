@@ -64,6 +64,9 @@ class RunOptions:
     difusores: tuple[dict[str, Any], ...] = ()  # the official list the site shows
     retry_delay: float = 1.0
     retry_every: float = 60.0  # between cuts, a failed push is tried again this often (seconds)
+    drops: Path | None = None  # the capture system's drop folder as the source (publish.drops)
+    settle: float = 2.0  # a zip without .sha256 is complete once unchanged this long (seconds)
+    poll: float = 0.5  # how often the drop folder is looked at (seconds)
 
 
 @dataclass
@@ -281,11 +284,7 @@ class NightRunner:
         return m
 
     def _build(self, number: int, pkg: Path, previous: Path | None) -> Manifest:
-        if self.builder is None:
-            self.builder = CutBuilder(self.ed, self.signer, difusores=self.opts.difusores,
-                                      ejercicio=self.ejercicio)
-        m = self.builder.build(cut_time(self.ed.proceso, number), pkg, previous=previous,
-                               not_before=self._replay_embargo(number))
+        m = self._build_package(number, pkg, previous)
         for earlier in self._builds_of(number):
             if earlier["previous"] == m.previous and earlier["digest"] != m.digest:
                 shutil.rmtree(pkg, ignore_errors=True)
@@ -294,6 +293,14 @@ class NightRunner:
                                      "time changed; not publishing it")
         self.state.record_build(number, m.digest, m.previous)
         return m
+
+    def _build_package(self, number: int, pkg: Path, previous: Path | None) -> Manifest:
+        """Cut ``number`` from the election directory's capture feed (incrementally)."""
+        if self.builder is None:
+            self.builder = CutBuilder(self.ed, self.signer, difusores=self.opts.difusores,
+                                      ejercicio=self.ejercicio)
+        return self.builder.build(cut_time(self.ed.proceso, number), pkg, previous=previous,
+                                  not_before=self._replay_embargo(number))
 
     def _replay_embargo(self, number: int) -> datetime | None:
         """A night replayed after its packages would have expired (a past election played

@@ -35,6 +35,9 @@ def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, An
         "corte_actual": _cut_view(doc, published, published_at) if published else None,
         "corte_siguiente": _next(doc, published or 0),
         "omitidos": [c["number"] for c in state.cuts() if c.get("skipped")],
+        "fuente": doc.get("source"),  # the capture system's drop folder, when it is the source
+        "alerta_vigente": doc.get("alerta_vigente"),  # its newest cut was refused
+        "alertas": list(doc.get("alertas", []))[-10:],
         "difusores": [],
     }
     deliveries = DeliveryState(Path(state_dir) / DELIVERIES)
@@ -75,7 +78,9 @@ def _next(doc: dict[str, Any], done: int) -> dict[str, Any] | None:
     times: dict[str, str] = doc.get("cut_times", {})
     view: dict[str, Any] = {"numero": number, "hora_del_corte": times.get(str(number))}
     speed = doc.get("speed")
-    if speed and times.get("1") and times.get(str(number)):
+    if doc.get("source"):  # built when the capture system drops it, not at a time of its own
+        view["se_construye"] = "al llegar su entrega del sistema de captura"
+    elif speed and times.get("1") and times.get(str(number)):
         offset = datetime.fromisoformat(times[str(number)]) - datetime.fromisoformat(times["1"])
         view["se_construye"] = (datetime.fromisoformat(doc["origin"]) + offset / speed).isoformat()
     return view

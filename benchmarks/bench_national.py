@@ -1,0 +1,157 @@
+"""Benchmark: the `ine-2024` national profile (32 entidades, 300 distritos federales, about
+170,000 casillas, presidencia, senadurías and diputaciones federales: about 510,000 actas).
+
+Measures, each as a whole process with its wall time, CPU time (user + system) and peak memory,
+beside the load average (the machine is shared: CPU time says more than wall time when busy):
+
+- `prepcast election generate --profile ine-2024 --no-images` (once);
+- `prepcast database build` of the last cut (REPEAT times, median): the columnar engine reads the
+  catalog and the three feeds, tallies every level and writes the three database zips in INE's
+  federal layout;
+- the same for a cut during the night (23:00, when most actas have arrived);
+- the night path in one process: the election read on columns once, then cut after cut (22:00
+  to 00:00, every 20 minutes) tallied on columns with the night's database writer (each record's
+  row formatted once, the first time; each cut gathers its rows and zips them): the cost of each
+  cut, which is what the ≤ 3 s goal asks of a cut during the night;
+- with ``--package``: the signed package of the last cut (tally, database zips, site data,
+  manifest, signatures) as `CutBuilder` builds it today, from the row engine, and the bytes of
+  the site's first view (the nation's page: index.html, script, stylesheet, main.json,
+  proceso.json and the nation's file, gzip level 6).
+
+Goals of issue 12: one late cut of the three elections to a signed package ≤ 10 s and ≤ 4 GB; a
+cut during the night ≤ 3 s. This measures the tally and the databases of such a cut, which is
+what the columnar engine does for a national proceso today (no site yet: see the README).
+
+    .venv/bin/python benchmarks/bench_national.py [--seed 1] [--repeat 3] [--election DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).with_name("prepcast")
+
+
+def run(*argv: str) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak memory (KiB) of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run([str(BIN), *argv], check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def report(name: str, runs: list[tuple[float, float, int]], loads: list[str]) -> None:
+    walls = [r[0] for r in runs]
+    cpus = [r[1] for r in runs]
+    print(f"{name}: median wall {statistics.median(walls):.2f} s (best {min(walls):.2f}), "
+          f"median CPU {statistics.median(cpus):.2f} s, peak memory "
+          f"{max(r[2] for r in runs) / 1024:.0f} MiB; load average {' | '.join(loads)}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--election", type=Path, help="an ine-2024 election directory already generated")
+    ap.add_argument("--package", action="store_true", help="also the signed package (row engine)")
+    args = ap.parse_args()
+    print(f"{os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        election = args.election
+        if election is None:
+            election = root / "e"
+            before = load()
+            r = run("election", "generate", "--profile", "ine-2024", "--seed", str(args.seed),
+                    "--no-images", "--out", str(election))
+            report("election generate --profile ine-2024 --no-images", [r], [before, load()])
+        lines = sum(1 for _ in (election / "casillas.csv").open(encoding="utf-8")) - 1
+        actas = sum(sum(1 for _ in f.open(encoding="utf-8")) - 1
+                    for f in sorted((election / "capturas").glob("*.csv")))
+        print(f"{lines} casillas, {actas} records in the three feeds")
+        for name, at in (("last cut (2024-06-03 20:00)", "2024-06-03T20:00-06:00"),
+                         ("night cut (2024-06-02 23:00)", "2024-06-02T23:00-06:00")):
+            runs, loads = [], []
+            for i in range(args.repeat):
+                loads.append(load())
+                runs.append(run("database", "build", str(election), "--at", at, "--out",
+                                str(root / f"db-{i}")))
+            report(f"database build, {name}", runs, loads)
+        night(election)
+        if args.package:
+            package(election, root)
+    return 0
+
+
+def package(election: Path, root: Path) -> None:
+    import gzip
+    import json
+
+    from prepcast.election import load_election_dir
+    from prepcast.election.schedule import cut_time
+    from prepcast.package import init_keys, load_signer
+    from prepcast.publish.cut import CutBuilder
+
+    t, c = time.perf_counter(), time.process_time()
+    ed = load_election_dir(election)
+    print(f"package: read on rows {time.perf_counter() - t:.1f} s wall, "
+          f"{time.process_time() - c:.1f} s CPU; load average {load()}")
+    init_keys(root / "keys")
+    builder = CutBuilder(ed, load_signer(root / "keys"))
+    n = len(ed.proceso.cut_times())
+    t, c = time.perf_counter(), time.process_time()
+    builder.build(cut_time(ed.proceso, n), root / "pkg")
+    pkg = root / "pkg"
+    files = [p for p in pkg.rglob("*") if p.is_file()]
+    print(f"package: last cut {time.perf_counter() - t:.1f} s wall, {time.process_time() - c:.1f} s "
+          f"CPU, {len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB; peak "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; load average {load()}")
+    data = json.loads((pkg / "json" / "main.json").read_bytes())["signed"]["data"]
+    first = ["index.html", "json/main.json", data["proceso"], data["elecciones"][0]["entidad"],
+             *(p.relative_to(pkg).as_posix() for p in (pkg / "assets").iterdir())]
+    gz = sum(len(gzip.compress((pkg / p).read_bytes(), 6)) for p in first)
+    print(f"package: first view {len(first)} requests, {gz / 1024:.1f} KB gzip (goal: 6, 150 KB)")
+
+
+def night(election: Path) -> None:
+    from prepcast.election.columnar import load_columns, tally_columns
+    from prepcast.election.schedule import cut_time
+    from prepcast.formats.write_prep_csv_columns import ColumnDatabaseWriter
+
+    t, c = time.perf_counter(), time.process_time()
+    ce = load_columns(election)
+    assert ce is not None
+    print(f"night: read on columns once: {time.perf_counter() - t:.2f} s wall, "
+          f"{time.process_time() - c:.2f} s CPU; load average {load()}")
+    writer = ColumnDatabaseWriter()
+    for n in range(7, 14):
+        t, c = time.perf_counter(), time.process_time()
+        cut = tally_columns(ce, cut_time(ce.proceso, n), number=n)
+        tally_wall, tally_cpu = time.perf_counter() - t, time.process_time() - c
+        zips = writer.build(cut)
+        ce.release(cut)  # the night keeps no cut it no longer reads
+        registered = sum(er.preamble.actas_registradas for er in cut.elections.values())
+        print(f"night: cut {n} ({registered} actas registered): tally {tally_wall:.2f} s wall / "
+              f"{tally_cpu:.2f} s CPU, with the 3 database zips ({sum(len(z.data) for z in zips) / 1e6:.1f} MB) "
+              f"{time.perf_counter() - t:.2f} s wall / {time.process_time() - c:.2f} s CPU; "
+              f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
+              f"load average {load()}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
