@@ -55,6 +55,7 @@ def test_institute_server_serves_images_and_the_cut(small_election: Path, tmp_pa
         server.stop()
 
 
+@pytest.mark.slow  # a whole night with the monitor's drill: tens of seconds
 def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     out = tmp_path / "sim"
     result = run_night("small", 3, out, NightOptions(cuts=4, sftp_only=2, daemons=1, pdf=False))
@@ -136,6 +137,7 @@ def test_simulacro_refuses_a_directory_it_did_not_make(tmp_path: Path,
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
 
 
+@pytest.mark.slow  # a whole night with the monitor's drill: tens of seconds
 def test_simulacro_command_prints_the_table_and_urls(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
