@@ -18,6 +18,7 @@ from prepcast.errors import InputError
 from prepcast.package import Ejercicio
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
 from prepcast.simulacro.night import NightOptions
+from prepcast.simulacro.registro import summary
 from prepcast.simulacro.replay import ReplaySource
 from prepcast.simulacro.watch import LABELS, WatchReport
 
@@ -122,6 +123,11 @@ def run(args: argparse.Namespace) -> int:
                                    f"{result.institute_url}/?poll=5")
             if result.difusor_url:
                 progress.console.print(f"Sitio del difusor local 01: {result.difusor_url}/?poll=5")
+            if result.registro is not None:  # HTTPS from the drill's CA (the README says more)
+                progress.console.print("Difusores revisados (prepcast difusores check; CA del "
+                                       f"simulacro: {result.out / 'ca' / 'ca.pem'}):")
+                for line in summary(result.registro):
+                    progress.console.print("  " + line, soft_wrap=True)
 
         def on_cut(rec: CutRecord, total: int) -> None:
             live = sum(1 for c in rec.live.values() if c == rec.number)
