@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a 1 s command
 
-from prepcast.election._columns_read import value_text
+from prepcast.election._columns_read import fields_text
 from prepcast.election.columnar import ColumnCut, ColumnResults
 from prepcast.election.model import display_time
 from prepcast.election.rules import (
@@ -114,10 +114,8 @@ def _line_sql(cut: ColumnCut, er: ColumnResults) -> tuple[str, str]:
         "printf('%04d', c.seccion)", "printf('%02d', c.numero)", "c.tipo", "printf('%02d', c.ext)",
         "CAST(c.ubicacion AS VARCHAR)", _lit(tipo_acta),
     ]
-    fields = [value_text(f"r.{x}") for x in ("sobrantes", "personas", "representantes", "sacados",
-                                             *(f"v{k}" for k in range(nv)), "asentado")]
     normal = [
-        *ident, *fields, "CAST(r.total AS VARCHAR)",
+        *ident, fields_text("r"), "CAST(r.total AS VARCHAR)",
         "CAST(c.lista_nominal AS VARCHAR)", "CAST(c.representantes AS VARCHAR)", obs,
         "CAST(r.contabilizada AS VARCHAR)", _q("r.mecanismos"),
         f"CASE WHEN r.codigo = '' THEN '-' ELSE {_q('r.codigo')} END", _when("r.acopio"),
