@@ -132,6 +132,12 @@ def _printed(c: str, number: str) -> str:
             f"'ilegible' THEN 'Ilegible' WHEN {c} = '-' THEN '-' ELSE 'Sin dato' END")
 
 
+def _with_offset(c: str, offset: str) -> str:
+    """SQL: a date-time that matches ``_TIME(_OFFSET)?`` with the proceso's offset when it has
+    none (with one, its sixth character from the end is the offset's sign)."""
+    return f"CASE WHEN {c}[-6] IN ('+', '-') THEN {c} ELSE {c} || {sql_text(offset)} END"
+
+
 def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
               election: Election, proceso: Proceso) -> bool:
     """Table ``table``: the feed of one election (``path`` None: none yet), one row per record in
@@ -194,8 +200,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     cols += [f"coalesce({v}_n, 0) AS {v}_v" for v in votes]
     cols += [
         f"concat_ws(',', {', '.join(printed)}) AS fields_text",
-        f"try_cast(CASE WHEN regexp_full_match(registro, '{_TIME}') THEN registro || "
-        f"{sql_text(offset)} ELSE registro END AS TIMESTAMPTZ) AS registro_at",
+        f"try_cast({_with_offset('registro', offset)} AS TIMESTAMPTZ) AS registro_at",
         "CAST(try_cast(seccion AS BIGINT) AS BIGINT) AS seccion_n",
         "try_cast(numero AS BIGINT) AS numero_n", "try_cast(ext AS BIGINT) AS ext_n",
         f"{'try_cast(entidad AS BIGINT)' if nacional else int(proceso.entidad_id)} AS entidad_n",
@@ -216,9 +221,8 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
         return False
 
     def when(c: str) -> str:
-        return (f"({c} = '' OR (regexp_full_match({c}, '{_TIME}({_OFFSET})?') AND try_cast("
-                f"CASE WHEN regexp_full_match({c}, '{_TIME}') THEN {c} || {sql_text(offset)} "
-                f"ELSE {c} END AS TIMESTAMPTZ) IS NOT NULL))")
+        return (f"({c} = '' OR (regexp_full_match({c}, '{_TIME}({_OFFSET})?') AND "
+                f"try_cast({_with_offset(c, offset)} AS TIMESTAMPTZ) IS NOT NULL))")
 
     bad = " OR ".join([
         "odd",
