@@ -190,6 +190,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     # fields no pattern below pins down: the only ones that may hide spaces around them
     free = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
     votes = [f"v{k}" for k in range(nv)]
+    quotes = "true" if b'"' in data else "false"  # without any, no field needs quoting
     printed = (f"coalesce(c{i}, 'Sin dato')" if plain else _printed(f"c{i}", f"{name}_n")
                for name, i in values.items())
     if plain:
@@ -200,6 +201,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     cols += [f"coalesce({v}_n, 0) AS {v}_v" for v in votes]
     cols += [
         f"concat_ws(',', {', '.join(printed)}) AS fields_text",
+        f"{quotes} AS quotes",
         f"try_cast({_with_offset('registro', offset)} AS TIMESTAMPTZ) AS registro_at",
         "CAST(try_cast(seccion AS BIGINT) AS BIGINT) AS seccion_n",
         "try_cast(numero AS BIGINT) AS numero_n", "try_cast(ext AS BIGINT) AS ext_n",
