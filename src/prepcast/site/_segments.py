@@ -46,7 +46,7 @@ def acta_ambito(results: ElectionResults, row: ActaRow) -> int:
     if acta is None:
         return 0
     if level is Ambito.DISTRITO and acta.distrito is not None:
-        return int(acta.distrito)
+        return int(acta.distrito) + (acta.entidad or 0) * 100
     if level is Ambito.MUNICIPIO and acta.municipio is not None:
         return int(acta.municipio)
     return 0
@@ -81,11 +81,11 @@ def _snapshots(
     results: ElectionResults, rows: list[tuple[int, ActaRow]], todo: set[int]
 ) -> dict[int, dict[int, list[Any]]]:
     """cut -> sección -> its figures as of that cut, for the cuts in ``todo`` that touched it."""
-    touched = {row.casilla.seccion for b, row in rows if b in todo and row.casilla is not None}
+    touched = {row.casilla.seccion_key for b, row in rows if b in todo and row.casilla is not None}
     by_seccion: dict[int, list[tuple[int, ActaRow]]] = defaultdict(list)
     for b, row in rows:
-        if row.casilla is not None and row.casilla.seccion in touched:
-            by_seccion[row.casilla.seccion].append((b, row))
+        if row.casilla is not None and row.casilla.seccion_key in touched:
+            by_seccion[row.casilla.seccion_key].append((b, row))
     ncols = len(results.election.columns)
     out: dict[int, dict[int, list[Any]]] = defaultdict(dict)
     for sec, items in by_seccion.items():
@@ -129,7 +129,7 @@ def build_segments(
     out = Segments()
     for b, row in dated:
         if row.casilla is not None:
-            sec = row.casilla.seccion
+            sec = row.casilla.seccion_key
             out.of_seccion[sec] = max(b, out.of_seccion.get(sec, 0))
     ids = {b: tuple(id(row.acta) for _, row in rows) for b, rows in buckets.items()}
     stale = min(
