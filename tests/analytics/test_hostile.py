@@ -22,19 +22,19 @@ def test_a_100_kb_user_agent_is_classified_in_linear_time() -> None:
     # The old bot pattern ([\w-]*bot\b) was quadratic: 20 KB took 8.6 s, 100 KB about 220 s.
     for hostile in ("a" * 100_000, "Mozilla/5.0 (" + "a-" * 50_000, "bot" * 33_000 + "x",
                     "Mozilla/5.0 " + "Android " * 12_000):
-        began = time.monotonic()
+        began = time.thread_time()  # CPU time: the bound holds on a busy machine too
         classify_user_agent(hostile)
-        assert time.monotonic() - began < 0.5
+        assert time.thread_time() - began < 0.5
 
 
 def test_a_log_of_many_huge_user_agents_is_reported_quickly(tmp_path: Path, mmdb: Path) -> None:
     log = tmp_path / "access.log"
     log.write_text("".join(
         LINE.format(n=i, m=i, path="/", ref="-", ua=f"{i}" + "a" * 100_000) for i in range(20)))
-    began = time.monotonic()
+    began = time.process_time()  # CPU time of every thread: the bound holds on a busy machine too
     summary = write_report([log], tmp_path / "out", pdf=False, geoip_db=mmdb)
     assert summary.requests == 20
-    assert time.monotonic() - began < 20
+    assert time.process_time() - began < 20
 
 
 def test_a_truncated_gz_is_read_up_to_the_damage_with_a_warning(

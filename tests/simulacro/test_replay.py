@@ -92,6 +92,7 @@ def _when(text: str) -> datetime | None:
     return None
 
 
+@pytest.mark.slow  # a whole real night replayed: tens of seconds
 def test_the_whole_night_reaches_every_difusor(replayed: Replayed) -> None:
     r = replayed
     assert [m["cut"] for m in r.manifests] == list(range(1, CUTS + 1))
@@ -111,6 +112,7 @@ def test_the_whole_night_reaches_every_difusor(replayed: Replayed) -> None:
             assert live is not None and live.cut == CUTS, root.name
 
 
+@pytest.mark.slow  # a whole real night replayed: tens of seconds
 def test_each_acta_arrives_at_its_capture_time(replayed: Replayed) -> None:
     """A cut in the middle of the night registers exactly the rows captured (or verified) by
     its time, as the published file dates them."""
@@ -138,6 +140,7 @@ def _served_preamble(r: Replayed, cut: int) -> dict[str, str]:
     return {k: v.strip() for k, v in parse_prep_csv(text, zpath.name).preamble.items()}
 
 
+@pytest.mark.slow  # a whole real night replayed: tens of seconds
 def test_last_cut_recounts_to_the_published_preamble(replayed: Replayed) -> None:
     r = replayed
     zname, text = _last_database(r)

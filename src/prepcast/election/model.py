@@ -141,10 +141,15 @@ class Casilla:
     def clave(self) -> str:
         return casilla_key(self.entidad_id, self.seccion, self.tipo, self.numero, self.ext_contigua)
 
-    @property
+    @cached_property
     def seccion_key(self) -> int:
         """The sección as a key: its number, or entidad·10⁴ + number in a national proceso."""
         return self.entidad_id * 10_000 + self.seccion if self.nacional else self.seccion
+
+    @cached_property
+    def distrito_key(self) -> int:
+        """The distrito as a key: its number, or entidad·100 + number in a national proceso."""
+        return self.entidad_id * 100 + self.distrito if self.nacional else self.distrito
 
     def votes_in(self, eleccion: str) -> bool:
         return self.elecciones is None or eleccion in self.elecciones

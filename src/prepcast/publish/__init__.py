@@ -2,7 +2,9 @@
 
 A cut is composed from the layers below (tally → PREP databases → site data → the signed
 package of :mod:`prepcast.package`); the night runner builds every scheduled cut, verifies it,
-publishes it in the institute's own root and pushes it to the difusores. ``package/`` keeps
+publishes it in the institute's own root and pushes it to the difusores — or, fed by the
+capture system's drop folder (:mod:`prepcast.publish.drops`), each cut it drops once it
+recounts to its preamble. ``package/`` keeps
 only the signed container, so the difusor side never loads the results engine or the site.
 """
 

@@ -38,7 +38,7 @@ CASILLA_FIELDS = ("clave", "seccion", "tipo", "numero", "ext_contigua", "ubicaci
 def ambito_of(level: Ambito) -> Callable[[Casilla], int]:
     """The ámbito id of a casilla for an election won at ``level`` (fast: called per casilla)."""
     if level is Ambito.DISTRITO:
-        return attrgetter("distrito")
+        return attrgetter("distrito_key")  # entidad·100 + distrito in a national proceso
     if level is Ambito.MUNICIPIO:
         return attrgetter("municipio")
     return lambda _c: 0
@@ -70,7 +70,7 @@ def seccion_row(seccion: int, t: Totals, corte: int) -> list[Any]:
 
 
 def casilla_row(c: Casilla) -> list[Any]:
-    return [c.clave, c.seccion, c.tipo, c.numero, c.ext_contigua, c.ubicacion, c.lista_nominal]
+    return [c.clave, c.seccion_key, c.tipo, c.numero, c.ext_contigua, c.ubicacion, c.lista_nominal]
 
 
 def election_json(e: Election) -> Json:
@@ -174,7 +174,7 @@ def acta_json(
     return {
         "clave": acta.casilla_clave(proceso.entidad_id),
         "estado": acta.status.value,
-        "seccion": acta.seccion,
+        "seccion": acta.seccion if acta.entidad is None else acta.entidad * 10_000 + acta.seccion,
         "tipo_casilla": acta.tipo_casilla,
         "id_casilla": acta.id_casilla,
         "ext_contigua": acta.ext_contigua,

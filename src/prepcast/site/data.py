@@ -33,7 +33,9 @@ from prepcast.package.canonical import content_name
 from prepcast.package.ejercicio import JORNADA_NAME
 from prepcast.package.layout import db_dir
 from prepcast.site import _records as rec
-from prepcast.site._segments import SegmentCache, Segments, acta_ambito, build_segments
+from prepcast.site._ambitos import ambito_files
+from prepcast.site._nacional import NationalView
+from prepcast.site._segments import SegmentCache, acta_ambito, build_segments
 from prepcast.site.assets import asset_files
 from prepcast.site.history import history_json, read_history
 from prepcast.site.search_index import seccion_index
@@ -121,6 +123,7 @@ class SiteWriter:
         self.root_key = root_key
         self._caches: dict[str, SegmentCache] = {}
         self._histories: dict[int, Json] = {}
+        self._national = NationalView()
 
     def history_after(self, previous: Path | _Cut | None) -> Json | None:
         """The history of the cut a new cut follows: read from its package directory, or the
@@ -142,7 +145,11 @@ class SiteWriter:
         """Every file of the site for ``cut`` (see :func:`site_files`); ``history``: the previous
         cut's history document (see :meth:`history_after`)."""
         caches = {eid: self._caches.setdefault(eid, SegmentCache()) for eid in cut.elections}
-        out = _site_files(cut, databases, difusores, self.segment_actas, caches, self.ejercicio)
+        entidades = None
+        if cut.proceso.nacional:  # shown by distrito federal, below each entidad
+            cut, entidades = self._national.cut(cut)
+        out = _site_files(cut, databases, difusores, self.segment_actas, caches, self.ejercicio,
+                          entidades)
         out.files.update(asset_files(self.root_key))
         out.history = history_json(history, cut)
         self._histories[cut.number] = out.history
@@ -158,6 +165,7 @@ def _site_files(
     segment_actas: int,
     caches: dict[str, SegmentCache],
     ejercicio: str,
+    entidades: dict[str, list[Json]] | None = None,
 ) -> SiteFiles:
     out = SiteFiles()
     proceso = cut.proceso
@@ -165,7 +173,8 @@ def _site_files(
     proceso_elecciones: list[Json] = []
     for eid, results in cut.elections.items():
         catalogs = _cached_catalogs(out, results, caches[eid])
-        entidad_path = _election_files(out, cut, results, segment_actas, caches[eid])
+        entidad_path = _election_files(out, cut, results, segment_actas, caches[eid],
+                                       None if entidades is None else entidades[eid])
         elecciones.append({"id": eid, "entidad": entidad_path})
         proceso_elecciones.append(
             {
@@ -188,6 +197,7 @@ def _site_files(
             "image_base_url": proceso.image_base_url,
             "partidos": [{"id": p.id, "nombre": p.nombre, "color": p.color} for p in proceso.parties],
             "elecciones": proceso_elecciones,
+            **({"nacional": True} if proceso.nacional else {}),
         },
     )
     bases_path = out.add("data/bases.json", _bases_json(cut, databases, ejercicio))
@@ -233,8 +243,8 @@ def _catalog_files(out: SiteFiles, results: ElectionResults) -> dict[int, str]:
             continue
         aid = ambito_of(c)
         casillas[aid].append(rec.casilla_row(c))
-        if not secciones[aid] or secciones[aid][-1] != c.seccion:
-            secciones[aid].append(c.seccion)
+        if not secciones[aid] or secciones[aid][-1] != c.seccion_key:
+            secciones[aid].append(c.seccion_key)
     paths = {}
     for aid in results.ambitos:
         # A candidature: a person and every column registered for them (in column order).
@@ -271,16 +281,18 @@ def _election_files(
     results: ElectionResults,
     segment_actas: int,
     cache: SegmentCache,
+    entidades: list[Json] | None = None,
 ) -> str:
-    """The segments, the ámbito files and the entidad file of one election; returns the
-    entidad file's path."""
+    """The segments, the ámbito files and the entidad file (the nation's, with ``entidades``,
+    in a national proceso) of one election; returns the entidad file's path."""
     proceso = cut.proceso
     e = results.election
     segs = build_segments(
         out.add, out.files, proceso, proceso.profile, results, segment_actas, cache
     )
     segment_of = segs.of_acta
-    ambito_paths = _ambito_files(out, results, segs)
+    ambito_paths = ambito_files(out.add, out.files, results, segs.of_acta, segs.of_seccion,
+                                cache.ambitos)
     last = cut.last
     ambitos = []
     for aid in sorted(results.ambitos):
@@ -316,47 +328,9 @@ def _election_files(
             "ambitos": ambitos,
             "fuera_catalogo": fuera,
             "segmentos": segs.paths,
+            **({} if entidades is None else {"entidades": entidades}),
         },
     )
-
-
-def _ambito_files(out: SiteFiles, results: ElectionResults, segs: Segments) -> dict[int, str]:
-    level = results.election.ambito
-    ambito_of = rec.ambito_of(level)
-    secciones: dict[int, list[list[Any]]] = defaultdict(list)
-    for sec in sorted(results.secciones):
-        secciones[results.seccion_ambito[sec]].append(
-            rec.seccion_row(sec, results.secciones[sec], segs.of_seccion.get(sec, 0))
-        )
-    # Per casilla: [cut of its segment, contabilizada]; its shard is the ámbito's id modulo the
-    # number of shards of that cut in the entidad file's segment index.
-    states: dict[int, list[list[int] | None]] = defaultdict(list)
-    for row in results.rows:
-        c = row.casilla
-        if c is None:
-            continue
-        aid = ambito_of(c)
-        if row.acta is None or row.evaluation is None:
-            states[aid].append(None)
-        else:
-            b, _s = segs.of_acta[id(row.acta)]
-            states[aid].append([b, row.evaluation.contabilizada])
-    paths = {}
-    for aid, t in results.ambitos.items():
-        paths[aid] = out.add(
-            _ambito_stem(results, aid) + ".json",
-            {
-                "schema": "prepcast.site.ambito/1",
-                "eleccion": results.election.id,
-                "ambito": level.value,
-                "id": aid,
-                "totales": rec.totals_json(t),
-                "campos_seccion": list(rec.SECCION_FIELDS),
-                "secciones": secciones[aid],
-                "casillas": states[aid],
-            },
-        )
-    return paths
 
 
 def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip], ejercicio: str) -> Json:

@@ -2,6 +2,7 @@
  * Lee json/main.json (el único archivo mutable) y los archivos de datos que nombra.
  * Todo texto que viene de los datos se inserta con textContent, nunca como HTML.
  * Rutas (hash): #/E · #/E/<ambito>/<id> · …/seccion/<s> · …/seccion/<s>/casilla/<clave>
+ *               #/E/entidad/<id> (proceso nacional: nación → entidad → distrito federal)
  *               #/E/acta/<clave> (fuera de catálogo) · #/bases · #/difusores
  * Firma: después de mostrar la vista, se comprueba json/main.json (Ed25519, llave de corte de un
  * llavero firmado por la llave raíz del instituto, que este código trae), el manifiesto contra su
@@ -18,6 +19,7 @@
   var RAIZ = "{{llave_raiz}}"; /* llave pública raíz del instituto (Ed25519, 32 bytes en base64) */
   var EJERCICIOS = { prueba: "PRUEBA — datos ficticios", simulacro: "SIMULACRO — datos ficticios" };
   var state = { main: null, proceso: null, cache: new Map(), bytes: new Map(), renderId: 0, lastHash: null, fallo: false,
+    eleccion: null, entidades: null,
     firma: null };
 
   /* ---------- utilidades ---------- */
@@ -388,7 +390,24 @@
   function casillaNombre(tipo, numero, ext) {
     return (TIPOS[tipo] || tipo) + " " + numero + (ext ? " Ext. contigua " + ext : "");
   }
-  function ambitoTitulo(e, amb) { return AMBITO[e.ambito] + " " + amb.id + " · " + amb.nombre; }
+  function ambitoTitulo(e, amb) {
+    var id = state.proceso.nacional ? amb.id % 100 : amb.id;
+    return AMBITO[e.ambito] + " " + id + " · " + amb.nombre;
+  }
+  /* Sección: su número; en un proceso nacional, la clave es entidad·10000 + número. */
+  function secTexto(s) {
+    return state.proceso.nacional ? String(s % 10000) + " (" + entidadNombre(Math.floor(s / 10000)) + ")" : String(s);
+  }
+  function entidadNombre(id) { return (state.entidades && state.entidades[id]) || String(id); }
+  /* Migas desde la elección; en un proceso nacional, con la entidad del distrito. */
+  function raiz(e, amb) {
+    var out = [[e.nombre, "#/" + e.id]];
+    if (state.proceso.nacional && amb) {
+      var ent = Math.floor(amb.id / 100);
+      out.push([entidadNombre(ent), "#/" + e.id + "/entidad/" + ent]);
+    }
+    return out;
+  }
   function ambitoRef(e, id) {
     for (var i = 0; i < e.ambitos.length; i++) if (e.ambitos[i].id === id) return e.ambitos[i];
     return null;
@@ -403,7 +422,51 @@
   }
 
   /* ---------- vistas ---------- */
+  function lider(a) {
+    return a.lider ? el("span", { class: "partido" }, candEmblemas(state.eleccion, a.lider.columnas), el("span", { class: "nombre", text: a.lider.nombre })) : "Sin votos";
+  }
+  /* Proceso nacional: las entidades, cada una con sus distritos federales. */
+  function vistaNacion(e, ent) {
+    var base = "#/" + e.id;
+    var rows = ent.entidades.map(function (x) {
+      var t = x.totales;
+      return fila({ "data-entidad": x.id }, [
+        el("a", { href: base + "/entidad/" + x.id, text: x.nombre }),
+        num(t.contabilizadas) + " de " + num(t.esperadas), pctText(t.contabilizadas, t.esperadas),
+        lider(x), x.lider ? num(x.lider.votos) : "0"]);
+    });
+    return [
+      migas([[e.nombre, base]]),
+      el("h1", { text: e.nombre + " · " + state.proceso.entidad }),
+      el("section", { "aria-label": "Avance de actas" }, cifras(ent.totales, ent.ultimo_corte)),
+      el("figure", { class: "historial", "data-historial": e.id }),
+      tablaCandidaturas(e, ent.candidaturas, ent.totales.total_votos, false),
+      votos(e, ent.totales),
+      tabla("Candidatura que encabeza por entidad",
+        [{ text: "Entidad" }, { text: "Actas contabilizadas" }, { text: "Porcentaje", num: true }, { text: "Encabeza" }, { text: "Votos", num: true }],
+        rows, "entidades")];
+  }
+  function vistaEntidadFederativa(e, ent, id) {
+    var x = ent.entidades.filter(function (y) { return y.id === id; })[0];
+    if (!x) return noEncontrado("La entidad " + id);
+    var base = "#/" + e.id;
+    var rows = ent.ambitos.filter(function (a) { return Math.floor(a.id / 100) === id; }).map(function (a) {
+      var ref = ambitoRef(e, a.id), t = a.totales;
+      return fila({ "data-ambito": a.id }, [
+        el("a", { href: base + "/" + e.ambito + "/" + a.id, text: ambitoTitulo(e, ref || a) }),
+        num(t.contabilizadas) + " de " + num(t.esperadas), pctText(t.contabilizadas, t.esperadas),
+        lider(a), a.lider ? num(a.lider.votos) : "0"]);
+    });
+    return [
+      migas([[e.nombre, base], [x.nombre, base + "/entidad/" + id]]),
+      el("h1", { text: e.nombre + " · " + x.nombre }),
+      el("section", { "aria-label": "Avance de actas" }, cifras(x.totales, ent.ultimo_corte)),
+      tabla("Candidatura que encabeza por distrito federal",
+        [{ text: "Distrito federal" }, { text: "Actas contabilizadas" }, { text: "Porcentaje", num: true }, { text: "Encabeza" }, { text: "Votos", num: true }],
+        rows, "lideres")];
+  }
   function vistaEntidad(e, ent) {
+    if (ent.entidades) return vistaNacion(e, ent);
     var base = "#/" + e.id;
     var lideres = ent.ambitos.map(function (a) {
       var ref = ambitoRef(e, a.id), t = a.totales;
@@ -434,7 +497,7 @@
     var base = "#/" + e.id + "/" + e.ambito + "/" + amb.id;
     var secs = seccionesDe(cat, res).map(function (t) {
       return fila({ "data-seccion": t.seccion }, [
-        el("a", { href: base + "/seccion/" + t.seccion, text: "Sección " + t.seccion }),
+        el("a", { href: base + "/seccion/" + t.seccion, text: "Sección " + secTexto(t.seccion) }),
         num(t.esperadas), num(t.capturadas), num(t.contabilizadas),
         pctText(ent.ultimo_corte ? t.total_votos : t.total_votos_sin_especiales, t.lista_nominal_contabilizadas),
         num(t.total_votos)]);
@@ -448,7 +511,7 @@
       return { nombre: c[0], suplente: c[1], columnas: c[2], votos: v };
     }).sort(function (a, b) { return b.votos - a.votos || (a.nombre < b.nombre ? -1 : a.nombre > b.nombre ? 1 : 0); });
     return [
-      migas([[e.nombre, "#/" + e.id], [ambitoTitulo(e, amb), base]]),
+      migas(raiz(e, amb).concat([[ambitoTitulo(e, amb), base]])),
       el("h1", { text: ambitoTitulo(e, amb) }),
       el("section", { "aria-label": "Avance de actas" }, cifras(res.totales, ent.ultimo_corte)),
       tablaCandidaturas(e, cands, res.totales.total_votos, true),
@@ -511,8 +574,8 @@
         num(c.lista_nominal), st ? "Capturada" : "Sin acta capturada", st ? CONTAB[st[1]] : "—"]);
     });
     return [
-      migas([[e.nombre, "#/" + e.id], [ambitoTitulo(e, amb), base], ["Sección " + seccion, base + "/seccion/" + seccion]]),
-      el("h1", { text: "Sección " + seccion + " · " + AMBITO[e.ambito] + " " + amb.id + " " + amb.nombre }),
+      migas(raiz(e, amb).concat([[ambitoTitulo(e, amb), base], ["Sección " + secTexto(seccion), base + "/seccion/" + seccion]])),
+      el("h1", { text: "Sección " + secTexto(seccion) + " · " + ambitoTitulo(e, amb) }),
       el("section", { "aria-label": "Avance de actas" }, cifras(t, ent.ultimo_corte)),
       votos(e, t),
       tabla("Casillas de la sección", [{ text: "Casilla" }, { text: "Lista nominal", num: true }, { text: "Acta" }, { text: "Contabilización" }], rows, "casillas")];
@@ -718,10 +781,11 @@
     var parts = ruta(), e = eleccion(parts[0]) || state.proceso.elecciones[0];
     var ent = String(state.proceso.entidad_id).padStart(2, "0");
     var sec = null, clave = null, m;
-    if (/^\d{1,5}$/.test(q)) sec = parseInt(q, 10);
+    var nacional = state.proceso.nacional; /* secciones por entidad: la clave de casilla las distingue */
+    if (/^\d{1,5}$/.test(q) || (nacional && /^\d{6}$/.test(q))) sec = parseInt(q, 10);
     else if ((m = /^(\d{2})(\d{4})([A-Z])(\d{2})(\d{2})([0-9A-Z]*)$/.exec(q))) {
-      if (m[1] !== ent) { avisoBusqueda("La clave " + q + " es de otra entidad."); return; }
-      sec = parseInt(m[2], 10);
+      if (!nacional && m[1] !== ent) { avisoBusqueda("La clave " + q + " es de otra entidad."); return; }
+      sec = parseInt(m[2], 10) + (nacional ? parseInt(m[1], 10) * 10000 : 0);
       clave = q.slice(0, 11);
     } else {
       avisoBusqueda(q ? "Escriba un número de sección, una clave de casilla (" + ent + "0001B0100) o una clave de acta." : "Escriba su número de sección.");
@@ -769,7 +833,13 @@
             [[e.nombre, "#/" + e.id], ["Acta " + f.clave, "#/" + e.id + "/acta/" + f.clave]]);
         });
       }
+      state.eleccion = e;
+      if (ent.entidades) {
+        state.entidades = {};
+        ent.entidades.forEach(function (x) { state.entidades[x.id] = x.nombre; });
+      }
       if (parts.length < 3) return vistaEntidad(e, ent);
+      if (parts[1] === "entidad" && ent.entidades) return vistaEntidadFederativa(e, ent, parseInt(parts[2], 10));
       var id = parseInt(parts[2], 10), amb = ambitoRef(e, id), ea = entidadAmbito(ent, id);
       if (parts[1] !== e.ambito || !amb || !ea) return noEncontrado(AMBITO[e.ambito] + " " + parts[2]);
       return Promise.all([getJSON(amb.catalogo), getJSON(ea.resultados)]).then(function (cr) {
@@ -784,9 +854,9 @@
         var c = casillasDe(cat, res, sec).filter(function (x) { return x.clave === parts[6]; })[0];
         if (!c) return noEncontrado("La casilla " + parts[6]);
         var base = "#/" + e.id + "/" + e.ambito + "/" + amb.id;
-        var info = { titulo: "Sección " + sec + " · Casilla " + casillaNombre(c.tipo, c.numero, c.ext_contigua), lista_nominal: c.lista_nominal };
-        var items = [[e.nombre, "#/" + e.id], [ambitoTitulo(e, amb), base], ["Sección " + sec, base + "/seccion/" + sec],
-          [casillaNombre(c.tipo, c.numero, c.ext_contigua), base + "/seccion/" + sec + "/casilla/" + c.clave]];
+        var info = { titulo: "Sección " + secTexto(sec) + " · Casilla " + casillaNombre(c.tipo, c.numero, c.ext_contigua), lista_nominal: c.lista_nominal };
+        var items = raiz(e, amb).concat([[ambitoTitulo(e, amb), base], ["Sección " + secTexto(sec), base + "/seccion/" + sec]]).concat([
+          [casillaNombre(c.tipo, c.numero, c.ext_contigua), base + "/seccion/" + sec + "/casilla/" + c.clave]]);
         if (!c.estado) return vistaActa(e, null, info, items);
         return getJSON(segmentoDe(ent, c.estado[0], amb.id)).then(function (seg) {
           return vistaActa(e, seg.actas[c.clave], info, items);
@@ -853,6 +923,8 @@
     return getJSON(main.signed.data.proceso).then(function (proceso) {
       state.main = main;
       state.proceso = proceso;
+      /* Un proceso nacional se muestra por distrito federal, bajo cada entidad. */
+      AMBITO.distrito = proceso.nacional ? "Distrito federal" : "Distrito";
     });
   }
   function sondear() {
