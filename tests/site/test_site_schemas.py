@@ -47,19 +47,24 @@ def test_both_validators_agree_on_every_file_valid_and_damaged(election: Electio
     _cut, site = build_cut(election, 10)
     assert site_data_problems(site.files) == {}
     checked = refused = 0
+    kinds: set[str] = set()
     for path, data in site.files.items():
         if not path.endswith(".json"):
             continue
         obj = json.loads(data)
         kind = obj["schema"]
         assert _compiled(kind).is_valid(obj) and validate(obj) == [], path
+        if kind in kinds:
+            continue
+        kinds.add(kind)  # each kind damaged in its first file
         for what, bad in _damaged(obj):
             full = validate(bad)
             assert _compiled(kind).is_valid(bad) == (full == []), (path, what, full)
             assert fast_problems(bad) == full
             checked += 1
             refused += full != []
-    assert checked >= 40 and refused >= checked // 2  # the damage is mostly seen, by both
+    assert len(kinds) >= 8 and checked >= 30
+    assert refused >= checked // 2  # the damage is mostly seen, by both
 
 
 def test_a_file_of_no_known_schema_is_reported_as_the_site_does() -> None:
