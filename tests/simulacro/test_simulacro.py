@@ -74,12 +74,32 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     assert [p.name for p in (out / "estado" / "paquetes").iterdir()] == ["simulacro-1-0004"]
     assert (out / "instituto" / "current").resolve().name == "simulacro-1-0004"
     assert NightState.read(out / "estado").published() == 4
-    # the public list comes from the drill's registry: the local difusor with its logo
+    # every local difusor was registered and checked through the registry before the night (the
+    # code of `prepcast difusores check`: SFTP, disk, speed, its HTTPS site with the drill's CA,
+    # the redirect, a test package read back, the clocks), became validado by passing it, then
+    # activo; its report is kept, and the public list of every cut shows it with its logo
+    registro = result.registro
+    assert registro is not None and sorted(registro.validados) == sorted(result.difusor_roots)
+    for r in registro.reports:
+        keys = {f.key for f in r.findings if f.ok}
+        assert {"sftp.login", "sftp.speed", "disk.free", "https.cert", "http.redirect",
+                "clock.http", "clock.sftp"} <= keys, r.findings
+        if r.difusor.startswith("local-sftp"):
+            assert {"package.activate", "http.cache_control", "http.identical"} <= keys
+        saved = json.loads((registro.report_dir / f"{r.difusor}.json").read_text())
+        assert saved["passed"] and "Cumple con todos" in (
+            registro.report_dir / f"{r.difusor}.html").read_text()
+    history = [json.loads(line) for line in (out / "registro" / "historial.jsonl").open()]
+    for name in result.difusor_roots:
+        changes = [(e["status"], e["why"]) for e in history if e["difusor"] == name]
+        assert [v for v, _ in changes] == ["aspirante", "validado", "activo"], changes
+        assert "pruebas de cumplimiento" in changes[1][1]
     pkg = out / "estado" / "paquetes" / "simulacro-1-0004"
     listed = json.loads(next((pkg / "data").glob("difusores.*.json")).read_bytes())
-    local = [d for d in listed["difusores"] if d["id"] == "local-01"]
-    assert local and local[0]["logo"].startswith("data:image/svg+xml;base64,")
-    assert "activo" in (out / "registro" / "historial.jsonl").read_text()
+    local = {d["id"]: d for d in listed["difusores"] if d["id"] != "instituto"}
+    assert set(local) == set(result.difusor_roots)
+    assert all(d["url"].startswith("https://127.0.0.1:") for d in local.values())
+    assert all(d["logo"].startswith("data:image/svg+xml;base64,") for d in local.values())
     assert result.reader_requests > 0
     assert result.report is not None and (result.report / "informe.html").exists()
     # The informe follows the outline of the election's institute (IEEM: items i–ix).

@@ -13,17 +13,19 @@ from rich.table import Table
 from prepcast.election.rules import DEFAULT_PROFILE
 from prepcast.election.rules import PROFILES as RULES
 from prepcast.election.synthetic import PROFILES
+from prepcast.election.synthetic_national import NATIONAL_PROFILES
 from prepcast.errors import InputError
 from prepcast.package import Ejercicio
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
 from prepcast.simulacro.night import NightOptions
+from prepcast.simulacro.registro import summary
 from prepcast.simulacro.replay import ReplaySource
 from prepcast.simulacro.watch import LABELS, WatchReport
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("simulacro", help="play a whole election night on this machine")
-    p.add_argument("--profile", choices=sorted(PROFILES), default="edomex-2024")
+    p.add_argument("--profile", choices=sorted([*PROFILES, *NATIONAL_PROFILES]), default="edomex-2024")
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("--out", type=Path, default=Path("simulacro"))
     p.add_argument("--cuts", type=int, default=None,
@@ -121,6 +123,11 @@ def run(args: argparse.Namespace) -> int:
                                    f"{result.institute_url}/?poll=5")
             if result.difusor_url:
                 progress.console.print(f"Sitio del difusor local 01: {result.difusor_url}/?poll=5")
+            if result.registro is not None:  # HTTPS from the drill's CA (the README says more)
+                progress.console.print("Difusores revisados (prepcast difusores check; CA del "
+                                       f"simulacro: {result.out / 'ca' / 'ca.pem'}):")
+                for line in summary(result.registro):
+                    progress.console.print("  " + line, soft_wrap=True)
 
         def on_cut(rec: CutRecord, total: int) -> None:
             live = sum(1 for c in rec.live.values() if c == rec.number)

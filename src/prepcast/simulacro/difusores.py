@@ -2,13 +2,13 @@
 
 The difusores (embedded SFTP servers, daemons, the first one's web server) and their readers run
 in their own process; the night runner pushes to them as to any difusor, through the registry
-this process describes (:meth:`DifusoresProcess.registry_toml`). The parent talks to it over a
+this process describes (:attr:`DifusoresProcess.entries`, registered and checked by
+:mod:`prepcast.simulacro.registro`). The parent talks to it over a
 pipe: ``readers`` to let the simulated readers in, ``stop``.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -85,15 +85,11 @@ class DifusoresProcess:
         self.http_url, roots, self._entries = self._expect("ready")
         self.roots = {n: Path(r) for n, r in roots.items()}
 
-    def registry_toml(self) -> str:
-        """A registry of these difusores, for the runner."""
-        lines = ["concurrency = 64", "keep_releases = 3"]
-        for e in self._entries:
-            lines += ["", "[[difusor]]"]
-            for k in _REGISTRY_FIELDS:
-                value = int(e[k]) if k == "port" else json.dumps(e[k])
-                lines.append(f"{k} = {value}")
-        return "\n".join(lines) + "\n"
+    @property
+    def entries(self) -> list[dict[str, str]]:
+        """Each local difusor's SFTP account (name, host, port, user, auth, remote_root, mode,
+        key_file, host_key), for the registry."""
+        return [dict(e) for e in self._entries]
 
     def let_readers_in(self) -> None:
         self._conn.send(("readers",))

@@ -37,8 +37,9 @@ from prepcast.package.layout import db_dir
 from prepcast.publish.runner import CutDone, NightRunner, RunOptions
 from prepcast.simulacro.difusores import DifusoresProcess
 from prepcast.simulacro.institute import ActaImages, InstituteServer
-from prepcast.simulacro.registro import register_local
+from prepcast.simulacro.registro import Registered, register_local
 from prepcast.simulacro.replay import ReplaySource
+from prepcast.simulacro.tls import DrillCA
 from prepcast.simulacro.watch import Watch, WatchReport
 
 MARKER = ".prepcast-simulacro.json"
@@ -72,6 +73,7 @@ class NightResult:
     access_log: Path | None = None
     difusor_roots: dict[str, Path] = field(default_factory=dict)
     watch: WatchReport | None = None  # the monitor over the local difusores, and its drill
+    registro: Registered | None = None  # the registry of the local difusores and their checks
 
 
 @dataclass(frozen=True)
@@ -165,19 +167,23 @@ class Night:
                                     readers=self.opts.readers, seed=self.seed,
                                     home_entidad=f"{ed.proceso.entidad_id:02d}")
         self.net.start()
-        difusores = [{"id": "instituto", "nombre": f"{ed.proceso.institute} (sitio del instituto)",
-                      "url": self.institute.url + "/"}]
-        if self.net.http_url:   # registered through the registry, with its logo
-            difusores += register_local(self.out / "registro", [
-                ("local-01", "Difusor local 01", self.net.http_url + "/")])
-        self.difusores = difusores
-        if self.opts.monitor:
-            stage("iniciando el monitor de los difusores locales")
-            self.watch = Watch(self.out / "monitor", dict(self.net.roots), self.root_pub,
-                               self.out / "instituto", round_s=self.opts.monitor_round_s)
-            self.watch.start()
+        # each local difusor's site over HTTPS (the drill's CA) for the checks and the monitor
+        stage("iniciando los sitios HTTPS de los difusores locales")
+        ca = DrillCA.create(self.out / "ca")
+        self.registry = self.out / "registro" / "registry.toml"
+        self.watch = Watch(self.out / "monitor", dict(self.net.roots), self.root_pub,
+                           self.out / "instituto", registry=self.registry,
+                           tls=ca.server_context(), round_s=self.opts.monitor_round_s)
+        self.watch.start()
+        stage("registrando y revisando los difusores locales (prepcast difusores check)")
+        registro = register_local(self.out / "registro", self.net.entries,
+                                  self.watch.local_sites(), ca.ca_file,
+                                  pdf=self.opts.pdf and self.opts.report)
+        self.difusores = [{"id": "instituto",
+                           "nombre": f"{ed.proceso.institute} (sitio del instituto)",
+                           "url": self.institute.url + "/"}, *registro.public]
         return NightResult(self.out, ed, self.institute.url, self.net.http_url or "",
-                           difusor_roots=dict(self.net.roots))
+                           difusor_roots=dict(self.net.roots), registro=registro)
 
     def play(self, result: NightResult, on_cut: Callable[[CutRecord, int], None],
              stage: Callable[[str], None]) -> None:
@@ -190,8 +196,7 @@ class Night:
         total = len(schedule) if opts.cuts is None else max(1, min(opts.cuts, len(schedule)))
         manifests = self.out / "manifiestos"
         manifests.mkdir()
-        registry = self.out / "difusores" / "registry.toml"
-        registry.write_text(self.net.registry_toml(), encoding="utf-8")
+        registry = self.registry  # the one the checks validated
         root = self.out / "instituto"
         self.institute.publish(root / "current")
         net = self.net
@@ -208,7 +213,7 @@ class Night:
                 "bytes": sum(e.size for e in c.manifest.files.values()),
                 "build_seconds": c.build_seconds, "verify_seconds": c.verify_seconds,
             }
-            if self.watch is not None:
+            if self.watch is not None and opts.monitor:
                 self.watch.after_cut(c.number, total, net.live_cuts)
 
         def on_pushed(number: int, report: PushReport | None, error: str | None) -> None:

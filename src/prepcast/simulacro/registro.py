@@ -1,37 +1,124 @@
-"""The drill's local difusores registered through the registry, as an institute would: the form,
-a logo, aspirante → validado → activo with the reasons recorded; the public list of every cut
-comes from that registry (``public_list``), logos included."""
+"""The drill's local difusores registered and checked through the registry, as an institute would.
+
+:func:`register_local` writes ``<out>/registro/registry.toml`` anew: each local difusor's form
+(its SFTP account and pinned host key, its HTTPS site and the plain-HTTP address that redirects
+to it, a logo), every one an aspirante; then the compliance check of ``prepcast difusores
+check`` runs against every one (the same code, nothing skipped: SFTP, free space, a small speed
+test, the certificate from the drill's CA, the redirect, a test package made live and read back
+over HTTPS, the clocks). A difusor that passes becomes validado, recorded by the check, and
+only then activo; its report (JSON, HTML, PDF when asked) is kept in ``registro/revision``.
+That one registry is what the night runner pushes through, what the monitor watches and where
+the public list of every cut (logos included) comes from.
+"""
 
 from __future__ import annotations
 
-import shutil
+import asyncio
+import concurrent.futures
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prepcast.registry import add_difusores, load_registry, public_list, set_status
+from prepcast.registry.checks import CheckReport, check_all, record, write_reports
 
 _LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 48" role="img">'
          '<rect width="200" height="48" rx="6" fill="{color}"/>'
          '<text x="100" y="31" font-family="sans-serif" font-size="20" fill="#fff" '
          'text-anchor="middle">{text}</text></svg>')
+# what a local difusor's entry carries from the process that runs it
+SFTP_FIELDS = ("host", "port", "user", "auth", "remote_root", "mode", "key_file", "host_key")
+# The calls' thresholds, except the speed test: small (8 MB) so the drill stays quick, and its
+# floor set for this machine. A local difusor's "uplink" is loopback into a Python SFTP server
+# that shares two cores with the whole night: about 15-45 MB/s at load 10, so IEM's 40 MB/s
+# would fail a drill for the machine's load, not for the difusor. The speed is still measured
+# and reported; the free space (20 GB), the certificate, the redirect, Cache-Control, byte
+# identity and the clocks keep the calls' values.
+SPEED_TEST_MB = 8
+SPEED_MIN_MB_S = 5
+BY = "simulacro"
 
 
-def register_local(workdir: Path, difusores: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
-    """Register ``(name, nombre, url)`` difusores in ``workdir/registry.toml`` (anew) and return
-    the public list the cuts carry."""
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
+@dataclass(frozen=True)
+class LocalSite:
+    """Where a local difusor's site answers: ``url`` (HTTPS) and ``http_url`` (redirects)."""
+
+    url: str
+    http_url: str
+
+
+@dataclass(frozen=True)
+class Registered:
+    registry: Path
+    public: list[dict[str, Any]]     # the public list the cuts carry (activo only)
+    reports: list[CheckReport]
+    report_dir: Path
+
+    @property
+    def validados(self) -> list[str]:
+        return [r.difusor for r in self.reports if r.passed]
+
+
+def _header(ca_file: Path, concurrency: int, keep_releases: int, checks: int) -> str:
+    return (f"# the simulacro's registry of its local difusores (written anew each run)\n"
+            f"concurrency = {concurrency}\nkeep_releases = {keep_releases}\n\n"
+            f"[checks]\nspeed_test_mb = {SPEED_TEST_MB}\nmin_speed_mb_s = {SPEED_MIN_MB_S}\n"
+            f"concurrency = {checks}\n"
+            f"ca_file = {json.dumps(str(ca_file))}\n\n")
+
+
+def _run_checks(registry: Path) -> list[CheckReport]:
+    reg = load_registry(registry)
+    # a thread of its own: the caller may be running an event loop (Playwright in the tests)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="simulacro-check") as ex:
+        return ex.submit(asyncio.run, check_all(reg.difusores, reg)).result()
+
+
+def register_local(workdir: Path, entries: Sequence[Mapping[str, str]],
+                   sites: Mapping[str, LocalSite], ca_file: Path, *, pdf: bool = False,
+                   concurrency: int = 64, keep_releases: int = 3) -> Registered:
+    """Register the local difusores (``entries``: name plus :data:`SFTP_FIELDS`, ``sites``:
+    where each one's site answers) in ``workdir/registry.toml``, check them, make the ones that
+    pass activo and return the public list with the reports."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for stale in ("registry.toml", "historial.jsonl"):
+        (workdir / stale).unlink(missing_ok=True)
     registry = workdir / "registry.toml"
+    registry.write_text(_header(ca_file, concurrency, keep_releases, max(1, len(entries))),
+                        encoding="utf-8")
     rows: list[tuple[dict[str, Any], str | None, list[Any]]] = []
-    for i, (name, nombre, url) in enumerate(difusores):
+    for i, e in enumerate(entries):
+        name = e["name"]
+        nombre = f"Difusor {name} (simulacro)"
         (workdir / f"{name}.svg").write_text(
-            _LOGO.format(color=("#00507a", "#7a3b00", "#2f6b00")[i % 3], text=nombre),
+            _LOGO.format(color=("#00507a", "#7a3b00", "#2f6b00")[i % 3], text=name),
             encoding="utf-8")
-        rows.append(({"name": name, "host": "127.0.0.1", "user": "simulacro", "auth": "password",
-                      "nombre": nombre, "url": url, "logo": f"{name}.svg",
-                      "entidad": "simulacro"}, "simulacro", []))
-    add_difusores(registry, rows, "simulacro", "registro del simulacro")
-    for name, _, _ in difusores:
-        set_status(str(registry), name, "validado", "servidor local del simulacro", "simulacro")
-        set_status(str(registry), name, "activo", "difusor oficial del simulacro", "simulacro")
-    return public_list(load_registry(registry))
+        values: dict[str, Any] = {"name": name, **{k: e[k] for k in SFTP_FIELDS}}
+        values["port"] = int(values["port"])
+        values.update(nombre=nombre, url=sites[name].url + "/", http_url=sites[name].http_url + "/",
+                      logo=f"{name}.svg", entidad="simulacro")
+        rows.append((values, None, []))
+    add_difusores(registry, rows, BY, "registro del simulacro")
+    reports = _run_checks(registry)
+    reg = load_registry(registry)
+    record(reg, reports, "prepcast difusores check (simulacro)")
+    out = workdir / "revision"
+    for r in reports:
+        write_reports(r, out, pdf=pdf)
+        if r.passed:
+            set_status(reg, r.difusor, "activo", "difusor oficial del simulacro", BY)
+    return Registered(registry, public_list(load_registry(registry)), reports, out)
+
+
+def summary(registered: Registered) -> list[str]:
+    """Lines for people: each local difusor's verdict, its site and its report."""
+    lines = []
+    for r in registered.reports:
+        verdict = "cumple (validado, activo)" if r.passed else (
+            "NO cumple: " + "; ".join(f.titulo for f in r.failed))
+        url = next((d["url"] for d in registered.public if d["id"] == r.difusor), "")
+        lines.append(f"{r.difusor}: {verdict} {url} · reporte "
+                     f"{registered.report_dir / (r.difusor + '.html')}")
+    return lines

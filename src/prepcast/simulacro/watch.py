@@ -1,8 +1,10 @@
 """The monitor watching the drill's local difusores, and one of them misbehaving in turn.
 
-Each local difusor's folder (``releases/`` and ``current``) is served over HTTP by a small server
-of the simulacro's own (:class:`SiteServer`: the exact ``Cache-Control`` of the package layout,
-and it can stop, start and send a wrong header, which the drill hook needs). The monitor
+Each local difusor's folder (``releases/`` and ``current``) is served over HTTPS (a certificate
+from the drill's CA, :mod:`prepcast.simulacro.tls`; plain HTTP on a port of its own redirects) by
+a small server of the simulacro's own (:class:`SiteServer`: the exact ``Cache-Control`` of the
+package layout, and it can stop, start and send a wrong header, which the drill hook needs). The
+sites start before the night, so the registry's compliance check can read them; the monitor
 (:class:`prepcast.monitor.Monitor`, its own API) runs a round every ``round_s`` seconds of real
 time in a thread of its own, against the institute's publish root as reference; its state and
 dashboard data (``status.json``, ``incidents.json``, ``events.jsonl``) go to ``<out>/monitor``.
@@ -20,6 +22,7 @@ import asyncio
 import contextlib
 import mimetypes
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,7 +36,8 @@ from prepcast.monitor import Monitor, MonitorOptions, ProbeSettings
 from prepcast.monitor.drill import misbehave
 from prepcast.package import CutId
 from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, MAIN_PATH, cache_control_for
-from prepcast.simulacro.registro import register_local
+from prepcast.simulacro.registro import LocalSite
+from prepcast.simulacro.tls import RedirectServer, TLSHTTPServer
 
 # the order of the drill; stale last, once its lag has passed the bound
 DRILL = ("header", "script", "number", "down", "stale")
@@ -52,8 +56,9 @@ class SiteServer:
     """One difusor's folder over HTTP on loopback; stop, start and a wrong ``Cache-Control``
     for ``json/main.json`` (the drill's :class:`prepcast.monitor.drill.SiteControl`)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, tls: ssl.SSLContext | None = None) -> None:
         self.root = root
+        self.tls = tls
         self.cache_override: str | None = None
         self.port = 0
         self._httpd: ThreadingHTTPServer | None = None
@@ -62,7 +67,7 @@ class SiteServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         site = self
@@ -108,7 +113,8 @@ class SiteServer:
                 if body:
                     self.wfile.write(data)
 
-        httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        httpd = (TLSHTTPServer(("127.0.0.1", self.port), Handler, self.tls) if self.tls
+                 else ThreadingHTTPServer(("127.0.0.1", self.port), Handler))
         httpd.daemon_threads = True
         self.port = httpd.server_address[1]
         self._httpd = httpd
@@ -174,10 +180,12 @@ class Watch:
     """The monitor over the local difusores, in a thread; :meth:`drill` from the runner's hook."""
 
     def __init__(self, out: Path, roots: dict[str, Path], trust: Path, reference: Path, *,
-                 round_s: float = 5.0, drill_pace_s: float = 1.5, lag_bound_s: float = 10.0
-                 ) -> None:
+                 registry: Path, tls: ssl.SSLContext | None = None, round_s: float = 5.0,
+                 drill_pace_s: float = 1.5, lag_bound_s: float = 10.0) -> None:
         self.out = out
-        self.sites = {name: SiteServer(root) for name, root in sorted(roots.items())}
+        self.registry = registry  # the drill's registry (written once the sites are up)
+        self.sites = {name: SiteServer(root, tls) for name, root in sorted(roots.items())}
+        self.redirects: dict[str, RedirectServer] = {}
         self.victim = sorted(roots)[-1]
         self.trust = trust
         self.reference = reference
@@ -194,10 +202,17 @@ class Watch:
         self._drilled_ids: set[str] = set()
 
     def start(self) -> None:
-        for site in self.sites.values():
+        """Serve every site (HTTPS with its redirect when there is TLS); the rounds begin after
+        the first cut (:meth:`after_cut`)."""
+        for name, site in self.sites.items():
             site.start()
-        register_local(self.out / "registro", [
-            (name, f"Difusor {name} (simulacro)", site.url + "/") for name, site in self.sites.items()])
+            if site.tls is not None:
+                self.redirects[name] = RedirectServer(site.url)
+                self.redirects[name].start()
+
+    def local_sites(self) -> dict[str, LocalSite]:
+        return {n: LocalSite(s.url, self.redirects[n].url if n in self.redirects else s.url)
+                for n, s in self.sites.items()}
 
     def after_cut(self, number: int, total: int, live: Callable[[], Mapping[str, CutId | None]]) -> None:
         """The runner's hook after each cut: rounds start once the first cut is live on every
@@ -216,7 +231,7 @@ class Watch:
                                                  name="simulacro-monitor-loop", daemon=True)
             self._loop_thread.start()
             self._mon = Monitor(MonitorOptions(
-                self.out / "registro" / "registry.toml", self.trust, self.reference,
+                self.registry, self.trust, self.reference,
                 self.report.state, probe=self.settings))
             self._thread = threading.Thread(target=self._rounds, name="simulacro-monitor",
                                             daemon=True)
@@ -303,4 +318,6 @@ class Watch:
                 for i in incidents if i.id not in self._drilled_ids]
         for site in self.sites.values():
             site.stop()
+        for redirect in self.redirects.values():
+            redirect.stop()
         return self.report

@@ -37,6 +37,7 @@ def render_html(r: CheckReport) -> str:
                if r.passed else
                f'<p class="veredicto no">No cumple: {len(r.failed)} requisito(s) por corregir.</p>')
     modo = ("releases/ y current (enlace simbólico)" if r.modo == "sftp" else
+            "demonio del difusor (un archivo por corte en su buzón)" if r.modo == "daemon" else
             "plano (archivos inmutables primero; index.html y json/main.json al final)"
             if r.modo else "sin determinar")
     return (f'<!doctype html><html lang="es"><head><meta charset="utf-8">'

@@ -19,10 +19,12 @@ import asyncssh
 from prepcast.registry.checks.findings import CheckReport
 from prepcast.registry.model import CheckSettings, Difusor
 
+# AES-GCM first: the cheapest for both ends here (benchmarks/bench_registry.py --sftp-variants)
 ENCRYPTION_ALGS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr")
 GB = 1000**3
 MB = 1000**2
 CHUNK = 4 * 1024 * 1024
+SPEED_WRITES = 4      # writes of CHUNK in flight during the speed test (each pipelined in blocks)
 MUTABLE = ("index.html", "json/main.json")
 
 
@@ -72,16 +74,16 @@ async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None
     report.add("sftp.login", True, "Acceso SFTP con la llave del servidor registrada",
                f"{d.user}@{d.host}:{d.port}, llave del servidor verificada")
     root = d.remote_root
-    work = posixpath.join(root, f".prepcast-check-{token}")
+    scratch = Scratch(root, token, inbox=d.mode == "daemon")
     undo = Undo()
     try:
         # each step bounded, so a server that stops answering never holds the whole run
         t = settings.timeout_s
-        await asyncio.wait_for(sftp.mkdir(work), t)
-        await asyncio.wait_for(_operations(sftp, work, report, settings), 2 * t)
+        await asyncio.wait_for(scratch.make(sftp), t)
+        await asyncio.wait_for(_operations(sftp, scratch, report, settings), 2 * t)
         await asyncio.wait_for(_free_space(sftp, root, report, settings), t)
         async with speed_lock or asyncio.Semaphore(1):     # waiting here is not timed
-            await asyncio.wait_for(_speed(sftp, work, report, settings),
+            await asyncio.wait_for(_speed(sftp, scratch.path("velocidad.bin"), report, settings),
                                    t + settings.speed_test_mb)      # at least 1 MB/s
         if files is not None:
             await asyncio.wait_for(_activate(sftp, root, files, report, token, undo), 2 * t)
@@ -90,13 +92,45 @@ async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None
                    "Verifique permisos de escritura en la carpeta entregada al instituto.")
     finally:
         with contextlib.suppress(OSError, asyncssh.Error, TimeoutError):
-            await sftp.rmtree(work)
+            await scratch.remove(sftp)
     return conn, undo
 
 
-async def _operations(sftp: asyncssh.SFTPClient, work: str, report: CheckReport,
+@dataclass
+class Scratch:
+    """Where the check writes its test files: a folder of its own below ``root``; in a difusor
+    daemon's inbox (which moves any folder or link aside), files named as uploads under way
+    (``.prepcast-check-<token>-<name>.tar.part``), which the daemon leaves alone."""
+
+    root: str
+    token: str
+    inbox: bool = False
+    used: set[str] = field(default_factory=set)
+
+    def path(self, name: str) -> str:
+        if self.inbox:
+            p = posixpath.join(self.root, f".prepcast-check-{self.token}-{name}.tar.part")
+        else:
+            p = posixpath.join(self.root, f".prepcast-check-{self.token}", name)
+        self.used.add(p)
+        return p
+
+    async def make(self, sftp: asyncssh.SFTPClient) -> None:
+        if not self.inbox:
+            await sftp.mkdir(posixpath.join(self.root, f".prepcast-check-{self.token}"))
+
+    async def remove(self, sftp: asyncssh.SFTPClient) -> None:
+        if not self.inbox:
+            await sftp.rmtree(posixpath.join(self.root, f".prepcast-check-{self.token}"))
+            return
+        for p in self.used:
+            with contextlib.suppress(asyncssh.SFTPError):
+                await sftp.remove(p)
+
+
+async def _operations(sftp: asyncssh.SFTPClient, scratch: Scratch, report: CheckReport,
                       settings: CheckSettings) -> None:
-    a, b, c = (posixpath.join(work, n) for n in ("a.txt", "b.txt", "c.txt"))
+    a, b, c, ln = (scratch.path(n) for n in ("a.txt", "b.txt", "c.txt", "ln"))
     before = time.time()
     async with sftp.open(a, "wb") as f:
         await f.write(b"prepcast\n")
@@ -116,20 +150,24 @@ async def _operations(sftp: asyncssh.SFTPClient, work: str, report: CheckReport,
         await f.write(b"nuevo\n")
     caps["posix-rename"] = await _try(sftp.posix_rename(a, b))
     caps["hardlink"] = await _try(sftp.link(b, c))
-    caps["symlink"] = await _try(sftp.symlink("b.txt", posixpath.join(work, "ln")))
-    caps["statvfs"] = await _try(sftp.statvfs(work))
+    if not scratch.inbox:  # a link in a daemon's inbox would be moved aside; it needs none
+        caps["symlink"] = await _try(sftp.symlink(posixpath.basename(b), ln))
+    caps["statvfs"] = await _try(sftp.statvfs(scratch.root))
     report.capabilities = caps
-    report.modo = "sftp" if caps["symlink"] and caps["posix-rename"] else "flat"
+    report.modo = ("daemon" if scratch.inbox else
+                   "sftp" if caps["symlink"] and caps["posix-rename"] else "flat")
     names = ", ".join(f"{k} {'sí' if v else 'no'}" for k, v in caps.items())
     report.add("sftp.extensions", True, "Extensiones SFTP (posix-rename, hardlink, symlink, statvfs)",
                f"{names}; modo de entrega: {_modo(report.modo)}")
-    for p in (b, c, posixpath.join(work, "ln"), a):
+    for p in (b, c, ln, a):
         with contextlib.suppress(asyncssh.SFTPError):
             await sftp.remove(p)
     report.add("sftp.remove", True, "Borrar un archivo", "borrado")
 
 
 def _modo(modo: str) -> str:
+    if modo == "daemon":
+        return "demonio del difusor (un archivo por corte en su buzón)"
     return ("releases/ + current (enlace simbólico)" if modo == "sftp"
             else "plano (archivos inmutables primero, index.html y json/main.json al final, "
             "servidos desde la carpeta entregada)")
@@ -157,18 +195,23 @@ async def _free_space(sftp: asyncssh.SFTPClient, root: str, report: CheckReport,
                f"Libere espacio o amplíe el disco hasta tener {settings.min_free_gb:g} GB libres.")
 
 
-async def _speed(sftp: asyncssh.SFTPClient, work: str, report: CheckReport,
+async def _speed(sftp: asyncssh.SFTPClient, path: str, report: CheckReport,
                  settings: CheckSettings) -> None:
+    """One file of random bytes (nothing to compress), written with :data:`SPEED_WRITES` large
+    writes in flight, each split by asyncssh into the largest blocks the server accepts and
+    pipelined, so the link never waits for an answer; timed from open to close."""
     total = settings.speed_test_mb * MB
     block = os.urandom(CHUNK)
-    path = posixpath.join(work, "velocidad.bin")
+    slots = asyncio.Semaphore(SPEED_WRITES)
     start = time.perf_counter()
     async with sftp.open(path, "wb") as f:
-        sent = 0
-        while sent < total:
-            n = min(CHUNK, total - sent)
-            await f.write(block[:n], sent)
-            sent += n
+
+        async def write(offset: int) -> None:
+            async with slots:
+                n = min(CHUNK, total - offset)
+                await f.write(block if n == CHUNK else block[:n], offset)
+
+        await asyncio.gather(*(write(o) for o in range(0, total, CHUNK)))
     seconds = max(time.perf_counter() - start, 1e-6)
     speed = total / MB / seconds
     report.add("sftp.speed", speed >= settings.min_speed_mb_s,
