@@ -58,6 +58,7 @@ def main() -> int:
         p = read_proceso(election / "election.toml")
         at = p.end.isoformat()
         figures = {}
+        start_load = os.getloadavg()
         for name, path in (("columnar", election), ("rows", rows_copy)):
             runs = [run(path, at, root / f"out-{name}") for _ in range(args.repeat)]
             figures[name] = runs
@@ -65,7 +66,8 @@ def main() -> int:
             assert z.read_bytes() == (root / "out-rows" / z.name).read_bytes(), z.name
     load = os.getloadavg()
     print(f"prepcast database build, last cut of {args.profile} (seed {args.seed}), "
-          f"{args.repeat} processes each; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+          f"{args.repeat} processes each; load average {start_load[0]:.1f} at the start, "
+          f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end")
     for name, runs in figures.items():
         walls = [r[0] for r in runs]
         cpus = [r[1] for r in runs]
