@@ -3,7 +3,9 @@ election laid out by distrito federal, in data files and in Debian's Chromium.""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,13 @@ import pytest
 from playwright.sync_api import Page
 
 from prepcast.election import ElectionDir, load_election_dir
+from prepcast.election.schedule import cut_time
 from prepcast.election.synthetic import generate
+from prepcast.formats.read_prep_csv import read_prep_csv
+from prepcast.formats.recount import recount
+from prepcast.package import init_keys, load_signer, verify_package
+from prepcast.package.keys import ROOT_PUB
+from prepcast.publish.cut import CutBuilder
 from prepcast.site import validate
 from tests.site.site_package import PublishedCut, build_cut, publish
 from tests.site.site_server import StaticServer
@@ -37,6 +45,31 @@ def national_site(national: ElectionDir, tmp_path_factory: pytest.TempPathFactor
 def national_server(national_site: tuple[Path, PublishedCut]) -> Iterator[StaticServer]:
     with StaticServer(national_site[0]) as srv:
         yield srv
+
+
+def test_a_night_of_national_packages_verifies_and_recounts(national: ElectionDir,
+                                                             tmp_path: Path) -> None:
+    """Cut after cut as the night runner builds them (NightTally, the night's database and site
+    writers), each package signed, verified against the last and recounted to its preamble."""
+
+    init_keys(tmp_path / "keys")
+    builder = CutBuilder(national, load_signer(tmp_path / "keys"))
+    previous = None
+    for n in (4, 5, 12):
+        pkg = tmp_path / f"pkg{n}"
+        m = builder.build(cut_time(national.proceso, n), pkg, previous=previous)
+        assert verify_package(pkg, tmp_path / "keys" / ROOT_PUB, last=previous).cut == n == m.cut
+        previous = m
+    data = json.loads((pkg / "json" / "main.json").read_bytes())["signed"]["data"]
+    bases = json.loads((pkg / data["bases"]).read_bytes())["bases"]
+    assert len(bases) == 3
+    for b in bases:
+        with zipfile.ZipFile(io.BytesIO((pkg / b["ruta"]).read_bytes())) as z:
+            name = next(x for x in z.namelist() if x.endswith("_2024.csv"))
+            csv_path = tmp_path / name
+            csv_path.write_bytes(z.read(name))
+        r = recount(read_prep_csv(csv_path), national.proceso.profile, last_cut=False)
+        assert r.rows_mismatched == 0 and r.differs_from_published() == []
 
 
 def _load(pc: PublishedCut, path: str) -> Any:

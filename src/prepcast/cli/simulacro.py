@@ -13,6 +13,7 @@ from rich.table import Table
 from prepcast.election.rules import DEFAULT_PROFILE
 from prepcast.election.rules import PROFILES as RULES
 from prepcast.election.synthetic import PROFILES
+from prepcast.election.synthetic_national import NATIONAL_PROFILES
 from prepcast.errors import InputError
 from prepcast.package import Ejercicio
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
@@ -24,7 +25,7 @@ from prepcast.simulacro.watch import LABELS, WatchReport
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("simulacro", help="play a whole election night on this machine")
-    p.add_argument("--profile", choices=sorted(PROFILES), default="edomex-2024")
+    p.add_argument("--profile", choices=sorted([*PROFILES, *NATIONAL_PROFILES]), default="edomex-2024")
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("--out", type=Path, default=Path("simulacro"))
     p.add_argument("--cuts", type=int, default=None,
