@@ -179,3 +179,32 @@ def test_unusual_files_go_to_the_row_engine(small_election: Path, tmp_path: Path
     err = capsys.readouterr().err
     assert err.count(f": {field_name}: ") == 3 and f"{path}:" in err  # every bad row, with line
     assert "Traceback" not in err
+
+
+def test_spellings_both_readers_take_give_the_same_bytes(small_election: Path,
+                                                        tmp_path: Path) -> None:
+    """Vote fields written as the database does not print them (leading zeros, other cases of
+    Ilegible and Sin dato, an empty quoted field) and text fields that need quoting are read on
+    columns and printed as the row engine prints them."""
+    root = _copy(small_election, tmp_path)
+    path = root / "capturas" / "AYUN.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    head = rows[0]
+    votes = range(head.index("TOTAL_BOLETAS_SOBRANTES"), head.index("MECANISMOS_TRASLADO"))
+    spell = {"Ilegible": "ILEGIBLE", "Sin dato": "sin_dato"}
+    for i, row in enumerate(rows[1:]):
+        for k in votes:
+            v = row[k]
+            row[k] = spell.get(v, "0" + v if v.isdigit() and i % 3 == 0 else v)
+        if i % 5 == 0:
+            row[head.index("MECANISMOS_TRASLADO")] = 'Ruta "A", B'
+        if i % 7 == 0:
+            row[votes[-1]] = "EMPTY"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    path.write_bytes(path.read_bytes().replace(b",EMPTY,", b',"",'))
+    data = path.read_bytes()
+    assert all(x in data for x in (b",ILEGIBLE,", b",sin_dato,", b',"",', b',"Ruta ""A"", B",'))
+    for n in (12, 73):
+        _same(root, n, last=n == 73)

@@ -21,6 +21,7 @@ the right past trusted proxies, and only when the entry parses as an address.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import hashlib
 import ipaddress
@@ -65,6 +66,7 @@ class Entry:
     headers: list[tuple[bytes, bytes]]
     gz_headers: list[tuple[bytes, bytes]] | None
     etag: bytes
+    ident: tuple[int, int, int, int] | None = None  # (device, inode, size, mtime) when read
 
 
 class LiveCut:
@@ -82,7 +84,9 @@ class LiveCut:
 def load_release(release: Path | None, cut: CutId | None,
                  reuse: dict[str, Entry] | None = None) -> LiveCut:
     """The release in memory. An entry of ``reuse`` (the cut served until now) with the same
-    content is taken as it is, so unchanged files are not compressed again at every cut."""
+    content is taken as it is, so unchanged files are not compressed again at every cut; one
+    read from the very same file as now (device, inode, size and modification time: a release
+    hard-links the files it shares with the one before) is not even read again."""
     entries: dict[str, Entry] = {}
     reuse = reuse or {}
     if release is None:
@@ -92,12 +96,17 @@ def load_release(release: Path | None, cut: CutId | None,
         for name in names:
             full = Path(dirpath) / name
             rel = full.relative_to(release).as_posix()
+            same = reuse.get(rel)
+            st = os.stat(full)
+            ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            if same is not None and same.ident == ident:
+                entries[rel] = same
+                continue
             body = full.read_bytes()
             ctype = _content_type(rel)
             etag = b'"' + hashlib.sha256(body).hexdigest()[:20].encode() + b'"'
-            same = reuse.get(rel)
             if same is not None and same.etag == etag and same.body == body:
-                entries[rel] = same
+                entries[rel] = dataclasses.replace(same, ident=ident)
                 continue
             base = [(b"content-type", ctype.encode()), (b"cache-control", cache_control_for(rel).encode()), (b"etag", etag), (b"vary", b"Accept-Encoding"), *security]
             gz = None
@@ -106,7 +115,7 @@ def load_release(release: Path | None, cut: CutId | None,
                 gz = gzip.compress(body, compresslevel=6, mtime=0)
                 gz_headers = [*base, (b"content-encoding", b"gzip"), (b"content-length", str(len(gz)).encode())]
             entries[rel] = Entry(body, gz, [*base, (b"content-length", str(len(body)).encode())],
-                                 gz_headers, etag)
+                                 gz_headers, etag, ident)
     if "index.html" in entries:
         entries[""] = entries["index.html"]
     return LiveCut(cut, entries)

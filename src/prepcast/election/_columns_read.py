@@ -94,6 +94,9 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
     elecciones = f"coalesce({ix['ELECCIONES']}, '')" if "ELECCIONES" in ix else "''"
     ok = " AND ".join(f"regexp_full_match(coalesce({ix[k]}, ''), '{_INT}')" for k in nums)
     tipos = ", ".join(sql_text(t) for t in sorted(TIPOS))
+    # a number or tipo that matches its pattern has no space around it: only the other fields
+    # are looked at for spaces and odd line breaks
+    free = [c for h, c in ix.items() if h not in nums and h != "TIPO_CASILLA"]
     known = ", ".join(sql_text(e.id) for e in proceso.elections)
     try:
         con.execute(
@@ -106,7 +109,7 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
             f"CASE WHEN {elecciones} = '' THEN NULL ELSE string_split({elecciones}, ';') END "
             "AS elecciones, "
             f"printf('%02d%04d%s%02d%02d', ent, seccion, tipo, numero, ext) AS clave, "
-            f"({ok}) AND tipo IN ({tipos}) AND NOT ({_odd(list(ix.values()))}) "
+            f"({ok}) AND tipo IN ({tipos}) AND NOT ({_odd(free)}) "
             f"AND NOT regexp_matches({elecciones}, '[{_SPACE}]') AS ok "
             f"FROM {_read_csv(path, len(header))}")
     except duckdb.Error:
@@ -126,17 +129,23 @@ def _kind(c: str) -> str:
             f"THEN 's' WHEN {c} = '-' THEN 'x' END")
 
 
-def _text(name: str) -> str:
-    """The field as the database prints it."""
-    return (f"CASE {name}_k WHEN 'n' THEN CAST({name}_v AS VARCHAR) WHEN 'i' THEN 'Ilegible' "
-            f"WHEN 'x' THEN '-' ELSE 'Sin dato' END")
+def _printed(c: str, number: str) -> str:
+    """A vote field of known kind as the database prints it (``number``: its value or NULL)."""
+    return (f"CASE WHEN {number} IS NOT NULL THEN CAST({number} AS VARCHAR) WHEN lower({c}) = "
+            f"'ilegible' THEN 'Ilegible' WHEN {c} = '-' THEN '-' ELSE 'Sin dato' END")
+
+
+def _with_offset(c: str, offset: str) -> str:
+    """SQL: a date-time that matches ``_TIME(_OFFSET)?`` with the proceso's offset when it has
+    none (with one, its sixth character from the end is the offset's sign)."""
+    return f"CASE WHEN {c}[-6] IN ('+', '-') THEN {c} ELSE {c} || {sql_text(offset)} END"
 
 
 def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
               election: Election, proceso: Proceso) -> bool:
     """Table ``table``: the feed of one election (``path`` None: none yet), one row per record in
-    file order (``n``), each vote field as kind ``<f>_k`` and number ``<f>_v`` (text: see
-    :func:`value_text`), and the counts the rules need."""
+    file order (``n``), each vote's number ``v<k>_v`` (0 unless a number), the captured fields
+    as printed (see :func:`fields_text`), and the counts the rules need."""
     nacional = proceso.nacional
     expected = feed_header(election, nacional=nacional)
     data = b""
@@ -165,58 +174,93 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
              "codigo": tail + 2, "acopio": tail + 3, "captura": tail + 4, "verificacion": tail + 5,
              "origen": tail + 6, "digitalizacion": tail + 7, "tipo_documento": tail + 8,
              "cotejada": tail + 9, **({"entidad": tail + 10} if nacional else {})}
-    cols = [f"coalesce(c{i}, '') AS {k}" for k, i in texts.items()]
-    # fields no pattern below pins down: the only ones that may hide spaces around them
-    free = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
-    cols += [f"{name}_{x}" for name in values for x in "kv"]
-    # each field's kind, then its number, once, in queries of their own (an alias used again in
-    # the same select list is computed again each time)
-    kinds = ", ".join(f"{_kind(f'c{i}')} AS {name}_k" for name, i in values.items())
-    numbers = ", ".join(f"CASE WHEN {name}_k = 'n' THEN CAST(c{i} AS BIGINT) ELSE 0 END AS {name}_v"
-                        for name, i in values.items())
-    votes = [f"v{k}" for k in range(nv)]
-    cols += [
-        f"CASE WHEN regexp_full_match(registro, '{_TIME}') THEN registro || {sql_text(offset)} "
-        "ELSE registro END AS registro_full",
-        "try_cast(registro_full AS TIMESTAMPTZ) AS registro_at",
-        "CAST(try_cast(seccion AS BIGINT) AS BIGINT) AS seccion_n",
-        "try_cast(numero AS BIGINT) AS numero_n", "try_cast(ext AS BIGINT) AS ext_n",
-        f"{'try_cast(entidad AS BIGINT)' if nacional else int(proceso.entidad_id)} AS entidad_n",
-        "printf('%02d%04d%s%02d%02d', entidad_n, seccion_n, tipo, numero_n, ext_n) AS clave",
-        f"CAST({' + '.join(f'{v}_v' for v in votes) or '0'} AS BIGINT) AS total",
-        *(f"({' + '.join(f'CAST({v}_k = {k!r} AS INTEGER)' for v in votes) or '0'}) AS {name}"
-          for k, name in (("n", "nnum"), ("i", "nileg"), ("s", "nsin"))),
-    ]
+    source = _read_csv(path, len(expected))  # type: ignore[arg-type]
+    # the vote fields first taken as written in the database's own spelling (the usual case:
+    # each field printed as written, with no work per field), checked below with one pattern
+    # per row; otherwise each distinct value is classified once and the fields respelled
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT n, "
-                    f"{', '.join(cols)}, ({_odd([f'c{texts[k]}' for k in free])}) AS odd "
-                    f"FROM (SELECT *, {numbers} FROM (SELECT row_number() OVER () AS n, *, "
-                    f"{kinds} FROM {_read_csv(path, len(expected))}))")  # type: ignore[arg-type]
+        con.execute(_feed_sql(table, source, values, texts, nacional, proceso, plain=True,
+                             quotes=b'"' in data))
     except duckdb.Error:
         return False
 
     def when(c: str) -> str:
-        return (f"({c} = '' OR (regexp_full_match({c}, '{_TIME}({_OFFSET})?') AND try_cast("
-                f"CASE WHEN regexp_full_match({c}, '{_TIME}') THEN {c} || {sql_text(offset)} "
-                f"ELSE {c} END AS TIMESTAMPTZ) IS NOT NULL))")
+        return (f"({c} = '' OR (regexp_full_match({c}, '{_TIME}({_OFFSET})?') AND "
+                f"try_cast({_with_offset(c, offset)} AS TIMESTAMPTZ) IS NOT NULL))")
 
     bad = " OR ".join([
-        "odd", *(f"{x}_k IS NULL" for x in values),
+        "odd",
         *(f"NOT regexp_full_match({k}, '{_INT}')" for k in ("seccion", "numero", "ext")),
         *(f"({k} <> '' AND NOT regexp_full_match({k}, '{_INT}'))"
           for k in ("distrito", "municipio", "cotejada")),
         *(("NOT regexp_full_match(entidad, '[0-9]{1,2}')",) if nacional else ()),
         "registro = ''", f"NOT {when('registro')}", f"NOT {when('acopio')}",
         f"NOT {when('captura')}", f"NOT {when('verificacion')}",
-        "upper(estado) NOT IN ('CAPTURADA', 'SIN_ACTA', 'FUERA_CATALOGO')",
+        "estado NOT IN ('CAPTURADA', 'SIN_ACTA', 'FUERA_CATALOGO')",
         "motivo NOT IN ('', '0', '1', '2', '3')"])
-    rows, problems = _first(con, f"SELECT count(*), count(*) FILTER ({bad}) FROM {table}")
+    field = "([1-9][0-9]{0,14}|0|Ilegible|Sin dato|-)"
+    rows, problems, respell = _first(con, (
+        f"SELECT count(*), count(*) FILTER ({bad}), count(*) FILTER (NOT regexp_full_match("
+        f"fields_text, '{field}(,{field}){{{len(values) - 1}}}')) FROM {table}"))
     if rows != _lines(data) - 1 or problems:
         return False
-    con.execute(f"UPDATE {table} SET estado = upper(estado)")
+    if not respell:
+        return True
+    try:
+        unknown = _first(con, (
+            f"SELECT count(*) FILTER ({_kind('s')} IS NULL) FROM (SELECT DISTINCT unnest(["
+            f"{', '.join(f'c{i}' for i in values.values())}]) AS s FROM {source})"))[0]
+        if unknown:
+            return False
+        con.execute(_feed_sql(table, source, values, texts, nacional, proceso, plain=False,
+                             quotes=b'"' in data))
+    except duckdb.Error:
+        return False
     return True
 
 
-def value_text(name: str) -> str:
-    """SQL: a captured field of a feed table as the database prints it."""
-    return _text(name)
+def _feed_sql(table: str, source: str, values: dict[str, int], texts: dict[str, int],
+              nacional: bool, proceso: Proceso, *, plain: bool, quotes: bool) -> str:
+    """SQL making a feed's table from ``source``; ``plain``: its vote fields are taken as
+    printed (checked afterwards), else respelled as printed; ``quotes``: whether the file has
+    a quote character (without any, no field needs quoting)."""
+    off = proceso.utc_offset_minutes
+    offset = f"{'-' if off < 0 else '+'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+    cols = [f"coalesce(c{i}, '') AS {k}" for k, i in texts.items()]
+    cols[0] = "upper(coalesce(c1, '')) AS estado"
+    # fields no pattern below pins down: the only ones that may hide spaces around them
+    free = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
+    votes = [k for k in values if k.startswith("v")]
+    printed = (f"coalesce(c{i}, 'Sin dato')" if plain else _printed(f"c{i}", f"{name}_n")
+               for name, i in values.items())
+    if plain:
+        ileg, sin = "coalesce(c{i} = 'Ilegible', false)", "coalesce(c{i} = 'Sin dato', true)"
+    else:
+        ileg = "coalesce(lower(c{i}) = 'ilegible', false)"
+        sin = "coalesce(lower(c{i}) IN ('sin dato', 'sin_dato', ''), true)"
+    cols += [f"coalesce({v}_n, 0) AS {v}_v" for v in votes]
+    cols += [
+        f"concat_ws(',', {', '.join(printed)}) AS fields_text",
+        f"{'true' if quotes else 'false'} AS quotes",
+        f"try_cast({_with_offset('registro', offset)} AS TIMESTAMPTZ) AS registro_at",
+        "CAST(try_cast(seccion AS BIGINT) AS BIGINT) AS seccion_n",
+        "try_cast(numero AS BIGINT) AS numero_n", "try_cast(ext AS BIGINT) AS ext_n",
+        f"{'try_cast(entidad AS BIGINT)' if nacional else int(proceso.entidad_id)} AS entidad_n",
+        "printf('%02d%04d%s%02d%02d', entidad_n, seccion_n, tipo, numero_n, ext_n) AS clave",
+        f"CAST({' + '.join(f'coalesce({v}_n, 0)' for v in votes) or '0'} AS BIGINT) AS total",
+        f"({' + '.join(f'CAST({v}_n IS NOT NULL AS INTEGER)' for v in votes) or '0'}) AS nnum",
+        *(f"({' + '.join(f'CAST({x.format(i=values[v])} AS INTEGER)' for v in votes) or '0'}) "
+          f"AS {name}" for x, name in ((ileg, "nileg"), (sin, "nsin"))),
+    ]
+    # each field's number once, in a query of its own (an alias used again in the same select
+    # list is computed again each time)
+    numbers = ", ".join(f"try_cast(c{i} AS BIGINT) AS {name}_n" for name, i in values.items())
+    return (f"CREATE OR REPLACE TABLE {table} AS SELECT n, "
+            f"{', '.join(cols)}, ({_odd([f'c{texts[k]}' for k in free])}) AS odd "
+            f"FROM (SELECT row_number() OVER () AS n, *, {numbers} FROM {source})")
+
+
+def fields_text(record: str) -> str:
+    """SQL: the captured fields of a feed table's ``record``, from TOTAL_BOLETAS_SOBRANTES to
+    TOTAL_VOTOS_ASENTADO, as the database prints them (one text, comma-separated)."""
+    return f"{record}.fields_text"

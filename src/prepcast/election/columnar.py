@@ -200,17 +200,20 @@ def load_columns(path: str | Path) -> ColumnElection | None:
         raise InputError(problems)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    if not load_casillas(con, root / "casillas.csv", proceso):
-        con.close()
-        return None
 
-    def load(i: int, e: Election) -> bool:
-        feed = root / "capturas" / f"{e.id}.csv"
+    def load(i: int) -> bool:
         with con.cursor() as cur:  # one per thread: DuckDB runs them side by side
+            if i < 0:
+                return load_casillas(cur, root / "casillas.csv", proceso)
+            e = proceso.elections[i]
+            feed = root / "capturas" / f"{e.id}.csv"
             return load_feed(cur, f"e{i}", feed if feed.exists() else None, e, proceso)
 
+    # the catalog and each feed side by side, each read by one DuckDB thread (more only add work)
+    con.execute("SET threads = 1")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        loaded = list(pool.map(load, range(len(proceso.elections)), proceso.elections))
+        loaded = list(pool.map(load, range(-1, len(proceso.elections))))
+    con.execute("RESET threads")
     if not all(loaded):
         con.close()
         return None
@@ -219,8 +222,17 @@ def load_columns(path: str | Path) -> ColumnElection | None:
 
 def tally_columns(ce: ColumnElection, at: datetime, *, number: int, last: bool = False) -> ColumnCut:
     """Every election's results for the cut at ``at``."""
-    out = {e.id: _tally(ce, i, e, at, last) for i, e in enumerate(ce.proceso.elections)}
-    return ColumnCut(ce, number, at, last, out)
+    seq = ce.cuts = ce.cuts + 1  # each cut's tables apart: a cut's levels are read when asked for
+    for i in range(len(ce.proceso.elections)):
+        ce.catalog(i)
+
+    def tally(i: int) -> ColumnResults:
+        # a cursor per thread, kept by the results for the levels read later
+        return _tally(ce, ce.con.cursor(), seq, i, ce.proceso.elections[i], at, last)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(tally, range(len(ce.proceso.elections))))
+    return ColumnCut(ce, number, at, last, {r.election.id: r for r in results})
 
 
 def _evaluation(profile: Profile) -> str:
@@ -251,26 +263,25 @@ def _catalog_sql(ce: ColumnElection, e: Election) -> str:
             f"WHERE {votes_in}")
 
 
-def _tally(ce: ColumnElection, i: int, e: Election, at: datetime, last: bool) -> ColumnResults:
-    con = ce.con
-    seq = ce.cuts = ce.cuts + 1  # each cut's tables apart: a cut's levels are read when asked for
+def _tally(ce: ColumnElection, con: duckdb.DuckDBPyConnection, seq: int, i: int, e: Election,
+           at: datetime, last: bool) -> ColumnResults:
     instant = sql_text(at.astimezone(UTC).isoformat())
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE latest AS SELECT n, clave, estado, registro_at FROM e{i} "
+        f"CREATE OR REPLACE TEMP TABLE latest_{i} AS SELECT n, clave, estado, registro_at FROM e{i} "
         f"WHERE registro_at <= CAST({instant} AS TIMESTAMPTZ) "
         "QUALIFY row_number() OVER (PARTITION BY clave, estado = 'FUERA_CATALOGO' "
         "ORDER BY registro_at DESC, n DESC) = 1")
-    catalog = ce.catalog(i)
+    catalog = f"ecat_{i}"
     # one row per registered acta: the catalog's (part 0, in catalog order), then fuera de
     # catálogo (part 1, by registration then clave); fn is the record's row in the feed
     con.execute(
         f"CREATE OR REPLACE TABLE cut_{seq}_{i} AS "
         f"SELECT 0 AS part, c.n AS k, NULL::TIMESTAMPTZ AS k2, false AS k3, l.clave, l.n AS fn, "
         "c.n AS cn, "
-        f"{_evaluation(ce.profile)} FROM {catalog} c JOIN latest l ON l.clave = c.clave "
+        f"{_evaluation(ce.profile)} FROM {catalog} c JOIN latest_{i} l ON l.clave = c.clave "
         f"AND l.estado <> 'FUERA_CATALOGO' JOIN e{i} f ON f.n = l.n "
         "UNION ALL "
         "SELECT 1, 0, l.registro_at, l.estado = 'FUERA_CATALOGO', l.clave, l.n, NULL, 'F', 2 "
-        "FROM latest l WHERE NOT EXISTS "
+        f"FROM latest_{i} l WHERE NOT EXISTS "
         f"(SELECT 1 FROM {catalog} c WHERE c.clave = l.clave AND l.estado <> 'FUERA_CATALOGO')")
     return ColumnResults(con, e, f"cut_{seq}_{i}", f"e{i}", catalog, last)

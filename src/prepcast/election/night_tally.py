@@ -82,6 +82,11 @@ class _ElectionState:
         # records in the order they take effect: by registration time, then file order
         self.records = sorted(actas, key=lambda a: a.registro)
         self.next = 0
+        # the copies handed out with the last results: only those of the secciones and ámbitos
+        # a record touched since are copied again (a sección's figures change a few times a night)
+        self._copies = ({k: _copy(t) for k, t in self.ambitos.items()},
+                        {k: _copy(t) for k, t in self.secciones.items()})
+        self._touched: tuple[set[int], set[int]] = (set(), set())
         self.current: dict[str, ActaRow] = {}
         self.fuera: dict[str, Acta] = {}
         self.inconsistentes = 0
@@ -115,6 +120,8 @@ class _ElectionState:
 
     def _count(self, c: Casilla, a: Acta, ev: Evaluation, op: object, sign: int) -> None:
         self.inconsistentes += sign if ev.inconsistente else 0
+        self._touched[0].add(c.ambito_id(self.election.ambito))
+        self._touched[1].add(c.seccion_key)
         counted = ev.contabilizada == 1
         for t in self._levels(c):
             t.capturadas += sign
@@ -139,10 +146,14 @@ class _ElectionState:
             contabilizadas=e.contabilizadas, inconsistentes=self.inconsistentes,
             lista_nominal=e.lista_nominal_contabilizadas, votos_c_cs=e.total_votos,
             votos_s_cs=e.total_votos_sin_especiales, last_cut=last_cut)
+        for copies, touched, totals in zip(self._copies, self._touched,
+                                           (self.ambitos, self.secciones), strict=True):
+            for k in touched:
+                copies[k] = _copy(totals[k])
+            touched.clear()
         return ElectionResults(
-            self.election, pre, _copy(e), {k: _copy(t) for k, t in self.ambitos.items()},
-            {k: _copy(t) for k, t in self.secciones.items()}, rows, dict(self.names),
-            dict(self.seccion_ambito))
+            self.election, pre, _copy(e), dict(self._copies[0]), dict(self._copies[1]), rows,
+            dict(self.names), dict(self.seccion_ambito))
 
 
 def _copy(t: Totals) -> Totals:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a 1 s command
 
-from prepcast.election._columns_read import value_text
+from prepcast.election._columns_read import fields_text
 from prepcast.election.columnar import ColumnCut, ColumnResults
 from prepcast.election.model import display_time
 from prepcast.election.rules import (
@@ -51,10 +51,11 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _q(expr: str) -> str:
-    """SQL quoting a text column as ``csv.writer`` does (QUOTE_MINIMAL)."""
-    return (f"CASE WHEN regexp_matches({expr}, '[,\"\\r\\n]') THEN '\"' || replace({expr}, '\"', "
-            f"'\"\"') || '\"' ELSE {expr} END")
+def _q(expr: str, quotes: str = "true") -> str:
+    """SQL quoting a text column as ``csv.writer`` does (QUOTE_MINIMAL); ``quotes``: SQL false
+    when the column's file has no quote character (then no field of it needs quoting)."""
+    return (f"CASE WHEN NOT {quotes} THEN {expr} WHEN regexp_matches({expr}, '[,\"\\r\\n]') "
+            f"THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END")
 
 
 def _observaciones(profile: Profile) -> str:
@@ -88,14 +89,37 @@ def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
     """SQL: the cut's rows of the database, in order, as one string."""
     line, joins = _line_sql(cut, er)
     return (
-        f"SELECT string_agg({line} || chr(13) || chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave, "
-        f"r.k3) FROM (SELECT f.*, x.part, x.k, x.k2, x.k3, x.cn, x.code, x.contabilizada "
+        f"SELECT encode(string_agg({line} || chr(13) || chr(10), '' ORDER BY r.part, r.k, r.k2, "
+        f"r.clave, r.k3)) FROM (SELECT f.*, x.part, x.k, x.k2, x.k3, x.cn, x.code, x.contabilizada "
         f"FROM {er.table} x JOIN {er.feed} f ON f.n = x.fn) r {joins}")
+
+
+_CASILLAS = "cas_csv"
+
+
+def _casillas_table(cut: ColumnCut) -> None:
+    """Table ``cas_csv``: each casilla's columns of the database that do not depend on the
+    election, formatted once for every election and cut."""
+    proceso = cut.proceso
+    ent = _lit(str(proceso.entidad_id))
+    entidad = _lit(_csv_field(proceso.entidad))
+    # a national proceso: INE's federal layout, each row with its own entidad, no municipio
+    place = (["CAST(c.ent AS VARCHAR)", _q("c.entidad_nombre"), "CAST(c.distrito AS VARCHAR)",
+              _q("c.distrito_nombre")] if proceso.nacional else
+             [ent, entidad, "CAST(c.distrito AS VARCHAR)", _q("c.distrito_nombre"),
+              "CAST(c.municipio AS VARCHAR)", _q("c.municipio_nombre")])
+    ident = [*place, "printf('%04d', c.seccion)", "printf('%02d', c.numero)", "c.tipo",
+             "printf('%02d', c.ext)", "CAST(c.ubicacion AS VARCHAR)"]
+    cut.columns.con.execute(
+        f"CREATE TABLE IF NOT EXISTS {_CASILLAS} AS SELECT n, clave, "
+        f"concat_ws(',', {', '.join(ident)}) AS ident, "
+        "CAST(lista_nominal AS VARCHAR) AS lista_nominal, "
+        "CAST(representantes AS VARCHAR) AS representantes FROM cas c")
 
 
 def _line_sql(cut: ColumnCut, er: ColumnResults) -> tuple[str, str]:
     """SQL of one row of the database over ``r`` (a record with its evaluation), and the joins
-    it needs."""
+    it needs (table ``cas_csv`` made first: :func:`_casillas_table`)."""
     e = er.election
     proceso = cut.proceso
     nv = len(e.columns)
@@ -104,32 +128,25 @@ def _line_sql(cut: ColumnCut, er: ColumnResults) -> tuple[str, str]:
     entidad = _lit(_csv_field(proceso.entidad))
     tipo_acta = _csv_field(e.tipo_acta)
     obs = _observaciones(cut.columns.profile)
-    # a national proceso: INE's federal layout, each row with its own entidad, no municipio
-    place = (["CAST(c.ent AS VARCHAR)", _q("c.entidad_nombre"), "CAST(c.distrito AS VARCHAR)",
-              _q("c.distrito_nombre")] if nacional else
-             [ent, entidad, "CAST(c.distrito AS VARCHAR)", _q("c.distrito_nombre"),
-              "CAST(c.municipio AS VARCHAR)", _q("c.municipio_nombre")])
-    ident = [
-        "'''' || c.clave || ''''", f"'''' || c.clave || {_lit(e.tipo_acta)} || ''''", *place,
-        "printf('%04d', c.seccion)", "printf('%02d', c.numero)", "c.tipo", "printf('%02d', c.ext)",
-        "CAST(c.ubicacion AS VARCHAR)", _lit(tipo_acta),
-    ]
-    fields = [value_text(f"r.{x}") for x in ("sobrantes", "personas", "representantes", "sacados",
-                                             *(f"v{k}" for k in range(nv)), "asentado")]
+    ident = ["'''' || c.clave || ''''", f"'''' || c.clave || {_lit(e.tipo_acta)} || ''''",
+             "c.ident", _lit(tipo_acta)]
+
+    def q(expr: str) -> str:
+        return _q(expr, "r.quotes")
+
     normal = [
-        *ident, *fields, "CAST(r.total AS VARCHAR)",
-        "CAST(c.lista_nominal AS VARCHAR)", "CAST(c.representantes AS VARCHAR)", obs,
-        "CAST(r.contabilizada AS VARCHAR)", _q("r.mecanismos"),
-        f"CASE WHEN r.codigo = '' THEN '-' ELSE {_q('r.codigo')} END", _when("r.acopio"),
-        _when("r.captura"), _when("r.verificacion"), _q("r.origen"), _q("r.digitalizacion"),
-        _q("r.tipo_documento"),
+        *ident, fields_text("r"), "CAST(r.total AS VARCHAR)", "c.lista_nominal",
+        "c.representantes", obs, "CAST(r.contabilizada AS VARCHAR)", q("r.mecanismos"),
+        f"CASE WHEN r.codigo = '' THEN '-' ELSE {q('r.codigo')} END", _when("r.acopio"),
+        _when("r.captura"), _when("r.verificacion"), q("r.origen"), q("r.digitalizacion"),
+        q("r.tipo_documento"),
         "CASE WHEN r.cotejada = '' THEN '-' ELSE CAST(CAST(r.cotejada AS BIGINT) AS VARCHAR) END",
     ]
     sin_acta = [
-        *ident, *(["'Sin acta'"] * (4 + nv + 1)), "'0'", "CAST(c.lista_nominal AS VARCHAR)",
-        "CAST(c.representantes AS VARCHAR)", obs, "'0'", _q("r.mecanismos"), "'-'", "'-'", "'-'",
-        "'-'", f"CASE WHEN r.origen = '' THEN 'CATD' ELSE {_q('r.origen')} END",
-        f"CASE WHEN r.digitalizacion = '' THEN '-' ELSE {_q('r.digitalizacion')} END", "'-'", "'0'",
+        *ident, *(["'Sin acta'"] * (4 + nv + 1)), "'0'", "c.lista_nominal",
+        "c.representantes", obs, "'0'", q("r.mecanismos"), "'-'", "'-'", "'-'",
+        "'-'", f"CASE WHEN r.origen = '' THEN 'CATD' ELSE {q('r.origen')} END",
+        f"CASE WHEN r.digitalizacion = '' THEN '-' ELSE {q('r.digitalizacion')} END", "'-'", "'0'",
     ]
 
     def dash_if_zero(col: str) -> str:
@@ -140,11 +157,11 @@ def _line_sql(cut: ColumnCut, er: ColumnResults) -> tuple[str, str]:
               dash_if_zero("distrito"), "'-'"] if nacional
              else [ent, entidad, dash_if_zero("distrito"), "'-'", dash_if_zero("municipio"), "'-'"])
     fuera = [
-        "'-'", "'-'", *where, "printf('%04d', r.seccion_n)", "printf('%02d', r.numero_n)", _q("r.tipo"),
+        "'-'", "'-'", *where, "printf('%04d', r.seccion_n)", "printf('%02d', r.numero_n)", q("r.tipo"),
         "printf('%02d', r.ext_n)", "'3'", "'-'", *(["'-'"] * (4 + nv + 4)), obs, "'2'",
         "'-'", "'-'", "'-'", "'-'", "'-'",
-        f"CASE WHEN r.origen = '' THEN '-' ELSE {_q('r.origen')} END",
-        f"CASE WHEN r.digitalizacion = '' THEN '-' ELSE {_q('r.digitalizacion')} END", "'-'", "'-'",
+        f"CASE WHEN r.origen = '' THEN '-' ELSE {q('r.origen')} END",
+        f"CASE WHEN r.digitalizacion = '' THEN '-' ELSE {q('r.digitalizacion')} END", "'-'", "'-'",
     ]
 
     def line(parts: list[str]) -> str:
@@ -153,7 +170,7 @@ def _line_sql(cut: ColumnCut, er: ColumnResults) -> tuple[str, str]:
     return (
         f"CASE WHEN r.part = 1 THEN {line(fuera)} WHEN r.estado = 'SIN_ACTA' THEN {line(sin_acta)} "
         f"ELSE {line(normal)} END",
-        "LEFT JOIN cas c ON c.n = r.cn"
+        f"LEFT JOIN {_CASILLAS} c ON c.n = r.cn"
         + (" LEFT JOIN (SELECT ent, any_value(entidad_nombre) AS entidad_nombre FROM cas "
            "GROUP BY ent) en ON en.ent = r.entidad_n" if nacional else ""))
 
@@ -173,12 +190,10 @@ def database_csv_columns(cut: ColumnCut, eid: str,
     buf.write("\r\n")
     w.writerow([*id_columns(cut.proceso), *e.column_ids, *TAIL_COLUMNS])
     sql = _rows_sql(cut, er) if lines is None else (
-        "SELECT string_agg(l.line || chr(13) || chr(10), '' ORDER BY r.part, r.k, r.k2, r.clave, "
-        f"r.k3) FROM {er.table} r JOIN {lines} l ON l.fn = r.fn")
+        "SELECT encode(string_agg(l.line || chr(13) || chr(10), '' ORDER BY r.part, r.k, r.k2, "
+        f"r.clave, r.k3)) FROM {er.table} r JOIN {lines} l ON l.fn = r.fn")
     row = (con or cut.columns.con).execute(sql).fetchone()
-    if row and row[0]:
-        buf.write(row[0])
-    return _BOM + buf.getvalue().encode("utf-8")
+    return _BOM + buf.getvalue().encode("utf-8") + (row[0] if row and row[0] else b"")
 
 
 def build_databases_columns(cut: ColumnCut) -> list[DatabaseZip]:
@@ -187,6 +202,8 @@ def build_databases_columns(cut: ColumnCut) -> list[DatabaseZip]:
 
 
 def _build(cut: ColumnCut, lines: dict[str, str]) -> list[DatabaseZip]:
+    _casillas_table(cut)
+
     def build(eid: str) -> DatabaseZip:
         er = cut.elections[eid]
         ent = cut.proceso.entidad_id if er.entidad.esperadas else 0
@@ -209,6 +226,7 @@ class ColumnDatabaseWriter:
 
     def build(self, cut: ColumnCut) -> list[DatabaseZip]:
         ce = cut.columns
+        _casillas_table(cut)
         for eid, er in cut.elections.items():
             if eid not in self._lines:
                 evaluated = ce.record_evaluations(eid)

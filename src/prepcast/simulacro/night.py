@@ -87,7 +87,7 @@ class NightOptions:
     pdf: bool = True
     ejercicio: str = "simulacro-1"
     replay: ReplaySource | None = None  # a published database as the night, not ``profile``
-    monitor: bool = True  # the monitor watches the local difusores; one misbehaves midway
+    monitor: bool = True  # the monitor watches the local difusores; one misbehaves at the end
     monitor_round_s: float = 5.0  # seconds of real time between the monitor's rounds
 
 
@@ -214,7 +214,7 @@ class Night:
                 "build_seconds": c.build_seconds, "verify_seconds": c.verify_seconds,
             }
             if self.watch is not None and opts.monitor:
-                self.watch.after_cut(c.number, total, net.live_cuts)
+                self.watch.after_cut(c.number, net.live_cuts)
 
         def on_pushed(number: int, report: PushReport | None, error: str | None) -> None:
             if error is not None or report is None or report.failed:
@@ -243,16 +243,32 @@ class Night:
         stage("recontando la base de datos del último corte")
         recount_package(result.cuts[-1].package, ed, result.cuts[-1].number)
 
-    def stop(self, result: NightResult | None) -> None:
-        if self.watch is not None:
-            report = self.watch.stop()
-            if result is not None:
-                result.watch = report
+    def drill(self, result: NightResult) -> None:
+        """The monitor's drill on one difusor, in a thread, once the last cut is live on all
+        (a night of two cuts at least: a stale cut needs one before the last)."""
+        if self.watch is not None and self.opts.monitor and self.net is not None \
+                and len(result.cuts) >= 2:
+            self.watch.drill_after(result.cuts[-1].number, self.net.live_cuts)
+
+    def stop_difusores(self, result: NightResult | None) -> None:
+        """The local difusores and their readers stopped (the access log is then whole); their
+        folders stay, served to the monitor by the drill's own servers."""
         if self.net is not None:
-            stopped = self.net.stop()
+            net, self.net = self.net, None
+            stopped = net.stop()
             if result is not None:
                 result.reader_requests = stopped.reader_requests
                 result.access_log = stopped.access_log
+
+    def stop(self, result: NightResult | None) -> None:
+        if self.watch is not None:
+            try:
+                self.watch.join_drill()
+            finally:
+                report = self.watch.stop()
+                if result is not None:
+                    result.watch = report
+        self.stop_difusores(result)
         if self.institute is not None:
             self.institute.stop()
 
@@ -279,15 +295,17 @@ def run_night(
         if on_ready:
             on_ready(result)
         night.play(result, on_cut or (lambda _r, _t: None), stage)
+        night.drill(result)  # beside the informe: neither waits for the other
+        night.stop_difusores(result)
+        if opts.report and result.access_log is not None and result.access_log.exists():
+            stage("escribiendo el informe técnico del difusor local 01")
+            result.report = Path(out) / "informe"
+            institute = result.election.proceso.institute.lower()  # the outline of its call
+            write_report([result.access_log], result.report, pdf=opts.pdf,
+                         options=ReportOptions(difusor="Difusor local 01 (simulacro)", formatos=(
+                             (institute,) if institute in OUTLINES else ("prepcast",))))
     finally:
         night.stop(result)
-    if opts.report and result.access_log is not None and result.access_log.exists():
-        stage("escribiendo el informe técnico del difusor local 01")
-        result.report = Path(out) / "informe"
-        institute = result.election.proceso.institute.lower()  # the outline its call asks for
-        write_report([result.access_log], result.report, pdf=opts.pdf,
-                     options=ReportOptions(difusor="Difusor local 01 (simulacro)",
-                                           formatos=(institute,) if institute in OUTLINES else ("prepcast",)))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -9,8 +9,9 @@ sites start before the night, so the registry's compliance check can read them; 
 time in a thread of its own, against the institute's publish root as reference; its state and
 dashboard data (``status.json``, ``incidents.json``, ``events.jsonl``) go to ``<out>/monitor``.
 
-Midway through the night, while the runner waits (so the honest difusores show the institute's
-cut), :meth:`Watch.drill` makes one difusor misbehave in turn with
+Once the night's last cut is live everywhere (so the honest difusores show the institute's cut
+and nothing moves any more), beside the informe being written, :meth:`Watch.drill` makes one
+difusor misbehave in turn with
 :func:`prepcast.monitor.drill.misbehave` — a wrong header, an injected script, a changed number,
 down for a while, a stale cut (last, so that its lag has passed the bound) — and records when
 each started and in which round the monitor caught it. No other difusor may ever be flagged.
@@ -128,17 +129,24 @@ class SiteServer:
         monitor) that loaded ``json/main.json`` just before a switch still finds its files."""
         if ".." in rel.split("/"):
             return None
-        folders = [self.root / "current"]
-        if cache_control_for(rel) == CACHE_CONTROL_IMMUTABLE:
-            folders += sorted((self.root / "releases").glob("[!.]*"), reverse=True)
-        for folder in folders:
-            base = folder.resolve()
-            path = (base / rel).resolve()
-            if path.is_relative_to(base) and path.is_file():
-                try:
-                    return path.read_bytes()
-                except OSError:
-                    continue
+        data = self._read_in(self.root / "current", rel)
+        if data is not None or cache_control_for(rel) != CACHE_CONTROL_IMMUTABLE:
+            return data
+        for folder in sorted((self.root / "releases").glob("[!.]*"), reverse=True):
+            data = self._read_in(folder, rel)
+            if data is not None:
+                return data
+        return None
+
+    @staticmethod
+    def _read_in(folder: Path, rel: str) -> bytes | None:
+        base = folder.resolve()
+        path = (base / rel).resolve()
+        if path.is_relative_to(base) and path.is_file():
+            try:
+                return path.read_bytes()
+            except OSError:
+                return None
         return None
 
     def stop(self) -> None:
@@ -200,6 +208,7 @@ class Watch:
         self._mon: Monitor | None = None
         self.drilled = False
         self._drilled_ids: set[str] = set()
+        self._drill: tuple[threading.Thread, list[BaseException]] | None = None
 
     def start(self) -> None:
         """Serve every site (HTTPS with its redirect when there is TLS); the rounds begin after
@@ -214,30 +223,58 @@ class Watch:
         return {n: LocalSite(s.url, self.redirects[n].url if n in self.redirects else s.url)
                 for n, s in self.sites.items()}
 
-    def after_cut(self, number: int, total: int, live: Callable[[], Mapping[str, CutId | None]]) -> None:
-        """The runner's hook after each cut: rounds start once the first cut is live on every
-        difusor; midway (a cut with one before it) the drill runs while the runner waits."""
-        first = self._thread is None
-        midway = not self.drilled and total >= 2 and number == max(2, total // 2)
-        if not (first or midway):
+    def after_cut(self, number: int, live: Callable[[], Mapping[str, CutId | None]]) -> None:
+        """The runner's hook after each cut: after the first one, the rounds start in a thread
+        of their own once that cut is live on every difusor (the runner goes on meanwhile)."""
+        if self._thread is not None:
             return
+        self._loop = asyncio.new_event_loop()  # its own thread: the caller may run a loop
+        self._loop_thread = threading.Thread(target=self._loop.run_forever,
+                                             name="simulacro-monitor-loop", daemon=True)
+        self._loop_thread.start()
+        self._mon = Monitor(MonitorOptions(
+            self.registry, self.trust, self.reference, self.report.state, probe=self.settings))
+        self._thread = threading.Thread(target=self._rounds, args=(number, live),
+                                        name="simulacro-monitor", daemon=True)
+        self._thread.start()
+
+    def _wait_live(self, number: int, live: Callable[[], Mapping[str, CutId | None]]) -> None:
+        """Until every difusor shows cut ``number`` (at most 120 s)."""
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and any(
+        while time.monotonic() < deadline and not self._stop.is_set() and any(
                 c is None or c.cut != number for c in live().values()):
-            time.sleep(0.1)
-        if first:  # the institute's publish root exists from the first cut on
-            self._loop = asyncio.new_event_loop()  # its own thread: the caller may run a loop
-            self._loop_thread = threading.Thread(target=self._loop.run_forever,
-                                                 name="simulacro-monitor-loop", daemon=True)
-            self._loop_thread.start()
-            self._mon = Monitor(MonitorOptions(
-                self.registry, self.trust, self.reference,
-                self.report.state, probe=self.settings))
-            self._thread = threading.Thread(target=self._rounds, name="simulacro-monitor",
-                                            daemon=True)
-            self._thread.start()
-        if midway:
-            self.drill()
+            self._stop.wait(0.05)
+
+    def drill_after(self, number: int, live: Callable[[], Mapping[str, CutId | None]]
+                    ) -> threading.Thread | None:
+        """Once the night's last cut ``number`` is live on every difusor (waited for here: the
+        honest ones then show the institute's cut and nothing moves any more), the drill in a
+        thread of its own, beside what the simulacro does after the night; None without rounds
+        (no first cut)."""
+        if self._thread is None:
+            return None
+        self._wait_live(number, live)
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self.drill()
+            except BaseException as exc:  # reported by join_drill
+                failed.append(exc)
+
+        thread = threading.Thread(target=run, name="simulacro-drill", daemon=True)
+        self._drill = (thread, failed)
+        thread.start()
+        return thread
+
+    def join_drill(self) -> None:
+        if self._drill is None:
+            return
+        thread, failed = self._drill
+        thread.join()
+        self._drill = None
+        if failed:
+            raise failed[0]
 
     def _round(self) -> None:
         assert self._loop is not None and self._mon is not None
@@ -245,7 +282,8 @@ class Watch:
             asyncio.run_coroutine_threadsafe(self._mon.round(), self._loop).result()
             self.report.rounds += 1
 
-    def _rounds(self) -> None:
+    def _rounds(self, first: int, live: Callable[[], Mapping[str, CutId | None]]) -> None:
+        self._wait_live(first, live)  # the institute's publish root exists from the first cut on
         while not self._stop.is_set():
             t0 = time.monotonic()
             self._round()
@@ -302,6 +340,8 @@ class Watch:
                              if i.id not in before and i.difusor == self.victim}
 
     def stop(self) -> WatchReport:
+        if self._drill is not None:  # a drill cut short by a failure elsewhere: let it end
+            self._drill[0].join(120)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(60)

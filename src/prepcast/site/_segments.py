@@ -19,6 +19,7 @@ from prepcast.election.model import Ambito, Proceso
 from prepcast.election.rules import Profile
 from prepcast.election.tally import ActaRow, ElectionResults, Totals
 from prepcast.site import _records as rec
+from prepcast.site._ambitos import AmbitoCache
 
 # Figures of a sección as of a cut, in a segment.
 SNAPSHOT_FIELDS = (
@@ -59,6 +60,7 @@ class _Bucket:
     actas: tuple[object, ...]  # the acta records it holds (kept, so their ids stay theirs)
     ids: tuple[int, ...]
     files: list[tuple[str, str]] = field(default_factory=list)  # (key, path)
+    of_acta: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(acta) -> (cut, shard)
 
 
 @dataclass
@@ -75,6 +77,9 @@ class SegmentCache:
     # registro -> its segment (:func:`_records.bucket_of`), found once per record of the night
     # rather than once per cut (the schedule is the same for every cut of the night)
     segment_of: dict[datetime, int] = field(default_factory=dict)
+    # id(acta) -> (the acta, its segment, its ámbito): placed once per record of the night
+    placed: dict[int, tuple[object, int, int]] = field(default_factory=dict)
+    ambitos: AmbitoCache = field(default_factory=AmbitoCache)  # the ámbito files of last cut
 
 
 def _snapshots(
@@ -116,22 +121,31 @@ def build_segments(
     reusing from ``cache`` the segments of earlier cuts that did not change."""
     cut_times = proceso.cut_times()
     e = results.election
+    ambito = rec.ambito_of(e.ambito)
+    placed, segment_of = cache.placed, cache.segment_of
     buckets: dict[int, list[tuple[int, ActaRow]]] = defaultdict(list)
     dated: list[tuple[int, ActaRow]] = []
-    for row in results.registered():
-        assert row.acta is not None
-        registro = row.acta.registro
-        b = cache.segment_of.get(registro, 0)
-        if not b:
-            b = cache.segment_of[registro] = rec.bucket_of(cut_times, registro)
-        buckets[b].append((acta_ambito(results, row), row))
-        dated.append((b, row))
     out = Segments()
-    for b, row in dated:
+    of_seccion = out.of_seccion
+    for row in results.registered():
+        acta = row.acta
+        hit = placed.get(id(acta))
+        if hit is None or hit[0] is not acta:  # a record seen for the first time this night
+            assert acta is not None
+            b = segment_of.get(acta.registro, 0)
+            if not b:
+                b = segment_of[acta.registro] = rec.bucket_of(cut_times, acta.registro)
+            c = row.casilla
+            hit = placed[id(acta)] = (acta, b, ambito(c) if c is not None
+                                      else acta_ambito(results, row))
+        b = hit[1]
+        buckets[b].append((hit[2], row))
+        dated.append((b, row))
         if row.casilla is not None:
             sec = row.casilla.seccion_key
-            out.of_seccion[sec] = max(b, out.of_seccion.get(sec, 0))
-    ids = {b: tuple(id(row.acta) for _, row in rows) for b, rows in buckets.items()}
+            if of_seccion.get(sec, 0) < b:
+                of_seccion[sec] = b
+    ids = {b: tuple([id(row.acta) for _, row in rows]) for b, rows in buckets.items()}
     stale = min(
         [b for b in buckets if b not in cache.buckets or cache.buckets[b].ids != ids[b]]
         + [b for b in cache.buckets if b not in buckets],
@@ -143,15 +157,16 @@ def build_segments(
         del cache.buckets[b]
     for b in sorted(buckets):
         rows = buckets[b]
-        shards = max(1, -(-len(rows) // segment_actas))
-        for aid, row in rows:
-            assert row.acta is not None
-            out.of_acta[id(row.acta)] = (b, aid % shards)
-        if b not in todo:
-            for key, path in cache.buckets[b].files:
+        if b not in todo:  # the same records as last time: the same segments
+            kept = cache.buckets[b]
+            out.of_acta.update(kept.of_acta)
+            for key, path in kept.files:
                 files[path] = cache.files[path]
                 out.paths[key] = path
             continue
+        shards = max(1, -(-len(rows) // segment_actas))
+        of_acta = {id(row.acta): (b, aid % shards) for aid, row in rows}
+        out.of_acta.update(of_acta)
         actas: dict[int, dict[str, Any]] = defaultdict(dict)
         secciones: dict[int, dict[str, Any]] = defaultdict(dict)
         for aid, row in rows:
@@ -160,7 +175,7 @@ def build_segments(
             actas[aid % shards][record["clave"]] = record
         for sec, figures in snapshots.get(b, {}).items():
             secciones[results.seccion_ambito[sec] % shards][str(sec)] = figures
-        entry = _Bucket(tuple(row.acta for _, row in rows), ids[b])
+        entry = _Bucket(tuple(row.acta for _, row in rows), ids[b], of_acta=of_acta)
         for s in sorted(actas):
             key = f"{b}-{s}"
             path = add(

@@ -33,8 +33,9 @@ from prepcast.package.canonical import content_name
 from prepcast.package.ejercicio import JORNADA_NAME
 from prepcast.package.layout import db_dir
 from prepcast.site import _records as rec
+from prepcast.site._ambitos import ambito_files
 from prepcast.site._nacional import NationalView
-from prepcast.site._segments import SegmentCache, Segments, acta_ambito, build_segments
+from prepcast.site._segments import SegmentCache, acta_ambito, build_segments
 from prepcast.site.assets import asset_files
 from prepcast.site.history import history_json, read_history
 from prepcast.site.search_index import seccion_index
@@ -290,7 +291,8 @@ def _election_files(
         out.add, out.files, proceso, proceso.profile, results, segment_actas, cache
     )
     segment_of = segs.of_acta
-    ambito_paths = _ambito_files(out, results, segs)
+    ambito_paths = ambito_files(out.add, out.files, results, segs.of_acta, segs.of_seccion,
+                                cache.ambitos)
     last = cut.last
     ambitos = []
     for aid in sorted(results.ambitos):
@@ -329,45 +331,6 @@ def _election_files(
             **({} if entidades is None else {"entidades": entidades}),
         },
     )
-
-
-def _ambito_files(out: SiteFiles, results: ElectionResults, segs: Segments) -> dict[int, str]:
-    level = results.election.ambito
-    ambito_of = rec.ambito_of(level)
-    secciones: dict[int, list[list[Any]]] = defaultdict(list)
-    for sec in sorted(results.secciones):
-        secciones[results.seccion_ambito[sec]].append(
-            rec.seccion_row(sec, results.secciones[sec], segs.of_seccion.get(sec, 0))
-        )
-    # Per casilla: [cut of its segment, contabilizada]; its shard is the ámbito's id modulo the
-    # number of shards of that cut in the entidad file's segment index.
-    states: dict[int, list[list[int] | None]] = defaultdict(list)
-    for row in results.rows:
-        c = row.casilla
-        if c is None:
-            continue
-        aid = ambito_of(c)
-        if row.acta is None or row.evaluation is None:
-            states[aid].append(None)
-        else:
-            b, _s = segs.of_acta[id(row.acta)]
-            states[aid].append([b, row.evaluation.contabilizada])
-    paths = {}
-    for aid, t in results.ambitos.items():
-        paths[aid] = out.add(
-            _ambito_stem(results, aid) + ".json",
-            {
-                "schema": "prepcast.site.ambito/1",
-                "eleccion": results.election.id,
-                "ambito": level.value,
-                "id": aid,
-                "totales": rec.totals_json(t),
-                "campos_seccion": list(rec.SECCION_FIELDS),
-                "secciones": secciones[aid],
-                "casillas": states[aid],
-            },
-        )
-    return paths
 
 
 def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip], ejercicio: str) -> Json:
