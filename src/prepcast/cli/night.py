@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="play the schedule N times faster (drills, tests); 'max': no waiting")
     r.add_argument("--until", metavar="TIME", help="stop after the cut at or before this time")
     r.add_argument("--difusores", type=Path, metavar="FILE",
-                   help="official difusores the site lists (JSON, as for `cut build`)")
+                   help="official difusores the site lists (JSON, as for `cut build`; without it, the public list of --registry, read before every cut)")
     r.add_argument("--ntp", default="pool.ntp.org", metavar="HOST[:PORT]",
                    help="NTP server for the clock check at start; 'off' only for drills")
     r.add_argument("--max-clock-offset", type=float, default=1.0, metavar="SECONDS",

@@ -94,6 +94,9 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
     elecciones = f"coalesce({ix['ELECCIONES']}, '')" if "ELECCIONES" in ix else "''"
     ok = " AND ".join(f"regexp_full_match(coalesce({ix[k]}, ''), '{_INT}')" for k in nums)
     tipos = ", ".join(sql_text(t) for t in sorted(TIPOS))
+    # a number or tipo that matches its pattern has no space around it: only the other fields
+    # are looked at for spaces and odd line breaks
+    free = [c for h, c in ix.items() if h not in nums and h != "TIPO_CASILLA"]
     known = ", ".join(sql_text(e.id) for e in proceso.elections)
     try:
         con.execute(
@@ -106,7 +109,7 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
             f"CASE WHEN {elecciones} = '' THEN NULL ELSE string_split({elecciones}, ';') END "
             "AS elecciones, "
             f"printf('%02d%04d%s%02d%02d', ent, seccion, tipo, numero, ext) AS clave, "
-            f"({ok}) AND tipo IN ({tipos}) AND NOT ({_odd(list(ix.values()))}) "
+            f"({ok}) AND tipo IN ({tipos}) AND NOT ({_odd(free)}) "
             f"AND NOT regexp_matches({elecciones}, '[{_SPACE}]') AS ok "
             f"FROM {_read_csv(path, len(header))}")
     except duckdb.Error:
@@ -171,54 +174,13 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
              "codigo": tail + 2, "acopio": tail + 3, "captura": tail + 4, "verificacion": tail + 5,
              "origen": tail + 6, "digitalizacion": tail + 7, "tipo_documento": tail + 8,
              "cotejada": tail + 9, **({"entidad": tail + 10} if nacional else {})}
-    # each distinct value of the vote fields classified once: any unknown sends the file to the
-    # row reader; when all are printed as they are written (the usual case) the row's fields are
-    # printed as written, with no per-field work
     source = _read_csv(path, len(expected))  # type: ignore[arg-type]
+    # the vote fields first taken as written in the database's own spelling (the usual case:
+    # each field printed as written, with no work per field), checked below with one pattern
+    # per row; otherwise each distinct value is classified once and the fields respelled
     try:
-        unknown, plain = _first(con, (
-            f"SELECT count(*) FILTER (k IS NULL), coalesce(bool_and(s IS NULL OR s IN "
-            f"('Ilegible', 'Sin dato', '-') OR (k = 'n' AND s = CAST(try_cast(s AS BIGINT) AS VARCHAR))"
-            f"), true) FROM (SELECT s, {_kind('s')} AS k FROM (SELECT DISTINCT unnest(["
-            f"{', '.join(f'c{i}' for i in values.values())}]) AS s FROM {source}))"))
-    except duckdb.Error:
-        return False
-    if unknown:
-        return False
-    cols = [f"coalesce(c{i}, '') AS {k}" for k, i in texts.items()]
-    cols[0] = "upper(coalesce(c1, '')) AS estado"
-    # fields no pattern below pins down: the only ones that may hide spaces around them
-    free = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
-    votes = [f"v{k}" for k in range(nv)]
-    quotes = "true" if b'"' in data else "false"  # without any, no field needs quoting
-    printed = (f"coalesce(c{i}, 'Sin dato')" if plain else _printed(f"c{i}", f"{name}_n")
-               for name, i in values.items())
-    if plain:
-        ileg, sin = "coalesce(c{i} = 'Ilegible', false)", "coalesce(c{i} = 'Sin dato', true)"
-    else:
-        ileg = "coalesce(lower(c{i}) = 'ilegible', false)"
-        sin = "coalesce(lower(c{i}) IN ('sin dato', 'sin_dato', ''), true)"
-    cols += [f"coalesce({v}_n, 0) AS {v}_v" for v in votes]
-    cols += [
-        f"concat_ws(',', {', '.join(printed)}) AS fields_text",
-        f"{quotes} AS quotes",
-        f"try_cast({_with_offset('registro', offset)} AS TIMESTAMPTZ) AS registro_at",
-        "CAST(try_cast(seccion AS BIGINT) AS BIGINT) AS seccion_n",
-        "try_cast(numero AS BIGINT) AS numero_n", "try_cast(ext AS BIGINT) AS ext_n",
-        f"{'try_cast(entidad AS BIGINT)' if nacional else int(proceso.entidad_id)} AS entidad_n",
-        "printf('%02d%04d%s%02d%02d', entidad_n, seccion_n, tipo, numero_n, ext_n) AS clave",
-        f"CAST({' + '.join(f'coalesce({v}_n, 0)' for v in votes) or '0'} AS BIGINT) AS total",
-        f"({' + '.join(f'CAST({v}_n IS NOT NULL AS INTEGER)' for v in votes) or '0'}) AS nnum",
-        *(f"({' + '.join(f'CAST({x.format(i=values[v])} AS INTEGER)' for v in votes) or '0'}) "
-          f"AS {name}" for x, name in ((ileg, "nileg"), (sin, "nsin"))),
-    ]
-    # each field's number once, in a query of its own (an alias used again in the same select
-    # list is computed again each time)
-    numbers = ", ".join(f"try_cast(c{i} AS BIGINT) AS {name}_n" for name, i in values.items())
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT n, "
-                    f"{', '.join(cols)}, ({_odd([f'c{texts[k]}' for k in free])}) AS odd "
-                    f"FROM (SELECT row_number() OVER () AS n, *, {numbers} FROM {source})")
+        con.execute(_feed_sql(table, source, values, texts, nacional, proceso, plain=True,
+                             quotes=b'"' in data))
     except duckdb.Error:
         return False
 
@@ -236,8 +198,66 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
         f"NOT {when('captura')}", f"NOT {when('verificacion')}",
         "estado NOT IN ('CAPTURADA', 'SIN_ACTA', 'FUERA_CATALOGO')",
         "motivo NOT IN ('', '0', '1', '2', '3')"])
-    rows, problems = _first(con, f"SELECT count(*), count(*) FILTER ({bad}) FROM {table}")
-    return rows == _lines(data) - 1 and not problems
+    field = "([1-9][0-9]{0,14}|0|Ilegible|Sin dato|-)"
+    rows, problems, respell = _first(con, (
+        f"SELECT count(*), count(*) FILTER ({bad}), count(*) FILTER (NOT regexp_full_match("
+        f"fields_text, '{field}(,{field}){{{len(values) - 1}}}')) FROM {table}"))
+    if rows != _lines(data) - 1 or problems:
+        return False
+    if not respell:
+        return True
+    try:
+        unknown = _first(con, (
+            f"SELECT count(*) FILTER ({_kind('s')} IS NULL) FROM (SELECT DISTINCT unnest(["
+            f"{', '.join(f'c{i}' for i in values.values())}]) AS s FROM {source})"))[0]
+        if unknown:
+            return False
+        con.execute(_feed_sql(table, source, values, texts, nacional, proceso, plain=False,
+                             quotes=b'"' in data))
+    except duckdb.Error:
+        return False
+    return True
+
+
+def _feed_sql(table: str, source: str, values: dict[str, int], texts: dict[str, int],
+              nacional: bool, proceso: Proceso, *, plain: bool, quotes: bool) -> str:
+    """SQL making a feed's table from ``source``; ``plain``: its vote fields are taken as
+    printed (checked afterwards), else respelled as printed; ``quotes``: whether the file has
+    a quote character (without any, no field needs quoting)."""
+    off = proceso.utc_offset_minutes
+    offset = f"{'-' if off < 0 else '+'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+    cols = [f"coalesce(c{i}, '') AS {k}" for k, i in texts.items()]
+    cols[0] = "upper(coalesce(c1, '')) AS estado"
+    # fields no pattern below pins down: the only ones that may hide spaces around them
+    free = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
+    votes = [k for k in values if k.startswith("v")]
+    printed = (f"coalesce(c{i}, 'Sin dato')" if plain else _printed(f"c{i}", f"{name}_n")
+               for name, i in values.items())
+    if plain:
+        ileg, sin = "coalesce(c{i} = 'Ilegible', false)", "coalesce(c{i} = 'Sin dato', true)"
+    else:
+        ileg = "coalesce(lower(c{i}) = 'ilegible', false)"
+        sin = "coalesce(lower(c{i}) IN ('sin dato', 'sin_dato', ''), true)"
+    cols += [f"coalesce({v}_n, 0) AS {v}_v" for v in votes]
+    cols += [
+        f"concat_ws(',', {', '.join(printed)}) AS fields_text",
+        f"{'true' if quotes else 'false'} AS quotes",
+        f"try_cast({_with_offset('registro', offset)} AS TIMESTAMPTZ) AS registro_at",
+        "CAST(try_cast(seccion AS BIGINT) AS BIGINT) AS seccion_n",
+        "try_cast(numero AS BIGINT) AS numero_n", "try_cast(ext AS BIGINT) AS ext_n",
+        f"{'try_cast(entidad AS BIGINT)' if nacional else int(proceso.entidad_id)} AS entidad_n",
+        "printf('%02d%04d%s%02d%02d', entidad_n, seccion_n, tipo, numero_n, ext_n) AS clave",
+        f"CAST({' + '.join(f'coalesce({v}_n, 0)' for v in votes) or '0'} AS BIGINT) AS total",
+        f"({' + '.join(f'CAST({v}_n IS NOT NULL AS INTEGER)' for v in votes) or '0'}) AS nnum",
+        *(f"({' + '.join(f'CAST({x.format(i=values[v])} AS INTEGER)' for v in votes) or '0'}) "
+          f"AS {name}" for x, name in ((ileg, "nileg"), (sin, "nsin"))),
+    ]
+    # each field's number once, in a query of its own (an alias used again in the same select
+    # list is computed again each time)
+    numbers = ", ".join(f"try_cast(c{i} AS BIGINT) AS {name}_n" for name, i in values.items())
+    return (f"CREATE OR REPLACE TABLE {table} AS SELECT n, "
+            f"{', '.join(cols)}, ({_odd([f'c{texts[k]}' for k in free])}) AS odd "
+            f"FROM (SELECT row_number() OVER () AS n, *, {numbers} FROM {source})")
 
 
 def fields_text(record: str) -> str:

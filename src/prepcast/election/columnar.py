@@ -209,9 +209,11 @@ def load_columns(path: str | Path) -> ColumnElection | None:
             feed = root / "capturas" / f"{e.id}.csv"
             return load_feed(cur, f"e{i}", feed if feed.exists() else None, e, proceso)
 
-    # the catalog and each feed side by side: the files are read on their own
+    # the catalog and each feed side by side, each read by one DuckDB thread (more only add work)
+    con.execute("SET threads = 1")
     with ThreadPoolExecutor(max_workers=2) as pool:
         loaded = list(pool.map(load, range(-1, len(proceso.elections))))
+    con.execute("RESET threads")
     if not all(loaded):
         con.close()
         return None

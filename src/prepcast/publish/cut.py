@@ -15,7 +15,7 @@ from typing import Any
 
 from prepcast.election import ElectionDir, NightTally, Proceso, cut_number, cut_time, is_last_cut
 from prepcast.election.tally import CutResults
-from prepcast.errors import InputError
+from prepcast.errors import InputError, PrepcastError
 from prepcast.formats.write_prep_csv import DatabaseWriter
 from prepcast.package.build import assemble
 from prepcast.package.canonical import canonical_json, content_name
@@ -61,6 +61,21 @@ def read_difusores(path: Path | None) -> list[dict[str, Any]]:
     if problems:
         raise InputError.at(path, "; ".join(problems))
     return [dict(d) for d in items] if isinstance(items, list) else []
+
+
+def registry_public_list(path: Path, last: Sequence[Mapping[str, Any]] | None = None
+                         ) -> list[dict[str, Any]]:
+    """The public list of the registry at ``path`` (its ``activo`` difusores, site and logo),
+    read before every cut when no fixed list is given: a difusor blocked during the night is
+    gone from the next cut's list. While the registry cannot be read (being edited), ``last``."""
+    from prepcast.registry import load_registry, public_list
+
+    try:
+        return public_list(load_registry(path))
+    except PrepcastError:
+        if last is None:
+            raise
+        return [dict(d) for d in last]
 
 
 class CutBuilder:

@@ -38,7 +38,7 @@ from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.package import CutId, Ejercicio, Manifest, load_manifest, load_signer, verify_package
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
-from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder, proceso_id
+from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder, proceso_id, registry_public_list
 from prepcast.publish.deliver import Deliveries
 from prepcast.publish.state import DELIVERIES, OUTBOX, PACKAGES, NightState, now
 from prepcast.publish.timeline import Timeline, check_clock
@@ -61,7 +61,8 @@ class RunOptions:
     ntp_server: str | None = "pool.ntp.org"  # None: no clock check (drills on a laptop only)
     ntp_port: int = 123
     max_clock_offset: float = 1.0
-    difusores: tuple[dict[str, Any], ...] = ()  # the official list the site shows
+    # the official list the site shows; empty: the registry's public list, read before each cut
+    difusores: tuple[dict[str, Any], ...] = ()
     retry_delay: float = 1.0
     retry_every: float = 60.0  # between cuts, a failed push is tried again this often (seconds)
     drops: Path | None = None  # the capture system's drop folder as the source (publish.drops)
@@ -296,9 +297,13 @@ class NightRunner:
 
     def _build_package(self, number: int, pkg: Path, previous: Path | None) -> Manifest:
         """Cut ``number`` from the election directory's capture feed (incrementally)."""
+        first = self.builder is None
         if self.builder is None:
             self.builder = CutBuilder(self.ed, self.signer, difusores=self.opts.difusores,
                                       ejercicio=self.ejercicio)
+        if self.opts.registry is not None and not self.opts.difusores:  # the registry's list
+            self.builder.difusores = registry_public_list(
+                self.opts.registry, None if first else self.builder.difusores)
         return self.builder.build(cut_time(self.ed.proceso, number), pkg, previous=previous,
                                   not_before=self._replay_embargo(number))
 
