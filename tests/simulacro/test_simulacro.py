@@ -151,6 +151,10 @@ def test_simulacro_command_prints_the_table_and_urls(tmp_path: Path,
     assert "Sitio del instituto" in text and "http://127.0.0.1:" in text
     assert "02/06/2024 20:20 (UTC-6)" in text
     assert "local-daemon-01" in text
+    # each local difusor's check, with its HTTPS site and its report, printed for people
+    assert "Difusores revisados (prepcast difusores check" in text
+    assert "local-sftp-01: cumple (validado, activo) https://127.0.0.1:" in text
+    assert "local-daemon-01: cumple (validado, activo) https://127.0.0.1:" in text
     # the monitor's table: each misbehaviour, when it started and when it was caught
     assert "script ajeno inyectado en index.html" in text and "sitio caído" in text
     assert "ninguno marcado" in text and "no (" not in text
