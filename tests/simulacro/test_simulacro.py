@@ -109,7 +109,7 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     m3 = json.loads((out / "manifiestos" / "simulacro-1-0003.json").read_bytes())
     m2 = (out / "manifiestos" / "simulacro-1-0002.json").read_bytes()
     assert hashlib.sha256(m2).hexdigest() in json.dumps(m3)
-    # the monitor watched every local difusor all night; midway one misbehaved in turn, each
+    # the monitor watched every local difusor all night; at the end one misbehaved in turn, each
     # misbehaviour caught in the first round after it started and closed once put right, and no
     # honest difusor was ever flagged
     w = result.watch

@@ -1,5 +1,5 @@
-"""Misbehaving on purpose, for drills: the hook the simulacro calls midway to make one of its
-local difusores misbehave in turn, and to put it right again.
+"""Misbehaving on purpose, for drills: the hook the simulacro calls after its last cut to make
+one of its local difusores misbehave in turn, and to put it right again.
 
 ``misbehave(kind, root, site)`` changes what a difusor serves from its folder ``root``
 (``releases/`` and ``current``) and returns the function that undoes it:

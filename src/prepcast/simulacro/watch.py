@@ -189,7 +189,7 @@ class Watch:
 
     def __init__(self, out: Path, roots: dict[str, Path], trust: Path, reference: Path, *,
                  registry: Path, tls: ssl.SSLContext | None = None, round_s: float = 5.0,
-                 drill_pace_s: float = 1.5, lag_bound_s: float = 10.0) -> None:
+                 drill_pace_s: float = 0.5, lag_bound_s: float = 10.0) -> None:
         self.out = out
         self.registry = registry  # the drill's registry (written once the sites are up)
         self.sites = {name: SiteServer(root, tls) for name, root in sorted(roots.items())}
