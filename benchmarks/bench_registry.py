@@ -48,7 +48,7 @@ def nginx_conf(work: Path, roots: dict[str, Path], https: int, http: int, cert: 
         f"        location = /{name}/json/main.json {{ alias {root}/current/json/main.json; "
         f'add_header Cache-Control "{CACHE}" always; }}\n'
         for name, root in roots.items())
-    return (f"worker_processes 1;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
+    return (f"daemon off;\nworker_processes 1;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
             "user www-data;\nevents { worker_connections 1024; }\n"
             f"http {{\n    access_log off;\n    client_body_temp_path {work}/tmp;\n"
             f"    proxy_temp_path {work}/tmp;\n    fastcgi_temp_path {work}/tmp;\n"

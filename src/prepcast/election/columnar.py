@@ -284,4 +284,5 @@ def _tally(ce: ColumnElection, con: duckdb.DuckDBPyConnection, seq: int, i: int,
         "SELECT 1, 0, l.registro_at, l.estado = 'FUERA_CATALOGO', l.clave, l.n, NULL, 'F', 2 "
         f"FROM latest_{i} l WHERE NOT EXISTS "
         f"(SELECT 1 FROM {catalog} c WHERE c.clave = l.clave AND l.estado <> 'FUERA_CATALOGO')")
+    con.execute(f"DROP TABLE latest_{i}")  # the cursor lives on with the results: not this
     return ColumnResults(con, e, f"cut_{seq}_{i}", f"e{i}", catalog, last)

@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 from prepcast.election.model import Ambito, Proceso
@@ -20,6 +22,8 @@ from prepcast.election.rules import Profile
 from prepcast.election.tally import ActaRow, ElectionResults, Totals
 from prepcast.site import _records as rec
 from prepcast.site._ambitos import AmbitoCache
+
+_NO_ROW = ActaRow(None, None, None)  # before the first cut: no casilla has a row yet
 
 # Figures of a sección as of a cut, in a segment.
 SNAPSHOT_FIELDS = (
@@ -58,7 +62,6 @@ class _Bucket:
     """The segments of one cut as last written: for reuse while its actas stay the same."""
 
     actas: tuple[object, ...]  # the acta records it holds (kept, so their ids stay theirs)
-    ids: tuple[int, ...]
     files: list[tuple[str, str]] = field(default_factory=list)  # (key, path)
     of_acta: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(acta) -> (cut, shard)
 
@@ -80,17 +83,51 @@ class SegmentCache:
     # id(acta) -> (the acta, its segment, its ámbito): placed once per record of the night
     placed: dict[int, tuple[object, int, int]] = field(default_factory=dict)
     ambitos: AmbitoCache = field(default_factory=AmbitoCache)  # the ámbito files of last cut
+    placement: _Placement | None = None  # where last cut's registered rows went
+
+
+@dataclass
+class _Placement:
+    """The registered rows of the last cut, by segment and by sección, kept up to date from the
+    rows that changed since (a row the tally did not touch is the very same object)."""
+
+    election: object
+    rows: list[ActaRow]  # the casilla rows, in their (fixed) order
+    fuera: dict[int, ActaRow] = field(default_factory=dict)  # id(acta) -> its row
+    members: dict[int, dict[object, tuple[int, ActaRow]]] = field(default_factory=dict)
+    of_pos: dict[object, int] = field(default_factory=dict)  # position or fuera key -> segment
+    by_seccion: dict[int, dict[int, tuple[int, ActaRow]]] = field(default_factory=dict)
+    of_seccion: dict[int, int] = field(default_factory=dict)  # sección -> its newest segment
+
+    def drop(self, key: object, row: ActaRow, dirty: set[int], secs: set[int]) -> None:
+        b = self.of_pos.pop(key)
+        del self.members[b][key]
+        if not self.members[b]:
+            del self.members[b]
+        dirty.add(b)
+        if row.casilla is not None:
+            sec = row.casilla.seccion_key
+            del self.by_seccion[sec][key]  # type: ignore[arg-type]
+            secs.add(sec)
+
+    def put(self, key: object, row: ActaRow, b: int, aid: int, dirty: set[int],
+            secs: set[int]) -> None:
+        self.of_pos[key] = b
+        self.members.setdefault(b, {})[key] = (aid, row)
+        dirty.add(b)
+        if row.casilla is not None:
+            sec = row.casilla.seccion_key
+            self.by_seccion.setdefault(sec, {})[key] = (b, row)  # type: ignore[index]
+            secs.add(sec)
 
 
 def _snapshots(
-    results: ElectionResults, rows: list[tuple[int, ActaRow]], todo: set[int]
+    results: ElectionResults, placement: _Placement, todo: set[int]
 ) -> dict[int, dict[int, list[Any]]]:
     """cut -> sección -> its figures as of that cut, for the cuts in ``todo`` that touched it."""
-    touched = {row.casilla.seccion_key for b, row in rows if b in todo and row.casilla is not None}
-    by_seccion: dict[int, list[tuple[int, ActaRow]]] = defaultdict(list)
-    for b, row in rows:
-        if row.casilla is not None and row.casilla.seccion_key in touched:
-            by_seccion[row.casilla.seccion_key].append((b, row))
+    touched = {row.casilla.seccion_key for b in todo for _, row in placement.members[b].values()
+               if row.casilla is not None}
+    by_seccion = {sec: list(placement.by_seccion[sec].values()) for sec in touched}
     ncols = len(results.election.columns)
     out: dict[int, dict[int, list[Any]]] = defaultdict(dict)
     for sec, items in by_seccion.items():
@@ -123,11 +160,8 @@ def build_segments(
     e = results.election
     ambito = rec.ambito_of(e.ambito)
     placed, segment_of = cache.placed, cache.segment_of
-    buckets: dict[int, list[tuple[int, ActaRow]]] = defaultdict(list)
-    dated: list[tuple[int, ActaRow]] = []
-    out = Segments()
-    of_seccion = out.of_seccion
-    for row in results.registered():
+
+    def where(row: ActaRow) -> tuple[int, int]:
         acta = row.acta
         hit = placed.get(id(acta))
         if hit is None or hit[0] is not acta:  # a record seen for the first time this night
@@ -138,25 +172,47 @@ def build_segments(
             c = row.casilla
             hit = placed[id(acta)] = (acta, b, ambito(c) if c is not None
                                       else acta_ambito(results, row))
-        b = hit[1]
-        buckets[b].append((hit[2], row))
-        dated.append((b, row))
-        if row.casilla is not None:
-            sec = row.casilla.seccion_key
-            if of_seccion.get(sec, 0) < b:
-                of_seccion[sec] = b
-    ids = {b: tuple([id(row.acta) for _, row in rows]) for b, rows in buckets.items()}
+        return hit[1], hit[2]
+
+    rows = [r for r in results.rows if r.casilla is not None]
+    pl = cache.placement
+    if pl is None or pl.election is not results.election or len(pl.rows) != len(rows):
+        pl = cache.placement = _Placement(results.election, [_NO_ROW] * len(rows))
+    dirty: set[int] = set()
+    secs: set[int] = set()
+    for i in compress(range(len(rows)), map(is_not, rows, pl.rows)):
+        old, new = pl.rows[i], rows[i]
+        if old.acta is not None:
+            pl.drop(i, old, dirty, secs)
+        if new.acta is not None:
+            pl.put(i, new, *where(new), dirty, secs)
+    pl.rows = rows
+    fuera = {id(r.acta): r for r in results.rows if r.casilla is None and r.acta is not None}
+    for k in [k for k in pl.fuera if k not in fuera or fuera[k].acta is not pl.fuera[k].acta]:
+        pl.drop(("fuera", k), pl.fuera.pop(k), dirty, secs)
+    for k, row in fuera.items():
+        if k not in pl.fuera:
+            pl.fuera[k] = row
+            pl.put(("fuera", k), row, *where(row), dirty, secs)
+    for sec in secs:
+        held = pl.by_seccion.get(sec)
+        if held:
+            pl.of_seccion[sec] = max(b for b, _ in held.values())
+        else:
+            pl.by_seccion.pop(sec, None)
+            pl.of_seccion.pop(sec, None)
+    out = Segments(of_seccion=dict(pl.of_seccion))
+    buckets = pl.members
     stale = min(
-        [b for b in buckets if b not in cache.buckets or cache.buckets[b].ids != ids[b]]
-        + [b for b in cache.buckets if b not in buckets],
+        [*dirty, *(b for b in buckets if b not in cache.buckets),
+         *(b for b in cache.buckets if b not in buckets)],
         default=max(buckets, default=0) + 1,
     )
     todo = {b for b in buckets if b >= stale}
-    snapshots = _snapshots(results, dated, todo)
+    snapshots = _snapshots(results, pl, todo)
     for b in [b for b in cache.buckets if b >= stale]:
         del cache.buckets[b]
     for b in sorted(buckets):
-        rows = buckets[b]
         if b not in todo:  # the same records as last time: the same segments
             kept = cache.buckets[b]
             out.of_acta.update(kept.of_acta)
@@ -164,18 +220,19 @@ def build_segments(
                 files[path] = cache.files[path]
                 out.paths[key] = path
             continue
-        shards = max(1, -(-len(rows) // segment_actas))
-        of_acta = {id(row.acta): (b, aid % shards) for aid, row in rows}
+        members = list(buckets[b].values())
+        shards = max(1, -(-len(members) // segment_actas))
+        of_acta = {id(row.acta): (b, aid % shards) for aid, row in members}
         out.of_acta.update(of_acta)
         actas: dict[int, dict[str, Any]] = defaultdict(dict)
         secciones: dict[int, dict[str, Any]] = defaultdict(dict)
-        for aid, row in rows:
+        for aid, row in members:
             assert row.acta is not None and row.evaluation is not None
             record = rec.acta_json(proceso, profile, row.casilla, row.acta, row.evaluation)
             actas[aid % shards][record["clave"]] = record
         for sec, figures in snapshots.get(b, {}).items():
             secciones[results.seccion_ambito[sec] % shards][str(sec)] = figures
-        entry = _Bucket(tuple(row.acta for _, row in rows), ids[b], of_acta=of_acta)
+        entry = _Bucket(tuple(row.acta for _, row in members), of_acta=of_acta)
         for s in sorted(actas):
             key = f"{b}-{s}"
             path = add(
