@@ -49,6 +49,8 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# One process: under pytest-xdist a worker that ran a browser test keeps Playwright's event loop
+# running, and the server tests it runs next fail (asyncio.run() inside a running loop).
 test: venv system-deps node-deps lint typecheck
 	$(BIN)/pytest
 
