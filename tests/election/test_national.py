@@ -3,7 +3,6 @@ with it, the same figures on rows and on columns, and the database in INE's fede
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from prepcast.errors import InputError
 from prepcast.formats.write_prep_csv import NACIONAL_ID_COLUMNS
 from prepcast.formats.write_prep_csv_columns import build_databases_columns
 from tests.election.test_columnar import _same
+from tests.election.trees import tree_digest
 
 
 @pytest.fixture(scope="module")
@@ -27,18 +27,9 @@ def national(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate("nacional-small", 3, tmp_path_factory.mktemp("national") / "e")
 
 
-def _digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            h.update(p.relative_to(root).as_posix().encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 def test_same_seed_same_bytes(national: Path, tmp_path: Path) -> None:
-    assert _digest(generate("nacional-small", 3, tmp_path / "a")) == _digest(national)
-    assert _digest(generate("nacional-small", 4, tmp_path / "b")) != _digest(national)
+    assert tree_digest(generate("nacional-small", 3, tmp_path / "a")) == tree_digest(national)
+    assert tree_digest(generate("nacional-small", 4, tmp_path / "b")) != tree_digest(national)
 
 
 def test_the_model_holds_entidades_below_the_nation(national: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from pathlib import Path
 
@@ -14,22 +13,14 @@ from prepcast.election.acta import Mark, Status
 from prepcast.election.acta_image import render_lines
 from prepcast.election.schedule import cut_time
 from prepcast.election.synthetic import PROFILES, _catalog, generate
-
-
-def _digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            h.update(p.relative_to(root).as_posix().encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
+from tests.election.trees import tree_digest
 
 
 def test_same_seed_same_bytes(tmp_path: Path, small_election: Path) -> None:
     again = generate("small", 7, tmp_path / "again")
-    assert _digest(again) == _digest(small_election)
+    assert tree_digest(again) == tree_digest(small_election)
     other = generate("small", 8, tmp_path / "other")
-    assert _digest(other) != _digest(small_election)
+    assert tree_digest(other) != tree_digest(small_election)
 
 
 @pytest.mark.parametrize(("profile", "casillas", "lista", "distritos", "municipios", "especiales"), [
@@ -86,7 +77,7 @@ def test_generate_refuses_a_non_empty_directory(tmp_path: Path,
 
 def test_without_images_only_the_integrity_codes_differ(tmp_path: Path, small_election: Path) -> None:
     plain = generate("small", 7, tmp_path / "plain", images=False)
-    assert _digest(generate("small", 7, tmp_path / "again", images=False)) == _digest(plain)
+    assert tree_digest(generate("small", 7, tmp_path / "again", images=False)) == tree_digest(plain)
     with_images = load_election_dir(small_election)
     without = load_election_dir(plain)
     assert without.casillas == with_images.casillas
