@@ -162,3 +162,12 @@ def test_simulacro_command_prints_the_table_and_urls(tmp_path: Path,
     assert main(["simulacro", "--profile", "small", "--seed", "5", "--out", str(out), "--cuts", "1",
                  "--sftp-only", "1", "--daemons", "0", "--no-report"]) == 0
     assert sorted(p.name for p in (out / "manifiestos").iterdir()) == ["simulacro-1-0001.json"]
+
+
+@pytest.mark.parametrize("cuts", ["0", "-1"])
+def test_simulacro_refuses_fewer_than_one_cut(tmp_path: Path, cuts: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["simulacro", "--profile", "small", "--out", str(tmp_path / "sim"), "--cuts", cuts])
+    assert code == 2
+    assert "--cuts must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "sim").exists()

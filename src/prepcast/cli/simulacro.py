@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         console = Console(width=160)
     if args.sftp_only < 1 or args.daemons < 0:
         raise InputError("--sftp-only must be at least 1 and --daemons at least 0")
+    if args.cuts is not None and args.cuts < 1:
+        raise InputError("--cuts must be at least 1 (the monitor's drill needs 2)")
     try:
         ejercicio = Ejercicio.parse(args.ejercicio).name
     except ValueError as exc:
@@ -170,7 +172,9 @@ def run(args: argparse.Namespace) -> int:
 
 def monitor_table(w: WatchReport) -> Table:
     honest = "ninguno marcado" if not w.honest_flagged else f"{len(w.honest_flagged)} marcados"
-    t = Table(title=f"Monitor: {w.victim} falla a propósito ({w.rounds} rondas; difusores "
+    what = (f"{w.victim} falla a propósito" if w.drill
+            else "sin fallas a propósito (hacen falta 2 cortes o más)")
+    t = Table(title=f"Monitor: {what} ({w.rounds} rondas; difusores "
                     f"honestos: {honest}; estado en {w.state})")
     for col in ("falla", "inicio", "detectada", "rondas", "cerrada"):
         t.add_column(col, justify="right" if col == "rondas" else "left")
