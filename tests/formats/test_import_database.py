@@ -99,3 +99,30 @@ def test_the_institute_names_the_proceso(tmp_path: Path, capsys: pytest.CaptureF
                  "--out", str(tmp_path / "bad")]) == 2
     assert "--instituto 'IE QROO': letters, digits and '-' only" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_catalog_given_is_read_and_checked_before_anything_is_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["election", "import", str(QROO), "--rules", "qroo-2019",
+                 "--out", str(tmp_path / "first")]) == 0
+    good = tmp_path / "first" / "casillas.csv"
+    assert main(["election", "import", str(QROO), "--rules", "qroo-2019", "--catalogo", str(good),
+                 "--out", str(tmp_path / "ok")]) == 0
+    assert (tmp_path / "ok" / "casillas.csv").read_bytes() == good.read_bytes()
+    capsys.readouterr()
+    readme = Path(__file__).parents[2] / "README.md"
+    foo = tmp_path / "foo.csv"
+    foo.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    short = tmp_path / "short.csv"
+    rows = good.read_text(encoding="utf-8").splitlines()
+    short.write_text("\n".join(rows[:-1]) + "\n", encoding="utf-8")  # its last casilla left out
+    for catalog, says in [(readme, f"{readme}:1: missing column(s) ID_ENTIDAD"),
+                          (foo, f"{foo}:1: missing column(s) ID_ENTIDAD"),
+                          (tmp_path / "nonexist.csv", f"{tmp_path / 'nonexist.csv'}: missing"),
+                          (short, f"is not in the catalog {short}")]:
+        out = tmp_path / "e"
+        assert main(["election", "import", str(QROO), "--rules", "qroo-2019",
+                     "--catalogo", str(catalog), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err
+        assert not out.exists() and not list(tmp_path.glob(".e*"))

@@ -23,7 +23,13 @@ from itertools import combinations
 from pathlib import Path
 
 from prepcast.election.acta import Acta, FieldValue, Mark, Status
-from prepcast.election.catalog import CANDIDATURA_COLUMNS, CASILLA_COLUMNS, TIPOS, read_proceso
+from prepcast.election.catalog import (
+    CANDIDATURA_COLUMNS,
+    CASILLA_COLUMNS,
+    TIPOS,
+    read_casillas,
+    read_proceso,
+)
 from prepcast.election.feed import feed_header, feed_row
 from prepcast.election.model import Ambito, Election, Proceso
 from prepcast.election.rules import DEFAULT_PROFILE, PROFILES
@@ -135,6 +141,8 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
                          "(e.g. IEEM), at most 32")
     if out.exists():
         raise InputError.at(out, "already exists; give a new directory")
+    if catalogo is not None and not catalogo.is_file():
+        raise InputError.at(catalogo, "missing")
     db = read_prep_csv(file)
     cut = _cut_time(db)
     tz = cut.tzinfo
@@ -149,6 +157,7 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
     has_municipio = "ID_MUNICIPIO" in db.columns
     cand_rows, ambito = _candidaturas(candidaturas, db, problems)
     casillas: dict[str, list[str]] = {}
+    lines: dict[str, int] = {}  # each casilla's line in the database
     actas: list[Acta] = []
     for row, line in zip(db.rows, db.row_lines, strict=True):
         acta = _acta(db, row, line, eid, ids, cut, tz, problems)
@@ -162,6 +171,7 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
             problems.append(Problem(db.path, f"casilla {clave} repeats", line, "CLAVE_CASILLA"))
             continue
         total = sum(v for v in acta.votes if isinstance(v, int))
+        lines[clave] = line
         casillas[clave] = [
             str(entidad_id), str(_int(row.get("ID_DISTRITO", ""))), row.get("DISTRITO", "").strip(),
             str(_int(row.get("ID_MUNICIPIO", ""))) if has_municipio else "0",
@@ -192,6 +202,8 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         _write_dir(tmp, toml, eid, ids, actas, casillas, cand_rows, catalogo)
+        if catalogo is not None:
+            _check_catalog(tmp, catalogo, db.path, lines)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -242,6 +254,21 @@ def _write_dir(tmp: Path, toml: str, eid: str, ids: list[str], actas: list[Acta]
     order = [ids.index(c) for c in election.column_ids]
     _write_csv(tmp / "capturas" / f"{eid}.csv", feed_header(election),
                [feed_row(_reorder(a, order)) for a in actas])
+
+
+def _check_catalog(tmp: Path, catalogo: Path, db_path: str, lines: dict[str, int]) -> None:
+    """The catalog given with --catalogo is read as ``database build`` reads it, and names every
+    casilla of the database's rows (those not fuera de catálogo)."""
+    try:
+        known = {c.clave for c in read_casillas(tmp / "casillas.csv", read_proceso(tmp / "election.toml"))}
+    except InputError as exc:  # the problems name the catalog given, not the copy
+        copy = str(tmp / "casillas.csv")
+        raise InputError([replace(p, source=str(catalogo)) if p.source == copy else p
+                          for p in exc.problems]) from None
+    problems = [Problem(db_path, f"casilla {clave} is not in the catalog {catalogo}", line,
+                        "CLAVE_CASILLA") for clave, line in lines.items() if clave not in known]
+    if problems:
+        raise InputError(problems[:100])
 
 
 def _reorder(a: Acta, order: list[int]) -> Acta:
