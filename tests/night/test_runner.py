@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -166,6 +167,45 @@ def test_a_drill_never_defaults_to_the_jornada(small_election: Path, night_keys:
     r = run_night(small_election, night_keys, state, root, until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr  # --ejercicio jornada on purpose: a warning
     assert "warning: the jornada played as a drill" in r.stderr
+
+
+def test_a_bad_registry_leaves_nothing_behind(small_election: Path, night_keys: Path,
+                                              tmp_path: Path) -> None:
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    registry = tmp_path / "registry.toml"
+    registry.write_text('secrets = "no-such-secrets.toml"\n', encoding="utf-8")
+    r = run_night(small_election, night_keys, state, root, registry=registry,
+                  ejercicio="prueba-1", until="2024-06-02T20:00")
+    assert r.returncode == 2
+    assert "secrets file not found" in r.stderr and "Traceback" not in r.stderr
+    assert not state.exists() and not root.exists()
+    # corrected, another ejercicio on the same --state starts
+    registry.write_text("", encoding="utf-8")
+    r = run_night(small_election, night_keys, state, root, registry=registry,
+                  ejercicio="prueba-2", until="2024-06-02T20:00")
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_corrupt_delivery_record_is_one_line(small_election: Path, night_keys: Path,
+                                               tmp_path: Path) -> None:
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    r = run_night(small_election, night_keys, state, root, ejercicio="prueba-1",
+                  until="2024-06-02T20:00")
+    assert r.returncode == 0, r.stderr
+    live = (root / "current").resolve()
+    (state / "deliveries.sqlite").write_bytes(b"not a database at all, " * 100)
+    for wal in state.glob("deliveries.sqlite-*"):
+        wal.unlink()
+    for args in (["status", "--state", str(state)],):
+        out = subprocess.run([sys.executable, "-m", "prepcast", "night", *args],
+                             capture_output=True, text=True)
+        assert out.returncode == 2
+        assert "deliveries.sqlite" in out.stderr and out.stderr.count("\n") == 1
+    r = run_night(small_election, night_keys, state, root, ejercicio="prueba-1",
+                  until="2024-06-02T21:00")
+    assert r.returncode == 2
+    assert "deliveries.sqlite" in r.stderr and r.stderr.count("\n") == 1
+    assert (root / "current").resolve() == live  # nothing published
 
 
 def test_timeline(small_election: Path) -> None:
