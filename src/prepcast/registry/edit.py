@@ -20,7 +20,7 @@ import tomlkit
 from tomlkit.items import AoT, Table
 
 from prepcast.errors import InputError, Problem
-from prepcast.files import write_atomic
+from prepcast.files import check_target, write_atomic
 from prepcast.registry import history as hist
 from prepcast.registry._lines import locate
 from prepcast.registry.load import (
@@ -152,6 +152,7 @@ def _commit(path: Path, doc: tomlkit.TOMLDocument) -> Registry:
 
 
 def _document(path: Path) -> tomlkit.TOMLDocument:
+    check_target(path)      # a registry in a missing folder, or a device: refused before any write
     if not path.exists():
         return tomlkit.document()
     load_registry(path)     # refuse to build on a registry that is already wrong
