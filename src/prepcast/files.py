@@ -9,11 +9,21 @@ import os
 import tempfile
 from pathlib import Path
 
+from prepcast.errors import InputError
+
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync_dir: bool = False) -> None:
     """Write ``data`` to a temporary file beside ``path`` (created with ``mode``), fsync it and
-    rename it over ``path``; ``sync_dir`` also fsyncs the folder, so the rename survives a crash."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    rename it over ``path``; ``sync_dir`` also fsyncs the folder, so the rename survives a crash.
+
+    Refuses (:class:`InputError`) a ``path`` that exists and is not a regular file (a device, a
+    folder, a FIFO: never replaced) and a folder that does not exist (never created here); a
+    system refusal names ``path``, not the temporary name."""
+    check_target(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
@@ -21,6 +31,9 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync_dir: bool =
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -30,3 +43,14 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync_dir: bool =
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def check_target(path: Path) -> None:
+    """Refuse an output ``path`` that exists and is not a regular file, or whose folder does not
+    exist; call it before any long work whose result goes to ``path``."""
+    if path.exists() and not path.is_file():
+        raise InputError.at(path, "exists and is not a regular file; refusing to replace it")
+    if path.is_symlink() and not path.exists():
+        raise InputError.at(path, "is a dangling symbolic link; refusing to replace it")
+    if not path.parent.is_dir():
+        raise InputError.at(path, f"the folder {path.parent} does not exist")

@@ -182,3 +182,23 @@ def test_pending_lists_what_each_difusor_owes(tmp_path: Path, small_election: Pa
     assert owed[("sol", "simulacro-2")]["vencido"] is False
     r = run("pending", "--registry", str(reg), "--election", str(small_election))
     assert r.returncode == 2 and "no [difusores] table" in r.stderr
+
+
+def test_add_with_an_unwritable_history_registers_nothing(tmp_path: Path) -> None:
+    reg = tmp_path / "registry.toml"
+    assert run("add", "a", "--registry", str(reg), "--set", "host=h", "--set", "user=u",
+               "--password-stdin", stdin="p\n").returncode == 0
+    reg.write_text('history = "/proc/nope/h.jsonl"\n' + reg.read_text())
+    before = reg.read_bytes(), (tmp_path / "secrets.toml").read_bytes()
+    r = run("add", "b", "--registry", str(reg), "--set", "host=h", "--set", "user=u",
+            "--password-stdin", stdin="q\n")
+    assert r.returncode == 2, r.stderr
+    assert "/proc/nope/h.jsonl" in r.stderr and "Traceback" not in r.stderr
+    assert (reg.read_bytes(), (tmp_path / "secrets.toml").read_bytes()) == before
+
+
+def test_add_into_a_missing_folder_names_the_registry(tmp_path: Path) -> None:
+    reg = tmp_path / "newdir" / "r.toml"
+    r = run("add", "a", "--registry", str(reg), "--set", "host=h", "--set", "user=u")
+    assert r.returncode == 2 and str(reg) in r.stderr and ".r.toml." not in r.stderr, r.stderr
+    assert not reg.parent.exists()

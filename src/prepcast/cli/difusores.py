@@ -82,12 +82,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lg = ds.add_parser("logo", help="check a logo (SVG only) and write it cleaned")
     lg.add_argument("file", type=Path, metavar="FILE")
     lg.add_argument("--out", type=Path, metavar="CLEAN.svg", help="write the cleaned SVG here")
-    lg.add_argument("--max-bytes", type=int, default=256 * 1024)
+    lg.add_argument("--max-bytes", type=_positive_int, default=256 * 1024, metavar="BYTES")
     lg.set_defaults(handler=_logo)
     pu = cmd("public", "write the public list (JSON) for cut build --difusores", _public,
              name_arg=False)
     pu.add_argument("--out", type=Path, required=True, metavar="FILE")
     _difusores_check.register(cmd)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of bytes, not {value}")
+    return value
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -267,27 +277,29 @@ def _pending(args: argparse.Namespace) -> int:
 
 
 def _logo(args: argparse.Namespace) -> int:
+    from prepcast.files import check_target, write_atomic
     from prepcast.registry.logos import LogoError, clean_logo_file
-    from prepcast.registry.secrets import write_private
 
+    if args.out is not None:
+        check_target(args.out)
     try:
         clean = clean_logo_file(args.file, args.max_bytes)
     except LogoError as exc:
         raise InputError.at(args.file, f"logo refused: {exc}") from None
     if args.out is not None:
-        write_private(args.out, clean.svg.decode())
-        args.out.chmod(0o644)
+        write_atomic(args.out, clean.svg)
     dropped = f" (removed: {', '.join(sorted(set(clean.dropped)))})" if clean.dropped else ""
     print(f"{args.file}: accepted{dropped}" + (f"; clean SVG in {args.out}" if args.out else ""))
     return 0
 
 
 def _public(args: argparse.Namespace) -> int:
+    from prepcast.files import check_target, write_atomic
     from prepcast.registry import load_registry, public_list
-    from prepcast.registry.secrets import write_private
 
+    check_target(args.out)
     items = public_list(load_registry(args.registry))
-    write_private(args.out, json.dumps({"difusores": items}, ensure_ascii=False, indent=1) + "\n")
-    args.out.chmod(0o644)
+    write_atomic(args.out, (json.dumps({"difusores": items}, ensure_ascii=False, indent=1)
+                            + "\n").encode("utf-8"))
     print(f"{len(items)} difusores activos in {args.out}")
     return 0

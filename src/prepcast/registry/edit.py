@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ import tomlkit
 from tomlkit.items import AoT, Table
 
 from prepcast.errors import InputError, Problem
+from prepcast.files import write_atomic
 from prepcast.registry import history as hist
 from prepcast.registry._lines import locate
 from prepcast.registry.load import (
@@ -147,15 +146,8 @@ def _commit(path: Path, doc: tomlkit.TOMLDocument) -> Registry:
     """Check the new text as a whole, then replace the file; nothing changes if it is wrong."""
     text = tomlkit.dumps(doc)
     registry = parse_registry(text, path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    write_atomic(path, text.encode("utf-8"), mode=mode)
     return registry
 
 
@@ -200,6 +192,7 @@ def add_difusores(path: Path, rows: Sequence[tuple[dict[str, Any], str | None, l
     if problems:
         _refuse(path, doc, problems, passwords)
     secrets = _secrets_path(path, doc) if passwords else None
+    before = path.read_bytes() if path.exists() else None
     previous = _stash(secrets, passwords)
     try:
         registry = _commit(path, doc)
@@ -213,8 +206,17 @@ def add_difusores(path: Path, rows: Sequence[tuple[dict[str, Any], str | None, l
         raise
     now = datetime.now(UTC)
     assert registry.history is not None
-    hist.append(registry.history, [hist.Event(now, str(v["name"]), "status", "aspirante",
-                                              hist.who(by), why) for v, _, _ in rows])
+    try:
+        hist.append(registry.history, [hist.Event(now, str(v["name"]), "status", "aspirante",
+                                                  hist.who(by), why) for v, _, _ in rows])
+    except OSError as exc:  # the history is the record: without it, the registration is undone
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_atomic(path, before, mode=path.stat().st_mode & 0o777)
+        _restore(secrets, previous)
+        raise InputError.at(registry.history, f"cannot write the history ({exc.strerror or exc}); "
+                            "nothing was registered", None, "history") from None
     return registry
 
 

@@ -67,7 +67,7 @@ def clean_logo_file(path: Path, max_bytes: int = MAX_BYTES) -> CleanLogo:
 def clean_logo(data: bytes, max_bytes: int = MAX_BYTES) -> CleanLogo:
     """Check and clean SVG bytes; return the re-serialized SVG."""
     if len(data) > max_bytes:
-        raise LogoError(f"larger than {max_bytes // 1024} KB; simplify the logo")
+        raise LogoError(f"larger than {max_bytes} bytes; simplify the logo")
     for magic, what in _IMAGE_MAGIC.items():
         if data.startswith(magic):
             raise LogoError(f"this is {what}, not SVG: ask the difusor for its logo in SVG")

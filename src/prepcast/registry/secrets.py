@@ -76,5 +76,4 @@ def write_password(secrets: Path, name: str, password: str | None) -> None:
 
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` as a 0600 file, through a temporary name in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text.encode("utf-8"), mode=0o600)
