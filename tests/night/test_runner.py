@@ -4,6 +4,7 @@ and the timeline."""
 from __future__ import annotations
 
 import itertools
+import os
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from prepcast.difusor.clock import sntp_reply
 from prepcast.election import cut_time, load_election_dir
 from prepcast.package import load_manifest, load_signer
 from prepcast.publish import build_cut
-from prepcast.publish.state import NightState, now
+from prepcast.publish.state import LOCK_FILE, NightState, lock_state, now
 from prepcast.publish.timeline import Timeline
 from tests.night.night_run import night_args, run_night, status
 
@@ -116,11 +117,36 @@ def test_sigterm_stops_after_the_current_step(small_election: Path, night_keys: 
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err  # interrupted, not done
     assert "SIGTERM" in err
     view = status(state)
     assert view["ejecutor"]["en_marcha"] is False
     assert view["corte_actual"]["numero"] >= 1 and view["corte_siguiente"] is not None
+
+
+def test_a_second_runner_on_the_same_state_is_refused(small_election: Path, night_keys: Path,
+                                                      tmp_path: Path) -> None:
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    fd = lock_state(state)  # a runner holds it (this process)
+    try:
+        r = run_night(small_election, night_keys, state, root, until="2024-06-02T20:00")
+    finally:
+        os.close(fd)
+    assert r.returncode == 2, r.stderr
+    assert f"a runner (pid {os.getpid()}) is already using this --state" in r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert sorted(p.name for p in state.iterdir()) == [LOCK_FILE] and not root.exists()
+    # released (as the kernel does when a runner dies): the same command goes on
+    r = run_night(small_election, night_keys, state, root, until="2024-06-02T20:00")
+    assert r.returncode == 0, r.stderr
+
+
+def test_until_not_a_time_names_until(small_election: Path, night_keys: Path,
+                                      tmp_path: Path) -> None:
+    r = run_night(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
+                  until="yesterday")
+    assert r.returncode == 2
+    assert "--until 'yesterday' is not a date-time" in r.stderr and "--at" not in r.stderr
 
 
 def test_timeline(small_election: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -126,10 +127,11 @@ def _run(args: argparse.Namespace) -> int:
     import uvloop
 
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as Ctrl-C does
     try:
         results = asyncio.run(run(opts, once=args.once, on_round=show))
     except KeyboardInterrupt:
-        return 0
+        return 130  # stopped by Ctrl-C (or SIGTERM, turned into it): interrupted
     from prepcast.monitor.run import troubled
 
     return 1 if args.once and troubled(results, opts.probe) else 0

@@ -114,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError("--settle must be zero or a positive number of seconds")
     difusores = read_difusores(args.difusores)
     ed = load_election_dir(args.election, with_feeds=args.drops is None)
-    until = parse_time(args.until, ed.proceso) if args.until else None
+    until = parse_time(args.until, ed.proceso, "--until") if args.until else None
     opts = RunOptions(election=args.election, keys=args.keys, state=args.state,
                       publish_root=args.publish_root, registry=args.registry,
                       ejercicio=ejercicio, speed=speed, until=until, ntp_server=server,
@@ -129,7 +129,10 @@ def _run(args: argparse.Namespace) -> int:
     kind = NightRunner if args.drops is None else DropRunner
     runner = kind(opts, on_cut=None if args.quiet else on_cut, ed=ed)
 
+    signalled: list[str] = []
+
     def stop(signum: int, _frame: FrameType | None) -> None:
+        signalled.append(signal.Signals(signum).name)
         print(f"prepcast: señal {signal.Signals(signum).name}: se detiene al terminar el paso "
               "en curso", file=sys.stderr, flush=True)
         runner.stop_requested.set()
@@ -139,6 +142,8 @@ def _run(args: argparse.Namespace) -> int:
     state = runner.run()
     published = state.published()
     print(f"{ejercicio}: último corte publicado {published or '—'}; estado en {args.state}")
+    if signalled:  # a clean stop on a signal: interrupted, not done
+        return 130
     alert = state.doc.get("alerta_vigente")
     if alert:
         raise IntegrityError(f"corte {alert['corte']} del sistema de captura rechazado; sigue "

@@ -27,10 +27,10 @@ def is_last_cut(proceso: Proceso, number: int) -> bool:
     return cut_time(proceso, number + 1) > proceso.end
 
 
-def parse_time(text: str, proceso: Proceso) -> datetime:
+def parse_time(text: str, proceso: Proceso, option: str = "--at") -> datetime:
     """A command-line time: ISO 8601; without an offset, the proceso's own."""
     try:
         t = datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(f"--at {text!r} is not a date-time like 2024-06-02T23:40-06:00") from None
+        raise InputError(f"{option} {text!r} is not a date-time like 2024-06-02T23:40-06:00") from None
     return t if t.tzinfo else t.replace(tzinfo=proceso.tz)

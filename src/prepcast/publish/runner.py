@@ -40,7 +40,7 @@ from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
 from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder, proceso_id, registry_public_list
 from prepcast.publish.deliver import Deliveries
-from prepcast.publish.state import DELIVERIES, OUTBOX, PACKAGES, NightState, now
+from prepcast.publish.state import DELIVERIES, OUTBOX, PACKAGES, NightState, lock_state, now
 from prepcast.publish.timeline import Timeline, check_clock
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,14 @@ class NightRunner:
             log.info("clock within %.3f s of %s", offset, o.ntp_server)
         self.signer = load_signer(o.keys)
         self.trust = o.keys / ROOT_PUB
+        lock = lock_state(o.state)
+        try:
+            return self._run_locked()
+        finally:
+            os.close(lock)
+
+    def _run_locked(self) -> NightState:
+        o = self.opts
         self.state = NightState.open(o.state)
         ed = self._ed or load_election_dir(o.election)
         self.ed = ed

@@ -3,6 +3,7 @@
 ::
 
     STATE/
+      runner.lock         held (flock) by the runner using this state, for its whole life
       night.json          what the runner did: the night's settings, every cut's steps
       builds.jsonl        one line per package built: cut, digest (same cut → same bytes)
       deliveries.sqlite   the pusher's record (prepcast.distribution.DeliveryState)
@@ -15,6 +16,7 @@ instant leaves the previous version or the new one, never half of one.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -32,10 +34,32 @@ BUILDS_LOG = "builds.jsonl"
 DELIVERIES = "deliveries.sqlite"
 PACKAGES = "paquetes"
 OUTBOX = "salida"
+LOCK_FILE = "runner.lock"
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def lock_state(directory: Path) -> int:
+    """Hold ``directory``'s runner lock (an exclusive ``flock``; the kernel releases it when the
+    process ends, however it ends); the descriptor to close when done. A second runner on the
+    same state is refused before it touches anything."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise InputError.at(directory, "is a file; --state names a folder")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise InputError.at(directory, f"a runner (pid {pid}) is already using this --state") \
+            from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 @dataclass
