@@ -128,6 +128,9 @@ def test_status_moves_are_checked_and_recorded(tmp_path: Path) -> None:
     r = run("block", "sol", "--registry", str(reg), "--reason", "ataque", "--by", "uie-ana")
     assert r.returncode == 0
     assert load_registry(reg).active() == []
+    for way_out in ("activo", "validado", "aspirante"):   # out of bloqueado only by unblock
+        r = run("status", "sol", way_out, "--registry", str(reg), "--reason", "x")
+        assert r.returncode == 2 and "it can move to: baja (or unblock" in r.stderr, r.stderr
     assert run("unblock", "sol", "--registry", str(reg), "--reason", "resuelto").returncode == 0
     assert load_registry(reg).get("sol").status == "validado"  # type: ignore[union-attr]
     assert run("status", "sol", "baja", "--registry", str(reg), "--reason", "renuncia").returncode == 0
