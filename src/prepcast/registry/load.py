@@ -11,6 +11,7 @@ import difflib
 import fnmatch
 import ipaddress
 import re
+import ssl
 import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
@@ -292,6 +293,8 @@ def _checks(raw: Any, base: Path, c: _Checker) -> CheckSettings:
             f = base / str(v)
             if not f.is_file():
                 c.table("checks", k, f"CA file not found: {f}")
+            elif (why := _ca_problem(f)) is not None:
+                c.table("checks", k, f"{f}: {why}")
             values[k] = f
         elif isinstance(want, str):
             values[k] = str(v)
@@ -301,6 +304,17 @@ def _checks(raw: Any, base: Path, c: _Checker) -> CheckSettings:
         else:
             values[k] = v
     return CheckSettings(**values)
+
+
+def _ca_problem(path: Path) -> str | None:
+    """Why ``path`` cannot serve as the CA file of the checks and the monitor (None: it can)."""
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except ssl.SSLError:
+        return "not a CA certificate in PEM (-----BEGIN CERTIFICATE-----)"
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror or exc})"
+    return None
 
 
 def _positive_int(value: object, c: _Checker, key: str) -> int:
