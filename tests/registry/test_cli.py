@@ -228,3 +228,10 @@ def test_check_all_on_an_empty_registry_says_so(tmp_path: Path) -> None:
     assert r.returncode == 0 and "no difusor to check" in r.stdout, (r.stdout, r.stderr)
     r = run("check", "--all", "--json", "--registry", str(reg))
     assert r.returncode == 0 and json.loads(r.stdout) == [] and "no difusor" in r.stderr
+
+
+def test_a_bad_personal_is_named_once(tmp_path: Path) -> None:
+    r = run("add", "a", "--registry", str(tmp_path / "r.toml"), "--set", "host=h",
+            "--set", "user=u", "--personal", "a|b", "--password-stdin", stdin="p\n")
+    assert r.returncode == 2
+    assert r.stderr.strip() == "prepcast: --personal: write 'nombre|rol|telefono|email; …'"

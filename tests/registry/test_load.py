@@ -38,8 +38,9 @@ def test_secrets_must_be_0600(tmp_path: Path) -> None:
     reg = tmp_path / "r.toml"
     reg.write_text('secrets = "secrets.toml"\n[[difusor]]\nname = "x"\nhost = "h"\nuser = "u"\n'
                    'auth = "password"\n')
-    with pytest.raises(InputError, match="must be 0600"):
+    with pytest.raises(InputError, match="must be 0600") as err:
         load_registry(reg)
+    assert "no password" not in str(err.value)  # the refused file is the one problem
     (tmp_path / "secrets.toml").chmod(0o600)
     assert load_registry(reg).difusores[0].password == "p"
 

@@ -348,7 +348,7 @@ def _people(cell: str, path: Path, line: int, problems: list[Problem]) -> list[P
         if not bits[0]:
             continue
         if len(bits) != 4:
-            problems.append(Problem(str(path), "personal: write 'nombre|rol|telefono|email; …'",
+            problems.append(Problem(str(path), "write 'nombre|rol|telefono|email; …'",
                                     line, "personal"))
             continue
         out.append(Persona(nombre=bits[0], rol=bits[1], telefono=bits[2], email=bits[3]))
@@ -359,5 +359,5 @@ def parse_people(items: Sequence[str], source: str) -> list[Persona]:
     problems: list[Problem] = []
     people = _people(";".join(items), Path(source), 0, problems)
     if problems:
-        raise InputError([Problem(source, p.message, None, p.field) for p in problems])
+        raise InputError([Problem(source, p.message) for p in problems])
     return people
