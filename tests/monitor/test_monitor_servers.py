@@ -57,7 +57,7 @@ def test_once_json_catches_every_dishonest_difusor_in_one_round(lab: Lab, tmp_pa
     out = cli("monitor", "run", "--registry", str(reg), "--trust", str(lab.trust),
               "--reference", str(lab.reference), "--state", str(tmp_path / "state"),
               "--once", "--json", "--slow", "1500", "--lag-bound", "0")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # down, findings, lag: a script gets the signal
     rows = {r["name"]: r for r in json.loads(out.stdout)["difusores"]}
     for name in HONEST:
         r = rows[name]
@@ -89,6 +89,22 @@ def test_once_json_catches_every_dishonest_difusor_in_one_round(lab: Lab, tmp_pa
     assert all(events.problems(e) == [] for e in lines)
     down = {e["difusor"] for e in lines if e["event"] == events.PROBE_DOWN}
     assert down == {"caido", "vencido"}
+
+
+def test_once_exits_0_for_honest_difusores_and_1_for_a_plain_http_site(lab: Lab,
+                                                                     tmp_path: Path) -> None:
+    reg = lab.registry(HONEST, path=tmp_path / "honestos.toml")
+    args = ["monitor", "run", "--trust", str(lab.trust), "--reference", str(lab.reference),
+            "--state", str(tmp_path / "state"), "--once", "--json", "--slow", "5000"]
+    out = cli(*args, "--registry", str(reg))
+    assert out.returncode == 0, out.stdout + out.stderr
+    plain = lab.urls[HONEST[0]].replace("https://", "http://")
+    reg.write_text(reg.read_text().replace(lab.urls[HONEST[0]], plain))
+    out = cli(*args, "--registry", str(reg))
+    assert out.returncode == 1, out.stderr
+    rows = {r["name"]: r for r in json.loads(out.stdout)["difusores"]}
+    assert rows[HONEST[0]]["integrity"][0] == f"{plain}: plain HTTP; the site must be served over HTTPS"
+    assert rows[HONEST[1]]["integrity"] == "ok"
 
 
 def test_honest_never_flagged_over_an_accelerated_night(lab: Lab, tmp_path: Path) -> None:

@@ -128,6 +128,9 @@ def test_status_moves_are_checked_and_recorded(tmp_path: Path) -> None:
     r = run("block", "sol", "--registry", str(reg), "--reason", "ataque", "--by", "uie-ana")
     assert r.returncode == 0
     assert load_registry(reg).active() == []
+    for way_out in ("activo", "validado", "aspirante"):   # out of bloqueado only by unblock
+        r = run("status", "sol", way_out, "--registry", str(reg), "--reason", "x")
+        assert r.returncode == 2 and "it can move to: baja (or unblock" in r.stderr, r.stderr
     assert run("unblock", "sol", "--registry", str(reg), "--reason", "resuelto").returncode == 0
     assert load_registry(reg).get("sol").status == "validado"  # type: ignore[union-attr]
     assert run("status", "sol", "baja", "--registry", str(reg), "--reason", "renuncia").returncode == 0
@@ -199,6 +202,36 @@ def test_add_with_an_unwritable_history_registers_nothing(tmp_path: Path) -> Non
 
 def test_add_into_a_missing_folder_names_the_registry(tmp_path: Path) -> None:
     reg = tmp_path / "newdir" / "r.toml"
-    r = run("add", "a", "--registry", str(reg), "--set", "host=h", "--set", "user=u")
-    assert r.returncode == 2 and str(reg) in r.stderr and ".r.toml." not in r.stderr, r.stderr
+    r = run("add", "a", "--registry", str(reg), "--set", "host=h", "--set", "user=u",
+            "--password-stdin", stdin="p\n")
+    assert r.returncode == 2 and "does not exist" in r.stderr, r.stderr
+    assert str(reg) in r.stderr and ".r.toml." not in r.stderr, r.stderr
     assert not reg.parent.exists()
+
+
+def test_check_refuses_a_bad_out_before_any_check(tmp_path: Path) -> None:
+    reg = tmp_path / "registry.toml"
+    assert run("add", "a", "--registry", str(reg), "--set", "host=192.0.2.1",
+               "--set", "user=u", "--password-stdin", stdin="p\n").returncode == 0
+    history = (tmp_path / "historial.jsonl").read_bytes()
+    notdir = tmp_path / "README.md"
+    notdir.write_text("x")
+    r = run("check", "a", "--registry", str(reg), "--out", str(notdir / "x"))
+    assert r.returncode == 2 and str(notdir / "x") in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == "" and (tmp_path / "historial.jsonl").read_bytes() == history
+
+
+def test_check_all_on_an_empty_registry_says_so(tmp_path: Path) -> None:
+    reg = tmp_path / "registry.toml"
+    reg.write_text("")
+    r = run("check", "--all", "--registry", str(reg))
+    assert r.returncode == 0 and "no difusor to check" in r.stdout, (r.stdout, r.stderr)
+    r = run("check", "--all", "--json", "--registry", str(reg))
+    assert r.returncode == 0 and json.loads(r.stdout) == [] and "no difusor" in r.stderr
+
+
+def test_a_bad_personal_is_named_once(tmp_path: Path) -> None:
+    r = run("add", "a", "--registry", str(tmp_path / "r.toml"), "--set", "host=h",
+            "--set", "user=u", "--personal", "a|b", "--password-stdin", stdin="p\n")
+    assert r.returncode == 2
+    assert r.stderr.strip() == "prepcast: --personal: write 'nombre|rol|telefono|email; …'"

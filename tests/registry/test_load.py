@@ -38,8 +38,9 @@ def test_secrets_must_be_0600(tmp_path: Path) -> None:
     reg = tmp_path / "r.toml"
     reg.write_text('secrets = "secrets.toml"\n[[difusor]]\nname = "x"\nhost = "h"\nuser = "u"\n'
                    'auth = "password"\n')
-    with pytest.raises(InputError, match="must be 0600"):
+    with pytest.raises(InputError, match="must be 0600") as err:
         load_registry(reg)
+    assert "no password" not in str(err.value)  # the refused file is the one problem
     (tmp_path / "secrets.toml").chmod(0o600)
     assert load_registry(reg).difusores[0].password == "p"
 
@@ -175,3 +176,16 @@ def test_the_history_sets_the_status_and_blocks_stop_pushes(tmp_path: Path) -> N
     assert after.active() == [] and after.public() == []
     unblock(str(reg), "el-sol", "mitigado", "uie")
     assert load_registry(reg).difusores[0].status == "activo"
+
+
+def test_a_ca_file_that_is_not_pem_is_refused_at_load(tmp_path: Path) -> None:
+    reg = tmp_path / "r.toml"
+    (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    reg.write_text('# registry\n\n[checks]\nca_file = "logo.svg"\n')
+    with pytest.raises(InputError) as err:
+        load_registry(reg)
+    text = str(err.value)
+    assert "r.toml:4: checks.ca_file: " in text and "logo.svg" in text and "PEM" in text, text
+    r = subprocess.run([sys.executable, "-m", "prepcast", "difusores", "check", "--all",
+                        "--registry", str(reg)], capture_output=True, text=True)
+    assert r.returncode == 2 and "PEM" in r.stderr and "Traceback" not in r.stderr

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,14 @@ def _check(args: argparse.Namespace) -> int:
         if d is None:
             raise InputError.at(args.registry, f"no difusor named {args.name!r}")
         targets = [d]
+    if args.out is not None:
+        _report_folder(args.out)
+    if not targets:
+        print("no difusor to check: none is registered outside baja and bloqueado",
+              file=sys.stderr if args.json else sys.stdout)
+        if args.json:
+            print("[]")
+        return 0
 
     def done(r: Any) -> None:
         if not args.json:
@@ -51,13 +61,24 @@ def _check(args: argparse.Namespace) -> int:
                 print(f"    ✘ {f.titulo}: {f.detalle}")
 
     reports = asyncio.run(check_all(targets, reg, activate=not args.no_activate, on_done=done))
-    validated = record(reg, reports, args.by or "prepcast difusores check")
     if args.out is not None:
         for r in reports:
             write_reports(r, args.out, pdf=not args.no_pdf)
+    validated = record(reg, reports, args.by or "prepcast difusores check")
     if args.json:
         print(json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=2))
     else:
         for name in validated:
             print(f"{name}: validado")
     return 0 if all(r.passed for r in reports) else 1
+
+
+def _report_folder(out: Path) -> None:
+    """Make sure the reports can be written before any check runs (they take minutes)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError.at(out, f"--out: cannot use this as the reports' folder "
+                                 f"({exc.strerror or exc})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError.at(out, "--out: the reports' folder is not writable")

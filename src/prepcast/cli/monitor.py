@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="the institute's publish root (releases/ and current)")
     run.add_argument("--state", type=Path, default=Path("monitor-state"), metavar="DIR",
                      help="status, incidents and probe events (default ./monitor-state)")
-    run.add_argument("--once", action="store_true", help="one round, then exit")
+    run.add_argument("--once", action="store_true",
+                     help="one round, then exit (1 if a difusor is down, has a finding or lags)")
     run.add_argument("--json", action="store_true", help="print each round as JSON")
     run.add_argument("--round", type=float, default=30.0, metavar="SECONDS",
                      help="seconds between rounds (default 30)")
@@ -128,10 +129,12 @@ def _run(args: argparse.Namespace) -> int:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as Ctrl-C does
     try:
-        asyncio.run(run(opts, once=args.once, on_round=show))
+        results = asyncio.run(run(opts, once=args.once, on_round=show))
     except KeyboardInterrupt:
         return 130  # stopped by Ctrl-C (or SIGTERM, turned into it): interrupted
-    return 0
+    from prepcast.monitor.run import troubled
+
+    return 1 if args.once and troubled(results, opts.probe) else 0
 
 
 def _print_table(doc: dict[str, object]) -> None:

@@ -24,7 +24,7 @@ import httpx
 from prepcast import events
 from prepcast.files import write_atomic
 from prepcast.monitor.alerts import Alerter, AlertSettings
-from prepcast.monitor.incidents import Incidents
+from prepcast.monitor.incidents import Incidents, troubles
 from prepcast.monitor.probe import (
     Prober,
     ProbeResult,
@@ -96,6 +96,9 @@ class Monitor:
         t0 = time.monotonic()
         results = list(await asyncio.gather(*(self.prober.probe(d.name, d.url, now)
                                               for d in watched)))
+        for r in results:  # the calls require HTTPS of every difusor's site
+            if r.url.lower().startswith("http://"):
+                r.integrity.insert(0, f"{r.url}: plain HTTP; the site must be served over HTTPS")
         self.rounds += 1
         self.incidents.update(results, self.settings, {d.name: d for d in watched})
         await self.alerter.flush(self.incidents)
@@ -160,6 +163,12 @@ class Monitor:
     def incidents_contact(d: Difusor | None) -> dict[str, str]:
         from prepcast.monitor.incidents import _contact
         return _contact(d)
+
+
+def troubled(results: list[ProbeResult], settings: ProbeSettings) -> list[str]:
+    """The difusores of a round that are down, have a finding, or lag past the bound (what makes
+    ``monitor run --once`` exit 1)."""
+    return [r.name for r in results if {"down", "integrity", "lag"} & set(troubles(r, settings))]
 
 
 async def run(opts: MonitorOptions, *, once: bool = False, rounds: int | None = None,

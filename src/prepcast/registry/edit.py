@@ -20,7 +20,7 @@ import tomlkit
 from tomlkit.items import AoT, Table
 
 from prepcast.errors import InputError, Problem
-from prepcast.files import write_atomic
+from prepcast.files import check_target, write_atomic
 from prepcast.registry import history as hist
 from prepcast.registry._lines import locate
 from prepcast.registry.load import (
@@ -152,6 +152,7 @@ def _commit(path: Path, doc: tomlkit.TOMLDocument) -> Registry:
 
 
 def _document(path: Path) -> tomlkit.TOMLDocument:
+    check_target(path)      # a registry in a missing folder, or a device: refused before any write
     if not path.exists():
         return tomlkit.document()
     load_registry(path)     # refuse to build on a registry that is already wrong
@@ -347,7 +348,7 @@ def _people(cell: str, path: Path, line: int, problems: list[Problem]) -> list[P
         if not bits[0]:
             continue
         if len(bits) != 4:
-            problems.append(Problem(str(path), "personal: write 'nombre|rol|telefono|email; …'",
+            problems.append(Problem(str(path), "write 'nombre|rol|telefono|email; …'",
                                     line, "personal"))
             continue
         out.append(Persona(nombre=bits[0], rol=bits[1], telefono=bits[2], email=bits[3]))
@@ -358,5 +359,5 @@ def parse_people(items: Sequence[str], source: str) -> list[Persona]:
     problems: list[Problem] = []
     people = _people(";".join(items), Path(source), 0, problems)
     if problems:
-        raise InputError([Problem(source, p.message, None, p.field) for p in problems])
+        raise InputError([Problem(source, p.message) for p in problems])
     return people

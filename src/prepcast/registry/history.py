@@ -31,7 +31,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "aspirante": ("validado", "bloqueado", "baja"),
     "validado": ("activo", "aspirante", "bloqueado", "baja"),
     "activo": ("validado", "bloqueado", "baja"),
-    "bloqueado": ("aspirante", "validado", "activo", "baja"),
+    "bloqueado": ("baja",),     # otherwise only ``unblock``: back to the status before the block
     "baja": (),
 }
 GENESIS = "0" * 64
@@ -158,14 +158,18 @@ def who(by: str | None) -> str:
 
 
 def status_event(history: History, name: str, new: str, by: str | None, why: str,
-                 source: str) -> Event:
-    """The event of ``name`` moving to ``new``; :class:`InputError` if the move is not allowed."""
+                 source: str, *, unblock: bool = False) -> Event:
+    """The event of ``name`` moving to ``new``; :class:`InputError` if the move is not allowed.
+    ``unblock`` allows the one way out of ``bloqueado`` besides ``baja``: the status before it."""
     if new not in STATUSES:
         raise InputError.at(source, f"unknown status {new!r} (one of {', '.join(STATUSES)})")
     if not why.strip():
         raise InputError.at(source, "say why (--reason TEXT): every change is recorded")
     current = history.status_of(name)
-    if new not in TRANSITIONS[current]:
+    unblocking = unblock and current == "bloqueado" and new == history.before_block(name)
+    if new not in TRANSITIONS[current] and not unblocking:
         allowed = ", ".join(TRANSITIONS[current]) or "none: baja is final"
+        if current == "bloqueado":
+            allowed += f" (or unblock, back to {history.before_block(name)})"
         raise InputError.at(source, f"{name} is {current}; it can move to: {allowed}")
     return Event(datetime.now(UTC), name, "status", new, who(by), why.strip())

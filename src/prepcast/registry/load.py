@@ -11,6 +11,7 @@ import difflib
 import fnmatch
 import ipaddress
 import re
+import ssl
 import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
@@ -90,7 +91,11 @@ def parse_registry(text: str, path: Path) -> Registry:
     for key in sorted(set(doc) - set(TOP)):
         c.top(key, "unknown setting" + _hint(key, TOP))
     secrets = base / str(doc["secrets"]) if doc.get("secrets") is not None else None
-    passwords = read_passwords(secrets, c.problems, str(path)) if secrets else {}
+    before = len(c.problems)
+    passwords: dict[str, str] | None = (
+        read_passwords(secrets, c.problems, str(path)) if secrets else {})
+    if len(c.problems) > before:
+        passwords = None    # the secrets file is refused: no false "no password" per difusor
     known_hosts = None
     if doc.get("known_hosts") is not None:
         known_hosts = base / str(doc["known_hosts"])
@@ -134,7 +139,7 @@ def _with_status(d: Difusor, status: str) -> Difusor:
     return replace(d, status=status)
 
 
-def _difusor(entry: Any, i: int, base: Path, passwords: dict[str, str], pattern: str | None,
+def _difusor(entry: Any, i: int, base: Path, passwords: dict[str, str] | None, pattern: str | None,
              c: _Checker) -> Difusor | None:
     start = len(c.problems)
     if not isinstance(entry, dict):
@@ -173,8 +178,8 @@ def _difusor(entry: Any, i: int, base: Path, passwords: dict[str, str], pattern:
             if not key_file.is_file():
                 bad("key_file", f"key file not found: {key_file}")
     elif auth == "password":
-        password = passwords.get(name)
-        if password is None:
+        password = passwords.get(name) if passwords is not None else None
+        if password is None and passwords is not None:
             bad("auth", f"no password for {name!r} in the secrets file")
     else:
         bad("auth", f"auth must be one of {', '.join(AUTHS)}, not {auth!r}")
@@ -292,6 +297,8 @@ def _checks(raw: Any, base: Path, c: _Checker) -> CheckSettings:
             f = base / str(v)
             if not f.is_file():
                 c.table("checks", k, f"CA file not found: {f}")
+            elif (why := _ca_problem(f)) is not None:
+                c.table("checks", k, f"{f}: {why}")
             values[k] = f
         elif isinstance(want, str):
             values[k] = str(v)
@@ -301,6 +308,17 @@ def _checks(raw: Any, base: Path, c: _Checker) -> CheckSettings:
         else:
             values[k] = v
     return CheckSettings(**values)
+
+
+def _ca_problem(path: Path) -> str | None:
+    """Why ``path`` cannot serve as the CA file of the checks and the monitor (None: it can)."""
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except ssl.SSLError:
+        return "not a CA certificate in PEM (-----BEGIN CERTIFICATE-----)"
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror or exc})"
+    return None
 
 
 def _positive_int(value: object, c: _Checker, key: str) -> int:

@@ -27,12 +27,12 @@ def _registry_and_history(registry: Registry | str, name: str) -> tuple[Registry
 
 
 def set_status(registry: Registry | str, name: str, new: str, why: str,
-               by: str | None = None) -> hist.Event:
+               by: str | None = None, *, unblock: bool = False) -> hist.Event:
     """Move ``name`` to status ``new`` and record it; return the recorded event."""
     reg, history = _registry_and_history(registry, name)
     d = reg.get(name)
     assert d is not None and reg.history is not None
-    event = hist.status_event(history, name, new, by, why, str(reg.path))
+    event = hist.status_event(history, name, new, by, why, str(reg.path), unblock=unblock)
     if new == "activo":
         if not d.url:
             raise InputError.at(reg.path, f"{name} has no url: the public list links to it",
@@ -57,7 +57,7 @@ def unblock(registry: Registry | str, name: str, why: str, by: str | None = None
     reg, history = _registry_and_history(registry, name)
     if history.status_of(name) != "bloqueado":
         raise InputError.at(reg.path, f"{name} is not blocked (it is {history.status_of(name)})")
-    return set_status(reg, name, history.before_block(name), why, by)
+    return set_status(reg, name, history.before_block(name), why, by, unblock=True)
 
 
 def deliver(registry: Registry | str, name: str, item: str, why: str,
