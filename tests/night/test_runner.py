@@ -208,6 +208,21 @@ def test_a_corrupt_delivery_record_is_one_line(small_election: Path, night_keys:
     assert (root / "current").resolve() == live  # nothing published
 
 
+def test_status_after_until_shows_the_next_cut(small_election: Path, night_keys: Path,
+                                               tmp_path: Path) -> None:
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    r = run_night(small_election, night_keys, state, root, ejercicio="prueba-1",
+                  until="2024-06-02T20:00")
+    assert r.returncode == 0, r.stderr
+    view = status(state)
+    nxt = view["corte_siguiente"]
+    assert nxt is not None and nxt["numero"] == view["corte_actual"]["numero"] + 1
+    assert nxt["detenido"].startswith("detenido en --until 2024-06-02T20:00")
+    out = subprocess.run([sys.executable, "-m", "prepcast", "night", "status", "--state",
+                          str(state)], capture_output=True, text=True, check=True).stdout
+    assert "la noche terminó" not in out and "detenido en --until" in out
+
+
 def test_timeline(small_election: Path) -> None:
     ed = load_election_dir(small_election)
     t0 = now()

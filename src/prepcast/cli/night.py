@@ -192,6 +192,7 @@ def _print_status(view: dict[str, Any]) -> None:
     console.print("Corte siguiente: " + (
         f"{nxt['numero']} ({nxt['hora_del_corte']})"
         + (f", se construye {nxt['se_construye']}" if nxt.get("se_construye") else "")
+        + (f" ({nxt['detenido']})" if nxt.get("detenido") else "")
         if nxt else "ninguno: la noche terminó"))
     if view.get("fuente"):
         console.print(f"Fuente: carpeta del sistema de captura {view['fuente']}")

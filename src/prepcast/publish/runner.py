@@ -221,6 +221,7 @@ class NightRunner:
                        cut_minutes=ed.proceso.cut_minutes, started=now().isoformat())
         doc.update(pid=os.getpid(), running_since=now().isoformat(),
                    total=Timeline(ed.proceso, now(), None, self.opts.until).total,
+                   until=self.opts.until.isoformat() if self.opts.until else None,
                    cut_times={str(i + 1): t.isoformat()
                               for i, t in enumerate(ed.proceso.cut_times())})
         self.state.note(f"inicio del ejecutor (pid {os.getpid()})")

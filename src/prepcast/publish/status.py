@@ -72,12 +72,14 @@ def _cut_view(doc: dict[str, Any], number: int, published_at: dict[int, datetime
 
 
 def _next(doc: dict[str, Any], done: int) -> dict[str, Any] | None:
-    total = int(doc.get("total") or 0)
-    if done >= total:
+    times: dict[str, str] = doc.get("cut_times", {})
+    if done >= (len(times) or int(doc.get("total") or 0)):  # the schedule's last cut
         return None
     number = done + 1
-    times: dict[str, str] = doc.get("cut_times", {})
     view: dict[str, Any] = {"numero": number, "hora_del_corte": times.get(str(number))}
+    if doc.get("until") and done >= int(doc.get("total") or 0):
+        view["detenido"] = f"detenido en --until {doc['until']}"
+        return view
     speed = doc.get("speed")
     if doc.get("source"):  # built when the capture system drops it, not at a time of its own
         view["se_construye"] = "al llegar su entrega del sistema de captura"
