@@ -238,3 +238,22 @@ def test_bad_drop_arguments_are_one_line(small_election: Path, tmp_path: Path,
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
     assert not (tmp_path / "e").exists()
+
+
+def test_a_refusal_before_any_cut_never_says_none(small_election: Path, tmp_path: Path,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    from prepcast.election import load_election_dir
+    from prepcast.publish.drops import DropRunner
+    from prepcast.publish.runner import RunOptions
+    from prepcast.publish.state import NightState
+
+    r = object.__new__(DropRunner)
+    r.opts = RunOptions(election=small_election, keys=tmp_path, state=tmp_path / "s",
+                        publish_root=tmp_path / "p", drops=tmp_path)
+    r.state = NightState.open(tmp_path / "s")
+    r.state.doc["drops"] = {}
+    r.ed = load_election_dir(small_election, with_feeds=False)
+    with caplog.at_level("ERROR"):
+        r._refuse("20230219_2205", ["motivo"])
+    text = caplog.text + r.state.doc["log"][-1]["text"]
+    assert "None" not in text and "ningún corte publicado aún" in caplog.text

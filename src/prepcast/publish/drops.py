@@ -171,8 +171,9 @@ class DropRunner(NightRunner):
         night ends with it (``--until``)."""
         alert = {"at": now().isoformat(), "corte": stamp, "motivos": reasons,
                  "vigente": self.state.published()}
-        log.error("cut %s of the capture system refused, cut %s stays live: %s", stamp,
-                  alert["vigente"], "; ".join(reasons))
+        log.error("corte %s del sistema de captura rechazado; %s: %s", stamp,
+                  f"sigue vigente el corte {alert['vigente']}" if alert["vigente"]
+                  else "ningún corte publicado aún", "; ".join(reasons))
         with self.state.lock:
             doc = self.state.doc
             doc["drops"][stamp] = {"refused": True, "at": alert["at"], "motivos": reasons,
