@@ -223,7 +223,7 @@ def test_bad_drop_arguments_are_one_line(small_election: Path, tmp_path: Path,
 
     base = ["night", "run", "--election", str(small_election), "--keys", str(tmp_path),
             "--state", str(tmp_path / "s"), "--publish-root", str(tmp_path / "p"),
-            "--ntp", "off", "--speed", "max"]
+            "--ntp", "off", "--speed", "max", "--ejercicio", "prueba-1"]
     for extra, message in ((["--drops", str(tmp_path / "none")], "no such folder (--drops)"),
                            (["--drops", str(tmp_path), "--settle", "-1"], "--settle")):
         assert main(base + extra) == 2

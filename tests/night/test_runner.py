@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -61,14 +62,16 @@ def ntp_off() -> Iterator[Ntp]:
 def test_a_clock_off_refuses_to_start(small_election: Path, night_keys: Path, tmp_path: Path,
                                       ntp_off: Ntp) -> None:
     r = run_night(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
-                  "--ntp", f"127.0.0.1:{ntp_off.port}", until="2024-06-02T20:00")
+                  "--ntp", f"127.0.0.1:{ntp_off.port}", until="2024-06-02T20:00",
+                  ejercicio="prueba-1")
     assert r.returncode == 1
     assert "clock is 5.0 s behind" in r.stderr and "refusing to start" in r.stderr
     assert r.stderr.count("\n") == 1
     assert not (tmp_path / "estado").exists() and not (tmp_path / "instituto").exists()
     ntp_off.offset = 0.0
     r = run_night(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
-                  "--ntp", f"127.0.0.1:{ntp_off.port}", until="2024-06-02T20:00")
+                  "--ntp", f"127.0.0.1:{ntp_off.port}", until="2024-06-02T20:00",
+                  ejercicio="prueba-1")
     assert r.returncode == 0, r.stderr
 
 
@@ -129,7 +132,8 @@ def test_a_second_runner_on_the_same_state_is_refused(small_election: Path, nigh
     state, root = tmp_path / "estado", tmp_path / "instituto"
     fd = lock_state(state)  # a runner holds it (this process)
     try:
-        r = run_night(small_election, night_keys, state, root, until="2024-06-02T20:00")
+        r = run_night(small_election, night_keys, state, root, until="2024-06-02T20:00",
+                      ejercicio="prueba-1")
     finally:
         os.close(fd)
     assert r.returncode == 2, r.stderr
@@ -137,7 +141,8 @@ def test_a_second_runner_on_the_same_state_is_refused(small_election: Path, nigh
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert sorted(p.name for p in state.iterdir()) == [LOCK_FILE] and not root.exists()
     # released (as the kernel does when a runner dies): the same command goes on
-    r = run_night(small_election, night_keys, state, root, until="2024-06-02T20:00")
+    r = run_night(small_election, night_keys, state, root, until="2024-06-02T20:00",
+                  ejercicio="prueba-1")
     assert r.returncode == 0, r.stderr
 
 
@@ -147,6 +152,60 @@ def test_until_not_a_time_names_until(small_election: Path, night_keys: Path,
                   until="yesterday")
     assert r.returncode == 2
     assert "--until 'yesterday' is not a date-time" in r.stderr and "--at" not in r.stderr
+
+
+def test_a_drill_never_defaults_to_the_jornada(small_election: Path, night_keys: Path,
+                                              tmp_path: Path) -> None:
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    args = night_args(small_election, night_keys, state, root, until="2024-06-02T20:00")
+    i = args.index("--ejercicio")
+    del args[i:i + 2]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert "name its --ejercicio" in r.stderr and r.stderr.count("\n") == 1
+    assert not state.exists() and not root.exists()
+    r = run_night(small_election, night_keys, state, root, until="2024-06-02T20:00")
+    assert r.returncode == 0, r.stderr  # --ejercicio jornada on purpose: a warning
+    assert "warning: the jornada played as a drill" in r.stderr
+
+
+def test_a_bad_registry_leaves_nothing_behind(small_election: Path, night_keys: Path,
+                                              tmp_path: Path) -> None:
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    registry = tmp_path / "registry.toml"
+    registry.write_text('secrets = "no-such-secrets.toml"\n', encoding="utf-8")
+    r = run_night(small_election, night_keys, state, root, registry=registry,
+                  ejercicio="prueba-1", until="2024-06-02T20:00")
+    assert r.returncode == 2
+    assert "secrets file not found" in r.stderr and "Traceback" not in r.stderr
+    assert not state.exists() and not root.exists()
+    # corrected, another ejercicio on the same --state starts
+    registry.write_text("", encoding="utf-8")
+    r = run_night(small_election, night_keys, state, root, registry=registry,
+                  ejercicio="prueba-2", until="2024-06-02T20:00")
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_corrupt_delivery_record_is_one_line(small_election: Path, night_keys: Path,
+                                               tmp_path: Path) -> None:
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    r = run_night(small_election, night_keys, state, root, ejercicio="prueba-1",
+                  until="2024-06-02T20:00")
+    assert r.returncode == 0, r.stderr
+    live = (root / "current").resolve()
+    (state / "deliveries.sqlite").write_bytes(b"not a database at all, " * 100)
+    for wal in state.glob("deliveries.sqlite-*"):
+        wal.unlink()
+    for args in (["status", "--state", str(state)],):
+        out = subprocess.run([sys.executable, "-m", "prepcast", "night", *args],
+                             capture_output=True, text=True)
+        assert out.returncode == 2
+        assert "deliveries.sqlite" in out.stderr and out.stderr.count("\n") == 1
+    r = run_night(small_election, night_keys, state, root, ejercicio="prueba-1",
+                  until="2024-06-02T21:00")
+    assert r.returncode == 2
+    assert "deliveries.sqlite" in r.stderr and r.stderr.count("\n") == 1
+    assert (root / "current").resolve() == live  # nothing published
 
 
 def test_timeline(small_election: Path) -> None:

@@ -32,8 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="the institute's own site: releases/ and current")
     r.add_argument("--registry", type=Path, metavar="FILE",
                    help="difusores to push to (read again before every push)")
-    r.add_argument("--ejercicio", default="jornada", metavar="NAME",
-                   help="prueba-N, simulacro-N or jornada (default)")
+    r.add_argument("--ejercicio", metavar="NAME",
+                   help="prueba-N, simulacro-N or jornada (the default only at --speed 1 with "
+                        "the clock checked; a drill names its ejercicio)")
     r.add_argument("--speed", default="1", metavar="N",
                    help="play the schedule N times faster (drills, tests); 'max': no waiting")
     r.add_argument("--until", metavar="TIME", help="stop after the cut at or before this time")
@@ -96,13 +97,21 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError("--retry-every must be a positive number of seconds")
     if not args.max_clock_offset > 0:
         raise InputError("--max-clock-offset must be a positive number of seconds")
-    try:
-        ejercicio = Ejercicio.parse(args.ejercicio).name
-    except ValueError as exc:
-        raise InputError(f"--ejercicio: {exc}") from None
     if server is None and speed == 1.0:
         raise InputError("--ntp off is for drills played faster (--speed); the real night "
                          "checks the clock")
+    drill = speed != 1.0 or server is None
+    if args.ejercicio is None and drill:
+        raise InputError("--speed other than 1 or --ntp off is a drill: name its --ejercicio "
+                         "(prueba-N or simulacro-N; --ejercicio jornada only on purpose)")
+    try:
+        ejercicio = Ejercicio.parse(args.ejercicio or "jornada").name
+    except ValueError as exc:
+        raise InputError(f"--ejercicio: {exc}") from None
+    if ejercicio == "jornada" and drill:
+        print("prepcast: warning: the jornada played as a drill (--speed "
+              f"{args.speed}, --ntp {args.ntp}); the publish root will then refuse any drill",
+              file=sys.stderr, flush=True)
     for name in ("keys", "election"):
         if not getattr(args, name).is_dir():
             raise InputError.at(getattr(args, name), f"no such folder (--{name})")

@@ -40,7 +40,15 @@ from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
 from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder, proceso_id, registry_public_list
 from prepcast.publish.deliver import Deliveries
-from prepcast.publish.state import DELIVERIES, OUTBOX, PACKAGES, NightState, lock_state, now
+from prepcast.publish.state import (
+    DELIVERIES,
+    OUTBOX,
+    PACKAGES,
+    NightState,
+    check_deliveries,
+    lock_state,
+    now,
+)
 from prepcast.publish.timeline import Timeline, check_clock
 
 log = logging.getLogger(__name__)
@@ -116,6 +124,12 @@ class NightRunner:
             log.info("clock within %.3f s of %s", offset, o.ntp_server)
         self.signer = load_signer(o.keys)
         self.trust = o.keys / ROOT_PUB
+        # every input checked before anything is created (state, releases)
+        if o.registry is not None:
+            from prepcast.registry import load_registry
+
+            load_registry(o.registry)
+        check_deliveries(o.state)
         lock = lock_state(o.state)
         try:
             return self._run_locked()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +61,23 @@ def lock_state(directory: Path) -> int:
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return fd
+
+
+def check_deliveries(directory: Path) -> None:
+    """Refuse a ``deliveries.sqlite`` that is not an SQLite database (read only; a missing one is
+    created later), before anything is published or read from it."""
+    path = Path(directory) / DELIVERIES
+    if not path.exists():
+        return
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise InputError.at(path, f"not the pusher's record (SQLite): {exc}; move it aside to "
+                            "start the record again") from None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from prepcast.distribution import Delivery, DeliveryState
 from prepcast.distribution.registry import load_registry
 from prepcast.errors import PrepcastError
 from prepcast.package import CutId, Ejercicio
-from prepcast.publish.state import DELIVERIES, NightState, now
+from prepcast.publish.state import DELIVERIES, NightState, check_deliveries, now
 
 
 def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, Any]:
@@ -40,6 +40,7 @@ def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, An
         "alertas": list(doc.get("alertas", []))[-10:],
         "difusores": [],
     }
+    check_deliveries(Path(state_dir))
     deliveries = DeliveryState(Path(state_dir) / DELIVERIES)
     try:
         for name in _difusores(doc, deliveries):
