@@ -4,6 +4,7 @@ pending deadlines; passwords only in the 0600 secrets file and never printed."""
 from __future__ import annotations
 
 import json
+import re
 import stat
 import subprocess
 import sys
@@ -235,3 +236,15 @@ def test_a_bad_personal_is_named_once(tmp_path: Path) -> None:
             "--set", "user=u", "--personal", "a|b", "--password-stdin", stdin="p\n")
     assert r.returncode == 2
     assert r.stderr.strip() == "prepcast: --personal: write 'nombre|rol|telefono|email; …'"
+
+
+def test_add_errors_never_cite_lines_past_the_end_of_the_file(tmp_path: Path) -> None:
+    reg = tmp_path / "registry.toml"
+    assert run("add", "a", "--registry", str(reg), "--set", "host=h", "--set", "user=u",
+               "--password-stdin", stdin="p\n").returncode == 0
+    n = len(reg.read_text().splitlines())
+    r = run("add", "b", "--registry", str(reg), "--set", "host=h", "--set", "user=u",
+            "--set", "port=0", "--password-stdin", stdin="p\n")
+    assert r.returncode == 2 and "--set: port: port must be 1-65535" in r.stderr, r.stderr
+    cited = [int(m) for m in re.findall(r"registry\.toml:(\d+):", r.stderr)]
+    assert all(line <= n for line in cited), (n, r.stderr)

@@ -189,3 +189,16 @@ def test_a_ca_file_that_is_not_pem_is_refused_at_load(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "prepcast", "difusores", "check", "--all",
                         "--registry", str(reg)], capture_output=True, text=True)
     assert r.returncode == 2 and "PEM" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_duplicate_among_other_problems_and_line_order(tmp_path: Path) -> None:
+    reg = tmp_path / "r.toml"
+    reg.write_text('[[difusor]]\nname = "a"\nhost = "h"\nuser = "u"\nauth = "key"\n'
+                   'key_file = "k"\n\n[[difusor]]\nname = "a"\nhost = "h"\nuser = "u"\n'
+                   'port = 0\nauth = "nope"\n\nconcurrency = 0\n')
+    (tmp_path / "k").write_text("key")
+    with pytest.raises(InputError) as err:
+        load_registry(reg)
+    lines = [p.line for p in err.value.problems]
+    assert "duplicate difusor name 'a'" in str(err.value), str(err.value)
+    assert lines == sorted(lines), str(err.value)

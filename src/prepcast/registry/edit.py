@@ -190,17 +190,23 @@ def add_difusores(path: Path, rows: Sequence[tuple[dict[str, Any], str | None, l
         aot.append(t)
         if password is not None:
             passwords[name] = password
-    if problems:
-        _refuse(path, doc, problems, passwords)
-    secrets = _secrets_path(path, doc) if passwords else None
     before = path.read_bytes() if path.exists() else None
+    old_lines = len(before.splitlines()) if before is not None else 0
+    if problems:
+        try:
+            _refuse(path, doc, problems, passwords)
+        except InputError as exc:
+            if origins is not None:
+                raise
+            raise InputError(_new_entries(exc.problems, path, old_lines)) from None
+    secrets = _secrets_path(path, doc) if passwords else None
     previous = _stash(secrets, passwords)
     try:
         registry = _commit(path, doc)
     except InputError as exc:
         _restore(secrets, previous)
         if origins is None:
-            raise
+            raise InputError(_new_entries(exc.problems, path, old_lines)) from None
         raise InputError(_to_origins(exc.problems, tomlkit.dumps(doc), origins)) from None
     except BaseException:
         _restore(secrets, previous)
@@ -243,6 +249,17 @@ def edit_difusor(path: Path, name: str, values: Mapping[str, Any], password: str
     except BaseException:
         _restore(secrets, previous)
         raise
+
+
+def _new_entries(problems: Sequence[Problem], path: Path, old_lines: int) -> list[Problem]:
+    """A problem past the end of the file is in what the command line adds: name the option."""
+    out = []
+    for p in problems:
+        if p.source == str(path) and p.line is not None and p.line > old_lines:
+            out.append(Problem("NAME" if p.field == "name" else "--set", p.message, None, p.field))
+        else:
+            out.append(p)
+    return out
 
 
 def _to_origins(problems: Sequence[Problem], text: str,

@@ -122,15 +122,17 @@ def parse_registry(text: str, path: Path) -> Registry:
     difusores: list[Difusor] = []
     seen: set[str] = set()
     for i, entry in enumerate(entries):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name:  # even when the entry has other problems
+            if name in seen:
+                c.at(i, "name", f"duplicate difusor name {name!r}")
+            seen.add(name)
         d = _difusor(entry, i, base, passwords, pattern, c)
-        if d is None:
-            continue
-        if d.name in seen:
-            c.at(i, "name", f"duplicate difusor name {d.name!r}")
-        seen.add(d.name)
-        difusores.append(_with_status(d, hist.status_of(d.name)))
+        if d is not None:
+            difusores.append(_with_status(d, hist.status_of(d.name)))
     if c.problems:
-        raise InputError(c.problems)
+        # this file's problems in line order (stable: same line keeps its order), others after
+        raise InputError(sorted(c.problems, key=lambda p: (p.source != str(path), p.line or 0)))
     return Registry(path, tuple(difusores), concurrency, keep, known_hosts, secrets, history,
                     pattern, logo_max, checks)
 
