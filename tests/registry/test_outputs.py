@@ -94,3 +94,11 @@ def test_logo_too_large_says_bytes(tmp_path: Path) -> None:
     good.write_text(LOGO)
     r = run("logo", str(good), "--max-bytes", "10")
     assert r.returncode == 2 and "larger than 10 bytes" in r.stderr, r.stderr
+
+
+def test_logo_out_the_system_refuses_is_exit_2_with_the_users_path(tmp_path: Path) -> None:
+    good = tmp_path / "good.svg"
+    good.write_text(LOGO)
+    r = run("logo", str(good), "--out", "/proc/x.svg")
+    assert r.returncode == 2 and "/proc/x.svg: --out: cannot write" in r.stderr, r.stderr
+    assert ".tmp" not in r.stderr and "accepted" not in r.stdout

@@ -277,7 +277,7 @@ def _pending(args: argparse.Namespace) -> int:
 
 
 def _logo(args: argparse.Namespace) -> int:
-    from prepcast.files import check_target, write_atomic
+    from prepcast.files import check_target
     from prepcast.registry.logos import LogoError, clean_logo_file
 
     if args.out is not None:
@@ -287,19 +287,29 @@ def _logo(args: argparse.Namespace) -> int:
     except LogoError as exc:
         raise InputError.at(args.file, f"logo refused: {exc}") from None
     if args.out is not None:
-        write_atomic(args.out, clean.svg)
+        _write_out(args.out, clean.svg)
     dropped = f" (removed: {', '.join(sorted(set(clean.dropped)))})" if clean.dropped else ""
     print(f"{args.file}: accepted{dropped}" + (f"; clean SVG in {args.out}" if args.out else ""))
     return 0
 
 
 def _public(args: argparse.Namespace) -> int:
-    from prepcast.files import check_target, write_atomic
+    from prepcast.files import check_target
     from prepcast.registry import load_registry, public_list
 
     check_target(args.out)
     items = public_list(load_registry(args.registry))
-    write_atomic(args.out, (json.dumps({"difusores": items}, ensure_ascii=False, indent=1)
-                            + "\n").encode("utf-8"))
+    _write_out(args.out, (json.dumps({"difusores": items}, ensure_ascii=False, indent=1)
+                          + "\n").encode("utf-8"))
     print(f"{len(items)} difusores activos in {args.out}")
     return 0
+
+
+def _write_out(out: Path, data: bytes) -> None:
+    """Write an --out file; the system refusing it is a bad --out (exit 2), named as given."""
+    from prepcast.files import write_atomic
+
+    try:
+        write_atomic(out, data)
+    except OSError as exc:
+        raise InputError.at(out, f"--out: cannot write ({exc.strerror or exc})") from None

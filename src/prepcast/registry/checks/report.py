@@ -4,11 +4,10 @@ Every file is written to a temporary name and renamed into place."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from html import escape
 from pathlib import Path
 
+from prepcast.files import write_atomic
 from prepcast.registry.checks.findings import CheckReport
 
 _CSS = """
@@ -50,14 +49,7 @@ def render_html(r: CheckReport) -> str:
 
 
 def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
 
 
 def write_reports(r: CheckReport, out: Path, *, pdf: bool = True) -> list[Path]:
