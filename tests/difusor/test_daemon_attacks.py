@@ -34,6 +34,7 @@ from prepcast.package import (
 from prepcast.package.canonical import sha256_hex
 from prepcast.package.layout import signature_path
 from tests.difusor.difusor_helpers import daemon_config, make_package
+from tests.package.pkg_helpers import tar_of
 
 
 def jornada(n: int) -> CutId:
@@ -60,14 +61,6 @@ def delta_bytes(pkg: Path, base: Path | None) -> bytes:
     return data
 
 
-def tar_of(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
 
 
 def members_of(archive: bytes) -> dict[str, bytes]:

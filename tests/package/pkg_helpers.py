@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from prepcast.errors import IntegrityError
 from prepcast.package import (
     MAIN_PATH,
     assemble,
@@ -14,6 +19,7 @@ from prepcast.package import (
     load_signer,
     manifest_path,
     validate,
+    verify_package,
 )
 from tests.site.site_schemas import fast_problems
 
@@ -70,3 +76,21 @@ def check_schemas(pkg: Path, *, site_data: bool = True) -> None:
             problems = fast_problems(json.loads((pkg / path).read_bytes()))
             assert not problems, f"{path}: {problems}"
     assert main["signed"]["manifest"] == manifest_path(manifest["ejercicio"], manifest["cut"])
+
+
+def failures(pkg: Path, keydir: Path, **kw: object) -> list[str]:
+    """The failures ``verify_package`` raises for ``pkg`` against ``keydir``'s root key."""
+    with pytest.raises(IntegrityError) as exc:
+        verify_package(pkg, keydir / "root.pub", **kw)  # type: ignore[arg-type]
+    return exc.value.failures
+
+
+def tar_of(members: dict[str, bytes]) -> bytes:
+    """A PAX tar archive of ``members`` (name → bytes), in memory."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()

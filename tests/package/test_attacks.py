@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from prepcast.cli import main
-from prepcast.errors import IntegrityError
 from prepcast.package import (
     MAIN_PATH,
     VerifyLimits,
@@ -26,13 +25,7 @@ from prepcast.package import (
     signature_path,
     verify_package,
 )
-from tests.package.pkg_helpers import cut_time, small_files, small_package
-
-
-def failures(pkg: Path, keydir: Path, **kw: object) -> list[str]:
-    with pytest.raises(IntegrityError) as exc:
-        verify_package(pkg, keydir / "root.pub", **kw)  # type: ignore[arg-type]
-    return exc.value.failures
+from tests.package.pkg_helpers import cut_time, failures, small_files, small_package
 
 
 def cli_verify(pkg: Path, keydir: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:

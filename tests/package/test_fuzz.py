@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from prepcast.package import MAIN_PATH, CutId, load_manifest
 from prepcast.package.check import Listing, SignedParts, Verdict, check_package, check_signed
 from prepcast.package.keys import load_root_public
 from prepcast.package.manifest import parse_manifest
-from tests.package.pkg_helpers import small_package
+from tests.package.pkg_helpers import small_package, tar_of
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -142,14 +141,6 @@ def test_core_any_signature_and_keyring(signed: tuple[SignedParts, Any, dict[str
 
 # --- the archive reader ----------------------------------------------------------------------
 
-def _tar(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
 
 
 def _unpack(root: Path, data: bytes) -> None:
@@ -176,4 +167,4 @@ def test_archive_reader_any_bytes(tmp_path: Path, data: bytes) -> None:
 def test_archive_reader_mutated_archives(tmp_path: Path, names: list[str],
                                          edits: list[tuple[int, int]]) -> None:
     members = {n: n.encode("utf-8", "surrogatepass") * 3 for n in names}
-    _unpack(tmp_path, _mutate(_tar(members), edits))
+    _unpack(tmp_path, _mutate(tar_of(members), edits))

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from prepcast.cli import main
-from prepcast.errors import IntegrityError
 from prepcast.package import (
     MAIN_PATH,
     canonical_json,
@@ -23,18 +22,11 @@ from prepcast.package import (
     manifest_path,
     sha256_hex,
     signature_path,
-    verify_package,
 )
 from prepcast.package.canonical import JsonRefused, strict_json
 from prepcast.package.check import Listing, SignedParts, check_package
 from prepcast.package.keys import load_root_public
-from tests.package.pkg_helpers import small_package
-
-
-def failures(pkg: Path, keydir: Path, **kw: object) -> list[str]:
-    with pytest.raises(IntegrityError) as exc:
-        verify_package(pkg, keydir / "root.pub", **kw)  # type: ignore[arg-type]
-    return exc.value.failures
+from tests.package.pkg_helpers import failures, small_package
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
