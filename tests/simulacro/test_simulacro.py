@@ -114,6 +114,12 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     # honest difusor was ever flagged
     w = result.watch
     assert w is not None and w.honest_flagged == [] and w.rounds > len(DRILL) * 2
+    assert len(w.round_seconds) == w.rounds and all(s >= 0 for s in w.round_seconds)
+    # where the command's time went, stage by stage, adding up to the whole
+    stages = dict(result.stages)
+    assert stages["la noche: cada corte construido, verificado, publicado y enviado"] > 0
+    assert "escribiendo el informe técnico del difusor local 01" in stages
+    assert abs(sum(stages.values()) - result.seconds) < result.seconds * 0.2
     assert [d.kind for d in w.drill] == list(DRILL)
     for d in w.drill:
         assert d.caught is not None and d.rounds == 1 and d.closed is not None, d

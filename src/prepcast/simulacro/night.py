@@ -74,6 +74,7 @@ class NightResult:
     difusor_roots: dict[str, Path] = field(default_factory=dict)
     watch: WatchReport | None = None  # the monitor over the local difusores, and its drill
     registro: Registered | None = None  # the registry of the local difusores and their checks
+    stages: list[tuple[str, float]] = field(default_factory=list)  # (stage, seconds) in order
 
 
 @dataclass(frozen=True)
@@ -287,15 +288,23 @@ def run_night(
     are up, ``on_cut(record, total)`` after each cut."""
     opts = options or NightOptions()
     started = time.perf_counter()
-    stage = on_stage or (lambda _text: None)
+    marks: list[tuple[str, float]] = []
+
+    def stage(text: str) -> None:  # each stage timed, until the next one begins
+        marks.append((text, time.perf_counter()))
+        if on_stage is not None:
+            on_stage(text)
+
     night = Night(profile, seed, out, opts)
     result: NightResult | None = None
     try:
         result = night.start(stage)
         if on_ready:
             on_ready(result)
+        stage("la noche: cada corte construido, verificado, publicado y enviado")
         night.play(result, on_cut or (lambda _r, _t: None), stage)
         night.drill(result)  # beside the informe: neither waits for the other
+        stage("deteniendo los difusores locales y sus lectores")
         night.stop_difusores(result)
         if opts.report and result.access_log is not None and result.access_log.exists():
             stage("escribiendo el informe técnico del difusor local 01")
@@ -304,9 +313,13 @@ def run_night(
             write_report([result.access_log], result.report, pdf=opts.pdf,
                          options=ReportOptions(difusor="Difusor local 01 (simulacro)", formatos=(
                              (institute,) if institute in OUTLINES else ("prepcast",))))
+        stage("esperando las fallas a propósito del monitor")
     finally:
         night.stop(result)
-    result.seconds = time.perf_counter() - started
+    ended = time.perf_counter()
+    result.seconds = ended - started
+    result.stages = [(text, round(end - t, 1)) for (text, t), (_, end)
+                     in zip(marks, [*marks[1:], ("", ended)], strict=True)]
     return result
 
 
