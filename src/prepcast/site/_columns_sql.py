@@ -15,6 +15,8 @@ night, since neither the catalog nor a record's JSON changes from cut to cut):
 
 from __future__ import annotations
 
+import json
+
 import _duckdb as duckdb
 
 from prepcast.election.columnar import ColumnElection
@@ -32,6 +34,7 @@ from prepcast.election.rules import (
     Profile,
     format_observaciones,
 )
+from prepcast.site._segments import SNAPSHOT_FIELDS
 
 # Texts a record carries as captured (free text the site shows as it is).
 _FREE = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
@@ -47,6 +50,10 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def _json_text(text: str) -> str:
     """A Python string as JSON, as an SQL literal."""
     return _lit('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
@@ -55,9 +62,8 @@ def _json_text(text: str) -> str:
 def plain_texts(ce: ColumnElection, i: int) -> bool:
     """Whether every text of election ``i``'s records is one :func:`js` writes as JSON does."""
     row = ce.con.execute(
-        f"SELECT count(*) FROM e{i} WHERE "
-        + " OR ".join(f"regexp_matches({c}, '[\\x00-\\x08\\x0a-\\x1f]')" for c in _FREE)
-    ).fetchone()
+        f"SELECT count(*) FROM e{i} WHERE regexp_matches(concat({', '.join(_FREE)}), "
+        "'[\\x00-\\x08\\x0a-\\x1f]')").fetchone()
     return row is not None and row[0] == 0
 
 
@@ -66,7 +72,9 @@ def _iso(c: str, offset: str) -> str:
     rest = f"substr({c}, 20)"
     frac = f"regexp_extract({rest}, '^\\.([0-9]+)', 1)"
     off = f"regexp_extract({rest}, '[+-][0-9]{{2}}:[0-9]{{2}}$')"
-    return (f"CASE WHEN {c} = '' THEN '\"\"' ELSE '\"' || left({c}, 10) || 'T' || substr({c}, 12, 8) "
+    return (f"CASE WHEN {c} = '' THEN '\"\"' WHEN length({c}) = 25 AND {c}[11] = 'T' "
+            f"AND {c}[20] IN ('+', '-') AND {c}[20:] <> '-00:00' THEN '\"' || {c} || '\"' "
+            f"ELSE '\"' || left({c}, 10) || 'T' || substr({c}, 12, 8) "
             f"|| CASE WHEN {frac} = '' OR rpad({frac}, 6, '0') = '000000' THEN '' "
             f"ELSE '.' || rpad({frac}, 6, '0') END || CASE WHEN {off} = '' THEN {_lit(offset)} "
             f"WHEN {off} = '-00:00' THEN '+00:00' ELSE {off} END || '\"' END")
@@ -187,7 +195,7 @@ def cut_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int, table
     nv = len(ce.proceso.elections[i].columns)
     con.execute(
         f"CREATE OR REPLACE TABLE cr{i} AS WITH r AS (SELECT t.part, t.k2, t.k3, t.cn, t.fn, "
-        f"t.contabilizada, s.b, s.aid, s.clave, s.js FROM {table} t JOIN sr{i} s ON s.fn = t.fn), "
+        f"t.contabilizada, s.b, s.aid, s.clave FROM {table} t JOIN sr{i} s ON s.fn = t.fn), "
         f"n AS (SELECT *, greatest(1, (count(*) OVER (PARTITION BY b) + {segment_actas - 1}) "
         f"// {segment_actas}) AS shards FROM r) SELECT *, aid % shards AS s FROM n")
     counted = "r.contabilizada = 1"
@@ -211,24 +219,41 @@ def cut_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int, table
         f"FROM ss{i} s LEFT JOIN sg{i} g ON g.seccion = s.seccion GROUP BY ALL")
 
 
-def segments_sql(i: int, nv: int) -> str:
-    """SQL: each segment of the cut, ``(b, s, actas, secciones)``, the last two the bodies of
-    JSON objects (a sección's figures as of the segment: what every acta of its segment and of
-    the earlier ones adds)."""
+def segment_tables(con: duckdb.DuckDBPyConnection, i: int, nv: int) -> None:
+    """Tables of one cut of election ``i`` (after :func:`cut_tables`): ``sa<i>``, the actas of
+    each segment (a clave held twice in one segment: the last of the row engine's order), and
+    ``sn<i>``, the body of each segment's ``secciones`` (a sección's figures as of the segment:
+    what every acta of its segment and of the earlier ones adds)."""
+    con.execute(
+        f"CREATE OR REPLACE TABLE sa{i} AS SELECT b, s, clave, fn FROM cr{i} QUALIFY "
+        "row_number() OVER (PARTITION BY b, s, clave ORDER BY part DESC, k2 DESC NULLS LAST, "
+        "k3 DESC) = 1")
     figures = ", ".join(f"sum(v{k}) OVER w AS c{k}" for k in range(nv))
     votes = ", ".join(f"r.c{k}" for k in range(nv))
-    return (
-        f"WITH a AS (SELECT b, s, string_agg({js('clave')} || ':' || js, ',' ORDER BY clave) "
-        f"AS actas FROM (SELECT * FROM cr{i} QUALIFY row_number() OVER (PARTITION BY b, s, clave "
-        "ORDER BY part DESC, k2 DESC NULLS LAST, k3 DESC) = 1) GROUP BY b, s), "
-        f"z AS (SELECT DISTINCT b, shards FROM cr{i}), "
+    con.execute(
+        f"CREATE OR REPLACE TABLE sn{i} AS WITH z AS (SELECT DISTINCT b, shards FROM cr{i}), "
         "run AS (SELECT seccion, b, sum(cap) OVER w AS cap, sum(con) OVER w AS con, "
         f"sum(lnc) OVER w AS lnc, sum(tvse) OVER w AS tvse, {figures} FROM sg{i} "
-        "WINDOW w AS (PARTITION BY seccion ORDER BY b ROWS UNBOUNDED PRECEDING)), "
-        "sec AS (SELECT r.b, ss.sa % z.shards AS s, string_agg('\"' || r.seccion || '\":[' || "
+        "WINDOW w AS (PARTITION BY seccion ORDER BY b ROWS UNBOUNDED PRECEDING)) "
+        "SELECT r.b, ss.sa % z.shards AS s, string_agg('\"' || r.seccion || '\":[' || "
         "r.cap || ',' || r.con || ',' || r.lnc || ',' || r.tvse || ',[' || "
         f"concat_ws(',', {votes}) || ']]', ',' ORDER BY CAST(r.seccion AS VARCHAR)) "
         f"AS secciones FROM run r JOIN ss{i} ss ON ss.seccion = r.seccion "
-        "JOIN z ON z.b = r.b GROUP BY ALL) "
-        "SELECT a.b, a.s, a.actas, coalesce(sec.secciones, '') FROM a LEFT JOIN sec "
-        "ON sec.b = a.b AND sec.s = a.s ORDER BY a.b, a.s")
+        "JOIN z ON z.b = r.b GROUP BY ALL")
+
+
+def segments_sql(i: int, e: Election, first: int, last: int) -> str:
+    """SQL: the segments of buckets ``first`` to ``last``, ``(b, s, file)`` (after
+    :func:`segment_tables`)."""
+    # the members of an actas segment, keys sorted: actas, campos_seccion, eleccion, schema,
+    # secciones, segmento
+    head = '{"actas":{'
+    middle = ('},"campos_seccion":' + _dumps(list(SNAPSHOT_FIELDS)) + ',"eleccion":'
+              + _dumps(e.id) + ',"schema":"prepcast.site.actas/1","secciones":{')
+    return (
+        f"WITH a AS (SELECT r.b, r.s, string_agg({js('r.clave')} || ':' || x.js, ',' "
+        f"ORDER BY r.clave) AS actas FROM sa{i} r JOIN sr{i} x ON x.fn = r.fn "
+        f"WHERE r.b BETWEEN {first} AND {last} GROUP BY r.b, r.s) "
+        f"SELECT a.b, a.s, encode({_lit(head)} || a.actas || {_lit(middle)} || "
+        "coalesce(n.secciones, '') || '},\"segmento\":\"' || a.b || '-' || a.s || '\"}') "
+        f"FROM a LEFT JOIN sn{i} n ON n.b = a.b AND n.s = a.s ORDER BY a.b, a.s")

@@ -22,7 +22,6 @@ from prepcast.package.canonical import content_name
 from prepcast.site import _columns_sql as sql
 from prepcast.site import _records as rec
 from prepcast.site._nacional import _candidaturas, _entidad
-from prepcast.site._segments import SNAPSHOT_FIELDS
 from prepcast.site.assets import asset_files
 from prepcast.site.data import (
     DatabaseZip,
@@ -65,6 +64,24 @@ class _Static:
 def columns_site_ok(ce: ColumnElection) -> bool:
     """Whether the site of ``ce`` can be laid out on columns (every text plain)."""
     return all(sql.plain_texts(ce, i) for i in range(len(ce.proceso.elections)))
+
+
+# Actas per query of segments: each query's text held at once, about 1 KB an acta.
+_CHUNK_ACTAS = 20_000
+
+
+def _chunks(counts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs of consecutive buckets of about ``_CHUNK_ACTAS`` actas, from ``(bucket, actas)``."""
+    runs: list[tuple[int, int]] = []
+    held = 0
+    for b, n in counts:
+        if runs and held + n <= _CHUNK_ACTAS:
+            runs[-1] = (runs[-1][0], b)
+            held += n
+        else:
+            runs.append((b, b))
+            held = n
+    return runs
 
 
 def _totals(nv: int, r: tuple[Any, ...]) -> Totals:
@@ -183,15 +200,13 @@ class ColumnSiteWriter(NightWriter):
         con = ce.con.cursor()
         sql.cut_tables(con, ce, i, er.table, self.segment_actas)
         segs: dict[str, str] = {}
-        for b, s, actas, secciones in con.execute(sql.segments_sql(i, nv)).fetchall():
-            key = f"{b}-{s}"
-            data = _obj({
-                "schema": _s("prepcast.site.actas/1"), "eleccion": _s(e.id), "segmento": _s(key),
-                "actas": "{" + actas + "}", "campos_seccion": _s(list(SNAPSHOT_FIELDS)),
-                "secciones": "{" + secciones + "}",
-            })
-            segs[key] = path = content_name(f"data/{e.id}/actas/{key}.json", data)
-            out.files[path] = data
+        sql.segment_tables(con, i, nv)
+        for first, last in _chunks(con.execute(
+                f"SELECT b, count(*) FROM sa{i} GROUP BY b ORDER BY b").fetchall()):
+            for b, s, data in con.execute(sql.segments_sql(i, e, first, last)).fetchall():
+                key = f"{b}-{s}"
+                segs[key] = path = content_name(f"data/{e.id}/actas/{key}.json", data)
+                out.files[path] = data
         votes = ", ".join(f"sum(v{k})" for k in range(nv))
         sums = {int(r[0]): _totals(nv, r) for r in con.execute(
                     "SELECT sa, sum(esperadas), sum(cap), sum(con), sum(ln), sum(lnc), sum(tv), "
