@@ -242,9 +242,8 @@ def segment_tables(con: duckdb.DuckDBPyConnection, i: int, nv: int) -> None:
         "JOIN z ON z.b = r.b GROUP BY ALL")
 
 
-def segments_sql(i: int, e: Election, first: int, last: int) -> str:
-    """SQL: the segments of buckets ``first`` to ``last``, ``(b, s, file)`` (after
-    :func:`segment_tables`)."""
+def segments_sql(i: int, e: Election, buckets: list[int]) -> str:
+    """SQL: the segments of ``buckets``, ``(b, s, file)`` (after :func:`segment_tables`)."""
     # the members of an actas segment, keys sorted: actas, campos_seccion, eleccion, schema,
     # secciones, segmento
     head = '{"actas":{'
@@ -253,7 +252,7 @@ def segments_sql(i: int, e: Election, first: int, last: int) -> str:
     return (
         f"WITH a AS (SELECT r.b, r.s, string_agg({js('r.clave')} || ':' || x.js, ',' "
         f"ORDER BY r.clave) AS actas FROM sa{i} r JOIN sr{i} x ON x.fn = r.fn "
-        f"WHERE r.b BETWEEN {first} AND {last} GROUP BY r.b, r.s) "
+        f"WHERE r.b IN ({', '.join(map(str, buckets))}) GROUP BY r.b, r.s) "
         f"SELECT a.b, a.s, encode({_lit(head)} || a.actas || {_lit(middle)} || "
         "coalesce(n.secciones, '') || '},\"segmento\":\"' || a.b || '-' || a.s || '\"}') "
         f"FROM a LEFT JOIN sn{i} n ON n.b = a.b AND n.s = a.s ORDER BY a.b, a.s")

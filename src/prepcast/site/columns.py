@@ -57,6 +57,9 @@ class _Static:
     names: dict[int, str]
     seccion_ambito: dict[int, int]
     catalogs: dict[int, str] = field(default_factory=dict)  # ámbito -> path
+    # bucket -> (what its segments are made of, their (key, path, bytes)), as of the last cut
+    segments: dict[int, tuple[tuple[Any, ...], list[tuple[str, str, bytes]]]] = field(
+        default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     entidades: dict[int, str] = field(default_factory=dict)  # national: entidad -> name
 
@@ -70,16 +73,16 @@ def columns_site_ok(ce: ColumnElection) -> bool:
 _CHUNK_ACTAS = 20_000
 
 
-def _chunks(counts: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Runs of consecutive buckets of about ``_CHUNK_ACTAS`` actas, from ``(bucket, actas)``."""
-    runs: list[tuple[int, int]] = []
+def _chunks(counts: list[tuple[int, int]]) -> list[list[int]]:
+    """Buckets in runs of about ``_CHUNK_ACTAS`` actas, from ``(bucket, actas)``."""
+    runs: list[list[int]] = []
     held = 0
     for b, n in counts:
         if runs and held + n <= _CHUNK_ACTAS:
-            runs[-1] = (runs[-1][0], b)
+            runs[-1].append(b)
             held += n
         else:
-            runs.append((b, b))
+            runs.append([b])
             held = n
     return runs
 
@@ -190,6 +193,31 @@ class ColumnSiteWriter(NightWriter):
         out.files[path] = self._index
         return out
 
+    def _segments(self, con: Any, i: int, e: Election, st: _Static, out: SiteFiles
+                  ) -> dict[str, str]:
+        """The acta segments of the cut into ``out``: those of a bucket whose actas and
+        secciones are what they were at the last cut are taken as they were."""
+        prints = {int(r[0]): tuple(r[1:]) for r in con.execute(
+            f"SELECT a.b, count(*), sum(a.fn), bit_xor(hash(a.fn, a.s)), any_value(n.h) "
+            f"FROM sa{i} a LEFT JOIN (SELECT b, md5(string_agg(s || ':' || secciones, ';' "
+            f"ORDER BY s)) AS h FROM sn{i} GROUP BY b) n ON n.b = a.b GROUP BY a.b").fetchall()}
+        for b in [b for b in st.segments if prints.get(b) != st.segments[b][0]]:
+            del st.segments[b]
+        todo = sorted((b, int(p[0])) for b, p in prints.items() if b not in st.segments)
+        for run in _chunks(todo):
+            made: dict[int, list[tuple[str, str, bytes]]] = {b: [] for b in run}
+            for b, s, data in con.execute(sql.segments_sql(i, e, run)).fetchall():
+                key = f"{b}-{s}"
+                made[b].append((key, content_name(f"data/{e.id}/actas/{key}.json", data), data))
+            for b, files in made.items():
+                st.segments[b] = (prints[b], files)
+        segs: dict[str, str] = {}
+        for b in sorted(st.segments):
+            for key, path, data in st.segments[b][1]:
+                segs[key] = path
+                out.files[path] = data
+        return segs
+
     def _election(self, cut: ColumnCut, i: int, st: _Static) -> tuple[SiteFiles, ElectionResults, str]:
         """The segments, ámbito files and entidad file of election ``i``."""
         ce = self.ce
@@ -199,14 +227,8 @@ class ColumnSiteWriter(NightWriter):
         out = SiteFiles()
         con = ce.con.cursor()
         sql.cut_tables(con, ce, i, er.table, self.segment_actas)
-        segs: dict[str, str] = {}
         sql.segment_tables(con, i, nv)
-        for first, last in _chunks(con.execute(
-                f"SELECT b, count(*) FROM sa{i} GROUP BY b ORDER BY b").fetchall()):
-            for b, s, data in con.execute(sql.segments_sql(i, e, first, last)).fetchall():
-                key = f"{b}-{s}"
-                segs[key] = path = content_name(f"data/{e.id}/actas/{key}.json", data)
-                out.files[path] = data
+        segs = self._segments(con, i, e, st, out)
         votes = ", ".join(f"sum(v{k})" for k in range(nv))
         sums = {int(r[0]): _totals(nv, r) for r in con.execute(
                     "SELECT sa, sum(esperadas), sum(cap), sum(con), sum(ln), sum(lnc), sum(tv), "
