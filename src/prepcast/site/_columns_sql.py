@@ -16,6 +16,7 @@ night, since neither the catalog nor a record's JSON changes from cut to cut):
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import _duckdb as duckdb
 
@@ -219,40 +220,48 @@ def cut_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int, table
         f"FROM ss{i} s LEFT JOIN sg{i} g ON g.seccion = s.seccion GROUP BY ALL")
 
 
-def segment_tables(con: duckdb.DuckDBPyConnection, i: int, nv: int) -> None:
-    """Tables of one cut of election ``i`` (after :func:`cut_tables`): ``sa<i>``, the actas of
-    each segment (a clave held twice in one segment: the last of the row engine's order), and
-    ``sn<i>``, the body of each segment's ``secciones`` (a sección's figures as of the segment:
-    what every acta of its segment and of the earlier ones adds)."""
-    con.execute(
-        f"CREATE OR REPLACE TABLE sa{i} AS SELECT b, s, clave, fn FROM cr{i} QUALIFY "
-        "row_number() OVER (PARTITION BY b, s, clave ORDER BY part DESC, k2 DESC NULLS LAST, "
-        "k3 DESC) = 1")
-    figures = ", ".join(f"sum(v{k}) OVER w AS c{k}" for k in range(nv))
-    votes = ", ".join(f"r.c{k}" for k in range(nv))
-    con.execute(
-        f"CREATE OR REPLACE TABLE sn{i} AS WITH z AS (SELECT DISTINCT b, shards FROM cr{i}), "
-        "run AS (SELECT seccion, b, sum(cap) OVER w AS cap, sum(con) OVER w AS con, "
-        f"sum(lnc) OVER w AS lnc, sum(tvse) OVER w AS tvse, {figures} FROM sg{i} "
-        "WINDOW w AS (PARTITION BY seccion ORDER BY b ROWS UNBOUNDED PRECEDING)) "
-        "SELECT r.b, ss.sa % z.shards AS s, string_agg('\"' || r.seccion || '\":[' || "
-        "r.cap || ',' || r.con || ',' || r.lnc || ',' || r.tvse || ',[' || "
-        f"concat_ws(',', {votes}) || ']]', ',' ORDER BY CAST(r.seccion AS VARCHAR)) "
-        f"AS secciones FROM run r JOIN ss{i} ss ON ss.seccion = r.seccion "
-        "JOIN z ON z.b = r.b GROUP BY ALL")
+def bucket_prints(con: duckdb.DuckDBPyConnection, i: int, nv: int
+                  ) -> dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """bucket -> (what its actas are, what its actas add to each sección), after
+    :func:`cut_tables`: a segment is made again only when either changed for it or the second
+    for an earlier bucket (a sección's figures in a segment add up every earlier one)."""
+    votes = ", ".join(f"v{k}" for k in range(nv))
+    actas = {int(r[0]): tuple(r[1:]) for r in con.execute(
+        f"SELECT b, count(*), sum(fn), bit_xor(hash(fn, s)) FROM cr{i} GROUP BY b").fetchall()}
+    adds = {int(r[0]): tuple(r[1:]) for r in con.execute(
+        f"SELECT b, count(*), bit_xor(hash(seccion, cap, con, lnc, tvse, {votes})) FROM sg{i} "
+        "GROUP BY b").fetchall()}
+    return {b: (p, adds.get(b, ())) for b, p in actas.items()}
 
 
 def segments_sql(i: int, e: Election, buckets: list[int]) -> str:
-    """SQL: the segments of ``buckets``, ``(b, s, file)`` (after :func:`segment_tables`)."""
-    # the members of an actas segment, keys sorted: actas, campos_seccion, eleccion, schema,
-    # secciones, segmento
+    """SQL: the segments of ``buckets``, ``(b, s, file)`` (after :func:`cut_tables`): each
+    one's actas (a clave held twice in one segment: the last of the row engine's order) and
+    secciones (a sección's figures as of the segment: what every acta of its segment and of
+    the earlier ones adds)."""
+    nv = len(e.columns)
+    within = ", ".join(map(str, buckets))
+    figures = ", ".join(f"sum(v{k}) OVER w AS c{k}" for k in range(nv))
+    votes = ", ".join(f"r.c{k}" for k in range(nv))
     head = '{"actas":{'
     middle = ('},"campos_seccion":' + _dumps(list(SNAPSHOT_FIELDS)) + ',"eleccion":'
               + _dumps(e.id) + ',"schema":"prepcast.site.actas/1","secciones":{')
     return (
-        f"WITH a AS (SELECT r.b, r.s, string_agg({js('r.clave')} || ':' || x.js, ',' "
-        f"ORDER BY r.clave) AS actas FROM sa{i} r JOIN sr{i} x ON x.fn = r.fn "
-        f"WHERE r.b IN ({', '.join(map(str, buckets))}) GROUP BY r.b, r.s) "
+        f"WITH m AS (SELECT b, s, clave, fn FROM cr{i} WHERE b IN ({within}) QUALIFY "
+        "row_number() OVER (PARTITION BY b, s, clave ORDER BY part DESC, k2 DESC NULLS LAST, "
+        "k3 DESC) = 1), "
+        f"a AS (SELECT m.b, m.s, string_agg({js('m.clave')} || ':' || x.js, ',' "
+        f"ORDER BY m.clave) AS actas FROM m JOIN sr{i} x ON x.fn = m.fn GROUP BY m.b, m.s), "
+        f"z AS (SELECT DISTINCT b, shards FROM cr{i} WHERE b IN ({within})), "
+        "run AS (SELECT * FROM (SELECT seccion, b, sum(cap) OVER w AS cap, sum(con) OVER w AS con, "
+        f"sum(lnc) OVER w AS lnc, sum(tvse) OVER w AS tvse, {figures} FROM sg{i} "
+        f"WINDOW w AS (PARTITION BY seccion ORDER BY b ROWS UNBOUNDED PRECEDING)) "
+        f"WHERE b IN ({within})), "
+        "n AS (SELECT r.b, ss.sa % z.shards AS s, string_agg('\"' || r.seccion || '\":[' || "
+        "r.cap || ',' || r.con || ',' || r.lnc || ',' || r.tvse || ',[' || "
+        f"concat_ws(',', {votes}) || ']]', ',' ORDER BY CAST(r.seccion AS VARCHAR)) "
+        f"AS secciones FROM run r JOIN ss{i} ss ON ss.seccion = r.seccion "
+        "JOIN z ON z.b = r.b GROUP BY ALL) "
         f"SELECT a.b, a.s, encode({_lit(head)} || a.actas || {_lit(middle)} || "
         "coalesce(n.secciones, '') || '},\"segmento\":\"' || a.b || '-' || a.s || '\"}') "
-        f"FROM a LEFT JOIN sn{i} n ON n.b = a.b AND n.s = a.s ORDER BY a.b, a.s")
+        "FROM a LEFT JOIN n ON n.b = a.b AND n.s = a.s ORDER BY a.b, a.s")

@@ -58,7 +58,8 @@ class _Static:
     seccion_ambito: dict[int, int]
     catalogs: dict[int, str] = field(default_factory=dict)  # ámbito -> path
     # bucket -> (what its segments are made of, their (key, path, bytes)), as of the last cut
-    segments: dict[int, tuple[tuple[Any, ...], list[tuple[str, str, bytes]]]] = field(
+    segments: dict[int, tuple[tuple[tuple[Any, ...], tuple[Any, ...]],
+                              list[tuple[str, str, bytes]]]] = field(
         default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     entidades: dict[int, str] = field(default_factory=dict)  # national: entidad -> name
@@ -197,13 +198,15 @@ class ColumnSiteWriter(NightWriter):
                   ) -> dict[str, str]:
         """The acta segments of the cut into ``out``: those of a bucket whose actas and
         secciones are what they were at the last cut are taken as they were."""
-        prints = {int(r[0]): tuple(r[1:]) for r in con.execute(
-            f"SELECT a.b, count(*), sum(a.fn), bit_xor(hash(a.fn, a.s)), any_value(n.h) "
-            f"FROM sa{i} a LEFT JOIN (SELECT b, md5(string_agg(s || ':' || secciones, ';' "
-            f"ORDER BY s)) AS h FROM sn{i} GROUP BY b) n ON n.b = a.b GROUP BY a.b").fetchall()}
-        for b in [b for b in st.segments if prints.get(b) != st.segments[b][0]]:
-            del st.segments[b]
-        todo = sorted((b, int(p[0])) for b, p in prints.items() if b not in st.segments)
+        prints = sql.bucket_prints(con, i, len(e.columns))
+        held = st.segments
+        # the earliest bucket whose actas add something else to their secciones than last cut
+        # (or that came or went): its segments and every later one's are made again
+        stale = min([b for b in prints if b not in held or held[b][0][1] != prints[b][1]]
+                    + [b for b in held if b not in prints], default=max(prints, default=0) + 1)
+        for b in [b for b in held if b >= stale or prints.get(b, ((), ()))[0] != held[b][0][0]]:
+            del held[b]
+        todo = sorted((b, int(p[0][0])) for b, p in prints.items() if b not in held)
         for run in _chunks(todo):
             made: dict[int, list[tuple[str, str, bytes]]] = {b: [] for b in run}
             for b, s, data in con.execute(sql.segments_sql(i, e, run)).fetchall():
@@ -227,7 +230,6 @@ class ColumnSiteWriter(NightWriter):
         out = SiteFiles()
         con = ce.con.cursor()
         sql.cut_tables(con, ce, i, er.table, self.segment_actas)
-        sql.segment_tables(con, i, nv)
         segs = self._segments(con, i, e, st, out)
         votes = ", ".join(f"sum(v{k})" for k in range(nv))
         sums = {int(r[0]): _totals(nv, r) for r in con.execute(
