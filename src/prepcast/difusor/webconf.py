@@ -35,8 +35,17 @@ from prepcast.difusor.webconf_base import (
 from prepcast.difusor.webconf_iis import iis_web_config
 from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, CACHE_CONTROL_MUTABLE
 
-__all__ = ["CACHE_CONTROL_ERROR", "CACHEABLE_STATUSES", "GZIP_TYPES", "SECURITY_HEADERS", "WebConf",
-           "apache_site", "nginx_site", "render", "with_defaults"]
+__all__ = [
+    "CACHEABLE_STATUSES",
+    "CACHE_CONTROL_ERROR",
+    "GZIP_TYPES",
+    "SECURITY_HEADERS",
+    "WebConf",
+    "apache_site",
+    "nginx_site",
+    "render",
+    "with_defaults",
+]
 
 SERVERS = ("nginx", "apache", "iis")
 LAYOUTS = ("debian", "rhel")
