@@ -7,12 +7,12 @@ import logging
 import time
 from pathlib import Path
 
-from prepcast.election import load_election_dir
 from prepcast.election.schedule import parse_time
 from prepcast.errors import InputError
 from prepcast.package import Manifest, diff, load_signer, verify_package
 from prepcast.package.ejercicio import Ejercicio
 from prepcast.publish import build_cut, read_difusores
+from prepcast.publish.cut import open_election
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def _build(args: argparse.Namespace) -> int:
         difusores = public_list(load_registry(args.registry))
     if args.previous is not None and not args.previous.exists():
         raise InputError.at(args.previous, "no such package (--previous)")
-    ed = load_election_dir(args.election_dir)
+    ed = open_election(args.election_dir)
     at = parse_time(args.at, ed.proceso)
     built_at = parse_time(args.built_at, ed.proceso) if args.built_at else None
     not_before = parse_time(args.not_before, ed.proceso) if args.not_before else None
