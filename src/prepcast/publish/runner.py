@@ -36,11 +36,18 @@ from typing import Any
 from prepcast.difusor.activate import ReleaseStore
 from prepcast.distribution import PushReport
 from prepcast.election import ElectionDir, cut_time, load_election_dir
+from prepcast.election.columnar import ColumnElection, load_columns
 from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.package import CutId, Ejercicio, Manifest, load_manifest, load_signer, verify_package
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
-from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder, proceso_id, registry_public_list
+from prepcast.publish.cut import (
+    EXPIRES_AFTER_END,
+    CutBuilder,
+    open_election,
+    proceso_id,
+    registry_public_list,
+)
 from prepcast.publish.deliver import Deliveries
 from prepcast.publish.state import (
     DELIVERIES,
@@ -52,6 +59,7 @@ from prepcast.publish.state import (
     now,
 )
 from prepcast.publish.timeline import Timeline, check_clock
+from prepcast.site.columns import columns_site_ok
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +149,8 @@ class NightRunner:
     def _run_locked(self) -> NightState:
         o = self.opts
         self.state = NightState.open(o.state)
-        ed = self._ed or load_election_dir(o.election)
-        self.ed = ed
+        ed = self._ed or self._open_election()
+        self.ed: ElectionDir | ColumnElection = ed
         self.store = ReleaseStore(o.publish_root)
         self.store.recover()
         self._settle_settings(ed)
@@ -197,7 +205,28 @@ class NightRunner:
                 self._start_push(number, self._package_of(CutId.of(self.ejercicio, number)))
         return number
 
-    def _settle_settings(self, ed: ElectionDir) -> None:
+    def _open_election(self) -> ElectionDir | ColumnElection:
+        """The election, read once: on columns where its files allow it (a national proceso
+        builds a cut in seconds), on rows for a drop folder's night (each drop brings the
+        feeds)."""
+        if self.opts.drops is not None:
+            return load_election_dir(self.opts.election)
+        return open_election(self.opts.election)
+
+    def _columns(self) -> ElectionDir | ColumnElection:
+        """What the builder reads: the election on columns when it was handed in on rows (the
+        simulacro, which also needs the rows) and its files allow it; else as it is."""
+        if isinstance(self.ed, ColumnElection) or self.opts.drops is not None:
+            return self.ed
+        ce = load_columns(self.opts.election)
+        if ce is None:
+            return self.ed
+        if not columns_site_ok(ce):
+            ce.con.close()
+            return self.ed
+        return ce
+
+    def _settle_settings(self, ed: ElectionDir | ColumnElection) -> None:
         doc = self.state.doc
         proceso = proceso_id(ed.proceso)
         if "ejercicio" in doc:
@@ -324,8 +353,8 @@ class NightRunner:
         """Cut ``number`` from the election directory's capture feed (incrementally)."""
         first = self.builder is None
         if self.builder is None:
-            self.builder = CutBuilder(self.ed, self.signer, difusores=self.opts.difusores,
-                                      ejercicio=self.ejercicio)
+            self.builder = CutBuilder(self._columns(), self.signer,
+                                      difusores=self.opts.difusores, ejercicio=self.ejercicio)
         if self.opts.registry is not None and not self.opts.difusores:  # the registry's list
             self.builder.difusores = registry_public_list(
                 self.opts.registry, None if first else self.builder.difusores)

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 STATUS = "status.json"
 STATUS_LIMIT = 1024 * 1024
-SETTLE = 1.0   # seconds an archive must stay taken in, and not live, before it counts as refused
+SETTLE = 2.0   # seconds an archive must stay taken in, and not live, before it counts as refused
 TAKE_IN_RATE = 10e6  # bytes a second a daemon takes in at least (unpack, hash): more time to
                      # confirm a large archive than ``confirm_timeout`` alone
 
@@ -140,6 +140,7 @@ class InboxMode:
         deadline = time.monotonic() + wait
         taken_since: float | None = None
         while True:
+            asked = time.monotonic()  # a status read begun now (a busy server answers late)
             status = await self.status(peer, d)
             if status.get("live_digest") == pkg.digest:
                 self._confirmed(d, pkg.cut_id, pkg.digest)
@@ -152,8 +153,11 @@ class InboxMode:
                         f"{peer.where}: the daemon has not taken {inbox_name(pkg.cut_id)} in "
                         f"{wait:.0f} s (is it running?)")
             else:
-                taken_since = taken_since or now
-                if now - taken_since >= SETTLE or now > deadline:
+                # refused once a status read begun SETTLE after the archive was seen gone still
+                # shows another cut: the daemon activates a cut it verified right after removing
+                # its archive, and a read begun before then shows the one before
+                taken_since = taken_since or time.monotonic()
+                if asked - taken_since >= SETTLE or now > deadline:
                     self.ctx.state.clear_sent(d.name)
                     raise DifusorRefused(_refused(peer, pkg.cut_id, status))
             await asyncio.sleep(self.ctx.poll_interval)
