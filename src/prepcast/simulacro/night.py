@@ -26,6 +26,7 @@ from prepcast.analytics import ReportOptions, write_report
 from prepcast.analytics.outline import OUTLINES
 from prepcast.distribution import PushReport
 from prepcast.election import ElectionDir, cut_time, display_time, load_election_dir
+from prepcast.election.columnar import ColumnElection
 from prepcast.election.schedule import is_last_cut
 from prepcast.election.synthetic import generate
 from prepcast.errors import InputError, IntegrityError, TransportError
@@ -34,7 +35,7 @@ from prepcast.formats.recount import recount
 from prepcast.package import Manifest, init_keys, load_manifest
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import db_dir
-from prepcast.publish.runner import CutDone, NightRunner, RunOptions
+from prepcast.publish.runner import CutDone, NightRunner, RunOptions, open_night_election
 from prepcast.simulacro.difusores import DifusoresProcess
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 from prepcast.simulacro.registro import Registered, register_local
@@ -63,7 +64,7 @@ class CutRecord:
 @dataclass
 class NightResult:
     out: Path
-    election: ElectionDir
+    election: ElectionDir | ColumnElection  # on columns where its files allow it
     institute_url: str = ""
     difusor_url: str = ""
     cuts: list[CutRecord] = field(default_factory=list)
@@ -156,8 +157,10 @@ class Night:
         self.institute = _institute_server()
         _point_images_at(election_dir, self.institute.url)
         stage("leyendo la elección")
-        ed = load_election_dir(election_dir)
-        self.institute.images = ActaImages(ed)
+        ed = open_night_election(election_dir)  # the runner builds from it
+        # the acta images need the actas on rows: read at the first image asked for
+        self.institute.images = ActaImages(
+            ed if isinstance(ed, ElectionDir) else lambda: load_election_dir(election_dir))
         self.institute.start()
         keys = self.out / "llaves"
         init_keys(keys)
@@ -335,7 +338,7 @@ def published_preambles(pkg: Path, manifest: Manifest) -> dict[str, dict[str, st
     return out
 
 
-def recount_package(pkg: Path, ed: ElectionDir, number: int) -> None:
+def recount_package(pkg: Path, ed: ElectionDir | ColumnElection, number: int) -> None:
     """Recount every database of the package; raise unless each reproduces its own preamble."""
     profile = ed.proceso.profile
     last = is_last_cut(ed.proceso, number)
