@@ -8,13 +8,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prepcast.election import load_election_dir
 from prepcast.election.schedule import parse_time
 from prepcast.errors import InputError, IntegrityError
 from prepcast.package import Manifest, diff, load_signer, verify_package
 from prepcast.package.ejercicio import Ejercicio
 from prepcast.package.keys import load_root_public
 from prepcast.publish import build_cut, read_difusores
+from prepcast.publish.cut import open_election
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _build(args: argparse.Namespace) -> int:
         difusores = public_list(load_registry(args.registry))
     if args.previous is not None and not args.previous.exists():
         raise InputError.at(args.previous, "no such package (--previous)")
-    ed = load_election_dir(args.election_dir)
+    ed = open_election(args.election_dir)
     at = parse_time(args.at, ed.proceso)
     built_at = parse_time(args.built_at, ed.proceso) if args.built_at else None
     not_before = parse_time(args.not_before, ed.proceso) if args.not_before else None
