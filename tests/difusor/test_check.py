@@ -203,3 +203,31 @@ def test_sftp_only_setup(tmp_path: Path) -> None:
     finally:
         subprocess.run(["userdel", "--force", user], check=False, stderr=subprocess.DEVNULL)
         shutil.rmtree(top, ignore_errors=True)
+
+
+def test_a_second_daemon_on_the_same_root_is_refused(tmp_path: Path, keydir: Path) -> None:
+    """newuser item 7: the systemd unit running and the same config started by hand (another
+    SFTP port): the second exits 2 naming the first's pid, and the first carries on."""
+    conf, _, _ = daemon_config(tmp_path, keydir)
+    second = tmp_path / "second.toml"
+    second.write_text(conf.read_text())   # port = 0: another free port
+    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
+                             str(conf)], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while '"started"' not in ((tmp_path / "events.jsonl").read_text()
+                                  if (tmp_path / "events.jsonl").exists() else ""):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
+                            str(second)], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip() == (f"prepcast: {tmp_path / 'www'}: a difusor daemon (pid "
+                                    f"{proc.pid}) is already running on this root; stop it "
+                                    "first (systemctl stop prepcast-difusor)")
+        assert proc.poll() is None
+        assert (tmp_path / "events.jsonl").read_text().count('"started"') == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0
