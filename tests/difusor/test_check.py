@@ -231,3 +231,21 @@ def test_a_second_daemon_on_the_same_root_is_refused(tmp_path: Path, keydir: Pat
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=20)
     assert proc.returncode == 0
+
+
+def test_sftp_only_check_never_suggests_opening_up_tmp(tmp_path: Path) -> None:
+    """newuser item 15: a root under /tmp (sticky, world-writable) must not get the fix
+    `chmod 0755 /tmp`; it is told to move the root under a folder of root's."""
+    from prepcast.difusor.check import check_sftp_only
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    www = shared / "www"
+    www.mkdir()
+    found = [str(f) for f in check_sftp_only(www, sftp_user="root")]
+    about = [f for f in found if f"{shared}:" in f]
+    assert len(about) == 1, found
+    assert "chmod" not in about[0] and "no cambie sus permisos" in about[0]
+    assert "/srv/prep/sftp/www" in about[0]
+    assert not any("chmod 0755 /tmp" in f for f in found), found
