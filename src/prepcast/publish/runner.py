@@ -21,6 +21,7 @@ every difusor confirmed it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -44,6 +45,7 @@ from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder, proceso_id, regi
 from prepcast.publish.deliver import Deliveries
 from prepcast.publish.state import (
     DELIVERIES,
+    LOCK_FILE,
     OUTBOX,
     PACKAGES,
     NightState,
@@ -132,9 +134,18 @@ class NightRunner:
 
             load_registry(o.registry)
         check_deliveries(o.state)
+        fresh, fresh_root = not o.state.exists(), not o.publish_root.exists()
         lock = lock_state(o.state)
         try:
             return self._run_locked()
+        except PrepcastError:  # refused before anything: leave nothing behind
+            if fresh and {p.name for p in o.state.iterdir()} == {LOCK_FILE}:
+                (o.state / LOCK_FILE).unlink()
+                o.state.rmdir()
+            for empty in (o.publish_root / "releases", o.publish_root) if fresh_root else ():
+                with contextlib.suppress(OSError):
+                    empty.rmdir()
+            raise
         finally:
             os.close(lock)
 
@@ -210,9 +221,9 @@ class NightRunner:
                                     f"{doc['proceso']}, not {proceso}")
         live = self.store.live_cut()
         if live is not None and live.ejercicio > Ejercicio.parse(self.ejercicio):
-            raise IntegrityError(f"{self.opts.publish_root} already shows {live} of "
-                                 f"{live.ejercicio.name}: {self.ejercicio} comes before it and "
-                                 "is never published over it")
+            raise IntegrityError(f"{self.opts.publish_root} already shows {live}: "
+                                 f"{self.ejercicio} comes before it and is never published "
+                                 "over it")
         if "origin" not in doc:
             speed = self.opts.speed
             origin = ed.proceso.start if speed == 1.0 else now()
