@@ -81,12 +81,20 @@ def detect_site_hosts(con: Any) -> tuple[str, ...]:
     return (str(found[0][0]),) if found else ()
 
 
+def _paths(con: Any) -> None:
+    """Table ``paths``: each path requested, with how many of its requests succeeded (< 400)."""
+    run(con, """CREATE OR REPLACE TEMP TABLE paths AS
+                SELECT path, count(*) FILTER (WHERE status < 400) AS good
+                FROM hits WHERE ok GROUP BY path""")
+
+
 def detect_site_root(con: Any) -> str | None:
     """The results site's folder: where ``json/main.json`` is requested most (None: nowhere)."""
+    _paths(con)
     found = rows(
         con,
-        f"""SELECT regexp_extract(path, '{SITE_ROOT_PATTERN}', 1) AS root, count(*) AS n
-            FROM hits WHERE ok AND ends_with(path, 'json/main.json') AND status < 400
+        f"""SELECT regexp_extract(path, '{SITE_ROOT_PATTERN}', 1) AS root, sum(good) AS n
+            FROM paths WHERE ends_with(path, 'json/main.json') AND good > 0
             GROUP BY root HAVING root <> '' ORDER BY n DESC, root LIMIT 1""",
     )
     return str(found[0][0]) if found else None
@@ -105,6 +113,8 @@ def enrich(
     every address is placed."""
     hosts = tuple(h.lower() for h in site_hosts) or detect_site_hosts(con)
     found_root = site_root or detect_site_root(con)
+    if site_root:
+        _paths(con)
     root = found_root or "/"
 
     agents = [r[0] for r in rows(con, "SELECT DISTINCT ua FROM hits WHERE ok")]
@@ -167,7 +177,7 @@ def enrich(
             SELECT row_number() OVER () AS path_id, path, view, view IN ({page_views}) AS is_view,
                    nullif(regexp_extract(path, '{ELECTION_PATTERN}', 1), '') AS election
             FROM (SELECT path, {view_case_sql("path", root)} AS view
-                  FROM (SELECT DISTINCT path FROM hits WHERE ok))""",
+                  FROM paths)""",
     )
 
     salt = secrets.randbits(62)
