@@ -19,7 +19,7 @@ from prepcast.distribution.contents import read_package
 from prepcast.distribution.push import Pusher
 from prepcast.distribution.registry import load_registry
 from prepcast.distribution.state import DeliveryState
-from prepcast.package import CutId
+from prepcast.package import CutId, load_manifest
 from tests.difusor.difusor_helpers import (
     FakeNtp,
     daemon_config,
@@ -122,6 +122,51 @@ def test_tampered_package_is_rejected_and_the_previous_cut_stays_live(
     os.replace(good, tmp_path / "inbox" / "jornada-0002.tar")
     asyncio.run(daemon.step())
     assert daemon.store.live_cut() == jornada(2)
+
+
+def _delta(pkg: Path, held: Path | None, out: Path) -> int:
+    """The archive the pusher sends a daemon holding ``held``; the files it carries."""
+    from prepcast.distribution.delta import lacking, write_delta_archive
+
+    contents = read_package(pkg)
+    base = read_package(held).files if held is not None else {}
+    paths = lacking(contents, base)
+    write_delta_archive(contents, paths, out)
+    return len(paths)
+
+
+def test_files_linked_from_a_verified_release_are_not_hashed_again_unless_changed(
+        tmp_path: Path, keydir: Path, packages: list[Path]) -> None:
+    """The daemon hashes what an archive brings; a file it linked from a release it verified
+    itself keeps that digest (same inode, size and time), and one written since is hashed and
+    caught."""
+    conf, _, _ = daemon_config(tmp_path, keydir, sftp=False)
+    daemon = Daemon(load_config(conf))
+    inbox = tmp_path / "inbox"
+    _delta(packages[0], None, inbox / "jornada-0001.tar")
+    asyncio.run(daemon.step())
+    n1 = len(load_manifest(packages[0]).files)
+    assert daemon.verified.hashed == n1 and daemon.verified.reused == 0
+    brought = _delta(packages[1], packages[0], inbox / "jornada-0002.tar")
+    asyncio.run(daemon.step())
+    assert daemon.store.live_cut() == jornada(2)
+    total = len(load_manifest(packages[1]).files)
+    assert daemon.verified.reused > 0
+    assert daemon.verified.hashed == brought - 3  # main.json, manifest and signature are not listed
+    assert daemon.verified.hashed + daemon.verified.reused == total
+    assert [e["hashed"] for e in events(tmp_path, "verified")] == [n1, brought - 3]
+    # a held file changed in place (same size): the next cut that links it is hashed, refused
+    live = daemon.store.path(jornada(2))
+    shared = next(p for p in sorted((live / "assets").iterdir()) if p.suffix == ".js")
+    data = shared.read_bytes()
+    with shared.open("r+b") as f:
+        f.write(b"X" + data[1:2] + data[2:])
+    _delta(packages[2], packages[1], inbox / "jornada-0003.tar")
+    asyncio.run(daemon.step())
+    assert daemon.store.live_cut() == jornada(2)
+    rejected = events(tmp_path, "rejected")
+    assert rejected and rejected[-1]["cut"] == 3
+    assert any(shared.name in f and "sha256" in f for f in rejected[-1]["failures"]), rejected
 
 
 def test_embargo_and_clock_bound_hold_activation(tmp_path: Path, keydir: Path,

@@ -11,11 +11,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from prepcast.difusor.activate import read_pushed
 from prepcast.difusor.clock import sntp_reply
 from prepcast.election import cut_time, load_election_dir
 from prepcast.package import load_manifest, load_signer
@@ -102,6 +103,14 @@ def test_cuts_slower_than_their_interval(small_election: Path, night_keys: Path,
                                 if c["number"] == number)
         assert alone.digest == published_digest
     assert status(state)["omitidos"]
+    # each release held says when its push ended (to nobody here), after it was published:
+    # the monitor's reference
+    pushed = read_pushed(root)
+    assert pushed is not None and set(pushed) == {r.name for r in releases}
+    for c in published:
+        if f"jornada-{c['number']:04d}" in pushed:
+            assert pushed[f"jornada-{c['number']:04d}"] >= datetime.fromisoformat(
+                c["steps"]["publish"]["at"])
 
 
 def test_sigterm_stops_after_the_current_step(small_election: Path, night_keys: Path,

@@ -12,8 +12,8 @@ from html import escape
 
 from prepcast.analytics import charts
 from prepcast.analytics.analysis import AVAILABILITY_GOAL, duration, n, when
+from prepcast.analytics.html_parts import figure, hour_labels, html_table, series
 from prepcast.analytics.model import ReportData
-from prepcast.analytics.render import _figure, _hour_labels, _series, html_table
 from prepcast.analytics.sections import goaccess_appendix, methodology
 
 NO_VIEWS = (
@@ -89,17 +89,17 @@ def blocks(data: ReportData) -> dict[str, str]:
         f"{n(fig.visitors)} visitantes únicos en todo el periodo; {n(fig.page_views)} vistas.</p>"
     )
     if t["trafico_por_minuto"].rows:
-        pts = _series(t["trafico_por_minuto"], "minuto", "solicitudes", tz)
+        pts = series(t["trafico_por_minuto"], "minuto", "solicitudes", tz)
         cap = "Solicitudes por minuto"
         cap += f"; las líneas punteadas marcan la publicación de los {len(marks)} cortes." if marks else "."
-        visits += _figure(charts.time_series(pts, labels=_hour_labels(pts, tz), marks=marks, title=cap), cap)
+        visits += figure(charts.time_series(pts, labels=hour_labels(pts, tz), marks=marks, title=cap), cap)
     b["visitas"] = visits + html_table(t["por_dia"]) + "<h3>Por hora</h3>" + html_table(t["por_hora"])
 
     active = ""
     if t["usuarios_activos"].rows:
-        pts = _series(t["usuarios_activos"], "ventana", "usuarios_activos", tz)
+        pts = series(t["usuarios_activos"], "ventana", "usuarios_activos", tz)
         cap = f"Usuarios activos por ventana de 5 minutos (máximo {n(fig.peak_active)} el {when(fig.peak_active_epoch, tz)})."
-        active += _figure(charts.time_series(pts, labels=_hour_labels(pts, tz), marks=marks, title=cap, color="#1f6f7a"), cap)
+        active += figure(charts.time_series(pts, labels=hour_labels(pts, tz), marks=marks, title=cap, color="#1f6f7a"), cap)
     b["activos_sesiones"] = active + (
         f"<p>Máximo de usuarios activos: {n(fig.peak_active)}. {n(fig.sessions)} sesiones de "
         f"{n(fig.visitors)} visitantes; {fig.views_per_session:.2f} vistas por sesión; tasa de "
@@ -118,22 +118,22 @@ def blocks(data: ReportData) -> dict[str, str]:
         f"{n(fig.page_views)} vistas, de {n(fig.visitors)} visitantes de {n(countries)} país(es); "
         f"{fig.mexico_share:.1f} % de los visitantes desde México.</p>"
     )
-    b["origen_pais"] = _figure(
+    b["origen_pais"] = figure(
         charts.bars([(r["pais"], r["visitantes"]) for r in t["paises"].rows[:10]], title="Visitantes por país"),
         "Visitantes por país (primeros 10).") + html_table(t["paises"], limit=25)
-    b["origen_entidad"] = _figure(
+    b["origen_entidad"] = figure(
         charts.bars([(r["entidad"], r["visitantes"]) for r in t["entidades"].rows[:33]], title="Visitantes por entidad"),
         "Visitantes desde México por entidad federativa (claves INEGI).",
     ) + html_table(t["entidades"]) + f"<p class='note'>{escape(data.geo_note)}</p>"
 
     b["dispositivos"] = (
-        _figure(charts.bars([(r["tipo"], r["visitantes"]) for r in t["dispositivos"].rows], title="Visitantes por dispositivo"), "Visitantes por tipo de dispositivo.")
+        figure(charts.bars([(r["tipo"], r["visitantes"]) for r in t["dispositivos"].rows], title="Visitantes por dispositivo"), "Visitantes por tipo de dispositivo.")
         + html_table(t["dispositivos"])
         + "<h3>Navegadores</h3>" + html_table(t["navegadores"])
         + "<h3>Sistemas operativos</h3>" + html_table(t["sistemas_operativos"])
     )
     b["canal"] = (
-        _figure(charts.bars([(r["canal"], r["sesiones"]) for r in t["canales"].rows], title="Sesiones por canal"), "Sesiones por canal de acceso.")
+        figure(charts.bars([(r["canal"], r["sesiones"]) for r in t["canales"].rows], title="Sesiones por canal"), "Sesiones por canal de acceso.")
         + html_table(t["canales"]) + "<h3>Sitios de procedencia</h3>" + html_table(t["sitios_referentes"])
     )
 
@@ -145,7 +145,7 @@ def blocks(data: ReportData) -> dict[str, str]:
     b["paginas_numero"] = no_views + (
         f"<p>Número de páginas consultadas: {n(fig.page_views)} vistas "
         f"({fig.views_per_session:.2f} por sesión).</p>"
-        + _figure(charts.bars([(r["vista"], r["solicitudes"]) for r in t["vistas"].rows], title="Solicitudes por vista"), "Solicitudes de lectores por vista del sitio.")
+        + figure(charts.bars([(r["vista"], r["solicitudes"]) for r in t["vistas"].rows], title="Solicitudes por vista"), "Solicitudes de lectores por vista del sitio.")
         + html_table(t["vistas"]) + "<h3>Por elección</h3>" + html_table(t["elecciones"])
     )
     b["paginas_mas_visitadas"] = no_views + (

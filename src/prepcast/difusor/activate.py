@@ -9,21 +9,25 @@ release is renamed from its ``.partial`` folder only once it is complete and ver
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
 import tarfile
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from prepcast.difusor.layout import (
     CURRENT,
+    PUSHED,
     RELEASES,
     cut_of_release,
     partial_dir,
     release_dir,
 )
 from prepcast.errors import IntegrityError
+from prepcast.files import write_atomic
 from prepcast.package import CutId, Manifest, VerifyLimits, load_manifest
 from prepcast.package.layout import MUTABLE_PATHS, path_problem
 from prepcast.package.manifest import path_collisions
@@ -176,6 +180,21 @@ class ReleaseStore:
             shutil.rmtree(self.path(c), ignore_errors=True)
         return drop
 
+    # --- the institute's root: when each cut finished going out -------------------------------
+
+    def mark_pushed(self, cut: CutId, at: datetime) -> bool:
+        """Record that the push of ``cut`` to the difusores ended at ``at`` (``pushed.json``,
+        written whole), unless an earlier end is already recorded (a push tried again later
+        does not move it). Only releases still held are kept. True when recorded now."""
+        pushed = read_pushed(self.root) or {}
+        if cut.tag in pushed:
+            return False
+        held = {c.tag for c in self.cuts()}
+        doc = {tag: t.isoformat() for tag, t in sorted(pushed.items()) if tag in held}
+        doc[cut.tag] = at.isoformat()
+        write_atomic(self.root / PUSHED, json.dumps({"pushed": doc}, indent=1).encode())
+        return True
+
     def recover(self) -> list[str]:
         """Remove what an interrupted run left: ``.partial`` folders and symlink temporaries."""
         removed = []
@@ -188,6 +207,28 @@ class ReleaseStore:
                 (self.root / name).unlink(missing_ok=True)
                 removed.append(name)
         return removed
+
+
+def read_pushed(root: Path) -> dict[str, datetime] | None:
+    """When each cut of the publish ``root`` finished going out to the difusores, by release
+    tag (:meth:`ReleaseStore.mark_pushed`); None where no night runner keeps that record (no
+    ``pushed.json``, or not one it wrote)."""
+    try:
+        doc = json.loads((Path(root) / PUSHED).read_bytes()[:1 << 20])
+    except (OSError, ValueError):
+        return None
+    raw = doc.get("pushed") if isinstance(doc, dict) else None
+    if not isinstance(raw, dict):
+        return None
+    out: dict[str, datetime] = {}
+    for tag, when in raw.items():
+        try:
+            t = datetime.fromisoformat(when) if isinstance(when, str) else None
+        except ValueError:
+            t = None
+        if t is not None and t.tzinfo is not None and CutId.from_tag(tag) is not None:
+            out[tag] = t
+    return out
 
 
 def release_problems(release: Path) -> list[str]:

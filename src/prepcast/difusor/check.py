@@ -252,7 +252,7 @@ def check_site(url: str, root: Path, *, insecure: bool = False) -> list[Finding]
     import httpx
 
     from prepcast.difusor.layout import CURRENT
-    from prepcast.difusor.webconf import CACHE_CONTROL_ERROR
+    from prepcast.difusor.webconf_base import CACHE_CONTROL_ERROR
     from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, CACHE_CONTROL_MUTABLE
 
     base = url.rstrip("/")

@@ -42,13 +42,14 @@ from prepcast.difusor.inbox import (
     write_status,
 )
 from prepcast.difusor.layout import QUARANTINE, partial_dir
+from prepcast.difusor.verified import VerifiedFiles
 from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.events import QUARANTINED
 from prepcast.package import CutId, Manifest, VerifyLimits, load_manifest
 from prepcast.package.check import check_signed, peek_manifest
 from prepcast.package.keys import load_root_public
 from prepcast.package.layout import path_problem
-from prepcast.package.verify import read_parts, read_small, verify_contents
+from prepcast.package.verify import read_parts, read_small
 
 __all__ = ["STATUS", "Daemon", "run_daemon", "trusted_root_key"]
 
@@ -83,6 +84,7 @@ class Daemon:
         self.trust = trusted_root_key(config.trusted_root)  # refuse to start without it
         self.limits = VerifyLimits()
         self.store = ReleaseStore(config.root)
+        self.verified = VerifiedFiles(max(config.keep_releases, 2) + 1)
         self.quarantine_dir = config.root / QUARANTINE
         config.inbox.mkdir(parents=True, exist_ok=True)
         self._quarantined: set[tuple[str, str]] = set()
@@ -206,7 +208,8 @@ class Daemon:
         remove_entry(inbox, name)
         self._write_status()
         self.events.emit("verified", **_cut(cut), digest=manifest.digest,
-                         not_before=manifest.not_before.isoformat(), files=len(manifest.files))
+                         not_before=manifest.not_before.isoformat(), files=len(manifest.files),
+                         hashed=self.verified.hashed)
         return True
 
     def _stage(self, archive: BinaryIO, name: str, cut: CutId) -> Manifest:
@@ -234,7 +237,9 @@ class Daemon:
         if manifest.cut_id != cut:
             raise IntegrityError(f"{name} holds {manifest.cut_id}, not {cut}")
         self.store.complete_from(partial, sources, manifest)
-        verify_contents(partial, manifest)
+        # every file hashed, but those linked from a release verified before (same inode)
+        self.verified.verify_contents(partial, manifest)
+        self.verified.remember(cut.tag, partial, manifest)
         self.store.carry_over(partial, self.store.path(newest) if newest else None)
         self.store.seal(partial, cut)
         return manifest
@@ -290,6 +295,7 @@ class Daemon:
         self._write_status()
         dropped = self.store.prune(self.config.keep_releases)
         if dropped:
+            self.verified.forget([c.tag for c in dropped])
             self.events.emit("pruned", cuts=[c.tag for c in dropped])
         await self._purge(cut)
 

@@ -8,6 +8,8 @@
                                                     one whole package per cut (hard links between them)
       releases/.jornada-0008.partial/               a cut still arriving; never served
       quarantine/                                   what the daemon moved aside from its inbox; never served
+      pushed.json                                   the institute's own root only: when each cut
+                                                    finished going out to the difusores
 
 A release is named by its cut's tag (:class:`prepcast.package.CutId`: ejercicio and cut number),
 so a drill's cut 13 and the jornada's cut 13 are different releases, and releases sort in the
@@ -27,6 +29,7 @@ from prepcast.package.ejercicio import CutId
 RELEASES = "releases"
 CURRENT = "current"
 QUARANTINE = "quarantine"
+PUSHED = "pushed.json"  # in the institute's publish root: {"pushed": {tag: ISO time}}
 
 
 def release_name(cut: CutId) -> str:

@@ -43,7 +43,7 @@ from prepcast.difusor._serve_limits import (
     limited_protocol,
 )
 from prepcast.difusor.layout import CURRENT, RELEASES, cut_of_release
-from prepcast.difusor.webconf import CACHE_CONTROL_ERROR, GZIP_TYPES, SECURITY_HEADERS
+from prepcast.difusor.webconf_base import CACHE_CONTROL_ERROR, GZIP_TYPES, SECURITY_HEADERS
 from prepcast.errors import InputError
 from prepcast.package import CutId
 from prepcast.package.layout import MAIN_PATH, MUTABLE_PATHS, cache_control_for

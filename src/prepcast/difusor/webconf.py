@@ -25,17 +25,28 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from prepcast.difusor.layout import CURRENT
+from prepcast.difusor.webconf_base import (
+    CACHE_CONTROL_ERROR,
+    CACHEABLE_STATUSES,
+    GZIP_TYPES,
+    SECURITY_HEADERS,
+    WebConf,
+)
+from prepcast.difusor.webconf_iis import iis_web_config
 from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, CACHE_CONTROL_MUTABLE
 
-SECURITY_HEADERS = (
-    ("Strict-Transport-Security", "max-age=31536000"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "strict-origin-when-cross-origin"),
-    ("Content-Security-Policy", "frame-ancestors *"),
-)
-GZIP_TYPES = ("application/json", "text/css", "application/javascript", "text/javascript",
-              "image/svg+xml", "text/plain", "text/csv")
+__all__ = [
+    "CACHEABLE_STATUSES",
+    "CACHE_CONTROL_ERROR",
+    "GZIP_TYPES",
+    "SECURITY_HEADERS",
+    "WebConf",
+    "apache_site",
+    "nginx_site",
+    "render",
+    "with_defaults",
+]
+
 SERVERS = ("nginx", "apache", "iis")
 LAYOUTS = ("debian", "rhel")
 
@@ -58,38 +69,6 @@ DISTRIBUTIONS: dict[tuple[str, str], Layout] = {
     ("apache", "rhel"): Layout("/etc/httpd/conf.d", "/var/log/httpd", "apache",
                                "/etc/httpd/modules"),
 }
-CACHE_CONTROL_ERROR = "no-store"
-# statuses whose response is the file itself (or a revalidation of it): only these are cacheable
-CACHEABLE_STATUSES = ("200", "206", "304")
-
-
-@dataclass(frozen=True)
-class WebConf:
-    root: Path
-    server_name: str
-    https_listen: str = "443"           # "443", "127.0.0.1:8443"
-    http_listen: str = "80"
-    cert: Path = Path("/etc/ssl/certs/prep.pem")
-    key: Path = Path("/etc/ssl/private/prep.key")
-    access_log: Path | None = None      # None: prep.access.log in the distribution's log folder
-    error_log: Path | None = None       # None: prep.error.log beside it
-    state_dir: Path | None = None       # standalone only: pid, temp files
-    run_user: str | None = None         # standalone only: the workers' user (None: the layout's)
-    layout: str = "debian"              # "debian" or "rhel"
-
-    @property
-    def docroot(self) -> Path:
-        return self.root / CURRENT
-
-    @property
-    def https_port(self) -> str:
-        return self.https_listen.rsplit(":", 1)[-1]
-
-    def redirect_target(self) -> str:
-        port = "" if self.https_port == "443" else f":{self.https_port}"
-        return f"https://{self.server_name}{port}"
-
-
 def with_defaults(kind: str, conf: WebConf, *, standalone: bool = False) -> WebConf:
     """``conf`` with the distribution's log folder and workers' user where none was given."""
     if conf.layout not in LAYOUTS:
@@ -109,8 +88,6 @@ def with_defaults(kind: str, conf: WebConf, *, standalone: bool = False) -> WebC
 
 def render(kind: str, conf: WebConf, *, standalone: bool = False) -> str:
     if kind == "iis":
-        from prepcast.difusor.webconf_iis import iis_web_config
-
         return iis_web_config(conf)
     conf = with_defaults(kind, conf, standalone=standalone)
     if kind == "nginx":

@@ -17,7 +17,7 @@ from __future__ import annotations
 from xml.sax.saxutils import quoteattr
 
 from prepcast.difusor.layout import CURRENT, RELEASES
-from prepcast.difusor.webconf import (
+from prepcast.difusor.webconf_base import (
     CACHE_CONTROL_ERROR,
     CACHEABLE_STATUSES,
     SECURITY_HEADERS,

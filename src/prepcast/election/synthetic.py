@@ -9,7 +9,6 @@ and seed, same bytes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import math
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from prepcast.election._synthetic_parts import candidaturas, place, write_csv
 from prepcast.election.acta import Acta, FieldValue, Mark, Status
 from prepcast.election.acta_image import acta_png
 from prepcast.election.catalog import CANDIDATURA_COLUMNS, CASILLA_COLUMNS, load_election_dir
@@ -74,28 +74,6 @@ PROFILES: dict[str, SyntheticProfile] = {
     ),
 }
 
-NOMBRES = ("María", "José", "Guadalupe", "Juan", "Ana", "Luis", "Carmen", "Jorge", "Rosa", "Carlos",
-           "Laura", "Miguel", "Patricia", "Francisco", "Claudia", "Alejandro", "Verónica", "Ricardo",
-           "Adriana", "Fernando", "Leticia", "Roberto", "Gabriela", "Eduardo", "Norma", "Arturo")
-APELLIDOS = ("Hernández", "García", "Martínez", "López", "González", "Pérez", "Rodríguez", "Sánchez",
-             "Ramírez", "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Reyes", "Jiménez", "Torres",
-             "Díaz", "Gutiérrez", "Ruiz", "Mendoza", "Aguilar", "Ortiz", "Moreno", "Castillo", "Romero")
-LUGARES = ("San", "Santa", "Villa", "Valle de", "Santiago", "Tlal", "Ixt", "Ateno", "Zina", "Chi")
-RAICES = ("pan", "co", "tepec", "huacán", "tlán", "zingo", "apa", "malco", "cuaro", "tzio", "nango")
-
-
-def _name(rng: random.Random) -> str:
-    return f"{rng.choice(NOMBRES)} {rng.choice(APELLIDOS)} {rng.choice(APELLIDOS)}"
-
-
-def _place(rng: random.Random, used: set[str]) -> str:
-    while True:
-        n = f"{rng.choice(LUGARES)} {rng.choice(RAICES).capitalize()}{rng.choice(RAICES)}"
-        if n not in used:
-            used.add(n)
-            return n
-
-
 def _election_toml(p: SyntheticProfile, year: int) -> str:
     out = io.StringIO()
     w = out.write
@@ -129,7 +107,7 @@ def _catalog(p: SyntheticProfile, rng: random.Random) -> list[list[str]]:
     n_secc = max(p.municipios, round(p.casillas / 2.91))  # 2.91 casillas per sección on average
     secc_per_mun = [max(1, round(n_secc * wt / total_w)) for wt in weights]
     used: set[str] = set()
-    mun_names = [_place(rng, used) for _ in range(p.municipios)]
+    mun_names = [place(rng, used) for _ in range(p.municipios)]
     secciones: list[tuple[int, int]] = []  # (municipio, n_casillas)
     for m, n in enumerate(secc_per_mun, start=1):
         for _ in range(n):
@@ -169,24 +147,6 @@ def _catalog(p: SyntheticProfile, rng: random.Random) -> list[list[str]]:
                      "S", str(j // max(1, p.municipios // 2) + 1), "0", "1", "0",
                      str(rng.randint(2, 20)), "750"])
     rows.sort(key=lambda r: (int(r[5]), r[6], int(r[7]), int(r[8])))
-    return rows
-
-
-def _candidaturas(e: Election, ambitos: list[int], rng: random.Random,
-                  independent_in: set[int]) -> list[list[str]]:
-    rows = []
-    allied = {pid for a in e.alliances for pid in a.partidos}
-    for aid in ambitos:
-        for a in e.alliances:
-            who, sup = _name(rng), _name(rng)
-            for c in e.columns:
-                if c.alliance == a.id or (c.kind is ColumnKind.PARTIDO and c.id in a.partidos):
-                    rows.append([str(aid), c.id, who, sup])
-        for c in e.columns:
-            if c.kind is ColumnKind.PARTIDO and c.id not in allied:
-                rows.append([str(aid), c.id, _name(rng), _name(rng)])
-            if c.kind is ColumnKind.INDEPENDIENTE and aid in independent_in:
-                rows.append([str(aid), c.id, _name(rng), _name(rng)])
     return rows
 
 
@@ -342,18 +302,10 @@ def generate(profile: str, seed: int, out: str | Path, *, year: int = 2024,
     return dest
 
 
-def _write_csv(path: Path, header: tuple[str, ...] | list[str], rows: list[list[str]]) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
-
-
 def _write(p: SyntheticProfile, seed: int, root: Path, year: int, images: bool) -> None:
     rng = random.Random(f"{p.name}:{seed}")
     (root / "election.toml").write_text(_election_toml(p, year), encoding="utf-8")
-    _write_csv(root / "casillas.csv", CASILLA_COLUMNS, _catalog(p, rng))
+    write_csv(root / "casillas.csv", CASILLA_COLUMNS, _catalog(p, rng))
     (root / "candidaturas").mkdir()
     (root / "capturas").mkdir()
     (root / "candidaturas" / "DIP_LOC.csv").write_text(",".join(CANDIDATURA_COLUMNS) + "\n")
@@ -362,7 +314,7 @@ def _write(p: SyntheticProfile, seed: int, root: Path, year: int, images: bool) 
     for e in ed.proceso.elections:
         ambitos = sorted({c.ambito_id(e.ambito) for c in ed.casillas})
         ci = {a for a in ambitos if rng.random() < 0.12}
-        _write_csv(root / "candidaturas" / f"{e.id}.csv", CANDIDATURA_COLUMNS,
-                   _candidaturas(e, ambitos, rng, ci))
+        write_csv(root / "candidaturas" / f"{e.id}.csv", CANDIDATURA_COLUMNS,
+                   candidaturas(e, ambitos, rng, ci))
         write_feed(root / "capturas" / f"{e.id}.csv", e,
                    _actas(ed.proceso, e, list(ed.casillas), p, rng, ci, images))

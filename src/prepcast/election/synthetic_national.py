@@ -23,6 +23,7 @@ from pathlib import Path
 import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a command
 
 from prepcast.election._columns_read import sql_text
+from prepcast.election._synthetic_parts import candidaturas, place, write_csv
 from prepcast.election.catalog import CANDIDATURA_COLUMNS, NACIONAL_CASILLA_COLUMNS, read_proceso
 from prepcast.election.feed import feed_header
 from prepcast.election.model import Ambito, ColumnKind, Election, Proceso
@@ -101,7 +102,6 @@ def _election_toml(p: NationalProfile, year: int) -> str:
 def _catalog(p: NationalProfile, rng: random.Random) -> list[list[str]]:
     """Rows of casillas.csv: per entidad, secciones numbered from 1 in runs per distrito federal,
     two or three municipios per distrito, especiales in each distrito's first sección."""
-    from prepcast.election.synthetic import _place
 
     rows: list[list[str]] = []
     used: set[str] = set()
@@ -109,12 +109,12 @@ def _catalog(p: NationalProfile, rng: random.Random) -> list[list[str]]:
         seccion = 0
         municipio = 0
         for d in range(1, distritos + 1):
-            dname = _place(rng, used)
+            dname = place(rng, used)
             first_secc = seccion + 1
             target = int(p.casillas_per_distrito * rng.uniform(0.9, 1.1))
             made = 0
             muns = rng.choice((2, 3))
-            mun_names = [_place(rng, used) for _ in range(muns)]
+            mun_names = [place(rng, used) for _ in range(muns)]
             while made < target:
                 seccion += 1
                 k = rng.choices((1, 2, 3, 4, 5, 6, 8), (22, 28, 20, 12, 9, 6, 3))[0]
@@ -287,12 +287,11 @@ SELECT {', '.join(f'"{x}"' for x in names)} FROM (
 
 def write_national(p: NationalProfile, seed: int, root: Path, year: int) -> None:
     """Write the election directory of a national profile into ``root`` (an empty folder)."""
-    from prepcast.election.synthetic import _candidaturas, _write_csv
 
     rng = random.Random(f"{p.name}:{seed}")
     (root / "election.toml").write_text(_election_toml(p, year), encoding="utf-8")
     rows = _catalog(p, rng)
-    _write_csv(root / "casillas.csv", NACIONAL_CASILLA_COLUMNS, rows)
+    write_csv(root / "casillas.csv", NACIONAL_CASILLA_COLUMNS, rows)
     (root / "candidaturas").mkdir()
     (root / "capturas").mkdir()
     proceso = read_proceso(root / "election.toml")
@@ -312,8 +311,8 @@ def write_national(p: NationalProfile, seed: int, root: Path, year: int) -> None
             ambitos = sorted({int(a) for (a,) in con.execute(
                 f"SELECT DISTINCT {_ambito_key(e.ambito)} FROM cas").fetchall()})
             ci = {a for a in ambitos if rng.random() < 0.12}
-            _write_csv(root / "candidaturas" / f"{e.id}.csv", CANDIDATURA_COLUMNS,
-                       _candidaturas(e, ambitos, rng, ci))
+            write_csv(root / "candidaturas" / f"{e.id}.csv", CANDIDATURA_COLUMNS,
+                       candidaturas(e, ambitos, rng, ci))
             feed = root / "capturas" / f"{e.id}.csv"
             con.execute(_feed_sql(proceso, i, e, seed, ci, feed))
     finally:

@@ -186,6 +186,8 @@ class Prober:
         self.reference = reference
         self.settings = settings
         self.rotation = Rotation()
+        # difusores whose rounds check every data file (a cut interval's sweep at once)
+        self.sweep: set[str] = set()
         self._foreign: dict[str, tuple[Manifest, Keyring]] = {}
         # bytes already found equal to the manifest (by size and SHA-256), per manifest digest:
         # another difusor serving the very same bytes is compared to them instead of hashed
@@ -337,8 +339,9 @@ class Prober:
         data = sorted(p for p in m.files if p not in code
                       and not p.startswith(("manifests/", "keys/")))
         interval = self.reference.interval_s(self.settings.cut_interval_s)
-        sample, res.sweep_done = self.rotation.pick(
-            res.name, m.cut_id.tag, data, per_round(len(data), self.settings, interval))
+        per = len(data) if res.name in self.sweep else per_round(len(data), self.settings,
+                                                                   interval)
+        sample, res.sweep_done = self.rotation.pick(res.name, m.cut_id.tag, data, per)
         wanted = code + sample
         # what a reader's browser gets (gzip, brotli) for the code and a few data files; the
         # rest of the sample as stored, so the difusor's server does not compress it for us

@@ -1,20 +1,27 @@
 """The institute's own publish root, read as the reference the monitor compares against.
 
 The night runner publishes every cut as ``releases/<tag>/`` and switches ``current`` to it (see
-:mod:`prepcast.publish.runner`). Each release's manifest is checked once against the trusted
-root key (keyring signature, manifest signature) and kept; what a difusor serves is then
-compared with the signed manifest of the cut it claims.
+:mod:`prepcast.publish.runner`), then pushes it to the difusores and notes when that push ended
+(``pushed.json``). Each release's manifest is checked once against the trusted root key (keyring
+signature, manifest signature) and kept; what a difusor serves is then compared with the signed
+manifest of the cut it claims.
+
+A difusor is behind only against a cut that has gone out: where the root records its pushes,
+the reference's current cut is the newest one whose push ended, and a cut went out when its
+push ended (a slow build or a long push never makes an honest difusor look late); elsewhere
+(a root no night runner keeps) it is what ``current`` names, out when its release appeared.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from prepcast.difusor.activate import read_pushed
 from prepcast.errors import InputError, IntegrityError
 from prepcast.package.bytes_check import read_signed_main
 from prepcast.package.ejercicio import CutId
@@ -31,7 +38,7 @@ class Release:
     tag: str
     manifest: Manifest
     ring: Keyring
-    published_at: datetime  # when the institute's root showed it (the release's change time)
+    published_at: datetime  # when it went out: its push ended (else the release appeared)
     cut_time: datetime | None
     path: Path
 
@@ -64,12 +71,14 @@ class Reference:
         self.root = root
         self.trusted = trusted
         self._releases: dict[str, Release] = {}
+        self._pushed: dict[str, datetime] | None = None  # None: the root records no pushes
         if not (root / "releases").is_dir():
             raise InputError.at(root, "not a publish root (no releases/ folder); give the "
                                 "folder the night runner publishes in (--publish-root)")
 
     def refresh(self) -> None:
-        """Read releases that appeared since the last call; forget those pruned."""
+        """Read releases that appeared since the last call and when each went out; forget those
+        pruned."""
         names = {e.name for e in os.scandir(self.root / "releases")
                  if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")}
         for gone in set(self._releases) - names:
@@ -78,6 +87,11 @@ class Reference:
             rel = self._load(self.root / "releases" / name)
             if rel is not None:
                 self._releases[name] = rel
+        self._pushed = read_pushed(self.root)
+        for name, at in (self._pushed or {}).items():
+            rel = self._releases.get(name)
+            if rel is not None and rel.published_at != at:
+                self._releases[name] = replace(rel, published_at=at)
 
     def _load(self, path: Path) -> Release | None:
         try:
@@ -100,6 +114,19 @@ class Reference:
         return sorted(self._releases.values(), key=lambda r: r.cut_id)
 
     def current(self) -> Release | None:
+        """The cut difusores must show: the newest one that has gone out (where the root
+        records pushes; None until the first push ends), else the release ``current`` points at
+        (None before the first cut)."""
+        if self._pushed is None:
+            self._pushed = read_pushed(self.root)
+        if self._pushed is not None:
+            if any(tag not in self._releases for tag in self._pushed):
+                self.refresh()
+            out = [r for r in self._releases.values() if r.tag in self._pushed]
+            return max(out, key=lambda r: r.cut_id, default=None)
+        return self._linked()
+
+    def _linked(self) -> Release | None:
         """The release ``current`` points at (None before the first cut)."""
         try:
             target = os.readlink(self.root / "current")

@@ -7,6 +7,8 @@ For each cut, when it is due (:mod:`prepcast.publish.timeline`)::
       → publish in --publish-root (releases/<tag>/, then one rename of `current`)
       → push to every active difusor of the registry (read again before every push),
         while the next cut is built
+      → note in --publish-root when the push ended (``pushed.json``): the monitor judges a
+        difusor behind only against a cut that has gone out, from that time on
 
 Every step is recorded in the state (:mod:`prepcast.publish.state`) before the next begins. A
 cut slower than the interval delays the next one, never overlaps it; the cuts whose time passed
@@ -410,6 +412,11 @@ class NightRunner:
                 push["failed"] = ["*"]
             self.state.cut(number)["steps"]["push"] = push
             self.state.save()
+        if report is not None:  # gone out (to some, maybe not all): the monitor's reference
+            try:
+                self.store.mark_pushed(CutId.of(self.ejercicio, number), now())
+            except OSError as exc:  # the night goes on; the monitor judges by the publish time
+                log.warning("%s: %s", self.opts.publish_root, exc)
         if self.on_pushed is not None:
             self.on_pushed(number, report, error)
 

@@ -27,7 +27,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -49,7 +49,6 @@ LABELS = {"header": "Cache-Control incorrecto en json/main.json",
           "number": "un número cambiado en un archivo de datos",
           "down": "sitio caído", "stale": "corte atrasado (el anterior)"}
 DOWN_ROUNDS = 3  # rounds a difusor stays down
-FULL_SWEEP = 1_000_000  # data files a round: all of them
 CATCH_ROUNDS = 5  # rounds the drill waits for the monitor before it calls a misbehaviour missed
 
 
@@ -305,7 +304,6 @@ class Watch:
         site = self.sites[self.victim]
         assert self._mon is not None
         before = {i.id for i in self._mon.incidents.items}
-        sampled = self._mon.prober.settings
         for kind in DRILL:
             if kind == "stale":  # a cut behind is late once the lag bound has passed
                 cur = self._mon.reference.current()
@@ -315,8 +313,8 @@ class Watch:
             with self._lock:  # never in the middle of a round
                 started = datetime.now(UTC)
                 undo = misbehave(kind, site.root, site)
-                if kind == "number":  # the monitor's full sweep (one cut interval on the night)
-                    self._mon.prober.settings = replace(sampled, sample=FULL_SWEEP)
+                if kind == "number":  # the victim's full sweep (one cut interval on the night)
+                    self._mon.prober.sweep = {self.victim}
             caught: datetime | None = None
             rounds = 0
             try:
@@ -331,7 +329,7 @@ class Watch:
             finally:
                 with self._lock:
                     undo()
-                    self._mon.prober.settings = sampled
+                    self._mon.prober.sweep = set()
             closed = self._paced_round()
             self.report.drill.append(DrillRecord(
                 kind, self.victim, started, caught, rounds,

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 STATUS = "status.json"
 STATUS_LIMIT = 1024 * 1024
 SETTLE = 1.0   # seconds an archive must stay taken in, and not live, before it counts as refused
+TAKE_IN_RATE = 10e6  # bytes a second a daemon takes in at least (unpack, hash): more time to
+                     # confirm a large archive than ``confirm_timeout`` alone
 
 
 class InboxMode:
@@ -46,6 +48,7 @@ class InboxMode:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._archives: dict[tuple[str, str], tuple[Path, int]] = {}
+        self._sent: dict[str, int] = {}  # difusor -> bytes of the archive staged last
         self._lock = asyncio.Lock()
 
     async def status(self, peer: Peer, d: Difusor) -> dict[str, Any]:
@@ -96,6 +99,7 @@ class InboxMode:
             raise IncompleteTransfer(f"{peer.where}: {remote}: {landed} bytes arrived of {size}")
         self.ctx.state.set_holding(d.name, "staged", pkg.cut_id, pkg.digest)
         self.ctx.state.set_sent(d.name, pkg.cut_id, pkg.digest, pkg.not_before)
+        self._sent[d.name] = size
         return Outcome(d.name, "stage", True, nbytes=sent, files=count)
 
     async def _archive(self, pkg: PackageContents, base: dict[str, tuple[str, int]],
@@ -117,7 +121,8 @@ class InboxMode:
             return Outcome(d.name, "activate", True,
                            note=f"staged; the daemon activates it at {pkg.not_before.isoformat()}")
         archive = posixpath.join(d.remote_root, inbox_name(pkg.cut_id))
-        deadline = time.monotonic() + self.ctx.confirm_timeout
+        wait = self.ctx.confirm_timeout + self._sent.get(d.name, 0) / TAKE_IN_RATE
+        deadline = time.monotonic() + wait
         taken_since: float | None = None
         while True:
             status = await self.status(peer, d)
@@ -130,7 +135,7 @@ class InboxMode:
                 if now > deadline:
                     raise DifusorRefused(
                         f"{peer.where}: the daemon has not taken {inbox_name(pkg.cut_id)} in "
-                        f"{self.ctx.confirm_timeout:.0f} s (is it running?)")
+                        f"{wait:.0f} s (is it running?)")
             else:
                 taken_since = taken_since or now
                 if now - taken_since >= SETTLE or now > deadline:
