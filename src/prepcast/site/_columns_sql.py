@@ -180,11 +180,13 @@ def static_tables(ce: ColumnElection, i: int) -> None:
         "verificacion": _iso("f.verificacion", offset),
         "votos": f"'[' || array_to_string(l[5:{4 + nv}], ',') || ']'",
     }
-    text = " || ',' || ".join(f"'\"{k}\":' || {v}" for k, v in sorted(record.items()))
+    # one concat: a chain of || copies the text made so far at each step
+    text = ", ".join(f"'{',' if n else '{'}\"{k}\":', {v}" for n, (k, v) in
+                     enumerate(sorted(record.items())))
     con.execute(
         f"CREATE OR REPLACE TABLE sr{i} AS SELECT x.fn, x.part, x.contabilizada, "
         f"{_bucket(ce)} AS b, CASE WHEN x.part = 0 THEN c.sa ELSE {_fuera_ambito(ce, e)} END "
-        f"AS aid, f.clave, '{{' || {text} || '}}' AS js FROM {ev} x JOIN (SELECT *, "
+        f"AS aid, f.clave, concat({text}, '}}') AS js FROM {ev} x JOIN (SELECT *, "
         f"list_transform(string_split(fields_text, ','), lambda v: {field}) AS l FROM e{i}) f "
         f"ON f.n = x.fn LEFT JOIN sc{i} c ON c.n = x.cn")
 
@@ -250,7 +252,7 @@ def segments_sql(i: int, e: Election, buckets: list[int]) -> str:
         f"WITH m AS (SELECT b, s, clave, fn FROM cr{i} WHERE b IN ({within}) QUALIFY "
         "row_number() OVER (PARTITION BY b, s, clave ORDER BY part DESC, k2 DESC NULLS LAST, "
         "k3 DESC) = 1), "
-        f"a AS (SELECT m.b, m.s, string_agg({js('m.clave')} || ':' || x.js, ',' "
+        f"a AS (SELECT m.b, m.s, string_agg(concat({js('m.clave')}, ':', x.js), ',' "
         f"ORDER BY m.clave) AS actas FROM m JOIN sr{i} x ON x.fn = m.fn GROUP BY m.b, m.s), "
         f"z AS (SELECT DISTINCT b, shards FROM cr{i} WHERE b IN ({within})), "
         "run AS (SELECT * FROM (SELECT seccion, b, sum(cap) OVER w AS cap, sum(con) OVER w AS con, "
@@ -262,6 +264,6 @@ def segments_sql(i: int, e: Election, buckets: list[int]) -> str:
         f"concat_ws(',', {votes}) || ']]', ',' ORDER BY CAST(r.seccion AS VARCHAR)) "
         f"AS secciones FROM run r JOIN ss{i} ss ON ss.seccion = r.seccion "
         "JOIN z ON z.b = r.b GROUP BY ALL) "
-        f"SELECT a.b, a.s, encode({_lit(head)} || a.actas || {_lit(middle)} || "
-        "coalesce(n.secciones, '') || '},\"segmento\":\"' || a.b || '-' || a.s || '\"}') "
+        f"SELECT a.b, a.s, encode(concat({_lit(head)}, a.actas, {_lit(middle)}, n.secciones, "
+        "'},\"segmento\":\"', a.b, '-', a.s, '\"}')) "
         "FROM a LEFT JOIN n ON n.b = a.b AND n.s = a.s ORDER BY a.b, a.s")
