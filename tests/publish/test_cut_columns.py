@@ -104,7 +104,8 @@ def test_cli_cut_build_on_columns_is_the_row_package(small_election: Path, tmp_p
     ed = load_election_dir(small_election)
     CutBuilder(ed, load_signer(tmp_path / "keys")).build(ed.proceso.end, tmp_path / "rows")
     assert main(["cut", "build", str(small_election), "--at", ed.proceso.end.isoformat(),
-                 "--keys", str(tmp_path / "keys"), "--out", str(tmp_path / "cols")]) == 0
+                 "--keys", str(tmp_path / "keys"), "--out", str(tmp_path / "cols"),
+                 "--ejercicio", "jornada"]) == 0
     manifest = sorted((tmp_path / "rows" / "manifests").rglob("*.json"))[0]
     assert manifest.read_bytes() == (tmp_path / "cols" / manifest.relative_to(
         tmp_path / "rows")).read_bytes()
