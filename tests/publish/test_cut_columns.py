@@ -14,7 +14,7 @@ from prepcast.election import ElectionDir, load_election_dir
 from prepcast.election.columnar import ColumnElection, load_columns
 from prepcast.election.synthetic import generate
 from prepcast.package import Manifest, init_keys, load_signer
-from prepcast.publish.cut import CutBuilder, CutFiles, open_election
+from prepcast.publish.cut import CutBuilder, CutFiles, night_engine, open_election
 from tests.conftest import QROO, REAL, TAMAULIPAS
 
 
@@ -124,3 +124,9 @@ def test_texts_columns_cannot_write_go_to_the_row_path(small_election: Path,
     feed.write_text("".join(lines), encoding="utf-8")
     assert load_columns(path) is not None
     assert isinstance(open_election(path), ElectionDir)
+
+
+def test_a_national_night_is_built_on_columns_a_state_night_on_rows(national: Path,
+                                                                    small_election: Path) -> None:
+    assert isinstance(night_engine(load_election_dir(national)), ColumnElection)
+    assert isinstance(night_engine(load_election_dir(small_election)), ElectionDir)

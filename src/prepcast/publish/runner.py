@@ -41,7 +41,13 @@ from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.package import CutId, Ejercicio, Manifest, load_manifest, load_signer, verify_package
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
-from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder, proceso_id, registry_public_list
+from prepcast.publish.cut import (
+    EXPIRES_AFTER_END,
+    CutBuilder,
+    night_engine,
+    proceso_id,
+    registry_public_list,
+)
 from prepcast.publish.deliver import Deliveries
 from prepcast.publish.state import (
     DELIVERIES,
@@ -335,7 +341,7 @@ class NightRunner:
         """Cut ``number`` from the election directory's capture feed (incrementally)."""
         first = self.builder is None
         if self.builder is None:
-            self.builder = CutBuilder(self.ed, self.signer, difusores=self.opts.difusores,
+            self.builder = CutBuilder(night_engine(self.ed), self.signer, difusores=self.opts.difusores,
                                       ejercicio=self.ejercicio)
         if self.opts.registry is not None and not self.opts.difusores:  # the registry's list
             self.builder.difusores = registry_public_list(
