@@ -14,7 +14,7 @@ from prepcast.election import ElectionDir, load_election_dir
 from prepcast.election.columnar import ColumnElection, load_columns
 from prepcast.election.synthetic import generate
 from prepcast.package import Manifest, init_keys, load_signer
-from prepcast.publish.cut import CutBuilder, CutFiles, open_election
+from prepcast.publish.cut import CutBuilder, CutFiles, night_engine, open_election
 from tests.conftest import QROO, REAL, TAMAULIPAS
 
 
@@ -104,7 +104,8 @@ def test_cli_cut_build_on_columns_is_the_row_package(small_election: Path, tmp_p
     ed = load_election_dir(small_election)
     CutBuilder(ed, load_signer(tmp_path / "keys")).build(ed.proceso.end, tmp_path / "rows")
     assert main(["cut", "build", str(small_election), "--at", ed.proceso.end.isoformat(),
-                 "--keys", str(tmp_path / "keys"), "--out", str(tmp_path / "cols")]) == 0
+                 "--keys", str(tmp_path / "keys"), "--out", str(tmp_path / "cols"),
+                 "--ejercicio", "jornada"]) == 0
     manifest = sorted((tmp_path / "rows" / "manifests").rglob("*.json"))[0]
     assert manifest.read_bytes() == (tmp_path / "cols" / manifest.relative_to(
         tmp_path / "rows")).read_bytes()
@@ -123,3 +124,9 @@ def test_texts_columns_cannot_write_go_to_the_row_path(small_election: Path,
     feed.write_text("".join(lines), encoding="utf-8")
     assert load_columns(path) is not None
     assert isinstance(open_election(path), ElectionDir)
+
+
+def test_a_national_night_is_built_on_columns_a_state_night_on_rows(national: Path,
+                                                                    small_election: Path) -> None:
+    assert isinstance(night_engine(load_election_dir(national)), ColumnElection)
+    assert isinstance(night_engine(load_election_dir(small_election)), ElectionDir)

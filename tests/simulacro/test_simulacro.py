@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -196,3 +198,29 @@ def test_simulacro_refuses_fewer_than_one_cut(tmp_path: Path, cuts: str,
     assert code == 2
     assert "--cuts must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "sim").exists()
+
+
+def test_simulacro_is_never_the_jornada(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 18: synthetic data published as the jornada, with no SIMULACRO banner."""
+    code = main(["simulacro", "--profile", "small", "--out", str(tmp_path / "sim"), "--cuts", "1",
+                 "--ejercicio", "jornada"])
+    assert code == 2
+    assert "never the jornada" in capsys.readouterr().err
+    assert not (tmp_path / "sim").exists()
+
+
+def test_the_hint_names_a_prepcast_that_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """newuser item 21: after `make`, `prepcast` is not on the PATH; the hint names the one in
+    the virtual environment (or python -m prepcast), and what it names runs."""
+    import shlex
+
+    from prepcast.cli.simulacro import prepcast_command
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    command = prepcast_command()
+    assert command != "prepcast"
+    done = subprocess.run([*shlex.split(command), "--version"], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin"}, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("prepcast "), done.stderr
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin")
+    assert prepcast_command() == "prepcast"

@@ -210,9 +210,10 @@ def tables(con: Any, fig: Figures) -> dict[str, Table]:
         "elecciones",
         "Vistas por elección",
         [("eleccion", "Elección"), ("vistas", "Vistas"), ("visitantes", "Visitantes")],
-        """SELECT election AS eleccion, count(*) AS vistas, count(DISTINCT vid) AS visitantes
-           FROM req WHERE NOT is_bot AND is_view AND election IS NOT NULL
-           GROUP BY election ORDER BY vistas DESC""",
+        """SELECT d.election AS eleccion, count(*) AS vistas, count(DISTINCT vid) AS visitantes
+           FROM req r JOIN dim_path d USING (path_id)
+           WHERE NOT r.is_bot AND r.is_view AND d.election IS NOT NULL
+           GROUP BY d.election ORDER BY vistas DESC""",
     )
     add(
         "archivos",

@@ -21,6 +21,7 @@ every difusor confirmed it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -36,6 +37,7 @@ from typing import Any
 from prepcast.difusor.activate import ReleaseStore
 from prepcast.distribution import PushReport
 from prepcast.election import ElectionDir, cut_time, load_election_dir
+from prepcast.election.catalog import read_proceso
 from prepcast.election.columnar import ColumnElection
 from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.package import CutId, Ejercicio, Manifest, load_manifest, load_signer, verify_package
@@ -44,6 +46,7 @@ from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
 from prepcast.publish.cut import (
     EXPIRES_AFTER_END,
     CutBuilder,
+    night_engine,
     open_election,
     proceso_id,
     registry_public_list,
@@ -51,6 +54,7 @@ from prepcast.publish.cut import (
 from prepcast.publish.deliver import Deliveries
 from prepcast.publish.state import (
     DELIVERIES,
+    LOCK_FILE,
     OUTBOX,
     PACKAGES,
     NightState,
@@ -63,26 +67,16 @@ from prepcast.publish.timeline import Timeline, check_clock
 log = logging.getLogger(__name__)
 
 KEEP_RELEASES = 3  # in the institute's root
-# casillas from which a night is built on columns: below, the row engine's incremental tally
-# costs less CPU over a night (edomex-2024, 20,559 casillas: 32.6 s against 53.5 s for its 73
-# cuts); a national proceso (170,935) builds a cut in seconds on columns, minutes on rows
-COLUMNS_FROM = 50_000
 
 
 def open_night_election(path: Path) -> ElectionDir | ColumnElection:
-    """The election a night builds its cuts from: on columns when it is large and its files
-    allow it (:func:`prepcast.publish.cut.open_election`), on rows otherwise."""
-    if _count_lines(path / "casillas.csv") > COLUMNS_FROM:
+    """The election a night builds its cuts from, read once: a national proceso on columns
+    when its files allow it (:func:`prepcast.publish.cut.open_election`; on rows, tens of
+    seconds a cut and of reading), a state's on rows (:func:`prepcast.publish.cut.night_engine`:
+    the night's incremental tally is as fast there)."""
+    if read_proceso(path / "election.toml").nacional:
         return open_election(path)
     return load_election_dir(path)
-
-
-def _count_lines(path: Path) -> int:
-    try:
-        with path.open("rb") as f:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-    except OSError:
-        return 0  # the row readers say what is wrong with it
 
 
 @dataclass(frozen=True)
@@ -160,9 +154,18 @@ class NightRunner:
 
             load_registry(o.registry)
         check_deliveries(o.state)
+        fresh, fresh_root = not o.state.exists(), not o.publish_root.exists()
         lock = lock_state(o.state)
         try:
             return self._run_locked()
+        except PrepcastError:  # refused before anything: leave nothing behind
+            if fresh and {p.name for p in o.state.iterdir()} == {LOCK_FILE}:
+                (o.state / LOCK_FILE).unlink()
+                o.state.rmdir()
+            for empty in (o.publish_root / "releases", o.publish_root) if fresh_root else ():
+                with contextlib.suppress(OSError):
+                    empty.rmdir()
+            raise
         finally:
             os.close(lock)
 
@@ -245,9 +248,9 @@ class NightRunner:
                                     f"{doc['proceso']}, not {proceso}")
         live = self.store.live_cut()
         if live is not None and live.ejercicio > Ejercicio.parse(self.ejercicio):
-            raise IntegrityError(f"{self.opts.publish_root} already shows {live} of "
-                                 f"{live.ejercicio.name}: {self.ejercicio} comes before it and "
-                                 "is never published over it")
+            raise IntegrityError(f"{self.opts.publish_root} already shows {live}: "
+                                 f"{self.ejercicio} comes before it and is never published "
+                                 "over it")
         if "origin" not in doc:
             speed = self.opts.speed
             origin = ed.proceso.start if speed == 1.0 else now()
@@ -359,7 +362,8 @@ class NightRunner:
         """Cut ``number`` from the election directory's capture feed (incrementally)."""
         first = self.builder is None
         if self.builder is None:
-            self.builder = CutBuilder(self.ed, self.signer, difusores=self.opts.difusores,
+            source = night_engine(self.ed) if isinstance(self.ed, ElectionDir) else self.ed
+            self.builder = CutBuilder(source, self.signer, difusores=self.opts.difusores,
                                       ejercicio=self.ejercicio)
         if self.opts.registry is not None and not self.opts.difusores:  # the registry's list
             self.builder.difusores = registry_public_list(

@@ -180,13 +180,15 @@ def static_tables(ce: ColumnElection, i: int) -> None:
         "verificacion": _iso("f.verificacion", offset),
         "votos": f"'[' || array_to_string(l[5:{4 + nv}], ',') || ']'",
     }
-    text = " || ',' || ".join(f"'\"{k}\":' || {v}" for k, v in sorted(record.items()))
+    # one concat: a chain of || copies the text made so far at each step
+    text = ", ".join(f"'{',' if n else '{'}\"{k}\":', {v}" for n, (k, v) in
+                     enumerate(sorted(record.items())))
     con.execute(
         f"CREATE OR REPLACE TABLE sr{i} AS SELECT x.fn, x.part, x.contabilizada, "
         f"{_bucket(ce)} AS b, CASE WHEN x.part = 0 THEN c.sa ELSE {_fuera_ambito(ce, e)} END "
-        f"AS aid, f.clave, '{{' || {text} || '}}' AS js FROM {ev} x JOIN (SELECT *, "
+        f"AS aid, f.clave, concat({text}, '}}') AS js FROM {ev} x JOIN (SELECT *, "
         f"list_transform(string_split(fields_text, ','), lambda v: {field}) AS l FROM e{i}) f "
-        f"ON f.n = x.fn LEFT JOIN sc{i} c ON c.n = x.cn")
+        f"ON f.n = x.fn LEFT JOIN sc{i} c ON c.n = x.cn ORDER BY b, x.fn")
 
 
 def cut_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int, table: str,
@@ -234,34 +236,43 @@ def bucket_prints(con: duckdb.DuckDBPyConnection, i: int, nv: int
     return {b: (p, adds.get(b, ())) for b, p in actas.items()}
 
 
-def segments_sql(i: int, e: Election, buckets: list[int]) -> str:
-    """SQL: the segments of ``buckets``, ``(b, s, file)`` (after :func:`cut_tables`): each
-    one's actas (a clave held twice in one segment: the last of the row engine's order) and
-    secciones (a sección's figures as of the segment: what every acta of its segment and of
-    the earlier ones adds)."""
-    nv = len(e.columns)
-    within = ", ".join(map(str, buckets))
+def segment_tables(con: duckdb.DuckDBPyConnection, i: int, nv: int, buckets: list[int]) -> None:
+    """Tables of the segments of ``buckets`` to make (after :func:`cut_tables`): ``sm<i>``, the
+    actas of each segment (a clave held twice in one segment: the last of the row engine's
+    order), and ``sn<i>``, the body of each one's ``secciones`` (a sección's figures as of the
+    segment: what every acta of its segment and of the earlier ones adds)."""
+    within = ", ".join(map(str, buckets)) or "NULL"
     figures = ", ".join(f"sum(v{k}) OVER w AS c{k}" for k in range(nv))
     votes = ", ".join(f"r.c{k}" for k in range(nv))
-    head = '{"actas":{'
-    middle = ('},"campos_seccion":' + _dumps(list(SNAPSHOT_FIELDS)) + ',"eleccion":'
-              + _dumps(e.id) + ',"schema":"prepcast.site.actas/1","secciones":{')
-    return (
-        f"WITH m AS (SELECT b, s, clave, fn FROM cr{i} WHERE b IN ({within}) QUALIFY "
-        "row_number() OVER (PARTITION BY b, s, clave ORDER BY part DESC, k2 DESC NULLS LAST, "
-        "k3 DESC) = 1), "
-        f"a AS (SELECT m.b, m.s, string_agg({js('m.clave')} || ':' || x.js, ',' "
-        f"ORDER BY m.clave) AS actas FROM m JOIN sr{i} x ON x.fn = m.fn GROUP BY m.b, m.s), "
-        f"z AS (SELECT DISTINCT b, shards FROM cr{i} WHERE b IN ({within})), "
+    con.execute(
+        f"CREATE OR REPLACE TABLE sm{i} AS SELECT b, s, clave, fn FROM cr{i} "
+        f"WHERE b IN ({within}) QUALIFY row_number() OVER (PARTITION BY b, s, clave "
+        "ORDER BY part DESC, k2 DESC NULLS LAST, k3 DESC) = 1 ORDER BY b")
+    con.execute(
+        f"CREATE OR REPLACE TABLE sn{i} AS WITH z AS (SELECT DISTINCT b, shards FROM cr{i} "
+        f"WHERE b IN ({within})), "
         "run AS (SELECT * FROM (SELECT seccion, b, sum(cap) OVER w AS cap, sum(con) OVER w AS con, "
         f"sum(lnc) OVER w AS lnc, sum(tvse) OVER w AS tvse, {figures} FROM sg{i} "
         f"WINDOW w AS (PARTITION BY seccion ORDER BY b ROWS UNBOUNDED PRECEDING)) "
-        f"WHERE b IN ({within})), "
-        "n AS (SELECT r.b, ss.sa % z.shards AS s, string_agg('\"' || r.seccion || '\":[' || "
-        "r.cap || ',' || r.con || ',' || r.lnc || ',' || r.tvse || ',[' || "
-        f"concat_ws(',', {votes}) || ']]', ',' ORDER BY CAST(r.seccion AS VARCHAR)) "
+        f"WHERE b IN ({within})) "
+        "SELECT r.b, ss.sa % z.shards AS s, string_agg(concat('\"', r.seccion, '\":[', "
+        "r.cap, ',', r.con, ',', r.lnc, ',', r.tvse, ',[', "
+        f"concat_ws(',', {votes}), ']]'), ',' ORDER BY CAST(r.seccion AS VARCHAR)) "
         f"AS secciones FROM run r JOIN ss{i} ss ON ss.seccion = r.seccion "
-        "JOIN z ON z.b = r.b GROUP BY ALL) "
-        f"SELECT a.b, a.s, encode({_lit(head)} || a.actas || {_lit(middle)} || "
-        "coalesce(n.secciones, '') || '},\"segmento\":\"' || a.b || '-' || a.s || '\"}') "
-        "FROM a LEFT JOIN n ON n.b = a.b AND n.s = a.s ORDER BY a.b, a.s")
+        "JOIN z ON z.b = r.b GROUP BY ALL ORDER BY r.b")
+
+
+def segments_sql(i: int, e: Election, buckets: list[int]) -> str:
+    """SQL: the segments of ``buckets``, ``(b, s, file)`` (after :func:`segment_tables`)."""
+    within = ", ".join(map(str, buckets))
+    head = '{"actas":{'
+    middle = ('},"campos_seccion":' + _dumps(list(SNAPSHOT_FIELDS)) + ',"eleccion":'
+              + _dumps(e.id) + ',"schema":"prepcast.site.actas/1","secciones":{')
+    # sr<i> is ordered by bucket: only the row groups of these buckets are read
+    return (
+        f"WITH a AS (SELECT m.b, m.s, string_agg(concat({js('m.clave')}, ':', x.js), ',' "
+        f"ORDER BY m.clave) AS actas FROM sm{i} m JOIN sr{i} x ON x.fn = m.fn AND x.b = m.b "
+        f"WHERE m.b IN ({within}) AND x.b IN ({within}) GROUP BY m.b, m.s) "
+        f"SELECT a.b, a.s, encode(concat({_lit(head)}, a.actas, {_lit(middle)}, n.secciones, "
+        "'},\"segmento\":\"', a.b, '-', a.s, '\"}')) "
+        f"FROM a LEFT JOIN sn{i} n ON n.b = a.b AND n.s = a.s ORDER BY a.b, a.s")

@@ -207,6 +207,7 @@ class ColumnSiteWriter(NightWriter):
         for b in [b for b in held if b >= stale or prints.get(b, ((), ()))[0] != held[b][0][0]]:
             del held[b]
         todo = sorted((b, int(p[0][0])) for b, p in prints.items() if b not in held)
+        sql.segment_tables(con, i, len(e.columns), [b for b, _ in todo])
         for run in _chunks(todo):
             made: dict[int, list[tuple[str, str, bytes]]] = {b: [] for b in run}
             for b, s, data in con.execute(sql.segments_sql(i, e, run)).fetchall():
