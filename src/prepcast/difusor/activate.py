@@ -184,6 +184,12 @@ class ReleaseStore:
 
     # --- the institute's root: when each cut finished going out -------------------------------
 
+    def keep_pushed(self) -> None:
+        """Start the record of pushes (empty) unless there is one: from then on a cut counts as
+        gone out only once its push ended, the first one included."""
+        if read_pushed(self.root) is None:
+            write_atomic(self.root / PUSHED, json.dumps({"pushed": {}}).encode())
+
     def mark_pushed(self, cut: CutId, at: datetime) -> bool:
         """Record that the push of ``cut`` to the difusores ended at ``at`` (``pushed.json``,
         written whole), unless an earlier end is already recorded (a push tried again later

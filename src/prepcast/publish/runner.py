@@ -176,6 +176,7 @@ class NightRunner:
         self.ed: ElectionDir | ColumnElection = ed
         self.store = ReleaseStore(o.publish_root)
         self.store.recover()
+        self.store.keep_pushed()  # the monitor's reference: nothing has gone out until a push ends
         self._settle_settings(ed)
         self.timeline = Timeline(ed.proceso, datetime.fromisoformat(self.state.doc["origin"]),
                                  o.speed, o.until)
