@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from prepcast.errors import InputError
+from prepcast.errors import InputError, PrepcastError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -149,7 +149,7 @@ def _webconf(args: argparse.Namespace) -> int:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, args.out)
     except OSError as exc:
-        raise InputError.at(args.out, f"cannot write: {exc.strerror}") from None
+        raise PrepcastError(f"{args.out}: cannot write: {exc.strerror}") from None
     return 0
 
 
