@@ -42,6 +42,8 @@ def _cases(tmp_path: Path, binary: Path) -> list[tuple[list[str], int, str]]:
         (["report", "--logs", str(log), "--memory-limit", "lots", "--out", str(tmp_path / "r")],
          2, "--memory-limit"),
         (["difusor", "serve", "--root", str(tmp_path), "--port", "99999"], 2, "99999"),
+        (["difusor", "check", "--root", str(tmp_path), "--sftp-user", "root", "--url",
+          "notaurl"], 2, "--url 'notaurl': not an http:// or https:// URL"),
         (["difusor", "webconf", "nginx", "--root", "/srv/prep/www", "--server-name", "x",
           "--out", str(tmp_path)], 2, "is a directory"),
     ]
