@@ -171,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
                   f"{last.package} ({last.files} archivos, {last.bytes / 1e6:.1f} MB), verificado "
                   "y recontado.")
     console.print(difusores_table(last))
+    console.print("Tiempos: " + " · ".join(f"{text} {sec:.1f} s" for text, sec in result.stages),
+                  soft_wrap=True)
     if result.report is not None:
         console.print(f"Informe técnico del difusor local 01 ({result.reader_requests} solicitudes "
                       f"de lectores simulados): {result.report / 'informe.html'}")
@@ -200,8 +202,11 @@ def monitor_table(w: WatchReport) -> Table:
     honest = "ninguno marcado" if not w.honest_flagged else f"{len(w.honest_flagged)} marcados"
     what = (f"{w.victim} falla a propósito" if w.drill
             else "sin fallas a propósito (hacen falta 2 cortes o más)")
-    t = Table(title=f"Monitor: {what} ({w.rounds} rondas; difusores "
-                    f"honestos: {honest}; estado en {w.state})")
+    took = sorted(w.round_seconds)
+    rounds = (f"{w.rounds} rondas de {took[len(took) // 2]:.1f} s en mediana, "
+              f"{took[-1]:.1f} s la más larga" if took else f"{w.rounds} rondas")
+    t = Table(title=f"Monitor: {what} ({rounds}; difusores honestos: {honest}; "
+                    f"estado en {w.state})")
     for col in ("falla", "inicio", "detectada", "rondas", "cerrada"):
         t.add_column(col, justify="right" if col == "rondas" else "left")
 
