@@ -169,9 +169,12 @@ def side_by_side(log: Path, lines: int, work: Path, tag: str, repeat: int, goacc
         ratio = ours[0] / median(runs["goaccess"])[0]
         print(f"goals at {lines:,} lines: wall ratio with PDF {ratio:.3f} "
               f"({'met' if ratio <= 0.1 else 'not met'}, ≤ 0.1); peak {ours[2] / 1e6:,.0f} MB "
-              f"({'met' if ours[2] <= 400e6 else 'not met'}, ≤ 400 MB at 2 million); "
-              f"{lines / ours[0]:,.0f} lines/s ({'met' if lines / ours[0] >= 1e6 else 'not met'}, "
-              f"≥ 1,000,000 at 10 million); {spread}", flush=True)
+              f"({'met' if ours[2] <= 400e6 else 'not met'}, ≤ 400 MB at 2 million); {spread}",
+              flush=True)
+    if lines >= 10_000_000:
+        print(f"goal at {lines:,} lines: {lines / ours[0]:,.0f} lines/s wall with PDF "
+              f"({'met' if lines / ours[0] >= 1e6 else 'not met'}, ≥ 1,000,000 at 10 million); "
+              f"{ours[1] * 1e6 / lines:.2f} µs CPU per line; {spread}", flush=True)
 
 
 def main() -> int:
