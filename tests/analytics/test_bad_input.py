@@ -33,11 +33,23 @@ def test_an_empty_period_gives_a_valid_report_that_says_so(tmp_path: Path, small
     assert summary.pdf is not None and summary.pdf.read_bytes().startswith(b"%PDF")
 
 
-def test_empty_log_file(tmp_path: Path, mmdb: Path) -> None:
-    empty = tmp_path / "empty.log"
-    empty.write_text("")
-    summary = write_report([empty], tmp_path / "out", pdf=False, geoip_db=mmdb)
-    assert summary.lines == 0 and "no contiene solicitudes" in summary.html.read_text()
+@pytest.mark.parametrize(("content", "says"), [
+    ("", "the log is empty"),
+    ('{"event": "cut_activated", "cut": 1}\n{"event": "probe"}\n', "none of its 2 lines is a request"),
+    ('1.2.3.4 - - [32/Foo/2024:99:00:00 -0600] "GET / HTTP/1.1" 200 1 "-" "x"\n' * 3,
+     "none of its 3 lines is a request"),
+])
+def test_a_log_without_any_request_is_an_error_not_a_report_of_nothing(
+    tmp_path: Path, mmdb: Path, capsys: pytest.CaptureFixture[str], content: str, says: str
+) -> None:
+    # An informe of nothing said "Disponibilidad 100.000 %" and exited 0.
+    log = tmp_path / "some.log"
+    log.write_text(content)
+    status = main(["report", "--logs", str(log), "--out", str(tmp_path / "o"), "--geoip-db", str(mmdb)])
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err
+    assert err.count("\n") == 1 and "some.log" in err and says in err
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".o.tmp-*"))
 
 
 def test_cli_missing_geoip_database_names_the_flag(tmp_path: Path, small_log: Path,

@@ -303,24 +303,55 @@ def _rejects(con: Any) -> int:
     return int(row[0]) if row else 0
 
 
-def _salvage_gz(path: Path, work_dir: Path | None) -> tuple[Path, int]:
-    """The readable part of a truncated or damaged ``.gz`` as a plain file, and whether a
-    partial last line was dropped (1) or not (0)."""
+def _salvage_gz(path: Path, work_dir: Path | None) -> tuple[Path, int, int]:
+    """The readable part of a truncated or damaged ``.gz`` as a plain file: every line
+    ``zcat`` would give before the damage (members one after another, as ``zcat`` reads them).
+    Returns the file, whether a partial last line was dropped (1) or not (0), and how many
+    compressed bytes after the damage could not be read."""
     fd, name = tempfile.mkstemp(prefix="salvaged-", suffix=".log", dir=work_dir)
-    dropped = 0
-    with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
-        tail = b""
-        try:
-            while chunk := src.read(1 << 20):
-                data = tail + chunk
-                cut = data.rfind(b"\n") + 1
-                out.write(data[:cut])
-                tail = data[cut:]
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
-            dropped = 1 if tail else 0
-            tail = b""
-        out.write(tail)
-    return Path(name), dropped
+    with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+        tail = bytearray()  # decompressed bytes after the last newline written
+
+        def emit(data: bytes) -> None:
+            tail.extend(data)
+            cut = tail.rfind(b"\n") + 1
+            if cut:
+                out.write(tail[:cut])
+                del tail[:cut]
+
+        inflate = zlib.decompressobj(wbits=31)
+        used = 0  # compressed bytes decompressed without error
+        pending = b""
+        while True:
+            chunk = pending or src.read(1 << 16)
+            pending = b""
+            if not chunk:
+                break
+            saved = inflate.copy()
+            try:
+                emit(inflate.decompress(chunk))
+            except zlib.error:
+                # The damage is in this chunk: take it again a byte at a time, so that
+                # everything decompressed before the bad byte is kept.
+                inflate = saved
+                for i in range(len(chunk)):
+                    try:
+                        emit(inflate.decompress(chunk[i : i + 1]))
+                    except zlib.error:
+                        used += i
+                        break
+                break
+            used += len(chunk)
+            if inflate.eof:  # one member ended: the next one (if any) starts in unused_data
+                rest = inflate.unused_data
+                used -= len(rest)
+                if not rest.strip(b"\x00"):
+                    break
+                inflate = zlib.decompressobj(wbits=31)
+                pending = rest
+        dropped = 1 if tail else 0
+    size = path.stat().st_size
+    return Path(name), dropped, max(size - used, 0)
 
 
 def _is_damaged_gz(path: Path) -> bool:
@@ -386,11 +417,13 @@ def _salvaged(files: list[Path], stats: ParseStats, work_dir: Path | None) -> li
     out = []
     for path in files:
         if _is_damaged_gz(path):
-            plain, dropped = _salvage_gz(path, work_dir)
+            plain, dropped, lost = _salvage_gz(path, work_dir)
             stats.salvage_dropped += dropped
             stats.warnings.append(
-                f"{path}: compressed file is truncated or damaged; read up to the damage, "
-                "the rest is lost"
+                f"{path}: compressed file is truncated or damaged; every line up to the "
+                f"damage was read{', the line cut short by it counted as malformed' if dropped else ''}"
+                + (f"; the {lost:,} compressed bytes after it (of {path.stat().st_size:,}) "
+                   "could not be read" if lost else "; the file ends there, the rest is missing")
             )
             out.append(plain)
         else:

@@ -32,12 +32,12 @@ from prepcast.analytics.metrics import figures, tables
 from prepcast.analytics.model import ReportData, ReportSummary
 from prepcast.analytics.outages import silences
 from prepcast.analytics.outline import OUTLINES
-from prepcast.analytics.parse import load_logs
+from prepcast.analytics.parse import ParseStats, load_logs
 from prepcast.analytics.render import render_html, table_csv, table_json, write_pdf
 from prepcast.analytics.sessions import build_sessions
 from prepcast.analytics.useragents import warm_up
 from prepcast.analytics.views import INSTITUTE_HOSTS
-from prepcast.errors import InputError
+from prepcast.errors import InputError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +199,7 @@ def _analyse(
     finally:
         loader.join()
     log.info("parsed %d lines (%d malformed) in %.1f s", stats.lines, stats.malformed, time.monotonic() - t0)
+    _require_requests(stats, logs)
     outside = restrict_period(
         con,
         int(opts.start.timestamp()) if opts.start else None,
@@ -279,6 +280,21 @@ def _analyse(
         warnings=warnings,
         silences=quiet,
     )
+
+
+def _require_requests(stats: ParseStats, logs: list[Path]) -> None:
+    """An informe needs at least one request: an empty log, or a file none of whose lines is a
+    request (not an access log), would give figures of nothing (availability 100 %)."""
+    if stats.lines > stats.malformed:
+        return
+    source = str(logs[0]) if len(logs) == 1 else "--logs"
+    if stats.lines == 0:
+        message = "no line to read: the log is empty" if len(logs) == 1 else "every log is empty"
+    else:
+        message = (f"none of its {stats.lines:,} lines is a request of an access log (all "
+                   "malformed): is it the web server's access log?")
+    damaged = [w for w in stats.warnings if "truncated or damaged" in w]
+    raise InputError([Problem(source, message, field="--logs"), *(Problem("", w) for w in damaged)])
 
 
 def _load_libraries(pdf: bool) -> None:
