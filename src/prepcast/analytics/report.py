@@ -124,7 +124,8 @@ def write_report(
             threads=opts.threads,
         )
         try:
-            data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb", pdf)
+            with _db.interruptible():  # also the queries streamed outside the helpers
+                data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb", pdf)
         finally:
             con.close()
             geo.close()
