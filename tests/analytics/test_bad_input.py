@@ -201,3 +201,33 @@ def test_on_disk_engine_gives_the_same_figures(tmp_path: Path, synth_log: Path, 
     assert (memory.requests, memory.visitors, memory.sessions, memory.page_views) == (
         disk.requests, disk.visitors, disk.sessions, disk.page_views)
     assert not list(tmp_path.glob(".d.tmp-*"))
+
+
+def test_an_impossible_date_in_the_incidents_is_a_message_with_its_line(
+    tmp_path: Path, small_log: Path, mmdb: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # PyYAML turned 2024-13-02 into a ValueError traceback (exit 1).
+    bad = tmp_path / "bad2.yaml"
+    bad.write_text('incidentes:\n  - fecha: 2024-13-02\n    hora: "25:10"\n'
+                   "  - fecha: 2024-06-02\n    hora: 26:10\n    causa_raiz: x\n    impacto: y\n")
+    status = main(["report", "--logs", str(small_log), "--out", str(tmp_path / "o"),
+                   "--geoip-db", str(mmdb), "--incidents", str(bad)])
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err
+    assert f"{bad}:2: incidente 1: fecha: needs fecha as a date YYYY-MM-DD (not '2024-13-02')" in err
+    assert f"{bad}:5: incidente 2: hora:" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_wrong_file_as_event_log_is_one_message(
+    tmp_path: Path, small_log: Path, mmdb: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It printed one line per line of the file given (200,000 for an access log).
+    wrong = tmp_path / "night.log"
+    wrong.write_text(LOG * 500)
+    status = main(["report", "--logs", str(small_log), "--out", str(tmp_path / "o"),
+                   "--geoip-db", str(mmdb), "--events", str(wrong)])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert "500 of 500 lines are not events" in err and "line 1: not a JSON object" in err
+    assert "line 3:" in err and "line 4:" not in err
