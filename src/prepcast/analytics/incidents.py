@@ -234,7 +234,7 @@ def read_incidents_yaml(path: Path, offset: timezone) -> list[Incident]:
     try:
         text = path.read_text(encoding="utf-8")
         root = yaml.compose(text, Loader=_yaml_loader())  # nodes keep their lines
-        data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader)
+        data = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError.at(path, f"cannot read incidents file ({exc})", field="--incidents") from exc
     except yaml.YAMLError as exc:
