@@ -231,3 +231,23 @@ def test_the_wrong_file_as_event_log_is_one_message(
     assert status == 2 and err.count("\n") == 1
     assert "500 of 500 lines are not events" in err and "line 1: not a JSON object" in err
     assert "line 3:" in err and "line 4:" not in err
+
+
+def test_a_second_run_into_the_same_folder_leaves_nothing_of_the_first(
+    tmp_path: Path, small_log: Path, mmdb: Path
+) -> None:
+    # informe-ieem.pdf and informe-iem.html of an earlier run stayed beside the new informe.html.
+    out = tmp_path / "informe"
+    first = write_report([small_log], out, pdf=True, geoip_db=mmdb,
+                         options=ReportOptions(formatos=("ieem", "iem")))
+    assert {p.name for p in first.files.values()} == {
+        "informe-ieem.html", "informe-iem.html", "informe-ieem.pdf", "informe-iem.pdf"}
+    (out / "tablas" / "de_otra_corrida.csv").write_text("x\n")
+    write_report([small_log], out, pdf=False, geoip_db=mmdb)
+    assert sorted(p.name for p in out.iterdir()) == ["informe.html", "tablas"]
+    assert not (out / "tablas" / "de_otra_corrida.csv").exists()
+    assert not list(tmp_path.glob(".informe.*"))
+    # A folder that also holds other files: those stay, the earlier report goes.
+    (out / "notas.txt").write_text("mías\n")
+    write_report([small_log], out, pdf=True, geoip_db=mmdb, options=ReportOptions(formatos=("iem",)))
+    assert sorted(p.name for p in out.iterdir()) == ["informe.html", "informe.pdf", "notas.txt", "tablas"]

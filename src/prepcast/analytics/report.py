@@ -308,15 +308,33 @@ def _load_libraries(pdf: bool) -> None:
         log.debug("libraries not loaded ahead", exc_info=True)
 
 
+def _owned(path: Path) -> bool:
+    """Whether ``path`` (in an output folder) is something a report writes."""
+    if path.name == TABLES_DIR:
+        return path.is_dir()
+    return path.is_file() and path.name.startswith("informe") and path.suffix in (".html", ".pdf")
+
+
 def _move_into_place(stage: Path, out: Path) -> None:
-    """Rename the finished report into ``out`` (a new directory, or file by file over an old one)."""
+    """Put the finished report at ``out``: a new directory; or, over an earlier report, the whole
+    folder swapped; or, in a folder with other files too, the earlier report's files replaced
+    (nothing of an earlier run stays beside the new one)."""
     if not out.exists():
         os.replace(stage, out)
         return
     if not out.is_dir():
         raise InputError.at(out, "exists and is not a directory", field="--out")
-    (out / TABLES_DIR).mkdir(exist_ok=True)
-    for path in sorted(stage.rglob("*")):
-        if path.is_file():
-            target = out / path.relative_to(stage)
-            os.replace(path, target)
+    if all(_owned(p) for p in out.iterdir()):
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, old)
+        os.replace(stage, out)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    for path in out.iterdir():
+        if _owned(path):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    for path in stage.iterdir():
+        os.replace(path, out / path.name)
