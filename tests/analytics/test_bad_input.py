@@ -251,3 +251,32 @@ def test_a_second_run_into_the_same_folder_leaves_nothing_of_the_first(
     (out / "notas.txt").write_text("mías\n")
     write_report([small_log], out, pdf=True, geoip_db=mmdb, options=ReportOptions(formatos=("iem",)))
     assert sorted(p.name for p in out.iterdir()) == ["informe.html", "informe.pdf", "notas.txt", "tablas"]
+
+
+def test_the_incidents_and_availability_tables_the_readme_promises(
+    tmp_path: Path, small_log: Path, mmdb: Path
+) -> None:
+    incidents = tmp_path / "inc.yaml"
+    incidents.write_text("- fecha: 2024-06-02\n  hora: '20:40'\n  duracion_min: 12\n"
+                         "  causa_raiz: disco lleno\n  impacto: corte 3 tarde\n  medidas: se amplió\n")
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(
+        json.dumps({"time": f"2024-06-02T21:0{m}:00-06:00", "event": ev, "difusor": "d01"}) + "\n"
+        for m, ev in enumerate(["probe.up", "probe.down", "probe.up", "probe.up"])))
+    summary = write_report([small_log], tmp_path / "out", pdf=False, geoip_db=mmdb,
+                           events=events, incidents=incidents)
+    tablas = tmp_path / "out" / "tablas"
+    assert {tablas / f"{n}.{x}" for n in ("incidencias", "disponibilidad") for x in ("csv", "json")
+            } <= set(summary.tables)
+    rows = json.loads((tablas / "incidencias.json").read_text())["rows"]
+    mine = next(r for r in rows if r["causa_raiz"] == "disco lleno")
+    assert (mine["fecha"], mine["hora"], mine["duracion_s"], mine["medidas"]) == (
+        "02/06/2024", "20:40", 720, "se amplió")
+    assert len(rows) == summary.incidents
+    assert (tablas / "incidencias.csv").read_bytes().decode().startswith(
+        "fecha,hora,duracion,duracion_s,causa_raiz,impacto,medidas,fuente\r\n")
+    avail = {r["medida"]: r for r in json.loads((tablas / "disponibilidad.json").read_text())["rows"]}
+    assert avail["solicitudes"]["disponibilidad_pct"] == 100.0 and avail["solicitudes"]["total"] == 3
+    assert avail["sondas"] == {"medida": "sondas", "disponibilidad_pct": 75.0, "meta_pct": 99.9,
+                               "cumple": "no", "exitosas": 3, "total": 4,
+                               "definicion": "sondas del instituto al sitio público exitosas"}

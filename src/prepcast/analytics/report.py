@@ -28,6 +28,7 @@ from prepcast.analytics.incidents import (
     read_events,
     read_incidents_yaml,
 )
+from prepcast.analytics.ledger import availability_table, incidents_table
 from prepcast.analytics.metrics import figures, tables
 from prepcast.analytics.model import ReportData, ReportSummary
 from prepcast.analytics.outages import silences
@@ -142,7 +143,9 @@ def write_report(
                 files.setdefault("pdf", out / pdf_name)
                 files[f"pdf-{formato}"] = out / pdf_name
         table_paths = []
-        for table in data.tables.values():
+        tz = timezone(timedelta(seconds=data.figures.offset_s))
+        ledger = (incidents_table(data.incidents, tz), availability_table(data.figures, data.events))
+        for table in (*data.tables.values(), *ledger):
             (stage / TABLES_DIR / f"{table.name}.csv").write_text(table_csv(table), encoding="utf-8")
             (stage / TABLES_DIR / f"{table.name}.json").write_text(table_json(table), encoding="utf-8")
             table_paths += [out / TABLES_DIR / f"{table.name}.csv", out / TABLES_DIR / f"{table.name}.json"]
