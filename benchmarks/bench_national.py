@@ -13,16 +13,18 @@ beside the load average (the machine is shared: CPU time says more than wall tim
   to 00:00, every 20 minutes) tallied on columns with the night's database writer (each record's
   row formatted once, the first time; each cut gathers its rows and zips them): the cost of each
   cut, which is what the ≤ 3 s goal asks of a cut during the night;
-- with ``--package``: the signed package of the last cut (tally, database zips, site data,
-  manifest, signatures) as `CutBuilder` builds it today, from the row engine, and the bytes of
-  the site's first view (the nation's page: index.html, script, stylesheet, main.json,
-  proceso.json and the nation's file, gzip level 6).
+- with ``--package``: `prepcast cut build` of the last cut to a signed package (the election
+  read on columns, tallied, the database zips, the site data, manifest and signatures) as a
+  whole process (``--repeat-package`` times, median, with its peak memory), the bytes of the
+  site's first view (the nation's page: index.html, script, stylesheet, main.json, proceso.json
+  and the nation's file, gzip level 6), then a night's packages as the runner builds them (one
+  `CutBuilder` on columns, cuts 10 to 15 at 23:00-00:40, each after the one before).
 
 Goals of issue 12: one late cut of the three elections to a signed package ≤ 10 s and ≤ 4 GB; a
-cut during the night ≤ 3 s. This measures the tally and the databases of such a cut, which is
-what the columnar engine does for a national proceso today (no site yet: see the README).
+cut during the night ≤ 3 s.
 
     .venv/bin/python benchmarks/bench_national.py [--seed 1] [--repeat 3] [--election DIR]
+        [--package [--repeat-package 5]]
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,7 +71,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--election", type=Path, help="an ine-2024 election directory already generated")
-    ap.add_argument("--package", action="store_true", help="also the signed package (row engine)")
+    ap.add_argument("--package", action="store_true",
+                    help="also `prepcast cut build` of the last cut to a signed package, and a "
+                         "night's packages cut after cut")
+    ap.add_argument("--repeat-package", type=int, default=5, help="cut build runs (median)")
     args = ap.parse_args()
     print(f"{os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,38 +100,59 @@ def main() -> int:
             report(f"database build, {name}", runs, loads)
         night(election)
         if args.package:
-            package(election, root)
+            package(election, root, args.repeat_package)
     return 0
 
 
-def package(election: Path, root: Path) -> None:
+def package(election: Path, root: Path, repeat: int) -> None:
     import gzip
     import json
 
-    from prepcast.election import load_election_dir
-    from prepcast.election.schedule import cut_time
-    from prepcast.package import init_keys, load_signer
-    from prepcast.publish.cut import CutBuilder
+    from prepcast.package import init_keys
 
-    t, c = time.perf_counter(), time.process_time()
-    ed = load_election_dir(election)
-    print(f"package: read on rows {time.perf_counter() - t:.1f} s wall, "
-          f"{time.process_time() - c:.1f} s CPU; load average {load()}")
     init_keys(root / "keys")
-    builder = CutBuilder(ed, load_signer(root / "keys"))
-    n = len(ed.proceso.cut_times())
-    t, c = time.perf_counter(), time.process_time()
-    builder.build(cut_time(ed.proceso, n), root / "pkg")
-    pkg = root / "pkg"
+    runs, loads = [], []
+    for i in range(repeat):
+        loads.append(load())
+        runs.append(run("cut", "build", str(election), "--at", "2024-06-03T20:00-06:00", "--keys",
+                        str(root / "keys"), "--out", str(root / f"pkg-{i}")))
+    report("cut build, last cut (2024-06-03 20:00) to a signed package", runs, loads)
+    pkg = root / "pkg-0"
     files = [p for p in pkg.rglob("*") if p.is_file()]
-    print(f"package: last cut {time.perf_counter() - t:.1f} s wall, {time.process_time() - c:.1f} s "
-          f"CPU, {len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB; peak "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; load average {load()}")
+    print(f"package: {len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB")
     data = json.loads((pkg / "json" / "main.json").read_bytes())["signed"]["data"]
     first = ["index.html", "json/main.json", data["proceso"], data["elecciones"][0]["entidad"],
              *(p.relative_to(pkg).as_posix() for p in (pkg / "assets").iterdir())]
     gz = sum(len(gzip.compress((pkg / p).read_bytes(), 6)) for p in first)
     print(f"package: first view {len(first)} requests, {gz / 1024:.1f} KB gzip (goal: 6, 150 KB)")
+    for i in range(repeat):
+        shutil.rmtree(root / f"pkg-{i}")
+    night_packages(election, root)
+
+
+def night_packages(election: Path, root: Path) -> None:
+    """A night's cuts as the runner builds them: one CutBuilder, each cut's package after the
+    one before (files the previous package holds hard-linked)."""
+    from prepcast.election.schedule import cut_time
+    from prepcast.package import load_signer
+    from prepcast.publish.cut import CutBuilder, open_election
+
+    t, c = time.perf_counter(), time.process_time()
+    builder = CutBuilder(open_election(election), load_signer(root / "keys"))
+    print(f"night packages: election read {time.perf_counter() - t:.1f} s wall, "
+          f"{time.process_time() - c:.1f} s CPU; load average {load()}")
+    previous = None
+    for n in range(10, 16):
+        out = root / f"night-{n}"
+        t, c = time.perf_counter(), time.process_time()
+        builder.build(cut_time(builder.ed.proceso, n), out, previous=previous)
+        print(f"night packages: cut {n} {time.perf_counter() - t:.2f} s wall, "
+              f"{time.process_time() - c:.2f} s CPU (goal: 3 s); peak "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
+              f"load average {load()}")
+        if previous is not None:
+            shutil.rmtree(previous)
+        previous = out
 
 
 def night(election: Path) -> None:

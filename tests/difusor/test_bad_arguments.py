@@ -28,7 +28,8 @@ def _cases(tmp_path: Path, binary: Path) -> list[tuple[list[str], int, str]]:
     return [
         (["difusor", "run", "--config", str(binary)], 2, "not a text file"),
         (["difusor", "check", "--config", str(binary)], 2, "not a text file"),
-        (["push", "--registry", str(binary), "--package", str(tmp_path)], 2, ""),
+        (["push", "--registry", str(binary), "--package", str(tmp_path), "--trust",
+          str(binary)], 2, "binario.toml"),
         (["logs", "synth", "--lines", "10", "--out", str(tmp_path)], 2, "is a directory"),
         (["logs", "synth", "--lines", "10", "--out", str(tmp_path / "no" / "a.log")], 2,
          "directory not found"),

@@ -203,3 +203,49 @@ def test_sftp_only_setup(tmp_path: Path) -> None:
     finally:
         subprocess.run(["userdel", "--force", user], check=False, stderr=subprocess.DEVNULL)
         shutil.rmtree(top, ignore_errors=True)
+
+
+def test_a_second_daemon_on_the_same_root_is_refused(tmp_path: Path, keydir: Path) -> None:
+    """newuser item 7: the systemd unit running and the same config started by hand (another
+    SFTP port): the second exits 2 naming the first's pid, and the first carries on."""
+    conf, _, _ = daemon_config(tmp_path, keydir)
+    second = tmp_path / "second.toml"
+    second.write_text(conf.read_text())   # port = 0: another free port
+    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
+                             str(conf)], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while '"started"' not in ((tmp_path / "events.jsonl").read_text()
+                                  if (tmp_path / "events.jsonl").exists() else ""):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
+                            str(second)], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip() == (f"prepcast: {tmp_path / 'www'}: a difusor daemon (pid "
+                                    f"{proc.pid}) is already running on this root; stop it "
+                                    "first (systemctl stop prepcast-difusor)")
+        assert proc.poll() is None
+        assert (tmp_path / "events.jsonl").read_text().count('"started"') == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
+    assert proc.returncode == 0
+
+
+def test_sftp_only_check_never_suggests_opening_up_tmp(tmp_path: Path) -> None:
+    """newuser item 15: a root under /tmp (sticky, world-writable) must not get the fix
+    `chmod 0755 /tmp`; it is told to move the root under a folder of root's."""
+    from prepcast.difusor.check import check_sftp_only
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    www = shared / "www"
+    www.mkdir()
+    found = [str(f) for f in check_sftp_only(www, sftp_user="root")]
+    about = [f for f in found if f"{shared}:" in f]
+    assert len(about) == 1, found
+    assert "chmod" not in about[0] and "no cambie sus permisos" in about[0]
+    assert "/srv/prep/sftp/www" in about[0]
+    assert not any("chmod 0755 /tmp" in f for f in found), found

@@ -169,3 +169,32 @@ def test_iis_web_config_has_what_iis_needs(tmp_path: Path) -> None:
         "prepcast-immutable")
     assert [s.get("segment") for s in web.iter("add") if s.get("segment")] == ["releases",
                                                                                 "web.config"]
+
+
+def test_names_and_paths_a_server_would_misread_are_refused(tmp_path: Path) -> None:
+    """newuser item 16: a root with a space (nginx -t: invalid number of arguments) and a
+    server name carrying directives were written, exit 0; now exit 2, one line each, no file."""
+    out = tmp_path / "site.conf"
+    cases = [
+        (["--root", "/srv/prep/my www", "--server-name", "prep.example.mx"],
+         "prepcast: --root: '/srv/prep/my www': a path the web server would misread"),
+        (["--root", "/srv/prep/www", "--server-name",
+          "prep.example.mx; location / { return 200 pwned; }"],
+         "prepcast: --server-name: 'prep.example.mx; location / { return 200 pwned; }' is not a "
+         "host name"),
+        (["--root", "/srv/prep/www", "--server-name", "prep.example.mx", "--https-listen",
+          "443; include /etc/passwd"], "prepcast: --https-listen: "),
+        (["--root", "/srv/prep/www", "--server-name", "prep.example.mx", "--access-log",
+          "/var/log/x.log;"], "prepcast: --access-log: "),
+    ]
+    for server in ("nginx", "apache"):
+        for args, says in cases:
+            r = _webconf(server, *args, "--out", str(out))
+            assert r.returncode == 2, (server, args, r.stderr)
+            assert r.stderr.startswith(says) and len(r.stderr.splitlines()) == 1, r.stderr
+            assert "Traceback" not in r.stderr and not out.exists()
+            assert [p.name for p in tmp_path.iterdir()] == []
+    ok = _webconf("apache", "--root", "/srv/prep/www", "--server-name", "*.example.mx",
+                  "--https-listen", "127.0.0.1:8443", "--access-log",
+                  "${APACHE_LOG_DIR}/prep.log", "--out", str(out))
+    assert ok.returncode == 0, ok.stderr

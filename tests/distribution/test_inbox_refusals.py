@@ -93,3 +93,23 @@ def test_a_refusal_of_an_earlier_round_is_reported_on_the_next(tmp_path: Path, k
         assert again.failed == [] and again.staged["diario"].note == "already serving this cut"
 
     with_daemon(tmp_path, keydir, body)
+
+
+def test_archives_of_older_cuts_leave_the_outbox(tmp_path: Path, keydir: Path,
+                                                 cuts: list[Path]) -> None:
+    """A night of large archives never fills the institute's disk: making a cut's archive
+    removes those of older cuts (left by this pusher or an earlier one), nothing else."""
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    (outbox / ".jornada-0001-aaaaaaaaaaaa-full.tar.tmp").write_bytes(b"a crash's leftover")
+    (outbox / "notas.txt").write_text("no es un archivo del envío")
+
+    async def body(pusher: Pusher, daemon: Daemon) -> None:
+        for pkg in cuts:
+            report = await pusher.push(read_package(pkg), wait_for_embargo=False)
+            assert report.failed == [], report
+            tags = {p.name.split("-", 2)[1] for p in outbox.glob("*.tar")}
+            assert tags == {f"{read_package(pkg).cut:04d}"}, sorted(outbox.iterdir())
+
+    with_daemon(tmp_path, keydir, body)
+    assert sorted(p.name for p in outbox.iterdir() if not p.name.endswith(".tar")) == ["notas.txt"]

@@ -26,7 +26,8 @@ def test_push_command_sends_two_cuts_and_names_the_failing_difusor(
     state = tmp_path / "deliveries.sqlite"
     r = subprocess.run([sys.executable, "-m", "prepcast", "push", "--registry",
                         str(tmp_path / "registry.toml"), "--package", str(p1), "--package", str(p2),
-                        "--state", str(state), "--quiet"], capture_output=True, text=True)
+                        "--trust", str(keydir / "root.pub"), "--state", str(state), "--quiet"],
+                       capture_output=True, text=True)
     assert r.returncode == 4, r.stderr
     assert "1 difusores failed: sin-llave" in r.stderr
     assert "authentication failed" in r.stderr and "Traceback" not in r.stderr
@@ -74,7 +75,8 @@ def test_push_command_fails_when_the_daemon_refuses_the_cut(
     def push(pkg: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "prepcast", "push", "--registry",
                                str(tmp_path / "registry.toml"), "--package", str(pkg),
-                               "--state", str(state), "--quiet"], capture_output=True, text=True)
+                               "--trust", str(keydir / "root.pub"), "--state", str(state),
+                               "--quiet"], capture_output=True, text=True)
 
     try:
         ok = push(p2)
@@ -90,3 +92,58 @@ def test_push_command_fails_when_the_daemon_refuses_the_cut(
     assert live is not None and live.tag == "jornada-0002"
     last = DeliveryState(state).last_refusal("diario")
     assert last is not None and last.cut == 1
+
+
+def _push(tmp_path: Path, keydir: Path, *pkgs: Path, state: Path | None = None,
+          ) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "prepcast", "push", "--registry", str(tmp_path / "registry.toml"),
+           "--trust", str(keydir / "root.pub"), "--quiet",
+           "--state", str(state or tmp_path / "deliveries.sqlite")]
+    for pkg in pkgs:
+        cmd += ["--package", str(pkg)]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def test_push_refuses_a_package_that_fails_verification_before_sending_anything(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """newuser item 1: a tampered file, an expired package, another institute's key: exit 3,
+    one line per failure, nothing on the difusor, no delivery state written."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.distribution.dist_packages import make_keys
+
+    user = sshd.add_user()
+    (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "sol")]))
+    good = make_package(tmp_path / "good", keydir, 1)
+    tampered = make_package(tmp_path / "tampered", keydir, 2, previous=good)
+    data = next((tampered / "data").rglob("*.json"))
+    data.write_bytes(data.read_bytes().replace(b"2", b"7"))
+    expired = make_package(tmp_path / "expired", keydir, 3, previous=good,
+                           expires=datetime.now(UTC) - timedelta(hours=1))
+    other = make_package(tmp_path / "other", make_keys(tmp_path / "otherkeys").parent, 1)
+    for bad, says in ((tampered, "sha256 does not match the manifest"),
+                      (expired, "expired at"), (other, "")):
+        r = _push(tmp_path, keydir, good, bad)
+        assert r.returncode == 3, (bad, r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr and says in r.stderr, r.stderr
+        assert f"{bad}: refused, nothing sent" in r.stderr
+        assert list(user.www.iterdir()) == [], "sent before the package was verified"
+        assert not (tmp_path / "deliveries.sqlite").exists()
+    assert _push(tmp_path, keydir, good).returncode == 0
+    assert os.readlink(user.www / "current") == "releases/jornada-0001"
+
+
+def test_push_answers_a_bad_state_file_with_one_line(keydir: Path, tmp_path: Path) -> None:
+    """newuser item 3: a --state that is not SQLite (exit 2) or cannot be created (exit 1)."""
+    (tmp_path / "registry.toml").write_text(registry_toml([]))
+    pkg = make_package(tmp_path / "p1", keydir, 1)
+    not_sqlite = tmp_path / "casillas.csv"
+    not_sqlite.write_text("clave,seccion\n" * 100)
+    r = _push(tmp_path, keydir, pkg, state=not_sqlite)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip() == (f"prepcast: {not_sqlite}: not a delivery state (--state): "
+                                "file is not a database")
+    assert not_sqlite.read_text() == "clave,seccion\n" * 100
+    r = _push(tmp_path, keydir, pkg, state=tmp_path / "nope" / "deliveries.sqlite")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "cannot open the delivery state" in r.stderr

@@ -127,3 +127,15 @@ def test_mismatched_rows_are_counted() -> None:
     rc = recount(db, get_profile("ine-2023"), last_cut=True)
     assert rc.rows_mismatched == 1
     assert rc.mismatched_lines == (9,)
+
+
+def test_a_recount_that_disagrees_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 12: Quintana Roo without --rules qroo-2019 recounts other figures; the
+    figures are printed, and the exit status says they differ (3), so scripts can rely on it."""
+    assert main(["results", "recount", str(QROO), "--last-cut"]) == 3
+    captured = capsys.readouterr()
+    assert "(published " in captured.out and "rows_mismatched" in captured.out
+    assert captured.err.startswith(f"prepcast: {QROO}: the recount under rules ine-2023 differs")
+    assert "row(s) (other --rules, or --last-cut?)" in captured.err
+    assert main(["results", "recount", str(QROO), "--last-cut", "--rules", "qroo-2019"]) == 0
+    assert main(["results", "recount", str(QROO), "--last-cut", "--json"]) == 3

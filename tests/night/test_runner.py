@@ -244,3 +244,26 @@ def test_timeline(small_election: Path) -> None:
     assert tl.next_cut(73, t0) is None
     fast = Timeline(ed.proceso, t0, None, cut_time(ed.proceso, 4))
     assert fast.total == 4 and fast.next_cut(2, t0) == 3 and fast.next_cut(4, t0) is None
+
+
+def test_refusals_leave_nothing_and_the_publish_root_must_be_one(
+        small_election: Path, night_keys: Path, tmp_path: Path) -> None:
+    """newuser items 25, 19 and 26: a folder holding something else is no publish root (exit 2,
+    untouched); a refused ejercicio leaves no runner.lock, and says its cut once."""
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    before = sorted(p.name for p in small_election.iterdir())
+    r = run_night(small_election, night_keys, state / "p1", small_election,
+                  ejercicio="prueba-1", until="2024-06-02T20:00")
+    assert r.returncode == 2, r.stderr
+    assert f"{small_election}: not a publish root (no releases/ folder) and not empty" in r.stderr
+    assert sorted(p.name for p in small_election.iterdir()) == before
+    assert not state.exists()
+    r = run_night(small_election, night_keys, state / "p2", root, ejercicio="prueba-2",
+                  until="2024-06-02T20:00")
+    assert r.returncode == 0, r.stderr
+    r = run_night(small_election, night_keys, state / "p1", root, ejercicio="prueba-1",
+                  until="2024-06-02T20:00")
+    assert r.returncode == 3, r.stderr
+    assert f"{root} already shows cut 1 of prueba-2: prueba-1 comes before it" in r.stderr
+    assert "of prueba-2 of prueba-2" not in r.stderr
+    assert not (state / "p1").exists(), list((state / "p1").iterdir())

@@ -24,7 +24,7 @@ def tree(root: Path) -> dict[str, bytes]:
 
 def build(election: Path, keys: Path, out: Path, at: str, *extra: str) -> int:
     return main(["cut", "build", str(election), "--at", at, "--keys", str(keys),
-                 "--out", str(out), *extra])
+                 "--out", str(out), "--ejercicio", "jornada", *extra])
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +56,12 @@ def test_every_package_verifies_and_matches_schemas(night: dict[str, Path],
     root = night["keys"] / "root.pub"
     for c in ("c7", "c8", "c9"):
         check_schemas(night[c])
+    old = "--allow-expired"  # a 2024 night: its packages expired long ago
     assert main(["cut", "verify", str(night["c8"]), "--trust", str(root),
-                 "--last", str(night["c7"])]) == 0
-    assert main(["cut", "verify", str(night["c9"]), "--trust", str(root), "--last", "8"]) == 0
+                 "--last", str(night["c7"]), old]) == 0
+    assert main(["cut", "verify", str(night["c9"]), "--trust", str(root), "--last", "8", old]) == 0
     assert main(["cut", "verify", str(night["c9"]), "--trust", str(root),
-                 "--last", str(night["c8"] / "manifests" / "jornada-0008.json")]) == 0
+                 "--last", str(night["c8"] / "manifests" / "jornada-0008.json"), old]) == 0
     out = capsys.readouterr().out
     assert "cut 9 of IEEM-2024 verified" in out
 
@@ -79,7 +80,7 @@ def test_package_content(night: dict[str, Path]) -> None:
 def test_rollback_through_cli(night: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     root = night["keys"] / "root.pub"
     assert main(["cut", "verify", str(night["c7"]), "--trust", str(root),
-                 "--last", str(night["c8"])]) == 3
+                 "--last", str(night["c8"]), "--allow-expired"]) == 3
     assert "cut 7 is not newer than cut 8" in capsys.readouterr().err
 
 
@@ -141,7 +142,7 @@ def test_difusores(night: dict[str, Path], small_election: Path, tmp_path: Path,
 def test_bad_input(night: dict[str, Path], small_election: Path, tmp_path: Path,
                    capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     status = main(["cut", "build", str(small_election), "--keys", str(night["keys"]),
-                   "--out", str(tmp_path / "p"), *args])
+                   "--out", str(tmp_path / "p"), "--ejercicio", "jornada", *args])
     assert status == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
@@ -182,3 +183,34 @@ def test_night_builder_gives_the_same_bytes(night: dict[str, Path], small_electi
     builder.build(datetime(2024, 6, 2, 22, 20, tzinfo=TZ), tmp_path / "c8",
                   previous=tmp_path / "c7")
     assert tree(tmp_path / "c8") == tree(night["c8"])
+
+
+def test_verify_refuses_an_expired_package_as_a_daemon_does(
+        night: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 22: the 2024 night's packages expired (a week after the night): exit 3
+    naming the expiry, as every difusor's daemon refuses them; --allow-expired checks the rest."""
+    root = night["keys"] / "root.pub"
+    assert main(["cut", "verify", str(night["c8"]), "--trust", str(root)]) == 3
+    err = capsys.readouterr().err
+    assert "manifests/jornada-0008.json: expired at 2024-06-" in err
+    assert "--allow-expired" in err and "verified" not in err
+    assert main(["cut", "verify", str(night["c8"]), "--trust", str(root), "--allow-expired"]) == 0
+
+
+def test_verify_of_a_missing_folder_is_a_bad_argument(
+        night: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 19: a PKG that does not exist is a bad argument (2), not untrusted data (3)."""
+    assert main(["cut", "verify", str(tmp_path / "nope"), "--trust",
+                 str(night["keys"] / "root.pub")]) == 2
+    assert "nope: no such package directory" in capsys.readouterr().err
+
+
+def test_build_names_its_ejercicio(night: dict[str, Path], small_election: Path, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 2: no silent jornada; a cut without --ejercicio is refused, nothing written."""
+    with pytest.raises(SystemExit) as done:
+        main(["cut", "build", str(small_election), "--at", "2024-06-02T22:20", "--keys",
+              str(night["keys"]), "--out", str(tmp_path / "p")])
+    assert done.value.code == 2
+    assert "--ejercicio" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

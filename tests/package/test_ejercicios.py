@@ -91,10 +91,12 @@ def test_cli_verify_accepts_drill_to_jornada_and_refuses_the_reverse(
     drill = small_package(tmp_path / "s", keydir, 4, ejercicio="simulacro-1")
     jornada = small_package(tmp_path / "j", keydir, 1)
     root = str(keydir / ROOT_PUB)
-    ok = _cli("cut", "verify", str(jornada), "--trust", root, "--last", str(drill))
+    ok = _cli("cut", "verify", str(jornada), "--trust", root, "--last", str(drill),
+              "--allow-expired")
     assert ok.returncode == 0, ok.stderr
     assert "cut 1 of IEEM-2024 verified" in ok.stdout
-    back = _cli("cut", "verify", str(drill), "--trust", root, "--last", str(jornada))
+    back = _cli("cut", "verify", str(drill), "--trust", root, "--last", str(jornada),
+                "--allow-expired")
     assert back.returncode == 3
     assert "never accepts a drill or test package" in back.stderr
     assert "Traceback" not in back.stderr

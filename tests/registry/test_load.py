@@ -49,7 +49,8 @@ def test_push_command_reports_a_bad_registry_without_traceback(tmp_path: Path) -
     reg = tmp_path / "r.toml"
     reg.write_text("[[difusor]]\nname = 1\n")
     r = subprocess.run([sys.executable, "-m", "prepcast", "push", "--registry", str(reg),
-                        "--package", str(tmp_path)], capture_output=True, text=True)
+                        "--package", str(tmp_path), "--trust", str(reg)],
+                       capture_output=True, text=True)
     assert r.returncode == 2
     assert "r.toml:2: name:" in r.stderr and "Traceback" not in r.stderr
 

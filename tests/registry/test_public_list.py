@@ -70,7 +70,8 @@ def _logos_as_links(page: Page, registry: Path, small_election: Path, tmp_path: 
 
     def build(out: Path, at: str) -> Path:
         assert main(["cut", "build", str(small_election), "--at", at, "--keys", str(keys),
-                     "--out", str(out), "--registry", str(registry)]) == 0
+                     "--out", str(out), "--registry", str(registry),
+                     "--ejercicio", "jornada"]) == 0
         return out
 
     def shown(pkg: Path) -> list[dict[str, object]]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from prepcast.cli import main
-from prepcast.election import Status, load_election_dir
+from prepcast.election import ElectionDir, Status, load_election_dir
 from prepcast.publish.state import NightState
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 from prepcast.simulacro.night import NightOptions, run_night
@@ -28,6 +30,25 @@ def test_every_acta_image_hashes_to_its_codigo_integridad(small_election: Path) 
         if png is not None:
             assert hashlib.sha256(png).hexdigest() == a.codigo_integridad
     assert images.png("0" * 64) is None
+
+
+def test_acta_images_read_the_election_at_the_first_image(small_election: Path) -> None:
+    """A drill's readers never ask for an acta image: the actas on rows (tens of seconds for a
+    national election) are read only when one is asked for, once."""
+    reads: list[int] = []
+
+    def read() -> ElectionDir:
+        reads.append(1)
+        return load_election_dir(small_election)
+
+    images = ActaImages(read)
+    assert reads == []
+    sha = next(a.codigo_integridad for a in load_election_dir(small_election).feeds["AYUN"]
+               if a.codigo_integridad)
+    png = images.png(sha)
+    assert png is not None and hashlib.sha256(png).hexdigest() == sha
+    assert images.png("0" * 64) is None and len(images) > 0
+    assert reads == [1]
 
 
 def test_institute_server_serves_images_and_the_cut(small_election: Path, tmp_path: Path) -> None:
@@ -114,6 +135,12 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     # honest difusor was ever flagged
     w = result.watch
     assert w is not None and w.honest_flagged == [] and w.rounds > len(DRILL) * 2
+    assert len(w.round_seconds) == w.rounds and all(s >= 0 for s in w.round_seconds)
+    # where the command's time went, stage by stage, adding up to the whole
+    stages = dict(result.stages)
+    assert stages["la noche: cada corte construido, verificado, publicado y enviado"] > 0
+    assert "escribiendo el informe técnico del difusor local 01" in stages
+    assert abs(sum(stages.values()) - result.seconds) < result.seconds * 0.2
     assert [d.kind for d in w.drill] == list(DRILL)
     for d in w.drill:
         assert d.caught is not None and d.rounds == 1 and d.closed is not None, d
@@ -171,3 +198,29 @@ def test_simulacro_refuses_fewer_than_one_cut(tmp_path: Path, cuts: str,
     assert code == 2
     assert "--cuts must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "sim").exists()
+
+
+def test_simulacro_is_never_the_jornada(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 18: synthetic data published as the jornada, with no SIMULACRO banner."""
+    code = main(["simulacro", "--profile", "small", "--out", str(tmp_path / "sim"), "--cuts", "1",
+                 "--ejercicio", "jornada"])
+    assert code == 2
+    assert "never the jornada" in capsys.readouterr().err
+    assert not (tmp_path / "sim").exists()
+
+
+def test_the_hint_names_a_prepcast_that_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """newuser item 21: after `make`, `prepcast` is not on the PATH; the hint names the one in
+    the virtual environment (or python -m prepcast), and what it names runs."""
+    import shlex
+
+    from prepcast.cli.simulacro import prepcast_command
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    command = prepcast_command()
+    assert command != "prepcast"
+    done = subprocess.run([*shlex.split(command), "--version"], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin"}, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("prepcast "), done.stderr
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin")
+    assert prepcast_command() == "prepcast"

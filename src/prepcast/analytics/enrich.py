@@ -51,7 +51,7 @@ def _load_dimension(con: Any, table: str, columns: str, data: Iterable[Sequence[
         names = ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in columns.split(", "))
         run(
             con,
-            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv('{name}', "
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv('{name}', "
             f"columns={{{names}}}, header=false, quote='\"', escape='\"', auto_detect=false, "
             "nullstr='\\N-none')",
         )
@@ -81,12 +81,20 @@ def detect_site_hosts(con: Any) -> tuple[str, ...]:
     return (str(found[0][0]),) if found else ()
 
 
+def _paths(con: Any) -> None:
+    """Table ``paths``: each path requested, with how many of its requests succeeded (< 400)."""
+    run(con, """CREATE OR REPLACE TEMP TABLE paths AS
+                SELECT path, count(*) FILTER (WHERE status < 400) AS good
+                FROM hits WHERE ok GROUP BY path""")
+
+
 def detect_site_root(con: Any) -> str | None:
     """The results site's folder: where ``json/main.json`` is requested most (None: nowhere)."""
+    _paths(con)
     found = rows(
         con,
-        f"""SELECT regexp_extract(path, '{SITE_ROOT_PATTERN}', 1) AS root, count(*) AS n
-            FROM hits WHERE ok AND ends_with(path, 'json/main.json') AND status < 400
+        f"""SELECT regexp_extract(path, '{SITE_ROOT_PATTERN}', 1) AS root, sum(good) AS n
+            FROM paths WHERE ends_with(path, 'json/main.json') AND good > 0
             GROUP BY root HAVING root <> '' ORDER BY n DESC, root LIMIT 1""",
     )
     return str(found[0][0]) if found else None
@@ -101,9 +109,12 @@ def enrich(
     embed_hosts: tuple[str, ...] = (),
     site_root: str | None = None,
 ) -> Enrichment:
-    """Create table ``req`` (one row per parsed request) from ``hits``."""
+    """Create table ``req`` (one row per parsed request) from ``hits``; ``geo`` is closed once
+    every address is placed."""
     hosts = tuple(h.lower() for h in site_hosts) or detect_site_hosts(con)
     found_root = site_root or detect_site_root(con)
+    if site_root:
+        _paths(con)
     root = found_root or "/"
 
     agents = [r[0] for r in rows(con, "SELECT DISTINCT ua FROM hits WHERE ok")]
@@ -128,6 +139,8 @@ def enrich(
                 yield (ip, place.country_code, place.entidad_code)
 
     _load_dimension(con, "dim_ip", "ip VARCHAR, cc VARCHAR, ent VARCHAR", places())
+    if geo is not None:
+        geo.close()  # every address is placed: its mapped pages leave the process's memory
     _load_dimension(
         con, "dim_country", "cc VARCHAR, country VARCHAR",
         [*countries.items(), ("--", "Desconocido")],
@@ -139,7 +152,7 @@ def enrich(
 
     run(
         con,
-        f"""CREATE OR REPLACE TABLE dim_ref AS
+        f"""CREATE OR REPLACE TEMP TABLE dim_ref AS
             SELECT row_number() OVER () AS ref_id, referer, {_HOST_SQL} AS ref_host
             FROM (SELECT DISTINCT referer FROM hits WHERE ok)""",
     )
@@ -153,35 +166,48 @@ def enrich(
     # Each referrer with its host's channel, so the pass over every request joins one table.
     run(
         con,
-        """CREATE OR REPLACE TABLE dim_ref AS
+        """CREATE OR REPLACE TEMP TABLE dim_ref AS
            SELECT r.ref_id, r.referer, r.ref_host, d.channel
            FROM dim_ref r LEFT JOIN dim_host d ON d.host = r.ref_host""",
     )
     page_views = ", ".join(f"'{v}'" for v in sorted(PAGE_VIEWS))
     run(
         con,
-        f"""CREATE OR REPLACE TABLE dim_path AS
+        f"""CREATE OR REPLACE TEMP TABLE dim_path AS
             SELECT row_number() OVER () AS path_id, path, view, view IN ({page_views}) AS is_view,
                    nullif(regexp_extract(path, '{ELECTION_PATTERN}', 1), '') AS election
             FROM (SELECT path, {view_case_sql("path", root)} AS view
-                  FROM (SELECT DISTINCT path FROM hits WHERE ok))""",
+                  FROM paths)""",
     )
 
     salt = secrets.randbits(62)
+    # ``req`` is held in memory (a temporary table: DuckDB spills it beyond its limit), so it is
+    # kept narrow: its short texts are ENUMs of the values the dimension tables hold (one byte).
+    enums = {
+        "view": _enum(con, "SELECT DISTINCT view FROM dim_path"),
+        "device": _enum(con, "SELECT DISTINCT device FROM dim_ua"),
+        "cc": _enum(con, "SELECT DISTINCT cc FROM dim_ip UNION SELECT '--'"),
+        "ent": _enum(con, "SELECT DISTINCT ent FROM dim_ip UNION SELECT ''"),
+        "channel": _enum(con, "SELECT DISTINCT channel FROM dim_host WHERE channel IS NOT NULL "
+                              "UNION SELECT unnest(['direct', 'embedded', 'referral'])"),
+    }
     run(
         con,
         f"""
-        CREATE OR REPLACE TABLE req AS
-        SELECT b.epoch, b.off_s, b.status, b.bytes, p.path_id, p.view,
-               p.is_view AND b.status < 400 AS is_view, p.election,
-               hash({salt}, b.ip, b.ua) AS vid, u.ua_id, u.is_bot, u.device,
-               coalesce(g.cc, '--') AS cc, coalesce(g.ent, '') AS ent,
-               coalesce(r.ref_id, 0) AS ref_id,
-               CASE WHEN coalesce(r.ref_host, '') = '' THEN 'direct'
+        CREATE OR REPLACE TEMP TABLE req AS
+        SELECT b.epoch, b.off_s, b.status, b.bytes, p.path_id::INTEGER AS path_id,
+               CAST(p.view AS {enums["view"]}) AS view,
+               p.is_view AND b.status < 400 AS is_view,
+               hash({salt}, b.ip, b.ua) AS vid, u.ua_id, u.is_bot,
+               CAST(u.device AS {enums["device"]}) AS device,
+               CAST(coalesce(g.cc, '--') AS {enums["cc"]}) AS cc,
+               CAST(coalesce(g.ent, '') AS {enums["ent"]}) AS ent,
+               coalesce(r.ref_id, 0)::INTEGER AS ref_id,
+               CAST(CASE WHEN coalesce(r.ref_host, '') = '' THEN 'direct'
                     WHEN p.view = 'portada' AND (b.query LIKE '%embed%' OR b.path LIKE '/embed%')
                          AND coalesce(r.channel, 'referral') NOT IN ('internal', 'direct')
                       THEN 'embedded'
-                    ELSE coalesce(r.channel, 'referral') END AS channel
+                    ELSE coalesce(r.channel, 'referral') END AS {enums["channel"]}) AS channel
         FROM hits b
         JOIN dim_path p ON p.path = b.path
         JOIN dim_ua u ON u.ua = b.ua
@@ -191,6 +217,12 @@ def enrich(
         """,
     )
     return Enrichment(hosts, len(agents), addresses, geo is not None, root, found_root is not None)
+
+
+def _enum(con: Any, sql: str) -> str:
+    """An ENUM type of the (text) values ``sql`` yields."""
+    values = sorted(str(v) for (v,) in rows(con, sql) if v is not None) or ["-"]
+    return "ENUM(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
 def _agent_row(ua: str) -> tuple[bool, str, str, str, str]:

@@ -131,13 +131,17 @@ class GeoLocator:
         description = self._reader.metadata().description or {}
         self.description = str(description.get("en", "")) if isinstance(description, dict) else ""
         self.database_type = str(self._reader.metadata().database_type)
+        self._closed = False
 
     @property
     def is_dbip(self) -> bool:
         return "db-ip" in (self.database_type + self.description + self.database.name).lower()
 
     def close(self) -> None:
-        self._reader.close()
+        """Release the database (its mapped pages leave the process's memory); idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._reader.close()
 
     def lookup(self, ip: str) -> Place:
         try:

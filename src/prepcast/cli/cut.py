@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from prepcast.election import load_election_dir
 from prepcast.election.schedule import parse_time
-from prepcast.errors import InputError
+from prepcast.errors import InputError, IntegrityError
 from prepcast.package import Manifest, diff, load_signer, verify_package
 from prepcast.package.ejercicio import Ejercicio
+from prepcast.package.keys import load_root_public
 from prepcast.publish import build_cut, read_difusores
+from prepcast.publish.cut import open_election
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b.add_argument("--not-before", metavar="TIME",
                    help="embargo: no difusor shows the cut before TIME (default: the cut's time); "
                         "a near-future TIME lets a drill rehearse activation at a real time")
-    b.add_argument("--ejercicio", default="jornada", metavar="NAME",
-                   help="prueba-N, simulacro-N or jornada (default); signed into the package")
+    b.add_argument("--ejercicio", required=True, metavar="NAME",
+                   help="prueba-N, simulacro-N or jornada, signed into the package (required: a "
+                        "difusor that takes a jornada cut refuses every later drill)")
     b.set_defaults(handler=_build)
 
     v = cs.add_parser("verify", help="check a package: signatures, files, rollback, chain")
@@ -45,6 +48,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     v.add_argument("--trust", type=Path, required=True, metavar="ROOT_PUBKEY")
     v.add_argument("--last", metavar="CUT_OR_STATE",
                    help="the cut already shown: a number, a package directory or a manifest")
+    v.add_argument("--allow-expired", action="store_true",
+                   help="check an old package as of its own time: do not refuse it for having "
+                        "expired (difusores refuse it all the same)")
     v.set_defaults(handler=_verify)
 
     d = cs.add_parser("diff", help="what a receiver holding OLD must fetch to have NEW")
@@ -70,7 +76,7 @@ def _build(args: argparse.Namespace) -> int:
         difusores = public_list(load_registry(args.registry))
     if args.previous is not None and not args.previous.exists():
         raise InputError.at(args.previous, "no such package (--previous)")
-    ed = load_election_dir(args.election_dir)
+    ed = open_election(args.election_dir)
     at = parse_time(args.at, ed.proceso)
     built_at = parse_time(args.built_at, ed.proceso) if args.built_at else None
     not_before = parse_time(args.not_before, ed.proceso) if args.not_before else None
@@ -94,7 +100,17 @@ def _last(text: str | None) -> int | Path | None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    m: Manifest = verify_package(args.package, args.trust, last=_last(args.last))
+    trust = load_root_public(args.trust)
+    if not args.package.exists():
+        raise InputError.at(args.package, "no such package directory")
+    now = None if args.allow_expired else datetime.now(UTC)
+    try:
+        m: Manifest = verify_package(args.package, trust, last=_last(args.last), now=now)
+    except IntegrityError as exc:
+        if any(": expired at " in f for f in exc.failures):
+            raise IntegrityError([*exc.failures, "(every difusor refuses an expired package; "
+                                  "--allow-expired checks the rest of an old one)"]) from None
+        raise
     print(f"{args.package}: {m.cut_id} of {m.proceso} verified: {len(m.files) + 3} files, "
           f"{m.total_size:,} bytes, signed by {m.keyid}, not before {m.not_before.isoformat()}")
     return 0

@@ -115,6 +115,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _webconf(args: argparse.Namespace) -> int:
     from prepcast.difusor.webconf import WebConf, render
+    from prepcast.difusor.webconf_base import webconf_problems
 
     if args.server != "iis" and not args.root.is_absolute():
         raise InputError.at(args.root, "--root must be an absolute path (the web server needs it)")
@@ -124,6 +125,9 @@ def _webconf(args: argparse.Namespace) -> int:
                    http_listen=args.http_listen, cert=args.cert, key=args.key,
                    access_log=args.access_log, error_log=args.error_log,
                    state_dir=args.state_dir, run_user=args.user, layout=args.layout)
+    problems = webconf_problems(conf, args.server)
+    if problems:
+        raise InputError(problems)
     text = render(args.server, conf, standalone=args.standalone)
     if args.out is None:
         sys.stdout.write(text)

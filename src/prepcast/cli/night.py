@@ -83,6 +83,17 @@ def _ntp(text: str) -> tuple[str | None, int]:
     return host, int(port)
 
 
+def _check_publish_root(root: Path) -> None:
+    """A new or empty folder, or one a night runner publishes in (``releases/``): never a folder
+    holding something else (the election directory, a home folder) to publish into."""
+    if root.exists() and not root.is_dir():
+        raise InputError.at(root, "is a file; --publish-root names a folder")
+    if root.is_dir() and not (root / "releases").is_dir() and any(root.iterdir()):
+        raise InputError.at(root, "not a publish root (no releases/ folder) and not empty; give "
+                                  "a new or empty folder, or the one the night runner publishes "
+                                  "in (--publish-root)")
+
+
 def _run(args: argparse.Namespace) -> int:
     from prepcast.election import load_election_dir
     from prepcast.election.schedule import parse_time
@@ -119,6 +130,7 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError.at(args.registry, "no such file (--registry)")
     if args.drops is not None and not args.drops.is_dir():
         raise InputError.at(args.drops, "no such folder (--drops)")
+    _check_publish_root(args.publish_root)
     if not args.settle >= 0:
         raise InputError("--settle must be zero or a positive number of seconds")
     difusores = read_difusores(args.difusores)

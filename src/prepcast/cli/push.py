@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from prepcast.errors import TransportError
+from prepcast.errors import InputError, IntegrityError, PrepcastError, TransportError
+
+if TYPE_CHECKING:
+    from prepcast.distribution.contents import PackageContents
+    from prepcast.distribution.state import DeliveryState
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -15,6 +22,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--registry", required=True, type=Path, help="registry of difusores (TOML)")
     p.add_argument("--package", required=True, type=Path, action="append",
                    help="package directory; repeat to push several cuts in order")
+    p.add_argument("--trust", required=True, type=Path, metavar="ROOT_PUBKEY",
+                   help="the institute's root public key (KEYDIR/root.pub): every package is "
+                        "verified against it (signature, manifest, every file, expiry) before "
+                        "anything is sent; one that fails is refused, exit 3")
     p.add_argument("--state", type=Path, default=Path("deliveries.sqlite"),
                    help="SQLite record of deliveries (default deliveries.sqlite)")
     p.add_argument("--no-wait", action="store_true",
@@ -24,18 +35,65 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def _verified(pkg: Path, trust: Path) -> PackageContents:
+    """The package's contents once it verifies against ``trust`` now (IntegrityError, exit 3,
+    naming the package, otherwise): nothing is sent of a package the difusores would refuse."""
     from prepcast.distribution.contents import read_package
+    from prepcast.package import verify_package
+
+    if not pkg.is_dir():
+        raise InputError.at(pkg, "no such package directory (--package)")
+    if not trust.is_file():
+        raise InputError.at(trust, "no such file (--trust)")
+    try:
+        m = verify_package(pkg, trust, now=datetime.now(UTC))
+    except IntegrityError as exc:
+        raise IntegrityError([f"{pkg}: {f}" for f in exc.failures]
+                             + [f"{pkg}: refused, nothing sent"]) from None
+    contents = read_package(pkg, {rel: (e.sha256, e.size) for rel, e in m.files.items()})
+    if contents.digest != m.digest:
+        raise IntegrityError(f"{pkg}: the manifest changed while it was read; nothing sent")
+    return contents
+
+
+def open_state(path: Path) -> DeliveryState:
+    """The delivery state at ``path``; one clear message otherwise: a file that is not a
+    delivery state is a bad file (exit 2), a place the system will not let us write exit 1."""
+    import sqlite3
+
+    from prepcast.distribution.state import DeliveryState
+
+    try:
+        return DeliveryState(path)
+    except sqlite3.OperationalError as exc:  # cannot open or create it, locked, read-only
+        raise PrepcastError(f"{path}: cannot open the delivery state (--state): {exc}") from None
+    except sqlite3.DatabaseError as exc:  # a file that is not SQLite
+        raise InputError.at(path, f"not a delivery state (--state): {exc}") from None
+
+
+def _quiet_asyncio() -> None:
+    """After Ctrl-C, the tasks of connections it cut end with errors nobody awaits any more;
+    asyncio would log each as a traceback. The user asked to stop: the CLI says only that."""
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+
+
+def run(args: argparse.Namespace) -> int:
     from prepcast.distribution.progress import PushProgress, print_report
     from prepcast.distribution.push import Pusher
     from prepcast.distribution.registry import load_registry
-    from prepcast.distribution.state import DeliveryState
 
     registry = load_registry(args.registry)
-    packages = [read_package(p) for p in args.package]
-    state = DeliveryState(args.state)
+    packages = [_verified(p, args.trust) for p in args.package]
+    state = open_state(args.state)
 
     async def main() -> list[str]:
+        try:
+            return await push_all()
+        except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this task
+            _quiet_asyncio()
+            raise
+
+    async def push_all() -> list[str]:
         failed: list[str] = []
         with PushProgress(enabled=not args.quiet) as progress:
             pusher = Pusher(registry, state, on_progress=progress.update)
@@ -55,8 +113,13 @@ def run(args: argparse.Namespace) -> int:
                 await pusher.close()
         return failed
 
-    failed = asyncio.run(main())
-    state.close()
+    try:
+        failed = asyncio.run(main())
+    except KeyboardInterrupt:
+        _quiet_asyncio()
+        raise
+    finally:
+        state.close()
     if failed:
         raise TransportError(f"{len(set(failed))} difusores failed: {', '.join(sorted(set(failed)))}"
                              f" (details above and in {args.state})")

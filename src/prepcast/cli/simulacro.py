@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import shutil
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -42,7 +45,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-monitor", action="store_true",
                    help="no monitor over the local difusores (and no misbehaving one midway)")
     p.add_argument("--ejercicio", default="simulacro-1", metavar="NAME",
-                   help="prueba-N, simulacro-N (default simulacro-1) or jornada")
+                   help="prueba-N or simulacro-N (default simulacro-1); never the jornada: "
+                        "its data are synthetic or a past night's")
     r = p.add_argument_group("a real night replayed (instead of --profile)")
     r.add_argument("--from-database", type=Path, metavar="FILE",
                    help="a published PREP database (INE layout or a variant): its night replayed, "
@@ -51,6 +55,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="counting-rules profile of its institute (default %(default)s)")
     r.add_argument("--candidaturas", type=Path, metavar="FILE", help="its candidaturas CSV")
     p.set_defaults(handler=run)
+
+
+def prepcast_command() -> str:
+    """How to run prepcast again from a shell: ``prepcast`` when that is the one on the PATH,
+    else the one beside this Python (``.venv/bin/prepcast`` after ``make``), so a hint runs."""
+    found = shutil.which("prepcast")
+    beside = Path(sys.executable).parent / "prepcast"
+    if found is not None and (not beside.exists() or Path(found).resolve() == beside.resolve()):
+        return "prepcast"
+    if beside.exists():
+        return shlex.quote(str(beside))
+    return f"{shlex.quote(sys.executable)} -m prepcast"
 
 
 def _pct(preamble: dict[str, str], name: str) -> str:
@@ -102,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
         ejercicio = Ejercicio.parse(args.ejercicio).name
     except ValueError as exc:
         raise InputError(f"--ejercicio: {exc}") from None
+    if ejercicio == "jornada":  # no SIMULACRO banner, and a difusor would refuse every drill after
+        raise InputError("--ejercicio jornada: a simulacro plays synthetic or past data and is "
+                         "never the jornada; give prueba-N or simulacro-N")
     replay = None
     if args.from_database is not None:
         replay = ReplaySource(args.from_database, args.rules, args.candidaturas, args.cuts)
@@ -145,13 +164,15 @@ def run(args: argparse.Namespace) -> int:
                   f"{last.package} ({last.files} archivos, {last.bytes / 1e6:.1f} MB), verificado "
                   "y recontado.")
     console.print(difusores_table(last))
+    console.print("Tiempos: " + " · ".join(f"{text} {sec:.1f} s" for text, sec in result.stages),
+                  soft_wrap=True)
     if result.report is not None:
         console.print(f"Informe técnico del difusor local 01 ({result.reader_requests} solicitudes "
                       f"de lectores simulados): {result.report / 'informe.html'}")
     first = next(iter(result.difusor_roots.values()), None)
     if first is not None:
         console.print("Para seguir viendo el último corte como lo sirve un difusor:\n"
-                      f"  prepcast difusor serve --root {first} --port 8080"
+                      f"  {prepcast_command()} difusor serve --root {first} --port 8080"
                       "   →  http://127.0.0.1:8080/")
     failed = False
     if result.watch is not None:
@@ -174,8 +195,11 @@ def monitor_table(w: WatchReport) -> Table:
     honest = "ninguno marcado" if not w.honest_flagged else f"{len(w.honest_flagged)} marcados"
     what = (f"{w.victim} falla a propósito" if w.drill
             else "sin fallas a propósito (hacen falta 2 cortes o más)")
-    t = Table(title=f"Monitor: {what} ({w.rounds} rondas; difusores "
-                    f"honestos: {honest}; estado en {w.state})")
+    took = sorted(w.round_seconds)
+    rounds = (f"{w.rounds} rondas de {took[len(took) // 2]:.1f} s en mediana, "
+              f"{took[-1]:.1f} s la más larga" if took else f"{w.rounds} rondas")
+    t = Table(title=f"Monitor: {what} ({rounds}; difusores honestos: {honest}; "
+                    f"estado en {w.state})")
     for col in ("falla", "inicio", "detectada", "rondas", "cerrada"):
         t.add_column(col, justify="right" if col == "rondas" else "left")
 

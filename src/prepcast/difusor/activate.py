@@ -8,6 +8,7 @@ release is renamed from its ``.partial`` folder only once it is complete and ver
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -20,13 +21,14 @@ from typing import BinaryIO
 
 from prepcast.difusor.layout import (
     CURRENT,
+    DAEMON_LOCK,
     PUSHED,
     RELEASES,
     cut_of_release,
     partial_dir,
     release_dir,
 )
-from prepcast.errors import IntegrityError
+from prepcast.errors import InputError, IntegrityError
 from prepcast.files import write_atomic
 from prepcast.package import CutId, Manifest, VerifyLimits, load_manifest
 from prepcast.package.layout import MUTABLE_PATHS, path_problem
@@ -207,6 +209,24 @@ class ReleaseStore:
                 (self.root / name).unlink(missing_ok=True)
                 removed.append(name)
         return removed
+
+
+def lock_root(root: Path) -> int:
+    """Hold ``root``'s daemon lock (an exclusive ``flock`` the kernel drops when the process ends,
+    however it ends); the descriptor to keep open while running. A second daemon on the same
+    root (the systemd unit and one started by hand) is refused before it touches anything."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / DAEMON_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise InputError.at(root, f"a difusor daemon (pid {pid}) is already running on this "
+                                  "root; stop it first (systemctl stop prepcast-difusor)") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 def read_pushed(root: Path) -> dict[str, datetime] | None:

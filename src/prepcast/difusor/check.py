@@ -302,7 +302,13 @@ def check_sftp_only(root: Path, *, sftp_user: str, web_user: str = "www-data") -
         return [Finding("error", f"no existe el usuario del servidor web {web_user} (--web-user)")]
     for parent in root.absolute().parents:
         st = parent.stat()
-        if st.st_uid != 0 or st.st_mode & 0o022:
+        if st.st_mode & stat.S_ISVTX and st.st_mode & 0o002:  # /tmp and the like: shared
+            out.append(Finding("error", f"{parent}: OpenSSH exige que cada carpeta del chroot sea "
+                                        "de root y no escribible por grupo ni otros, y esta es "
+                                        "una carpeta compartida del sistema: no cambie sus "
+                                        "permisos; ponga la raíz bajo una carpeta de root, p. ej. "
+                                        "/srv/prep/sftp/www (docs/difusor-setup.md §1)"))
+        elif st.st_uid != 0 or st.st_mode & 0o022:
             out.append(Finding("error", f"{parent}: OpenSSH exige que cada carpeta del chroot sea "
                                         "de root y no escribible por grupo ni otros; corrija: "
                                         f"chown root:root {parent} && chmod 0755 {parent}"))

@@ -375,8 +375,13 @@ def _live(cut: CutId | None) -> dict[str, Any]:
 
 
 def run_daemon(config: DaemonConfig) -> None:
-    """Run until SIGTERM/SIGINT (the CLI's entry)."""
+    """Run until SIGTERM/SIGINT (the CLI's entry); refused while another daemon holds the root."""
+    import os
     import signal
+
+    from prepcast.difusor.activate import lock_root
+
+    lock = lock_root(config.root)
 
     async def main() -> None:
         daemon = Daemon(config)
@@ -391,3 +396,5 @@ def run_daemon(config: DaemonConfig) -> None:
         uvloop.run(main())
     except ImportError:  # pragma: no cover - uvloop is a dependency
         asyncio.run(main())
+    finally:
+        os.close(lock)

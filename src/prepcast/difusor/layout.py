@@ -8,6 +8,7 @@
                                                     one whole package per cut (hard links between them)
       releases/.jornada-0008.partial/               a cut still arriving; never served
       quarantine/                                   what the daemon moved aside from its inbox; never served
+      .prepcast-difusor.lock                        held by the running daemon (one daemon per root)
       pushed.json                                   the institute's own root only: when each cut
                                                     finished going out to the difusores
 
@@ -29,6 +30,7 @@ from prepcast.package.ejercicio import CutId
 RELEASES = "releases"
 CURRENT = "current"
 QUARANTINE = "quarantine"
+DAEMON_LOCK = ".prepcast-difusor.lock"  # flock held by the daemon that owns the root
 PUSHED = "pushed.json"  # in the institute's publish root: {"pushed": {tag: ISO time}}
 
 

@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prepcast.election import cut_number, cut_time, is_last_cut
+from prepcast.election import ElectionDir, cut_number, cut_time, is_last_cut
 from prepcast.errors import InputError
 from prepcast.formats.drop_folder import Drop, RefusedCut, drop_signature, stamp_of, take_drop
 from prepcast.package import Manifest
@@ -128,7 +128,7 @@ class DropRunner(NightRunner):
     def _build_package(self, number: int, pkg: Path, previous: Path | None) -> Manifest:
         """The cut of the drop taken: the catalog of ``--election``, the drop's rows as feed."""
         drop = self._drop
-        assert drop is not None
+        assert drop is not None and isinstance(self.ed, ElectionDir)  # read on rows for drops
         builder = CutBuilder(replace(self.ed, feeds=drop.feeds), self.signer,
                              difusores=self.opts.difusores, ejercicio=self.ejercicio)
         m = builder.build(drop.at, pkg, previous=previous, exact=True,

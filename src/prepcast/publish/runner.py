@@ -21,6 +21,7 @@ every difusor confirmed it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -36,14 +37,24 @@ from typing import Any
 from prepcast.difusor.activate import ReleaseStore
 from prepcast.distribution import PushReport
 from prepcast.election import ElectionDir, cut_time, load_election_dir
+from prepcast.election.catalog import read_proceso
+from prepcast.election.columnar import ColumnElection
 from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.package import CutId, Ejercicio, Manifest, load_manifest, load_signer, verify_package
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
-from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder, proceso_id, registry_public_list
+from prepcast.publish.cut import (
+    EXPIRES_AFTER_END,
+    CutBuilder,
+    night_engine,
+    open_election,
+    proceso_id,
+    registry_public_list,
+)
 from prepcast.publish.deliver import Deliveries
 from prepcast.publish.state import (
     DELIVERIES,
+    LOCK_FILE,
     OUTBOX,
     PACKAGES,
     NightState,
@@ -56,6 +67,16 @@ from prepcast.publish.timeline import Timeline, check_clock
 log = logging.getLogger(__name__)
 
 KEEP_RELEASES = 3  # in the institute's root
+
+
+def open_night_election(path: Path) -> ElectionDir | ColumnElection:
+    """The election a night builds its cuts from, read once: a national proceso on columns
+    when its files allow it (:func:`prepcast.publish.cut.open_election`; on rows, tens of
+    seconds a cut and of reading), a state's on rows (:func:`prepcast.publish.cut.night_engine`:
+    the night's incremental tally is as fast there)."""
+    if read_proceso(path / "election.toml").nacional:
+        return open_election(path)
+    return load_election_dir(path)
 
 
 @dataclass(frozen=True)
@@ -105,7 +126,8 @@ OnPushed = Callable[[int, PushReport | None, str | None], None]
 
 class NightRunner:
     def __init__(self, opts: RunOptions, *, on_cut: OnCut | None = None,
-                 on_pushed: OnPushed | None = None, ed: ElectionDir | None = None) -> None:
+                 on_pushed: OnPushed | None = None,
+                 ed: ElectionDir | ColumnElection | None = None) -> None:
         self.opts = opts
         self.on_cut = on_cut
         self.on_pushed = on_pushed
@@ -132,17 +154,26 @@ class NightRunner:
 
             load_registry(o.registry)
         check_deliveries(o.state)
+        fresh, fresh_root = not o.state.exists(), not o.publish_root.exists()
         lock = lock_state(o.state)
         try:
             return self._run_locked()
+        except PrepcastError:  # refused before anything: leave nothing behind
+            if fresh and {p.name for p in o.state.iterdir()} == {LOCK_FILE}:
+                (o.state / LOCK_FILE).unlink()
+                o.state.rmdir()
+            for empty in (o.publish_root / "releases", o.publish_root) if fresh_root else ():
+                with contextlib.suppress(OSError):
+                    empty.rmdir()
+            raise
         finally:
             os.close(lock)
 
     def _run_locked(self) -> NightState:
         o = self.opts
         self.state = NightState.open(o.state)
-        ed = self._ed or load_election_dir(o.election)
-        self.ed = ed
+        ed = self._ed or self._open_election()
+        self.ed: ElectionDir | ColumnElection = ed
         self.store = ReleaseStore(o.publish_root)
         self.store.recover()
         self._settle_settings(ed)
@@ -197,7 +228,14 @@ class NightRunner:
                 self._start_push(number, self._package_of(CutId.of(self.ejercicio, number)))
         return number
 
-    def _settle_settings(self, ed: ElectionDir) -> None:
+    def _open_election(self) -> ElectionDir | ColumnElection:
+        """The election, read once (:func:`open_night_election`); on rows for a drop folder's
+        night (each drop brings the feeds)."""
+        if self.opts.drops is not None:
+            return load_election_dir(self.opts.election)
+        return open_night_election(self.opts.election)
+
+    def _settle_settings(self, ed: ElectionDir | ColumnElection) -> None:
         doc = self.state.doc
         proceso = proceso_id(ed.proceso)
         if "ejercicio" in doc:
@@ -210,9 +248,9 @@ class NightRunner:
                                     f"{doc['proceso']}, not {proceso}")
         live = self.store.live_cut()
         if live is not None and live.ejercicio > Ejercicio.parse(self.ejercicio):
-            raise IntegrityError(f"{self.opts.publish_root} already shows {live} of "
-                                 f"{live.ejercicio.name}: {self.ejercicio} comes before it and "
-                                 "is never published over it")
+            raise IntegrityError(f"{self.opts.publish_root} already shows {live}: "
+                                 f"{self.ejercicio} comes before it and is never published "
+                                 "over it")
         if "origin" not in doc:
             speed = self.opts.speed
             origin = ed.proceso.start if speed == 1.0 else now()
@@ -324,7 +362,8 @@ class NightRunner:
         """Cut ``number`` from the election directory's capture feed (incrementally)."""
         first = self.builder is None
         if self.builder is None:
-            self.builder = CutBuilder(self.ed, self.signer, difusores=self.opts.difusores,
+            source = night_engine(self.ed) if isinstance(self.ed, ElectionDir) else self.ed
+            self.builder = CutBuilder(source, self.signer, difusores=self.opts.difusores,
                                       ejercicio=self.ejercicio)
         if self.opts.registry is not None and not self.opts.difusores:  # the registry's list
             self.builder.difusores = registry_public_list(

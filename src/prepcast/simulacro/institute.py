@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from prepcast.election import ElectionDir, Status
+from prepcast.election import Casilla, ElectionDir, Status
 from prepcast.election.acta_image import acta_png
 from prepcast.package import cache_control_for
 
@@ -24,28 +25,41 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 class ActaImages:
-    """CODIGO_INTEGRIDAD -> the image of that acta, rendered on request."""
+    """CODIGO_INTEGRIDAD -> the image of that acta, rendered on request. Given a function that
+    reads the election, it is read at the first request (a national election's actas on rows
+    take tens of seconds and gigabytes; a drill's readers never ask for an image)."""
 
-    def __init__(self, ed: ElectionDir) -> None:
-        self.ed = ed
-        by_key = {c.clave: c for c in ed.casillas}
-        self._index: dict[str, tuple[str, str, tuple[object, ...]]] = {}
-        for e in ed.proceso.elections:
-            for a in ed.feeds.get(e.id, ()):
-                key = a.casilla_clave(ed.proceso.entidad_id)
-                if a.status is Status.CAPTURADA and a.codigo_integridad and key in by_key:
-                    self._index[a.codigo_integridad] = (e.id, key, a.votes)
-        self._casillas = by_key
+    def __init__(self, ed: ElectionDir | Callable[[], ElectionDir]) -> None:
+        self._source = ed
+        self._lock = threading.Lock()
+        self._loaded: tuple[ElectionDir, dict[str, Casilla],
+                            dict[str, tuple[str, str, tuple[object, ...]]]] | None = None
+
+    def _load(self) -> tuple[ElectionDir, dict[str, Casilla],
+                             dict[str, tuple[str, str, tuple[object, ...]]]]:
+        with self._lock:
+            if self._loaded is None:
+                ed = self._source() if callable(self._source) else self._source
+                by_key = {c.clave: c for c in ed.casillas}
+                index: dict[str, tuple[str, str, tuple[object, ...]]] = {}
+                for e in ed.proceso.elections:
+                    for a in ed.feeds.get(e.id, ()):
+                        key = a.casilla_clave(ed.proceso.entidad_id)
+                        if a.status is Status.CAPTURADA and a.codigo_integridad and key in by_key:
+                            index[a.codigo_integridad] = (e.id, key, a.votes)
+                self._loaded = (ed, by_key, index)
+            return self._loaded
 
     def __len__(self) -> int:
-        return len(self._index)
+        return len(self._load()[2])
 
     def png(self, sha: str) -> bytes | None:
-        hit = self._index.get(sha)
+        ed, casillas, index = self._load()
+        hit = index.get(sha)
         if hit is None:
             return None
         eid, key, votes = hit
-        data = acta_png(self.ed.proceso, self.ed.proceso.election(eid), self._casillas[key],
+        data = acta_png(ed.proceso, ed.proceso.election(eid), casillas[key],
                         votes)  # type: ignore[arg-type]
         return data if hashlib.sha256(data).hexdigest() == sha else None
 

@@ -26,6 +26,7 @@ from prepcast.analytics import ReportOptions, write_report
 from prepcast.analytics.outline import OUTLINES
 from prepcast.distribution import PushReport
 from prepcast.election import ElectionDir, cut_time, display_time, load_election_dir
+from prepcast.election.columnar import ColumnElection
 from prepcast.election.schedule import is_last_cut
 from prepcast.election.synthetic import generate
 from prepcast.errors import InputError, IntegrityError, TransportError
@@ -34,7 +35,7 @@ from prepcast.formats.recount import recount
 from prepcast.package import Manifest, init_keys, load_manifest
 from prepcast.package.keys import ROOT_PUB
 from prepcast.package.layout import db_dir
-from prepcast.publish.runner import CutDone, NightRunner, RunOptions
+from prepcast.publish.runner import CutDone, NightRunner, RunOptions, open_night_election
 from prepcast.simulacro.difusores import DifusoresProcess
 from prepcast.simulacro.institute import ActaImages, InstituteServer
 from prepcast.simulacro.registro import Registered, register_local
@@ -63,7 +64,7 @@ class CutRecord:
 @dataclass
 class NightResult:
     out: Path
-    election: ElectionDir
+    election: ElectionDir | ColumnElection  # on columns where its files allow it
     institute_url: str = ""
     difusor_url: str = ""
     cuts: list[CutRecord] = field(default_factory=list)
@@ -74,6 +75,7 @@ class NightResult:
     difusor_roots: dict[str, Path] = field(default_factory=dict)
     watch: WatchReport | None = None  # the monitor over the local difusores, and its drill
     registro: Registered | None = None  # the registry of the local difusores and their checks
+    stages: list[tuple[str, float]] = field(default_factory=list)  # (stage, seconds) in order
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,10 @@ class Night:
         self.institute = _institute_server()
         _point_images_at(election_dir, self.institute.url)
         stage("leyendo la elección")
-        ed = load_election_dir(election_dir)
-        self.institute.images = ActaImages(ed)
+        ed = open_night_election(election_dir)  # the runner builds from it
+        # the acta images need the actas on rows: read at the first image asked for
+        self.institute.images = ActaImages(
+            ed if isinstance(ed, ElectionDir) else lambda: load_election_dir(election_dir))
         self.institute.start()
         keys = self.out / "llaves"
         init_keys(keys)
@@ -287,15 +291,23 @@ def run_night(
     are up, ``on_cut(record, total)`` after each cut."""
     opts = options or NightOptions()
     started = time.perf_counter()
-    stage = on_stage or (lambda _text: None)
+    marks: list[tuple[str, float]] = []
+
+    def stage(text: str) -> None:  # each stage timed, until the next one begins
+        marks.append((text, time.perf_counter()))
+        if on_stage is not None:
+            on_stage(text)
+
     night = Night(profile, seed, out, opts)
     result: NightResult | None = None
     try:
         result = night.start(stage)
         if on_ready:
             on_ready(result)
+        stage("la noche: cada corte construido, verificado, publicado y enviado")
         night.play(result, on_cut or (lambda _r, _t: None), stage)
         night.drill(result)  # beside the informe: neither waits for the other
+        stage("deteniendo los difusores locales y sus lectores")
         night.stop_difusores(result)
         if opts.report and result.access_log is not None and result.access_log.exists():
             stage("escribiendo el informe técnico del difusor local 01")
@@ -304,9 +316,13 @@ def run_night(
             write_report([result.access_log], result.report, pdf=opts.pdf,
                          options=ReportOptions(difusor="Difusor local 01 (simulacro)", formatos=(
                              (institute,) if institute in OUTLINES else ("prepcast",))))
+        stage("esperando las fallas a propósito del monitor")
     finally:
         night.stop(result)
-    result.seconds = time.perf_counter() - started
+    ended = time.perf_counter()
+    result.seconds = ended - started
+    result.stages = [(text, round(end - t, 1)) for (text, t), (_, end)
+                     in zip(marks, [*marks[1:], ("", ended)], strict=True)]
     return result
 
 
@@ -322,7 +338,7 @@ def published_preambles(pkg: Path, manifest: Manifest) -> dict[str, dict[str, st
     return out
 
 
-def recount_package(pkg: Path, ed: ElectionDir, number: int) -> None:
+def recount_package(pkg: Path, ed: ElectionDir | ColumnElection, number: int) -> None:
     """Recount every database of the package; raise unless each reproduces its own preamble."""
     profile = ed.proceso.profile
     last = is_last_cut(ed.proceso, number)

@@ -178,6 +178,7 @@ class DrillRecord:
 class WatchReport:
     state: Path
     rounds: int = 0
+    round_seconds: list[float] = field(default_factory=list)  # how long each round took
     drill: list[DrillRecord] = field(default_factory=list)
     honest_flagged: list[str] = field(default_factory=list)  # "difusor: kind", should stay empty
     victim: str = ""
@@ -278,8 +279,10 @@ class Watch:
     def _round(self) -> None:
         assert self._loop is not None and self._mon is not None
         with self._lock:
+            t0 = time.monotonic()
             asyncio.run_coroutine_threadsafe(self._mon.round(), self._loop).result()
             self.report.rounds += 1
+            self.report.round_seconds.append(time.monotonic() - t0)
 
     def _rounds(self, first: int, live: Callable[[], Mapping[str, CutId | None]]) -> None:
         self._wait_live(first, live)  # the institute's publish root exists from the first cut on

@@ -24,10 +24,11 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from prepcast.election.model import display_time
+from prepcast.election.model import Election, Proceso, display_time
 from prepcast.election.tally import CutResults, ElectionResults
 from prepcast.package.canonical import content_name
 from prepcast.package.ejercicio import JORNADA_NAME
@@ -112,18 +113,15 @@ class _Cut(Protocol):
     def cut(self) -> int: ...
 
 
-class SiteWriter:
-    """Lays out the site of each cut of one night, reusing the acta segments of earlier cuts
-    that did not change (one writer per election night: same proceso, cuts in any order)."""
+class NightWriter:
+    """What every writer of a night's sites keeps: its settings and the history of each cut."""
 
     def __init__(self, *, segment_actas: int = SEGMENT_ACTAS, ejercicio: str = JORNADA_NAME,
                  root_key: bytes | None = None) -> None:
         self.segment_actas = segment_actas
         self.ejercicio = ejercicio
         self.root_key = root_key
-        self._caches: dict[str, SegmentCache] = {}
         self._histories: dict[int, Json] = {}
-        self._national = NationalView()
 
     def history_after(self, previous: Path | _Cut | None) -> Json | None:
         """The history of the cut a new cut follows: read from its package directory, or the
@@ -133,6 +131,17 @@ class SiteWriter:
         if isinstance(previous, Path):
             return read_history(previous)
         return self._histories.get(previous.cut)
+
+
+class SiteWriter(NightWriter):
+    """Lays out the site of each cut of one night, reusing the acta segments of earlier cuts
+    that did not change (one writer per election night: same proceso, cuts in any order)."""
+
+    def __init__(self, *, segment_actas: int = SEGMENT_ACTAS, ejercicio: str = JORNADA_NAME,
+                 root_key: bytes | None = None) -> None:
+        super().__init__(segment_actas=segment_actas, ejercicio=ejercicio, root_key=root_key)
+        self._caches: dict[str, SegmentCache] = {}
+        self._national = NationalView()
 
     def files(
         self,
@@ -185,22 +194,31 @@ def _site_files(
                 ],
             }
         )
-    proceso_path = out.add(
-        "data/proceso.json",
-        {
-            "schema": "prepcast.site.proceso/1",
-            "nombre": proceso.nombre,
-            "instituto": proceso.institute,
-            "entidad": proceso.entidad,
-            "entidad_id": proceso.entidad_id,
-            "anio": proceso.year,
-            "image_base_url": proceso.image_base_url,
-            "partidos": [{"id": p.id, "nombre": p.nombre, "color": p.color} for p in proceso.parties],
-            "elecciones": proceso_elecciones,
-            **({"nacional": True} if proceso.nacional else {}),
-        },
-    )
-    bases_path = out.add("data/bases.json", _bases_json(cut, databases, ejercicio))
+    proceso_path = out.add("data/proceso.json", proceso_json(proceso, proceso_elecciones))
+    finish(out, proceso_path, elecciones, bases_json(proceso, cut.number, cut.at, databases, ejercicio), difusores)
+    return out
+
+
+def proceso_json(proceso: Proceso, elecciones: list[Json]) -> Json:
+    """``data/proceso.json``: the proceso, its parties and ``elecciones`` (each with its ámbitos)."""
+    return {
+        "schema": "prepcast.site.proceso/1",
+        "nombre": proceso.nombre,
+        "instituto": proceso.institute,
+        "entidad": proceso.entidad,
+        "entidad_id": proceso.entidad_id,
+        "anio": proceso.year,
+        "image_base_url": proceso.image_base_url,
+        "partidos": [{"id": p.id, "nombre": p.nombre, "color": p.color} for p in proceso.parties],
+        "elecciones": elecciones,
+        **({"nacional": True} if proceso.nacional else {}),
+    }
+
+
+def finish(out: SiteFiles, proceso_path: str, elecciones: list[Json], bases: Json,
+           difusores: Sequence[Mapping[str, Any]]) -> None:
+    """Add the bases and difusores files and set ``main_fields``."""
+    bases_path = out.add("data/bases.json", bases)
     difusores_path = out.add(
         "data/difusores.json",
         {"schema": "prepcast.site.difusores/1", "difusores": [dict(d) for d in difusores]},
@@ -212,7 +230,6 @@ def _site_files(
         "bases": bases_path,
         "difusores": difusores_path,
     }
-    return out
 
 
 def _ambito_stem(results: ElectionResults, aid: int) -> str:
@@ -247,13 +264,6 @@ def _catalog_files(out: SiteFiles, results: ElectionResults) -> dict[int, str]:
             secciones[aid].append(c.seccion_key)
     paths = {}
     for aid in results.ambitos:
-        # A candidature: a person and every column registered for them (in column order).
-        cands: dict[str, list[Any]] = {}
-        for cand in results.election.candidaturas:
-            if cand.ambito_id == aid:
-                cands.setdefault(cand.propietaria, [cand.propietaria, cand.suplente, []])[2].append(
-                    cand.columna
-                )
         paths[aid] = out.add(
             _ambito_stem(results, aid) + "-catalogo.json",
             {
@@ -262,7 +272,7 @@ def _catalog_files(out: SiteFiles, results: ElectionResults) -> dict[int, str]:
                 "ambito": level.value,
                 "id": aid,
                 "nombre": results.ambito_names[aid],
-                "candidaturas": sorted(cands.values()),
+                "candidaturas": ambito_candidaturas(results.election, aid),
                 "campos_seccion": list(rec.SECCION_CATALOG_FIELDS),
                 "secciones": [
                     [sec, results.secciones[sec].esperadas, results.secciones[sec].lista_nominal]
@@ -273,6 +283,18 @@ def _catalog_files(out: SiteFiles, results: ElectionResults) -> dict[int, str]:
             },
         )
     return paths
+
+
+def ambito_candidaturas(election: Election, aid: int) -> list[list[Any]]:
+    """An ámbito's candidatures for its catalog: a person and every column registered for them
+    (in column order)."""
+    cands: dict[str, list[Any]] = {}
+    for cand in election.candidaturas:
+        if cand.ambito_id == aid:
+            cands.setdefault(cand.propietaria, [cand.propietaria, cand.suplente, []])[2].append(
+                cand.columna
+            )
+    return sorted(cands.values())
 
 
 def _election_files(
@@ -293,7 +315,22 @@ def _election_files(
     segment_of = segs.of_acta
     ambito_paths = ambito_files(out.add, out.files, results, segs.of_acta, segs.of_seccion,
                                 cache.ambitos)
-    last = cut.last
+    fuera = [
+        {"clave": row.acta.casilla_clave(proceso.entidad_id), "ambito": acta_ambito(results, row),
+         "segmento": list(segment_of[id(row.acta)])}
+        for row in results.rows
+        if row.casilla is None and row.acta is not None
+    ]  # fmt: skip
+    return out.add(f"data/{e.id}/entidad.json",
+                   entidad_json(proceso, cut.number, cut.last, results, ambito_paths, fuera,
+                                segs.paths, entidades))
+
+
+def entidad_json(proceso: Proceso, number: int, last: bool, results: ElectionResults,
+                 ambito_paths: Mapping[int, str], fuera: list[Json], segmentos: Mapping[str, str],
+                 entidades: list[Json] | None) -> Json:
+    """The entidad file of one election (the nation's, with ``entidades``)."""
+    e = results.election
     ambitos = []
     for aid in sorted(results.ambitos):
         t = results.ambitos[aid]
@@ -309,39 +346,31 @@ def _election_files(
                 "resultados": ambito_paths[aid],
             }
         )
-    fuera = [
-        {"clave": row.acta.casilla_clave(proceso.entidad_id), "ambito": acta_ambito(results, row),
-         "segmento": list(segment_of[id(row.acta)])}
-        for row in results.rows
-        if row.casilla is None and row.acta is not None
-    ]  # fmt: skip
-    return out.add(
-        f"data/{e.id}/entidad.json",
-        {
-            "schema": "prepcast.site.entidad/1",
-            "eleccion": e.id,
-            "corte": cut.number,
-            "ultimo_corte": last,
-            "preambulo": {k: str(v) for k, v in results.preamble.as_dict().items()},
-            "totales": rec.totals_json(results.entidad),
-            "candidaturas": rec.candidaturas_entidad(results, {p.id: p.nombre for p in proceso.parties}),
-            "ambitos": ambitos,
-            "fuera_catalogo": fuera,
-            "segmentos": segs.paths,
-            **({} if entidades is None else {"entidades": entidades}),
-        },
-    )
+    return {
+        "schema": "prepcast.site.entidad/1",
+        "eleccion": e.id,
+        "corte": number,
+        "ultimo_corte": last,
+        "preambulo": {k: str(v) for k, v in results.preamble.as_dict().items()},
+        "totales": rec.totals_json(results.entidad),
+        "candidaturas": rec.candidaturas_entidad(results, {p.id: p.nombre for p in proceso.parties}),
+        "ambitos": ambitos,
+        "fuera_catalogo": fuera,
+        "segmentos": dict(segmentos),
+        **({} if entidades is None else {"entidades": entidades}),
+    }
 
 
-def _bases_json(cut: CutResults, databases: Iterable[DatabaseZip], ejercicio: str) -> Json:
+def bases_json(proceso: Proceso, number: int, at: datetime, databases: Iterable[DatabaseZip],
+               ejercicio: str) -> Json:
     return {
         "schema": "prepcast.site.bases/1",
-        "corte": cut.number,
-        "corte_hora": display_time(cut.at.astimezone(cut.proceso.tz)),
+        "corte": number,
+        "corte_hora": display_time(at.astimezone(proceso.tz)),
         "bases": [
             {
                 "nombre": db.name,
-                "ruta": database_path(ejercicio, cut.number, db.name),
+                "ruta": database_path(ejercicio, number, db.name),
                 "sha256": db.sha256,
                 "bytes": len(db.data),
                 "leeme": _leeme(db.data),

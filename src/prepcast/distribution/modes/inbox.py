@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 STATUS = "status.json"
 STATUS_LIMIT = 1024 * 1024
-SETTLE = 1.0   # seconds an archive must stay taken in, and not live, before it counts as refused
+SETTLE = 2.0   # seconds an archive must stay taken in, and not live, before it counts as refused
 TAKE_IN_RATE = 10e6  # bytes a second a daemon takes in at least (unpack, hash): more time to
                      # confirm a large archive than ``confirm_timeout`` alone
 
@@ -107,12 +107,27 @@ class InboxMode:
         key = (pkg.digest, base_digest)
         async with self._lock:
             if key not in self._archives:
+                await asyncio.to_thread(self._drop_older, pkg.cut_id)
                 paths = lacking(pkg, base)
                 out = (self.ctx.work_dir /
                        f"{pkg.cut_id.tag}-{pkg.digest[:12]}-{base_digest[:12] or 'full'}.tar")
                 await asyncio.to_thread(write_delta_archive, pkg, paths, out)
                 self._archives[key] = (out, len(paths))
             return self._archives[key]
+
+    def _drop_older(self, cut: CutId) -> None:
+        """Remove the archives of cuts older than ``cut`` (never sent again: a night pushes its
+        newest cut), so a night of large archives does not fill the institute's disk."""
+        for key, (path, _) in list(self._archives.items()):
+            older = _archive_cut(path.name)
+            if older is not None and older < cut:
+                del self._archives[key]
+        if not self.ctx.work_dir.is_dir():
+            return
+        for path in self.ctx.work_dir.iterdir():
+            older = _archive_cut(path.name)
+            if older is not None and older < cut and path.is_file():
+                path.unlink(missing_ok=True)
 
     # --- activation: the daemon's, confirmed by reading back ---------------------------------------
 
@@ -125,6 +140,7 @@ class InboxMode:
         deadline = time.monotonic() + wait
         taken_since: float | None = None
         while True:
+            asked = time.monotonic()  # a status read begun now (a busy server answers late)
             status = await self.status(peer, d)
             if status.get("live_digest") == pkg.digest:
                 self._confirmed(d, pkg.cut_id, pkg.digest)
@@ -137,8 +153,11 @@ class InboxMode:
                         f"{peer.where}: the daemon has not taken {inbox_name(pkg.cut_id)} in "
                         f"{wait:.0f} s (is it running?)")
             else:
-                taken_since = taken_since or now
-                if now - taken_since >= SETTLE or now > deadline:
+                # refused once a status read begun SETTLE after the archive was seen gone still
+                # shows another cut: the daemon activates a cut it verified right after removing
+                # its archive, and a read begun before then shows the one before
+                taken_since = taken_since or time.monotonic()
+                if asked - taken_since >= SETTLE or now > deadline:
                     self.ctx.state.clear_sent(d.name)
                     raise DifusorRefused(_refused(peer, pkg.cut_id, status))
             await asyncio.sleep(self.ctx.poll_interval)
@@ -149,6 +168,16 @@ class InboxMode:
 
     async def prune(self, peer: Peer, d: Difusor, live: PackageContents) -> None:
         return None   # the daemon keeps its own releases
+
+
+def _archive_cut(name: str) -> CutId | None:
+    """The cut of an archive this mode wrote (``<tag>-<digest>-<base>.tar``, or its temporary
+    ``.<that>.tmp``), or None for anything else."""
+    name = name.removeprefix(".").removesuffix(".tmp")
+    if not name.endswith(".tar"):
+        return None
+    parts = name.removesuffix(".tar").rsplit("-", 2)
+    return CutId.from_tag(parts[0]) if len(parts) == 3 else None
 
 
 def _refused(peer: Peer, cut: CutId, status: dict[str, Any]) -> str:
