@@ -19,15 +19,14 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prepcast.analytics._db import one, run
+from prepcast.analytics._gz import is_damaged_gz, salvage_gz
 from prepcast.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -303,70 +302,6 @@ def _rejects(con: Any) -> int:
     return int(row[0]) if row else 0
 
 
-def _salvage_gz(path: Path, work_dir: Path | None) -> tuple[Path, int, int]:
-    """The readable part of a truncated or damaged ``.gz`` as a plain file: every line
-    ``zcat`` would give before the damage (members one after another, as ``zcat`` reads them).
-    Returns the file, whether a partial last line was dropped (1) or not (0), and how many
-    compressed bytes after the damage could not be read."""
-    fd, name = tempfile.mkstemp(prefix="salvaged-", suffix=".log", dir=work_dir)
-    with os.fdopen(fd, "wb") as out, path.open("rb") as src:
-        tail = bytearray()  # decompressed bytes after the last newline written
-
-        def emit(data: bytes) -> None:
-            tail.extend(data)
-            cut = tail.rfind(b"\n") + 1
-            if cut:
-                out.write(tail[:cut])
-                del tail[:cut]
-
-        inflate = zlib.decompressobj(wbits=31)
-        used = 0  # compressed bytes decompressed without error
-        pending = b""
-        while True:
-            chunk = pending or src.read(1 << 16)
-            pending = b""
-            if not chunk:
-                break
-            saved = inflate.copy()
-            try:
-                emit(inflate.decompress(chunk))
-            except zlib.error:
-                # The damage is in this chunk: take it again a byte at a time, so that
-                # everything decompressed before the bad byte is kept.
-                inflate = saved
-                for i in range(len(chunk)):
-                    try:
-                        emit(inflate.decompress(chunk[i : i + 1]))
-                    except zlib.error:
-                        used += i
-                        break
-                break
-            used += len(chunk)
-            if inflate.eof:  # one member ended: the next one (if any) starts in unused_data
-                rest = inflate.unused_data
-                used -= len(rest)
-                if not rest.strip(b"\x00"):
-                    break
-                inflate = zlib.decompressobj(wbits=31)
-                pending = rest
-        dropped = 1 if tail else 0
-    size = path.stat().st_size
-    return Path(name), dropped, max(size - used, 0)
-
-
-def _is_damaged_gz(path: Path) -> bool:
-    with path.open("rb") as raw:
-        if raw.read(2) != b"\x1f\x8b":
-            return False
-    try:
-        with gzip.open(path, "rb") as src:
-            while src.read(1 << 22):
-                pass
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
-        return True
-    return False
-
-
 def load_logs(
     con: Any, paths: list[Path], work_dir: Path | None = None, *, keep_query: bool = True
 ) -> ParseStats:
@@ -416,8 +351,8 @@ def _salvaged(files: list[Path], stats: ParseStats, work_dir: Path | None) -> li
     """``files`` with every damaged .gz replaced by its readable part (with a warning)."""
     out = []
     for path in files:
-        if _is_damaged_gz(path):
-            plain, dropped, lost = _salvage_gz(path, work_dir)
+        if is_damaged_gz(path):
+            plain, dropped, lost = salvage_gz(path, work_dir)
             stats.salvage_dropped += dropped
             stats.warnings.append(
                 f"{path}: compressed file is truncated or damaged; every line up to the "
