@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from prepcast.errors import InputError, IntegrityError, PrepcastError, TransportError
@@ -71,10 +73,11 @@ def open_state(path: Path) -> DeliveryState:
         raise InputError.at(path, f"not a delivery state (--state): {exc}") from None
 
 
-def _quiet_asyncio() -> None:
-    """After Ctrl-C, the tasks of connections it cut end with errors nobody awaits any more;
-    asyncio would log each as a traceback. The user asked to stop: the CLI says only that."""
-    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+def _quiet_after_interrupt() -> None:
+    """After Ctrl-C, the transfers it cut end with errors (asyncio's never-retrieved tasks, the
+    pusher's "connection closed; resuming"): the user asked to stop, the CLI says only that."""
+    for name in ("asyncio", "asyncssh", "prepcast.distribution"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,11 +90,16 @@ def run(args: argparse.Namespace) -> int:
     state = open_state(args.state)
 
     async def main() -> list[str]:
-        try:
-            return await push_all()
-        except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this task
-            _quiet_asyncio()
-            raise
+        cancel = signal.getsignal(signal.SIGINT)  # asyncio.run's: cancels this task
+
+        def interrupted(signum: int, frame: FrameType | None) -> None:
+            _quiet_after_interrupt()  # before the cancellation reaches any transfer
+            if not callable(cancel):
+                raise KeyboardInterrupt
+            cancel(signum, frame)
+
+        signal.signal(signal.SIGINT, interrupted)
+        return await push_all()
 
     async def push_all() -> list[str]:
         failed: list[str] = []
@@ -113,12 +121,14 @@ def run(args: argparse.Namespace) -> int:
                 await pusher.close()
         return failed
 
+    before = signal.getsignal(signal.SIGINT)
     try:
         failed = asyncio.run(main())
     except KeyboardInterrupt:
-        _quiet_asyncio()
+        _quiet_after_interrupt()
         raise
     finally:
+        signal.signal(signal.SIGINT, before)
         state.close()
     if failed:
         raise TransportError(f"{len(set(failed))} difusores failed: {', '.join(sorted(set(failed)))}"

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prepcast.errors import InputError
+from prepcast.errors import InputError, PrepcastError
 from prepcast.package.canonical import canonical_json, content_name, sha256_hex
 from prepcast.package.ejercicio import JORNADA_NAME, is_ejercicio
 from prepcast.package.keys import Signer
@@ -175,7 +175,7 @@ def _write_tree(out_dir: Path, files: dict[str, bytes], source: Path | None = No
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
     except OSError as exc:
-        raise InputError.at(parent, f"cannot write here: {exc.strerror}") from None
+        raise PrepcastError(f"{parent}: cannot write here: {exc.strerror}") from None
     try:
         os.chmod(tmp, 0o755)
         made: set[Path] = {tmp}
@@ -201,7 +201,7 @@ def _write_tree(out_dir: Path, files: dict[str, bytes], source: Path | None = No
             shutil.rmtree(trash, ignore_errors=True)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise InputError.at(out_dir, f"cannot write the package: {exc.strerror}") from None
+        raise PrepcastError(f"{out_dir}: cannot write the package: {exc.strerror}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
