@@ -18,7 +18,7 @@ from prepcast.difusor.serve import EmbeddedServer
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import write_delta_archive
 from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, CACHE_CONTROL_MUTABLE
-from tests.difusor.difusor_helpers import daemon_config, free_port, wait_port
+from tests.difusor.difusor_helpers import daemon_config, wait_port
 
 pytestmark = pytest.mark.server
 
