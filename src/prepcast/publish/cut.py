@@ -30,7 +30,7 @@ from prepcast.election.columnar import ColumnCut, ColumnElection, load_columns, 
 from prepcast.election.tally import CutResults
 from prepcast.errors import InputError, PrepcastError
 from prepcast.formats.write_prep_csv import DatabaseWriter
-from prepcast.formats.write_prep_csv_columns import ColumnDatabaseWriter
+from prepcast.formats.write_prep_csv_columns import ColumnDatabaseWriter, build_databases_columns
 from prepcast.package.build import assemble
 from prepcast.package.canonical import canonical_json, content_name
 from prepcast.package.ejercicio import JORNADA_NAME, Ejercicio
@@ -130,8 +130,9 @@ class CutBuilder:
 
     def __init__(self, ed: ElectionDir | ColumnElection, signer: Signer | None, *,
                  difusores: Sequence[Mapping[str, Any]] = (),
-                 ejercicio: str = JORNADA_NAME) -> None:
+                 ejercicio: str = JORNADA_NAME, night: bool = True) -> None:
         self.ed = ed
+        self.night = night  # False: one cut alone (nothing kept for a next cut is worth it)
         self.ejercicio = Ejercicio.parse(ejercicio).name
         self.signer = signer
         self.difusores = [dict(d) for d in difusores]
@@ -158,7 +159,7 @@ class CutBuilder:
         if isinstance(self.ed, ColumnElection) and self._columns is not None:
             writer, site_writer = self._columns
             cut = tally_columns(self.ed, at, number=number, last=last)
-            databases = writer.build(cut)
+            databases = writer.build(cut) if self.night else build_databases_columns(cut)
             site = site_writer.files(cut, databases, self.difusores,
                                      history=site_writer.history_after(previous))
             if isinstance(self.last_results, ColumnCut):
@@ -215,7 +216,7 @@ class CutBuilder:
 
 def cut_files(ed: ElectionDir | ColumnElection, number: int, difusores: Sequence[Mapping[str, Any]] = ()) -> CutFiles:
     """Results, database zips, site and difusores list of cut ``number`` of ``ed``."""
-    return CutBuilder(ed, None, difusores=difusores).files(number)
+    return CutBuilder(ed, None, difusores=difusores, night=False).files(number)
 
 
 def build_cut(
@@ -231,6 +232,6 @@ def build_cut(
     not_before: datetime | None = None,
 ) -> Manifest:
     """Write the package of the cut at ``at`` (one cut alone; a night uses :class:`CutBuilder`)."""
-    return CutBuilder(ed, signer, difusores=difusores, ejercicio=ejercicio).build(
+    return CutBuilder(ed, signer, difusores=difusores, ejercicio=ejercicio, night=False).build(
         at, out, previous=previous, built_at=built_at, not_before=not_before
     )
