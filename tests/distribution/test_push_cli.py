@@ -184,13 +184,13 @@ def test_push_says_when_there_is_nothing_to_do_or_it_waits(sshd: Sshd, keydir: P
     user = sshd.add_user()
     (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "sol",
                                                                  active=False)]))
-    pkg = make_package(tmp_path / "p1", keydir, 1,
-                       not_before=datetime.now(UTC) + timedelta(seconds=4))
-    r = _push(tmp_path, keydir, pkg)
+    r = _push(tmp_path, keydir, make_package(tmp_path / "p0", keydir, 1))
     assert r.returncode == 0, r.stderr
     assert "no difusor to push to (1 in the registry, none active" in r.stderr
     assert "nothing sent" in r.stderr
     (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "sol")]))
+    pkg = make_package(tmp_path / "p1", keydir, 1,
+                       not_before=datetime.now(UTC) + timedelta(seconds=5))
     r = _push(tmp_path, keydir, pkg)
     assert r.returncode == 0, r.stderr
     assert "cut 1: staging now, activating at its embargo" in r.stderr
