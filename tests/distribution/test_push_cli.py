@@ -174,3 +174,24 @@ def test_ctrl_c_during_a_push_says_only_interrupted(sshd: Sshd, keydir: Path,
     assert proc.returncode == 130, (out, err)
     assert err == "prepcast: interrupted\n", err
     assert not any((u.www / "current").exists() for u in users)
+
+
+def test_push_says_when_there_is_nothing_to_do_or_it_waits(sshd: Sshd, keydir: Path,
+                                                           tmp_path: Path) -> None:
+    """newuser item 24: every difusor blocked gave an empty table; an embargo ahead, silence."""
+    from datetime import UTC, datetime, timedelta
+
+    user = sshd.add_user()
+    (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "sol",
+                                                                 active=False)]))
+    r = _push(tmp_path, keydir, make_package(tmp_path / "p0", keydir, 1))
+    assert r.returncode == 0, r.stderr
+    assert "no difusor to push to (1 in the registry, none active" in r.stderr
+    assert "nothing sent" in r.stderr
+    (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "sol")]))
+    pkg = make_package(tmp_path / "p1", keydir, 1,
+                       not_before=datetime.now(UTC) + timedelta(seconds=5))
+    r = _push(tmp_path, keydir, pkg)
+    assert r.returncode == 0, r.stderr
+    assert "cut 1: staging now, activating at its embargo" in r.stderr
+    assert "detail" in r.stderr and "error" not in r.stderr

@@ -209,6 +209,13 @@ def _serve(args: argparse.Namespace) -> int:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
             raise InputError(f"--trust-proxy {cidr!r} is not an address or network") from None
-    EmbeddedServer(args.root, host=args.host, port=args.port, access_log=args.access_log,
-                   cert=args.cert, key=args.key, trusted_proxies=args.trust_proxy).run()
+    server = EmbeddedServer(args.root, host=args.host, port=args.port,
+                            access_log=args.access_log, cert=args.cert, key=args.key,
+                            trusted_proxies=args.trust_proxy)
+    port = server.bind().getsockname()[1]  # the port given, or the one port 0 got
+    scheme = "https" if args.cert else "http"
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"prepcast: serving {args.root} on {scheme}://{host}:{port}/ (Ctrl-C stops)",
+          file=sys.stderr, flush=True)
+    server.run()
     return 0

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -88,6 +89,13 @@ def run(args: argparse.Namespace) -> int:
     registry = load_registry(args.registry)
     packages = [_verified(p, args.trust) for p in args.package]
     state = open_state(args.state)
+    if not registry.active():
+        held = len(registry.difusores)
+        print(f"prepcast: {args.registry}: no difusor to push to ({held} in the registry, none "
+              "active: blocked, dropped, not yet activo or active = false); nothing sent",
+              file=sys.stderr)
+        state.close()
+        return 0
 
     async def main() -> list[str]:
         cancel = signal.getsignal(signal.SIGINT)  # asyncio.run's: cancels this task
@@ -113,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
                         failed += [n for n, o in staged.items() if not o.ok]
                         print_report(progress.console, pkg.cut, staged, {})
                         continue
+                    wait = (pkg.not_before - datetime.now(UTC)).total_seconds()
+                    if wait > 1 and not args.no_wait:
+                        print(f"prepcast: cut {pkg.cut}: staging now, activating at its embargo "
+                              f"{pkg.not_before.isoformat()} (in {wait / 60:.0f} min; --no-wait "
+                              "for drills)", file=sys.stderr, flush=True)
                     report = await pusher.push(pkg, wait_for_embargo=not args.no_wait)
                     failed += report.failed
                     print_report(progress.console, pkg.cut, report.staged, report.activated,

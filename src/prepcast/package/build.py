@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,12 @@ def assemble(
     signer: Signer,
     main_fields: dict[str, Any],
     built_at: datetime | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> Manifest:
-    """Write the package of one cut to ``out_dir`` (replacing it whole) and return its manifest."""
+    """Write the package of one cut to ``out_dir`` (replacing it whole) and return its manifest.
+
+    ``digests``: the SHA-256 (hex) of some of ``files``, computed by the caller from the very
+    bytes it passes (a night's builder keeps those of the files that did not change)."""
     out_dir = Path(out_dir)
     _check_replaceable(out_dir)
     for name, t in (("cut_time", cut_time), ("not_before", not_before), ("expires", expires)):
@@ -119,7 +124,8 @@ def assemble(
     all_files = dict(files)
     keyring_rel = content_name("keys/keyring.json", signer.keyring_bytes)
     all_files[keyring_rel] = signer.keyring_bytes
-    entries = {p: FileEntry(sha256_hex(b), len(b)) for p, b in all_files.items()}
+    known = digests or {}
+    entries = {p: FileEntry(known.get(p) or sha256_hex(b), len(b)) for p, b in all_files.items()}
     mbytes = manifest_bytes(
         proceso=proceso,
         ejercicio=ejercicio,

@@ -32,7 +32,7 @@ from prepcast.errors import InputError, PrepcastError
 from prepcast.formats.write_prep_csv import DatabaseWriter
 from prepcast.formats.write_prep_csv_columns import ColumnDatabaseWriter, build_databases_columns
 from prepcast.package.build import assemble
-from prepcast.package.canonical import canonical_json, content_name
+from prepcast.package.canonical import canonical_json, content_name, sha256_hex
 from prepcast.package.ejercicio import JORNADA_NAME, Ejercicio
 from prepcast.package.keys import Signer
 from prepcast.package.layout import db_dir
@@ -137,6 +137,7 @@ class CutBuilder:
         self.signer = signer
         self.difusores = [dict(d) for d in difusores]
         self.last_results: CutResults | ColumnCut | None = None  # of the cut last built
+        self._digests: dict[str, tuple[bytes, str]] = {}  # path -> (bytes, sha256) of last cut
         root_key = signer.root_public if signer else None
         if isinstance(ed, ColumnElection):
             self._columns: tuple[ColumnDatabaseWriter, ColumnSiteWriter] | None = (
@@ -198,6 +199,14 @@ class CutBuilder:
         number = cut_number(proceso, at)
         when = at if exact else cut_time(proceso, number)
         cf = self.files(number, previous=previous, at=when)
+        # a file that is the very bytes object of the last cut's (most of a night's) keeps its
+        # digest: the package is not hashed whole again
+        digests = {p: held[1] for p, b in cf.files.items()
+                   if (held := self._digests.get(p)) is not None and held[0] is b}
+        for p, b in cf.files.items():
+            if p not in digests:
+                digests[p] = sha256_hex(b)
+        self._digests = {p: (b, digests[p]) for p, b in cf.files.items()}
         return assemble(
             out,
             cf.files,
@@ -211,6 +220,7 @@ class CutBuilder:
             signer=self.signer,
             main_fields=cf.main_fields,
             built_at=built_at,
+            digests=digests,
         )
 
 
