@@ -30,6 +30,7 @@ def test_an_empty_period_gives_a_valid_report_that_says_so(tmp_path: Path, small
     assert summary.requests == 0 and summary.visitors == 0
     html = summary.html.read_text(encoding="utf-8")
     assert "no contiene solicitudes" in html and "3 solicitudes fuera del periodo" in html
+    assert "100.000 %" not in html and "Por solicitudes: sin dato" in html  # no claim from nothing
     assert summary.pdf is not None and summary.pdf.read_bytes().startswith(b"%PDF")
 
 
