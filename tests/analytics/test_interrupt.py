@@ -57,3 +57,19 @@ def test_ctrl_c_at_each_stage_of_the_report(tmp_path: Path, synth_log: Path, mmd
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.rstrip().endswith("prepcast: interrupted")
     assert not out.exists() and not list(tmp_path.glob(".informe.tmp-*"))
+
+
+def test_ctrl_c_before_a_command_runs_is_an_interruption_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In the first fraction of a second (importing the command line, parsing the arguments)
+    # Ctrl-C gave a KeyboardInterrupt traceback.
+    import prepcast.cli
+    from prepcast._entry import main
+
+    def interrupted(argv: object = None) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(prepcast.cli, "main", interrupted)
+    assert main() == 130
+    assert capsys.readouterr().err == "prepcast: interrupted\n"

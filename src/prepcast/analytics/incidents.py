@@ -83,10 +83,22 @@ def _message(event: dict[str, Any]) -> str:
     return ""
 
 
+_EVIDENCE = {  # a probe's evidence fields, as the informe says them
+    "status": "el sitio respondió con el código HTTP {}",
+    "integrity": "contenido distinto del publicado: {}",
+    "error": "{}",
+    "latency_ms": "respondió en {} ms",
+}
+
+
 def _evidence(event: dict[str, Any]) -> str:
     value = event.get("evidence")
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {v}" for k, v in list(value.items())[:6])
+        said = []
+        for k, v in list(value.items())[:6]:
+            v = "; ".join(str(x) for x in v[:3]) if isinstance(v, list) else v
+            said.append(_EVIDENCE[k].format(v) if k in _EVIDENCE else f"dato técnico «{k}: {v}»")
+        return "; ".join(said)
     return str(value or event.get("message") or "")
 
 

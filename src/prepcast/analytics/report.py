@@ -11,8 +11,11 @@ import json
 import logging
 import os
 import shutil
+import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -318,6 +321,20 @@ def _owned(path: Path) -> bool:
     return path.is_file() and path.name.startswith("informe") and path.suffix in (".html", ".pdf")
 
 
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM held until the block ends (in the main thread; elsewhere, as is)."""
+    main = threading.current_thread() is threading.main_thread()
+    held = {signal.SIGINT, signal.SIGTERM}
+    if main:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        if main:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
 def _move_into_place(stage: Path, out: Path) -> None:
     """Put the finished report at ``out``: a new directory; or, over an earlier report, the whole
     folder swapped; or, in a folder with other files too, the earlier report's files replaced
@@ -329,8 +346,9 @@ def _move_into_place(stage: Path, out: Path) -> None:
         raise InputError.at(out, "exists and is not a directory", field="--out")
     if all(_owned(p) for p in out.iterdir()):
         old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.replace(out, old)
-        os.replace(stage, out)
+        with _signals_deferred():  # Ctrl-C between the two renames would lose both reports
+            os.replace(out, old)
+            os.replace(stage, out)
         shutil.rmtree(old, ignore_errors=True)
         return
     for path in out.iterdir():
