@@ -75,6 +75,8 @@ def main() -> int:
                     help="also `prepcast cut build` of the last cut to a signed package, and a "
                          "night's packages cut after cut")
     ap.add_argument("--repeat-package", type=int, default=5, help="cut build runs (median)")
+    ap.add_argument("--only-package", action="store_true",
+                    help="with --package: skip database build and the night of databases")
     args = ap.parse_args()
     print(f"{os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,15 +92,17 @@ def main() -> int:
         actas = sum(sum(1 for _ in f.open(encoding="utf-8")) - 1
                     for f in sorted((election / "capturas").glob("*.csv")))
         print(f"{lines} casillas, {actas} records in the three feeds")
-        for name, at in (("last cut (2024-06-03 20:00)", "2024-06-03T20:00-06:00"),
-                         ("night cut (2024-06-02 23:00)", "2024-06-02T23:00-06:00")):
+        cuts = (("last cut (2024-06-03 20:00)", "2024-06-03T20:00-06:00"),
+                ("night cut (2024-06-02 23:00)", "2024-06-02T23:00-06:00"))
+        for name, at in () if args.package and args.only_package else cuts:
             runs, loads = [], []
             for i in range(args.repeat):
                 loads.append(load())
                 runs.append(run("database", "build", str(election), "--at", at, "--out",
                                 str(root / f"db-{i}")))
             report(f"database build, {name}", runs, loads)
-        night(election)
+        if not (args.package and args.only_package):
+            night(election)
         if args.package:
             package(election, root, args.repeat_package)
     return 0
@@ -115,7 +119,8 @@ def package(election: Path, root: Path, repeat: int) -> None:
     for i in range(repeat):
         loads.append(load())
         runs.append(run("cut", "build", str(election), "--at", "2024-06-03T20:00-06:00", "--keys",
-                        str(root / "keys"), "--out", str(root / f"pkg-{i}")))
+                        str(root / "keys"), "--ejercicio", "jornada", "--out",
+                        str(root / f"pkg-{i}")))
     report("cut build, last cut (2024-06-03 20:00) to a signed package", runs, loads)
     pkg = root / "pkg-0"
     files = [p for p in pkg.rglob("*") if p.is_file()]

@@ -1,3 +1,3 @@
-from prepcast.cli import main
+from prepcast._entry import main
 
 raise SystemExit(main())

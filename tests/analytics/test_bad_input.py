@@ -30,14 +30,27 @@ def test_an_empty_period_gives_a_valid_report_that_says_so(tmp_path: Path, small
     assert summary.requests == 0 and summary.visitors == 0
     html = summary.html.read_text(encoding="utf-8")
     assert "no contiene solicitudes" in html and "3 solicitudes fuera del periodo" in html
+    assert "100.000 %" not in html and "Por solicitudes: sin dato" in html  # no claim from nothing
     assert summary.pdf is not None and summary.pdf.read_bytes().startswith(b"%PDF")
 
 
-def test_empty_log_file(tmp_path: Path, mmdb: Path) -> None:
-    empty = tmp_path / "empty.log"
-    empty.write_text("")
-    summary = write_report([empty], tmp_path / "out", pdf=False, geoip_db=mmdb)
-    assert summary.lines == 0 and "no contiene solicitudes" in summary.html.read_text()
+@pytest.mark.parametrize(("content", "says"), [
+    ("", "the log is empty"),
+    ('{"event": "cut_activated", "cut": 1}\n{"event": "probe"}\n', "none of its 2 lines is a request"),
+    ('1.2.3.4 - - [32/Foo/2024:99:00:00 -0600] "GET / HTTP/1.1" 200 1 "-" "x"\n' * 3,
+     "none of its 3 lines is a request"),
+])
+def test_a_log_without_any_request_is_an_error_not_a_report_of_nothing(
+    tmp_path: Path, mmdb: Path, capsys: pytest.CaptureFixture[str], content: str, says: str
+) -> None:
+    # An informe of nothing said "Disponibilidad 100.000 %" and exited 0.
+    log = tmp_path / "some.log"
+    log.write_text(content)
+    status = main(["report", "--logs", str(log), "--out", str(tmp_path / "o"), "--geoip-db", str(mmdb)])
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err
+    assert err.count("\n") == 1 and "some.log" in err and says in err
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".o.tmp-*"))
 
 
 def test_cli_missing_geoip_database_names_the_flag(tmp_path: Path, small_log: Path,
@@ -121,7 +134,8 @@ def test_probe_events_of_the_monitor_count_in_availability(tmp_path: Path) -> No
     assert (log.probes_ok, log.probes_total) == (7, 10)
     (outage,) = log.incidents
     assert outage.start == datetime(2024, 6, 2, 21, 3, tzinfo=UTC6) and outage.duration_s == 180
-    assert "status: 503" in outage.cause
+    assert "el sitio respondió con el código HTTP 503" in outage.cause  # was "(status: 503)"
+    assert "status" not in outage.cause
 
 
 def test_the_event_schema_describes_the_vocabulary() -> None:
@@ -189,3 +203,82 @@ def test_on_disk_engine_gives_the_same_figures(tmp_path: Path, synth_log: Path, 
     assert (memory.requests, memory.visitors, memory.sessions, memory.page_views) == (
         disk.requests, disk.visitors, disk.sessions, disk.page_views)
     assert not list(tmp_path.glob(".d.tmp-*"))
+
+
+def test_an_impossible_date_in_the_incidents_is_a_message_with_its_line(
+    tmp_path: Path, small_log: Path, mmdb: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # PyYAML turned 2024-13-02 into a ValueError traceback (exit 1).
+    bad = tmp_path / "bad2.yaml"
+    bad.write_text('incidentes:\n  - fecha: 2024-13-02\n    hora: "25:10"\n'
+                   "  - fecha: 2024-06-02\n    hora: 26:10\n    causa_raiz: x\n    impacto: y\n")
+    status = main(["report", "--logs", str(small_log), "--out", str(tmp_path / "o"),
+                   "--geoip-db", str(mmdb), "--incidents", str(bad)])
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err
+    assert f"{bad}:2: incidente 1: fecha: needs fecha as a date YYYY-MM-DD (not '2024-13-02')" in err
+    assert f"{bad}:5: incidente 2: hora:" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_wrong_file_as_event_log_is_one_message(
+    tmp_path: Path, small_log: Path, mmdb: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It printed one line per line of the file given (200,000 for an access log).
+    wrong = tmp_path / "night.log"
+    wrong.write_text(LOG * 500)
+    status = main(["report", "--logs", str(small_log), "--out", str(tmp_path / "o"),
+                   "--geoip-db", str(mmdb), "--events", str(wrong)])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert "500 of 500 lines are not events" in err and "line 1: not a JSON object" in err
+    assert "line 3:" in err and "line 4:" not in err
+
+
+def test_a_second_run_into_the_same_folder_leaves_nothing_of_the_first(
+    tmp_path: Path, small_log: Path, mmdb: Path
+) -> None:
+    # informe-ieem.pdf and informe-iem.html of an earlier run stayed beside the new informe.html.
+    out = tmp_path / "informe"
+    first = write_report([small_log], out, pdf=True, geoip_db=mmdb,
+                         options=ReportOptions(formatos=("ieem", "iem")))
+    assert {p.name for p in first.files.values()} == {
+        "informe-ieem.html", "informe-iem.html", "informe-ieem.pdf", "informe-iem.pdf"}
+    (out / "tablas" / "de_otra_corrida.csv").write_text("x\n")
+    write_report([small_log], out, pdf=False, geoip_db=mmdb)
+    assert sorted(p.name for p in out.iterdir()) == ["informe.html", "tablas"]
+    assert not (out / "tablas" / "de_otra_corrida.csv").exists()
+    assert not list(tmp_path.glob(".informe.*"))
+    # A folder that also holds other files: those stay, the earlier report goes.
+    (out / "notas.txt").write_text("mías\n")
+    write_report([small_log], out, pdf=True, geoip_db=mmdb, options=ReportOptions(formatos=("iem",)))
+    assert sorted(p.name for p in out.iterdir()) == ["informe.html", "informe.pdf", "notas.txt", "tablas"]
+
+
+def test_the_incidents_and_availability_tables_the_readme_promises(
+    tmp_path: Path, small_log: Path, mmdb: Path
+) -> None:
+    incidents = tmp_path / "inc.yaml"
+    incidents.write_text("- fecha: 2024-06-02\n  hora: '20:40'\n  duracion_min: 12\n"
+                         "  causa_raiz: disco lleno\n  impacto: corte 3 tarde\n  medidas: se amplió\n")
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(
+        json.dumps({"time": f"2024-06-02T21:0{m}:00-06:00", "event": ev, "difusor": "d01"}) + "\n"
+        for m, ev in enumerate(["probe.up", "probe.down", "probe.up", "probe.up"])))
+    summary = write_report([small_log], tmp_path / "out", pdf=False, geoip_db=mmdb,
+                           events=events, incidents=incidents)
+    tablas = tmp_path / "out" / "tablas"
+    assert {tablas / f"{n}.{x}" for n in ("incidencias", "disponibilidad") for x in ("csv", "json")
+            } <= set(summary.tables)
+    rows = json.loads((tablas / "incidencias.json").read_text())["rows"]
+    mine = next(r for r in rows if r["causa_raiz"] == "disco lleno")
+    assert (mine["fecha"], mine["hora"], mine["duracion_s"], mine["medidas"]) == (
+        "02/06/2024", "20:40", 720, "se amplió")
+    assert len(rows) == summary.incidents
+    assert (tablas / "incidencias.csv").read_bytes().decode().startswith(
+        "fecha,hora,duracion,duracion_s,causa_raiz,impacto,medidas,fuente\r\n")
+    avail = {r["medida"]: r for r in json.loads((tablas / "disponibilidad.json").read_text())["rows"]}
+    assert avail["solicitudes"]["disponibilidad_pct"] == 100.0 and avail["solicitudes"]["total"] == 3
+    assert avail["sondas"] == {"medida": "sondas", "disponibilidad_pct": 75.0, "meta_pct": 99.9,
+                               "cumple": "no", "exitosas": 3, "total": 4,
+                               "definicion": "sondas del instituto al sitio público exitosas"}

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from prepcast import events as ev
 from prepcast.analytics.synth import write_events, write_log
 from prepcast.cli import main
@@ -40,3 +42,13 @@ def test_cli(tmp_path: Path, capsys: object) -> None:
     assert all(ev.problems(r) == [] for r in records)  # the one vocabulary, with its fields
     assert main(["logs", "synth", "--out", str(tmp_path / "no" / "x.log"), "--lines", "5"]) == 2
     assert write_events(tmp_path / "e2.jsonl") > 70
+
+
+def test_cli_says_when_a_small_night_ends_short(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 26: `--lines 10` wrote 6 lines and said only "6 lines"."""
+    out = tmp_path / "x.log"
+    assert main(["logs", "synth", "--out", str(out), "--lines", "10", "--seed", "2024"]) == 0
+    written = len(out.read_text().splitlines())
+    said = capsys.readouterr().out
+    assert written < 10 and said.startswith(f"{out}: {written} lines (fewer than --lines 10")

@@ -33,10 +33,17 @@ def _cases(tmp_path: Path, binary: Path) -> list[tuple[list[str], int, str]]:
         (["logs", "synth", "--lines", "10", "--out", str(tmp_path)], 2, "is a directory"),
         (["logs", "synth", "--lines", "10", "--out", str(tmp_path / "no" / "a.log")], 2,
          "directory not found"),
-        (["logs", "synth", "--lines", "10", "--out", "/proc/prepcast-no.log"], 1, "/proc/"),
+        # an output the system refuses: 1, naming the path given, never its hidden temporary
+        (["logs", "synth", "--lines", "10", "--out", "/proc/prepcast-no.log"], 1,
+         "prepcast: /proc/prepcast-no.log: No such file or directory"),
+        (["keys", "init", "--out", "/proc/prepcast-keys"], 1, "prepcast: /proc/prepcast-keys: "),
+        (["difusor", "webconf", "nginx", "--root", "/srv/prep/www", "--server-name", "x.mx",
+          "--out", "/proc/prepcast.conf"], 1, "prepcast: /proc/prepcast.conf: cannot write"),
         (["report", "--logs", str(log), "--memory-limit", "lots", "--out", str(tmp_path / "r")],
          2, "--memory-limit"),
         (["difusor", "serve", "--root", str(tmp_path), "--port", "99999"], 2, "99999"),
+        (["difusor", "check", "--root", str(tmp_path), "--sftp-user", "root", "--url",
+          "notaurl"], 2, "--url 'notaurl': not an http:// or https:// URL"),
         (["difusor", "webconf", "nginx", "--root", "/srv/prep/www", "--server-name", "x",
           "--out", str(tmp_path)], 2, "is a directory"),
     ]

@@ -249,3 +249,20 @@ def test_sftp_only_check_never_suggests_opening_up_tmp(tmp_path: Path) -> None:
     assert "chmod" not in about[0] and "no cambie sus permisos" in about[0]
     assert "/srv/prep/sftp/www" in about[0]
     assert not any("chmod 0755 /tmp" in f for f in found), found
+
+
+def test_daemon_on_a_port_taken_is_a_bad_setting(tmp_path: Path, keydir: Path) -> None:
+    """newuser item 19: the SFTP port taken was exit 1; it is the setting to change: 2."""
+    import socket
+
+    conf, _, _ = daemon_config(tmp_path, keydir)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        conf.write_text(conf.read_text().replace("port = 0", f"port = {port}"))
+        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
+                            str(conf)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip() == (f"prepcast: {conf}: sftp.port: cannot listen on "
+                                f"127.0.0.1:{port}: Address already in use"), r.stderr

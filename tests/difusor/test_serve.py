@@ -18,7 +18,7 @@ from prepcast.difusor.serve import EmbeddedServer
 from prepcast.distribution.contents import read_package
 from prepcast.distribution.delta import write_delta_archive
 from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, CACHE_CONTROL_MUTABLE
-from tests.difusor.difusor_helpers import daemon_config, free_port, wait_port
+from tests.difusor.difusor_helpers import daemon_config, wait_port
 
 pytestmark = pytest.mark.server
 
@@ -74,10 +74,16 @@ def test_embedded_server_headers_and_switch(tmp_path: Path, keydir: Path,
 def test_serve_command(tmp_path: Path, keydir: Path, packages: list[Path]) -> None:
     conf, _, _ = daemon_config(tmp_path, keydir, sftp=False)
     install(Daemon(load_config(conf)), tmp_path / "inbox", packages[0])
-    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "serve", "--root",
-                             str(tmp_path / "www"), "--port", str(port)])
+                             str(tmp_path / "www"), "--port", "0"], stderr=subprocess.PIPE,
+                            text=True)
     try:
+        assert proc.stderr is not None
+        said = proc.stderr.readline()  # newuser item 26: it says where it serves (port 0 too)
+        found = re.match(rf"^prepcast: serving {re.escape(str(tmp_path / 'www'))} on "
+                         r"http://127\.0\.0\.1:(\d+)/ \(Ctrl-C stops\)$", said)
+        assert found, said
+        port = int(found[1])
         wait_port(port)
         r = httpx.get(f"http://127.0.0.1:{port}/json/main.json")
         assert r.status_code == 200 and r.headers["cache-control"] == CACHE_CONTROL_MUTABLE

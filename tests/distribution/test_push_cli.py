@@ -147,3 +147,51 @@ def test_push_answers_a_bad_state_file_with_one_line(keydir: Path, tmp_path: Pat
     r = _push(tmp_path, keydir, pkg, state=tmp_path / "nope" / "deliveries.sqlite")
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "cannot open the delivery state" in r.stderr
+
+
+def test_ctrl_c_during_a_push_says_only_interrupted(sshd: Sshd, keydir: Path,
+                                                    tmp_path: Path) -> None:
+    """newuser item 6: SIGINT mid-transfer printed asyncio's never-retrieved task tracebacks."""
+    import signal
+    import time
+
+    users = [sshd.add_user() for _ in range(3)]
+    (tmp_path / "registry.toml").write_text(registry_toml(
+        [entry(sshd, u, f"d{i}") for i, u in enumerate(users)]))
+    pkg = make_package(tmp_path / "big", keydir, 1, big=120_000_000)
+    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "push", "--registry",
+                             str(tmp_path / "registry.toml"), "--trust", str(keydir / "root.pub"),
+                             "--package", str(pkg), "--state", str(tmp_path / "d.sqlite"),
+                             "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any((u.www / "releases").exists() and any((u.www / "releases").iterdir())
+                  for u in users):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert err == "prepcast: interrupted\n", err
+    assert not any((u.www / "current").exists() for u in users)
+
+
+def test_push_says_when_there_is_nothing_to_do_or_it_waits(sshd: Sshd, keydir: Path,
+                                                           tmp_path: Path) -> None:
+    """newuser item 24: every difusor blocked gave an empty table; an embargo ahead, silence."""
+    from datetime import UTC, datetime, timedelta
+
+    user = sshd.add_user()
+    (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "sol",
+                                                                 active=False)]))
+    r = _push(tmp_path, keydir, make_package(tmp_path / "p0", keydir, 1))
+    assert r.returncode == 0, r.stderr
+    assert "no difusor to push to (1 in the registry, none active" in r.stderr
+    assert "nothing sent" in r.stderr
+    (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "sol")]))
+    pkg = make_package(tmp_path / "p1", keydir, 1,
+                       not_before=datetime.now(UTC) + timedelta(seconds=5))
+    r = _push(tmp_path, keydir, pkg)
+    assert r.returncode == 0, r.stderr
+    assert "cut 1: staging now, activating at its embargo" in r.stderr
+    assert "detail" in r.stderr and "error" not in r.stderr

@@ -84,6 +84,7 @@ def test_a_database_missing_casillas_asks_for_the_catalog(tmp_path: Path,
     assert main(["election", "import", str(src), "--out", str(tmp_path / "e")]) == 2
     assert "give the catalog with --catalogo" in capsys.readouterr().err
     (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "notas.txt").write_text("mías")  # an empty folder is taken; this one not
     assert main(["election", "import", str(QROO), "--out", str(tmp_path / "e")]) == 2
     assert "already exists" in capsys.readouterr().err
 
@@ -126,3 +127,16 @@ def test_the_catalog_given_is_read_and_checked_before_anything_is_written(
         err = capsys.readouterr().err
         assert says in err and "Traceback" not in err
         assert not out.exists() and not list(tmp_path.glob(".e*"))
+
+
+def test_import_takes_an_empty_folder_but_never_a_full_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 26: `election generate` took an existing empty folder, `import` refused it."""
+    empty = tmp_path / "vacia"
+    empty.mkdir()
+    assert main(["election", "import", str(QROO), "--rules", "qroo-2019", "--out",
+                 str(empty)]) == 0
+    assert (empty / "election.toml").is_file()
+    assert main(["election", "import", str(QROO), "--rules", "qroo-2019", "--out",
+                 str(empty)]) == 2
+    assert "already exists; give a new or empty directory" in capsys.readouterr().err

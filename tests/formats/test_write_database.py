@@ -94,3 +94,19 @@ def test_database_build_before_the_first_cut(small_election: Path, tmp_path: Pat
     assert code == 2
     assert "before the first cut" in capsys.readouterr().err
     assert not (tmp_path / "db").exists()
+
+
+def test_leeme_gives_the_elections_utc_offset(tmp_path: Path) -> None:
+    # It said (UTC-6) for every election; Quintana Roo is UTC-5, as the CSV beside it says.
+    from tests.conftest import QROO
+
+    assert main(["election", "import", str(QROO), "--rules", "qroo-2019",
+                 "--out", str(tmp_path / "qroo")]) == 0
+    assert main(["database", "build", str(tmp_path / "qroo"), "--at", "2019-06-03T05:47-05:00",
+                 "--out", str(tmp_path / "db")]) == 0
+    (zipped,) = (tmp_path / "db").glob("*.zip")
+    with zipfile.ZipFile(zipped) as zf:
+        leeme = zf.read("LEEME.txt").decode("utf-8")
+        csv_text = zf.read(next(n for n in zf.namelist() if n.endswith("2019.csv"))).decode("utf-8-sig")
+    assert "03/06/2019 05:47 (UTC-5)" in csv_text.splitlines()[1]
+    assert "(dd/mm/aaaa hh:mm (UTC-5))" in leeme and "UTC-6" not in leeme

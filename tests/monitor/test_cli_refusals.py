@@ -13,6 +13,8 @@ from prepcast.cli import main
     (["--round", "0"], "--round must be more than 0"),
     (["--lag-bound", "-1"], "--lag-bound must be 0 or more"),
     (["--smtp", "mail:xx"], "--smtp: port must be a number"),
+    (["--webhook", "notaurl"], "--webhook 'notaurl': not an http:// or https:// URL"),
+    (["--webhook", "ftp://x.mx/h"], "not an http:// or https:// URL"),
 ])
 def test_run_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                  extra: list[str], message: str) -> None:
@@ -52,3 +54,32 @@ def test_dashboard_and_password_refusals(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 2 and "at least 10 characters" in capsys.readouterr().err
     code = main(["monitor", "availability", "--state", str(tmp_path), "--month", "junio"])
     assert code == 2 and "--month: month must be YYYY-MM" in capsys.readouterr().err
+
+
+def test_availability_of_a_folder_that_is_no_monitor_state(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 20: `--state /nope` printed nothing, exit 0."""
+    code = main(["monitor", "availability", "--state", str(tmp_path / "nope")])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{tmp_path / 'nope'}: not a monitor state" in err, err
+
+
+def test_dashboard_on_a_port_taken_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """newuser item 19: a port taken gave uvicorn's own error and exit 3."""
+    import io
+    import socket
+
+    users, reg = tmp_path / "users", tmp_path / "r.toml"
+    reg.write_text("")
+    monkeypatch.setattr("sys.stdin", io.StringIO("una-clave-larga\n"))
+    assert main(["monitor", "password", "--users", str(users), "--user", "uie"]) == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["monitor", "dashboard", "--registry", str(reg), "--users", str(users),
+                     "--listen", f"127.0.0.1:{port}", "--state", str(tmp_path / "s")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip().endswith("cannot listen: Address already in use"), err
+    assert err.count("\n") == 1 and not (tmp_path / "s").exists()

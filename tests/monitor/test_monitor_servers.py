@@ -68,12 +68,16 @@ def test_once_json_catches_every_dishonest_difusor_in_one_round(lab: Lab, tmp_pa
     assert rows["atrasado"]["integrity"] == "ok"
     assert [i["kind"] for i in rows["atrasado"]["incidents"]] == ["lag"]
     found = rows["inyectado"]["integrity"]
-    assert "index.html: size 131, manifest says 72 (content changed)" in found, found
-    assert any("extra <script src='https://anuncios.example/tracker.js'>" in f for f in found)
+    # in Spanish: the institute reads these on the dashboard and in the alerts
+    assert "index.html: mide 131 bytes y el Instituto publicó 72: el contenido cambió" in found, found
+    assert any("elemento ajeno a la página del Instituto: <script "
+               "src='https://anuncios.example/tracker.js'>" in f for f in found)
     found = rows["alterado"]["integrity"]
-    assert len(found) == 1 and found[0].startswith("data/") and "content changed" in found[0]
+    assert len(found) == 1 and found[0].startswith("data/")
+    assert "el contenido difiere del publicado por el Instituto" in found[0]
     found = rows["encabezado"]["integrity"]
-    assert any(f.startswith("json/main.json: Cache-Control 'max-age=60'") for f in found), found
+    assert any(f.startswith("json/main.json: encabezado Cache-Control 'max-age=60'")
+               for f in found), found
     assert rows["caido"]["up"] is False and rows["caido"]["cut"] is None
     assert rows["lento"]["slow"] is True and rows["lento"]["integrity"] == "ok"
     assert rows["vencido"]["up"] is False and "expired" in rows["vencido"]["tls_error"]
@@ -103,7 +107,8 @@ def test_once_exits_0_for_honest_difusores_and_1_for_a_plain_http_site(lab: Lab,
     out = cli(*args, "--registry", str(reg))
     assert out.returncode == 1, out.stderr
     rows = {r["name"]: r for r in json.loads(out.stdout)["difusores"]}
-    assert rows[HONEST[0]]["integrity"][0] == f"{plain}: plain HTTP; the site must be served over HTTPS"
+    assert rows[HONEST[0]]["integrity"][0] == (
+        f"{plain}: el sitio se sirve por HTTP sin cifrar; las convocatorias piden HTTPS")
     assert rows[HONEST[1]]["integrity"] == "ok"
 
 
@@ -154,9 +159,10 @@ def test_bytes_verified_once_never_cover_a_dishonest_difusor(lab: Lab, tmp_path:
     seen = asyncio.run(rounds())
     for found in seen:
         assert found["honesto-1"] == [] and found["honesto-2"] == [], found
-        assert len(found["alterado"]) == 1 and "content changed" in found["alterado"][0]
-        assert any("index.html: size" in f for f in found["inyectado"]), found
-        assert any("extra <script" in f for f in found["inyectado"]), found
+        assert len(found["alterado"]) == 1 and "el contenido difiere" in found["alterado"][0]
+        assert any("index.html: mide" in f for f in found["inyectado"]), found
+        assert any("elemento ajeno a la página del Instituto: <script" in f
+                   for f in found["inyectado"]), found
     assert seen[1] == seen[0] == seen[2]
 
 

@@ -214,3 +214,11 @@ def test_build_names_its_ejercicio(night: dict[str, Path], small_election: Path,
     assert done.value.code == 2
     assert "--ejercicio" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+
+
+def test_build_into_a_place_the_system_refuses_is_exit_1(
+        night: dict[str, Path], small_election: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 19: an unwritable output is 1 (the README's table), not a bad argument."""
+    assert build(small_election, night["keys"], Path("/proc/prepcast-pkg"),
+                 "2024-06-02T22:20") == 1
+    assert "prepcast: /proc: cannot write here" in capsys.readouterr().err

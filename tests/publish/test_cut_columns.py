@@ -4,18 +4,22 @@ a night's cuts in a row; files the columnar readers do not take go to the row pa
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 
 import pytest
 
 from prepcast.cli import main
-from prepcast.election import ElectionDir, load_election_dir
+from prepcast.election import ElectionDir, cut_time, load_election_dir
 from prepcast.election.columnar import ColumnElection, load_columns
 from prepcast.election.synthetic import generate
-from prepcast.package import Manifest, init_keys, load_signer
+from prepcast.package import Manifest, init_keys, load_manifest, load_signer
+from prepcast.publish import build_cut
 from prepcast.publish.cut import CutBuilder, CutFiles, night_engine, open_election
+from prepcast.publish.state import NightState
 from tests.conftest import QROO, REAL, TAMAULIPAS
+from tests.night.night_run import run_night
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +134,24 @@ def test_a_national_night_is_built_on_columns_a_state_night_on_rows(national: Pa
                                                                     small_election: Path) -> None:
     assert isinstance(night_engine(load_election_dir(national)), ColumnElection)
     assert isinstance(night_engine(load_election_dir(small_election)), ElectionDir)
+
+
+def test_a_national_night_run_publishes_the_row_path_packages(national: Path,
+                                                              tmp_path: Path) -> None:
+    """`night run` of a national proceso (built on columns): each published cut is the package
+    the row path builds for its time after the cut before it."""
+    init_keys(tmp_path / "keys")
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    r = run_night(national, tmp_path / "keys", state, root, until="2024-06-02T21:00")
+    assert r.returncode == 0, r.stderr
+    ed = load_election_dir(national)
+    signer = load_signer(tmp_path / "keys")
+    published = {c["number"]: c["steps"]["build"]["digest"] for c in NightState.read(state).cuts()
+                 if "publish" in c["steps"]}
+    releases = sorted((root / "releases").iterdir())
+    assert len(releases) >= 2
+    for before, after in itertools.pairwise(releases):
+        number = int(after.name.rsplit("-", 1)[1])
+        alone = build_cut(ed, cut_time(ed.proceso, number), signer, tmp_path / after.name,
+                          previous=before, not_before=load_manifest(after).not_before)
+        assert alone.digest == published[number]

@@ -159,8 +159,11 @@ def test_an_edited_history_is_refused(tmp_path: Path) -> None:
 def test_pending_lists_what_each_difusor_owes(tmp_path: Path, small_election: Path) -> None:
     election = tmp_path / "election"
     election.mkdir()
+    generated = (small_election / "election.toml").read_text()
+    assert "\n[difusores]\n" in generated  # the generated election has the calls' dates
+    without = generated.split("\n[difusores]\n")[0]
     (election / "election.toml").write_text(
-        (small_election / "election.toml").read_text()
+        without
         + "\n[difusores]\nregistro = 2024-05-15\nlogo = 2024-05-20\nvalidacion = 2024-05-21\n"
           "simulacros = [2024-05-12, 2024-05-26]\ninforme = 2024-06-15\n")
     reg = tmp_path / "registry.toml"
@@ -184,7 +187,11 @@ def test_pending_lists_what_each_difusor_owes(tmp_path: Path, small_election: Pa
     assert owed[("luna", "registro")]["vencido"] is True
     assert "url" in owed[("luna", "registro")]["falta"]
     assert owed[("sol", "simulacro-2")]["vencido"] is False
-    r = run("pending", "--registry", str(reg), "--election", str(small_election))
+    r = run("pending", "--registry", str(reg), "--election", str(small_election), "--json")
+    assert r.returncode == 0, r.stderr  # newuser item 26: the README's command on a drill
+    assert {o["entregable"] for o in json.loads(r.stdout)} >= {"registro", "informe"}
+    (election / "election.toml").write_text(without)
+    r = run("pending", "--registry", str(reg), "--election", str(election))
     assert r.returncode == 2 and "no [difusores] table" in r.stderr
 
 

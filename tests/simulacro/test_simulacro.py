@@ -224,3 +224,14 @@ def test_the_hint_names_a_prepcast_that_runs(monkeypatch: pytest.MonkeyPatch) ->
     assert done.returncode == 0 and done.stdout.startswith("prepcast "), done.stderr
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin")
     assert prepcast_command() == "prepcast"
+
+
+def test_a_refused_replay_leaves_no_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """newuser item 19: `--from-database LEEME.txt` was refused (2) but left --out holding the
+    simulacro's marker."""
+    leeme = tmp_path / "LEEME.txt"
+    leeme.write_text("hola\n")
+    code = main(["simulacro", "--from-database", str(leeme), "--out", str(tmp_path / "sfd2"),
+                 "--cuts", "1"])
+    assert code == 2 and "not a PREP database" in capsys.readouterr().err
+    assert not (tmp_path / "sfd2").exists()

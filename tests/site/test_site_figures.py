@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,56 @@ def test_bases_list_zips_with_sha256_and_leeme(
         assert page.locator("main pre.leeme").nth(i).inner_text().strip() == b["leeme"].strip()
 
 
+_SIN_ACTA = {"1": "paquete no entregado", "2": "casilla no instalada",
+             "3": "paquete entregado sin sobre"}
+
+
+def _in_words(observaciones: str) -> str:
+    """What the acta view says for the database's OBSERVACIONES (``['Sin dato', 'Ilegible']``,
+    ``Sin acta(1)``, ``''``): the leyendas without list syntax, the motive in words."""
+    items = re.findall(r"'([^']*)'", observaciones) if observaciones.startswith("[") else (
+        [observaciones] if observaciones else [])
+    items = [f"Sin acta ({_SIN_ACTA[m[1]]})" if (m := re.fullmatch(r"Sin acta\((\d)\)", i))
+             else i for i in items]
+    return ", ".join(items) or "Ninguna"
+
+
+def test_acta_view_reads_codes_and_observaciones_in_words(
+    page: Page, server: StaticServer, published: tuple[Path, PublishedCut]
+) -> None:
+    # The page showed ['Sin dato'] (a Python list literal) and the raw code D.
+    pc = published[1]
+    words = {"D": "Dispositivo de apoyo", "F": "Centro de recepción y traslado fijo",
+             "I": "Centro de recepción y traslado itinerante", "": "Sin dato"}
+    seen: set[str] = set()
+    for entry in pc.site.main_fields["elecciones"]:
+        er = pc.cut.elections[entry["id"]]
+        segments = load(pc, entry["entidad"])["segmentos"].values()
+        actas = {k: v for path in segments for k, v in load(pc, path)["actas"].items()}
+        for row in er.rows:
+            if row.acta is None or row.casilla is None:
+                continue
+            clave = row.acta.casilla_clave(15)
+            acta = actas.get(clave)
+            kind = (acta or {}).get("observaciones", "").startswith("[")
+            key = f"{row.acta.mecanismos_traslado}/{kind}"
+            if acta is None or key in seen:
+                continue
+            seen.add(key)
+            aid = row.casilla.ambito_id(er.election.ambito)
+            open_view(page, server.url, f"/{entry['id']}/{er.election.ambito.value}/{aid}/seccion/"
+                                        f"{row.casilla.seccion}/casilla/{clave}")
+
+            def campo(name: str) -> str:
+                return page.locator(f'main .dato[data-campo="{name}"] dd').inner_text()
+
+            assert campo("mecanismos_traslado") == words[acta["mecanismos_traslado"]]
+            assert campo("observaciones") == _in_words(acta["observaciones"])
+            assert campo("digitalizacion") in ("Escáner", "Aplicación para dispositivos móviles", "Sin dato")
+    assert {k.split("/")[0] for k in seen} >= {"D", "F", "I"}
+    assert any(k.endswith("True") for k in seen), "no acta with a list of observaciones"
+
+
 def test_actas_not_counted_show_why(
     page: Page, server: StaticServer, published: tuple[Path, PublishedCut]
 ) -> None:
@@ -152,7 +203,8 @@ def test_actas_not_counted_show_why(
                              f"{row.casilla.seccion}/casilla/{clave}")  # fmt: skip
                 open_view(page, server.url, route)
                 obs = page.locator('main .dato[data-campo="observaciones"] dd').inner_text()
-                assert obs == (acta["observaciones"] or "Ninguna")
+                assert obs == _in_words(acta["observaciones"])
+                assert "[" not in obs and "'" not in obs
                 contab = page.locator('main .dato[data-campo="contabilizada"] dd').inner_text()
                 assert contab == {0: "No contabilizada", 1: "Contabilizada", 2: "Fuera de catálogo"}[
                     acta["contabilizada"]

@@ -1,9 +1,34 @@
-"""DuckDB connection helpers: one place that opens the engine and runs statements."""
+"""DuckDB connection helpers: one place that opens the engine and runs statements.
+
+DuckDB turns Ctrl-C during a query into ``RuntimeError("Query interrupted")`` (or its own
+``InterruptException``); the helpers here give it back as :class:`KeyboardInterrupt`, so the
+command line says "interrupted" (exit 130) whenever the signal comes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` is DuckDB's report of a query stopped by Ctrl-C (SIGINT)."""
+    if type(exc).__name__ == "InterruptException":
+        return True
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Re-raise DuckDB's interruption of a query as :class:`KeyboardInterrupt`."""
+    try:
+        yield
+    except Exception as exc:
+        if is_interrupt(exc):
+            raise KeyboardInterrupt from exc
+        raise
 
 
 def connect(database: Path | None = None, *, memory_limit: str = "300MB",
@@ -24,19 +49,23 @@ def connect(database: Path | None = None, *, memory_limit: str = "300MB",
 
 def run(con: Any, sql: str, params: list[Any] | None = None) -> None:
     """Execute a statement and finish its result."""
-    con.execute(sql, params or []).fetchall()
+    with interruptible():
+        con.execute(sql, params or []).fetchall()
 
 
 def rows(con: Any, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    return list(con.execute(sql, params or []).fetchall())
+    with interruptible():
+        return list(con.execute(sql, params or []).fetchall())
 
 
 def one(con: Any, sql: str, params: list[Any] | None = None) -> tuple[Any, ...]:
-    result = con.execute(sql, params or []).fetchall()
+    with interruptible():
+        result = con.execute(sql, params or []).fetchall()
     return tuple(result[0]) if result else ()
 
 
 def dicts(con: Any, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    with interruptible():
+        cur = con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

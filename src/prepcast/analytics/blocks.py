@@ -51,7 +51,7 @@ def blocks(data: ReportData) -> dict[str, str]:
         ("Máx. usuarios activos (5 min)", n(fig.peak_active)),
         ("Tiempo medio en el sitio", duration(fig.avg_duration_s)),
         ("Visitantes en teléfono", f"{fig.mobile_share:.1f} %"),
-        ("Disponibilidad (solicitudes)", f"{availability:.3f} %"),
+        ("Disponibilidad (solicitudes)", f"{availability:.3f} %" if fig.requests else "sin dato"),
         ("Incidencias", n(len(data.incidents))),
     ]
     b["resumen"] = "<div class='cards'>" + "".join(
@@ -72,6 +72,9 @@ def blocks(data: ReportData) -> dict[str, str]:
     avail = (
         f"<p>Por solicitudes (1 − proporción de respuestas 5xx): <span class='{cls}'>{availability:.3f} %</span> "
         f"({n(fig.errors_5xx)} respuestas 5xx de {n(fig.requests)}); meta: {AVAILABILITY_GOAL} %.</p>"
+    ) if fig.requests else (
+        "<p>Por solicitudes: sin dato (el periodo analizado no contiene solicitudes); meta: "
+        f"{AVAILABILITY_GOAL} %.</p>"
     )
     if data.probe_availability is not None:
         pcls = "ok" if data.probe_availability >= AVAILABILITY_GOAL else "bad"

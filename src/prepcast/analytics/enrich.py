@@ -51,7 +51,7 @@ def _load_dimension(con: Any, table: str, columns: str, data: Iterable[Sequence[
         names = ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in columns.split(", "))
         run(
             con,
-            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv('{name}', "
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv('{name}', "
             f"columns={{{names}}}, header=false, quote='\"', escape='\"', auto_detect=false, "
             "nullstr='\\N-none')",
         )
@@ -152,7 +152,7 @@ def enrich(
 
     run(
         con,
-        f"""CREATE OR REPLACE TABLE dim_ref AS
+        f"""CREATE OR REPLACE TEMP TABLE dim_ref AS
             SELECT row_number() OVER () AS ref_id, referer, {_HOST_SQL} AS ref_host
             FROM (SELECT DISTINCT referer FROM hits WHERE ok)""",
     )
@@ -166,14 +166,14 @@ def enrich(
     # Each referrer with its host's channel, so the pass over every request joins one table.
     run(
         con,
-        """CREATE OR REPLACE TABLE dim_ref AS
+        """CREATE OR REPLACE TEMP TABLE dim_ref AS
            SELECT r.ref_id, r.referer, r.ref_host, d.channel
            FROM dim_ref r LEFT JOIN dim_host d ON d.host = r.ref_host""",
     )
     page_views = ", ".join(f"'{v}'" for v in sorted(PAGE_VIEWS))
     run(
         con,
-        f"""CREATE OR REPLACE TABLE dim_path AS
+        f"""CREATE OR REPLACE TEMP TABLE dim_path AS
             SELECT row_number() OVER () AS path_id, path, view, view IN ({page_views}) AS is_view,
                    nullif(regexp_extract(path, '{ELECTION_PATTERN}', 1), '') AS election
             FROM (SELECT path, {view_case_sql("path", root)} AS view

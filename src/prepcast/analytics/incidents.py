@@ -83,10 +83,22 @@ def _message(event: dict[str, Any]) -> str:
     return ""
 
 
+_EVIDENCE = {  # a probe's evidence fields, as the informe says them
+    "status": "el sitio respondió con el código HTTP {}",
+    "integrity": "contenido distinto del publicado: {}",
+    "error": "{}",
+    "latency_ms": "respondió en {} ms",
+}
+
+
 def _evidence(event: dict[str, Any]) -> str:
     value = event.get("evidence")
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {v}" for k, v in list(value.items())[:6])
+        said = []
+        for k, v in list(value.items())[:6]:
+            v = "; ".join(str(x) for x in v[:3]) if isinstance(v, list) else v
+            said.append(_EVIDENCE[k].format(v) if k in _EVIDENCE else f"dato técnico «{k}: {v}»")
+        return "; ".join(said)
     return str(value or event.get("message") or "")
 
 
@@ -149,6 +161,8 @@ def read_events(path: Path) -> EventLog:
             stopped = None
         elif name in _IMPACT or name.endswith(("_failed", "_error")):
             log.incidents.append(_incident(name, when, duration_s, cut, message, event))
+    if len(problems) > MAX_LISTED:
+        raise _too_many(path, problems, len(text.splitlines()))
     if problems:
         raise InputError(problems)
     log.cuts.sort()
@@ -187,6 +201,18 @@ def probe_outages(probes: list[tuple[datetime, bool, str]]) -> list[Incident]:
     return found
 
 
+MAX_LISTED = 3  # beyond this many bad lines, one message with the count and the first ones
+
+
+def _too_many(path: Path, problems: list[Problem], lines: int) -> InputError:
+    """One message for a file with many bad lines (most likely not an event log at all)."""
+    first = "; ".join(f"line {p.line}: {p.field + ': ' if p.field else ''}{p.message}"
+                      for p in problems[:MAX_LISTED])
+    return InputError.at(
+        path, f"{len(problems):,} of {lines:,} lines are not events of an event log (first: "
+        f"{first}); is it the difusor's event log (JSON lines)?", field="--events")
+
+
 def _incident(
     name: str, when: datetime, duration_s: float | None, cut: str, message: str, event: dict[str, Any]
 ) -> Incident:
@@ -218,34 +244,46 @@ def read_incidents_yaml(path: Path, offset: timezone) -> list[Incident]:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=_yaml_loader())  # nodes keep their lines
+        data = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError.at(path, f"cannot read incidents file ({exc})", field="--incidents") from exc
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise InputError.at(path, "not valid YAML", line=line + 1 if line is not None else None) from exc
+    except ValueError as exc:  # an explicit !!timestamp that is no date
+        raise InputError.at(path, f"not a valid value ({exc})", field="--incidents") from exc
     if isinstance(data, dict):
         data = data.get("incidents", data.get("incidentes"))
+        root = next((v for k, v in getattr(root, "value", [])
+                     if getattr(k, "value", None) in ("incidents", "incidentes")), None)
     if data is None:
         return []
     if not isinstance(data, list):
         raise InputError.at(path, "expected a list of incidents", field="incidents")
+    nodes = list(getattr(root, "value", []))
     found: list[Incident] = []
     problems: list[Problem] = []
     for i, entry in enumerate(data, start=1):
         where = f"incidente {i}"
+        node = nodes[i - 1] if i <= len(nodes) else None
+
+        def bad(message: str, key: str | None = None, node: Any = node, where: str = where) -> None:
+            line = _line_of(node, _KEYS[key] if key else ())
+            problems.append(Problem(str(path), message, line, f"{where}: {key}" if key else where))
+
         if not isinstance(entry, dict):
-            problems.append(Problem(str(path), "expected a mapping", field=where))
+            bad("expected a mapping")
             continue
         values = {k: next((entry[a] for a in names if a in entry), None) for k, names in _KEYS.items()}
         day = values["fecha"]
-        if isinstance(day, str):
-            try:
-                day = date.fromisoformat(day)
-            except ValueError:
-                day = None
+        try:
+            day = date.fromisoformat(str(day)) if day is not None else None
+        except ValueError:
+            day = None
         if not isinstance(day, date):
-            problems.append(Problem(str(path), "needs fecha as YYYY-MM-DD", field=f"{where}: fecha"))
+            bad(f"needs fecha as a date YYYY-MM-DD (not {values['fecha']!r})", "fecha")
             continue
         hour = values["hora"]
         if isinstance(hour, int):  # YAML reads 22:40 as sexagesimal minutes
@@ -253,15 +291,15 @@ def read_incidents_yaml(path: Path, offset: timezone) -> list[Incident]:
         try:
             at = time.fromisoformat(str(hour))
         except ValueError:
-            problems.append(Problem(str(path), "needs hora as HH:MM", field=f"{where}: hora"))
+            bad(f"needs hora as a time HH:MM (not {hour!r})", "hora")
             continue
         duration = values["duracion_min"]
         if duration is not None and not isinstance(duration, int | float):
-            problems.append(Problem(str(path), "duracion_min must be a number", field=f"{where}: duracion_min"))
+            bad("duracion_min must be a number", "duracion_min")
             continue
         for key in ("causa_raiz", "impacto"):
             if not values[key]:
-                problems.append(Problem(str(path), f"needs {key}", field=f"{where}: {key}"))
+                bad(f"needs {key}", key)
         start = datetime.combine(day, at, tzinfo=at.tzinfo or offset)
         found.append(
             Incident(
@@ -276,6 +314,32 @@ def read_incidents_yaml(path: Path, offset: timezone) -> list[Incident]:
     if problems:
         raise InputError(problems)
     return found
+
+
+def _yaml_loader() -> Any:
+    """PyYAML's safe loader without its timestamp rule: a date stays text (checked here, with
+    its line), so an impossible date such as 2024-13-02 is a message, not a ValueError."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in rules if tag != "tag:yaml.org,2002:timestamp"]
+        for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
+def _line_of(node: Any, keys: tuple[str, ...]) -> int | None:
+    """The line (from 1) of the value of the first of ``keys`` in a mapping node, or of the node."""
+    if node is None:
+        return None
+    pairs = node.value if isinstance(node.value, list) else []
+    for key, value in (p for p in pairs if isinstance(p, tuple)):
+        if getattr(key, "value", None) in keys:
+            return int(value.start_mark.line) + 1
+    return int(node.start_mark.line) + 1
 
 
 def incidents_from_errors(per_minute: list[dict[str, Any]], offset: timezone) -> list[Incident]:

@@ -67,7 +67,7 @@ def build_visitors(con: Any) -> None:
     """One row per visitor (or bot client): an address and agent give one place and device."""
     run(
         con,
-        """CREATE OR REPLACE TABLE visitors AS
+        """CREATE OR REPLACE TEMP TABLE visitors AS
            SELECT vid, any_value(is_bot) AS is_bot, any_value(device) AS device,
                   any_value(ua_id) AS ua_id, any_value(cc) AS cc, any_value(ent) AS ent,
                   count(*) AS requests
@@ -111,7 +111,7 @@ def figures(con: Any) -> Figures:
     f.bounce_rate = _pct(f.single_view_sessions, f.sessions)
     run(
         con,
-        f"""CREATE OR REPLACE TABLE active AS
+        f"""CREATE OR REPLACE TEMP TABLE active AS
             SELECT epoch // {ACTIVE_WINDOW_S} * {ACTIVE_WINDOW_S} AS w, count(DISTINCT vid) AS n
             FROM req WHERE NOT is_bot GROUP BY w""",
     )

@@ -19,15 +19,14 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prepcast.analytics._db import one, run
+from prepcast.analytics._gz import is_damaged_gz, salvage_gz
 from prepcast.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -303,39 +302,6 @@ def _rejects(con: Any) -> int:
     return int(row[0]) if row else 0
 
 
-def _salvage_gz(path: Path, work_dir: Path | None) -> tuple[Path, int]:
-    """The readable part of a truncated or damaged ``.gz`` as a plain file, and whether a
-    partial last line was dropped (1) or not (0)."""
-    fd, name = tempfile.mkstemp(prefix="salvaged-", suffix=".log", dir=work_dir)
-    dropped = 0
-    with os.fdopen(fd, "wb") as out, gzip.open(path, "rb") as src:
-        tail = b""
-        try:
-            while chunk := src.read(1 << 20):
-                data = tail + chunk
-                cut = data.rfind(b"\n") + 1
-                out.write(data[:cut])
-                tail = data[cut:]
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
-            dropped = 1 if tail else 0
-            tail = b""
-        out.write(tail)
-    return Path(name), dropped
-
-
-def _is_damaged_gz(path: Path) -> bool:
-    with path.open("rb") as raw:
-        if raw.read(2) != b"\x1f\x8b":
-            return False
-    try:
-        with gzip.open(path, "rb") as src:
-            while src.read(1 << 22):
-                pass
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
-        return True
-    return False
-
-
 def load_logs(
     con: Any, paths: list[Path], work_dir: Path | None = None, *, keep_query: bool = True
 ) -> ParseStats:
@@ -385,12 +351,14 @@ def _salvaged(files: list[Path], stats: ParseStats, work_dir: Path | None) -> li
     """``files`` with every damaged .gz replaced by its readable part (with a warning)."""
     out = []
     for path in files:
-        if _is_damaged_gz(path):
-            plain, dropped = _salvage_gz(path, work_dir)
+        if is_damaged_gz(path):
+            plain, dropped, lost = salvage_gz(path, work_dir)
             stats.salvage_dropped += dropped
             stats.warnings.append(
-                f"{path}: compressed file is truncated or damaged; read up to the damage, "
-                "the rest is lost"
+                f"{path}: compressed file is truncated or damaged; every line up to the "
+                f"damage was read{', the line cut short by it counted as malformed' if dropped else ''}"
+                + (f"; the {lost:,} compressed bytes after it (of {path.stat().st_size:,}) "
+                   "could not be read" if lost else "; the file ends there, the rest is missing")
             )
             out.append(plain)
         else:

@@ -11,8 +11,11 @@ import json
 import logging
 import os
 import shutil
+import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -28,16 +31,17 @@ from prepcast.analytics.incidents import (
     read_events,
     read_incidents_yaml,
 )
+from prepcast.analytics.ledger import availability_table, incidents_table
 from prepcast.analytics.metrics import figures, tables
 from prepcast.analytics.model import ReportData, ReportSummary
 from prepcast.analytics.outages import silences
 from prepcast.analytics.outline import OUTLINES
-from prepcast.analytics.parse import load_logs
+from prepcast.analytics.parse import ParseStats, load_logs
 from prepcast.analytics.render import render_html, table_csv, table_json, write_pdf
 from prepcast.analytics.sessions import build_sessions
 from prepcast.analytics.useragents import warm_up
 from prepcast.analytics.views import INSTITUTE_HOSTS
-from prepcast.errors import InputError
+from prepcast.errors import InputError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +128,8 @@ def write_report(
             threads=opts.threads,
         )
         try:
-            data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb", pdf)
+            with _db.interruptible():  # also the queries streamed outside the helpers
+                data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb", pdf)
         finally:
             con.close()
             geo.close()
@@ -141,7 +146,9 @@ def write_report(
                 files.setdefault("pdf", out / pdf_name)
                 files[f"pdf-{formato}"] = out / pdf_name
         table_paths = []
-        for table in data.tables.values():
+        tz = timezone(timedelta(seconds=data.figures.offset_s))
+        ledger = (incidents_table(data.incidents, tz), availability_table(data.figures, data.events))
+        for table in (*data.tables.values(), *ledger):
             (stage / TABLES_DIR / f"{table.name}.csv").write_text(table_csv(table), encoding="utf-8")
             (stage / TABLES_DIR / f"{table.name}.json").write_text(table_json(table), encoding="utf-8")
             table_paths += [out / TABLES_DIR / f"{table.name}.csv", out / TABLES_DIR / f"{table.name}.json"]
@@ -199,6 +206,7 @@ def _analyse(
     finally:
         loader.join()
     log.info("parsed %d lines (%d malformed) in %.1f s", stats.lines, stats.malformed, time.monotonic() - t0)
+    _require_requests(stats, logs)
     outside = restrict_period(
         con,
         int(opts.start.timestamp()) if opts.start else None,
@@ -281,6 +289,21 @@ def _analyse(
     )
 
 
+def _require_requests(stats: ParseStats, logs: list[Path]) -> None:
+    """An informe needs at least one request: an empty log, or a file none of whose lines is a
+    request (not an access log), would give figures of nothing (availability 100 %)."""
+    if stats.lines > stats.malformed:
+        return
+    source = str(logs[0]) if len(logs) == 1 else "--logs"
+    if stats.lines == 0:
+        message = "no line to read: the log is empty" if len(logs) == 1 else "every log is empty"
+    else:
+        message = (f"none of its {stats.lines:,} lines is a request of an access log (all "
+                   "malformed): is it the web server's access log?")
+    damaged = [w for w in stats.warnings if "truncated or damaged" in w]
+    raise InputError([Problem(source, message, field="--logs"), *(Problem("", w) for w in damaged)])
+
+
 def _load_libraries(pdf: bool) -> None:
     """ua-parser's rules, the crawler list and (for the PDF) WeasyPrint, loaded ahead of use."""
     try:
@@ -291,15 +314,48 @@ def _load_libraries(pdf: bool) -> None:
         log.debug("libraries not loaded ahead", exc_info=True)
 
 
+def _owned(path: Path) -> bool:
+    """Whether ``path`` (in an output folder) is something a report writes."""
+    if path.name == TABLES_DIR:
+        return path.is_dir()
+    return path.is_file() and path.name.startswith("informe") and path.suffix in (".html", ".pdf")
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM held until the block ends (in the main thread; elsewhere, as is)."""
+    main = threading.current_thread() is threading.main_thread()
+    held = {signal.SIGINT, signal.SIGTERM}
+    if main:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        if main:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
 def _move_into_place(stage: Path, out: Path) -> None:
-    """Rename the finished report into ``out`` (a new directory, or file by file over an old one)."""
+    """Put the finished report at ``out``: a new directory; or, over an earlier report, the whole
+    folder swapped; or, in a folder with other files too, the earlier report's files replaced
+    (nothing of an earlier run stays beside the new one)."""
     if not out.exists():
         os.replace(stage, out)
         return
     if not out.is_dir():
         raise InputError.at(out, "exists and is not a directory", field="--out")
-    (out / TABLES_DIR).mkdir(exist_ok=True)
-    for path in sorted(stage.rglob("*")):
-        if path.is_file():
-            target = out / path.relative_to(stage)
-            os.replace(path, target)
+    if all(_owned(p) for p in out.iterdir()):
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        with _signals_deferred():  # Ctrl-C between the two renames would lose both reports
+            os.replace(out, old)
+            os.replace(stage, out)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    for path in out.iterdir():
+        if _owned(path):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    for path in stage.iterdir():
+        os.replace(path, out / path.name)

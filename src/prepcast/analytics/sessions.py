@@ -27,7 +27,7 @@ def build_sessions(con: Any, gap_s: int = SESSION_GAP_S) -> None:
     run(
         con,
         f"""
-        CREATE OR REPLACE TABLE sessions AS
+        CREATE OR REPLACE TEMP TABLE sessions AS
         WITH b AS (
           SELECT vid, epoch // {int(gap_s)} AS m, min(epoch) AS first, max(epoch) AS last,
                  count(*) AS requests, count(*) FILTER (WHERE is_view) AS views,

@@ -159,7 +159,8 @@ def _networks() -> tuple[list[ipaddress.IPv4Network], list[float]]:
 
 
 def generate(lines: int, seed: int) -> Iterator[str]:
-    """About ``lines`` log lines in time order (exactly ``lines``: the tail is trimmed)."""
+    """At most ``lines`` log lines in time order (the tail is trimmed); its sessions are drawn
+    at random from ``lines``, so a small night may end short of it."""
     rng = random.Random(seed)
     cuts = cut_minutes()
     minute_cum = list(itertools.accumulate(_intensity(m, cuts) for m in range(MINUTES)))

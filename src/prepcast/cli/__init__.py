@@ -16,9 +16,11 @@ import argparse
 import logging
 import os
 import pkgutil
+import re
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
+from pathlib import Path
 
 from prepcast import __version__
 from prepcast.errors import InputError, IntegrityError, PrepcastError, TransportError
@@ -108,8 +110,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(InputError(f"a file given is not text in UTF-8 ({exc.reason} at byte "
                                 f"{exc.start})"), EXIT_INPUT)
     except OSError as exc:  # the system refused: an unwritable output, a full disk, ...
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{_given_name(exc.filename)}: " if exc.filename else ""
         return _fail(PrepcastError(f"{where}{exc.strerror or exc}"), EXIT_OTHER)
+
+
+# the temporary names outputs are written under before their rename: ``.NAME.tmp``,
+# ``.NAME.tmp-PID``, ``.NAME.XXXXXXXX.tmp`` (mkstemp)
+_TEMPORARY = re.compile(r"^\.(?P<name>.+?)(\.[A-Za-z0-9_]{8})?\.tmp(-\d+)?$")
+
+
+def _given_name(filename: object) -> str:
+    """The path the user gave for a temporary name a system refusal names (never the hidden
+    ``.NAME.tmp`` the user never typed)."""
+    path = Path(os.fsdecode(filename)) if isinstance(filename, str | bytes) else None
+    if path is None:
+        return str(filename)
+    hidden = _TEMPORARY.match(path.name)
+    return str(path.with_name(hidden["name"])) if hidden else str(path)
 
 
 def _fail(exc: Exception, status: int) -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
 
-from prepcast.errors import InputError
+from prepcast.errors import InputError, PrepcastError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,7 +83,14 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(problems)
     for warning in start_warnings(config):
         logging.getLogger("prepcast.difusor").warning("%s", warning)
-    run_daemon(config)
+    try:
+        run_daemon(config)
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+            raise
+        raise InputError.at(args.config, f"cannot listen on {config.sftp_listen}:"
+                                         f"{config.sftp_port}: {os.strerror(exc.errno)}",
+                            field="sftp.port") from None
     return 0
 
 
@@ -91,6 +99,16 @@ def _check(args: argparse.Namespace) -> int:
     from prepcast.difusor.check import check_setup, check_sftp_only, check_site
     from prepcast.difusor.config import load_config
 
+    if args.url is not None:
+        import httpx
+
+        try:
+            url: httpx.URL | None = httpx.URL(args.url)
+        except httpx.InvalidURL:
+            url = None
+        if url is None or url.scheme not in ("http", "https") or not url.host:
+            raise InputError(f"--url {args.url[:120]!r}: not an http:// or https:// URL "
+                             "(e.g. https://prep.example.mx)")
     if args.root is not None:
         if not args.sftp_user:
             raise InputError("--root (SFTP only) needs --sftp-user, the institute's account")
@@ -149,7 +167,7 @@ def _webconf(args: argparse.Namespace) -> int:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, args.out)
     except OSError as exc:
-        raise InputError.at(args.out, f"cannot write: {exc.strerror}") from None
+        raise PrepcastError(f"{args.out}: cannot write: {exc.strerror}") from None
     return 0
 
 
@@ -191,6 +209,13 @@ def _serve(args: argparse.Namespace) -> int:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
             raise InputError(f"--trust-proxy {cidr!r} is not an address or network") from None
-    EmbeddedServer(args.root, host=args.host, port=args.port, access_log=args.access_log,
-                   cert=args.cert, key=args.key, trusted_proxies=args.trust_proxy).run()
+    server = EmbeddedServer(args.root, host=args.host, port=args.port,
+                            access_log=args.access_log, cert=args.cert, key=args.key,
+                            trusted_proxies=args.trust_proxy)
+    port = server.bind().getsockname()[1]  # the port given, or the one port 0 got
+    scheme = "https" if args.cert else "http"
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"prepcast: serving {args.root} on {scheme}://{host}:{port}/ (Ctrl-C stops)",
+          file=sys.stderr, flush=True)
+    server.run()
     return 0

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prepcast.errors import InputError, Problem
+from prepcast.errors import InputError, PrepcastError, Problem
 
 REGISTRY_HELP = "registry of difusores (TOML; default registry.toml)"
 
@@ -312,4 +312,4 @@ def _write_out(out: Path, data: bytes) -> None:
     try:
         write_atomic(out, data)
     except OSError as exc:
-        raise InputError.at(out, f"--out: cannot write ({exc.strerror or exc})") from None
+        raise PrepcastError(f"{out}: --out: cannot write ({exc.strerror or exc})") from None

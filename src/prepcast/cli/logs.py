@@ -42,7 +42,10 @@ def run(args: argparse.Namespace) -> int:
         if not out.parent.is_dir():
             raise InputError.at(out.parent, "directory not found", field=flag)
     count = write_log(args.out, args.lines, args.seed)
-    print(f"{args.out}: {count:,} lines")
+    short = "" if count == args.lines else (
+        f" (fewer than --lines {args.lines:,}: the night's sessions are drawn at random from "
+        "it, and a small night may end short)")
+    print(f"{args.out}: {count:,} lines{short}")
     if args.events:
         written = write_events(args.events)
         print(f"{args.events}: {written} events")

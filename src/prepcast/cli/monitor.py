@@ -86,6 +86,17 @@ def _positive(value: float, flag: str) -> None:
         raise InputError(f"{flag} must be more than 0, not {value:g}")
 
 
+def _check_url(text: str, flag: str) -> None:
+    import httpx
+
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise InputError(f"{flag} {text[:120]!r}: not an http:// or https:// URL")
+
+
 def _run(args: argparse.Namespace) -> int:
     from prepcast.monitor.alerts import AlertSettings
     from prepcast.monitor.probe import ProbeSettings
@@ -101,6 +112,8 @@ def _run(args: argparse.Namespace) -> int:
             raise InputError.at(path, f"{flag}: no such file")
     if not args.reference.is_dir():
         raise InputError.at(args.reference, "--reference: no such folder")
+    if args.webhook is not None:
+        _check_url(args.webhook, "--webhook")
     host, port = None, 25
     if args.smtp:
         host, _, p = args.smtp.partition(":")
@@ -161,6 +174,9 @@ def _availability(args: argparse.Namespace) -> int:
             start, end = month_bounds(args.month)
         except ValueError as exc:
             raise InputError(f"--month: {exc}") from None
+    if not (args.state / "events.jsonl").is_file():
+        raise InputError.at(args.state, "not a monitor state (no events.jsonl; give the --state "
+                                        "of `prepcast monitor run`)")
     found = availability(args.state / "events.jsonl", start=start, end=end)
     if args.json:
         print(json.dumps({"month": args.month, "difusores": found}, ensure_ascii=False))
@@ -185,12 +201,27 @@ def _dashboard(args: argparse.Namespace) -> int:
         raise InputError(f"--listen must be HOST:PORT, not {args.listen!r}")
     if (args.cert is None) != (args.key is None):
         raise InputError("--cert and --key go together")
+    _check_listen(host, int(port), args.listen)
     args.state.mkdir(parents=True, exist_ok=True)
     dash = Dashboard(args.state, args.registry, users, secure=args.cert is not None)
     uvicorn.run(app(dash), host=host, port=int(port), log_level="warning",
                 ssl_certfile=str(args.cert) if args.cert else None,
                 ssl_keyfile=str(args.key) if args.key else None)
     return 0
+
+
+def _check_listen(host: str, port: int, given: str) -> None:
+    """One clear line (exit 2) for an address that cannot be listened on (a port taken), before
+    the web server would print its own and exit 3."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(infos[0][4])
+    except OSError as exc:
+        raise InputError(f"--listen {given}: cannot listen: {exc.strerror or exc}") from None
 
 
 def _password(args: argparse.Namespace) -> int:

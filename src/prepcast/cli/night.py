@@ -236,4 +236,4 @@ def _dash(v: object) -> str:
 def _event(e: dict[str, Any] | None) -> str:
     if e is None:
         return "—"
-    return f"corte {e['corte']} ({e['fase']}, {e['cuando'][:19]}): {e['error'] or ''}"
+    return f"corte {e['corte']} ({e['fase']}, {e['cuando']}): {e['error'] or ''}"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from prepcast.errors import InputError, IntegrityError, PrepcastError, TransportError
@@ -71,10 +74,11 @@ def open_state(path: Path) -> DeliveryState:
         raise InputError.at(path, f"not a delivery state (--state): {exc}") from None
 
 
-def _quiet_asyncio() -> None:
-    """After Ctrl-C, the tasks of connections it cut end with errors nobody awaits any more;
-    asyncio would log each as a traceback. The user asked to stop: the CLI says only that."""
-    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+def _quiet_after_interrupt() -> None:
+    """After Ctrl-C, the transfers it cut end with errors (asyncio's never-retrieved tasks, the
+    pusher's "connection closed; resuming"): the user asked to stop, the CLI says only that."""
+    for name in ("asyncio", "asyncssh", "prepcast.distribution"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,13 +89,25 @@ def run(args: argparse.Namespace) -> int:
     registry = load_registry(args.registry)
     packages = [_verified(p, args.trust) for p in args.package]
     state = open_state(args.state)
+    if not registry.active():
+        held = len(registry.difusores)
+        print(f"prepcast: {args.registry}: no difusor to push to ({held} in the registry, none "
+              "active: blocked, dropped, not yet activo or active = false); nothing sent",
+              file=sys.stderr)
+        state.close()
+        return 0
 
     async def main() -> list[str]:
-        try:
-            return await push_all()
-        except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this task
-            _quiet_asyncio()
-            raise
+        cancel = signal.getsignal(signal.SIGINT)  # asyncio.run's: cancels this task
+
+        def interrupted(signum: int, frame: FrameType | None) -> None:
+            _quiet_after_interrupt()  # before the cancellation reaches any transfer
+            if not callable(cancel):
+                raise KeyboardInterrupt
+            cancel(signum, frame)
+
+        signal.signal(signal.SIGINT, interrupted)
+        return await push_all()
 
     async def push_all() -> list[str]:
         failed: list[str] = []
@@ -105,6 +121,11 @@ def run(args: argparse.Namespace) -> int:
                         failed += [n for n, o in staged.items() if not o.ok]
                         print_report(progress.console, pkg.cut, staged, {})
                         continue
+                    wait = (pkg.not_before - datetime.now(UTC)).total_seconds()
+                    if wait > 1 and not args.no_wait:
+                        print(f"prepcast: cut {pkg.cut}: staging now, activating at its embargo "
+                              f"{pkg.not_before.isoformat()} (in {wait / 60:.0f} min; --no-wait "
+                              "for drills)", file=sys.stderr, flush=True)
                     report = await pusher.push(pkg, wait_for_embargo=not args.no_wait)
                     failed += report.failed
                     print_report(progress.console, pkg.cut, report.staged, report.activated,
@@ -113,12 +134,14 @@ def run(args: argparse.Namespace) -> int:
                 await pusher.close()
         return failed
 
+    before = signal.getsignal(signal.SIGINT)
     try:
         failed = asyncio.run(main())
     except KeyboardInterrupt:
-        _quiet_asyncio()
+        _quiet_after_interrupt()
         raise
     finally:
+        signal.signal(signal.SIGINT, before)
         state.close()
     if failed:
         raise TransportError(f"{len(set(failed))} difusores failed: {', '.join(sorted(set(failed)))}"

@@ -116,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{summary.html}: {summary.lines:,} lines ({summary.malformed:,} malformed), "
         f"{summary.requests:,} requests, {summary.visitors:,} visitors, {summary.sessions:,} sessions, "
-        f"availability {summary.availability:.3f} %, {summary.incidents} incidents "
+        + (f"availability {summary.availability:.3f} %, " if summary.requests else
+           "availability — (no request in the period), ")
+        + f"{summary.incidents} incidents "
         f"({summary.seconds:.1f} s)"
     )
     for key, path in summary.files.items():

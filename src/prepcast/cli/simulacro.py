@@ -17,10 +17,10 @@ from prepcast.election.rules import DEFAULT_PROFILE
 from prepcast.election.rules import PROFILES as RULES
 from prepcast.election.synthetic import PROFILES
 from prepcast.election.synthetic_national import NATIONAL_PROFILES
-from prepcast.errors import InputError
+from prepcast.errors import InputError, PrepcastError
 from prepcast.package import Ejercicio
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
-from prepcast.simulacro.night import NightOptions
+from prepcast.simulacro.night import MARKER, NightOptions
 from prepcast.simulacro.registro import summary
 from prepcast.simulacro.replay import ReplaySource
 from prepcast.simulacro.watch import LABELS, WatchReport
@@ -156,8 +156,15 @@ def run(args: argparse.Namespace) -> int:
                             description=f"corte {rec.number} · {cut_label(rec)} · "
                                         f"{live}/{len(rec.live)} difusores al día")
 
-        result = run_night(args.profile, args.seed, args.out, opts, on_cut=on_cut,
-                           on_stage=on_stage, on_ready=on_ready)
+        fresh = not args.out.exists()
+        try:
+            result = run_night(args.profile, args.seed, args.out, opts, on_cut=on_cut,
+                               on_stage=on_stage, on_ready=on_ready)
+        except PrepcastError:  # refused before anything was made: no folder with a marker only
+            if fresh and args.out.is_dir() and [p.name for p in args.out.iterdir()] == [MARKER]:
+                (args.out / MARKER).unlink()
+                args.out.rmdir()
+            raise
     console.print(figures_table(result))
     last = result.cuts[-1]
     console.print(f"{len(result.cuts)} cortes en {result.seconds:.1f} s. Paquete del último corte: "

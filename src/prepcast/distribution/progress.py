@@ -52,7 +52,7 @@ def print_report(console: Console, cut: int, staged: dict[str, Outcome],
                  activated: dict[str, Outcome], refused: dict[str, Outcome] | None = None) -> None:
     """One row per difusor; a cut an earlier round's daemon refused gets a row of its own."""
     table = Table(title=f"cut {cut}", title_justify="left")
-    for col in ("difusor", "staged", "bytes", "seconds", "activated", "error"):
+    for col in ("difusor", "staged", "bytes", "seconds", "activated", "detail"):
         table.add_column(col)
     for name in sorted(staged):
         s = staged[name]

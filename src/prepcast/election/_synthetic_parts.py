@@ -56,3 +56,12 @@ def write_csv(path: Path, header: tuple[str, ...] | list[str], rows: list[list[s
     w.writerow(header)
     w.writerows(rows)
     path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def difusores_plazos(year: int) -> str:
+    """The ``[difusores]`` table of the calls' dates (as IEEM's and IEM's calls set them before
+    a June election), so `prepcast difusores pending` runs on a generated election."""
+    return (f"[difusores]\nregistro = {year}-05-15\ncarta = {year}-05-15\nlogo = {year}-05-20\n"
+            f"validacion = {year}-05-21\npruebas = {year}-05-10\n"
+            f"simulacros = [{year}-05-12, {year}-05-19, {year}-05-26]\n"
+            f"informe = {year}-06-18\n")

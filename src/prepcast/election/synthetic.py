@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from prepcast.election._synthetic_parts import candidaturas, place, write_csv
+from prepcast.election._synthetic_parts import (
+    candidaturas,
+    difusores_plazos,
+    place,
+    write_csv,
+)
 from prepcast.election.acta import Acta, FieldValue, Mark, Status
 from prepcast.election.acta_image import acta_png
 from prepcast.election.catalog import CANDIDATURA_COLUMNS, CASILLA_COLUMNS, load_election_dir
@@ -97,6 +102,7 @@ def _election_toml(p: SyntheticProfile, year: int) -> str:
             m = ", ".join(f'"{x}"' for x in members)
             w(f'\n[[elecciones.alianzas]]\nid = "{aid}"\nnombre = "{anombre}"\npartidos = [{m}]\n')
         w("\n")
+    w(difusores_plazos(year))
     return out.getvalue()
 
 

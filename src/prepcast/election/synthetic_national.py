@@ -23,7 +23,12 @@ from pathlib import Path
 import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a command
 
 from prepcast.election._columns_read import sql_text
-from prepcast.election._synthetic_parts import candidaturas, place, write_csv
+from prepcast.election._synthetic_parts import (
+    candidaturas,
+    difusores_plazos,
+    place,
+    write_csv,
+)
 from prepcast.election.catalog import CANDIDATURA_COLUMNS, NACIONAL_CASILLA_COLUMNS, read_proceso
 from prepcast.election.feed import feed_header
 from prepcast.election.model import Ambito, ColumnKind, Election, Proceso
@@ -96,6 +101,7 @@ def _election_toml(p: NationalProfile, year: int) -> str:
             m = ", ".join(f'"{x}"' for x in members)
             w(f'\n[[elecciones.alianzas]]\nid = "{aid}"\nnombre = "{anombre}"\npartidos = [{m}]\n')
         w("\n")
+    w(difusores_plazos(year))
     return out.getvalue()
 
 

@@ -139,8 +139,8 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}", institute):
         raise InputError(f"--instituto {institute[:40]!r}: letters, digits and '-' only "
                          "(e.g. IEEM), at most 32")
-    if out.exists():
-        raise InputError.at(out, "already exists; give a new directory")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):  # an empty one is taken
+        raise InputError.at(out, "already exists; give a new or empty directory")
     if catalogo is not None and not catalogo.is_file():
         raise InputError.at(catalogo, "missing")
     db = read_prep_csv(file)

@@ -74,6 +74,13 @@ def _column_doc(proceso: Proceso) -> list[tuple[str, str]]:
     return out
 
 
+def _zone(minutes: int) -> str:
+    """The election's UTC offset as the cut's date line writes it: ``UTC-6``, ``UTC-5``."""
+    sign = "-" if minutes < 0 else "+"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
+
+
 def leeme_text(proceso: Proceso, e: Election) -> str:
     profile = proceso.profile
     out = [
@@ -85,7 +92,7 @@ def leeme_text(proceso: Proceso, e: Election) -> str:
         f"B. Archivo de resultados: {e.file_stem or e.id}.csv, codificado en UTF-8 con BOM, separado "
         "por comas.",
         "C. Primera sección, encabezado: título de la elección, fecha y hora del corte "
-        "(dd/mm/aaaa hh:mm (UTC-6)) y las cifras del corte:",
+        f"(dd/mm/aaaa hh:mm ({_zone(proceso.utc_offset_minutes)})) y las cifras del corte:",
         "",
     ]
     for i, (name, text) in enumerate(PREAMBLE_DOC, start=1):

@@ -178,8 +178,9 @@ def _line_sql(cut: ColumnCut, er: ColumnResults) -> tuple[str, str]:
 def database_csv_columns(cut: ColumnCut, eid: str,
                          con: duckdb.DuckDBPyConnection | None = None, *,
                          lines: str | None = None) -> bytes:
-    """The database of one election of the cut; ``lines``: a table of every record's row
-    (:class:`ColumnDatabaseWriter`), gathered instead of formatting the cut's rows."""
+    """The database of one election of the cut; ``lines``: a table of every record's row with
+    its line break (:class:`ColumnDatabaseWriter`), gathered instead of formatting the cut's
+    rows."""
     er = cut.elections[eid]
     e = er.election
     buf = io.StringIO()
@@ -190,7 +191,7 @@ def database_csv_columns(cut: ColumnCut, eid: str,
     buf.write("\r\n")
     w.writerow([*id_columns(cut.proceso), *e.column_ids, *TAIL_COLUMNS])
     sql = _rows_sql(cut, er) if lines is None else (
-        "SELECT encode(string_agg(l.line || chr(13) || chr(10), '' ORDER BY r.part, r.k, r.k2, "
+        "SELECT encode(string_agg(l.line, '' ORDER BY r.part, r.k, r.k2, "
         f"r.clave, r.k3)) FROM {er.table} r JOIN {lines} l ON l.fn = r.fn")
     row = (con or cut.columns.con).execute(sql).fetchone()
     return _BOM + buf.getvalue().encode("utf-8") + (row[0] if row and row[0] else b"")
@@ -233,7 +234,8 @@ class ColumnDatabaseWriter:
                 line, joins = _line_sql(cut, er)
                 table = f"lines_{ce.table(eid)}"
                 ce.con.execute(
-                    f"CREATE OR REPLACE TABLE {table} AS SELECT r.n AS fn, {line} AS line "
+                    f"CREATE OR REPLACE TABLE {table} AS SELECT r.n AS fn, "
+                    f"concat({line}, chr(13), chr(10)) AS line "
                     f"FROM (SELECT f.*, x.part, x.cn, x.code, x.contabilizada FROM {evaluated} x "
                     f"JOIN {er.feed} f ON f.n = x.fn) r {joins}")
                 self._lines[eid] = table

@@ -6,11 +6,13 @@ import asyncio
 import logging
 import smtplib
 from dataclasses import asdict, dataclass
+from datetime import tzinfo
 from email.message import EmailMessage
 
 import httpx
 
 from prepcast.monitor.incidents import Incident, Incidents
+from prepcast.monitor.wording import hora_local
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +32,11 @@ def _subject(inc: Incident, state: str) -> str:
     return f"[PREP monitor] {verb}: {inc.difusor} — {inc.what}"
 
 
-def _body(inc: Incident, state: str) -> str:
+def _body(inc: Incident, state: str, zone: tzinfo | None = None) -> str:
     lines = [_subject(inc, state), "", f"Difusor: {inc.difusor}", f"Incidente: {inc.id}",
-             f"Desde: {inc.since}"]
+             f"Desde: {hora_local(inc.since, zone)}"]
     if inc.closed:
-        lines.append(f"Cerrado: {inc.closed}")
+        lines.append(f"Cerrado: {hora_local(inc.closed, zone)}")
     lines += ["Evidencia:", *(f"  - {e}" for e in inc.evidence)]
     if inc.contact:
         lines.append("Contacto técnico: " + ", ".join(inc.contact.values()))
@@ -45,6 +47,7 @@ class Alerter:
     def __init__(self, settings: AlertSettings, client: httpx.AsyncClient) -> None:
         self.settings = settings
         self.client = client
+        self.zone: tzinfo | None = None  # the election's offset, once a probe shows a cut
 
     async def _send(self, inc: Incident, state: str) -> bool:
         s = self.settings
@@ -64,7 +67,7 @@ class Alerter:
         if s.smtp_host and to:
             msg = EmailMessage()
             msg["Subject"], msg["From"], msg["To"] = _subject(inc, state), s.mail_from, ", ".join(to)
-            msg.set_content(_body(inc, state))
+            msg.set_content(_body(inc, state, self.zone))
             try:
                 await asyncio.to_thread(self._mail, msg)
             except (OSError, smtplib.SMTPException) as exc:

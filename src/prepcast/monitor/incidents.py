@@ -47,7 +47,7 @@ def troubles(r: ProbeResult, s: ProbeSettings) -> dict[str, list[str]]:
     """The kinds of trouble a probe shows, each with its evidence."""
     found: dict[str, list[str]] = {}
     if not r.up:
-        found["down"] = [r.error or "no answer"]
+        found["down"] = [r.error or "sin respuesta"]
     if r.integrity:
         found["integrity"] = list(r.integrity)
     if r.lag_s is not None and r.lag_cuts and r.lag_s > s.lag_bound_s:

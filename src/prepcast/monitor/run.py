@@ -33,6 +33,7 @@ from prepcast.monitor.probe import (
     tls_context,
 )
 from prepcast.monitor.reference import Reference
+from prepcast.monitor.wording import evidencia, zone_of
 from prepcast.package.keys import load_root_public
 from prepcast.registry import Difusor, Registry, load_registry
 
@@ -99,6 +100,11 @@ class Monitor:
         for r in results:  # the calls require HTTPS of every difusor's site
             if r.url.lower().startswith("http://"):
                 r.integrity.insert(0, f"{r.url}: plain HTTP; the site must be served over HTTPS")
+            # what the institute reads (dashboard, /api/estado, incidents, e-mails) in Spanish
+            r.integrity = [evidencia(f) for f in r.integrity]
+            r.error = evidencia(r.error) if r.error else r.error
+            r.tls_error = evidencia(r.tls_error) if r.tls_error else r.tls_error
+            self.alerter.zone = zone_of(r.cut_display) or self.alerter.zone
         self.rounds += 1
         self.incidents.update(results, self.settings, {d.name: d for d in watched})
         await self.alerter.flush(self.incidents)
@@ -119,7 +125,7 @@ class Monitor:
             if r.latency_ms is not None:
                 rec["latency_ms"] = round(r.latency_ms, 1)
             if not r.up:
-                rec["evidence"] = r.error or "no answer"
+                rec["evidence"] = r.error or "sin respuesta"
             elif r.integrity:
                 rec["evidence"] = {"integrity": r.integrity[:10]}
             lines.append(json.dumps(rec, ensure_ascii=False))

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prepcast.errors import InputError
+from prepcast.errors import InputError, PrepcastError
 from prepcast.package.canonical import canonical_json, content_name, sha256_hex
 from prepcast.package.ejercicio import JORNADA_NAME, is_ejercicio
 from prepcast.package.keys import Signer
@@ -97,8 +98,12 @@ def assemble(
     signer: Signer,
     main_fields: dict[str, Any],
     built_at: datetime | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> Manifest:
-    """Write the package of one cut to ``out_dir`` (replacing it whole) and return its manifest."""
+    """Write the package of one cut to ``out_dir`` (replacing it whole) and return its manifest.
+
+    ``digests``: the SHA-256 (hex) of some of ``files``, computed by the caller from the very
+    bytes it passes (a night's builder keeps those of the files that did not change)."""
     out_dir = Path(out_dir)
     _check_replaceable(out_dir)
     for name, t in (("cut_time", cut_time), ("not_before", not_before), ("expires", expires)):
@@ -119,7 +124,8 @@ def assemble(
     all_files = dict(files)
     keyring_rel = content_name("keys/keyring.json", signer.keyring_bytes)
     all_files[keyring_rel] = signer.keyring_bytes
-    entries = {p: FileEntry(sha256_hex(b), len(b)) for p, b in all_files.items()}
+    known = digests or {}
+    entries = {p: FileEntry(known.get(p) or sha256_hex(b), len(b)) for p, b in all_files.items()}
     mbytes = manifest_bytes(
         proceso=proceso,
         ejercicio=ejercicio,
@@ -175,7 +181,7 @@ def _write_tree(out_dir: Path, files: dict[str, bytes], source: Path | None = No
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out_dir.name}.", suffix=".tmp"))
     except OSError as exc:
-        raise InputError.at(parent, f"cannot write here: {exc.strerror}") from None
+        raise PrepcastError(f"{parent}: cannot write here: {exc.strerror}") from None
     try:
         os.chmod(tmp, 0o755)
         made: set[Path] = {tmp}
@@ -201,7 +207,7 @@ def _write_tree(out_dir: Path, files: dict[str, bytes], source: Path | None = No
             shutil.rmtree(trash, ignore_errors=True)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise InputError.at(out_dir, f"cannot write the package: {exc.strerror}") from None
+        raise PrepcastError(f"{out_dir}: cannot write the package: {exc.strerror}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

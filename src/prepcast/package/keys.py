@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from prepcast.errors import InputError
+from prepcast.errors import InputError, PrepcastError
 from prepcast.files import write_atomic
 from prepcast.package.canonical import canonical_json, strict_json
 from prepcast.package.sign import (
@@ -147,7 +147,7 @@ def init_keys(out: Path) -> str:
     try:
         out.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise InputError.at(out, f"cannot create key directory: {exc.strerror}") from None
+        raise PrepcastError(f"{out}: cannot create key directory: {exc.strerror}") from None
     root = Ed25519PrivateKey.generate()
     write_private_key(out / ROOT_KEY, root)
     write_atomic(out / ROOT_PUB, public_pem(root.public_key()))

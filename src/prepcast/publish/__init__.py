@@ -14,6 +14,8 @@ from prepcast.publish.cut import (
     CutFiles,
     build_cut,
     cut_files,
+    night_engine,
+    open_election,
     proceso_id,
     read_difusores,
 )
@@ -24,6 +26,8 @@ __all__ = [
     "CutFiles",
     "build_cut",
     "cut_files",
+    "night_engine",
+    "open_election",
     "proceso_id",
     "read_difusores",
 ]

@@ -30,9 +30,9 @@ from prepcast.election.columnar import ColumnCut, ColumnElection, load_columns, 
 from prepcast.election.tally import CutResults
 from prepcast.errors import InputError, PrepcastError
 from prepcast.formats.write_prep_csv import DatabaseWriter
-from prepcast.formats.write_prep_csv_columns import ColumnDatabaseWriter
+from prepcast.formats.write_prep_csv_columns import ColumnDatabaseWriter, build_databases_columns
 from prepcast.package.build import assemble
-from prepcast.package.canonical import canonical_json, content_name
+from prepcast.package.canonical import canonical_json, content_name, sha256_hex
 from prepcast.package.ejercicio import JORNADA_NAME, Ejercicio
 from prepcast.package.keys import Signer
 from prepcast.package.layout import db_dir
@@ -130,12 +130,14 @@ class CutBuilder:
 
     def __init__(self, ed: ElectionDir | ColumnElection, signer: Signer | None, *,
                  difusores: Sequence[Mapping[str, Any]] = (),
-                 ejercicio: str = JORNADA_NAME) -> None:
+                 ejercicio: str = JORNADA_NAME, night: bool = True) -> None:
         self.ed = ed
+        self.night = night  # False: one cut alone (nothing kept for a next cut is worth it)
         self.ejercicio = Ejercicio.parse(ejercicio).name
         self.signer = signer
         self.difusores = [dict(d) for d in difusores]
         self.last_results: CutResults | ColumnCut | None = None  # of the cut last built
+        self._digests: dict[str, tuple[bytes, str]] = {}  # path -> (bytes, sha256) of last cut
         root_key = signer.root_public if signer else None
         if isinstance(ed, ColumnElection):
             self._columns: tuple[ColumnDatabaseWriter, ColumnSiteWriter] | None = (
@@ -158,7 +160,7 @@ class CutBuilder:
         if isinstance(self.ed, ColumnElection) and self._columns is not None:
             writer, site_writer = self._columns
             cut = tally_columns(self.ed, at, number=number, last=last)
-            databases = writer.build(cut)
+            databases = writer.build(cut) if self.night else build_databases_columns(cut)
             site = site_writer.files(cut, databases, self.difusores,
                                      history=site_writer.history_after(previous))
             if isinstance(self.last_results, ColumnCut):
@@ -197,6 +199,14 @@ class CutBuilder:
         number = cut_number(proceso, at)
         when = at if exact else cut_time(proceso, number)
         cf = self.files(number, previous=previous, at=when)
+        # a file that is the very bytes object of the last cut's (most of a night's) keeps its
+        # digest: the package is not hashed whole again
+        digests = {p: held[1] for p, b in cf.files.items()
+                   if (held := self._digests.get(p)) is not None and held[0] is b}
+        for p, b in cf.files.items():
+            if p not in digests:
+                digests[p] = sha256_hex(b)
+        self._digests = {p: (b, digests[p]) for p, b in cf.files.items()}
         return assemble(
             out,
             cf.files,
@@ -210,12 +220,13 @@ class CutBuilder:
             signer=self.signer,
             main_fields=cf.main_fields,
             built_at=built_at,
+            digests=digests,
         )
 
 
 def cut_files(ed: ElectionDir | ColumnElection, number: int, difusores: Sequence[Mapping[str, Any]] = ()) -> CutFiles:
     """Results, database zips, site and difusores list of cut ``number`` of ``ed``."""
-    return CutBuilder(ed, None, difusores=difusores).files(number)
+    return CutBuilder(ed, None, difusores=difusores, night=False).files(number)
 
 
 def build_cut(
@@ -231,6 +242,6 @@ def build_cut(
     not_before: datetime | None = None,
 ) -> Manifest:
     """Write the package of the cut at ``at`` (one cut alone; a night uses :class:`CutBuilder`)."""
-    return CutBuilder(ed, signer, difusores=difusores, ejercicio=ejercicio).build(
+    return CutBuilder(ed, signer, difusores=difusores, ejercicio=ejercicio, night=False).build(
         at, out, previous=previous, built_at=built_at, not_before=not_before
     )

@@ -9,7 +9,8 @@ cut staged there, its lag in cuts and seconds, its last error and its last refus
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+import re
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, An
     try:
         for name in _difusores(doc, deliveries):
             out["difusores"].append(_difusor(name, deliveries, ejercicio, published,
-                                             published_at, at))
+                                             published_at, at, _zone(doc)))
     finally:
         deliveries.close()
     return out
@@ -67,8 +68,51 @@ def _runner(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _cut_view(doc: dict[str, Any], number: int, published_at: dict[int, datetime]) -> dict[str, Any]:
     times: dict[str, str] = doc.get("cut_times", {})
+    when = published_at[number]
     return {"numero": number, "hora_del_corte": times.get(str(number)),
-            "publicado": published_at[number].isoformat()}
+            "publicado": local_time(when, _zone(doc)),
+            "publicado_iso": when.isoformat(timespec="seconds")}
+
+
+def _zone(doc: dict[str, Any]) -> tzinfo | None:
+    """The election's UTC offset, from its cut times (``None``: the machine's)."""
+    first = next(iter(doc.get("cut_times", {}).values()), None)
+    try:
+        return datetime.fromisoformat(first).tzinfo if first else None
+    except ValueError:
+        return None
+
+
+def local_time(when: datetime, zone: tzinfo | None) -> str:
+    """A moment as the institute reads it: ``02/06/2024 20:40:05 (UTC-6)``."""
+    local = when.astimezone(zone) if zone is not None else when.astimezone()
+    minutes = int((local.utcoffset() or timedelta(0)).total_seconds() // 60)
+    h, m = divmod(abs(minutes), 60)
+    label = f"UTC{'-' if minutes < 0 else '+'}{h}" + (f":{m:02d}" if m else "")
+    return f"{local:%d/%m/%Y %H:%M:%S} ({label})"
+
+
+# Delivery errors (distribution/ speaks English) as the table says them: Spanish, original quoted.
+_ERRORS = (
+    (re.compile(r"(?P<who>.+?): cannot connect: (?P<why>.*)", re.DOTALL),
+     "{who}: no se pudo conectar (original: «{why}»)"),
+    (re.compile(r"(?P<who>.+?): authentication failed \((?P<how>\w+)\)"),
+     "{who}: el servidor rechazó la autenticación (original: «authentication failed ({how})»)"),
+    (re.compile(r"(?P<who>.+?): (?:unknown host key|host key refused|unreadable host_key)(?P<rest>.*)",
+                re.DOTALL),
+     "{who}: la llave del servidor no es la registrada (original: «{0}»)"),
+)
+
+
+def error_es(text: str | None) -> str | None:
+    """A delivery error in Spanish, the original quoted."""
+    if not text:
+        return text
+    for pattern, spanish in _ERRORS:
+        m = pattern.fullmatch(text)
+        if m is not None:
+            return spanish.format(text, **m.groupdict())
+    return f"error de entrega (original: «{text}»)"
 
 
 def _next(doc: dict[str, Any], done: int) -> dict[str, Any] | None:
@@ -104,7 +148,8 @@ def _difusores(doc: dict[str, Any], deliveries: DeliveryState) -> list[str]:
 
 
 def _difusor(name: str, deliveries: DeliveryState, ejercicio: str, published: int | None,
-             published_at: dict[int, datetime], at: datetime) -> dict[str, Any]:
+             published_at: dict[int, datetime], at: datetime,
+             zone: tzinfo | None = None) -> dict[str, Any]:
     active = deliveries.holding(name, "active")
     staged = deliveries.holding(name, "staged")
     live = active[0] if active else None
@@ -128,8 +173,8 @@ def _difusor(name: str, deliveries: DeliveryState, ejercicio: str, published: in
         "corte_preparado": staged[0].tag if staged else None,
         "atraso_cortes": lag_cuts,
         "atraso_segundos": lag_seconds,
-        "ultimo_error": _delivery(failure),
-        "ultimo_rechazo": _delivery(refusal),
+        "ultimo_error": _delivery(failure, zone),
+        "ultimo_rechazo": _delivery(refusal, zone),
     }
 
 
@@ -154,8 +199,10 @@ def _after(d: Delivery, last_ok: datetime | None) -> bool:
     return last_ok is None or when >= last_ok
 
 
-def _delivery(d: Delivery | None) -> dict[str, Any] | None:
+def _delivery(d: Delivery | None, zone: tzinfo | None = None) -> dict[str, Any] | None:
     if d is None:
         return None
-    return {"corte": d.cut, "fase": d.phase, "cuando": (d.ended or d.started).isoformat(),
-            "error": d.error}
+    when = d.ended or d.started
+    return {"corte": d.cut, "fase": d.phase, "cuando": local_time(when, zone),
+            "cuando_iso": when.isoformat(timespec="seconds"), "error": error_es(d.error),
+            "error_original": d.error}

@@ -130,12 +130,11 @@ def _bucket(ce: ColumnElection) -> str:
             f"({d} + {step - 1}) // {step}) END")
 
 
-def static_tables(ce: ColumnElection, i: int) -> None:
+def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) -> None:
     """Tables ``sc<i>``, ``ss<i>`` and ``sr<i>`` (see the module's docstring)."""
     e = ce.proceso.elections[i]
     ev = ce.record_evaluations(e.id)
     sa, name = site_ambito(ce, e)
-    con = ce.con
     con.execute(
         f"CREATE OR REPLACE TABLE sc{i} AS SELECT c.n, c.clave, c.seccion, c.tipo, "
         f"c.lista_nominal, k.representantes, {sa} AS sa, {name} AS sa_nombre, k.numero, k.ext, "
@@ -253,6 +252,9 @@ def segment_tables(con: duckdb.DuckDBPyConnection, i: int, nv: int, buckets: lis
         f"WHERE b IN ({within})), "
         "run AS (SELECT * FROM (SELECT seccion, b, sum(cap) OVER w AS cap, sum(con) OVER w AS con, "
         f"sum(lnc) OVER w AS lnc, sum(tvse) OVER w AS tvse, {figures} FROM sg{i} "
+        # only the secciones these buckets touch, up to the last of them
+        f"WHERE b <= {max(buckets, default=0)} AND seccion IN (SELECT seccion FROM sg{i} "
+        f"WHERE b IN ({within})) "
         f"WINDOW w AS (PARTITION BY seccion ORDER BY b ROWS UNBOUNDED PRECEDING)) "
         f"WHERE b IN ({within})) "
         "SELECT r.b, ss.sa % z.shards AS s, string_agg(concat('\"', r.seccion, '\":[', "

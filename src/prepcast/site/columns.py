@@ -107,12 +107,15 @@ class ColumnSiteWriter(NightWriter):
 
     def _election_static(self, i: int) -> _Static:
         st = self._static.get(i)
-        if st is not None:
-            return st
+        if st is None:
+            with self.ce.con.cursor() as con:  # one per thread: DuckDB runs them side by side
+                st = self._static[i] = self._make_static(con, i)
+        return st
+
+    def _make_static(self, con: Any, i: int) -> _Static:
         ce = self.ce
         e = ce.proceso.elections[i]
-        sql.static_tables(ce, i)
-        con = ce.con.cursor()
+        sql.static_tables(con, ce, i)
         rows = con.execute(f"SELECT sa, arg_min(sa_nombre, n) FROM sc{i} GROUP BY sa "
                            "ORDER BY min(n)").fetchall()
         order = [int(r[0]) for r in rows]
@@ -126,7 +129,6 @@ class ColumnSiteWriter(NightWriter):
                 f"SELECT k.ent, arg_min(k.entidad_nombre, k.n) FROM sc{i} c JOIN cas k "
                 "ON k.n = c.n GROUP BY k.ent ORDER BY min(k.n)").fetchall()}
         self._catalogs(con, i, st)
-        self._static[i] = st
         return st
 
     def _catalogs(self, con: Any, i: int, st: _Static) -> None:
@@ -160,13 +162,13 @@ class ColumnSiteWriter(NightWriter):
         """Every file of the site for ``cut`` (see :func:`prepcast.site.data.site_files`)."""
         proceso = cut.proceso
         eids = [e.id for e in proceso.elections]
-        statics = [self._election_static(i) for i in range(len(eids))]
 
         def one(i: int) -> tuple[SiteFiles, ElectionResults, str]:
-            return self._election(cut, i, statics[i])
+            return self._election(cut, i, self._election_static(i))
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             done = list(pool.map(one, range(len(eids))))
+        statics = [self._static[i] for i in range(len(eids))]
         out = SiteFiles()
         elecciones, proceso_elecciones = [], []
         view: dict[str, ElectionResults] = {}
@@ -226,10 +228,15 @@ class ColumnSiteWriter(NightWriter):
         """The segments, ámbito files and entidad file of election ``i``."""
         ce = self.ce
         er: ColumnResults = cut.elections[ce.proceso.elections[i].id]
+        with ce.con.cursor() as con:  # one per thread: DuckDB runs them side by side
+            return self._election_on(con, cut, er, i, st)
+
+    def _election_on(self, con: Any, cut: ColumnCut, er: ColumnResults, i: int, st: _Static
+                     ) -> tuple[SiteFiles, ElectionResults, str]:
+        ce = self.ce
         e = st.election
         nv = len(e.columns)
         out = SiteFiles()
-        con = ce.con.cursor()
         sql.cut_tables(con, ce, i, er.table, self.segment_actas)
         segs = self._segments(con, i, e, st, out)
         votes = ", ".join(f"sum(v{k})" for k in range(nv))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import socket
 import ssl
 import time
 from collections.abc import Mapping
@@ -47,12 +48,14 @@ async def check_certificate(d: Difusor, settings: CheckSettings, report: CheckRe
         _, writer = await asyncio.wait_for(asyncio.open_connection(
             host, port, ssl=ssl_context(settings), server_hostname=host), settings.timeout_s)
     except ssl.SSLCertVerificationError as exc:
-        return report.add("https.cert", False, title, f"{host}: {exc.verify_message}",
+        return report.add("https.cert", False, title,
+                          f"{host}: el certificado no es válido para el sitio "
+                          f"(original: «{exc.verify_message}»)",
                           "Instale un certificado vigente, emitido por una autoridad reconocida, "
                           "para el nombre del sitio.")
     except (OSError, TimeoutError) as exc:
-        return report.add("https.cert", False, title, f"{host}:{port}: sin conexión ({exc})",
-                          "Abra el puerto 443 al instituto y al público.")
+        detalle, corregir = unreachable(exc, host, port)
+        return report.add("https.cert", False, title, detalle, corregir)
     cert = writer.get_extra_info("peercert") or {}
     writer.close()
     expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(str(cert["notAfter"])), UTC)
@@ -62,6 +65,31 @@ async def check_certificate(d: Difusor, settings: CheckSettings, report: CheckRe
     return report.add("https.expiry", days >= settings.cert_min_days,
                       f"El certificado no vence en los próximos {settings.cert_min_days} días",
                       f"vence en {days} días", "Renueve el certificado antes de la jornada.")
+
+
+def unreachable(exc: BaseException, host: str, port: int) -> tuple[str, str]:
+    """Why ``host:port`` could not be reached, in Spanish, and the fix that fits that reason
+    (a name that does not resolve needs DNS, not an open port); the original error quoted."""
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and len(chain) < 8:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    text = next((str(c) for c in chain if str(c)), type(exc).__name__)
+    original = f" (original: «{text[:200]}»)"
+    if any(isinstance(c, socket.gaierror) for c in chain) or "Name or service not known" in text \
+            or "nodename nor servname" in text:
+        return (f"el nombre {host} no se resuelve en el DNS{original}",
+                f"Publique el nombre {host} en el DNS (registro A o AAAA hacia el servidor del "
+                "sitio) o corrija la dirección registrada.")
+    if any(isinstance(c, ConnectionRefusedError) for c in chain):
+        return (f"{host}:{port} rechazó la conexión: ningún servicio atiende ese puerto{original}",
+                f"Ponga el servidor web a atender el puerto {port} para el instituto y el público.")
+    if any(isinstance(c, TimeoutError | httpx.TimeoutException) for c in chain):
+        return (f"{host}:{port} no respondió (tiempo agotado){original}",
+                f"Abra el puerto {port} en el cortafuegos al instituto y al público.")
+    return (f"{host}:{port}: sin conexión{original}",
+            f"Verifique que el sitio responda en el puerto {port} desde internet.")
 
 
 async def check_site(d: Difusor, settings: CheckSettings, report: CheckReport,
@@ -82,8 +110,11 @@ async def _redirect(client: httpx.AsyncClient, d: Difusor, report: CheckReport) 
     try:
         r = await client.get(plain)
     except httpx.HTTPError as exc:
-        report.add("http.redirect", False, title, f"{plain}: sin respuesta ({exc})",
-                   "Atienda el puerto 80 con una redirección permanente (301) a https://.")
+        detalle, corregir = unreachable(exc, urlsplit(plain).hostname or plain,
+                                        urlsplit(plain).port or 80)
+        report.add("http.redirect", False, title, f"{plain}: {detalle}",
+                   f"{corregir} Atienda el puerto 80 con una redirección permanente (301) a "
+                   "https://.")
         return
     location = r.headers.get("location", "")
     ok = r.status_code in (301, 302, 307, 308) and location.startswith("https://")
@@ -99,8 +130,8 @@ async def _clock(client: httpx.AsyncClient, url: str, report: CheckReport,
         r = await client.get(url + "/")
         after = time.time()
     except httpx.HTTPError as exc:
-        report.add("clock.http", False, title, f"{url}: sin respuesta ({exc})",
-                   "Verifique que el sitio responda por HTTPS.")
+        detalle, corregir = unreachable(exc, urlsplit(url).hostname or url, urlsplit(url).port or 443)
+        report.add("clock.http", False, title, f"{url}: {detalle}", corregir)
         return
     date = r.headers.get("date")
     if not date:

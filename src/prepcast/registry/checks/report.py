@@ -27,14 +27,19 @@ td.r { white-space: nowrap; font-weight: bold; } .ok { color: #14532d; } .mal { 
 def render_html(r: CheckReport) -> str:
     rows = []
     for f in r.findings:
-        mark, cls = (("No aplica", "na") if f.ok is None else
+        mark, cls = (("No evaluado", "na") if f.ok is None else
                      ("Cumple", "ok") if f.ok else ("No cumple", "mal"))
         fix = f"<br><strong>Qué corregir:</strong> {escape(f.corregir)}" if f.corregir else ""
         rows.append(f'<tr><td class="r {cls}">{mark}</td><td>{escape(f.titulo)}</td>'
                     f"<td>{escape(f.detalle)}{fix}</td></tr>")
-    verdict = ('<p class="veredicto si">Cumple con todos los requisitos técnicos.</p>'
+    pending = (f" {len(r.not_evaluated)} requisito(s) no evaluado(s): se evaluarán cuando lo "
+               "que los impide se corrija." if r.not_evaluated else "")
+    verdict = ((f'<p class="veredicto si">Cumple con todos los requisitos técnicos evaluados.'
+                f"{pending}</p>" if pending else
+                '<p class="veredicto si">Cumple con todos los requisitos técnicos.</p>')
                if r.passed else
-               f'<p class="veredicto no">No cumple: {len(r.failed)} requisito(s) por corregir.</p>')
+               f'<p class="veredicto no">No cumple: {len(r.failed)} requisito(s) por '
+               f"corregir.{pending}</p>")
     modo = ("releases/ y current (enlace simbólico)" if r.modo == "sftp" else
             "demonio del difusor (un archivo por corte en su buzón)" if r.modo == "daemon" else
             "plano (archivos inmutables primero; index.html y json/main.json al final)"

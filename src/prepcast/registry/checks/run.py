@@ -23,7 +23,7 @@ import asyncssh
 
 from prepcast.registry import history as hist
 from prepcast.registry.checks import http, sftp
-from prepcast.registry.checks.findings import CheckReport
+from prepcast.registry.checks.findings import CheckReport, not_run
 from prepcast.registry.model import Difusor, Registry
 
 
@@ -63,6 +63,8 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
             with contextlib.suppress(OSError, asyncssh.Error, TimeoutError):
                 await sftp.restore(conn, d.remote_root, undo, token)
             conn.close()
+    not_run(report, settings.min_free_gb, settings.min_speed_mb_s, settings.cert_min_days,
+            settings.cache_control)
     report.seconds = time.perf_counter() - start
     return report
 

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import posixpath
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ MB = 1000**2
 CHUNK = 4 * 1024 * 1024
 SPEED_WRITES = 4      # writes of CHUNK in flight during the speed test (each pipelined in blocks)
 MUTABLE = ("index.html", "json/main.json")
+NO_HOST_KEY = ("no hay llave del servidor registrada (host_key) ni archivo known_hosts: no se "
+               "acepta un servidor sin verificar")
 
 
 async def connect(d: Difusor, known_hosts: Path | None, timeout: float
@@ -35,7 +38,7 @@ async def connect(d: Difusor, known_hosts: Path | None, timeout: float
     elif known_hosts is not None:
         keys = str(known_hosts)
     else:
-        raise ValueError("no host key pinned (host_key) nor known_hosts: refused")
+        raise ValueError(NO_HOST_KEY)
     options: dict[str, Any] = {"username": d.user, "known_hosts": keys, "connect_timeout": timeout,
                                "agent_path": None, "config": None, "compression_algs": None,
                                "encryption_algs": ENCRYPTION_ALGS}
@@ -55,7 +58,37 @@ def _why(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "sin respuesta (tiempo agotado)"
     text = str(exc) or type(exc).__name__
-    return text if len(text) < 200 else text[:200] + "…"
+    text = text if len(text) < 200 else text[:200] + "…"
+    if str(exc) == NO_HOST_KEY:
+        return NO_HOST_KEY
+    if isinstance(exc, asyncssh.KeyImportError):
+        return f"no se pudo leer la llave privada del instituto (key_file) (original: «{text}»)"
+    if isinstance(exc, socket.gaierror):
+        return f"el nombre del servidor no se resuelve en el DNS (original: «{text}»)"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"el servidor rechazó la conexión: nada atiende ese puerto (original: «{text}»)"
+    if isinstance(exc, asyncssh.SFTPError):
+        return f"el servidor SFTP rechazó la operación (original: «{text}»)"
+    if isinstance(exc, asyncssh.Error):
+        return f"la conexión SSH falló (original: «{text}»)"
+    return f"error de conexión o de archivo (original: «{text}»)"
+
+
+def _login_fix(exc: BaseException, d: Difusor) -> str:
+    """What to fix when the SFTP session could not start, for the reason it did not."""
+    if isinstance(exc, socket.gaierror):
+        return (f"Publique el nombre {d.host} en el DNS o corrija host en el registro del "
+                "difusor.")
+    if isinstance(exc, ConnectionRefusedError):
+        return f"Atienda SSH/SFTP en el puerto {d.port} del servidor {d.host}."
+    if isinstance(exc, TimeoutError):
+        return (f"Abra el puerto {d.port} de {d.host} en el cortafuegos a las direcciones del "
+                "instituto.")
+    if str(exc) == NO_HOST_KEY:
+        return "Registre la llave pública del servidor (host_key) del difusor."
+    if isinstance(exc, asyncssh.KeyImportError):
+        return "Indique en key_file una llave privada OpenSSH legible."
+    return "Revise el usuario, la credencial y la llave pública del servidor registradas."
 
 
 async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None,
@@ -68,8 +101,7 @@ async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None
         sftp = await conn.start_sftp_client()
     except (OSError, asyncssh.Error, TimeoutError, ValueError) as exc:
         report.add("sftp.login", False, "Acceso SFTP con la llave del servidor registrada",
-                   f"{d.user}@{d.host}:{d.port}: {_why(exc)}",
-                   "Revise el usuario, la credencial y la llave pública del servidor registradas.")
+                   f"{d.user}@{d.host}:{d.port}: {_why(exc)}", _login_fix(exc, d))
         return None, Undo()
     report.add("sftp.login", True, "Acceso SFTP con la llave del servidor registrada",
                f"{d.user}@{d.host}:{d.port}, llave del servidor verificada")

@@ -580,6 +580,34 @@
       votos(e, t),
       tabla("Casillas de la sección", [{ text: "Casilla" }, { text: "Lista nominal", num: true }, { text: "Acta" }, { text: "Contabilización" }], rows, "casillas")];
   }
+  // The database copies INE's codes and Python-list observaciones; the reader's page says them in words.
+  var SIN_ACTA = { "1": "paquete no entregado", "2": "casilla no instalada", "3": "paquete entregado sin sobre" };
+  var TRASLADO = { D: "Dispositivo de apoyo", F: "Centro de recepción y traslado fijo", I: "Centro de recepción y traslado itinerante" };
+  var DIGITALIZACION = { ESCANER: "Escáner", MOVIL: "Aplicación para dispositivos móviles" };
+  var ORIGEN = { CASILLA: "Casilla", CATD: "Centro de Acopio y Transmisión de Datos (CATD)" };
+  function observacionesTexto(valor) {
+    var texto = String(valor || "").trim();
+    var lista = /^\[(.*)\]$/.exec(texto);
+    var partes = [];
+    if (lista) {
+      var re = /'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/g, m;
+      while ((m = re.exec(lista[1])) !== null) partes.push(m[1] !== undefined ? m[1] : m[2]);
+    } else if (texto) {
+      partes = [texto];
+    }
+    partes = partes.map(function (p) {
+      var sin = /^Sin acta\s*\((\d)\)$/i.exec(p);
+      return sin && SIN_ACTA[sin[1]] ? "Sin acta (" + SIN_ACTA[sin[1]] + ")" : p;
+    });
+    return partes.length ? partes.join(", ") : "Ninguna";
+  }
+  function codigos(valor, nombres) {
+    var texto = String(valor === null || valor === undefined ? "" : valor).trim();
+    if (!texto) return "";
+    return texto.split(/[\s,;|]+/).filter(Boolean).map(function (c) {
+      return nombres[c.toUpperCase()] || c;
+    }).join(", ");
+  }
   function dato(campo, etiqueta, valor) {
     return el("div", { class: "dato", "data-campo": campo }, el("dt", { text: etiqueta }), el("dd", { text: valor === "" || valor === null || valor === undefined ? "Sin dato" : valor }));
   }
@@ -599,7 +627,7 @@
       dato("clave", "Clave de casilla", acta.clave),
       dato("estado", "Estado del acta", acta.estado === "sin_acta" ? "Sin acta" : acta.estado === "fuera_catalogo" ? "Fuera de catálogo" : "Capturada"),
       dato("contabilizada", "Contabilizada", CONTAB[acta.contabilizada]),
-      dato("observaciones", "Observaciones", acta.observaciones || "Ninguna"),
+      dato("observaciones", "Observaciones", observacionesTexto(acta.observaciones)),
       dato("lista_nominal", "Lista nominal", num(acta.lista_nominal)),
       dato("representantes", "Representantes de partidos y candidaturas independientes", num(acta.representantes)),
       dato("total_boletas_sobrantes", "Boletas sobrantes", num(acta.total_boletas_sobrantes)),
@@ -608,13 +636,13 @@
       dato("total_votos_sacados", "Votos sacados de las urnas", num(acta.total_votos_sacados)),
       dato("total_votos_asentado", "Total de votos asentado", num(acta.total_votos_asentado)),
       dato("total_votos_calculado", "Total de votos calculado", num(acta.total_votos_calculado)),
-      dato("mecanismos_traslado", "Mecanismos de traslado", acta.mecanismos_traslado),
+      dato("mecanismos_traslado", "Mecanismos de traslado", codigos(acta.mecanismos_traslado, TRASLADO)),
       dato("acopio", "Fecha y hora de acopio", hora(acta.acopio)),
       dato("captura", "Fecha y hora de captura", hora(acta.captura)),
       dato("verificacion", "Fecha y hora de verificación", hora(acta.verificacion)),
       dato("registro", "Registro en el sistema", hora(acta.registro)),
-      dato("origen", "Origen", acta.origen),
-      dato("digitalizacion", "Digitalización", acta.digitalizacion),
+      dato("origen", "Origen", codigos(acta.origen, ORIGEN)),
+      dato("digitalizacion", "Digitalización", codigos(acta.digitalizacion, DIGITALIZACION)),
       dato("tipo_documento", "Tipo de documento", acta.tipo_documento),
       dato("cotejada", "Cotejada", acta.cotejada === 1 ? "Sí" : acta.cotejada === 0 ? "No" : "Sin dato"),
       dato("codigo_integridad", "Código de integridad (SHA-256 de la imagen)", acta.codigo_integridad)));
