@@ -104,9 +104,9 @@ def test_cuts_slower_than_their_interval(small_election: Path, night_keys: Path,
         assert alone.digest == published_digest
     assert status(state)["omitidos"]
     # each release held says when its push ended (to nobody here), after it was published:
-    # the monitor's reference
+    # the monitor's reference (a release pruned while the last push travelled may linger there)
     pushed = read_pushed(root)
-    assert pushed is not None and set(pushed) == {r.name for r in releases}
+    assert pushed is not None and {r.name for r in releases} <= set(pushed)
     for c in published:
         if f"jornada-{c['number']:04d}" in pushed:
             assert pushed[f"jornada-{c['number']:04d}"] >= datetime.fromisoformat(
