@@ -26,7 +26,21 @@ import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a 1 
 from prepcast.election._columns_read import load_casillas, load_feed, sql_text
 from prepcast.election.catalog import read_proceso_dir
 from prepcast.election.model import Ambito, Election, Proceso
-from prepcast.election.rules import Preamble, Profile, preamble_from_counts
+from prepcast.election.rules import (
+    EXCEDE,
+    FUERA_CATALOGO,
+    ILEGIBLE,
+    SIN_ACTA,
+    SIN_DATO,
+    TODOS_ILEGIBLES,
+    TODOS_ILEGIBLES_O_SIN_DATO,
+    TODOS_VACIOS,
+    Evaluation,
+    Preamble,
+    Profile,
+    format_observaciones,
+    preamble_from_counts,
+)
 from prepcast.election.tally import Totals
 from prepcast.errors import InputError, Problem
 
@@ -251,6 +265,25 @@ def _evaluation(profile: Profile) -> str:
     contab = (f"CASE WHEN f.estado = 'SIN_ACTA' THEN 0 WHEN {empty} AND ({todos}) IS NOT NULL "
               f"THEN 0 WHEN {excede} AND {exclude} THEN 0 ELSE 1 END")
     return f"{code} AS code, {contab} AS contabilizada"
+
+
+def observaciones_by_code(profile: Profile) -> dict[str, str]:
+    """What OBSERVACIONES says for each ``code`` of :func:`_evaluation`, by the rules of
+    ``profile`` (the database's column and the site's acta view both say it)."""
+    codes: dict[str, Evaluation] = {
+        "F": Evaluation(0, 2, (FUERA_CATALOGO,), False),
+        "TI": Evaluation(0, 0, (TODOS_ILEGIBLES,), True),
+        "TV": Evaluation(0, 0, (TODOS_VACIOS,), True),
+        "TM": Evaluation(0, 0, (TODOS_ILEGIBLES_O_SIN_DATO,), True),
+        "A": Evaluation(0, 0, (SIN_ACTA,), False, None),
+        **{f"A{m}": Evaluation(0, 0, (SIN_ACTA,), False, m) for m in range(4)},
+    }
+    for e in ("", "E"):
+        for i in ("", "I"):
+            for s in ("", "S"):
+                tags = tuple(t for t, on in ((EXCEDE, e), (ILEGIBLE, i), (SIN_DATO, s)) if on)
+                codes[e + i + s] = Evaluation(0, 1, tags, bool(tags))
+    return {k: format_observaciones(profile, ev) for k, ev in codes.items()}
 
 
 def _catalog_sql(ce: ColumnElection, e: Election) -> str:

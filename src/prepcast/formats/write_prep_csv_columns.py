@@ -14,21 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a 1 s command
 
 from prepcast.election._columns_read import fields_text
-from prepcast.election.columnar import ColumnCut, ColumnResults
+from prepcast.election.columnar import ColumnCut, ColumnResults, observaciones_by_code
 from prepcast.election.model import display_time
 from prepcast.election.rules import (
-    EXCEDE,
-    FUERA_CATALOGO,
-    ILEGIBLE,
     PREAMBLE_FIELDS,
-    SIN_ACTA,
-    SIN_DATO,
-    TODOS_ILEGIBLES,
-    TODOS_ILEGIBLES_O_SIN_DATO,
-    TODOS_VACIOS,
-    Evaluation,
     Profile,
-    format_observaciones,
 )
 from prepcast.formats.write_prep_csv import (
     TAIL_COLUMNS,
@@ -60,22 +50,8 @@ def _q(expr: str, quotes: str = "true") -> str:
 
 def _observaciones(profile: Profile) -> str:
     """SQL mapping the cut's evaluation code to OBSERVACIONES, each text made by the rules."""
-    codes: dict[str, Evaluation] = {
-        "F": Evaluation(0, 2, (FUERA_CATALOGO,), False),
-        "TI": Evaluation(0, 0, (TODOS_ILEGIBLES,), True),
-        "TV": Evaluation(0, 0, (TODOS_VACIOS,), True),
-        "TM": Evaluation(0, 0, (TODOS_ILEGIBLES_O_SIN_DATO,), True),
-        "A": Evaluation(0, 0, (SIN_ACTA,), False, None),
-    }
-    for m in range(4):
-        codes[f"A{m}"] = Evaluation(0, 0, (SIN_ACTA,), False, m)
-    for e in ("", "E"):
-        for i in ("", "I"):
-            for s in ("", "S"):
-                tags = tuple(t for t, on in ((EXCEDE, e), (ILEGIBLE, i), (SIN_DATO, s)) if on)
-                codes[e + i + s] = Evaluation(0, 1, tags, bool(tags))
-    whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(_csv_field(format_observaciones(profile, ev)))}"
-                     for k, ev in codes.items())
+    whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(_csv_field(text))}"
+                     for k, text in observaciones_by_code(profile).items())
     return f"CASE code {whens} END"
 
 

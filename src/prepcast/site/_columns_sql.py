@@ -20,20 +20,10 @@ from typing import Any
 
 import _duckdb as duckdb
 
-from prepcast.election.columnar import ColumnElection
+from prepcast.election.columnar import ColumnElection, observaciones_by_code
 from prepcast.election.model import Ambito, Election
 from prepcast.election.rules import (
-    EXCEDE,
-    FUERA_CATALOGO,
-    ILEGIBLE,
-    SIN_ACTA,
-    SIN_DATO,
-    TODOS_ILEGIBLES,
-    TODOS_ILEGIBLES_O_SIN_DATO,
-    TODOS_VACIOS,
-    Evaluation,
     Profile,
-    format_observaciones,
 )
 from prepcast.site._segments import SNAPSHOT_FIELDS
 
@@ -83,21 +73,8 @@ def _iso(c: str, offset: str) -> str:
 
 def _observaciones(profile: Profile) -> str:
     """SQL: OBSERVACIONES as JSON from a record's evaluation code (see columnar._evaluation)."""
-    codes: dict[str, Evaluation] = {
-        "F": Evaluation(0, 2, (FUERA_CATALOGO,), False),
-        "TI": Evaluation(0, 0, (TODOS_ILEGIBLES,), True),
-        "TV": Evaluation(0, 0, (TODOS_VACIOS,), True),
-        "TM": Evaluation(0, 0, (TODOS_ILEGIBLES_O_SIN_DATO,), True),
-        "A": Evaluation(0, 0, (SIN_ACTA,), False, None),
-        **{f"A{m}": Evaluation(0, 0, (SIN_ACTA,), False, m) for m in range(4)},
-    }
-    for e in ("", "E"):
-        for i in ("", "I"):
-            for s in ("", "S"):
-                tags = tuple(t for t, on in ((EXCEDE, e), (ILEGIBLE, i), (SIN_DATO, s)) if on)
-                codes[e + i + s] = Evaluation(0, 1, tags, bool(tags))
-    whens = " ".join(f"WHEN {_lit(k)} THEN {_json_text(format_observaciones(profile, ev))}"
-                     for k, ev in codes.items())
+    whens = " ".join(f"WHEN {_lit(k)} THEN {_json_text(text)}"
+                     for k, text in observaciones_by_code(profile).items())
     return f"CASE x.code {whens} END"
 
 
