@@ -1,10 +1,12 @@
-"""Writing a file so that nobody ever reads half of it: a temporary name beside it, fsync, rename.
+"""Writing a file so that nobody ever reads half of it: a temporary name beside it, fsync, rename;
+and the lock file that keeps a second process off a folder (the daemon's root, the runner's state).
 
-One home for the idiom the keys, the registry's secrets, the runner's and the monitor's state use.
+One home for the idioms the keys, the registry's secrets, the runner's and the monitor's state use.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -54,3 +56,28 @@ def check_target(path: Path) -> None:
         raise InputError.at(path, "is a dangling symbolic link; refusing to replace it")
     if not path.parent.is_dir():
         raise InputError.at(path, f"the folder {path.parent} does not exist")
+
+
+class LockHeld(Exception):
+    """Another process holds the lock; ``pid`` as it wrote it in the lock file ("?" if unknown)."""
+
+    def __init__(self, pid: str) -> None:
+        super().__init__(pid)
+        self.pid = pid
+
+
+def hold_lock(path: Path) -> int:
+    """Take ``path``'s exclusive ``flock`` without waiting (the file is created if missing) and
+    write this process's pid in it; the descriptor to keep open while holding it (the kernel
+    drops the lock when the process ends, however it ends). :class:`LockHeld` when another
+    process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise LockHeld(pid) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd

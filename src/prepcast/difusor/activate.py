@@ -8,7 +8,6 @@ release is renamed from its ``.partial`` folder only once it is complete and ver
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -29,7 +28,7 @@ from prepcast.difusor.layout import (
     release_dir,
 )
 from prepcast.errors import InputError, IntegrityError
-from prepcast.files import write_atomic
+from prepcast.files import LockHeld, hold_lock, write_atomic
 from prepcast.package import CutId, Manifest, VerifyLimits, load_manifest
 from prepcast.package.layout import MUTABLE_PATHS, path_problem
 from prepcast.package.manifest import path_collisions
@@ -222,17 +221,11 @@ def lock_root(root: Path) -> int:
     however it ends); the descriptor to keep open while running. A second daemon on the same
     root (the systemd unit and one started by hand) is refused before it touches anything."""
     root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / DAEMON_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-        os.close(fd)
-        raise InputError.at(root, f"a difusor daemon (pid {pid}) is already running on this "
+        return hold_lock(root / DAEMON_LOCK)
+    except LockHeld as held:
+        raise InputError.at(root, f"a difusor daemon (pid {held.pid}) is already running on this "
                                   "root; stop it first (systemctl stop prepcast-difusor)") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
 
 
 def read_pushed(root: Path) -> dict[str, datetime] | None:

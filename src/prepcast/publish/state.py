@@ -16,7 +16,6 @@ instant leaves the previous version or the new one, never half of one.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.errors import InputError
-from prepcast.files import write_atomic
+from prepcast.files import LockHeld, hold_lock, write_atomic
 
 SCHEMA = "prepcast.night/1"
 STATE_FILE = "night.json"
@@ -50,17 +49,11 @@ def lock_state(directory: Path) -> int:
     if directory.exists() and not directory.is_dir():
         raise InputError.at(directory, "is a file; --state names a folder")
     directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-        os.close(fd)
-        raise InputError.at(directory, f"a runner (pid {pid}) is already using this --state") \
+        return hold_lock(directory / LOCK_FILE)
+    except LockHeld as held:
+        raise InputError.at(directory, f"a runner (pid {held.pid}) is already using this --state") \
             from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
 
 
 def check_deliveries(directory: Path) -> None:
