@@ -46,7 +46,7 @@ def test_cli(tmp_path: Path, capsys: object) -> None:
 
 def test_cli_says_when_a_small_night_ends_short(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    """newuser item 26: `--lines 10` wrote 6 lines and said only "6 lines"."""
+    """Regression: `--lines 10` wrote 6 lines and said only "6 lines"."""
     out = tmp_path / "x.log"
     assert main(["logs", "synth", "--out", str(out), "--lines", "10", "--seed", "2024"]) == 0
     written = len(out.read_text().splitlines())

@@ -206,7 +206,7 @@ def test_sftp_only_setup(tmp_path: Path) -> None:
 
 
 def test_a_second_daemon_on_the_same_root_is_refused(tmp_path: Path, keydir: Path) -> None:
-    """newuser item 7: the systemd unit running and the same config started by hand (another
+    """Regression: the systemd unit running and the same config started by hand (another
     SFTP port): the second exits 2 naming the first's pid, and the first carries on."""
     conf, _, _ = daemon_config(tmp_path, keydir)
     second = tmp_path / "second.toml"
@@ -234,7 +234,7 @@ def test_a_second_daemon_on_the_same_root_is_refused(tmp_path: Path, keydir: Pat
 
 
 def test_sftp_only_check_never_suggests_opening_up_tmp(tmp_path: Path) -> None:
-    """newuser item 15: a root under /tmp (sticky, world-writable) must not get the fix
+    """Regression: a root under /tmp (sticky, world-writable) must not get the fix
     `chmod 0755 /tmp`; it is told to move the root under a folder of root's."""
     from prepcast.difusor.check import check_sftp_only
 
@@ -252,7 +252,7 @@ def test_sftp_only_check_never_suggests_opening_up_tmp(tmp_path: Path) -> None:
 
 
 def test_daemon_on_a_port_taken_is_a_bad_setting(tmp_path: Path, keydir: Path) -> None:
-    """newuser item 19: the SFTP port taken was exit 1; it is the setting to change: 2."""
+    """Regression: the SFTP port taken was exit 1; it is the setting to change: 2."""
     import socket
 
     conf, _, _ = daemon_config(tmp_path, keydir)

@@ -79,7 +79,7 @@ def test_serve_command(tmp_path: Path, keydir: Path, packages: list[Path]) -> No
                             text=True)
     try:
         assert proc.stderr is not None
-        said = proc.stderr.readline()  # newuser item 26: it says where it serves (port 0 too)
+        said = proc.stderr.readline()  # it says where it serves (port 0 too)
         found = re.match(rf"^prepcast: serving {re.escape(str(tmp_path / 'www'))} on "
                          r"http://127\.0\.0\.1:(\d+)/ \(Ctrl-C stops\)$", said)
         assert found, said

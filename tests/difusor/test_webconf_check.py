@@ -172,7 +172,7 @@ def test_iis_web_config_has_what_iis_needs(tmp_path: Path) -> None:
 
 
 def test_names_and_paths_a_server_would_misread_are_refused(tmp_path: Path) -> None:
-    """newuser item 16: a root with a space (nginx -t: invalid number of arguments) and a
+    """Regression: a root with a space (nginx -t: invalid number of arguments) and a
     server name carrying directives were written, exit 0; now exit 2, one line each, no file."""
     out = tmp_path / "site.conf"
     cases = [

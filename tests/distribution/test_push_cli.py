@@ -106,7 +106,7 @@ def _push(tmp_path: Path, keydir: Path, *pkgs: Path, state: Path | None = None,
 
 def test_push_refuses_a_package_that_fails_verification_before_sending_anything(
         sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
-    """newuser item 1: a tampered file, an expired package, another institute's key: exit 3,
+    """Regression: a tampered file, an expired package, another institute's key: exit 3,
     one line per failure, nothing on the difusor, no delivery state written."""
     from datetime import UTC, datetime, timedelta
 
@@ -134,7 +134,7 @@ def test_push_refuses_a_package_that_fails_verification_before_sending_anything(
 
 
 def test_push_answers_a_bad_state_file_with_one_line(keydir: Path, tmp_path: Path) -> None:
-    """newuser item 3: a --state that is not SQLite (exit 2) or cannot be created (exit 1)."""
+    """Regression: a --state that is not SQLite (exit 2) or cannot be created (exit 1)."""
     (tmp_path / "registry.toml").write_text(registry_toml([]))
     pkg = make_package(tmp_path / "p1", keydir, 1)
     not_sqlite = tmp_path / "casillas.csv"
@@ -151,7 +151,7 @@ def test_push_answers_a_bad_state_file_with_one_line(keydir: Path, tmp_path: Pat
 
 def test_ctrl_c_during_a_push_says_only_interrupted(sshd: Sshd, keydir: Path,
                                                     tmp_path: Path) -> None:
-    """newuser item 6: SIGINT mid-transfer printed asyncio's never-retrieved task tracebacks."""
+    """Regression: SIGINT mid-transfer printed asyncio's never-retrieved task tracebacks."""
     import signal
     import time
 
@@ -178,7 +178,7 @@ def test_ctrl_c_during_a_push_says_only_interrupted(sshd: Sshd, keydir: Path,
 
 def test_push_says_when_there_is_nothing_to_do_or_it_waits(sshd: Sshd, keydir: Path,
                                                            tmp_path: Path) -> None:
-    """newuser item 24: every difusor blocked gave an empty table; an embargo ahead, silence."""
+    """Regression: every difusor blocked gave an empty table; an embargo ahead, silence."""
     from datetime import UTC, datetime, timedelta
 
     user = sshd.add_user()

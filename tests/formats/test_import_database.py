@@ -131,7 +131,7 @@ def test_the_catalog_given_is_read_and_checked_before_anything_is_written(
 
 def test_import_takes_an_empty_folder_but_never_a_full_one(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """newuser item 26: `election generate` took an existing empty folder, `import` refused it."""
+    """Regression: `election generate` took an existing empty folder, `import` refused it."""
     empty = tmp_path / "vacia"
     empty.mkdir()
     assert main(["election", "import", str(QROO), "--rules", "qroo-2019", "--out",

@@ -130,7 +130,7 @@ def test_mismatched_rows_are_counted() -> None:
 
 
 def test_a_recount_that_disagrees_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
-    """newuser item 12: Quintana Roo without --rules qroo-2019 recounts other figures; the
+    """Regression: Quintana Roo without --rules qroo-2019 recounts other figures; the
     figures are printed, and the exit status says they differ (3), so scripts can rely on it."""
     assert main(["results", "recount", str(QROO), "--last-cut"]) == 3
     captured = capsys.readouterr()

@@ -58,7 +58,7 @@ def test_dashboard_and_password_refusals(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_availability_of_a_folder_that_is_no_monitor_state(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """newuser item 20: `--state /nope` printed nothing, exit 0."""
+    """Regression: `--state /nope` printed nothing, exit 0."""
     code = main(["monitor", "availability", "--state", str(tmp_path / "nope")])
     err = capsys.readouterr().err
     assert code == 2 and f"{tmp_path / 'nope'}: not a monitor state" in err, err
@@ -66,7 +66,7 @@ def test_availability_of_a_folder_that_is_no_monitor_state(
 
 def test_dashboard_on_a_port_taken_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """newuser item 19: a port taken gave uvicorn's own error and exit 3."""
+    """Regression: a port taken gave uvicorn's own error and exit 3."""
     import io
     import socket
 

@@ -248,7 +248,7 @@ def test_timeline(small_election: Path) -> None:
 
 def test_refusals_leave_nothing_and_the_publish_root_must_be_one(
         small_election: Path, night_keys: Path, tmp_path: Path) -> None:
-    """newuser items 25, 19 and 26: a folder holding something else is no publish root (exit 2,
+    """Regression: a folder holding something else is no publish root (exit 2,
     untouched); a refused ejercicio leaves no runner.lock, and says its cut once."""
     state, root = tmp_path / "estado", tmp_path / "instituto"
     before = sorted(p.name for p in small_election.iterdir())

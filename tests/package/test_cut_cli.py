@@ -187,7 +187,7 @@ def test_night_builder_gives_the_same_bytes(night: dict[str, Path], small_electi
 
 def test_verify_refuses_an_expired_package_as_a_daemon_does(
         night: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    """newuser item 22: the 2024 night's packages expired (a week after the night): exit 3
+    """Regression: the 2024 night's packages expired (a week after the night): exit 3
     naming the expiry, as every difusor's daemon refuses them; --allow-expired checks the rest."""
     root = night["keys"] / "root.pub"
     assert main(["cut", "verify", str(night["c8"]), "--trust", str(root)]) == 3
@@ -199,7 +199,7 @@ def test_verify_refuses_an_expired_package_as_a_daemon_does(
 
 def test_verify_of_a_missing_folder_is_a_bad_argument(
         night: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """newuser item 19: a PKG that does not exist is a bad argument (2), not untrusted data (3)."""
+    """Regression: a PKG that does not exist is a bad argument (2), not untrusted data (3)."""
     assert main(["cut", "verify", str(tmp_path / "nope"), "--trust",
                  str(night["keys"] / "root.pub")]) == 2
     assert "nope: no such package directory" in capsys.readouterr().err
@@ -207,7 +207,7 @@ def test_verify_of_a_missing_folder_is_a_bad_argument(
 
 def test_build_names_its_ejercicio(night: dict[str, Path], small_election: Path, tmp_path: Path,
                                    capsys: pytest.CaptureFixture[str]) -> None:
-    """newuser item 2: no silent jornada; a cut without --ejercicio is refused, nothing written."""
+    """Regression: no silent jornada; a cut without --ejercicio is refused, nothing written."""
     with pytest.raises(SystemExit) as done:
         main(["cut", "build", str(small_election), "--at", "2024-06-02T22:20", "--keys",
               str(night["keys"]), "--out", str(tmp_path / "p")])
@@ -218,7 +218,7 @@ def test_build_names_its_ejercicio(night: dict[str, Path], small_election: Path,
 
 def test_build_into_a_place_the_system_refuses_is_exit_1(
         night: dict[str, Path], small_election: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """newuser item 19: an unwritable output is 1 (the README's table), not a bad argument."""
+    """Regression: an unwritable output is 1 (the README's table), not a bad argument."""
     assert build(small_election, night["keys"], Path("/proc/prepcast-pkg"),
                  "2024-06-02T22:20") == 1
     assert "prepcast: /proc: cannot write here" in capsys.readouterr().err

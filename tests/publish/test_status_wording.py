@@ -1,5 +1,5 @@
 """``night status`` in Spanish: times in the election's offset without microseconds, delivery
-errors as a Spanish sentence with the original quoted (newuser item 13)."""
+errors as a Spanish sentence with the original quoted."""
 
 from __future__ import annotations
 

@@ -188,7 +188,7 @@ def test_pending_lists_what_each_difusor_owes(tmp_path: Path, small_election: Pa
     assert "url" in owed[("luna", "registro")]["falta"]
     assert owed[("sol", "simulacro-2")]["vencido"] is False
     r = run("pending", "--registry", str(reg), "--election", str(small_election), "--json")
-    assert r.returncode == 0, r.stderr  # newuser item 26: the README's command on a drill
+    assert r.returncode == 0, r.stderr  # the README's command on a drill
     assert {o["entregable"] for o in json.loads(r.stdout)} >= {"registro", "informe"}
     (election / "election.toml").write_text(without)
     r = run("pending", "--registry", str(reg), "--election", str(election))

@@ -201,7 +201,7 @@ def test_simulacro_refuses_fewer_than_one_cut(tmp_path: Path, cuts: str,
 
 
 def test_simulacro_is_never_the_jornada(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """newuser item 18: synthetic data published as the jornada, with no SIMULACRO banner."""
+    """Regression: synthetic data published as the jornada, with no SIMULACRO banner."""
     code = main(["simulacro", "--profile", "small", "--out", str(tmp_path / "sim"), "--cuts", "1",
                  "--ejercicio", "jornada"])
     assert code == 2
@@ -210,7 +210,7 @@ def test_simulacro_is_never_the_jornada(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_the_hint_names_a_prepcast_that_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """newuser item 21: after `make`, `prepcast` is not on the PATH; the hint names the one in
+    """Regression: after `make`, `prepcast` is not on the PATH; the hint names the one in
     the virtual environment (or python -m prepcast), and what it names runs."""
     import shlex
 
@@ -227,7 +227,7 @@ def test_the_hint_names_a_prepcast_that_runs(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_refused_replay_leaves_no_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """newuser item 19: `--from-database LEEME.txt` was refused (2) but left --out holding the
+    """Regression: `--from-database LEEME.txt` was refused (2) but left --out holding the
     simulacro's marker."""
     leeme = tmp_path / "LEEME.txt"
     leeme.write_text("hola\n")
