@@ -15,16 +15,22 @@ from prepcast.errors import InputError
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
+def _refused(tmp_path: Path, text: str) -> InputError:
+    """The refusal of loading a registry ``r.toml`` holding ``text`` (its key file ``k`` there)."""
     reg = tmp_path / "r.toml"
-    reg.write_text(
-        'concurrency = 0\n\n[[difusor]]\nname = "ok"\nhost = "a"\nuser = "u"\nauth = "key"\n'
-        'key_file = "k"\n\n[[difusor]]\nname = "Bad Name"\nhost = "b"\nuser = "u"\n'
-        'auth = "password"\nmode = "ftp"\nport = 70000\ncolour = "red"\n')
+    reg.write_text(text)
     (tmp_path / "k").write_text("key")
     with pytest.raises(InputError) as err:
         load_registry(reg)
-    text = str(err.value)
+    return err.value
+
+
+def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
+    text = str(_refused(
+        tmp_path,
+        'concurrency = 0\n\n[[difusor]]\nname = "ok"\nhost = "a"\nuser = "u"\nauth = "key"\n'
+        'key_file = "k"\n\n[[difusor]]\nname = "Bad Name"\nhost = "b"\nuser = "u"\n'
+        'auth = "password"\nmode = "ftp"\nport = 70000\ncolour = "red"\n'))
     assert re.search(r"r\.toml:1: concurrency: concurrency must be a positive integer", text)
     # each problem names the line of its own setting
     for line, field in ((11, "name"), (15, "mode"), (16, "port"), (17, "colour"), (14, "auth")):
@@ -72,14 +78,9 @@ def test_every_setting_is_documented() -> None:
 
 
 def test_a_top_level_typo_is_refused_with_its_line(tmp_path: Path) -> None:
-    reg = tmp_path / "r.toml"
-    reg.write_text('# registry\nconcurency = 3\n\n[checks]\nmin_free_gbs = 1\n'
-                   '[[difusor]]\nname = "a"\nhost = "h"\nuser = "u"\nauth = "key"\n'
-                   'key_file = "k"\n')
-    (tmp_path / "k").write_text("key")
-    with pytest.raises(InputError) as err:
-        load_registry(reg)
-    text = str(err.value)
+    text = str(_refused(tmp_path, '# registry\nconcurency = 3\n\n[checks]\nmin_free_gbs = 1\n'
+                                  '[[difusor]]\nname = "a"\nhost = "h"\nuser = "u"\n'
+                                  'auth = "key"\nkey_file = "k"\n'))
     assert "r.toml:2: concurency: unknown setting (did you mean 'concurrency'?)" in text
     assert "r.toml:5: checks.min_free_gbs: unknown setting (did you mean 'min_free_gb'?)" in text
 
@@ -193,13 +194,9 @@ def test_a_ca_file_that_is_not_pem_is_refused_at_load(tmp_path: Path) -> None:
 
 
 def test_a_duplicate_among_other_problems_and_line_order(tmp_path: Path) -> None:
-    reg = tmp_path / "r.toml"
-    reg.write_text('[[difusor]]\nname = "a"\nhost = "h"\nuser = "u"\nauth = "key"\n'
-                   'key_file = "k"\n\n[[difusor]]\nname = "a"\nhost = "h"\nuser = "u"\n'
-                   'port = 0\nauth = "nope"\n\nconcurrency = 0\n')
-    (tmp_path / "k").write_text("key")
-    with pytest.raises(InputError) as err:
-        load_registry(reg)
-    lines = [p.line for p in err.value.problems]
-    assert "duplicate difusor name 'a'" in str(err.value), str(err.value)
-    assert lines == sorted(lines), str(err.value)
+    err = _refused(tmp_path, '[[difusor]]\nname = "a"\nhost = "h"\nuser = "u"\nauth = "key"\n'
+                             'key_file = "k"\n\n[[difusor]]\nname = "a"\nhost = "h"\nuser = "u"\n'
+                             'port = 0\nauth = "nope"\n\nconcurrency = 0\n')
+    lines = [p.line for p in err.problems]
+    assert "duplicate difusor name 'a'" in str(err), str(err)
+    assert lines == sorted(lines), str(err)
