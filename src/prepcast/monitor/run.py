@@ -111,7 +111,7 @@ class Monitor:
         self.incidents.save()
         self._events(results)
         self.last = results
-        self._status(results, time.monotonic() - t0)
+        self._status(results, time.monotonic() - t0, now)
         return results
 
     def _events(self, results: list[ProbeResult]) -> None:
@@ -141,11 +141,12 @@ class Monitor:
             with (folder / f"{r.name}.jsonl").open("a", encoding="utf-8") as f:
                 f.write(line + "\n")
 
-    def _status(self, results: list[ProbeResult], took: float) -> None:
+    def _status(self, results: list[ProbeResult], took: float, at: datetime) -> None:
         cur = self.reference.current()
         doc = self.table(results)
+        # when it ran and how often rounds come: the dashboard flags data older than a few rounds
         doc["round"] = {"number": self.rounds, "seconds": round(took, 3),
-                        "at": results[0].checked_at.isoformat() if results else None}
+                        "at": at.isoformat(), "interval_s": self.settings.round_s}
         doc["institute"] = ({"ejercicio": cur.manifest.ejercicio, "cut": cur.manifest.cut}
                             if cur else None)
         write_atomic(self.opts.state / "status.json",
