@@ -99,6 +99,11 @@ class PdfWorkers:
         if failures:
             raise PdfError("; ".join(failures))
 
+    @property
+    def alive(self) -> int:
+        """How many workers still run."""
+        return sum(1 for proc in self._procs if proc.poll() is None)
+
     def stop(self) -> None:
         for proc in self._procs:
             if proc.poll() is None:

@@ -134,21 +134,11 @@ def write_report(
         try:
             with _db.interruptible():  # also the queries streamed outside the helpers
                 data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb")
+            # The informes first: their PDFs are laid out while the database closes.
+            files = _write_informes(data, formatos, len(opts.formatos) > 1, stage, out, workers)
         finally:
             con.close()
             geo.close()
-        files: dict[str, Path] = {}
-        for formato in formatos:
-            html = render_html(data, formato)
-            suffix = "" if len(opts.formatos) == 1 else f"-{formato}"
-            html_name, pdf_name = f"informe{suffix}.html", f"informe{suffix}.pdf"
-            (stage / html_name).write_text(html, encoding="utf-8")
-            files.setdefault("html", out / html_name)
-            files[f"html-{formato}"] = out / html_name
-            if workers is not None:  # laid out meanwhile; collected below
-                workers.submit(stage / html_name, stage / pdf_name)
-                files.setdefault("pdf", out / pdf_name)
-                files[f"pdf-{formato}"] = out / pdf_name
         table_paths = []
         tz = timezone(timedelta(seconds=data.figures.offset_s))
         ledger = (incidents_table(data.incidents, tz), availability_table(data.figures, data.events))
@@ -196,6 +186,26 @@ def write_report(
         files=files,
         warnings=tuple(data.warnings),
     )
+
+
+def _write_informes(
+    data: ReportData, formatos: tuple[str, ...], suffixed: bool, stage: Path, out: Path,
+    workers: PdfWorkers | None,
+) -> dict[str, Path]:
+    """Each outline's HTML into ``stage``, and its PDF handed to a worker (collected later)."""
+    files: dict[str, Path] = {}
+    for formato in formatos:
+        html = render_html(data, formato)
+        suffix = f"-{formato}" if suffixed else ""
+        html_name, pdf_name = f"informe{suffix}.html", f"informe{suffix}.pdf"
+        (stage / html_name).write_text(html, encoding="utf-8")
+        files.setdefault("html", out / html_name)
+        files[f"html-{formato}"] = out / html_name
+        if workers is not None:
+            workers.submit(stage / html_name, stage / pdf_name)
+            files.setdefault("pdf", out / pdf_name)
+            files[f"pdf-{formato}"] = out / pdf_name
+    return files
 
 
 def _analyse(
