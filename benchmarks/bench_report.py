@@ -1,9 +1,9 @@
 """Benchmark: `prepcast report` against GoAccess on the same synthetic election-night log.
 
 Prints, for each run: wall time, CPU time (user + system, all threads and child processes),
-lines per second and peak memory (ru_maxrss of the child from os.wait4, or the summed resident
-memory of its process tree sampled every 20 ms if larger) with the load average before it; the three
-runs (prepcast with the PDF, without it, GoAccess) take turns --repeat times (3 by default) so
+lines per second and peak memory (ru_maxrss of the child from os.wait4, or the summed
+proportional set size of its process tree sampled every 20 ms if larger) with the load average
+before it; the three runs (prepcast with the PDF, without it, GoAccess) take turns --repeat times (3 by default) so
 that a change in a shared machine's load falls on all of them; then the medians and the ratios of
 medians to GoAccess, wall and CPU (CPU time is the figure that holds on a busy machine). Both use DB-IP City Lite for geolocation; GoAccess writes its HTML report,
 prepcast its HTML + PDF + tables. With --big N, the same on an N-line log (GoAccess too unless
@@ -43,25 +43,26 @@ GOACCESS = shutil.which("goaccess") or "/usr/bin/goaccess"
 
 
 def tree_rss(pid: int) -> int:
-    """Resident memory (bytes) of a process and all its descendants, summed (pages shared
-    between them counted once each: an upper bound)."""
+    """Memory (bytes) of a process and all its descendants: the sum of their proportional set
+    sizes (a page shared by two of them counts half in each), so nothing is counted twice."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            status = Path(f"/proc/{p}/status").read_text()
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
             todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
         except (OSError, ValueError):
             continue
-        total += next((int(line.split()[1]) * 1024 for line in status.splitlines()
-                       if line.startswith("VmRSS:")), 0)
+        total += next((int(line.split()[1]) * 1024 for line in rollup.splitlines()
+                       if line.startswith("Pss:")), 0)
     return total
 
 
 def measure(argv: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds (user + system, children included) and peak resident memory
-    (bytes) of a child: the larger of its own peak and of its process tree's sampled every 20 ms
-    (the report lays out its PDF in worker processes; ru_maxrss counts only the largest one)."""
+    """Wall seconds, CPU seconds (user + system, children included) and peak memory (bytes) of a
+    child: the larger of its own peak resident size and of its process tree's summed proportional
+    set size sampled every 20 ms (the report lays out its PDF in a worker process; ru_maxrss
+    counts only the largest process)."""
     start = time.monotonic()
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
