@@ -52,6 +52,7 @@ REQUIRED_COLUMNS = (
     "TIPO_CASILLA", "TOTAL_VOTOS_SACADOS", "TOTAL_VOTOS_ASENTADO", "TOTAL_VOTOS_CALCULADO",
     "LISTA_NOMINAL", "OBSERVACIONES", "CONTABILIZADA",
 )  # fmt: skip
+_SPECIAL = {"NO_REGISTRADOS": "NO_REGISTRADAS", "NO_REGISTRADAS": "NO_REGISTRADAS", "NULOS": "NULOS"}
 _CUT_LINE = re.compile(r"^\s*(\d{2}/\d{2}/\d{4}|\d{4}[/-]\d{2}[/-]\d{2}) \d{2}:\d{2} \(UTC[+-]\d")
 
 
@@ -108,6 +109,19 @@ def database_of_zip(data: bytes, source: str | Path) -> tuple[str, bytes]:
             return names[0], zf.read(names[0])
     except UNREADABLE_ZIP as exc:
         raise InputError.at(source, f"not a readable zip ({exc})") from None
+
+
+def column_id(name: str) -> tuple[str, tuple[str, ...]]:
+    """A vote column's id in prepcast's spelling and its parties (``C_PAN_PRD`` → ``PAN-PRD``,
+    ``CAND_IND_2`` → ``CI_2``, ``NO_REGISTRADOS`` → ``NO_REGISTRADAS``)."""
+    up = name.strip().upper()
+    if up in _SPECIAL:
+        return _SPECIAL[up], ()
+    m = re.fullmatch(r"(?:CAND_IND|CI|IND)_?(\d+)", up)
+    if m:
+        return f"CI_{int(m.group(1))}", ()
+    parties = tuple(up[2:].split("_")) if up.startswith("C_") else tuple(up.split("-"))
+    return "-".join(parties), parties
 
 
 def clean_key(value: str) -> str:
