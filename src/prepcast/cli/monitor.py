@@ -157,11 +157,11 @@ def _print_table(doc: dict[str, object]) -> None:
         integ = r["integrity"]
         state = "arriba" if r["up"] else "CAÍDO"
         lag = "" if r["lag_cuts"] is None else f"atraso {r['lag_cuts']} cortes/{r['lag_s']} s"
-        print(f"{r['name']:<24} {state:<7} corte {r['cut']!s:<5} {lag:<26} "
+        cut = "sin corte" if r["cut"] is None else f"corte {r['cut']}"
+        print(f"{r['name']:<24} {state:<7} {cut:<11} {lag:<26} "
               f"{'íntegro' if integ == 'ok' else f'{len(integ)} hallazgo(s)'}")
-        if integ != "ok":
-            for f in integ[:10]:
-                print(f"    {f}")
+        for f in ([r["https"]] if r.get("https") else []) + ([] if integ == "ok" else integ[:10]):
+            print(f"    {f}")
     sys.stdout.flush()
 
 
