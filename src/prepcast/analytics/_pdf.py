@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 _WARM_UP = (
     "<!DOCTYPE html><html lang='es-MX'><head><meta charset='utf-8'><style>"
@@ -120,12 +120,33 @@ class PdfWorkers:
         return lines[-1].strip() if lines else ""
 
 
+def _import_weasyprint() -> Any:
+    """WeasyPrint, imported without ``ctypes.util.find_library``'s subprocesses: WeasyPrint tries
+    each system library under several names, and for every name that is not a file name
+    find_library runs ldconfig, gcc and ld (about 0.15 s of CPU in all). Each list also holds the
+    library's file name (``libpango-1.0.so.0``, ``….dylib``), which loads directly; if none does,
+    the import is done again the ordinary way."""
+    import ctypes.util
+
+    ordinary = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        import weasyprint
+    except OSError:
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+        ctypes.util.find_library = ordinary
+        import weasyprint
+    finally:
+        ctypes.util.find_library = ordinary
+    return weasyprint
+
+
 def _serve(jobs: IO[str], answers: IO[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     broken = ""
     try:
-        import weasyprint
-
+        weasyprint = _import_weasyprint()
         weasyprint.HTML(string=_WARM_UP).write_pdf()  # fonts, fontconfig, cffi's types, once
     except Exception as exc:
         broken = _why(exc)
