@@ -67,7 +67,10 @@ class Lab:
         return out
 
     def add(self, name: str, *, upto: int, expired: bool = False,
-            cache_control: str | None = None, slow: bool = False, serve: bool = True) -> Path:
+            cache_control: str | None = None, slow: bool = False, serve: bool = True,
+            plain: bool = False) -> Path:
+        """A difusor serving cuts 1..``upto`` (``plain``: its site also over plain HTTP, on a
+        port of its own, and its ``url`` that one)."""
         root = srv_dir(f"mon-{name}-")
         for cut in range(1, upto + 1):
             publish(root, self.packages[cut - 1], tag(cut))
@@ -80,9 +83,16 @@ class Lab:
         if slow:
             text = web.conf_file.read_text()
             web.conf_file.write_text(text.replace("    gzip on;", "    limit_rate 300;\n    gzip on;"))
+        url = web.url
+        if plain:
+            port = free_port()
+            text = web.conf_file.read_text()
+            tls = f"listen 127.0.0.1:{web.https_port} ssl http2;"
+            web.conf_file.write_text(text.replace(tls, f"{tls}\n        listen 127.0.0.1:{port};"))
+            url = f"http://localhost:{port}/"
         web.start()
         self.servers[name] = web
-        self.urls[name] = web.url
+        self.urls[name] = url
         return root
 
     def advance(self, cut: int, names: list[str]) -> None:

@@ -136,3 +136,86 @@ def test_api_metrics_and_refusals(dashboard: tuple[str, MonitorOptions]) -> None
     assert 'prep_difusor_up{difusor="honesto"} 1.0' in metrics
     assert 'prep_difusor_lag_cuts{difusor="fragil"} 0.0' in metrics
     assert 'prep_difusor_integrity_findings{difusor="honesto"} 0.0' in metrics
+
+
+def login(c: httpx.Client) -> str:
+    """Log in; the session's CSRF token (from the page's form)."""
+    assert c.post("/entrar", data={"usuario": "uie", "contrasena": PASSWORD}).status_code == 303
+    page = c.get("/").text
+    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+def test_block_refusals_are_spanish_and_a_block_shows_at_once(
+        dashboard: tuple[str, MonitorOptions]) -> None:
+    """Regression: the dashboard answered a block of an unknown or already blocked difusor with
+    the registry's English ("no difusor named 'nadie'", "… is bloqueado; it can move to: …"),
+    and a difusor blocked from it was not shown bloqueado in /api/estado."""
+    base, opts = dashboard
+    with httpx.Client(base_url=base) as c:
+        csrf = login(c)
+        r = c.post("/api/bloquear", data={"difusor": "nadie", "motivo": "prueba", "csrf": csrf})
+        assert (r.status_code, r.json()) == (
+            400, {"error": "no hay ningún difusor llamado «nadie» en el registro"})
+        r = c.post("/api/bloquear", data={"difusor": "fragil", "motivo": "script ajeno",
+                                          "csrf": csrf})
+        assert r.status_code == 200 and r.json()["status"] == "bloqueado"
+        rows = {d["name"]: d for d in c.get("/api/estado").json()["difusores"]}
+        assert (rows["fragil"]["status"], rows["honesto"]["status"]) == ("bloqueado", "aspirante")
+        r = c.post("/api/bloquear", data={"difusor": "fragil", "motivo": "otra vez",
+                                          "csrf": csrf})
+        assert (r.status_code, r.json()) == (400, {"error": "fragil ya está bloqueado"})
+        # the monitor's next round leaves it out; the dashboard still shows the block
+        one_round(opts)
+        doc = c.get("/api/estado").json()
+        rows = {d["name"]: d for d in doc["difusores"]}
+        assert (rows["fragil"]["status"], rows["fragil"]["probed"]) == ("bloqueado", False)
+        assert rows["honesto"]["probed"] is True and doc["freshness"]["stale"] is False
+        metrics = c.get("/metrics").text
+    assert 'difusor="fragil"' not in metrics and 'prep_difusor_up{difusor="honesto"} 1.0' in metrics
+    assert "prep_monitor_round_age_seconds" in metrics
+
+
+def test_stale_rounds_are_flagged_and_a_block_shows_in_chromium(
+        dashboard: tuple[str, MonitorOptions]) -> None:
+    """Regression: once the monitor stopped, the page and /api/estado kept showing every
+    difusor "En línea" as live, with no sign that the last round was minutes old; and a
+    difusor blocked from the page was not shown bloqueado."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    base, opts = dashboard
+    status = opts.state / "status.json"
+    doc = json.loads(status.read_text())
+    assert doc["round"]["interval_s"] == 0.1
+    doc["round"]["at"] = (datetime.now(UTC) - timedelta(minutes=7)).isoformat()
+    doc["round"]["interval_s"] = 30.0
+    status.write_text(json.dumps(doc))
+    with httpx.Client(base_url=base) as c:
+        login(c)
+        fresh = c.get("/api/estado").json()["freshness"]
+    assert fresh["stale"] is True and fresh["limit_s"] == 90.0
+    assert fresh["message"] == "sin datos recientes: la última ronda fue hace 7 min"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(base + "/entrar")
+            page.get_by_label("Usuario").fill("uie")
+            page.get_by_label("Contraseña").fill(PASSWORD)
+            page.get_by_role("button", name="Entrar").click()
+            expect(page.get_by_role("alert")).to_contain_text(
+                "sin datos recientes: la última ronda fue hace 7 min")
+            honesto = page.locator("tr[data-difusor='honesto']")
+            expect(honesto.locator(".estado")).to_have_text("En línea (sin datos recientes)")
+            one_round(opts)  # the monitor runs again: live, and said so
+            expect(page.locator("#frescura")).to_contain_text("Última ronda del monitor:")
+            expect(page.get_by_role("alert")).to_have_count(0)
+            expect(honesto.locator(".estado")).to_have_text("En línea")
+            page.get_by_label("Motivo para bloquear a fragil").fill("contenido alterado")
+            page.get_by_role("button", name="Bloquear a fragil").click()
+            expect(page.locator("#aviso")).to_have_text("Bloqueado: fragil (contenido alterado)")
+            fragil = page.locator("tr[data-difusor='fragil']")
+            expect(fragil.locator(".estado")).to_have_text("Bloqueado")
+            expect(fragil.get_by_role("button")).to_have_count(0)
+        finally:
+            browser.close()

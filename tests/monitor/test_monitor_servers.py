@@ -107,9 +107,56 @@ def test_once_exits_0_for_honest_difusores_and_1_for_a_plain_http_site(lab: Lab,
     out = cli(*args, "--registry", str(reg))
     assert out.returncode == 1, out.stderr
     rows = {r["name"]: r for r in json.loads(out.stdout)["difusores"]}
-    assert rows[HONEST[0]]["integrity"][0] == (
+    assert rows[HONEST[0]]["https"] == (
         f"{plain}: el sitio se sirve por HTTP sin cifrar; las convocatorias piden HTTPS")
-    assert rows[HONEST[1]]["integrity"] == "ok"
+    assert rows[HONEST[1]]["integrity"] == "ok" and rows[HONEST[1]]["https"] is None
+
+
+def test_a_site_served_over_plain_http_is_an_https_finding_not_tampering(
+        lab: Lab, tmp_path: Path) -> None:
+    """Regression: a difusor serving the institute's cut byte for byte over ``http://`` was
+    alerted as "contenido distinto del publicado por el Instituto" (an integrity incident whose
+    only evidence was the plain HTTP); and a site down printed ``corte None`` on the console."""
+    import http.server
+    import threading
+
+    hooks: list[dict[str, Any]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            hooks.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    lab.add("plano", upto=3, plain=True)
+    reg = lab.registry(["plano", "caido"], path=tmp_path / "plano.toml")
+    try:
+        out = cli("monitor", "run", "--registry", str(reg), "--trust", str(lab.trust),
+                  "--reference", str(lab.reference), "--state", str(tmp_path / "state"),
+                  "--once", "--slow", "5000", "--webhook",
+                  f"http://127.0.0.1:{hook.server_address[1]}/")
+    finally:
+        hook.shutdown()
+        hook.server_close()
+    assert out.returncode == 1, out.stderr
+    lines = out.stdout.splitlines()
+    plano = next(ln for ln in lines if ln.startswith("plano "))
+    assert "arriba" in plano and "corte 3" in plano and "íntegro" in plano, out.stdout
+    assert "el sitio se sirve por HTTP sin cifrar" in out.stdout
+    caido = next(ln for ln in lines if ln.startswith("caido "))
+    assert "sin corte" in caido and "None" not in out.stdout, out.stdout
+    subjects = {h["incident"]["difusor"]: (h["incident"]["kind"], h["subject"]) for h in hooks}
+    assert subjects["plano"] == ("https", "[PREP monitor] ABIERTO: plano — sitio sin HTTPS: se "
+                                          "sirve por HTTP sin cifrar"), hooks
+    assert subjects["caido"][0] == "down"
+    incs = json.loads((tmp_path / "state" / "incidents.json").read_text())["incidents"]
+    assert sorted((i["difusor"], i["kind"]) for i in incs) == [("caido", "down"),
+                                                               ("plano", "https")]
 
 
 def test_honest_never_flagged_over_an_accelerated_night(lab: Lab, tmp_path: Path) -> None:

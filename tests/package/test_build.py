@@ -58,6 +58,9 @@ def test_replaces_whole_and_leaves_no_temporary(tmp_path: Path, keydir: Path) ->
     small_package(out, keydir, 4)
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
+    # nothing of the package replaced is left anywhere inside the new one
+    assert set(tree(out)) == set(load_manifest(out).files) | {
+        "json/main.json", "manifests/jornada-0004.json", "manifests/jornada-0004.sig"}
     verify_package(out, keydir / "root.pub")
 
 

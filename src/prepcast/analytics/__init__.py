@@ -4,7 +4,8 @@ Stands alone: it imports nothing from the rest of prepcast except :mod:`prepcast
 """
 
 from prepcast.analytics.geo import DBIP_ATTRIBUTION, ENTIDADES, Entidad, GeoLocator, entidad_for
-from prepcast.analytics.incidents import Incident, read_events, read_incidents_yaml
+from prepcast.analytics.incidents import Incident, read_events
+from prepcast.analytics.manual import read_incidents_yaml
 from prepcast.analytics.model import ReportSummary
 from prepcast.analytics.parse import detect_format
 from prepcast.analytics.report import ReportOptions, write_report

@@ -20,6 +20,11 @@ def n(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def per_session(value: float) -> str:
+    """Views per session, rounded the same way wherever the informe says it."""
+    return f"{value:.2f}"
+
+
 def pct(value: float, decimals: int = 1) -> str:
     return f"{value:.{decimals}f} %"
 
@@ -97,7 +102,7 @@ def conclusions(
     )
     out.append(
         f"{n(fig.visitors)} visitantes únicos abrieron {n(fig.sessions)} sesiones, con "
-        f"{fig.views_per_session:.1f} vistas por sesión y una duración media de "
+        f"{per_session(fig.views_per_session)} vistas por sesión y una duración media de "
         f"{duration(fig.avg_duration_s)} (mediana {duration(fig.median_duration_s)}); "
         f"{pct(fig.bounce_rate)} de las sesiones tuvo una sola vista."
     )
@@ -140,10 +145,12 @@ def conclusions(
         parts = [f"{pct(channels[k])} {v}" for k, v in labels.items() if k in channels]
         out.append("De las sesiones, " + ", ".join(parts) + ".")
     total_down = sum(i.duration_s or 0 for i in incidents)
-    out.append(
-        f"Se registraron {len(incidents)} incidentes, con una duración conocida total de "
-        f"{duration(total_down)}."
-    )
+    if not incidents:
+        out.append("No se registraron incidentes.")
+    else:
+        counted = "1 incidente" if len(incidents) == 1 else f"{len(incidents)} incidentes"
+        out.append(f"Se registraron {counted}, con una duración conocida total de "
+                   f"{duration(total_down)}.")
     availability = 100 * fig.availability_requests
     meets = "cumple" if availability >= AVAILABILITY_GOAL else "no cumple"
     out.append(
@@ -180,14 +187,11 @@ def conclusions(
             f"La capacidad debe prepararse para al menos {n(2 * fig.peak_minute_requests)} "
             "solicitudes por minuto, el doble del pico observado."
         )
+    by_requests = availability
     if probe_availability is not None:
         availability = min(availability, probe_availability)
     if availability < AVAILABILITY_GOAL:
-        recs.append(
-            f"La disponibilidad de {availability:.3f} % quedó {AVAILABILITY_GOAL - availability:.3f} "
-            f"puntos bajo la meta: deben atenderse las causas de los {len(incidents)} incidentes "
-            "antes del siguiente simulacro."
-        )
+        recs.append(_below_goal(availability, by_requests, fig.errors_5xx, len(incidents)))
     else:
         recs.append(
             f"La disponibilidad de {availability:.3f} % cumplió la meta de {AVAILABILITY_GOAL} %; "
@@ -199,3 +203,20 @@ def conclusions(
             "conviene limitar su frecuencia en el servidor o la CDN."
         )
     return out, recs
+
+
+def _below_goal(availability: float, by_requests: float, errors_5xx: int, incidents: int) -> str:
+    """The recommendation for an availability under the goal, with or without incidents."""
+    gap = (f"La disponibilidad de {availability:.3f} % quedó {AVAILABILITY_GOAL - availability:.3f} "
+           "puntos bajo la meta")
+    if incidents:
+        which = "del incidente registrado" if incidents == 1 else f"de los {incidents} incidentes"
+        return f"{gap}: deben atenderse las causas {which} antes del siguiente simulacro."
+    if by_requests <= availability and errors_5xx:
+        why = (f"las {n(errors_5xx)} respuestas 5xx quedaron dispersas (ningún minuto alcanzó el "
+               "umbral de incidente)")
+    else:
+        why = "las sondas del instituto fallaron de forma aislada"
+    return (f"{gap} sin que se registrara ningún incidente: {why}; deben revisarse la bitácora "
+            "de errores del servidor y los huecos u horas sin registro de la bitácora de acceso "
+            "antes del siguiente simulacro.")

@@ -11,7 +11,7 @@ from datetime import timedelta, timezone
 from html import escape
 
 from prepcast.analytics import charts
-from prepcast.analytics.analysis import AVAILABILITY_GOAL, duration, n, when
+from prepcast.analytics.analysis import AVAILABILITY_GOAL, duration, n, per_session, when
 from prepcast.analytics.html_parts import figure, hour_labels, html_table, series
 from prepcast.analytics.model import ReportData
 from prepcast.analytics.sections import goaccess_appendix, methodology
@@ -35,7 +35,7 @@ def blocks(data: ReportData) -> dict[str, str]:
 
     head = (
         f"<p><b>{escape(data.difusor)}</b></p>"
-        f"<p>Periodo analizado: {when(fig.first_epoch, tz)} a {when(fig.last_epoch, tz)} ({tz_label}). "
+        f"<p>Periodo analizado: {when(data.period_epochs[0], tz)} a {when(data.period_epochs[1], tz)} ({tz_label}). "
         f"Generado el {data.generated.astimezone(tz).strftime('%d/%m/%Y %H:%M')} con prepcast "
         f"{escape(data.version)} a partir de {n(data.parse.lines)} líneas de {len(data.parse.files)} "
         "bitácora(s) de acceso.</p>"
@@ -105,7 +105,7 @@ def blocks(data: ReportData) -> dict[str, str]:
         active += figure(charts.time_series(pts, labels=hour_labels(pts, tz), marks=marks, title=cap, color="#1f6f7a"), cap)
     b["activos_sesiones"] = active + (
         f"<p>Máximo de usuarios activos: {n(fig.peak_active)}. {n(fig.sessions)} sesiones de "
-        f"{n(fig.visitors)} visitantes; {fig.views_per_session:.2f} vistas por sesión; tasa de "
+        f"{n(fig.visitors)} visitantes; {per_session(fig.views_per_session)} vistas por sesión; tasa de "
         f"rebote {fig.bounce_rate:.1f} % ({n(fig.single_view_sessions)} sesiones con una vista o "
         "ninguna).</p>"
     )
@@ -147,7 +147,7 @@ def blocks(data: ReportData) -> dict[str, str]:
         fig.requests and not fig.page_views) else ""
     b["paginas_numero"] = no_views + (
         f"<p>Número de páginas consultadas: {n(fig.page_views)} vistas "
-        f"({fig.views_per_session:.2f} por sesión).</p>"
+        f"({per_session(fig.views_per_session)} por sesión).</p>"
         + figure(charts.bars([(r["vista"], r["solicitudes"]) for r in t["vistas"].rows], title="Solicitudes por vista"), "Solicitudes de lectores por vista del sitio.")
         + html_table(t["vistas"]) + "<h3>Por elección</h3>" + html_table(t["elecciones"])
     )

@@ -12,20 +12,20 @@ such as ``cut_activated`` or ``probe`` with ``ok`` are read too). What the repor
 - ``probe.up`` / ``probe.down``: the institute monitor's probes of the public site; they give
   the availability by probes, and each run of ``probe.down`` is an outage (an incident).
 
-Incidents YAML (``--incidents``): a list (or ``incidents:`` list) of entries with ``fecha``
-(YYYY-MM-DD), ``hora`` (HH:MM), ``duracion_min``, ``causa_raiz``, ``impacto``, ``medidas``
-(English keys ``date``, ``time``, ``duration_min``, ``root_cause``, ``impact``, ``measures`` too).
+Incidents a person enters (``--incidents``, YAML) are read by :mod:`.manual`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from prepcast import events as ev
+from prepcast.analytics.probes import of_difusor
 from prepcast.errors import InputError, Problem
 
 
@@ -102,12 +102,96 @@ def _evidence(event: dict[str, Any]) -> str:
     return str(value or event.get("message") or "")
 
 
-def read_events(path: Path) -> EventLog:
-    """Read an event log (daemon and probe events); every bad line is reported at once."""
+def read_events(
+    paths: Path | Sequence[Path], *, probes_of: str | None = None,
+    start: datetime | None = None, end: datetime | None = None,
+) -> EventLog:
+    """Read event logs (daemon and probe events); every bad line is reported at once.
+
+    Several files (a daemon's log and the monitor's file of the difusor) are merged in time
+    order, a line found in two of them counted once. Only ``probes_of``'s probes count; a log
+    with the probes of several difusors is an error unless it is given (:mod:`.probes`). With
+    ``start``/``end``, only what happened in [start, end) is kept (an incident that began
+    before ``start`` is kept from ``start``)."""
+    files = [paths] if isinstance(paths, Path) else list(paths)
+    records: list[tuple[datetime, str, dict[str, Any], Path]] = []
+    seen: set[str] = set()
+    for path in files:
+        for record in _read_file(path):
+            key = json.dumps(record[2], sort_keys=True, default=str)
+            if key not in seen:
+                seen.add(key)
+                records.append(record)
+    records.sort(key=lambda r: r[0])
     log = EventLog()
-    problems: list[Problem] = []
     started = 0
     stopped: datetime | None = None
+    for when, name, event, _ in of_difusor(records, probes_of):
+        log.events += 1
+        cut = str(event.get("cut", "") or "")
+        message = _message(event)
+        duration = event.get("duration_s")
+        duration_s = float(duration) if isinstance(duration, int | float) else None
+        if name == ev.ACTIVATED:
+            log.cuts.append((when, cut))
+            late = event.get("late_seconds")
+            if isinstance(late, int | float) and late > LATE_AFTER_S:
+                log.incidents.append(_incident(
+                    "activation_late", when, float(late), cut,
+                    message or f"El corte se activó {late:.0f} s después de lo previsto (su hora "
+                    "de publicación, o su llegada al servidor si llegó después)",
+                    event))
+        elif name == "activation_late":  # hand-made logs and earlier versions
+            log.incidents.append(_incident(name, when, duration_s, cut, message, event))
+        elif name in ev.PROBE_EVENTS:
+            up = name == ev.PROBE_UP
+            log.probes.append((when, up, "" if up else _evidence(event)))
+        elif name == ev.STOPPED:
+            stopped = when
+        elif name == ev.STARTED:
+            started += 1
+            if started > 1:
+                if duration_s is None and stopped is not None:
+                    duration_s = (when - stopped).total_seconds()
+                log.incidents.append(_incident(name, when, duration_s, cut, message, event))
+            stopped = None
+        elif name in _IMPACT or name.endswith(("_failed", "_error")):
+            log.incidents.append(_incident(name, when, duration_s, cut, message, event))
+    if start is not None or end is not None:
+        log.cuts = [c for c in log.cuts if within(c[0], start, end)]
+        log.probes = [p for p in log.probes if within(p[0], start, end)]
+        log.incidents = in_period(log.incidents, start, end)
+    log.probes_total = len(log.probes)
+    log.probes_ok = sum(1 for p in log.probes if p[1])
+    log.incidents += probe_outages(log.probes)
+    return log
+
+
+def within(when: datetime, start: datetime | None, end: datetime | None) -> bool:
+    """Whether ``when`` lies in [start, end) (an open side when None)."""
+    return (start is None or when >= start) and (end is None or when < end)
+
+
+def in_period(incidents: list[Incident], start: datetime | None,
+              end: datetime | None) -> list[Incident]:
+    """The incidents that touch [start, end); one that began before ``start`` is kept from
+    ``start`` with the part of its duration inside the period."""
+    kept = []
+    for i in incidents:
+        if end is not None and i.start >= end:
+            continue
+        if start is not None and i.start < start:
+            if i.duration_s is None or i.start + timedelta(seconds=i.duration_s) <= start:
+                continue
+            i = replace(i, start=start, duration_s=i.duration_s - (start - i.start).total_seconds())
+        kept.append(i)
+    return kept
+
+
+def _read_file(path: Path) -> list[tuple[datetime, str, dict[str, Any], Path]]:
+    """One event log's events as (time, name, event, path); its bad lines raise at once."""
+    problems: list[Problem] = []
+    found: list[tuple[datetime, str, dict[str, Any], Path]] = []
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -130,45 +214,12 @@ def read_events(path: Path) -> EventLog:
         if not name:
             problems.append(Problem(str(path), "needs the event's name", number, "event"))
             continue
-        log.events += 1
-        cut = str(event.get("cut", "") or "")
-        message = _message(event)
-        duration = event.get("duration_s")
-        duration_s = float(duration) if isinstance(duration, int | float) else None
-        if name == ev.ACTIVATED:
-            log.cuts.append((when, cut))
-            late = event.get("late_seconds")
-            if isinstance(late, int | float) and late > LATE_AFTER_S:
-                log.incidents.append(_incident(
-                    "activation_late", when, float(late), cut,
-                    message or f"El corte se activó {late:.0f} s después de su hora de publicación",
-                    event))
-        elif name == "activation_late":  # hand-made logs and earlier versions
-            log.incidents.append(_incident(name, when, duration_s, cut, message, event))
-        elif name in ev.PROBE_EVENTS:
-            up = name == ev.PROBE_UP
-            log.probes_total += 1
-            log.probes_ok += 1 if up else 0
-            log.probes.append((when, up, "" if up else _evidence(event)))
-        elif name == ev.STOPPED:
-            stopped = when
-        elif name == ev.STARTED:
-            started += 1
-            if started > 1:
-                if duration_s is None and stopped is not None:
-                    duration_s = (when - stopped).total_seconds()
-                log.incidents.append(_incident(name, when, duration_s, cut, message, event))
-            stopped = None
-        elif name in _IMPACT or name.endswith(("_failed", "_error")):
-            log.incidents.append(_incident(name, when, duration_s, cut, message, event))
+        found.append((when, name, event, path))
     if len(problems) > MAX_LISTED:
         raise _too_many(path, problems, len(text.splitlines()))
     if problems:
         raise InputError(problems)
-    log.cuts.sort()
-    log.probes.sort(key=lambda p: p[0])
-    log.incidents += probe_outages(log.probes)
-    return log
+    return found
 
 
 def probe_outages(probes: list[tuple[datetime, bool, str]]) -> list[Incident]:
@@ -227,119 +278,6 @@ def _incident(
         measures,
         "servicio del difusor",
     )
-
-
-_KEYS = {
-    "fecha": ("fecha", "date"),
-    "hora": ("hora", "time"),
-    "duracion_min": ("duracion_min", "duration_min"),
-    "causa_raiz": ("causa_raiz", "root_cause", "cause"),
-    "impacto": ("impacto", "impact"),
-    "medidas": ("medidas", "measures"),
-}
-
-
-def read_incidents_yaml(path: Path, offset: timezone) -> list[Incident]:
-    """Incidents entered by a person; times without offset are in the report's offset."""
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=_yaml_loader())  # nodes keep their lines
-        data = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError.at(path, f"cannot read incidents file ({exc})", field="--incidents") from exc
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise InputError.at(path, "not valid YAML", line=line + 1 if line is not None else None) from exc
-    except ValueError as exc:  # an explicit !!timestamp that is no date
-        raise InputError.at(path, f"not a valid value ({exc})", field="--incidents") from exc
-    if isinstance(data, dict):
-        data = data.get("incidents", data.get("incidentes"))
-        root = next((v for k, v in getattr(root, "value", [])
-                     if getattr(k, "value", None) in ("incidents", "incidentes")), None)
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise InputError.at(path, "expected a list of incidents", field="incidents")
-    nodes = list(getattr(root, "value", []))
-    found: list[Incident] = []
-    problems: list[Problem] = []
-    for i, entry in enumerate(data, start=1):
-        where = f"incidente {i}"
-        node = nodes[i - 1] if i <= len(nodes) else None
-
-        def bad(message: str, key: str | None = None, node: Any = node, where: str = where) -> None:
-            line = _line_of(node, _KEYS[key] if key else ())
-            problems.append(Problem(str(path), message, line, f"{where}: {key}" if key else where))
-
-        if not isinstance(entry, dict):
-            bad("expected a mapping")
-            continue
-        values = {k: next((entry[a] for a in names if a in entry), None) for k, names in _KEYS.items()}
-        day = values["fecha"]
-        try:
-            day = date.fromisoformat(str(day)) if day is not None else None
-        except ValueError:
-            day = None
-        if not isinstance(day, date):
-            bad(f"needs fecha as a date YYYY-MM-DD (not {values['fecha']!r})", "fecha")
-            continue
-        hour = values["hora"]
-        if isinstance(hour, int):  # YAML reads 22:40 as sexagesimal minutes
-            hour = f"{hour // 60:02d}:{hour % 60:02d}"
-        try:
-            at = time.fromisoformat(str(hour))
-        except ValueError:
-            bad(f"needs hora as a time HH:MM (not {hour!r})", "hora")
-            continue
-        duration = values["duracion_min"]
-        if duration is not None and not isinstance(duration, int | float):
-            bad("duracion_min must be a number", "duracion_min")
-            continue
-        for key in ("causa_raiz", "impacto"):
-            if not values[key]:
-                bad(f"needs {key}", key)
-        start = datetime.combine(day, at, tzinfo=at.tzinfo or offset)
-        found.append(
-            Incident(
-                start,
-                float(duration) * 60 if duration is not None else None,
-                str(values["causa_raiz"] or ""),
-                str(values["impacto"] or ""),
-                str(values["medidas"] or "Sin medidas registradas."),
-                "registro manual",
-            )
-        )
-    if problems:
-        raise InputError(problems)
-    return found
-
-
-def _yaml_loader() -> Any:
-    """PyYAML's safe loader without its timestamp rule: a date stays text (checked here, with
-    its line), so an impossible date such as 2024-13-02 is a message, not a ValueError."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in rules if tag != "tag:yaml.org,2002:timestamp"]
-        for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    return Loader
-
-
-def _line_of(node: Any, keys: tuple[str, ...]) -> int | None:
-    """The line (from 1) of the value of the first of ``keys`` in a mapping node, or of the node."""
-    if node is None:
-        return None
-    pairs = node.value if isinstance(node.value, list) else []
-    for key, value in (p for p in pairs if isinstance(p, tuple)):
-        if getattr(key, "value", None) in keys:
-            return int(value.start_mark.line) + 1
-    return int(node.start_mark.line) + 1
 
 
 def incidents_from_errors(per_minute: list[dict[str, Any]], offset: timezone) -> list[Incident]:

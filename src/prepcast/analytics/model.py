@@ -34,6 +34,8 @@ class ReportData:
     outside_period: int = 0
     warnings: list[str] = field(default_factory=list)
     silences: list[Incident] = field(default_factory=list)
+    # "Periodo analizado" (epoch seconds): --from/--to when given, else the logs' first and last
+    period_epochs: tuple[int | None, int | None] = (None, None)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ Formats, detected per file from its first lines:
   request time (``$request_time`` / ``%D``-style fields after the user agent);
 - ``vcombined``: the same preceded by ``host[:port]`` (Apache ``vhost_combined``);
 - ``json``: one JSON object per line (nginx ``escape=json`` and similar; see ``JSON_KEYS``);
-- ``cloudfront``: Amazon CloudFront standard logs (tab-separated, ``#Fields:`` header, UTC).
+- ``cloudfront``: Amazon CloudFront standard logs (tab-separated, ``#Fields:`` header, UTC);
+- ``w3c``: IIS W3C extended logs (space-separated, ``#Fields:`` header, UTC; :mod:`.w3c`).
 
 Lines that do not parse (or are not valid UTF-8), JSON records without a status or an address,
 and the cut-off end of a truncated ``.gz`` are counted as malformed with a warning, never fatal.
@@ -27,6 +28,7 @@ from typing import Any
 
 from prepcast.analytics._db import one, run
 from prepcast.analytics._gz import is_damaged_gz, salvage_gz
+from prepcast.analytics.w3c import w3c_select
 from prepcast.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -119,7 +121,9 @@ def detect_format(path: Path) -> LogFile:
     fields = next((ln for ln in lines if ln.startswith("#Fields:")), None)
     if lines[0].startswith("#Version") or fields:
         names = tuple(fields.split()[1:]) if fields else tuple(CLOUDFRONT_FIELDS)
-        return LogFile(path, "cloudfront", names)
+        data = next((ln for ln in lines if not ln.startswith("#")), "")
+        spaced = fields is not None and " " in data and "\t" not in data  # IIS, not CloudFront
+        return LogFile(path, "w3c" if spaced else "cloudfront", names)
     combined = re.compile(COMBINED_RE)
     vcombined = re.compile(VCOMBINED_RE)
     votes: dict[str, int] = {}
@@ -375,6 +379,8 @@ def _insert(
         select = _combined_select(files, vhost=True)
     elif fmt == "json":
         select = _json_select(files)
+    elif fmt == "w3c":
+        select = w3c_select(_read_lines(files), names)
     else:
         select = _cloudfront_select(files, names)
     aliased = f"SELECT * FROM ({select}) AS parsed({', '.join(PARSED_COLUMNS)})"

@@ -14,7 +14,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -27,11 +27,12 @@ from prepcast.analytics.enrich import enrich, restrict_period
 from prepcast.analytics.geo import DBIP_ATTRIBUTION, DBIP_URL, GeoLocator, default_database
 from prepcast.analytics.incidents import (
     EventLog,
+    in_period,
     incidents_from_errors,
     read_events,
-    read_incidents_yaml,
 )
 from prepcast.analytics.ledger import availability_table, incidents_table
+from prepcast.analytics.manual import read_incidents_yaml
 from prepcast.analytics.metrics import figures, tables
 from prepcast.analytics.model import ReportData, ReportSummary
 from prepcast.analytics.outages import silences
@@ -65,6 +66,11 @@ class ReportOptions:
     formatos: tuple[str, ...] = ("prepcast",)
     memory_limit: str = "300MB"
     threads: int | None = None
+    # Whose probes count when the event log holds the monitor's probes of several difusores
+    # (its name in the institute's registry).
+    probes_of: str | None = None
+    # The offset the informe's times are shown in (default: that of --from, else the logs' own).
+    utc_offset: timezone | None = None
     goaccess_files: bool = False  # keep GoAccess-style hits per file (for comparisons)
     # Work in a database file (compressed tables) rather than in memory: None decides by the
     # logs' size (ON_DISK_BYTES, .gz counted 8 times), which is faster once tables outgrow memory.
@@ -88,7 +94,7 @@ def write_report(
     out: Path,
     *,
     pdf: bool = True,
-    events: Path | None = None,
+    events: Path | Sequence[Path] | None = None,
     incidents: Path | None = None,
     geoip_db: Path | None = None,
     options: ReportOptions | None = None,
@@ -108,7 +114,8 @@ def write_report(
         if value is not None and value.tzinfo is None:
             raise InputError.at(flag, "needs a UTC offset, e.g. 2024-06-02T20:00-06:00")
     geo = GeoLocator(geoip_db if geoip_db is not None else default_database())
-    event_log = read_events(events) if events else EventLog()
+    event_log = (read_events(events, probes_of=opts.probes_of, start=opts.start, end=opts.end)
+                 if events else EventLog())
 
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -223,6 +230,7 @@ def _analyse(
     _db.run(con, "DROP TABLE hits")
     build_sessions(con)
     fig = figures(con)
+    fig.offset_s = _offset_s(opts, fig.offset_s)
     tabs = tables(con, fig)
     log.info("aggregated in %.1f s", time.monotonic() - t0)
     tz = timezone(timedelta(seconds=fig.offset_s))
@@ -237,8 +245,9 @@ def _analyse(
         int(opts.end.timestamp()) if opts.end else None,
     )
     found += quiet
+    found = in_period(found, opts.start, opts.end)
     found.sort(key=lambda i: i.start)
-    warnings = list(stats.warnings)
+    warnings = list(stats.warnings) + _utc_warnings(stats, opts)
     if fig.requests and not fig.page_views:
         warnings.append(
             "no page views by the report's rules (no HTML page of the portal and no view of the "
@@ -286,7 +295,34 @@ def _analyse(
         outside_period=outside,
         warnings=warnings,
         silences=quiet,
+        period_epochs=(int(opts.start.timestamp()) if opts.start else fig.first_epoch,
+                       int(opts.end.timestamp()) if opts.end else fig.last_epoch),
     )
+
+
+UTC_ONLY = {"cloudfront": "CloudFront", "w3c": "IIS (W3C)"}  # formats whose times carry no offset
+
+
+def _offset_s(opts: ReportOptions, logs_offset_s: int) -> int:
+    """The offset the informe's times are shown in: --utc-offset, else that of --from (or
+    --to), else the one most frequent in the logs."""
+    for value in (opts.utc_offset, opts.start and opts.start.tzinfo, opts.end and opts.end.tzinfo):
+        offset = value.utcoffset(None) if value else None
+        if offset is not None:
+            return int(offset.total_seconds())
+    return logs_offset_s
+
+
+def _utc_warnings(stats: ParseStats, opts: ReportOptions) -> list[str]:
+    """What a reader should know of logs in UTC when no offset was chosen for the informe."""
+    if opts.utc_offset is not None or opts.start is not None or opts.end is not None:
+        return []
+    utc = [lf for lf in stats.files if lf.format in UTC_ONLY]
+    if not utc or len(utc) < len(stats.files):
+        return []
+    kinds = " and ".join(dict.fromkeys(UTC_ONLY[lf.format] for lf in utc))
+    return [f"{kinds} logs give their times in UTC, so the informe shows them in UTC; give the "
+            "election's offset with --utc-offset (e.g. --utc-offset -06:00) or with --from/--to"]
 
 
 def _require_requests(stats: ParseStats, logs: list[Path]) -> None:

@@ -91,8 +91,9 @@ de los minutos en que al menos 5 % de las solicitudes (y no menos de 5) recibier
 de los silencios de la bitácora durante la publicación: un servidor caído no escribe en su
 bitácora, así que una pausa de al menos {SILENCE_MIN_S // 60} minutos en la que el tráfico promedio
 anticipaba al menos {EXPECTED_MIN} solicitudes se señala como posible interrupción.</p>
-<p><b>Horarios.</b> Se muestran con el desfase horario más frecuente de las bitácoras
-(UTC{data.figures.offset_s / 3600:+g}); el formato de fecha es día/mes/año.</p>
+<p><b>Horarios.</b> Se muestran en UTC{data.figures.offset_s / 3600:+g}: el desfase indicado para el
+informe (el del periodo solicitado) o, si no se indicó, el más frecuente de las bitácoras; el
+formato de fecha es día/mes/año.</p>
 """
 
 

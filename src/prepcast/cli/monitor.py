@@ -107,7 +107,10 @@ def _run(args: argparse.Namespace) -> int:
         _positive(value, flag)
     if args.lag_bound < 0:
         raise InputError(f"--lag-bound must be 0 or more, not {args.lag_bound:g}")
-    for path, flag in ((args.registry, "--registry"), (args.trust, "--trust")):
+    for path, flag, what in ((args.registry, "--registry", "the registry file (difusores.toml)"),
+                             (args.trust, "--trust", "the root public key (root.pub)")):
+        if path.is_dir():
+            raise InputError.at(path, f"{flag}: a folder, not a file: give {what}")
         if not path.is_file():
             raise InputError.at(path, f"{flag}: no such file")
     if not args.reference.is_dir():
@@ -157,11 +160,11 @@ def _print_table(doc: dict[str, object]) -> None:
         integ = r["integrity"]
         state = "arriba" if r["up"] else "CAÍDO"
         lag = "" if r["lag_cuts"] is None else f"atraso {r['lag_cuts']} cortes/{r['lag_s']} s"
-        print(f"{r['name']:<24} {state:<7} corte {r['cut']!s:<5} {lag:<26} "
+        cut = "sin corte" if r["cut"] is None else f"corte {r['cut']}"
+        print(f"{r['name']:<24} {state:<7} {cut:<11} {lag:<26} "
               f"{'íntegro' if integ == 'ok' else f'{len(integ)} hallazgo(s)'}")
-        if integ != "ok":
-            for f in integ[:10]:
-                print(f"    {f}")
+        for f in ([r["https"]] if r.get("https") else []) + ([] if integ == "ok" else integ[:10]):
+            print(f"    {f}")
     sys.stdout.flush()
 
 
@@ -194,6 +197,9 @@ def _dashboard(args: argparse.Namespace) -> int:
     from prepcast.monitor.dashboard import Dashboard, app
 
     users = read_users(args.users)
+    if args.registry.is_dir():
+        raise InputError.at(args.registry, "--registry: a folder, not a file: give the registry "
+                                           "file (difusores.toml)")
     if not args.registry.is_file():
         raise InputError.at(args.registry, "--registry: no such file")
     host, _, port = args.listen.rpartition(":")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from prepcast.errors import InputError
@@ -32,8 +32,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--from", dest="start", metavar="TIME",
                         help="first moment analysed, ISO 8601 with offset (2024-06-02T20:00-06:00)")
     parser.add_argument("--to", dest="end", metavar="TIME", help="end of the period (exclusive)")
-    parser.add_argument("--events", type=Path, metavar="FILE",
-                        help="the difusor daemon's event log (JSON lines; see docs/report.md)")
+    parser.add_argument("--events", type=Path, action="append", default=[], metavar="FILE",
+                        help="an event log (JSON lines; see docs/report.md): the difusor daemon's "
+                        "and/or the monitor's file of this difusor; repeat it to merge several")
+    parser.add_argument("--probes-of", metavar="NAME",
+                        help="the difusor (its name in the institute's registry) whose monitor "
+                        "probes count, when an event log holds the probes of several")
+    parser.add_argument("--utc-offset", metavar="OFFSET",
+                        help="show the informe's times at this UTC offset, e.g. -06:00 (default: "
+                        "the offset of --from, else the logs' own; CloudFront and IIS logs are UTC)")
     parser.add_argument("--incidents", type=Path, metavar="FILE",
                         help="incidents entered by a person (YAML; see docs/report.md)")
     parser.add_argument("--geoip-db", type=Path, metavar="FILE",
@@ -51,6 +58,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="a host known to embed the PREP in its pages")
     parser.add_argument("--memory-limit", default="300MB",
                         help="DuckDB memory limit (default 300MB; beyond it DuckDB spills to disk)")
+    # "--utc-offset -06:00": a negative offset is a value, as argparse takes "-6" (a number)
+    parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d{1,2}(?::?\d{2})?$")
     parser.set_defaults(handler=run)
 
 
@@ -64,6 +73,22 @@ def _when(value: str | None, flag: str) -> datetime | None:
     if parsed.tzinfo is None:
         raise InputError.at(flag, f"needs a UTC offset, e.g. {value}-06:00")
     return parsed
+
+
+_OFFSET = re.compile(r"^(?:UTC|Z|([+-])(\d{1,2})(?::?(\d{2}))?)$", re.IGNORECASE)
+
+
+def _offset(value: str | None) -> timezone | None:
+    """``--utc-offset``: -06:00, -0600, -6, +05:30, Z or UTC."""
+    if value is None:
+        return None
+    m = _OFFSET.match(value.strip())
+    if m is None or (m.group(1) and (int(m.group(2)) > 14 or int(m.group(3) or 0) > 59)):
+        raise InputError.at("--utc-offset", f"expected an offset such as -06:00, not {value!r}")
+    if not m.group(1):
+        return UTC
+    minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+    return timezone(timedelta(minutes=-minutes if m.group(1) == "-" else minutes))
 
 
 def _formatos(values: list[str]) -> tuple[str, ...]:
@@ -94,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
     if not _MEMORY.match(args.memory_limit.strip()):
         raise InputError.at("--memory-limit", f"{args.memory_limit!r} is not a size such as 1500MB or 2GB")
 
-    for path, flag in ((args.events, "--events"), (args.incidents, "--incidents"),
+    if args.probes_of is not None and not args.events:
+        raise InputError.at("--probes-of", "needs --events: the event log that holds the probes")
+    for path, flag in (*((e, "--events") for e in args.events), (args.incidents, "--incidents"),
                        (args.geoip_db, "--geoip-db")):
         if path is not None and not path.is_file():
             raise InputError.at(path, "file not found", field=flag)
@@ -108,9 +135,11 @@ def run(args: argparse.Namespace) -> int:
         site_path=_folder(args.site_path),
         formatos=_formatos(args.formato),
         memory_limit=args.memory_limit,
+        probes_of=args.probes_of,
+        utc_offset=_offset(args.utc_offset),
     )
     summary = write_report(
-        list(args.logs), args.out, pdf=args.pdf, events=args.events,
+        list(args.logs), args.out, pdf=args.pdf, events=list(args.events),
         incidents=args.incidents, geoip_db=args.geoip_db, options=options,
     )
     print(

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -94,6 +95,7 @@ class Daemon:
         self._waiting_for: CutId | None = None
         self._clock_warned = 0.0
         self._last_received: CutId | None = None
+        self._arrived: dict[CutId, datetime] = {}  # when each staged cut's archive landed
         self.sftp_port: int | None = None
 
     async def start_inbox_server(self) -> None:
@@ -187,6 +189,9 @@ class Daemon:
             self._quarantine(name, f"cannot be opened: {exc.strerror or exc}")
             return False
         with archive:
+            # landed (the push's end) this long ago, in the daemon's clock
+            age = max(0.0, time.time() - os.fstat(archive.fileno()).st_mtime)
+            self._arrived[cut] = self.clock() - timedelta(seconds=age)
             self.events.emit("received", **_cut(cut), bytes=size)
             self._last_received = cut
             self._write_status()  # before the archive goes away: the pusher may be checking it
@@ -287,10 +292,13 @@ class Daemon:
                              **_live(live))
             shutil.rmtree(self.store.path(cut), ignore_errors=True)
             return
+        # late: after its embargo, or after it landed when it came later (an accelerated drill)
+        due = max(manifest.not_before, self._arrived.get(cut, manifest.not_before))
+        self._arrived = {c: t for c, t in self._arrived.items() if c > cut}
         self.events.emit("activated", **_cut(cut), digest=manifest.digest,
                          previous=live.cut if live else None,
                          previous_ejercicio=live.ejercicio.name if live else None,
-                         late_seconds=round((now - manifest.not_before).total_seconds(), 3),
+                         late_seconds=round((now - due).total_seconds(), 3),
                          switch_ms=round((time.monotonic() - started) * 1000, 3))
         self._write_status()
         dropped = self.store.prune(self.config.keep_releases)

@@ -39,7 +39,8 @@ def sql_text(s: str) -> str:
 
 
 def _header(data: bytes) -> list[str] | None:
-    first = data.split(b"\n", 1)[0]
+    end = data.find(b"\n")  # the first line alone (not a copy of the rest)
+    first = data if end < 0 else data[:end]
     try:
         return next(csv.reader([first.decode("utf-8-sig").rstrip("\r")]))
     except (UnicodeDecodeError, StopIteration, csv.Error):
@@ -50,6 +51,11 @@ def _read_csv(path: Path, ncols: int) -> str:
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols)) + "}"
     return (f"read_csv({sql_text(str(path))}, columns={cols}, header=true, auto_detect=false, "
             "delim=',', quote='\"', escape='\"', strict_mode=true)")
+
+
+def _lone_cr(data: bytes) -> bool:
+    """Whether a carriage return stands without its line feed (looked for only when any)."""
+    return b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
 
 
 def _lines(data: bytes) -> int:
@@ -74,7 +80,7 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
     except OSError:
         return False
     header = _header(data)
-    if header is None or data.count(b"\r") != data.count(b"\r\n"):
+    if header is None or _lone_cr(data):
         return False
     header = [h.strip() for h in header]
     nacional = proceso.nacional
@@ -161,7 +167,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
             return load_feed(con, table, empty, election, proceso)
     if not data.endswith(b"\n"):
         return False  # a record still being written: the row reader leaves it for the next read
-    if _header(data) != expected or data.count(b"\r") != data.count(b"\r\n"):
+    if _header(data) != expected or _lone_cr(data):
         return False
     nv = len(election.columns)
     h, tail = len(HEAD), len(HEAD) + nv

@@ -15,6 +15,7 @@ database writer (:mod:`prepcast.formats.write_prep_csv_columns`) formats it.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,6 +70,9 @@ class ColumnElection:
     cuts: int = 0
     evaluated: set[int] = field(default_factory=set)
     catalogs: set[int] = field(default_factory=set)
+    # a table made once (record_evaluations) is made by one thread, each with its own lock
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _made: dict[int, threading.Lock] = field(default_factory=dict, repr=False, compare=False)
 
     def table(self, eid: str) -> str:
         return f"e{[e.id for e in self.proceso.elections].index(eid)}"
@@ -78,16 +82,20 @@ class ColumnElection:
         (a record's row does not change from cut to cut: a recapture is a record of its own),
         with the columns of a cut's table but its order keys; made once."""
         i = [e.id for e in self.proceso.elections].index(eid)
-        if i not in self.evaluated:
-            self.catalog(i)
-            with self.con.cursor() as cur:
-                cur.execute(
-                    f"CREATE OR REPLACE TABLE ev_{i} AS SELECT f.n AS fn, 0 AS part, c.n AS cn, "
-                    f"{_evaluation(self.profile)} FROM e{i} f JOIN ecat_{i} c ON c.clave = f.clave "
-                    "AND f.estado <> 'FUERA_CATALOGO' UNION ALL SELECT f.n, 1, NULL, 'F', 2 "
-                    f"FROM e{i} f WHERE NOT EXISTS (SELECT 1 FROM ecat_{i} c WHERE "
-                    "c.clave = f.clave AND f.estado <> 'FUERA_CATALOGO')")
-            self.evaluated.add(i)
+        with self.lock:
+            made = self._made.setdefault(i, threading.Lock())
+        with made:  # the site and the database writer may ask for it at once
+            if i not in self.evaluated:
+                self.catalog(i)
+                with self.con.cursor() as cur:
+                    cur.execute(
+                        f"CREATE OR REPLACE TABLE ev_{i} AS SELECT f.n AS fn, 0 AS part, "
+                        f"c.n AS cn, {_evaluation(self.profile)} FROM e{i} f JOIN ecat_{i} c "
+                        "ON c.clave = f.clave AND f.estado <> 'FUERA_CATALOGO' UNION ALL "
+                        f"SELECT f.n, 1, NULL, 'F', 2 FROM e{i} f WHERE NOT EXISTS (SELECT 1 "
+                        f"FROM ecat_{i} c WHERE c.clave = f.clave "
+                        "AND f.estado <> 'FUERA_CATALOGO')")
+                self.evaluated.add(i)
         return f"ev_{i}"
 
     def catalog(self, i: int) -> str:
@@ -223,9 +231,10 @@ def load_columns(path: str | Path) -> ColumnElection | None:
             feed = root / "capturas" / f"{e.id}.csv"
             return load_feed(cur, f"e{i}", feed if feed.exists() else None, e, proceso)
 
-    # the catalog and each feed side by side, each read by one DuckDB thread (more only add work)
+    # the catalog and each feed side by side, each read by one DuckDB thread (more only add
+    # work), all at once: with a worker per file none waits for another on a free core
     con.execute("SET threads = 1")
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=len(proceso.elections) + 1) as pool:
         loaded = list(pool.map(load, range(-1, len(proceso.elections))))
     con.execute("RESET threads")
     if not all(loaded):
@@ -244,7 +253,7 @@ def tally_columns(ce: ColumnElection, at: datetime, *, number: int, last: bool =
         # a cursor per thread, kept by the results for the levels read later
         return _tally(ce, ce.con.cursor(), seq, i, ce.proceso.elections[i], at, last)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=len(ce.proceso.elections)) as pool:
         results = list(pool.map(tally, range(len(ce.proceso.elections))))
     return ColumnCut(ce, number, at, last, {r.election.id: r for r in results})
 

@@ -73,7 +73,7 @@ def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
 _CASILLAS = "cas_csv"
 
 
-def _casillas_table(cut: ColumnCut) -> None:
+def _casillas_table(cut: ColumnCut, con: duckdb.DuckDBPyConnection) -> None:
     """Table ``cas_csv``: each casilla's columns of the database that do not depend on the
     election, formatted once for every election and cut."""
     proceso = cut.proceso
@@ -86,7 +86,7 @@ def _casillas_table(cut: ColumnCut) -> None:
               "CAST(c.municipio AS VARCHAR)", _q("c.municipio_nombre")])
     ident = [*place, "printf('%04d', c.seccion)", "printf('%02d', c.numero)", "c.tipo",
              "printf('%02d', c.ext)", "CAST(c.ubicacion AS VARCHAR)"]
-    cut.columns.con.execute(
+    con.execute(
         f"CREATE TABLE IF NOT EXISTS {_CASILLAS} AS SELECT n, clave, "
         f"concat_ws(',', {', '.join(ident)}) AS ident, "
         "CAST(lista_nominal AS VARCHAR) AS lista_nominal, "
@@ -179,7 +179,8 @@ def build_databases_columns(cut: ColumnCut) -> list[DatabaseZip]:
 
 
 def _build(cut: ColumnCut, lines: dict[str, str]) -> list[DatabaseZip]:
-    _casillas_table(cut)
+    with cut.columns.con.cursor() as con:  # a cursor of its own: the site may run beside it
+        _casillas_table(cut, con)
 
     def build(eid: str) -> DatabaseZip:
         er = cut.elections[eid]
@@ -188,7 +189,7 @@ def _build(cut: ColumnCut, lines: dict[str, str]) -> list[DatabaseZip]:
             data = database_csv_columns(cut, eid, cur, lines=lines.get(eid))
         return database_zip(cut.proceso, er.election, cut.at, ent, data)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=len(cut.elections)) as pool:
         return list(pool.map(build, cut.elections))
 
 
@@ -203,16 +204,17 @@ class ColumnDatabaseWriter:
 
     def build(self, cut: ColumnCut) -> list[DatabaseZip]:
         ce = cut.columns
-        _casillas_table(cut)
-        for eid, er in cut.elections.items():
-            if eid not in self._lines:
-                evaluated = ce.record_evaluations(eid)
-                line, joins = _line_sql(cut, er)
-                table = f"lines_{ce.table(eid)}"
-                ce.con.execute(
-                    f"CREATE OR REPLACE TABLE {table} AS SELECT r.n AS fn, "
-                    f"concat({line}, chr(13), chr(10)) AS line "
-                    f"FROM (SELECT f.*, x.part, x.cn, x.code, x.contabilizada FROM {evaluated} x "
-                    f"JOIN {er.feed} f ON f.n = x.fn) r {joins}")
-                self._lines[eid] = table
+        with ce.con.cursor() as con:  # a cursor of its own: the site may run beside it
+            _casillas_table(cut, con)
+            for eid, er in cut.elections.items():
+                if eid not in self._lines:
+                    evaluated = ce.record_evaluations(eid)
+                    line, joins = _line_sql(cut, er)
+                    table = f"lines_{ce.table(eid)}"
+                    con.execute(
+                        f"CREATE OR REPLACE TABLE {table} AS SELECT r.n AS fn, "
+                        f"concat({line}, chr(13), chr(10)) AS line "
+                        f"FROM (SELECT f.*, x.part, x.cn, x.code, x.contabilizada FROM "
+                        f"{evaluated} x JOIN {er.feed} f ON f.n = x.fn) r {joins}")
+                    self._lines[eid] = table
         return _build(cut, self._lines)

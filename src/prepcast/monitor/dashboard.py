@@ -27,7 +27,8 @@ from starlette.routing import Route
 from prepcast.errors import InputError
 from prepcast.monitor.auth import check_password
 from prepcast.monitor.availability import availability
-from prepcast.registry import block
+from prepcast.monitor.estado import block_refusal, freshness, with_registry
+from prepcast.registry import Registry, block, load_registry
 
 COOKIE = "prep_monitor"
 SESSION_S = 12 * 3600
@@ -42,6 +43,7 @@ class Dashboard:
     secure: bool = False
     sessions: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # token→user,csrf,t
     _avail: tuple[float, dict[str, Any]] = (0.0, {})
+    _reg: tuple[tuple[int, ...], Registry | None] = ((), None)
 
     def user(self, request: Request) -> tuple[str, str] | None:
         token = request.cookies.get(COOKIE, "")
@@ -61,7 +63,29 @@ class Dashboard:
             a = avail.get(row.get("name"), {})
             row["disponibilidad_24h"] = a.get("24h")
             row["disponibilidad_mes"] = a.get("mes")
+        try:
+            reg: Registry | None = self.read_registry()
+        except InputError:
+            reg = self._reg[1]  # the last good one; the block answers why it cannot read it
+        doc["difusores"] = with_registry(doc.get("difusores", []), reg)
+        doc["freshness"] = freshness(doc.get("round"), datetime.now(UTC))
         return doc
+
+    def read_registry(self) -> Registry:
+        """The registry with each difusor's status, read again whenever it or its history
+        changed (a block made here or with ``prepcast difusores block`` shows at once)."""
+        def stamp(p: Path | None) -> int:
+            try:
+                return p.stat().st_mtime_ns if p is not None else 0
+            except OSError:
+                return 0
+        key, reg = self._reg
+        if reg is not None and key == (stamp(self.registry), stamp(reg.history),
+                                       stamp(reg.secrets)):
+            return reg
+        reg = load_registry(self.registry)
+        self._reg = ((stamp(self.registry), stamp(reg.history), stamp(reg.secrets)), reg)
+        return reg
 
     def availability(self) -> dict[str, Any]:
         """Availability over 24 h and the month, recomputed at most every 30 s."""
@@ -145,12 +169,22 @@ def app(dash: Dashboard) -> Starlette:
         name, why = str(form.get("difusor", "")), str(form.get("motivo", "")).strip()
         if not why:
             return JSONResponse({"error": "escriba el motivo del bloqueo"}, status_code=400)
+        # the registry's refusals said in Spanish (the CLI keeps the English originals)
         try:
-            event = block(str(dash.registry), name, why, by=who[0])
+            reg = dash.read_registry()
         except InputError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            return JSONResponse({"error": f"no se pudo leer el registro {dash.registry} "
+                                          f"(original: «{exc}»)"}, status_code=500)
+        refusal = block_refusal(reg, name)
+        if refusal is not None:
+            return JSONResponse({"error": refusal}, status_code=400)
+        try:
+            event = block(reg, name, why, by=who[0])
+        except InputError as exc:
+            return JSONResponse({"error": f"el registro no aceptó el bloqueo de {name} "
+                                          f"(original: «{exc}»)"}, status_code=400)
         return JSONResponse({"bloqueado": name, "motivo": why, "por": who[0],
-                             "cuando": event.at.isoformat()})
+                             "cuando": event.at.isoformat(), "status": "bloqueado"})
 
     async def metrics(request: Request) -> Response:
         reg = CollectorRegistry()
@@ -191,6 +225,8 @@ class _Collector:
                                            labels=["difusor"]),
         }
         for r in rows:
+            if r.get("probed") is False:  # blocked, no longer watched: nothing measured
+                continue
             n = str(r.get("name"))
             integ = r.get("integrity")
             values = {"up": 1.0 if r.get("up") else 0.0, "cut": r.get("cut"),
@@ -204,3 +240,7 @@ class _Collector:
                 if value is not None:
                     gauges[key].add_metric([n], float(value))
         yield from gauges.values()
+        age = doc["freshness"]["age_s"]
+        if age is not None:
+            yield GaugeMetricFamily("prep_monitor_round_age_seconds",
+                                    "seconds since the monitor's last round", value=float(age))

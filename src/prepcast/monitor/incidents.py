@@ -1,6 +1,7 @@
 """Incidents that open and close by themselves, kept in the state folder, and their alerts.
 
-An incident is one kind of trouble of one difusor (down, integrity, lag, slow, tls) from the
+An incident is one kind of trouble of one difusor (down, integrity, https, lag, slow,
+tls) from the
 round that first saw it to the first round that no longer does. Each is alerted once when it
 opens and once when it closes (an alert that could not be sent is retried the next round).
 """
@@ -17,10 +18,11 @@ from prepcast.files import write_atomic
 from prepcast.monitor.probe import ProbeResult, ProbeSettings
 from prepcast.registry import Difusor
 
-KINDS = ("down", "integrity", "lag", "slow", "tls")
+KINDS = ("down", "integrity", "https", "lag", "slow", "tls")
 WHAT = {
     "down": "sitio caído o sin el PREP",
     "integrity": "contenido distinto del publicado por el Instituto",
+    "https": "sitio sin HTTPS: se sirve por HTTP sin cifrar",
     "lag": "corte atrasado respecto del Instituto",
     "slow": "respuesta lenta",
     "tls": "certificado TLS inválido o por vencer",
@@ -50,6 +52,8 @@ def troubles(r: ProbeResult, s: ProbeSettings) -> dict[str, list[str]]:
         found["down"] = [r.error or "sin respuesta"]
     if r.integrity:
         found["integrity"] = list(r.integrity)
+    if r.https:
+        found["https"] = [r.https]
     if r.lag_s is not None and r.lag_cuts and r.lag_s > s.lag_bound_s:
         found["lag"] = [f"muestra el corte {r.cut} ({r.ejercicio}), {r.lag_cuts} corte(s) "
                         f"atrás desde hace {r.lag_s:.0f} s"]

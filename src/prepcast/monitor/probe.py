@@ -48,7 +48,8 @@ class ProbeSettings:
 
 @dataclass
 class ProbeResult:
-    """What one round saw of one difusor (``integrity`` empty when everything matched)."""
+    """What one round saw of one difusor (``integrity`` empty when everything matched;
+    ``https`` the finding of an address served over plain HTTP, apart from tampering)."""
 
     name: str
     url: str
@@ -67,6 +68,7 @@ class ProbeResult:
     tls_expires: datetime | None = None
     tls_days: float | None = None
     tls_error: str | None = None
+    https: str | None = None
     files_checked: int = 0
     sweep_done: bool = False
 
@@ -81,7 +83,8 @@ class ProbeResult:
             "slow": self.slow,
             "tls_expires": self.tls_expires.isoformat() if self.tls_expires else None,
             "tls_days": None if self.tls_days is None else round(self.tls_days, 1),
-            "tls_error": self.tls_error, "files_checked": self.files_checked,
+            "tls_error": self.tls_error, "https": self.https,
+            "files_checked": self.files_checked,
             "sweep_done": self.sweep_done,
         }
 

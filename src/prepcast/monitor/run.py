@@ -97,9 +97,9 @@ class Monitor:
         t0 = time.monotonic()
         results = list(await asyncio.gather(*(self.prober.probe(d.name, d.url, now)
                                               for d in watched)))
-        for r in results:  # the calls require HTTPS of every difusor's site
+        for r in results:  # the calls require HTTPS of every difusor's site: its own finding
             if r.url.lower().startswith("http://"):
-                r.integrity.insert(0, f"{r.url}: plain HTTP; the site must be served over HTTPS")
+                r.https = evidencia(f"{r.url}: plain HTTP; the site must be served over HTTPS")
             # what the institute reads (dashboard, /api/estado, incidents, e-mails) in Spanish
             r.integrity = [evidencia(f) for f in r.integrity]
             r.error = evidencia(r.error) if r.error else r.error
@@ -111,7 +111,7 @@ class Monitor:
         self.incidents.save()
         self._events(results)
         self.last = results
-        self._status(results, time.monotonic() - t0)
+        self._status(results, time.monotonic() - t0, now)
         return results
 
     def _events(self, results: list[ProbeResult]) -> None:
@@ -126,8 +126,9 @@ class Monitor:
                 rec["latency_ms"] = round(r.latency_ms, 1)
             if not r.up:
                 rec["evidence"] = r.error or "sin respuesta"
-            elif r.integrity:
-                rec["evidence"] = {"integrity": r.integrity[:10]}
+            elif r.integrity or r.https:
+                rec["evidence"] = ({"integrity": r.integrity[:10]} if r.integrity else {}) | (
+                    {"https": r.https} if r.https else {})
             lines.append(json.dumps(rec, ensure_ascii=False))
         if not lines:
             return
@@ -140,11 +141,12 @@ class Monitor:
             with (folder / f"{r.name}.jsonl").open("a", encoding="utf-8") as f:
                 f.write(line + "\n")
 
-    def _status(self, results: list[ProbeResult], took: float) -> None:
+    def _status(self, results: list[ProbeResult], took: float, at: datetime) -> None:
         cur = self.reference.current()
         doc = self.table(results)
+        # when it ran and how often rounds come: the dashboard flags data older than a few rounds
         doc["round"] = {"number": self.rounds, "seconds": round(took, 3),
-                        "at": results[0].checked_at.isoformat() if results else None}
+                        "at": at.isoformat(), "interval_s": self.settings.round_s}
         doc["institute"] = ({"ejercicio": cur.manifest.ejercicio, "cut": cur.manifest.cut}
                             if cur else None)
         write_atomic(self.opts.state / "status.json",
@@ -172,9 +174,10 @@ class Monitor:
 
 
 def troubled(results: list[ProbeResult], settings: ProbeSettings) -> list[str]:
-    """The difusores of a round that are down, have a finding, or lag past the bound (what makes
+    """The difusores of a round that are down, have a finding (of integrity or HTTPS), or lag past
+    the bound (what makes
     ``monitor run --once`` exit 1)."""
-    return [r.name for r in results if {"down", "integrity", "lag"} & set(troubles(r, settings))]
+    return [r.name for r in results if {"down", "integrity", "https", "lag"} & set(troubles(r, settings))]
 
 
 async def run(opts: MonitorOptions, *, once: bool = False, rounds: int | None = None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -160,9 +161,12 @@ class CutBuilder:
         if isinstance(self.ed, ColumnElection) and self._columns is not None:
             writer, site_writer = self._columns
             cut = tally_columns(self.ed, at, number=number, last=last)
-            databases = writer.build(cut) if self.night else build_databases_columns(cut)
-            site = site_writer.files(cut, databases, self.difusores,
-                                     history=site_writer.history_after(previous))
+            # the database zips beside the site (DuckDB and zlib let go of Python's lock)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                zips = pool.submit(writer.build if self.night else build_databases_columns, cut)
+                site = site_writer.files(cut, zips.result, self.difusores,
+                                         history=site_writer.history_after(previous))
+                databases = zips.result()
             if isinstance(self.last_results, ColumnCut):
                 self.ed.release(self.last_results)  # a night keeps no cut it no longer reads
             self.last_results = cut
@@ -203,9 +207,10 @@ class CutBuilder:
         # digest: the package is not hashed whole again
         digests = {p: held[1] for p, b in cf.files.items()
                    if (held := self._digests.get(p)) is not None and held[0] is b}
-        for p, b in cf.files.items():
-            if p not in digests:
-                digests[p] = sha256_hex(b)
+        todo = [p for p in cf.files if p not in digests]
+        with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib lets go of Python's lock
+            digests.update(zip(todo, pool.map(sha256_hex, [cf.files[p] for p in todo]),
+                               strict=True))
         self._digests = {p: (b, digests[p]) for p, b in cf.files.items()}
         return assemble(
             out,

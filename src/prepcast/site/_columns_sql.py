@@ -123,7 +123,10 @@ def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) ->
     offset = f"{'-' if off < 0 else '+'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
     nv = len(e.columns)
     seccion = "f.entidad_n * 10000 + f.seccion_n" if ce.proceso.nacional else "f.seccion_n"
-    field = "CASE WHEN v[1] BETWEEN '0' AND '9' THEN v ELSE '\"' || v || '\"' END"
+    # the captured fields as JSON values: each is a number, Ilegible, Sin dato or - (as the
+    # feed's table prints them), the last three quoted, on the whole text at once
+    values = ("replace(replace(replace(fields_text, 'Ilegible', '\"Ilegible\"'), 'Sin dato', "
+              "'\"Sin dato\"'), '-', '\"-\"')")
     record = {
         "acopio": _iso("f.acopio", offset),
         "captura": _iso("f.captura", offset),
@@ -163,7 +166,7 @@ def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) ->
         f"CREATE OR REPLACE TABLE sr{i} AS SELECT x.fn, x.part, x.contabilizada, "
         f"{_bucket(ce)} AS b, CASE WHEN x.part = 0 THEN c.sa ELSE {_fuera_ambito(ce, e)} END "
         f"AS aid, f.clave, concat({text}, '}}') AS js FROM {ev} x JOIN (SELECT *, "
-        f"list_transform(string_split(fields_text, ','), lambda v: {field}) AS l FROM e{i}) f "
+        f"string_split({values}, ',') AS l FROM e{i}) f "
         f"ON f.n = x.fn LEFT JOIN sc{i} c ON c.n = x.cn ORDER BY b, x.fn")
 
 

@@ -10,7 +10,7 @@ night (catalogs, the sección index, each record's JSON) is made once per writer
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -156,17 +156,20 @@ class ColumnSiteWriter(NightWriter):
             st.files[path] = data
             st.catalogs[aid] = path
 
-    def files(self, cut: ColumnCut, databases: Sequence[DatabaseZip],
+    def files(self, cut: ColumnCut,
+              databases: Sequence[DatabaseZip] | Callable[[], Sequence[DatabaseZip]],
               difusores: Sequence[Mapping[str, Any]], *,
               history: Mapping[str, Any] | None = None) -> SiteFiles:
-        """Every file of the site for ``cut`` (see :func:`prepcast.site.data.site_files`)."""
+        """Every file of the site for ``cut`` (see :func:`prepcast.site.data.site_files`);
+        ``databases`` may be a call that waits for them (zipped beside the site: only
+        ``bases.json`` reads them, last)."""
         proceso = cut.proceso
         eids = [e.id for e in proceso.elections]
 
         def one(i: int) -> tuple[SiteFiles, ElectionResults, str]:
             return self._election(cut, i, self._election_static(i))
 
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=len(eids)) as pool:
             done = list(pool.map(one, range(len(eids))))
         statics = [self._static[i] for i in range(len(eids))]
         out = SiteFiles()
@@ -183,8 +186,9 @@ class ColumnSiteWriter(NightWriter):
                             for aid in sorted(st.order)],
             })
         proceso_path = out.add("data/proceso.json", proceso_json(proceso, proceso_elecciones))
+        zips = databases() if callable(databases) else databases
         finish(out, proceso_path, elecciones,
-               bases_json(proceso, cut.number, cut.at, databases, self.ejercicio), difusores)
+               bases_json(proceso, cut.number, cut.at, zips, self.ejercicio), difusores)
         out.files.update(asset_files(self.root_key))
         rows = CutResults(proceso, cut.number, cut.at, cut.last, view)
         out.history = history_json(history, rows)
