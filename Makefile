@@ -55,13 +55,14 @@ test: venv system-deps node-deps lint typecheck
 	$(BIN)/pytest
 
 # Every test that needs no Debian package: no real server, no browser, no GoAccess, nothing slow
-# (a whole night); spread over the cores, a test module to a worker (its fixtures built once),
+# (a whole night); spread over the cores test by test, each worker taking the next test of the
+# one still busy when it runs out (work stealing: no core idles at the end behind a long module),
 # temporary files in memory where the machine has /dev/shm, kept only for the tests that failed.
 # Byte code is cached even where PYTHONDONTWRITEBYTECODE is set: pytest rewrites every test module
 # and each `python -m prepcast` a test starts compiles the package again without it.
 QUICK_TMP ?= $(if $(wildcard /dev/shm),/dev/shm,/tmp)/prepcast-test-quick-$(shell id -u)-$(notdir $(CURDIR))
 test-quick: venv
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n auto --dist loadfile -m "not server and not browser and not slow" \
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n auto --dist worksteal -m "not server and not browser and not slow" \
 		--ignore=tests/analytics/test_goaccess.py \
 		--basetemp=$(QUICK_TMP) -o tmp_path_retention_policy=failed
 

@@ -119,3 +119,11 @@ def test_a_line_in_two_event_logs_counts_once(tmp_path: Path) -> None:
     own.write_text("".join(ln + "\n" for ln in whole.read_text().splitlines() if '"d01"' in ln))
     log = read_events([own, whole], probes_of="d01")
     assert (log.probes_ok, log.probes_total, len(log.incidents)) == (15, 18, 1)
+
+
+def test_probes_of_without_an_event_log_is_an_error(tmp_path: Path, mmdb: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["report", "--logs", str(_access_log(tmp_path)), "--probes-of", "d01",
+                   "--out", str(tmp_path / "o"), "--geoip-db", str(mmdb)])
+    err = capsys.readouterr().err
+    assert status == 2 and "--probes-of" in err and "--events" in err

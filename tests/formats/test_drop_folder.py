@@ -82,15 +82,15 @@ def test_a_recount_that_differs_from_the_preamble_is_refused_naming_the_figures(
         take_cut(tmp_path, INE, last_cut=True)
     text = str(err.value)
     assert err.value.path.name == "20230220_1105_PREP_SEN.zip"  # type: ignore[attr-defined]
-    assert "ACTAS_CONTABILIZADAS: published 4690, recounted 4682" in text
-    assert "PORCENTAJE_ACTAS_CONTABILIZADAS: published 98.1582, recounted 97.9907" in text
+    assert "ACTAS_CONTABILIZADAS publicado 4690, recontado 4682" in text
+    assert "PORCENTAJE_ACTAS_CONTABILIZADAS publicado 98.1582, recontado 97.9907" in text
     # a row whose CONTABILIZADA the capture system got wrong
     bad = QROO.read_bytes().replace(b"|483|6||1|F|", b"|483|6||0|F|", 1)
     assert bad != QROO.read_bytes()
     for p in tmp_path.iterdir():
         p.unlink()
     _drop(tmp_path, "20190603_0547_PREP_DIP.zip", _zip(bad, "QROO_DIP_LOC_2019.csv"))
-    with pytest.raises(IntegrityError, match="1 rows disagree with the rules qroo-2019"):
+    with pytest.raises(IntegrityError, match="en 1 filas CONTABILIZADA o TOTAL_VOTOS_CALCULADO no es lo que dan las reglas qroo-2019"):
         take_cut(tmp_path, get_profile("qroo-2019"), last_cut=True)
 
 
@@ -117,5 +117,5 @@ def test_a_cut_of_two_elections_waits_for_both_and_gives_their_feeds(
     # a zip of an election the proceso does not hold is refused, naming it
     later = tmp_path / f"{cut_time(p, 11):%Y%m%d_%H%M}_PREP_GUB.zip"
     later.write_bytes(first.data)
-    with pytest.raises(RefusedCut, match="names no election of the proceso"):
+    with pytest.raises(RefusedCut, match="no nombra ninguna elección del proceso"):
         take_drop(tmp_path, p, skip={drop.stamp}, last_cut=lambda t: False)

@@ -83,3 +83,21 @@ def test_dashboard_on_a_port_taken_is_one_line(tmp_path: Path, capsys: pytest.Ca
     err = capsys.readouterr().err
     assert code == 2 and err.strip().endswith("cannot listen: Address already in use"), err
     assert err.count("\n") == 1 and not (tmp_path / "s").exists()
+
+
+def test_run_and_dashboard_given_a_folder_as_the_registry(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression: `monitor run --registry FOLDER` answered "no such file" for a folder that
+    exists."""
+    folder = tmp_path / "vacio"
+    folder.mkdir()
+    pub = tmp_path / "root.pub"
+    pub.write_text("")
+    code = main(["monitor", "run", "--registry", str(folder), "--trust", str(pub),
+                 "--reference", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err == (f"prepcast: {folder}: --registry: a folder, not a file: give "
+                                 "the registry file (difusores.toml)\n"), err
+    code = main(["monitor", "run", "--registry", str(pub), "--trust", str(folder),
+                 "--reference", str(tmp_path)])
+    assert code == 2 and "--trust: a folder, not a file" in capsys.readouterr().err

@@ -192,8 +192,8 @@ def test_the_capture_systems_drops_published_or_refused_one_by_one(
             runner.kill()
             runner.communicate()
     assert runner.returncode == 3, err
-    expected = (f"ACTAS_CONTABILIZADAS: published {figures.actas_contabilizadas + 5}, "
-                f"recounted {figures.actas_contabilizadas}")
+    expected = (f"ACTAS_CONTABILIZADAS publicado {figures.actas_contabilizadas + 5}, "
+                f"recontado {figures.actas_contabilizadas}")
     assert "20230220_0205" in err and expected in err and "sigue vigente el corte 13" in err
     view = status(state)
     assert view["alerta_vigente"]["corte"] == "20230220_0205"

@@ -1,4 +1,5 @@
-"""Fixtures of the package tests: a key directory, a small election, small packages."""
+"""Fixtures of the package tests: a key directory and small packages (the small election is the
+session's, ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from prepcast.election.synthetic import generate
 from prepcast.package import init_keys
 from tests.package.pkg_helpers import small_package
 
@@ -16,11 +16,6 @@ def keydir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("keys") / "keys"
     init_keys(d)
     return d
-
-
-@pytest.fixture(scope="session")
-def small_election(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate("small", 1, tmp_path_factory.mktemp("election") / "small")
 
 
 @pytest.fixture

@@ -200,3 +200,42 @@ def test_a_duplicate_among_other_problems_and_line_order(tmp_path: Path) -> None
     lines = [p.line for p in err.problems]
     assert "duplicate difusor name 'a'" in str(err), str(err)
     assert lines == sorted(lines), str(err)
+
+
+ELECTION = '''nombre = "DIPUTACIONES LOCALES"
+institute = "QROO"
+entidad_id = 23
+entidad = "QUINTANA ROO"
+year = 2019
+utc_offset = "-05:00"
+start = 2019-06-02T18:47:00-05:00
+end = 2019-06-03T05:47:00-05:00
+cut_minutes = 330
+rules = "qroo-2019"
+
+[[partidos]]
+id = "PAN"
+nombre = "PAN"
+
+[[elecciones]]
+id = "DIP_LOC"
+'''
+
+
+def test_an_election_file_or_a_folder_given_as_the_registry(tmp_path: Path) -> None:
+    """Regression: `push --registry election.toml` printed one "unknown setting" line per setting
+    of the election instead of saying the file is no registry, and a folder given as the
+    registry answered "cannot read registry: Is a directory"."""
+    election = tmp_path / "election.toml"
+    election.write_text(ELECTION)
+    r = subprocess.run([sys.executable, "-m", "prepcast", "push", "--registry", str(election),
+                        "--package", str(tmp_path), "--trust", str(election)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"{election}: this is not a registry of difusores (no [[difusor]] entries" in r.stderr
+    assert "unknown setting" not in r.stderr and "Traceback" not in r.stderr
+    with pytest.raises(InputError, match="a folder, not a registry file"):
+        load_registry(tmp_path)
+    # a registry with a misspelled table still gets its hint, line by line
+    text = str(_refused(tmp_path, '[[difusores]]\nname = "a"\n'))
+    assert "difusores: unknown setting (did you mean 'difusor'?)" in text

@@ -3,6 +3,7 @@ served on loopback, and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,6 @@ from typing import Any
 import pytest
 
 from prepcast.election import ElectionDir, load_election_dir
-from prepcast.election.synthetic import generate
 from tests.site.site_package import XSS, PublishedCut, publish
 from tests.site.site_server import StaticServer
 from tests.site.site_views import AXE
@@ -35,9 +35,9 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture(scope="session")
-def election(tmp_path_factory: pytest.TempPathFactory) -> ElectionDir:
+def election(tmp_path_factory: pytest.TempPathFactory, small_election: Path) -> ElectionDir:
     root = tmp_path_factory.mktemp("election")
-    generate("small", 7, root)
+    shutil.copytree(small_election, root, dirs_exist_ok=True)  # the session's, edited here
     # A candidate whose name is markup: the site must show it literally.
     cands = root / "candidaturas" / "DIP_LOC.csv"
     lines = cands.read_text("utf-8").splitlines()

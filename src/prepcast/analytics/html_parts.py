@@ -12,28 +12,54 @@ from prepcast.analytics.analysis import n
 from prepcast.analytics.metrics import Table
 
 
-def cell(value: Any) -> str:
+def _text(value: Any) -> str:
     if isinstance(value, bool):
-        return "<td>sí</td>" if value else "<td>no</td>"
+        return "sí" if value else "no"
     if isinstance(value, int):
-        return f"<td class='num'>{n(value)}</td>"
+        return n(value)
     if isinstance(value, float):
-        return f"<td class='num'>{value:,.2f}</td>"
-    return f"<td>{escape(str(value if value is not None else '—'))}</td>"
+        return f"{value:,.2f}"
+    return str(value if value is not None else "—")
+
+
+def cell(value: Any) -> str:
+    num = isinstance(value, int | float) and not isinstance(value, bool)
+    return f"<td class='num'>{_text(value)}</td>" if num else f"<td>{escape(_text(value))}</td>"
+
+
+def colgroup(weights: Sequence[float]) -> str:
+    """Column widths (in proportion to ``weights``) for a table laid out with
+    ``table-layout: fixed``: the PDF engine then sizes columns from these instead of measuring
+    every cell's text twice (its automatic layout), about a fifth of the PDF's time."""
+    total = sum(weights) or 1.0
+    return "<colgroup>" + "".join(f"<col style='width:{100 * w / total:.1f}%'>" for w in weights) + "</colgroup>"
+
+
+def column_weights(labels: Sequence[str], rows: Sequence[Sequence[str]], cap: int = 36) -> list[float]:
+    """How wide each column wants to be, as the automatic layout would size it: its longest text
+    (at most ``cap`` characters, beyond which it wraps anyway), and at least its label's longest
+    word (a label wraps between words), plus room for the cell's padding."""
+    out = []
+    for i, label in enumerate(labels):
+        longest = max((len(r[i]) for r in rows), default=0)
+        word = max((len(w) for w in label.split()), default=0)
+        out.append(max(min(max(longest, len(label) * 0.6), cap), word, 3) + 1.5)
+    return out
 
 
 def html_table(table: Table, limit: int | None = None) -> str:
     rows = table.rows[:limit] if limit else table.rows
-    head = "".join(f"<th>{escape(label)}</th>" for _, label in table.columns)
-    body = "".join(
-        "<tr>" + "".join(cell(r.get(key)) for key, _ in table.columns) + "</tr>" for r in rows
-    )
+    labels = [label for _, label in table.columns]
+    head = "".join(f"<th>{escape(label)}</th>" for label in labels)
+    values = [[r.get(key) for key, _ in table.columns] for r in rows]
+    body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in values)
     if not rows:
         body = f"<tr><td colspan='{len(table.columns)}'>Sin registros en el periodo.</td></tr>"
     more = ""
     if limit and len(table.rows) > limit:
         more = f"<p class='note'>Se muestran {limit} de {n(len(table.rows))} filas; el archivo tablas/{table.name}.csv tiene todas.</p>"
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+    cols = colgroup(column_weights(labels, [[_text(v) for v in row] for row in values]))
+    return f"<table class='fixed'>{cols}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
 def figure(svg: str, caption: str) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from prepcast.analytics import _pdf
 from prepcast.analytics.blocks import blocks
 from prepcast.analytics.metrics import Table
 from prepcast.analytics.model import ReportData
@@ -25,6 +25,7 @@ h2 { color: #7a1f5c; border-bottom: 2px solid #7a1f5c; padding-bottom: 2px; marg
   break-after: avoid; }
 h3 { break-after: avoid; }
 table { border-collapse: collapse; width: 100%; margin: 0.5em 0 1em; font-size: 9pt; }
+table.fixed { table-layout: fixed; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f3e8ef; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -58,18 +59,8 @@ def assemble_title(formato: str) -> str:
 
 
 def write_pdf(html: str, out: Path) -> None:
-    """The informe as PDF (WeasyPrint). Python's cyclic garbage collector is paused meanwhile:
-    the layout makes hundreds of thousands of short-lived objects, and the collector's passes
-    over them were about 15 % of the PDF's time (its cycles are collected once it runs again)."""
-    from weasyprint import HTML
-
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        HTML(string=html).write_pdf(str(out))
-    finally:
-        if paused:
-            gc.enable()
+    """The informe as PDF (WeasyPrint), in this process (a report uses :class:`._pdf.PdfWorkers`)."""
+    _pdf.write_pdf(html, out)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from prepcast.analytics import _db
+from prepcast.analytics._pdf import PdfError, PdfWorkers
 from prepcast.analytics.analysis import conclusions, cut_effect
 from prepcast.analytics.compat import goaccess_figures
 from prepcast.analytics.enrich import enrich, restrict_period
@@ -38,11 +39,11 @@ from prepcast.analytics.model import ReportData, ReportSummary
 from prepcast.analytics.outages import silences
 from prepcast.analytics.outline import OUTLINES
 from prepcast.analytics.parse import ParseStats, load_logs
-from prepcast.analytics.render import render_html, table_csv, table_json, write_pdf
+from prepcast.analytics.render import render_html, table_csv, table_json
 from prepcast.analytics.sessions import build_sessions
 from prepcast.analytics.useragents import warm_up
 from prepcast.analytics.views import INSTITUTE_HOSTS
-from prepcast.errors import InputError, Problem
+from prepcast.errors import InputError, PrepcastError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,9 @@ def write_report(
     stage = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)
     (stage / TABLES_DIR).mkdir(parents=True)
+    formatos = tuple(dict.fromkeys(opts.formatos))
+    # The PDF's workers load WeasyPrint while DuckDB parses (see _pdf); two at most, on 2 cores.
+    workers = PdfWorkers(min(len(formatos), 2)) if pdf else None
     try:
         on_disk = opts.on_disk
         if on_disk is None:
@@ -136,22 +140,12 @@ def write_report(
         )
         try:
             with _db.interruptible():  # also the queries streamed outside the helpers
-                data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb", pdf)
+                data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb")
+            # The informes first: their PDFs are laid out while the database closes.
+            files = _write_informes(data, formatos, len(opts.formatos) > 1, stage, out, workers)
         finally:
             con.close()
             geo.close()
-        files: dict[str, Path] = {}
-        for formato in dict.fromkeys(opts.formatos):
-            html = render_html(data, formato)
-            suffix = "" if len(opts.formatos) == 1 else f"-{formato}"
-            html_name, pdf_name = f"informe{suffix}.html", f"informe{suffix}.pdf"
-            (stage / html_name).write_text(html, encoding="utf-8")
-            files.setdefault("html", out / html_name)
-            files[f"html-{formato}"] = out / html_name
-            if pdf:
-                write_pdf(html, stage / pdf_name)
-                files.setdefault("pdf", out / pdf_name)
-                files[f"pdf-{formato}"] = out / pdf_name
         table_paths = []
         tz = timezone(timedelta(seconds=data.figures.offset_s))
         ledger = (incidents_table(data.incidents, tz), availability_table(data.figures, data.events))
@@ -170,8 +164,15 @@ def write_report(
             path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
             table_paths.append(out / TABLES_DIR / f"{name}.json")
         shutil.rmtree(stage / ".duckdb", ignore_errors=True)
+        if workers is not None:
+            try:
+                workers.finish()
+            except PdfError as exc:
+                raise PrepcastError(f"could not write the PDF: {exc}") from None
         _move_into_place(stage, out)
     finally:
+        if workers is not None:
+            workers.stop()
         shutil.rmtree(stage, ignore_errors=True)
     fig = data.figures
     return ReportSummary(
@@ -194,6 +195,26 @@ def write_report(
     )
 
 
+def _write_informes(
+    data: ReportData, formatos: tuple[str, ...], suffixed: bool, stage: Path, out: Path,
+    workers: PdfWorkers | None,
+) -> dict[str, Path]:
+    """Each outline's HTML into ``stage``, and its PDF handed to a worker (collected later)."""
+    files: dict[str, Path] = {}
+    for formato in formatos:
+        html = render_html(data, formato)
+        suffix = f"-{formato}" if suffixed else ""
+        html_name, pdf_name = f"informe{suffix}.html", f"informe{suffix}.pdf"
+        (stage / html_name).write_text(html, encoding="utf-8")
+        files.setdefault("html", out / html_name)
+        files[f"html-{formato}"] = out / html_name
+        if workers is not None:
+            workers.submit(stage / html_name, stage / pdf_name)
+            files.setdefault("pdf", out / pdf_name)
+            files[f"pdf-{formato}"] = out / pdf_name
+    return files
+
+
 def _analyse(
     con: object,
     logs: list[Path],
@@ -202,11 +223,10 @@ def _analyse(
     incidents_yaml: Path | None,
     opts: ReportOptions,
     work_dir: Path,
-    pdf: bool = False,
 ) -> ReportData:
     t0 = time.monotonic()
     # DuckDB parses without holding the GIL: load what later steps need meanwhile.
-    loader = threading.Thread(target=_load_libraries, args=(pdf,), daemon=True)
+    loader = threading.Thread(target=_load_libraries, daemon=True)
     loader.start()
     try:
         stats = load_logs(con, logs, work_dir, keep_query=opts.goaccess_files)
@@ -340,12 +360,10 @@ def _require_requests(stats: ParseStats, logs: list[Path]) -> None:
     raise InputError([Problem(source, message, field="--logs"), *(Problem("", w) for w in damaged)])
 
 
-def _load_libraries(pdf: bool) -> None:
-    """ua-parser's rules, the crawler list and (for the PDF) WeasyPrint, loaded ahead of use."""
+def _load_libraries() -> None:
+    """ua-parser's rules and the crawler list, loaded ahead of use (WeasyPrint: see _pdf)."""
     try:
         warm_up()
-        if pdf:
-            import weasyprint  # noqa: F401
     except Exception:  # the step that needs them reports the problem itself
         log.debug("libraries not loaded ahead", exc_info=True)
 

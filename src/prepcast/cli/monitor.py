@@ -107,7 +107,10 @@ def _run(args: argparse.Namespace) -> int:
         _positive(value, flag)
     if args.lag_bound < 0:
         raise InputError(f"--lag-bound must be 0 or more, not {args.lag_bound:g}")
-    for path, flag in ((args.registry, "--registry"), (args.trust, "--trust")):
+    for path, flag, what in ((args.registry, "--registry", "the registry file (difusores.toml)"),
+                             (args.trust, "--trust", "the root public key (root.pub)")):
+        if path.is_dir():
+            raise InputError.at(path, f"{flag}: a folder, not a file: give {what}")
         if not path.is_file():
             raise InputError.at(path, f"{flag}: no such file")
     if not args.reference.is_dir():
@@ -194,6 +197,9 @@ def _dashboard(args: argparse.Namespace) -> int:
     from prepcast.monitor.dashboard import Dashboard, app
 
     users = read_users(args.users)
+    if args.registry.is_dir():
+        raise InputError.at(args.registry, "--registry: a folder, not a file: give the registry "
+                                           "file (difusores.toml)")
     if not args.registry.is_file():
         raise InputError.at(args.registry, "--registry: no such file")
     host, _, port = args.listen.rpartition(":")

@@ -129,7 +129,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.registry is not None and not args.registry.is_file():
         raise InputError.at(args.registry, "no such file (--registry)")
     if args.drops is not None and not args.drops.is_dir():
-        raise InputError.at(args.drops, "no such folder (--drops)")
+        raise InputError.at(args.drops, "is a file, not a folder (--drops)"
+                            if args.drops.exists() else "no such folder (--drops)")
     _check_publish_root(args.publish_root)
     if not args.settle >= 0:
         raise InputError("--settle must be zero or a positive number of seconds")
@@ -211,7 +212,7 @@ def _print_status(view: dict[str, Any]) -> None:
     alert = view.get("alerta_vigente")
     if alert:
         console.print(f"[bold red]ALERTA[/bold red]: corte {alert['corte']} del sistema de "
-                      f"captura rechazado ({alert['at'][:19]}); sigue vigente el corte "
+                      f"captura rechazado el {alert['hora']}; sigue vigente el corte "
                       f"{alert['vigente'] or '—'}", highlight=False)
         for reason in alert["motivos"]:
             console.print(f"  · {reason}", highlight=False, markup=False)

@@ -119,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     if not _MEMORY.match(args.memory_limit.strip()):
         raise InputError.at("--memory-limit", f"{args.memory_limit!r} is not a size such as 1500MB or 2GB")
 
+    if args.probes_of is not None and not args.events:
+        raise InputError.at("--probes-of", "needs --events: the event log that holds the probes")
     for path, flag in (*((e, "--events") for e in args.events), (args.incidents, "--incidents"),
                        (args.geoip_db, "--geoip-db")):
         if path is not None and not path.is_file():

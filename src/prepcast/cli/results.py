@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("results", help="recount published PREP databases")
     s = p.add_subparsers(dest="results_command", metavar="ACTION", required=True)
     r = s.add_parser("recount", help="recount every row and print the 13 preamble figures")
-    r.add_argument("file", type=Path, metavar="FILE", help="a published PREP database (CSV)")
+    r.add_argument("file", type=Path, metavar="FILE", help="a published PREP database: the CSV, or the database zip that holds it")
     r.add_argument("--rules", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
     r.add_argument("--last-cut", action="store_true",
                    help="the file is the last cut: participation includes especiales")

@@ -34,6 +34,9 @@ STATUS = "status.json"
 _UPLOAD = re.compile(r"^\..+\.tar\.part$")
 JORNADA_ZERO = CutId(JORNADA, 0)  # sorts the entries without a cut; never compared with one
 _KEEP_QUARANTINED = 200
+# the reason a stray file is quarantined: the difusor reads it (Spanish), with the names received
+NOT_AN_ARCHIVE = ("no es un paquete del instituto: el demonio recibe solo <ejercicio>-<corte>.tar "
+                  "(p. ej. simulacro-1-0073.tar, jornada-0013.tar)")
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def sort_inbox(inbox: Path) -> list[Entry]:
             elif regular and (e.name == STATUS or _UPLOAD.match(e.name)):
                 out.append(Entry(e.name, "own" if e.name == STATUS else "wait"))
             elif regular:
-                out.append(Entry(e.name, "quarantine", reason="not an archive of the institute"))
+                out.append(Entry(e.name, "quarantine", reason=NOT_AN_ARCHIVE))
             else:
                 out.append(Entry(e.name, "quarantine", reason=_kind(st.st_mode)))
     return sorted(out, key=lambda x: (x.cut is None, x.cut or JORNADA_ZERO, x.name))

@@ -6,8 +6,10 @@ is complete — its ``.sha256`` matches, or, without one, it has not changed for
 and reads as a whole zip — read and recounted under the institute's counting rules; ``None`` while
 nothing new is complete. A zip whose recount differs from the preamble the capture system printed
 is refused with :class:`RefusedCut` (an :class:`IntegrityError`) naming every figure that differs (and the rows whose
-CONTABILIZADA or TOTAL_VOTOS_CALCULADO disagree): the runner keeps the previous cut live and
-raises the alert. Nothing here publishes; the runner does.
+CONTABILIZADA or TOTAL_VOTOS_CALCULADO disagree), and so is a zip that does not read (not a zip,
+no database CSV in it, a CSV that is not a PREP database): the runner keeps the previous cut live
+and raises the alert. The reasons are the institute's to read, in Spanish (the technical original
+quoted). Nothing here publishes; the runner does.
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ from prepcast.election.model import Proceso
 from prepcast.election.rules import Profile
 from prepcast.errors import InputError, IntegrityError, Problem
 from prepcast.formats.import_prep_csv import actas_of_database, database_cut_time
-from prepcast.formats.read_prep_csv import PublishedDatabase, parse_prep_csv
+from prepcast.formats.read_prep_csv import (
+    UNREADABLE_ZIP,
+    PublishedDatabase,
+    database_members,
+    decode_text,
+    parse_prep_csv,
+)
 from prepcast.formats.recount import Recount, recount
 
 ZIP_NAME = re.compile(r"^(\d{8})_(\d{4})_PREP_(.+)\.zip$")
@@ -79,8 +87,14 @@ def _reads_whole(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             return zf.testzip() is None
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except UNREADABLE_ZIP:
         return False
+
+
+def quoted(problems: list[Problem] | str) -> str:
+    """Technical messages (prepcast's readers speak English) quoted inside a Spanish reason."""
+    text = problems if isinstance(problems, str) else "; ".join(str(p) for p in problems)
+    return f"(original: «{text}»)"
 
 
 def complete(path: Path, *, settle: float = 2.0, now: float | None = None) -> str | None:
@@ -100,11 +114,11 @@ def complete(path: Path, *, settle: float = 2.0, now: float | None = None) -> st
         if digest == published:
             return digest
         if settled and _reads_whole(path.read_bytes()):
-            raise RefusedCut(path, f"{path}: SHA-256 {digest} is not the {published} of "
-                                   f"{path.name}.sha256")
+            raise RefusedCut(path, f"{path.name}: su SHA-256 {digest} no es el {published} que "
+                                   f"da {path.name}.sha256")
         return None
     if published == "" and settled:  # a .sha256 that is not a digest, and stays so
-        raise RefusedCut(path, f"{path}.sha256: not a SHA-256 digest")
+        raise RefusedCut(path, f"{path.name}.sha256: no contiene un SHA-256")
     return digest if settled and _reads_whole(path.read_bytes()) else None
 
 
@@ -116,33 +130,34 @@ def read_dropped(path: Path, digest: str, profile: Profile, *,
     the especiales in the last cut only)."""
     m = ZIP_NAME.match(path.name)
     eleccion = m.group(3) if m else path.stem
-    with zipfile.ZipFile(path) as zf:
-        names = [n for n in zf.namelist() if n.lower().endswith(".csv")
-                 and "candidaturas" not in n.lower()]
-        if len(names) != 1:
-            raise RefusedCut(path, f"{path}: holds {len(names)} database CSVs, not one")
-        raw = zf.read(names[0])
-    text = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     try:
-        decoded = text.decode("utf-8")
-    except UnicodeDecodeError:
-        decoded = text.decode("cp1252")
+        with zipfile.ZipFile(path) as zf:
+            names = database_members(zf.namelist())
+            if len(names) != 1:
+                raise RefusedCut(path, f"{path.name}: contiene {len(names)} CSV de base de datos "
+                                       f"({', '.join(names) or 'ninguno'}); se espera uno")
+            raw = zf.read(names[0])
+    except UNREADABLE_ZIP as exc:
+        raise RefusedCut(path, f"{path.name}: no es un zip legible {quoted(str(exc))}") from None
     try:
-        db = parse_prep_csv(decoded, f"{path}:{names[0]}")
+        db = parse_prep_csv(decode_text(raw, f"{path.name}:{names[0]}"),
+                            f"{path.name}:{names[0]}")
         at = database_cut_time(db)
     except InputError as exc:
-        raise RefusedCut(path, [str(p) for p in exc.problems] or str(exc)) from None
+        raise RefusedCut(path, f"{path.name}: {names[0]} no es una base de datos PREP legible "
+                               f"{quoted(exc.problems)}") from None
     last = last_cut(at) if callable(last_cut) else last_cut
     rc = recount(db, profile, last_cut=last)
     differs = rc.differs_from_published()
     if differs or rc.rows_mismatched:
-        problems = [Problem(f"{path.name}", f"recount differs from the preamble: {d}")
-                    for d in differs]
+        reasons = [f"{path.name}: el recuento difiere del preámbulo: {name} publicado {pub}, "
+                   f"recontado {value}" for name, pub, value in rc.differences()]
         if rc.rows_mismatched:
             lines = ", ".join(str(n) for n in rc.mismatched_lines[:10])
-            problems.append(Problem(path.name, f"{rc.rows_mismatched} rows disagree with the "
-                                    f"rules {profile.name} (lines {lines})"))
-        raise RefusedCut(path, [str(p) for p in problems])
+            reasons.append(f"{path.name}: en {rc.rows_mismatched} filas CONTABILIZADA o "
+                           f"TOTAL_VOTOS_CALCULADO no es lo que dan las reglas {profile.name} "
+                           f"(líneas {lines})")
+        raise RefusedCut(path, reasons)
     return DroppedCut(path, eleccion, digest, names[0], raw, db, rc, at)
 
 
@@ -202,11 +217,11 @@ def _by_election(paths: list[Path], proceso: Proceso) -> dict[str, Path]:
         named = m.group(3).upper() if m else ""
         eid = ids.get(named) or (proceso.elections[0].id if len(ids) == 1 else None)
         if eid is None:
-            raise RefusedCut(path, f"{path.name}: names no election of the proceso "
+            raise RefusedCut(path, f"{path.name}: no nombra ninguna elección del proceso "
                                    f"({', '.join(ids.values())})")
         if eid in out:
-            raise RefusedCut(path, f"{path.name}: a second zip of election {eid} in one cut "
-                                   f"(with {out[eid].name})")
+            raise RefusedCut(path, f"{path.name}: un segundo zip de la elección {eid} en el "
+                                   f"mismo corte (con {out[eid].name})")
         out[eid] = path
     return out
 
@@ -238,11 +253,13 @@ def take_drop(folder: Path, proceso: Proceso, *, skip: Collection[str] = (),
     times = {c.at for c in cuts.values()}
     first = next(iter(cuts.values()))
     if len(times) != 1 or first.at is None:
-        raise RefusedCut(first.path, f"the zips of cut {stamp} state different cut times")
+        raise RefusedCut(first.path, f"los zips del corte {stamp} declaran horas de corte "
+                                     "distintas")
     feeds: dict[str, tuple[Acta, ...]] = {}
     for e in proceso.elections:
         try:
             feeds[e.id] = actas_of_database(cuts[e.id].database, e)
         except InputError as exc:
-            raise RefusedCut(cuts[e.id].path, [str(p) for p in exc.problems] or str(exc)) from None
+            raise RefusedCut(cuts[e.id].path, f"{cuts[e.id].path.name}: sus filas no son las de "
+                                              f"la elección {e.id} {quoted(exc.problems)}") from None
     return Drop(stamp, first.at, cuts, feeds)

@@ -31,16 +31,22 @@ from prepcast.election.catalog import (
     read_proceso,
 )
 from prepcast.election.feed import feed_header, feed_row
-from prepcast.election.model import Ambito, Election, Proceso
+from prepcast.election.model import Election, Proceso
 from prepcast.election.rules import DEFAULT_PROFILE, PROFILES
 from prepcast.errors import InputError, Problem
-from prepcast.formats.read_prep_csv import PublishedDatabase, clean_key, parse_field, read_prep_csv
+from prepcast.formats.read_candidaturas_csv import read_candidaturas_csv
+from prepcast.formats.read_prep_csv import (
+    PublishedDatabase,
+    clean_key,
+    column_id,
+    parse_field,
+    read_prep_csv,
+)
 
 _CUT = re.compile(r"(\d{2})/(\d{2})/(\d{4})|(\d{4})[/-](\d{2})[/-](\d{2})")
 _TIME = re.compile(r"^(?:(\d{2})/(\d{2})/(\d{4})|(\d{4})[/-](\d{2})[/-](\d{2}))[ T](\d{2}):(\d{2})(?::(\d{2}))?$")
 _OFFSET = re.compile(r"\(UTC([+-])(\d{1,2})(?::(\d{2}))?\)")
 _SIN_ACTA = {"no entregado": 1, "no instalada": 2, "sin sobre": 3}
-_SPECIAL = {"NO_REGISTRADOS": "NO_REGISTRADAS", "NO_REGISTRADAS": "NO_REGISTRADAS", "NULOS": "NULOS"}
 
 
 @dataclass(frozen=True)
@@ -54,19 +60,6 @@ class Imported:
     cut: datetime
 
 
-def _column_id(name: str) -> tuple[str, tuple[str, ...]]:
-    """A vote column's id in prepcast's spelling and its parties (``C_PAN_PRD`` → ``PAN-PRD``,
-    ``CAND_IND_2`` → ``CI_2``, ``NO_REGISTRADOS`` → ``NO_REGISTRADAS``)."""
-    up = name.strip().upper()
-    if up in _SPECIAL:
-        return _SPECIAL[up], ()
-    m = re.fullmatch(r"(?:CAND_IND|CI|IND)_?(\d+)", up)
-    if m:
-        return f"CI_{int(m.group(1))}", ()
-    parties = tuple(up[2:].split("_")) if up.startswith("C_") else tuple(up.split("-"))
-    return "-".join(parties), parties
-
-
 def _vote_columns(db: PublishedDatabase, problems: list[Problem]) -> tuple[list[str], list[tuple[str, ...]], int]:
     """The election's parties, its alliances (each as its parties, largest combination first) and
     its number of independents, checked against the order prepcast gives vote columns."""
@@ -74,7 +67,7 @@ def _vote_columns(db: PublishedDatabase, problems: list[Problem]) -> tuple[list[
     combos: list[tuple[str, ...]] = []
     independents = 0
     for name in db.vote_columns:
-        cid, members = _column_id(name)
+        cid, members = column_id(name)
         if cid.startswith("CI_"):
             independents += 1
         elif len(members) == 1:
@@ -85,7 +78,7 @@ def _vote_columns(db: PublishedDatabase, problems: list[Problem]) -> tuple[list[
     expected = [*parties, *("-".join(c) for a in alliances for size in range(len(a), 1, -1)
                             for c in combinations(a, size)),
                 *(f"CI_{k}" for k in range(1, independents + 1)), "NO_REGISTRADAS", "NULOS"]
-    got = [_column_id(n)[0] for n in db.vote_columns]
+    got = [column_id(n)[0] for n in db.vote_columns]
     if sorted(got) != sorted(expected):
         problems.append(Problem(db.path, "vote columns are not parties, every combination of two "
                                 f"or more parties of each coalition, independents, NO_REGISTRADAS "
@@ -150,12 +143,12 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
     problems: list[Problem] = []
     parties, alliances, independents = _vote_columns(db, problems)
     eid = eleccion or re.sub(r"[^A-Z0-9_]", "_", file.stem.upper())
-    ids = [_column_id(n)[0] for n in db.vote_columns]
+    ids = [column_id(n)[0] for n in db.vote_columns]
     ent_ids = Counter(_int(r.get("ID_ENTIDAD", "")) for r in db.rows)
     entidad_id = ent_ids.most_common(1)[0][0] if ent_ids else 0
     entidad = Counter(r.get("ENTIDAD", "").strip() for r in db.rows).most_common(1)[0][0] if db.rows else ""
     has_municipio = "ID_MUNICIPIO" in db.columns
-    cand_rows, ambito = _candidaturas(candidaturas, db, problems)
+    cand_rows, ambito = read_candidaturas_csv(candidaturas, db, problems)
     casillas: dict[str, list[str]] = {}
     lines: dict[str, int] = {}  # each casilla's line in the database
     actas: list[Acta] = []
@@ -222,7 +215,7 @@ def actas_of_database(db: PublishedDatabase, election: Election) -> tuple[Acta, 
     cut = _cut_time(db)
     tz = cut.tzinfo
     assert isinstance(tz, timezone)
-    ids = [_column_id(n)[0] for n in db.vote_columns]
+    ids = [column_id(n)[0] for n in db.vote_columns]
     if sorted(ids) != sorted(election.column_ids):
         raise InputError.at(db.path, f"vote columns {', '.join(db.vote_columns)} are not those "
                             f"of election {election.id}: {', '.join(election.column_ids)}")
@@ -339,43 +332,6 @@ def _acta(db: PublishedDatabase, row: dict[str, str], line: int, eid: str, ids: 
         distrito=_int(row.get("ID_DISTRITO", "")) if fuera else None,
         municipio=_int(row.get("ID_MUNICIPIO", "")) if fuera and "ID_MUNICIPIO" in row else None,
     )
-
-
-def _candidaturas(path: Path | None, db: PublishedDatabase,
-                  problems: list[Problem]) -> tuple[list[list[str]], str]:
-    """The rows of candidaturas/<ELECCION>.csv and the election's ámbito."""
-    if path is None:
-        return [], Ambito.DISTRITO.value if "ID_DISTRITO" in db.columns else Ambito.ENTIDAD.value
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(path, f"cannot read: {exc.strerror or exc}") from None
-    text = raw.decode("utf-8-sig") if raw[:3] == b"\xef\xbb\xbf" else raw.decode("utf-8", "replace")
-    rows = list(csv.reader(text.splitlines(), delimiter="|" if text.count("|") > text.count(",") else ","))
-    if not rows:
-        raise InputError.at(path, "empty file")
-    header = [h.strip().upper() for h in rows[0]]
-    amb_col = next((h for h in header if h.startswith("ID_DISTRITO")), None) or next(
-        (h for h in header if h == "ID_MUNICIPIO"), None)
-    ambito = (Ambito.ENTIDAD.value if amb_col is None else
-              Ambito.MUNICIPIO.value if amb_col == "ID_MUNICIPIO" else Ambito.DISTRITO.value)
-    need = ["PARTIDO_CI", "CANDIDATURA_PROPIETARIA"]
-    missing = [c for c in need if c not in header]
-    if missing:
-        raise InputError.at(path, f"missing column(s) {', '.join(missing)}", line=1)
-    ix = {h: i for i, h in enumerate(header)}
-    out = []
-    for n, rec in enumerate(rows[1:], start=2):
-        if not rec or all(not f.strip() for f in rec):
-            continue
-        if len(rec) != len(header):
-            problems.append(Problem(str(path), f"{len(rec)} fields, header has {len(header)}", n))
-            continue
-        aid = rec[ix[amb_col]].strip() if amb_col else "0"
-        out.append([str(_int(aid)), _column_id(rec[ix["PARTIDO_CI"]])[0],
-                    rec[ix["CANDIDATURA_PROPIETARIA"]].strip(),
-                    rec[ix["CANDIDATURA_SUPLENTE"]].strip() if "CANDIDATURA_SUPLENTE" in ix else ""])
-    return out, ambito
 
 
 def _q(s: str) -> str:

@@ -4,7 +4,8 @@ Handles INE's layout (comma, UTF-8 with BOM, CR line ends, keys as ``'280749B010
 ``Sin dato``/``Ilegible``, dates ``dd/mm/yyyy HH:MM:SS``, ``CODIGO_INTEGRIDAD``) and the OPLE
 variant of Quintana Roo 2019 (``sep=|`` first line, pipes, keys as ``="230085B0100"``, upper-case
 placeholders, ISO dates, ``SHA``), and mixes of both: any line ending, BOM or not, any casing of
-the placeholders, cp1252 when the bytes are not UTF-8.
+the placeholders, cp1252 when the bytes are not UTF-8. A database zip (what institutes publish,
+what ``database build`` writes) is read through the database CSV inside it.
 
 Vote columns are the columns between ``TOTAL_VOTOS_SACADOS`` and ``TOTAL_VOTOS_ASENTADO``.
 """
@@ -12,7 +13,10 @@ Vote columns are the columns between ``TOTAL_VOTOS_SACADOS`` and ``TOTAL_VOTOS_A
 from __future__ import annotations
 
 import csv
+import io
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +52,7 @@ REQUIRED_COLUMNS = (
     "TIPO_CASILLA", "TOTAL_VOTOS_SACADOS", "TOTAL_VOTOS_ASENTADO", "TOTAL_VOTOS_CALCULADO",
     "LISTA_NOMINAL", "OBSERVACIONES", "CONTABILIZADA",
 )  # fmt: skip
+_SPECIAL = {"NO_REGISTRADOS": "NO_REGISTRADAS", "NO_REGISTRADAS": "NO_REGISTRADAS", "NULOS": "NULOS"}
 _CUT_LINE = re.compile(r"^\s*(\d{2}/\d{2}/\d{4}|\d{4}[/-]\d{2}[/-]\d{2}) \d{2}:\d{2} \(UTC[+-]\d")
 
 
@@ -65,13 +70,58 @@ class PublishedDatabase:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _decode(data: bytes, path: str) -> str:
+def decode_text(data: bytes, source: str | Path) -> str:
+    """The text of a CSV as institutes write them: UTF-8 (with or without BOM), else cp1252 (the
+    Windows encoding of the older databases). Anything else is refused naming ``source``, never
+    read with replacement characters."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if b"\x00" in data:
+        raise InputError.at(source, "not a text file (it holds NUL bytes): give a CSV")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="strict")
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise InputError.at(source, f"not text in UTF-8 nor in cp1252 (byte {exc.start}: "
+                                    f"{exc.reason}); give a CSV") from None
+
+
+def database_members(names: list[str]) -> list[str]:
+    """The database CSVs among the names of a zip's files (not its candidaturas CSV)."""
+    return [n for n in names if n.lower().endswith(".csv") and "candidaturas" not in n.lower()]
+
+
+UNREADABLE_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error,
+                  NotImplementedError, RuntimeError)  # RuntimeError: an encrypted member
+
+
+def database_of_zip(data: bytes, source: str | Path) -> tuple[str, bytes]:
+    """The name and bytes of the one database CSV of a database zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = database_members(zf.namelist())
+            if len(names) != 1:
+                raise InputError.at(source, f"holds {len(names)} database CSVs, not one "
+                                            f"({', '.join(names) or 'none'})")
+            return names[0], zf.read(names[0])
+    except UNREADABLE_ZIP as exc:
+        raise InputError.at(source, f"not a readable zip ({exc})") from None
+
+
+def column_id(name: str) -> tuple[str, tuple[str, ...]]:
+    """A vote column's id in prepcast's spelling and its parties (``C_PAN_PRD`` → ``PAN-PRD``,
+    ``CAND_IND_2`` → ``CI_2``, ``NO_REGISTRADOS`` → ``NO_REGISTRADAS``)."""
+    up = name.strip().upper()
+    if up in _SPECIAL:
+        return _SPECIAL[up], ()
+    m = re.fullmatch(r"(?:CAND_IND|CI|IND)_?(\d+)", up)
+    if m:
+        return f"CI_{int(m.group(1))}", ()
+    parties = tuple(up[2:].split("_")) if up.startswith("C_") else tuple(up.split("-"))
+    return "-".join(parties), parties
 
 
 def clean_key(value: str) -> str:
@@ -100,7 +150,11 @@ def read_prep_csv(path: str | Path) -> PublishedDatabase:
         data = p.read_bytes()
     except OSError as exc:
         raise InputError.at(p, f"cannot read: {exc.strerror or exc}") from None
-    return parse_prep_csv(_decode(data, str(p)), str(p))
+    if data.startswith(b"PK\x03\x04"):  # a database zip: the CSV inside it
+        name, data = database_of_zip(data, p)
+        source = f"{p}:{name}"
+        return parse_prep_csv(decode_text(data, source), source)
+    return parse_prep_csv(decode_text(data, p), str(p))
 
 
 @dataclass(frozen=True)

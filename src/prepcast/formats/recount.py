@@ -48,14 +48,19 @@ class Recount:
         out["rows_mismatched"] = self.rows_mismatched
         return out
 
-    def differs_from_published(self) -> list[str]:
-        """Preamble figures whose recount differs from the published value."""
+    def differences(self) -> list[tuple[str, str, str]]:
+        """(figure, published, recounted) of every preamble figure whose recount differs."""
         out = []
         for name, value in self.preamble.as_dict().items():
-            pub = self.published.get(name, "")
-            if pub.strip() != str(value):
-                out.append(f"{name}: published {pub}, recounted {value}")
+            pub = self.published.get(name, "").strip()
+            if pub != str(value):
+                out.append((name, pub, str(value)))
         return out
+
+    def differs_from_published(self) -> list[str]:
+        """Preamble figures whose recount differs from the published value."""
+        return [f"{name}: published {pub}, recounted {value}"
+                for name, pub, value in self.differences()]
 
 
 def _sin_acta_motivo(obs: str) -> int | None:

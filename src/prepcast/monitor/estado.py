@@ -27,7 +27,7 @@ def _hace(seconds: float) -> str:
     s = max(int(seconds), 0)
     if s < 90:
         return f"{s} s"
-    minutes = round(s / 60)
+    minutes = s // 60
     if minutes < 90:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60} min"

@@ -32,11 +32,19 @@ from typing import Any
 
 from prepcast.election import ElectionDir, cut_number, cut_time, is_last_cut
 from prepcast.errors import InputError
-from prepcast.formats.drop_folder import Drop, RefusedCut, drop_signature, stamp_of, take_drop
+from prepcast.formats.drop_folder import (
+    Drop,
+    RefusedCut,
+    drop_signature,
+    quoted,
+    stamp_of,
+    take_drop,
+)
 from prepcast.package import Manifest
 from prepcast.publish.cut import EXPIRES_AFTER_END, CutBuilder
 from prepcast.publish.runner import NightRunner, RebuiltDiffers
 from prepcast.publish.state import now
+from prepcast.publish.status import local_time
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +63,8 @@ class DropRunner(NightRunner):
 
     def _night(self) -> None:
         if not self.folder.is_dir():
-            raise InputError.at(self.folder, "no such folder (--drops)")
+            raise InputError.at(self.folder, "is a file, not a folder (--drops)"
+                                if self.folder.exists() else "no such folder (--drops)")
         doc = self.state.doc
         drops: dict[str, dict[str, Any]] = doc.setdefault("drops", {})
         doc["source"] = str(self.folder.resolve())
@@ -88,7 +97,8 @@ class DropRunner(NightRunner):
                 self._one_cut(number)
             except RebuiltDiffers as exc:
                 self.state.cut(number)["skipped"] = True
-                if self._refuse(drop.stamp, [str(exc)]):
+                if self._refuse(drop.stamp, ["el corte construido de nuevo no es idéntico al "
+                                             f"publicado antes {quoted(str(exc))}"]):
                     break
                 continue
             except RefusedCut as exc:  # the package's figures are not the drop's
@@ -105,14 +115,16 @@ class DropRunner(NightRunner):
 
     def _number(self, drop: Drop, done: int) -> int:
         proceso = self.ed.proceso
+        first = next(iter(drop.cuts.values())).path
+        when = local_time(drop.at, proceso.tz)
         try:
             number = cut_number(proceso, drop.at)
         except InputError as exc:
-            raise RefusedCut(next(iter(drop.cuts.values())).path, str(exc)) from None
+            raise RefusedCut(first, f"el corte {drop.stamp} ({when}) no está en el calendario "
+                                    f"del proceso {quoted(str(exc))}") from None
         if number <= done:
-            raise RefusedCut(next(iter(drop.cuts.values())).path,
-                             f"cut {drop.stamp} ({drop.at.isoformat()}) is cut {number} of the "
-                             f"schedule, not newer than cut {done}, published")
+            raise RefusedCut(first, f"el corte {drop.stamp} ({when}) es el corte {number} del "
+                                    f"calendario, no posterior al corte {done}, ya publicado")
         return number
 
     def _is_last(self, at: datetime) -> bool:
@@ -139,8 +151,9 @@ class DropRunner(NightRunner):
             built = builder.last_results.elections[eid].preamble.as_dict()
             for name, value in dropped.recount.preamble.as_dict().items():
                 if built[name] != value:
-                    differs.append(f"{dropped.path.name}: the catalog of {self.opts.election} "
-                                   f"gives {name} {built[name]}, the capture system {value}")
+                    differs.append(f"{dropped.path.name}: con el catálogo de "
+                                   f"{self.opts.election} {name} es {built[name]}, el sistema "
+                                   f"de captura da {value}")
         if differs:
             shutil.rmtree(pkg, ignore_errors=True)
             raise RefusedCut(next(iter(drop.cuts.values())).path, differs)
@@ -169,9 +182,11 @@ class DropRunner(NightRunner):
     def _refuse(self, stamp: str, reasons: list[str]) -> bool:
         """Record the refusal of cut ``stamp`` (the previous cut stays live); True when the
         night ends with it (``--until``)."""
-        alert = {"at": now().isoformat(), "corte": stamp, "motivos": reasons,
+        at = now()
+        alert = {"at": at.isoformat(), "corte": stamp, "motivos": reasons,
                  "vigente": self.state.published()}
-        log.error("corte %s del sistema de captura rechazado; %s: %s", stamp,
+        when = local_time(at, self.ed.proceso.tz)
+        log.error("corte %s del sistema de captura rechazado el %s; %s: %s", stamp, when,
                   f"sigue vigente el corte {alert['vigente']}" if alert["vigente"]
                   else "ningún corte publicado aún", "; ".join(reasons))
         with self.state.lock:
@@ -182,7 +197,7 @@ class DropRunner(NightRunner):
             alerts.append(alert)
             del alerts[:-KEEP_ALERTS]
             doc["alerta_vigente"] = alert
-            self.state.note(f"ALERTA: corte {stamp} del sistema de captura rechazado "
+            self.state.note(f"ALERTA: corte {stamp} del sistema de captura rechazado el {when} "
                             f"(sigue vigente el corte {alert['vigente'] or '—'}): "
                             + "; ".join(reasons))
         return self._past_until(_stamp_time(stamp, self.ed.proceso.tz))

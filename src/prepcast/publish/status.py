@@ -37,8 +37,8 @@ def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, An
         "corte_siguiente": _next(doc, published or 0),
         "omitidos": [c["number"] for c in state.cuts() if c.get("skipped")],
         "fuente": doc.get("source"),  # the capture system's drop folder, when it is the source
-        "alerta_vigente": doc.get("alerta_vigente"),  # its newest cut was refused
-        "alertas": list(doc.get("alertas", []))[-10:],
+        "alerta_vigente": _alert(doc.get("alerta_vigente"), _zone(doc)),  # newest cut refused
+        "alertas": [_alert(a, _zone(doc)) for a in list(doc.get("alertas", []))[-10:]],
         "difusores": [],
     }
     check_deliveries(Path(state_dir))
@@ -72,6 +72,17 @@ def _cut_view(doc: dict[str, Any], number: int, published_at: dict[int, datetime
     return {"numero": number, "hora_del_corte": times.get(str(number)),
             "publicado": local_time(when, _zone(doc)),
             "publicado_iso": when.isoformat(timespec="seconds")}
+
+
+def _alert(alert: dict[str, Any] | None, zone: tzinfo | None) -> dict[str, Any] | None:
+    """A refusal of the capture system's cut, its time (``hora``) as the institute reads it."""
+    if not alert:
+        return None
+    try:
+        hora = local_time(datetime.fromisoformat(alert["at"]), zone)
+    except (KeyError, TypeError, ValueError):
+        hora = str(alert.get("at", ""))
+    return {**alert, "hora": hora}
 
 
 def _zone(doc: dict[str, Any]) -> tzinfo | None:

@@ -71,6 +71,9 @@ class _Checker:
 def load_registry(path: str | Path) -> Registry:
     """Read and check a registry; raise :class:`InputError` naming every problem."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError.at(path, "a folder, not a registry file (give the registry's TOML "
+                                  "file, e.g. difusores.toml; docs/registry.md)")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -86,6 +89,12 @@ def parse_registry(text: str, path: Path) -> Registry:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError.at(path, f"not valid TOML: {exc}") from None
+    if (doc and "difusor" not in doc and not set(doc) & set(TOP)
+            and not any(difflib.get_close_matches(k, TOP, n=1) for k in doc)):  # no misspelling
+        found = ", ".join(sorted(doc)[:6]) + (", …" if len(doc) > 6 else "")
+        raise InputError.at(path, f"this is not a registry of difusores (no [[difusor]] entries "
+                                  f"and none of a registry's settings; it has {found}): give "
+                                  "the registry file, e.g. difusores.toml (docs/registry.md)")
     c = _Checker(path, locate(text))
     base = path.parent
     for key in sorted(set(doc) - set(TOP)):
