@@ -190,8 +190,8 @@ def test_daemon_warns_at_start_without_syslog_or_ntp(tmp_path: Path, keydir: Pat
     conf, _, _ = daemon_config(tmp_path, keydir, sftp=False,
                                extra=f'\n[clock]\nntp_server = "127.0.0.1"\nntp_port = {free_port()}\n')
     conf.write_text(conf.read_text().replace("syslog = false", "syslog = true"))
-    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
-                             str(conf)], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--allow-root",
+                             "--config", str(conf)], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20
         while not (tmp_path / "events.jsonl").exists():
@@ -243,16 +243,16 @@ def test_a_second_daemon_on_the_same_root_is_refused(tmp_path: Path, keydir: Pat
     conf, _, _ = daemon_config(tmp_path, keydir)
     second = tmp_path / "second.toml"
     second.write_text(conf.read_text())   # port = 0: another free port
-    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
-                             str(conf)], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--allow-root",
+                             "--config", str(conf)], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20
         while '"started"' not in ((tmp_path / "events.jsonl").read_text()
                                   if (tmp_path / "events.jsonl").exists() else ""):
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.1)
-        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
-                            str(second)], capture_output=True, text=True, timeout=60)
+        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--allow-root",
+                            "--config", str(second)], capture_output=True, text=True, timeout=60)
         assert r.returncode == 2, r.stderr
         assert r.stderr.strip() == (f"prepcast: {tmp_path / 'www'}: a difusor daemon (pid "
                                     f"{proc.pid}) is already running on this root; stop it "
@@ -293,8 +293,8 @@ def test_daemon_on_a_port_taken_is_a_bad_setting(tmp_path: Path, keydir: Path) -
         taken.listen()
         port = taken.getsockname()[1]
         conf.write_text(conf.read_text().replace("port = 0", f"port = {port}"))
-        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
-                            str(conf)], capture_output=True, text=True, timeout=60)
+        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--allow-root",
+                            "--config", str(conf)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2, r.stderr
     assert r.stderr.strip() == (f"prepcast: {conf}: sftp.port: cannot listen on "
                                 f"127.0.0.1:{port}: Address already in use"), r.stderr

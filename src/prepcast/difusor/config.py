@@ -31,7 +31,6 @@
 from __future__ import annotations
 
 import os
-
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
