@@ -26,20 +26,21 @@ def _text(path: Path) -> str:
 
 
 def test_workers_write_each_pdf_as_the_report_process_would(tmp_path: Path) -> None:
+    names = ["0", "1", "dos\tcon tabulador\ny salto"]  # any name a folder may have
     workers = PdfWorkers(2)
     try:
-        for k in range(3):  # more jobs than workers
-            (tmp_path / f"{k}.html").write_text(PAGE.format(title=f"Informe técnico {k}"), encoding="utf-8")
-            workers.submit(tmp_path / f"{k}.html", tmp_path / f"{k}.pdf")
+        for k, name in enumerate(names):  # more jobs than workers
+            (tmp_path / f"{name}.html").write_text(PAGE.format(title=f"Informe técnico {k}"), encoding="utf-8")
+            workers.submit(tmp_path / f"{name}.html", tmp_path / f"{name}.pdf")
         workers.finish()
     finally:
         workers.stop()
     write_pdf(PAGE.format(title="Informe técnico 0"), tmp_path / "here.pdf")
     assert _text(tmp_path / "0.pdf") == _text(tmp_path / "here.pdf")
-    for k in range(3):
-        assert f"Informe técnico {k}" in _text(tmp_path / f"{k}.pdf")
-    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".html") == [
-        "0.pdf", "1.pdf", "2.pdf", "here.pdf"]  # no temporary name left behind
+    for k, name in enumerate(names):
+        assert f"Informe técnico {k}" in _text(tmp_path / f"{name}.pdf")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".html") == sorted(
+        [f"{name}.pdf" for name in names] + ["here.pdf"])  # no temporary name left behind
 
 
 def test_a_failed_pdf_is_one_message_naming_it(tmp_path: Path) -> None:

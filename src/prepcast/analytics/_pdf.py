@@ -8,21 +8,23 @@ it is written and goes on (the other outlines, the tables, closing the database)
 is laid out, and several outlines are laid out side by side.
 
 This file is also the worker itself (``python -I _pdf.py``): it imports nothing of prepcast, so
-a worker costs a bare interpreter plus WeasyPrint. A job is one line on its standard input,
-``HTML-PATH<TAB>PDF-PATH``; it answers one line, ``ok`` or ``error <message>``. It ignores
+a worker costs a bare interpreter plus WeasyPrint. A job is one line on its standard input, the
+JSON array ``[html_path, pdf_path]``; it answers one line, ``ok`` or ``error <message>``. It ignores
 Ctrl-C (the report stops it) and ends when its input closes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 _WARM_UP = (
     "<!DOCTYPE html><html lang='es-MX'><head><meta charset='utf-8'><style>"
@@ -58,8 +60,8 @@ class PdfError(Exception):
 
 class PdfWorkers:
     """Up to ``count`` worker processes, started at once; :meth:`submit` hands each job to the
-    worker with the fewest, :meth:`finish` waits for every PDF and raises :class:`PdfError` with
-    the first failure; :meth:`stop` (always, in a ``finally``) ends whatever still runs."""
+    worker with the fewest, :meth:`finish` waits for every PDF and raises :class:`PdfError` naming
+    each that failed; :meth:`stop` (always, in a ``finally``) ends whatever still runs."""
 
     def __init__(self, count: int) -> None:
         self._procs: list[subprocess.Popen[str]] = []
@@ -78,11 +80,9 @@ class PdfWorkers:
         i = min(range(len(self._procs)), key=lambda k: len(self._jobs[k]))
         stdin = self._procs[i].stdin
         assert stdin is not None
-        try:
-            stdin.write(f"{html_path}\t{pdf_path}\n")
+        with contextlib.suppress(OSError):  # a worker that died says why in finish()
+            stdin.write(json.dumps([str(html_path), str(pdf_path)]) + "\n")
             stdin.flush()
-        except OSError as exc:  # the worker died (its message comes out in finish)
-            del exc
         self._jobs[i].append(pdf_path)
 
     def finish(self) -> None:
@@ -120,18 +120,39 @@ class PdfWorkers:
         return lines[-1].strip() if lines else ""
 
 
+def _import_weasyprint() -> Any:
+    """WeasyPrint, imported without ``ctypes.util.find_library``'s subprocesses: WeasyPrint tries
+    each system library under several names, and for every name that is not a file name
+    find_library runs ldconfig, gcc and ld (about 0.15 s of CPU in all). Each list also holds the
+    library's file name (``libpango-1.0.so.0``, ``….dylib``), which loads directly; if none does,
+    the import is done again the ordinary way."""
+    import ctypes.util
+
+    ordinary = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        import weasyprint
+    except OSError:
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+        ctypes.util.find_library = ordinary
+        import weasyprint
+    finally:
+        ctypes.util.find_library = ordinary
+    return weasyprint
+
+
 def _serve(jobs: IO[str], answers: IO[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     broken = ""
     try:
-        import weasyprint
-
+        weasyprint = _import_weasyprint()
         weasyprint.HTML(string=_WARM_UP).write_pdf()  # fonts, fontconfig, cffi's types, once
     except Exception as exc:
         broken = _why(exc)
     for line in jobs:
-        html_path, _, pdf_path = line.rstrip("\n").partition("\t")
         try:
+            html_path, pdf_path = json.loads(line)
             if broken:
                 raise PdfError(broken)
             write_pdf(Path(html_path).read_text(encoding="utf-8"), Path(pdf_path))

@@ -12,7 +12,7 @@ from html import escape
 
 from prepcast.analytics import charts
 from prepcast.analytics.analysis import AVAILABILITY_GOAL, duration, n, per_session, when
-from prepcast.analytics.html_parts import figure, hour_labels, html_table, series
+from prepcast.analytics.html_parts import colgroup, figure, hour_labels, html_table, series
 from prepcast.analytics.model import ReportData
 from prepcast.analytics.sections import goaccess_appendix, methodology
 
@@ -65,7 +65,7 @@ def blocks(data: ReportData) -> dict[str, str]:
         for i in data.incidents
     ) or "<tr><td colspan='7'>No se registraron incidencias en el periodo.</td></tr>"
     b["incidencias"] = (
-        "<table><thead><tr><th>Fecha</th><th>Hora</th><th>Duración</th><th>Causa raíz</th>"
+        f"<table class='fixed'>{colgroup((12, 7, 12, 21, 18, 18, 12))}<thead><tr><th>Fecha</th><th>Hora</th><th>Duración</th><th>Causa raíz</th>"
         f"<th>Impacto</th><th>Medidas</th><th>Fuente</th></tr></thead><tbody>{rows}</tbody></table>"
     )
     cls = "ok" if availability >= AVAILABILITY_GOAL else "bad"
@@ -172,7 +172,7 @@ def blocks(data: ReportData) -> dict[str, str]:
     b["analisis"] = analysis
     b["metodologia"] = methodology(data)
     if data.events.cuts:
-        b["cortes"] = "<table><thead><tr><th>Corte</th><th>Publicación</th></tr></thead><tbody>" + "".join(
+        b["cortes"] = f"<table class='fixed'>{colgroup((1, 1))}<thead><tr><th>Corte</th><th>Publicación</th></tr></thead><tbody>" + "".join(
             f"<tr><td>{escape(c)}</td><td>{d.astimezone(tz).strftime('%d/%m/%Y %H:%M')} ({tz_label})</td></tr>"
             for d, c in data.events.cuts) + "</tbody></table>"
     else:

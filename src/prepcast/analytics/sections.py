@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from prepcast.analytics.analysis import n
+from prepcast.analytics.html_parts import colgroup
 from prepcast.analytics.model import ReportData
 from prepcast.analytics.outages import EXPECTED_MIN, SILENCE_MIN_S
 from prepcast.analytics.sessions import ACTIVE_WINDOW_S, SESSION_GAP_S
@@ -67,7 +68,7 @@ consultas del corte vigente, ni los catálogos, ni los recursos). Solo cuentan r
 de 400. {site} El sitio de resultados es una aplicación de una sola página: cada pantalla se arma
 con archivos de datos, así que la bitácora muestra qué datos se leyeron. Cada ruta se asigna con
 esta tabla (primera regla que coincide; las del sitio, sobre la ruta dentro de su carpeta):</p>
-<table><thead><tr><th>Patrón de la ruta</th><th>Vista</th><th>Cuenta como vista</th></tr></thead>
+<table class='fixed'>{colgroup((45, 38, 17))}<thead><tr><th>Patrón de la ruta</th><th>Vista</th><th>Cuenta como vista</th></tr></thead>
 <tbody>{rules}</tbody></table>
 <p>El sitio conserva lo que ya leyó durante la visita: volver a una vista ya vista, o pasar de un
 ámbito a sus secciones y casillas (que se dibujan con los mismos archivos), no genera solicitudes;
@@ -121,9 +122,9 @@ def goaccess_appendix(data: ReportData) -> str:
 de usuario, robots incluidos y respuestas 4xx excluidas; por eso una noche electoral que cruza la
 medianoche cuenta dos veces a un mismo lector. Las cifras de este informe usan las definiciones de
 la sección de metodología.</p>
-<table><thead><tr><th>Cifra</th><th>Valor</th></tr></thead><tbody>{body}</tbody></table>
+<table class='fixed'>{colgroup((3, 1))}<thead><tr><th>Cifra</th><th>Valor</th></tr></thead><tbody>{body}</tbody></table>
 <h3>Visitantes únicos por día (definición de GoAccess)</h3>
-<table><thead><tr><th>Fecha</th><th>Visitantes</th></tr></thead><tbody>{days}</tbody></table>
+<table class='fixed'>{colgroup((1, 1))}<thead><tr><th>Fecha</th><th>Visitantes</th></tr></thead><tbody>{days}</tbody></table>
 <h3>Solicitudes por país (código ISO)</h3>
-<table><thead><tr><th>País</th><th>Solicitudes</th></tr></thead><tbody>{countries}</tbody></table>
+<table class='fixed'>{colgroup((1, 1))}<thead><tr><th>País</th><th>Solicitudes</th></tr></thead><tbody>{countries}</tbody></table>
 """
