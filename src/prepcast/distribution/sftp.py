@@ -27,6 +27,7 @@ from prepcast.distribution.transport import (
     READ_LIMIT,
     AuthenticationFailed,
     HostKeyRefused,
+    KeyUnreadable,
     PeerError,
     Progress,
     RemoteFailure,
@@ -47,6 +48,20 @@ ENCRYPTION_ALGS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-c
 def part_name(path: str) -> str:
     head, tail = posixpath.split(path)
     return posixpath.join(head, f".{tail}.part")
+
+
+def unreadable_key(difusor: Difusor) -> str | None:
+    """Why ``difusor``'s ``key_file`` cannot be used (a public key, garbage, unreadable), in
+    the institute's words; None when it is a private key prepcast can read."""
+    if difusor.auth != "key" or difusor.key_file is None:
+        return None
+    try:
+        asyncssh.read_private_key(str(difusor.key_file))
+    except (asyncssh.KeyImportError, ValueError, OSError) as exc:
+        text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return (f"no se pudo leer la llave privada del instituto (key_file) {difusor.key_file}"
+                f" (original: «{text}»)")
+    return None
 
 
 class SftpPeer:
@@ -99,6 +114,9 @@ class SftpPeer:
             "encryption_algs": ENCRYPTION_ALGS,
         }
         if d.auth == "key":
+            why = unreadable_key(d)
+            if why is not None:
+                raise KeyUnreadable(f"{self.where}: {why}")
             options["client_keys"] = [str(d.key_file)]
             options["password"] = None
             options["preferred_auth"] = "publickey"
