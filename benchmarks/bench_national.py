@@ -20,11 +20,16 @@ beside the load average (the machine is shared: CPU time says more than wall tim
   and the nation's file, gzip level 6), then a night's packages as the runner builds them (one
   `CutBuilder` on columns, cuts 10 to 15 at 23:00-00:40, each after the one before).
 
+``--stages`` (with ``--package``) also builds the last cut's package once more in a process of
+its own with each DuckDB query on its calling thread (``threads = 1``), summing each stage's
+thread CPU across the workers that run it side by side: where the CPU goes (reading, tally, the
+database CSV and zips, the site's tables and files, hashing and writing the package).
+
 Goals of issue 12: one late cut of the three elections to a signed package ≤ 10 s and ≤ 4 GB; a
 cut during the night ≤ 3 s.
 
     .venv/bin/python benchmarks/bench_national.py [--seed 1] [--repeat 3] [--election DIR]
-        [--package [--repeat-package 5]]
+        [--package [--repeat-package 5] [--only-package] [--stages]]
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 BIN = Path(sys.executable).with_name("prepcast")
@@ -77,7 +83,13 @@ def main() -> int:
     ap.add_argument("--repeat-package", type=int, default=5, help="cut build runs (median)")
     ap.add_argument("--only-package", action="store_true",
                     help="with --package: skip database build and the night of databases")
+    ap.add_argument("--stages", action="store_true",
+                    help="with --package: the CPU of each stage of one cut build, per thread")
+    ap.add_argument("--stages-one", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.stages_one:
+        stages_one(*map(Path, args.stages_one))
+        return 0
     print(f"{os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -104,11 +116,75 @@ def main() -> int:
         if not (args.package and args.only_package):
             night(election)
         if args.package:
-            package(election, root, args.repeat_package)
+            package(election, root, args.repeat_package, stages=args.stages)
     return 0
 
 
-def package(election: Path, root: Path, repeat: int) -> None:
+def stages_one(election: Path, keys: Path, out: Path) -> None:
+    """(In a process of its own.) One cut build with each stage's thread CPU summed."""
+    import collections
+    import threading
+    from collections.abc import Callable
+    from typing import Any
+
+    import prepcast.election._columns_read as read
+    import prepcast.election.columnar as columnar
+    import prepcast.formats.write_prep_csv_columns as dbcols
+    import prepcast.package.build as build
+    import prepcast.publish.cut as cut
+    import prepcast.site._columns_sql as sitesql
+    import prepcast.site.columns as site
+    from prepcast.election.schedule import cut_number
+    from prepcast.package import load_signer
+
+    spent: collections.defaultdict[str, float] = collections.defaultdict(float)
+    lock = threading.Lock()
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        fn: Callable[..., Any] = getattr(owner, name)
+        # the package's files are written by threads of its own: the process's CPU meanwhile
+        clock = time.process_time if name == "_write_tree" else time.thread_time
+
+        def run(*a: Any, **k: Any) -> Any:
+            t = clock()
+            try:
+                return fn(*a, **k)
+            finally:
+                with lock:
+                    spent[label] += clock() - t
+
+        setattr(owner, name, run)
+
+    for owner, name, label in (
+            (read, "load_casillas", "read: catalog"), (read, "load_feed", "read: feeds"),
+            (columnar, "load_casillas", "read: catalog"), (columnar, "load_feed", "read: feeds"),
+            (columnar, "_tally", "tally"),
+            (dbcols, "database_csv_columns", "database CSV (rows formatted, in order)"),
+            (dbcols, "database_zip", "database zips (deflate)"),
+            (site.ColumnSiteWriter, "_make_static", "site: tables made once (records' JSON, catalogs)"),
+            (sitesql, "cut_tables", "site: the cut's tables"),
+            (sitesql, "segment_tables", "site: segments' tables"),
+            (site.ColumnSiteWriter, "_segments", "site: segments (tables, text, names)"),
+            (site.ColumnSiteWriter, "_election_on", "site: each election's files in all"),
+            (cut, "sha256_hex", "package: hashes"), (build, "_write_tree", "package: writing")):
+        timed(owner, name, label)
+    t, c = time.perf_counter(), time.process_time()
+    ce = cut.open_election(election)
+    if isinstance(ce, columnar.ColumnElection):
+        ce.con.execute("SET threads = 1")  # each query's CPU on the thread that runs it
+    read_cpu = time.process_time() - c
+    at = datetime.fromisoformat("2024-06-03T20:00-06:00")
+    cut.build_cut(ce, at, load_signer(keys), out)
+    cpu = time.process_time() - c
+    print(f"stages: one cut build in process, {time.perf_counter() - t:.2f} s wall, {cpu:.2f} s CPU "
+          f"(reading {read_cpu:.2f} s), cut {cut_number(ce.proceso, at)}, peak "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; thread CPU by stage "
+          "(nested rows are within the one after them):")
+    for label, secs in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"stages: {secs:6.2f} s  {label}")
+
+
+def package(election: Path, root: Path, repeat: int, *, stages: bool = False) -> None:
     import gzip
     import json
 
@@ -132,6 +208,12 @@ def package(election: Path, root: Path, repeat: int) -> None:
     print(f"package: first view {len(first)} requests, {gz / 1024:.1f} KB gzip (goal: 6, 150 KB)")
     for i in range(repeat):
         shutil.rmtree(root / f"pkg-{i}")
+    if stages:
+        print(f"stages: load average {load()}")
+        subprocess.run([sys.executable, __file__, "--stages-one", str(election), str(root / "keys"),
+                        str(root / "pkg-stages")], check=True)
+        shutil.rmtree(root / "pkg-stages")
+        print(f"stages: load average {load()}")
     night_packages(election, root)
 
 

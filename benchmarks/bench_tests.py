@@ -1,9 +1,9 @@
 """Benchmark: how long the tests take, and what the large profiles' tests save.
 
 ``quick`` runs ``make test-quick`` and prints its wall time, its CPU time (user + system of every
-process it started: pytest's workers and the commands the tests run) and the count of tests, with
-the load average before and after (the machine is shared: CPU time says more than wall time when
-it is busy). Goal: under a minute on 2 cores.
+process it started: pytest's workers and the commands the tests run), the count of tests and the
+sum of their durations, with the load average before and after (the machine is shared: CPU time
+says more than wall time when it is busy). Goal: under a minute on 2 cores.
 
 ``large`` generates a large profile with and without acta images and validates its site data
 with the site's own validator (``jsonschema``) and with the compiled one the tests use
@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,17 +34,31 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def _durations(junit: Path) -> tuple[float, float]:
+    """The sum of the tests' durations (setup, call and teardown) and the longest, from pytest's
+    JUnit XML: the sum over 2 workers, halved, is the least wall time the tests need."""
+    times = [float(case.get("time", 0)) for case in ET.parse(junit).iter("testcase")]
+    return sum(times), max(times, default=0.0)
+
+
 def quick() -> int:
     print(f"load average before: {_load()}")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = time.perf_counter()
-    run = subprocess.run(["make", "-s", "test-quick"], cwd=ROOT, capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryDirectory(prefix="bench-tests-") as tmp:
+        junit = Path(tmp) / "quick.xml"
+        env = {**os.environ, "PYTEST_ADDOPTS":
+               f"{os.environ.get('PYTEST_ADDOPTS', '')} --junitxml={junit}".strip()}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        run = subprocess.run(["make", "-s", "test-quick"], cwd=ROOT, capture_output=True, text=True,
+                             env=env)
+        wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        total, longest = _durations(junit) if junit.exists() else (0.0, 0.0)
     user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
     summary = (run.stdout.strip().splitlines() or ["(no output)"])[-1]
     print(f"make test-quick: {summary}")
     print(f"wall {wall:.1f} s, CPU {user + system:.1f} s (user {user:.1f} + system {system:.1f})")
+    print(f"sum of test durations {total:.1f} s (longest test {longest:.1f} s)")
     print(f"load average after: {_load()}")
     return 0 if run.returncode == 0 and re.search(r"\d+ passed", summary) else 1
 

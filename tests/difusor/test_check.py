@@ -154,12 +154,44 @@ def test_daemon_start_problems_name_the_file_and_the_user(difusor: SafeDaemonDif
     ], r.stderr
 
 
+def test_daemon_started_by_the_wrong_user_names_every_file_and_the_user(
+        difusor: SafeDaemonDifusor) -> None:
+    """With the guide's own folders (/etc/prepcast root:daemon 0750, the event log's folder the
+    daemon's 0750), the daemon started as another user crashed on the first file it could not
+    see into (``root.pub: Permission denied``, exit 1) and never said which user it ran as, nor
+    that www and the inbox were not its to write. Now: one line per file, naming the user,
+    exit 2."""
+    d = difusor
+    shutil.chown(d.etc, "root", d.daemon_user)
+    d.etc.chmod(0o750)
+    d.logs.chmod(0o750)
+    config = d.base / "difusor.toml"                     # readable by anyone, unlike /etc/prepcast
+    shutil.copy(d.config, config)
+    config.chmod(0o644)
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/", "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONPATH": os.pathsep.join([str(Path(prepcast.__file__).resolve().parents[1]),
+                                          *[p for p in sys.path if p.endswith("site-packages")]])}
+    r = subprocess.run([SYSTEM_PYTHON, "-m", "prepcast", "difusor", "run", "--config",
+                        str(config)], user="nobody", group="nogroup", extra_groups=[], env=env,
+                       cwd="/", capture_output=True, text=True, timeout=60, check=False)
+    assert "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        f"prepcast: {d.www}: root (releases/ and current): user nobody cannot write it",
+        f"prepcast: {d.inbox}: inbox: user nobody cannot write it",
+        f"prepcast: {d.etc / 'root.pub'}: trusted_root: user nobody cannot reach it (a folder "
+        "above it is closed to that user)",
+        f"prepcast: {d.logs / 'events.jsonl'}: event_log: user nobody cannot reach it (a folder "
+        "above it is closed to that user)",
+    ], r.stderr
+    assert r.returncode == 2, r.stderr
+
+
 def test_daemon_warns_at_start_without_syslog_or_ntp(tmp_path: Path, keydir: Path) -> None:
     conf, _, _ = daemon_config(tmp_path, keydir, sftp=False,
                                extra=f'\n[clock]\nntp_server = "127.0.0.1"\nntp_port = {free_port()}\n')
     conf.write_text(conf.read_text().replace("syslog = false", "syslog = true"))
-    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
-                             str(conf)], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--allow-root",
+                             "--config", str(conf)], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20
         while not (tmp_path / "events.jsonl").exists():
@@ -211,16 +243,16 @@ def test_a_second_daemon_on_the_same_root_is_refused(tmp_path: Path, keydir: Pat
     conf, _, _ = daemon_config(tmp_path, keydir)
     second = tmp_path / "second.toml"
     second.write_text(conf.read_text())   # port = 0: another free port
-    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
-                             str(conf)], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run", "--allow-root",
+                             "--config", str(conf)], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20
         while '"started"' not in ((tmp_path / "events.jsonl").read_text()
                                   if (tmp_path / "events.jsonl").exists() else ""):
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.1)
-        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
-                            str(second)], capture_output=True, text=True, timeout=60)
+        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--allow-root",
+                            "--config", str(second)], capture_output=True, text=True, timeout=60)
         assert r.returncode == 2, r.stderr
         assert r.stderr.strip() == (f"prepcast: {tmp_path / 'www'}: a difusor daemon (pid "
                                     f"{proc.pid}) is already running on this root; stop it "
@@ -261,8 +293,8 @@ def test_daemon_on_a_port_taken_is_a_bad_setting(tmp_path: Path, keydir: Path) -
         taken.listen()
         port = taken.getsockname()[1]
         conf.write_text(conf.read_text().replace("port = 0", f"port = {port}"))
-        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--config",
-                            str(conf)], capture_output=True, text=True, timeout=60)
+        r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "run", "--allow-root",
+                            "--config", str(conf)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2, r.stderr
     assert r.stderr.strip() == (f"prepcast: {conf}: sftp.port: cannot listen on "
                                 f"127.0.0.1:{port}: Address already in use"), r.stderr

@@ -335,7 +335,7 @@ def test_unusable_root_key_refused_at_start(tmp_path: Path, keydir: Path, key: b
     conf.write_text(conf.read_text().replace(str(keydir / "root.pub"), "root.pub"))
     with pytest.raises(InputError, match="trusted_root"):
         Daemon(load_config(conf))
-    assert main(["difusor", "run", "--config", str(conf)]) == 2
+    assert main(["difusor", "run", "--allow-root", "--config", str(conf)]) == 2
     err = capsys.readouterr().err
     assert "trusted_root" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

@@ -48,7 +48,7 @@ def test_sigkill_during_receive_and_activation_leaves_one_whole_cut(
         pkg = read_package(pkg_dir)
         write_delta_archive(pkg, list(pkg.files), tmp_path / "inbox" / f"{pkg.cut_id.tag}.tar")
         for _ in range(3):  # killed at a different moment each time: start, unpack, verify, switch
-            proc = subprocess.Popen([*PREPCAST, "difusor", "run", "--config", str(conf)],
+            proc = subprocess.Popen([*PREPCAST, "difusor", "run", "--allow-root", "--config", str(conf)],
                                     cwd=tmp_path, stderr=subprocess.DEVNULL)
             try:
                 time.sleep(rng.uniform(0.1, 1.2))
@@ -57,7 +57,7 @@ def test_sigkill_during_receive_and_activation_leaves_one_whole_cut(
                 proc.wait()
             lives.append(check_one_whole_cut_live(root))
     # restarted, it recovers (removes half-built releases) and reaches the last cut
-    proc = subprocess.Popen([*PREPCAST, "difusor", "run", "--config", str(conf)], cwd=tmp_path,
+    proc = subprocess.Popen([*PREPCAST, "difusor", "run", "--allow-root", "--config", str(conf)], cwd=tmp_path,
                             stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

@@ -48,7 +48,7 @@ def daemon_difusor(sshd: Sshd, name: str, base: Path, trusted_root: Path) -> Nig
         f'event_log = "{base / "events.jsonl"}"\nsyslog = false\npoll_interval = 0.05\n')
     with open(base / "daemon.err", "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "run",
-                                 "--config", str(config)], stderr=err)
+                                 "--allow-root", "--config", str(config)], stderr=err)
     return NightDifusor(name, "daemon", user, base / "www", proc)
 
 

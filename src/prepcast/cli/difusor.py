@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -18,6 +19,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     r = dsub.add_parser("run", help="receive, verify and activate cuts (see docs/difusor-setup.md)")
     r.add_argument("--config", required=True, type=Path, help="daemon configuration (TOML)")
+    r.add_argument("--allow-root", action="store_true",
+                   help="run even as root (refused otherwise: the daemon unpacks archives that "
+                        "come from the network; run it as its own user)")
     r.set_defaults(handler=_run)
 
     c = dsub.add_parser("check", help="check this difusor's setup before the tests with the "
@@ -78,19 +82,26 @@ def _run(args: argparse.Namespace) -> int:
     from prepcast.difusor.daemon import run_daemon
 
     config = load_config(args.config)
+    if os.geteuid() == 0 and not args.allow_root:
+        raise InputError("refusing to run as root: the daemon unpacks archives that come from the "
+                         "network; run it as its own user (docs/difusor-setup.md §3: User= in its "
+                         "systemd unit), or pass --allow-root")
     problems = start_problems(config)
     if problems:
         raise InputError(problems)
     for warning in start_warnings(config):
         logging.getLogger("prepcast.difusor").warning("%s", warning)
     try:
-        run_daemon(config)
+        signum = run_daemon(config)
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
             raise
         raise InputError.at(args.config, f"cannot listen on {config.sftp_listen}:"
                                          f"{config.sftp_port}: {os.strerror(exc.errno)}",
                             field="sftp.port") from None
+    if signum == signal.SIGINT:  # Ctrl-C: interrupted, as every command; SIGTERM is a clean stop
+        print("prepcast: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -16,6 +18,7 @@ from prepcast.errors import InputError, IntegrityError, PrepcastError, Transport
 
 if TYPE_CHECKING:
     from prepcast.distribution.contents import PackageContents
+    from prepcast.distribution.registry import Registry
     from prepcast.distribution.state import DeliveryState
 
 
@@ -74,6 +77,25 @@ def open_state(path: Path) -> DeliveryState:
         raise InputError.at(path, f"not a delivery state (--state): {exc}") from None
 
 
+def hold_push_lock(state: Path) -> int:
+    """The lock of pushes recording into ``state`` (``STATE.lock`` beside it): a second push
+    while one runs is refused, naming the running one's pid (exit 2)."""
+    from prepcast.files import LockHeld, hold_lock
+
+    lock = state.with_name(state.name + ".lock")
+    try:
+        return hold_lock(lock)
+    except LockHeld as held:
+        raise InputError.at(state, f"a push (pid {held.pid}) is already running with this --state; "
+                            "wait for it to end") from None
+    except OSError as exc:
+        raise PrepcastError(f"{lock}: cannot take the push lock (--state): {exc.strerror}") from None
+
+
+#: After Ctrl-C, how long the push has to stop by itself before it is stopped outright.
+INTERRUPT_GRACE = 3.0
+
+
 def _quiet_after_interrupt() -> None:
     """After Ctrl-C, the transfers it cut end with errors (asyncio's never-retrieved tasks, the
     pusher's "connection closed; resuming"): the user asked to stop, the CLI says only that."""
@@ -82,13 +104,27 @@ def _quiet_after_interrupt() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from prepcast.distribution.progress import PushProgress, print_report
-    from prepcast.distribution.push import Pusher
     from prepcast.distribution.registry import load_registry
 
     registry = load_registry(args.registry)
     packages = [_verified(p, args.trust) for p in args.package]
     state = open_state(args.state)
+    try:
+        lock = hold_push_lock(args.state)
+    except PrepcastError:
+        state.close()
+        raise
+    try:
+        return _run(args, registry, packages, state)
+    finally:
+        os.close(lock)
+
+
+def _run(args: argparse.Namespace, registry: Registry, packages: list[PackageContents],
+         state: DeliveryState) -> int:
+    from prepcast.distribution.progress import PushProgress, print_report
+    from prepcast.distribution.push import Pusher
+
     if not registry.active():
         held = len(registry.difusores)
         print(f"prepcast: {args.registry}: no difusor to push to ({held} in the registry, none "
@@ -99,11 +135,19 @@ def run(args: argparse.Namespace) -> int:
 
     async def main() -> list[str]:
         cancel = signal.getsignal(signal.SIGINT)  # asyncio.run's: cancels this task
+        loop = asyncio.get_running_loop()
+        me = asyncio.current_task()
+
+        def stop_now() -> None:
+            # a transfer that swallowed the cancellation must not keep the push alive
+            if me is not None and not me.done():
+                raise KeyboardInterrupt
 
         def interrupted(signum: int, frame: FrameType | None) -> None:
             _quiet_after_interrupt()  # before the cancellation reaches any transfer
             if not callable(cancel):
                 raise KeyboardInterrupt
+            loop.call_soon_threadsafe(loop.call_later, INTERRUPT_GRACE, stop_now)
             cancel(signum, frame)
 
         signal.signal(signal.SIGINT, interrupted)
@@ -131,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
                     print_report(progress.console, pkg.cut, report.staged, report.activated,
                                  report.refused)
             finally:
-                await pusher.close()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(pusher.close(), INTERRUPT_GRACE)
         return failed
 
     before = signal.getsignal(signal.SIGINT)
@@ -142,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         signal.signal(signal.SIGINT, before)
+        state.end_running(result="interrupted", error="interrupted (Ctrl-C)")
         state.close()
     if failed:
         raise TransportError(f"{len(set(failed))} difusores failed: {', '.join(sorted(set(failed)))}"

@@ -85,31 +85,60 @@ def _bits(account: Account, path: Path, want: str) -> bool:
 # --- the daemon at start -------------------------------------------------------------------------
 
 
-def start_problems(config: DaemonConfig, user: str | None = None) -> list[Problem]:
-    """What would stop the daemon, as the user it runs as (``os.access``): file, user, fix."""
-    user = user or pwd.getpwuid(os.geteuid()).pw_name
+def start_problems(config: DaemonConfig) -> list[Problem]:
+    """What would stop the daemon, as the user it runs as: one line per file, naming the user.
+
+    Never asks ``Path.exists()`` (it raises inside a folder the user cannot enter, such as the
+    guide's 0750 ``/etc/prepcast`` seen by another user): :func:`_state` answers instead."""
+    account = running_account()
     problems: list[Problem] = []
 
-    def need(path: Path | None, want: int, what: str) -> None:
+    def need(path: Path | None, want: int, what: str, *, create: bool = False) -> None:
         if path is None:
             return
-        if not path.exists():
-            problems.append(Problem(str(path), f"{what}: not found (the daemon runs as {user})"))
+        state = _state(path)
+        if state == "missing" and create:  # the daemon makes it: its folder must let it
+            path, state = path.parent, _state(path.parent)
+        if state == "missing":
+            problems.append(Problem(str(path), f"{what}: not found (the daemon runs as "
+                                               f"{account.name})"))
+        elif state == "closed":
+            problems.append(Problem(str(path), f"{what}: user {account.name} cannot reach it (a "
+                                               "folder above it is closed to that user)"))
         elif not os.access(path, want):
             verb = "write" if want & os.W_OK else "read"
-            problems.append(Problem(str(path), f"{what}: user {user} cannot {verb} it"))
+            problems.append(Problem(str(path), f"{what}: user {account.name} cannot {verb} it"))
 
-    need(config.root if config.root.exists() else config.root.parent, os.W_OK | os.X_OK,
-         "root (releases/ and current)")
-    need(config.inbox if config.inbox.exists() else config.inbox.parent, os.W_OK | os.X_OK,
-         "inbox")
+    need(config.root, os.W_OK | os.X_OK, "root (releases/ and current)", create=True)
+    need(config.inbox, os.W_OK | os.X_OK, "inbox", create=True)
     need(config.trusted_root, os.R_OK, "trusted_root")
-    if config.event_log is not None:
-        log = config.event_log
-        need(log if log.exists() else log.parent, os.W_OK, "event_log")
+    need(config.event_log, os.W_OK, "event_log", create=True)
     need(config.sftp_host_key, os.R_OK, "sftp.host_key")
     need(config.sftp_authorized_keys, os.R_OK, "sftp.authorized_keys")
     return problems
+
+
+def running_account() -> Account:
+    """This process's user as the kernel sees it (effective uid, every group it holds)."""
+    uid = os.geteuid()
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        name = str(uid)
+    return Account(name, uid, frozenset({os.getegid(), *os.getgroups()}))
+
+
+def _state(path: Path) -> str:
+    """``present``, ``missing`` or ``closed`` (a folder on the way cannot be entered)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "missing"
+    except NotADirectoryError:
+        return "missing"
+    except PermissionError:
+        return "closed"
+    return "present"
 
 
 def start_warnings(config: DaemonConfig) -> list[str]:

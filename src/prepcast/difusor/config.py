@@ -30,6 +30,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +98,13 @@ def parse_config(doc: dict[str, Any], path: Path) -> DaemonConfig:
             bad(field, "must be a path")
             return None
         p = base / value
-        if must_exist and not p.exists():
-            bad(field, f"not found: {p}")
+        if must_exist:  # not Path.exists(): it raises where this user cannot look
+            try:
+                os.stat(p)
+            except (FileNotFoundError, NotADirectoryError):
+                bad(field, f"not found: {p}")
+            except PermissionError:
+                pass  # the daemon's start check names the file and the user
         return p
 
     root = a_path(doc, "root", "root", required=True)

@@ -382,20 +382,27 @@ def _live(cut: CutId | None) -> dict[str, Any]:
             "live_ejercicio": cut.ejercicio.name if cut else None}
 
 
-def run_daemon(config: DaemonConfig) -> None:
-    """Run until SIGTERM/SIGINT (the CLI's entry); refused while another daemon holds the root."""
+def run_daemon(config: DaemonConfig) -> int:
+    """Run until SIGTERM/SIGINT (the CLI's entry) and answer which of the two stopped it;
+    refused while another daemon holds the root."""
     import os
     import signal
 
     from prepcast.difusor.activate import lock_root
 
     lock = lock_root(config.root)
+    stopped_by: list[int] = []
 
     async def main() -> None:
         daemon = Daemon(config)
         loop = asyncio.get_running_loop()
+
+        def stop(signum: int) -> None:
+            stopped_by.append(signum)
+            daemon.stop()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, daemon.stop)
+            loop.add_signal_handler(sig, stop, sig)
         await daemon.run()
 
     try:
@@ -406,3 +413,4 @@ def run_daemon(config: DaemonConfig) -> None:
         asyncio.run(main())
     finally:
         os.close(lock)
+    return stopped_by[0] if stopped_by else 0

@@ -2,7 +2,7 @@
 
 Every cut is named by its ejercicio and number (``jornada-0013``: a drill's cut 4 and the
 jornada's cut 4 are different cuts). Tables: ``deliveries`` (one row per difusor, cut and phase:
-the cut's tag, start, end, bytes, files, throughput, result — ``ok``, ``failed``, ``refused`` —
+the cut's tag, start, end, bytes, files, throughput, result — ``ok``, ``failed``, ``refused``, ``interrupted`` (Ctrl-C) —
 error), ``holdings`` (the last cut staged and the last cut activated at each difusor,
 with the manifest digest), ``sent`` (a cut handed to a difusor's daemon and not yet seen live
 there, read back on the next round) and ``cut_files`` (each delivered cut's files, so the next
@@ -108,6 +108,7 @@ class DeliveryState:
         self._upgrade()
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        self._running: set[int] = set()  # attempts this process started and has not ended
 
     def _upgrade(self) -> None:
         """A state file written before cuts carried their ejercicio: deliveries gain the tag;
@@ -124,6 +125,14 @@ class DeliveryState:
     def close(self) -> None:
         self._db.close()
 
+    def end_running(self, *, result: str = "interrupted", error: str | None = None) -> int:
+        """End every attempt this process started and never ended (a push cut short by
+        Ctrl-C): none stays ``running`` for ever. Returns how many it ended."""
+        rows = sorted(self._running)
+        for row in rows:
+            self.end(row, result=result, error=error)
+        return len(rows)
+
     def start(self, difusor: str, cut: CutId | int, phase: str) -> int:
         number, tag = (cut.cut, cut.tag) if isinstance(cut, CutId) else (cut, None)
         with self._lock:
@@ -131,12 +140,15 @@ class DeliveryState:
                 "INSERT INTO deliveries (difusor, cut, phase, started, tag) VALUES (?, ?, ?, ?, ?)",
                 (difusor, number, phase, _now().isoformat(), tag),
             )
-            return int(cur.lastrowid or 0)
+            row = int(cur.lastrowid or 0)
+            self._running.add(row)
+            return row
 
     def end(self, delivery_id: int, *, result: str, nbytes: int = 0, files: int = 0,
             error: str | None = None) -> None:
         ended = _now()
         with self._lock:
+            self._running.discard(delivery_id)
             row = self._db.execute(
                 "SELECT started FROM deliveries WHERE id = ?", (delivery_id,)
             ).fetchone()

@@ -30,6 +30,9 @@ from prepcast.package.manifest import (
 from prepcast.package.sign import b64
 
 MAIN_SCHEMA = "prepcast.main/1"
+# Bytes to hash or write from which two threads share the work (a national cut's 530 MB); below
+# it one thread does it all.
+PARALLEL_BYTES = 32 * 1024 * 1024
 _RESERVED_PREFIXES = ("manifests/", "keys/")
 
 
@@ -204,16 +207,20 @@ def _write_tree(out_dir: Path, files: dict[str, bytes], source: Path | None = No
                 with open(target, "wb") as f:
                     f.write(files[rel])
 
-        # two writers, each with half the bytes (the kernel's copy lets go of Python's lock)
+        # two writers, each with half the bytes (the kernel's copy lets go of Python's lock),
+        # when there are enough of them (a state's cut: threads would only cost)
         halves: tuple[list[str], list[str]] = ([], [])
         sizes = [0, 0]
         for rel in sorted(files, key=lambda r: -len(files[r])):
             half = 0 if sizes[0] <= sizes[1] else 1
             halves[half].append(rel)
             sizes[half] += 1 if rel in linkable else len(files[rel])
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for done in [pool.submit(put, h) for h in halves]:
-                done.result()
+        if sum(sizes) < PARALLEL_BYTES:
+            put(sorted(files))
+        else:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                for done in [pool.submit(put, h) for h in halves]:
+                    done.result()
         trash = None
         if out_dir.exists() or out_dir.is_symlink():
             trash = parent / f".{out_dir.name}.{os.getpid()}.old"

@@ -32,7 +32,7 @@ from prepcast.election.tally import CutResults
 from prepcast.errors import InputError, PrepcastError
 from prepcast.formats.write_prep_csv import DatabaseWriter
 from prepcast.formats.write_prep_csv_columns import ColumnDatabaseWriter, build_databases_columns
-from prepcast.package.build import assemble
+from prepcast.package.build import PARALLEL_BYTES, assemble
 from prepcast.package.canonical import canonical_json, content_name, sha256_hex
 from prepcast.package.ejercicio import JORNADA_NAME, Ejercicio
 from prepcast.package.keys import Signer
@@ -207,10 +207,13 @@ class CutBuilder:
         # digest: the package is not hashed whole again
         digests = {p: held[1] for p, b in cf.files.items()
                    if (held := self._digests.get(p)) is not None and held[0] is b}
-        todo = [p for p in cf.files if p not in digests]
-        with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib lets go of Python's lock
-            digests.update(zip(todo, pool.map(sha256_hex, [cf.files[p] for p in todo]),
-                               strict=True))
+        todo = [cf.files[p] for p in cf.files if p not in digests]
+        if sum(map(len, todo)) < PARALLEL_BYTES:  # a state's cut: threads would only cost
+            hashed = list(map(sha256_hex, todo))
+        else:
+            with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib lets go of Python's lock
+                hashed = list(pool.map(sha256_hex, todo))
+        digests.update(zip([p for p in cf.files if p not in digests], hashed, strict=True))
         self._digests = {p: (b, digests[p]) for p, b in cf.files.items()}
         return assemble(
             out,
