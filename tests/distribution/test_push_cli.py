@@ -263,3 +263,18 @@ def test_a_key_file_that_is_not_a_private_key_is_a_typed_error_never_retried(
         logging.getLogger("prepcast.distribution").removeHandler(handler)
     assert [(d.phase, d.result) for d in state.deliveries("sol")] == [("stage", "failed")]
     assert not any(r.exc_info for r in records)
+
+
+def test_a_close_right_after_authentication_says_what_it_usually_means(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """Regression: a chroot sshd will not enter (group-writable) was reported only as
+    ``cannot connect: SSH connection closed``; now the message says what such a close after
+    authentication usually means and points to `prepcast difusor check --root`."""
+    user = sshd.add_user()
+    user.chroot.chmod(0o775)   # sshd: "bad ownership or modes for chroot directory"
+    (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "sol")]))
+    r = _push(tmp_path, keydir, make_package(tmp_path / "p1", keydir, 1))
+    assert r.returncode == 4 and "Traceback" not in r.stderr, r.stderr
+    assert ("cannot connect: SSH connection closed; el servidor cerró la conexión justo después "
+            "de autenticarnos") in r.stderr, r.stderr
+    assert "prepcast difusor check --root" in r.stderr

@@ -45,6 +45,14 @@ ENCRYPTION_ALGS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-c
                    "chacha20-poly1305@openssh.com")
 
 
+#: What a server that authenticates us and then closes before SFTP starts usually means.
+CLOSED_AFTER_AUTH = (
+    "el servidor cerró la conexión justo después de autenticarnos: en una cuenta solo-SFTP suele "
+    "ser la carpeta chroot (cada carpeta del camino debe ser de root y no escribible por grupo "
+    "ni otros) o el shell/Subsystem de la cuenta; en el difusor, `prepcast difusor check "
+    "--root CARPETA` lo revisa y sshd lo dice en su bitácora")
+
+
 def part_name(path: str) -> str:
     head, tail = posixpath.split(path)
     return posixpath.join(head, f".{tail}.part")
@@ -127,7 +135,6 @@ class SftpPeer:
             options["kbdint_auth"] = True
         try:
             self._conn = await asyncssh.connect(d.host, d.port, **options)
-            self._sftp = await self._conn.start_sftp_client()
         except asyncssh.HostKeyNotVerifiable as exc:
             raise HostKeyRefused(f"{self.where}: host key refused: {exc}") from None
         except asyncssh.PermissionDenied:
@@ -136,6 +143,11 @@ class SftpPeer:
             ) from None
         except (OSError, asyncssh.Error, TimeoutError) as exc:
             raise Unreachable(f"{self.where}: cannot connect: {describe(exc)}") from None
+        try:
+            self._sftp = await self._conn.start_sftp_client()
+        except (OSError, asyncssh.Error, TimeoutError) as exc:
+            raise Unreachable(f"{self.where}: cannot connect: {describe(exc)}; {CLOSED_AFTER_AUTH}"
+                              ) from None
         self.connects += 1
         return self._sftp
 
