@@ -110,3 +110,20 @@ def test_headers_redirect_gzip_and_log(served: tuple[WebServer, Daemon, Path],
             break
         time.sleep(0.1)
     assert any(LOG_LINE.match(line) for line in lines), lines[:3]
+
+
+def test_a_malformed_request_is_an_error_never_cached(served: tuple[WebServer, Daemon, Path]) -> None:
+    """nginx refuses ``/../releases/`` and ``/%zz`` (400) before it picks a location, and those
+    errors went out without ``Cache-Control: no-store``, which every error must carry (Apache
+    sent it). The paths go as written (curl ``--path-as-is``; httpx would tidy them)."""
+    import subprocess
+
+    server = served[0]
+    plain = f"http://127.0.0.1:{server.http_port}"
+    for url in (server.base + "/../releases/", server.base + "/%zz", server.base + "/json/%zz",
+                plain + "/../releases/", plain + "/%zz"):
+        r = subprocess.run(["curl", "-sk", "--path-as-is", "-o", "/dev/null", "-D", "-", url],
+                           capture_output=True, text=True, timeout=30, check=True)
+        head = r.stdout.lower().splitlines()
+        assert head and " 400" in head[0], (url, r.stdout)
+        assert "cache-control: no-store" in head, (url, r.stdout)

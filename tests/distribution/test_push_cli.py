@@ -195,3 +195,86 @@ def test_push_says_when_there_is_nothing_to_do_or_it_waits(sshd: Sshd, keydir: P
     assert r.returncode == 0, r.stderr
     assert "cut 1: staging now, activating at its embargo" in r.stderr
     assert "detail" in r.stderr and "error" not in r.stderr
+
+
+@pytest.mark.parametrize("what", ["public", "garbage"])
+def test_push_refuses_a_key_file_that_is_not_a_private_key(
+        sshd: Sshd, keydir: Path, tmp_path: Path, what: str) -> None:
+    """Regression: a key_file holding the public half (or garbage) reached the connection and
+    ended in a traceback (``KeyImportError: Invalid private key``), exit 4. Now it is refused
+    before connecting anywhere: one line per difusor naming key_file, exit 2."""
+    users = [sshd.add_user() for _ in range(2)]
+    bad = tmp_path / "llave.pub"
+    bad.write_bytes((users[0].key_file.parent / "authorized_keys" / users[0].name).read_bytes()
+                    if what == "public" else b"no es una llave\n")
+    (tmp_path / "registry.toml").write_text(registry_toml(
+        [entry(sshd, u, f"d{i}", key_file=str(bad)) for i, u in enumerate(users)]))
+    r = _push(tmp_path, keydir, make_package(tmp_path / "p1", keydir, 1))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 3, lines
+    for i, line in enumerate(lines[:2]):
+        assert line.startswith(f"prepcast: {tmp_path / 'registry.toml'}: difusor d{i}: "
+                               f"no se pudo leer la llave privada del instituto (key_file) {bad}")
+    assert all(list(u.www.iterdir()) == [] for u in users)
+    assert not (tmp_path / "deliveries.sqlite").exists()
+
+
+def test_a_key_file_that_is_not_a_private_key_is_a_typed_error_never_retried(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """Regression: the pusher let asyncssh's KeyImportError through as a surprise (traceback in
+    the log, retried); now it is KeyUnreadable naming key_file, one attempt, no traceback."""
+    import asyncio
+    import logging
+
+    from prepcast.distribution.contents import read_package
+    from prepcast.distribution.push import Pusher
+    from prepcast.distribution.registry import load_registry
+    from prepcast.distribution.sftp import SftpPeer
+    from prepcast.distribution.transport import KeyUnreadable
+
+    user = sshd.add_user()
+    bad = tmp_path / "llave.pub"
+    bad.write_text("ssh-ed25519 AAAA no es privada\n")
+    (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "sol",
+                                                                 key_file=str(bad))]))
+    registry = load_registry(tmp_path / "registry.toml")
+    with pytest.raises(KeyUnreadable, match=r"\(key_file\)") as caught:
+        asyncio.run(SftpPeer(registry.difusores[0]).connect())
+    assert not caught.value.retryable
+    state = DeliveryState(tmp_path / "d.sqlite")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("prepcast.distribution").addHandler(handler)
+
+    async def push() -> None:
+        pusher = Pusher(registry, state, retry_delay=0)
+        try:
+            report = await pusher.push(read_package(make_package(tmp_path / "p1", keydir, 1)),
+                                       wait_for_embargo=False)
+        finally:
+            await pusher.close()
+        assert report.failed == ["sol"] and "key_file" in (report.staged["sol"].error or "")
+
+    try:
+        asyncio.run(push())
+    finally:
+        logging.getLogger("prepcast.distribution").removeHandler(handler)
+    assert [(d.phase, d.result) for d in state.deliveries("sol")] == [("stage", "failed")]
+    assert not any(r.exc_info for r in records)
+
+
+def test_a_close_right_after_authentication_says_what_it_usually_means(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """Regression: a chroot sshd will not enter (group-writable) was reported only as
+    ``cannot connect: SSH connection closed``; now the message says what such a close after
+    authentication usually means and points to `prepcast difusor check --root`."""
+    user = sshd.add_user()
+    user.chroot.chmod(0o775)   # sshd: "bad ownership or modes for chroot directory"
+    (tmp_path / "registry.toml").write_text(registry_toml([entry(sshd, user, "sol")]))
+    r = _push(tmp_path, keydir, make_package(tmp_path / "p1", keydir, 1))
+    assert r.returncode == 4 and "Traceback" not in r.stderr, r.stderr
+    assert ("cannot connect: SSH connection closed; el servidor cerró la conexión justo después "
+            "de autenticarnos") in r.stderr, r.stderr
+    assert "prepcast difusor check --root" in r.stderr

@@ -191,6 +191,24 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(text: str, cut_time: str | None) -> str:
+    """A moment of the status as the line above says ``publicado``: ``30/11/2026 06:25:58
+    (UTC-6)``, in the election's offset (that of its cut times); text that is no moment as is."""
+    from datetime import datetime
+
+    from prepcast.publish.status import local_time
+
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    try:
+        zone = datetime.fromisoformat(cut_time).tzinfo if cut_time else None
+    except ValueError:
+        zone = None
+    return local_time(when, zone)
+
+
 def _print_status(view: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -204,7 +222,8 @@ def _print_status(view: dict[str, Any]) -> None:
                                       f"{cur['publicado']}" if cur else "ninguno publicado aún"))
     console.print("Corte siguiente: " + (
         f"{nxt['numero']} ({nxt['hora_del_corte']})"
-        + (f", se construye {nxt['se_construye']}" if nxt.get("se_construye") else "")
+        + (f", se construye {_when(nxt['se_construye'], nxt['hora_del_corte'])}"
+           if nxt.get("se_construye") else "")
         + (f" ({nxt['detenido']})" if nxt.get("detenido") else "")
         if nxt else "ninguno: la noche terminó"))
     if view.get("fuente"):

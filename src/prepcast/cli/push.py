@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from prepcast.errors import InputError, IntegrityError, PrepcastError, TransportError
+from prepcast.errors import InputError, IntegrityError, PrepcastError, Problem, TransportError
 
 if TYPE_CHECKING:
     from prepcast.distribution.contents import PackageContents
@@ -62,6 +62,17 @@ def _verified(pkg: Path, trust: Path) -> PackageContents:
     return contents
 
 
+def _check_keys(path: Path, registry: Registry) -> None:
+    """Refuse, before connecting anywhere, the active difusores whose ``key_file`` is not a
+    private key (one line each, exit 2)."""
+    from prepcast.distribution.sftp import unreadable_key
+
+    problems = [Problem(str(path), why, field=f"difusor {d.name}")
+                for d in registry.active() if (why := unreadable_key(d)) is not None]
+    if problems:
+        raise InputError([*problems, Problem(str(path), "nothing sent")])
+
+
 def open_state(path: Path) -> DeliveryState:
     """The delivery state at ``path``; one clear message otherwise: a file that is not a
     delivery state is a bad file (exit 2), a place the system will not let us write exit 1."""
@@ -107,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     from prepcast.distribution.registry import load_registry
 
     registry = load_registry(args.registry)
+    _check_keys(args.registry, registry)
     packages = [_verified(p, args.trust) for p in args.package]
     state = open_state(args.state)
     try:

@@ -27,6 +27,7 @@ from prepcast.distribution.transport import (
     READ_LIMIT,
     AuthenticationFailed,
     HostKeyRefused,
+    KeyUnreadable,
     PeerError,
     Progress,
     RemoteFailure,
@@ -44,9 +45,31 @@ ENCRYPTION_ALGS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-c
                    "chacha20-poly1305@openssh.com")
 
 
+#: What a server that authenticates us and then closes before SFTP starts usually means.
+CLOSED_AFTER_AUTH = (
+    "el servidor cerró la conexión justo después de autenticarnos: en una cuenta solo-SFTP suele "
+    "ser la carpeta chroot (cada carpeta del camino debe ser de root y no escribible por grupo "
+    "ni otros) o el shell/Subsystem de la cuenta; en el difusor, `prepcast difusor check "
+    "--root CARPETA` lo revisa y sshd lo dice en su bitácora")
+
+
 def part_name(path: str) -> str:
     head, tail = posixpath.split(path)
     return posixpath.join(head, f".{tail}.part")
+
+
+def unreadable_key(difusor: Difusor) -> str | None:
+    """Why ``difusor``'s ``key_file`` cannot be used (a public key, garbage, unreadable), in
+    the institute's words; None when it is a private key prepcast can read."""
+    if difusor.auth != "key" or difusor.key_file is None:
+        return None
+    try:
+        asyncssh.read_private_key(str(difusor.key_file))
+    except (asyncssh.KeyImportError, ValueError, OSError) as exc:
+        text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return (f"no se pudo leer la llave privada del instituto (key_file) {difusor.key_file}"
+                f" (original: «{text}»)")
+    return None
 
 
 class SftpPeer:
@@ -99,6 +122,9 @@ class SftpPeer:
             "encryption_algs": ENCRYPTION_ALGS,
         }
         if d.auth == "key":
+            why = unreadable_key(d)
+            if why is not None:
+                raise KeyUnreadable(f"{self.where}: {why}")
             options["client_keys"] = [str(d.key_file)]
             options["password"] = None
             options["preferred_auth"] = "publickey"
@@ -109,7 +135,6 @@ class SftpPeer:
             options["kbdint_auth"] = True
         try:
             self._conn = await asyncssh.connect(d.host, d.port, **options)
-            self._sftp = await self._conn.start_sftp_client()
         except asyncssh.HostKeyNotVerifiable as exc:
             raise HostKeyRefused(f"{self.where}: host key refused: {exc}") from None
         except asyncssh.PermissionDenied:
@@ -118,6 +143,11 @@ class SftpPeer:
             ) from None
         except (OSError, asyncssh.Error, TimeoutError) as exc:
             raise Unreachable(f"{self.where}: cannot connect: {describe(exc)}") from None
+        try:
+            self._sftp = await self._conn.start_sftp_client()
+        except (OSError, asyncssh.Error, TimeoutError) as exc:
+            raise Unreachable(f"{self.where}: cannot connect: {describe(exc)}; {CLOSED_AFTER_AUTH}"
+                              ) from None
         self.connects += 1
         return self._sftp
 

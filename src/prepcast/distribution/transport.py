@@ -15,6 +15,7 @@ worth it is a property of the error, never a search in its message::
     ├── RemoteFailure (retryable)       the server failed an operation without saying why
     ├── HostKeyRefused                  the server's host key is not the pinned one
     ├── AuthenticationFailed            the key or password was refused (no retries: lock-outs)
+    ├── KeyUnreadable                   the registry's key_file is not a private key we can read
     ├── PermissionDenied                the server refuses to let us write there
     ├── NoSpace                         the difusor's disk or quota is full
     ├── Unsupported                     the server lacks what this mode needs (symlinks,
@@ -72,6 +73,13 @@ class HostKeyRefused(PeerError):
 
 class AuthenticationFailed(PeerError):
     """The server refused the credential; never retried (the difusor might lock us out)."""
+
+    _retryable = False
+
+
+class KeyUnreadable(PeerError):
+    """The difusor's ``key_file`` is not a private key prepcast can read (a ``.pub``, garbage,
+    a passphrase); never retried: nothing was sent, the registry must be fixed."""
 
     _retryable = False
 
