@@ -388,4 +388,6 @@ def test_a_lasting_error_is_said_once(tmp_path: Path, keydir: Path) -> None:
         await task
 
     asyncio.run(run())
-    assert [e["error"] for e in events(tmp_path, "error")] == ["RuntimeError: disk gone"]
+    assert [e["error"] for e in events(tmp_path, "error")] == [
+        "error inesperado del demonio; sigue en línea lo publicado (original: «RuntimeError: disk "
+        "gone»)"]

@@ -181,6 +181,13 @@ def test_the_guide_end_to_end(tmp_path: Path, keydir: Path, packages: list[Path]
                         f"cp {cert_key} /etc/letsencrypt/live/{SERVER_NAME}/privkey.pem",
                         f"export SSL_CERT_FILE={cert}",
                         "rm -f /run/sshd.pid /run/nginx.pid /run/apache2/apache2.pid"]
+    if mode == "daemon":
+        # a pared-down sshd_config (no `Subsystem sftp`, `UsePAM no`): the guide must add the
+        # subsystem that SFTP needs and unlock the account useradd leaves locked; the other run
+        # keeps Debian's stock one, whose `Subsystem sftp` must not be defined twice
+        steps.append("printf 'Include /etc/ssh/sshd_config.d/*.conf\\nUsePAM no\\n"
+                     "KbdInteractiveAuthentication no\\nPermitRootLogin no\\n' "
+                     "> /etc/ssh/sshd_config")
     wanted = {"all", server, f"{mode}-only"}
     for b in guide:
         r = role(b)

@@ -43,6 +43,13 @@ from prepcast.difusor.inbox import (
     write_status,
 )
 from prepcast.difusor.layout import QUARANTINE, partial_dir
+from prepcast.difusor.reasons import (
+    error_es,
+    not_moved_es,
+    opened_es,
+    purge_es,
+    rejection_es,
+)
 from prepcast.difusor.verified import VerifiedFiles
 from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.events import QUARANTINED
@@ -134,7 +141,8 @@ class Daemon:
                     error = f"{type(exc).__name__}: {exc}"
                     if error != said:  # once, not at every poll while it lasts
                         said = error
-                        self.events.emit("error", error=error, **_live(self.store.live_cut()))
+                        self.events.emit("error", error=error_es(error),
+                                         **_live(self.store.live_cut()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.config.poll_interval)
         finally:
@@ -166,7 +174,7 @@ class Daemon:
             where = quarantine(self.config.inbox, name, self.quarantine_dir)
         except OSError as exc:
             where = None
-            reason += f"; could not be moved: {exc.strerror or exc}"
+            reason += not_moved_es(str(exc.strerror or exc))
         key = (name, reason)
         if key in self._quarantined and where is None:
             return  # said once already
@@ -186,7 +194,7 @@ class Daemon:
         try:
             archive, size = open_archive(inbox, name)
         except OSError as exc:
-            self._quarantine(name, f"cannot be opened: {exc.strerror or exc}")
+            self._quarantine(name, opened_es(str(exc.strerror or exc)))
             return False
         with archive:
             # landed (the push's end) this long ago, in the daemon's clock
@@ -206,7 +214,8 @@ class Daemon:
                     failures = [str(exc)]
                 shutil.rmtree(self.store.root / partial_dir(cut), ignore_errors=True)
                 remove_entry(inbox, name)
-                self.events.emit("rejected", **_cut(cut), failures=failures[:20],
+                self.events.emit("rejected", **_cut(cut),
+                                 failures=[rejection_es(f) for f in failures[:20]],
                                  **_live(self.store.live_cut()))
                 self._write_status()
                 return False
@@ -272,8 +281,8 @@ class Daemon:
             manifest = load_manifest(self.store.path(cut))
         except (IntegrityError, OSError) as exc:  # a staged release damaged on disk
             shutil.rmtree(self.store.path(cut), ignore_errors=True)
-            self.events.emit("rejected", **_cut(cut), failures=[f"staged release unreadable: "
-                                                                f"{str(exc)[:200]}"],
+            self.events.emit("rejected", **_cut(cut), failures=[rejection_es(
+                f"staged release unreadable: {str(exc)[:200]}")],
                              **_live(live))
             return
         now = self.clock()
@@ -288,7 +297,8 @@ class Daemon:
         try:
             self.store.activate(cut)
         except OSError as exc:
-            self.events.emit("rejected", **_cut(cut), failures=[f"cannot activate: {exc.strerror}"],
+            self.events.emit("rejected", **_cut(cut),
+                             failures=[rejection_es(f"cannot activate: {exc.strerror}")],
                              **_live(live))
             shutil.rmtree(self.store.path(cut), ignore_errors=True)
             return
@@ -334,7 +344,8 @@ class Daemon:
                 done = await asyncio.to_thread(
                     subprocess.run, argv, capture_output=True, timeout=60, check=False)
             except (OSError, subprocess.TimeoutExpired) as exc:
-                self.events.emit("purge_failed", cut=cut, command=argv, error=str(exc))
+                self.events.emit("purge_failed", cut=cut, command=argv,
+                                 error=purge_es(str(exc)))
             else:
                 if done.returncode == 0:
                     self.events.emit("purged", cut=cut, command=argv)
@@ -350,7 +361,7 @@ class Daemon:
                 ok = r.is_success
                 detail: dict[str, Any] = {"status": r.status_code}
             except httpx.HTTPError as exc:
-                ok, detail = False, {"error": str(exc) or type(exc).__name__}
+                ok, detail = False, {"error": purge_es(str(exc) or type(exc).__name__)}
             self.events.emit("purged" if ok else "purge_failed", cut=cut, webhook=c.purge_webhook,
                              **detail)
 
@@ -369,7 +380,8 @@ class Daemon:
         try:
             write_status(self.config.inbox, status)
         except OSError as exc:  # a full disk, say: the status waits, the cuts do not
-            self.events.emit("error", error=f"cannot write {STATUS}: {exc.strerror or exc}")
+            self.events.emit("error", error=error_es(f"cannot write {STATUS}: "
+                                                     f"{exc.strerror or exc}"))
 
 
 def _cut(cut: CutId) -> dict[str, Any]:

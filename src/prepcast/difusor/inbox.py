@@ -51,14 +51,14 @@ class Entry:
 
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
-        return "a folder"
+        return "una carpeta"
     if stat.S_ISLNK(mode):
-        return "a symbolic link"
+        return "un enlace simbólico"
     if stat.S_ISFIFO(mode):
-        return "a fifo"
+        return "un fifo"
     if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+        return "un socket"
+    return "algo que no es un archivo regular"
 
 
 def sort_inbox(inbox: Path) -> list[Entry]:
@@ -75,14 +75,15 @@ def sort_inbox(inbox: Path) -> list[Entry]:
             if cut is not None and regular:
                 out.append(Entry(e.name, "receive", cut))
             elif cut is not None:
-                out.append(Entry(e.name, "quarantine", reason=f"{_kind(st.st_mode)} named like "
-                                                              "an archive"))
+                out.append(Entry(e.name, "quarantine", reason=f"{_kind(st.st_mode)} con nombre de paquete: "
+                                                              "el demonio recibe solo archivos"))
             elif regular and (e.name == STATUS or _UPLOAD.match(e.name)):
                 out.append(Entry(e.name, "own" if e.name == STATUS else "wait"))
             elif regular:
                 out.append(Entry(e.name, "quarantine", reason=NOT_AN_ARCHIVE))
             else:
-                out.append(Entry(e.name, "quarantine", reason=_kind(st.st_mode)))
+                out.append(Entry(e.name, "quarantine", reason=f"{_kind(st.st_mode)}: no es un "
+                                                              "paquete del instituto"))
     return sorted(out, key=lambda x: (x.cut is None, x.cut or JORNADA_ZERO, x.name))
 
 

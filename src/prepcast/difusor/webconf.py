@@ -111,6 +111,10 @@ map $status $prepcast_cache_control {{
     "~^({"|".join(CACHEABLE_STATUSES)})$" "{CACHE_CONTROL_IMMUTABLE}";
     default "{CACHE_CONTROL_ERROR}";
 }}
+map $status $prepcast_error_cache_control {{
+    "~^[45]" "{CACHE_CONTROL_ERROR}";
+    default "";
+}}
 log_format prepcast_combined '$remote_addr - $remote_user [$time_local] "$request" '
                              '$status $body_bytes_sent "$http_referer" "$http_user_agent" '
                              '$request_time';
@@ -119,6 +123,7 @@ server {{
     listen {c.http_listen};
     server_name {c.server_name};
     access_log {c.access_log} prepcast_combined;
+    add_header Cache-Control $prepcast_error_cache_control always;  # a 400, never the redirect
     return 301 {c.redirect_target()}$request_uri;
 }}
 
@@ -200,6 +205,7 @@ LogFormat "%h %l %u %t \\"%r\\" %>s %O \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\
     ServerName {c.server_name}
     CustomLog {c.access_log} prepcast_combined
     RedirectMatch permanent ^/(.*)$ {c.redirect_target()}/$1
+    Header always set Cache-Control "{CACHE_CONTROL_ERROR}" "expr=%{{REQUEST_STATUS}} -ge 400"
 </VirtualHost>
 
 <VirtualHost {https_addr}>
