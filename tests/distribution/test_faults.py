@@ -16,7 +16,7 @@ from prepcast.distribution.push import Pusher, PushReport
 from prepcast.distribution.registry import load_registry
 from prepcast.distribution.state import DeliveryState
 from tests.distribution.dist_packages import make_package, registry_toml
-from tests.distribution.dist_servers import DroppingProxy, Sshd, entry, live
+from tests.distribution.dist_servers import DroppingProxy, SftpUser, Sshd, entry, live
 
 pytestmark = pytest.mark.server
 
@@ -92,6 +92,50 @@ def test_disk_full_keeps_the_previous_cut_live(sshd: Sshd, keydir: Path, tmp_pat
     assert live(user) == "releases/jornada-0001"
     index = (user.www / "current/json/main.json").read_bytes()
     assert index == (p1 / "json/main.json").read_bytes()
+
+
+def _full_difusor(sshd: Sshd, keydir: Path, tmp_path: Path) -> tuple[SftpUser, str, Path]:
+    user = sshd.add_user()
+    uid = int(subprocess.run(["id", "-u", user.name], capture_output=True, check=True).stdout)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size=400k,mode=755,uid={uid},gid={uid}",
+                    "tmpfs", str(user.www)], check=True)
+    text = registry_toml([entry(sshd, user, "llena")])
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    assert push_once(text, tmp_path, p1).failed == []
+    return user, text, p1
+
+
+@pytest.mark.parametrize("when", ["before staging", "after a write fails"])
+def test_a_full_disk_is_named_never_retried_and_its_partial_folder_removed(
+        sshd: Sshd, keydir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        when: str) -> None:
+    """Regression: a full disk at an SFTP-only difusor came back as OpenSSH's bare
+    ``Failure (SFTP code 4)``, retried 3 times, and ``releases/.<cut>.partial`` stayed behind
+    filling the disk. Now statvfs (before staging, or after a write failed) names the full disk,
+    one attempt, the partial folder is removed and the previous cut stays live."""
+    from prepcast.distribution.sftp import SftpPeer
+
+    user, text, p1 = _full_difusor(sshd, keydir, tmp_path)
+    if when == "after a write fails":   # the server says nothing of its space before
+        calls: list[str] = []
+        real = SftpPeer.free_bytes
+
+        async def free_bytes(self: SftpPeer, path: str) -> int | None:
+            calls.append(path)
+            return None if len(calls) == 1 else await real(self, path)
+
+        monkeypatch.setattr(SftpPeer, "free_bytes", free_bytes)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1, big=600_000)
+    report = push_once(text, tmp_path, p2)
+    assert report.failed == ["llena"]
+    error = str(report.staged["llena"].error)
+    assert "el disco del difusor está lleno" in error, error
+    if when == "after a write fails":
+        assert "Failure" in error, error
+    rows = DeliveryState(tmp_path / "state.sqlite").deliveries("llena")
+    assert [(r.cut, r.phase, r.result) for r in rows if r.cut == 2] == [(2, "stage", "failed")]
+    assert sorted(p.name for p in (user.www / "releases").iterdir()) == ["jornada-0001"]
+    assert live(user) == "releases/jornada-0001"
 
 
 def test_dropped_connection_resumes_on_the_next_attempt(sshd: Sshd, keydir: Path, tmp_path: Path) -> None:

@@ -4,8 +4,10 @@ failures for that difusor, in the same round or the next one, never ok."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from prepcast.difusor.config import DaemonConfig
 from prepcast.difusor.daemon import Daemon
 from prepcast.distribution import DeliveryState, Difusor, LocalPeer, Pusher, Registry, read_package
 from prepcast.package import CutId
+from tests.difusor.difusor_helpers import FakeNtp
 from tests.distribution.dist_packages import make_package
 
 
@@ -25,12 +28,14 @@ def cuts(tmp_path_factory: pytest.TempPathFactory, keydir: Path) -> list[Path]:
     return pkgs
 
 
-def with_daemon(tmp: Path, keydir: Path, body: Callable[[Pusher, Daemon], Awaitable[None]]) -> None:
+def with_daemon(tmp: Path, keydir: Path, body: Callable[[Pusher, Daemon], Awaitable[None]],
+                **conf: Any) -> None:
     d = Difusor(name="diario", host="local", port=22, user="prep", auth="key", remote_root="/",
                 mode="daemon")
     daemon = Daemon(DaemonConfig(root=tmp / "www", inbox=tmp / "inbox",
                                  trusted_root=keydir / "root.pub", name="diario",
-                                 event_log=tmp / "events.jsonl", syslog=False, poll_interval=0.05))
+                                 event_log=tmp / "events.jsonl", syslog=False, poll_interval=0.05,
+                                 **conf))
 
     async def go() -> None:
         task = asyncio.create_task(daemon.run())
@@ -113,3 +118,46 @@ def test_archives_of_older_cuts_leave_the_outbox(tmp_path: Path, keydir: Path,
 
     with_daemon(tmp_path, keydir, body)
     assert sorted(p.name for p in outbox.iterdir() if not p.name.endswith(".tar")) == ["notas.txt"]
+
+
+def test_the_daemon_says_why_it_refused_a_cut_in_its_status(tmp_path: Path, keydir: Path,
+                                                             cuts: list[Path]) -> None:
+    """Regression: a refusal reached the institute only as "did not activate it … (its event
+    log says why)"; the reason lived in the difusor's own event log. Now the daemon writes its
+    last refusal into inbox/status.json (``last_rejected``) and the push prints it."""
+    async def body(pusher: Pusher, daemon: Daemon) -> None:
+        assert (await pusher.push(read_package(cuts[1]), wait_for_embargo=False)).failed == []
+        report = await pusher.push(read_package(cuts[0]), wait_for_embargo=False)
+        error = str(report.activated["diario"].error)
+        assert "did not activate" in error and "its event log says why" not in error, error
+        status = json.loads((tmp_path / "inbox" / "status.json").read_text())
+        assert status["live_tag"] == "jornada-0002"
+        refusal = status["last_rejected"]
+        assert refusal["tag"] == "jornada-0001" and refusal["event"] == "rejected"
+        assert refusal["failures"] and refusal["failures"][0] in error, (refusal, error)
+        # a cut activated afterwards clears it
+        assert (await pusher.push(read_package(cuts[2]), wait_for_embargo=False)).failed == []
+        status = json.loads((tmp_path / "inbox" / "status.json").read_text())
+        assert status["live_tag"] == "jornada-0003" and status["last_rejected"] is None
+
+    with_daemon(tmp_path, keydir, body)
+
+
+def test_a_daemon_whose_clock_is_off_says_so_to_the_institute(tmp_path: Path, keydir: Path,
+                                                              cuts: list[Path]) -> None:
+    """Regression: a difusor whose clock was 300 s off held every cut back and the push said
+    only "did not activate it … (its event log says why)"; now it says the clock is off."""
+    ntp = FakeNtp(offset=300.0)
+
+    async def body(pusher: Pusher, daemon: Daemon) -> None:
+        report = await pusher.push(read_package(cuts[0]), wait_for_embargo=False)
+        assert report.failed == ["diario"]
+        error = str(report.activated["diario"].error)
+        assert "el reloj del difusor difiere +300" in error, error
+        assert daemon.store.live_cut() is None
+
+    try:
+        with_daemon(tmp_path, keydir, body, ntp_server="127.0.0.1", ntp_port=ntp.port,
+                    max_clock_offset=1.0)
+    finally:
+        ntp.close()

@@ -38,6 +38,7 @@ from prepcast.difusor.inbox import (
     STATUS,
     open_archive,
     quarantine,
+    refusal_of,
     remove_entry,
     sort_inbox,
     write_status,
@@ -97,6 +98,8 @@ class Daemon:
         config.inbox.mkdir(parents=True, exist_ok=True)
         self._quarantined: set[tuple[str, str]] = set()
         self.events = EventLog(config.event_log, difusor=config.name, syslog=config.syslog)
+        self._last_rejected: dict[str, Any] | None = None  # status.json tells the institute why
+        self.events.listeners.append(self._note_refusal)
         self._stop = asyncio.Event()
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._waiting_for: CutId | None = None
@@ -365,6 +368,13 @@ class Daemon:
             self.events.emit("purged" if ok else "purge_failed", cut=cut, webhook=c.purge_webhook,
                              **detail)
 
+    def _note_refusal(self, record: dict[str, Any]) -> None:
+        if record.get("event") == "activated":
+            self._last_rejected = None
+        elif (refusal := refusal_of(record)) is not None:
+            self._last_rejected = refusal
+            self._write_status()
+
     def _write_status(self) -> None:
         live = self.store.live_cut()
         digest = None
@@ -376,6 +386,7 @@ class Daemon:
                   "live_tag": live.tag if live else None,
                   "live_digest": digest, "difusor": self.config.name,
                   "last_received": self._last_received.tag if self._last_received else None,
+                  "last_rejected": self._last_rejected,
                   "time": datetime.now(UTC).isoformat(timespec="seconds")}
         try:
             write_status(self.config.inbox, status)

@@ -12,6 +12,7 @@ import logging
 import logging.handlers
 import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class EventLog:
         self.path = path
         self.difusor = difusor
         self._lock = threading.Lock()
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []  # told every record
         self._syslog: logging.Logger | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,6 +62,8 @@ class EventLog:
                 f.write(line + "\n")
                 f.flush()
                 os.fsync(f.fileno())
+        for listener in self.listeners:
+            listener(record)
         return record
 
 

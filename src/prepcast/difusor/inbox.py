@@ -5,7 +5,11 @@ Nothing in it is trusted, and nothing in it may stop the daemon. Each poll sorts
 * ``<ejercicio>-<cut>.tar`` (a regular file, e.g. ``jornada-0013.tar``): an archive to receive;
 * ``.<name>.tar.part`` (a regular file): an upload still under way, left alone;
 * ``status.json`` (a regular file): the daemon's own, rewritten by rename (a link there is
-  replaced, never followed);
+  replaced, never followed). The institute reads it back: ``live_cut``, ``live_ejercicio``,
+  ``live_tag``, ``live_digest``, ``difusor``, ``last_received``, ``time``, and
+  ``last_rejected`` (null, or why the daemon last refused a cut or held it back: ``tag`` of
+  that cut or null, ``event`` — ``rejected`` or ``clock_off`` —, ``failures``, a list of
+  reasons in Spanish, and ``time``; cleared when a cut is activated);
 * anything else (a folder named like an archive, a link, a fifo, a leftover temporary, a name
   of no use) is moved aside to the quarantine folder, outside the inbox, with an event naming it.
 
@@ -137,6 +141,28 @@ def _prune(folder: Path) -> None:
     names = sorted(os.listdir(folder))
     for old in names[: max(0, len(names) - _KEEP_QUARANTINED)]:
         remove_entry(folder, old)
+
+
+def refusal_of(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``last_rejected`` entry of ``status.json`` for a daemon event that refused a cut
+    (``rejected``) or holds every cut back (``clock_off``); None for any other event."""
+    event = record.get("event")
+    if event == "rejected":
+        cut, ejercicio = record.get("cut"), record.get("ejercicio")
+        tag = CutId.of(ejercicio, cut).tag if isinstance(cut, int) and ejercicio else None
+        failures = [str(f) for f in record.get("failures") or []][:5]
+    elif event == "clock_off":
+        tag = None
+        if "offset_seconds" in record:
+            failures = [f"el reloj del difusor difiere {record['offset_seconds']:+.3f} s de la "
+                        f"hora de referencia (máximo {record.get('max_offset')} s): no activa "
+                        "ningún corte hasta que se sincronice"]
+        else:
+            failures = [f"el difusor no pudo consultar la hora de referencia (NTP): no activa "
+                        f"ningún corte mientras no responda (original: «{record.get('error')}»)"]
+    else:
+        return None
+    return {"tag": tag, "event": event, "failures": failures, "time": record.get("time")}
 
 
 def write_status(inbox: Path, status: dict[str, Any]) -> None:

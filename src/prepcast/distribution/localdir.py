@@ -181,6 +181,14 @@ class LocalPeer:
         except OSError as exc:
             raise self._err(f"remove {path}", exc) from None
 
+    async def free_bytes(self, path: str) -> int | None:
+        self._check()
+        try:
+            st = os.statvfs(self._path(path))
+        except OSError:
+            return None
+        return st.f_bavail * st.f_frsize
+
     async def size_of(self, path: str) -> int | None:
         self._check()
         try:

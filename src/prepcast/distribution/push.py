@@ -39,6 +39,12 @@ PeerFactory = Callable[[Difusor], Peer]
 __all__ = ["Outcome", "PeerFactory", "PushReport", "Pusher"]
 
 
+def _cancelling() -> bool:
+    """Whether the running task is being cancelled (Ctrl-C), whatever its awaits made of it."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class Pusher:
     """Sends cuts to the registry's active difusores; keep one for the whole night.
 
@@ -200,6 +206,12 @@ class Pusher:
                 log.exception("difusor %s: %s failed", name, phase)
                 outcome = Outcome(name, phase, False, error=f"{name}: {type(exc).__name__}: {exc}")
             outcome.seconds = time.monotonic() - started
+            if _cancelling():
+                # Ctrl-C reached the transfer as a transport error (a write on a channel being
+                # closed): the push stops here, neither retried nor counted as the difusor's fault
+                self.state.end(row, result="interrupted", nbytes=outcome.nbytes,
+                               files=outcome.files, error="interrupted")
+                raise asyncio.CancelledError
             self.state.end(row, result="ok" if outcome.ok else result, nbytes=outcome.nbytes,
                            files=outcome.files, error=outcome.error)
             if outcome.ok or not retry:

@@ -366,6 +366,15 @@ class SftpPeer:
             raise self.error(f"list {path}", exc) from None
         return [n for n in names if n not in (".", "..")]
 
+    async def free_bytes(self, path: str) -> int | None:
+        """Bytes free for us at ``path`` (``statvfs@openssh.com``); None without the extension."""
+        sftp = await self.sftp()
+        try:
+            st = await sftp.statvfs(path)
+        except (OSError, asyncssh.Error):
+            return None
+        return int(st.bavail * st.frsize)
+
     async def size_of(self, path: str) -> int | None:
         """The size of a remote file, or None when it is not there."""
         sftp = await self.sftp()

@@ -176,6 +176,11 @@ class Peer(Protocol):
 
     async def exists(self, path: str) -> bool: ...
 
+    async def free_bytes(self, path: str) -> int | None:
+        """The bytes we may still write on ``path``'s filesystem (statvfs), or None when the
+        server cannot say."""
+        ...
+
     async def rename(self, old: str, new: str) -> None:
         """Rename to a name not yet taken (plain SFTP rename)."""
         ...

@@ -184,16 +184,17 @@ def _refused(peer: Peer, cut: CutId, status: dict[str, Any]) -> str:
     live = CutId.from_tag(str(status.get("live_tag") or ""))
     digest = str(status.get("live_digest") or "")
     serving = f"{live} ({digest[:12]})" if live is not None else "nothing"
-    reason = _reason(status)
+    reason = _reason(status, cut)
     return (f"{peer.where}: the daemon took {cut} in but did not activate it; it serves "
             f"{serving}" + (f": {reason}" if reason else " (its event log says why)"))
 
 
-def _reason(status: dict[str, Any]) -> str:
-    """A refusal's reason when the daemon's status carries one (``last_rejected``)."""
+def _reason(status: dict[str, Any], cut: CutId) -> str:
+    """A refusal's reason when the daemon's status carries one (``last_rejected``: the reasons
+    of the daemon's last refusal, of this cut or of every cut, as a clock off)."""
     for key in ("last_rejected", "last_refusal", "rejected"):
         value = status.get(key)
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value.get("tag") in (None, cut.tag):
             failures = value.get("failures") or value.get("reason") or value.get("error")
             if isinstance(failures, list):
                 return "; ".join(str(f) for f in failures[:3])[:500]

@@ -31,7 +31,15 @@ from prepcast.distribution.modes._common import (
 )
 from prepcast.distribution.outcome import Outcome
 from prepcast.distribution.registry import Difusor
-from prepcast.distribution.transport import IncompleteTransfer, Peer, Rollback
+from prepcast.distribution.transport import (
+    ConnectionLost,
+    IncompleteTransfer,
+    NoSpace,
+    Peer,
+    PeerError,
+    Rollback,
+    Unreachable,
+)
 from prepcast.package.layout import MUTABLE_PATHS, manifest_path
 from prepcast.package.manifest import parse_manifest
 
@@ -83,7 +91,10 @@ class ReleasesMode:
             log.warning("%s: %s held another package; replaced", peer.where, rel)
         base, base_dir = await self._live_files(peer, root, live)
         partial = posixpath.join(root, partial_dir(pkg.cut_id))
-        sent, uploaded = await self._build(peer, d, pkg, partial, base, base_dir)
+        try:
+            sent, uploaded = await self._build(peer, d, pkg, partial, base, base_dir)
+        except PeerError as exc:
+            raise await _when_full(peer, root, partial, exc) from None
         await peer.rename(partial, target)
         self.ctx.state.set_holding(d.name, "staged", pkg.cut_id, pkg.digest)
         return Outcome(d.name, "stage", True, nbytes=sent, files=uploaded, note=note)
@@ -127,8 +138,13 @@ class ReleasesMode:
             # attempt got as far as this very manifest
             arrived = {p: n for p, n in arrived.items() if p in pkg.files
                        and (same or content_addressed(p, pkg.files[p][0]))}
-        await peer.makedirs([posixpath.dirname(posixpath.join(dest, p)) for p in pkg.files])
         by_sha = {sha: p for p, (sha, _) in base.items() if sha}
+        need = sum(size for p, (sha, size) in pkg.files.items()
+                   if arrived.get(p) != size and sha not in by_sha)
+        free = await peer.free_bytes(posixpath.dirname(dest))
+        if free is not None and free < need:
+            raise NoSpace(f"{peer.where}: {_full(free, need)}")
+        await peer.makedirs([posixpath.dirname(posixpath.join(dest, p)) for p in pkg.files])
         total = sum(size for p, (_, size) in pkg.files.items() if arrived.get(p) != size)
         progress = self.ctx.progress(d.name, total)
         sem = asyncio.Semaphore(self.ctx.file_concurrency)
@@ -236,3 +252,37 @@ def _clean(link: str | None) -> str | None:
     if len(parts) < 2 or parts[-2] != RELEASES or not parts[-1] or parts[-1].startswith("."):
         return None
     return f"{RELEASES}/{parts[-1]}"
+
+
+#: Below this many free bytes after a failed write, the difusor's disk is taken as full.
+FULL_MARGIN = 1024 * 1024
+
+
+def _full(free: int, need: int | None = None) -> str:
+    more = f" y el corte necesita {need:,} más" if need is not None else ""
+    return (f"el disco del difusor está lleno (quedan {free:,} bytes libres{more}, según "
+            "statvfs); el corte no se activa y el anterior sigue publicado: libere espacio o "
+            "amplíe el disco")
+
+
+async def _when_full(peer: Peer, root: str, partial: str, exc: PeerError) -> PeerError:
+    """The error to report for a staging that failed with ``exc``: when the disk is full (the
+    server says so, or statvfs shows it after a write failed: OpenSSH answers a full disk with
+    a bare "Failure"), :class:`NoSpace` saying so, never retried, and the failed attempt's
+    partial folder removed so it does not hold the disk; otherwise ``exc`` (its partial folder
+    kept for the next attempt to continue)."""
+    if isinstance(exc, ConnectionLost | Unreachable):
+        return exc
+    try:
+        free = await peer.free_bytes(root)
+    except PeerError:
+        return exc
+    if not isinstance(exc, NoSpace) and (free is None or free >= FULL_MARGIN):
+        return exc
+    try:
+        await peer.rmtree(partial)
+    except PeerError as gone:
+        log.warning("%s: removing %s: %s", peer.where, partial, gone)
+    if isinstance(exc, NoSpace):
+        return exc
+    return NoSpace(f"{exc}; {_full(free or 0)}")
