@@ -35,27 +35,15 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.*
+
+from tests.analytics.memory import tree_pss
+
 from prepcast.analytics.geo import default_database
 from prepcast.analytics.synth import write_log
 
 PREPCAST = str(Path(sys.executable).with_name("prepcast"))
 GOACCESS = shutil.which("goaccess") or "/usr/bin/goaccess"
-
-
-def tree_rss(pid: int) -> int:
-    """Memory (bytes) of a process and all its descendants: the sum of their proportional set
-    sizes (a page shared by two of them counts half in each), so nothing is counted twice."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
-            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-        total += next((int(line.split()[1]) * 1024 for line in rollup.splitlines()
-                       if line.startswith("Pss:")), 0)
-    return total
 
 
 def measure(argv: list[str]) -> tuple[float, float, int]:
@@ -70,7 +58,7 @@ def measure(argv: list[str]) -> tuple[float, float, int]:
 
     def sample() -> None:
         while not done.wait(0.02):
-            peak[0] = max(peak[0], tree_rss(child.pid))
+            peak[0] = max(peak[0], tree_pss(child.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

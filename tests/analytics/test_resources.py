@@ -16,21 +16,7 @@ import pytest
 
 from prepcast.analytics.report import ON_DISK_BYTES
 from prepcast.analytics.synth import write_log
-
-
-def _tree_pss(pid: int) -> int:
-    """Proportional set size (bytes) of a process and its descendants (the PDF's worker)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
-            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-        total += next((int(line.split()[1]) * 1024 for line in rollup.splitlines()
-                       if line.startswith("Pss:")), 0)
-    return total
+from tests.analytics.memory import tree_pss
 
 
 @pytest.mark.slow
@@ -46,7 +32,7 @@ def test_peak_memory_stays_under_400_mb(tmp_path: Path, mmdb: Path) -> None:
 
     def sample() -> None:  # the report and its PDF worker together
         while not done.wait(0.02):
-            peak[0] = max(peak[0], _tree_pss(child.pid))
+            peak[0] = max(peak[0], tree_pss(child.pid))
 
     sampler = threading.Thread(target=sample)
     sampler.start()

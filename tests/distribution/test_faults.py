@@ -75,25 +75,6 @@ def test_wrong_password_or_key_names_that_difusor_and_others_carry_on(
     assert len(state.deliveries("mala-clave")) == 1
 
 
-def test_disk_full_keeps_the_previous_cut_live(sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
-    user = sshd.add_user()
-    uid = int(subprocess.run(["id", "-u", user.name], capture_output=True, check=True).stdout)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size=400k,mode=755,uid={uid},gid={uid}",
-                    "tmpfs", str(user.www)], check=True)
-    text = registry_toml([entry(sshd, user, "llena")])
-    p1 = make_package(tmp_path / "p1", keydir, 1)
-    assert push_once(text, tmp_path, p1).failed == []
-    assert live(user) == "releases/jornada-0001"
-    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1, big=600_000)
-    report = push_once(text, tmp_path, p2)
-    assert report.failed == ["llena"]
-    assert "llena" in str(report.staged["llena"].error)
-    assert "activate" not in report.activated or not report.activated
-    assert live(user) == "releases/jornada-0001"
-    index = (user.www / "current/json/main.json").read_bytes()
-    assert index == (p1 / "json/main.json").read_bytes()
-
-
 def _full_difusor(sshd: Sshd, keydir: Path, tmp_path: Path) -> tuple[SftpUser, str, Path]:
     user = sshd.add_user()
     uid = int(subprocess.run(["id", "-u", user.name], capture_output=True, check=True).stdout)
@@ -103,6 +84,19 @@ def _full_difusor(sshd: Sshd, keydir: Path, tmp_path: Path) -> tuple[SftpUser, s
     p1 = make_package(tmp_path / "p1", keydir, 1)
     assert push_once(text, tmp_path, p1).failed == []
     return user, text, p1
+
+
+def test_disk_full_keeps_the_previous_cut_live(sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    user, text, p1 = _full_difusor(sshd, keydir, tmp_path)
+    assert live(user) == "releases/jornada-0001"
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1, big=600_000)
+    report = push_once(text, tmp_path, p2)
+    assert report.failed == ["llena"]
+    assert "llena" in str(report.staged["llena"].error)
+    assert "activate" not in report.activated or not report.activated
+    assert live(user) == "releases/jornada-0001"
+    index = (user.www / "current/json/main.json").read_bytes()
+    assert index == (p1 / "json/main.json").read_bytes()
 
 
 @pytest.mark.parametrize("when", ["before staging", "after a write fails"])

@@ -9,7 +9,8 @@ Formats, detected per file from its first lines:
 - ``vcombined``: the same preceded by ``host[:port]`` (Apache ``vhost_combined``);
 - ``json``: one JSON object per line (nginx ``escape=json`` and similar; see ``JSON_KEYS``);
 - ``cloudfront``: Amazon CloudFront standard logs (tab-separated, ``#Fields:`` header, UTC);
-- ``w3c``: IIS W3C extended logs (space-separated, ``#Fields:`` header, UTC; :mod:`.w3c`).
+- ``w3c``: IIS W3C extended logs (space-separated, ``#Fields:`` header, UTC); both W3C
+  dialects are read by :mod:`.w3c`.
 
 Lines that do not parse (or are not valid UTF-8), JSON records without a status or an address,
 and the cut-off end of a truncated ``.gz`` are counted as malformed with a warning, never fatal.
@@ -269,35 +270,6 @@ def _json_select(paths: list[Path]) -> str:
     """
 
 
-def _cloudfront_select(paths: list[Path], names: tuple[str, ...]) -> str:
-    def col(name: str) -> str:
-        if name not in names:
-            return "''"
-        return f"coalesce(f[{names.index(name) + 1}], '')"
-
-    return f"""
-    WITH r AS (
-      SELECT string_split(line, '\t') AS f FROM {_read_lines(paths)}
-      WHERE line IS NOT NULL AND line <> '' AND NOT starts_with(line, '#')
-    ), p AS (
-      SELECT f, try_strptime({col("date")} || ' ' || {col("time")} || ' +0000',
-                             '%Y-%m-%d %H:%M:%S %z') AS ts
-      FROM r
-    )
-    SELECT coalesce(ts IS NOT NULL AND {col("c-ip")} <> ''
-             AND TRY_CAST({col("sc-status")} AS SMALLINT) BETWEEN 100 AND 599, false) AS ok,
-           epoch(ts)::BIGINT, 0,
-           {col("c-ip")}, {col("cs-method")}, {col("cs-uri-stem")},
-           CASE WHEN {col("cs-uri-query")} = '-' THEN '' ELSE {col("cs-uri-query")} END,
-           {col("cs-protocol-version")}, TRY_CAST({col("sc-status")} AS SMALLINT),
-           coalesce(TRY_CAST({col("sc-bytes")} AS BIGINT), 0),
-           CASE WHEN {col("cs(Referer)")} = '-' THEN '' ELSE url_decode({col("cs(Referer)")}) END,
-           url_decode(url_decode({col("cs(User-Agent)")})), {col("x-host-header")},
-           TRY_CAST({col("time-taken")} AS DOUBLE)
-    FROM p
-    """
-
-
 def _rejects(con: Any) -> int:
     try:
         row = one(con, "SELECT count(*) FROM reject_errors")
@@ -382,7 +354,7 @@ def _insert(
     elif fmt == "w3c":
         select = w3c_select(_read_lines(files), names)
     else:
-        select = _cloudfront_select(files, names)
+        select = w3c_select(_read_lines(files), names, cloudfront=True)
     aliased = f"SELECT * FROM ({select}) AS parsed({', '.join(PARSED_COLUMNS)})"
     columns = STORED_COLUMNS if keep_query else STORED_COLUMNS.replace("query", _QUERY_MARK)
     run(con, f"INSERT INTO hits SELECT {columns} FROM ({aliased})")
