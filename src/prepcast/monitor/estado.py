@@ -16,6 +16,7 @@ from typing import Any
 
 from prepcast.monitor.incidents import _contact
 from prepcast.registry import Registry
+from prepcast.registry.history import TRANSITIONS
 
 STALE_ROUNDS = 3
 MIN_STALE_S = 30.0
@@ -80,8 +81,10 @@ def block_refusal(reg: Registry, name: str) -> str | None:
     d = reg.get(name)
     if d is None:
         return f"no hay ningún difusor llamado «{name}» en el registro"
+    if "bloqueado" in TRANSITIONS[d.status]:  # the registry's own rule, only its words here
+        return None
     if d.status == "bloqueado":
         return f"{name} ya está bloqueado"
     if d.status == "baja":
         return f"{name} está dado de baja: no se puede bloquear"
-    return None
+    return f"{name} está en estado «{d.status}»: no se puede bloquear"
