@@ -34,18 +34,16 @@ def of_difusor(
     its own difusor's); an error when the probes of several difusors are left unchosen, or when
     the chosen one has none."""
     names = probe_names(records)
-    if difusor is None:
-        if len(names) <= 1:
-            return records
-        listed = ", ".join(sorted(n or "(sin nombre)" for n in names))
-        path = next(iter(names.values()))
+    if difusor is None and len(names) <= 1:
+        return records
+    listed = ", ".join(sorted(n or "(sin nombre)" for n in names))
+    path = next(iter(names.values()), None)
+    if path is not None and difusor is None:  # several difusores' probes (one returned above)
         raise InputError.at(
             path, f"holds the probes of {len(names)} difusores ({listed}); an informe is one "
             "difusor's: choose it with --probes-of NAME, or give the monitor's file of that "
             "difusor (events/NAME.jsonl in its state folder)", field="--events")
-    if names and difusor not in names:
-        listed = ", ".join(sorted(n or "(sin nombre)" for n in names))
-        path = next(iter(names.values()))
+    if path is not None and difusor not in names:
         raise InputError.at(path, f"holds no probe of difusor {difusor!r} (it has: {listed})",
                             field="--probes-of")
     return [r for r in records
