@@ -55,3 +55,41 @@ def test_the_check_sees_a_private_name_and_lets_a_private_module_pass(tmp_path: 
                       "from prepcast import __version__\n", encoding="utf-8")
     assert _private_imports(module, root) == [
         "monitor/estado.py: prepcast.monitor.incidents._contact"]
+
+
+# guarded swaps of a library's internals with no public alternative (each raises or does nothing
+# when the library's layout changes)
+KNOWN_SWAPS = {"formats/write_prep_csv.py: member._compressor",
+               "distribution/_asyncssh_logging.py: packet_cls._log_packet"}
+
+
+def _private_assignments(path: Path, root: Path = SRC) -> list[str]:
+    """Private attributes set on anything but the module's own objects (``self``, ``cls``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, ast.AnnAssign | ast.AugAssign) else []
+        for t in targets:
+            if isinstance(t, ast.Attribute) and _private(t.attr) \
+                    and not (isinstance(t.value, ast.Name) and t.value.id in ("self", "cls")):
+                found.append(f"{path.relative_to(root).as_posix()}: {ast.unparse(t)}")
+    return found
+
+
+def test_no_private_interface_of_a_library_is_set() -> None:
+    """``prepcast report`` set argparse's ``_negative_number_matcher``."""
+    found = {hit for path in sorted(SRC.rglob("*.py")) for hit in _private_assignments(path)}
+    assert found - KNOWN_SWAPS == set()
+
+
+def test_the_check_sees_a_private_attribute_set(tmp_path: Path) -> None:
+    root = tmp_path / "prepcast"
+    (root / "cli").mkdir(parents=True)
+    module = root / "cli" / "report.py"
+    module.write_text("def f(parser, self):\n"
+                      "    parser._negative_number_matcher = None\n"
+                      "    self._mine = 1\n"
+                      "    parser.public = 2\n", encoding="utf-8")
+    assert _private_assignments(module, root) == [
+        "cli/report.py: parser._negative_number_matcher"]
