@@ -66,7 +66,9 @@ def troubles(r: ProbeResult, s: ProbeSettings) -> dict[str, list[str]]:
     return found
 
 
-def _contact(d: Difusor | None) -> dict[str, str]:
+def contact_of(d: Difusor | None) -> dict[str, str]:
+    """The registry's contact of a difusor as incidents, the round's table and the dashboard
+    show it (only the fields given); empty for a difusor no longer in the registry."""
     if d is None:
         return {}
     c = d.contacto
@@ -100,7 +102,7 @@ class Incidents:
                     self.items.append(Incident(
                         id=f"{r.name}/{kind}/{r.checked_at.strftime('%Y%m%dT%H%M%S')}",
                         difusor=r.name, kind=kind, what=WHAT[kind], since=stamp,
-                        evidence=evidence[:20], contact=_contact(difusores.get(r.name))))
+                        evidence=evidence[:20], contact=contact_of(difusores.get(r.name))))
                 else:
                     inc.evidence, inc.rounds = evidence[:20], inc.rounds + 1
             for kind in KINDS:

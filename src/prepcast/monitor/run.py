@@ -24,7 +24,7 @@ import httpx
 from prepcast import events
 from prepcast.files import write_atomic
 from prepcast.monitor.alerts import Alerter, AlertSettings
-from prepcast.monitor.incidents import Incidents, troubles
+from prepcast.monitor.incidents import Incidents, contact_of, troubles
 from prepcast.monitor.probe import (
     Prober,
     ProbeResult,
@@ -163,14 +163,9 @@ class Monitor:
             row = r.as_json()
             row["incidents"] = open_by.get(r.name, [])
             d = self.registry.get(r.name)
-            row["contact"] = self.incidents_contact(d)
+            row["contact"] = contact_of(d)
             rows.append(row)
         return {"difusores": rows}
-
-    @staticmethod
-    def incidents_contact(d: Difusor | None) -> dict[str, str]:
-        from prepcast.monitor.incidents import _contact
-        return _contact(d)
 
 
 def troubled(results: list[ProbeResult], settings: ProbeSettings) -> list[str]:
