@@ -146,3 +146,57 @@ def test_a_push_to_the_same_difusores_with_another_state_is_refused(
     _, err = third.communicate(timeout=120)
     assert third.returncode == 0, err
     assert all(live(u) == "releases/jornada-0003" for u in users)
+
+
+# `prepcast push` in a process of its own whose SFTP transfers never stop when cancelled: every
+# cancellation that reaches them is swallowed and they go on waiting
+_STUCK_PUSH = """
+import asyncio, sys
+from prepcast.distribution.sftp import SftpPeer
+
+async def stuck(self, *args, **kwargs):
+    while True:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass
+
+SftpPeer.upload = stuck
+SftpPeer.write_into = stuck
+from prepcast.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_transfer_that_ignores_ctrl_c_is_stopped_by_the_watchdog(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """The watchdog: a push whose transfers do not stop after Ctrl-C is ended INTERRUPT_GRACE
+    (3 s) later, exit 130 and one line, every attempt recorded as ``interrupted``. Regression:
+    the watchdog stopped the loop, then asyncio.run waited for the stuck transfers for ever."""
+    users = [sshd.add_user() for _ in range(2)]
+    (tmp_path / "registry.toml").write_text(registry_toml(
+        [entry(sshd, u, f"d{i}") for i, u in enumerate(users)]))
+    p1 = _first_cut_live(tmp_path, keydir, users)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STUCK_PUSH, "push", "--registry", str(tmp_path / "registry.toml"),
+         "--trust", str(keydir / "root.pub"), "--package", str(p2),
+         "--state", str(tmp_path / "d.sqlite"), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while [r for _, r, _ in _results(tmp_path / "d.sqlite", 2)] != ["running", "running"]:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError((_results(tmp_path / "d.sqlite", 2), proc.communicate()))
+        time.sleep(0.05)
+    time.sleep(1.0)  # both transfers are stuck now
+    assert proc.poll() is None
+    try:
+        err, took = _interrupt(proc)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and err == "prepcast: interrupted\n", err
+    assert 2.5 < took < 6, f"{took:.1f} s to stop after Ctrl-C"
+    rows = _results(tmp_path / "d.sqlite", 2)
+    assert len(rows) == 2 and all(r == "interrupted" and ended for _, r, ended in rows), rows
+    assert all(live(u) == "releases/jornada-0001" for u in users)
