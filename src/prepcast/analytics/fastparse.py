@@ -12,9 +12,10 @@ referrer or path becomes an integer id (:class:`TextIds`), and a timestamp, a re
 Every line the fast path is not certain of goes, as its bytes, to the exact reader: a line
 without exactly six double quotes (an escaped quote, a line cut short, common log format), an
 unusual head (brackets, spaces or an empty address where the exact reader's two branches could
-disagree), a line with a carriage return, a NUL or the byte DuckDB's line reader splits on,
-bytes that are not UTF-8, and any line of a block Arrow refuses. Each physical line is thus read
-once, by one of the two paths.
+disagree), a line with a NUL or the byte DuckDB's line reader splits on, bytes that are not
+UTF-8, and any line of a block Arrow refuses. Each physical line is thus read once, by one of the
+two paths. A file with a carriage return anywhere (CRLF) is read whole by the exact reader:
+DuckDB's line reader takes a lone CR as a line end or not depending on the lines before it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ _FIELDS = [f"f{i}" for i in range(7)]
 _HEAD_RE = r"^[^ \[\]]+ [^ \[\]]+ [^ \[\]]+ \[[^ \[\]]+ [^ \[\]]+\] $"
 # `` status bytes `` as servers write them (``-`` for no body); other shapes: the exact reader.
 _STATUS_RE = r"^ [0-9]{3} ([0-9]{1,18}|-) $"
-_ODD_BYTES = (b"\r", b"\x00", b"\x01")
+_ODD_BYTES = (b"\x00", b"\x01")
 
 # The exact reader's expressions (parse._combined_select), applied once per distinct text.
 _TIME_SQL = """SELECT epoch(ts)::BIGINT, (tz // 100) * 3600 + (tz % 100) * 60
@@ -67,6 +68,7 @@ class TextIds:
 class FastResult:
     lines: int = 0  # lines stored by the fast path (ok or not)
     fallback: list[bytes] = field(default_factory=list)  # lines for the exact reader
+    whole: bool = False  # the whole file is for the exact reader
 
 
 @dataclass
@@ -88,6 +90,11 @@ class FastReader:
         with path.open("rb") as fh:
             fd = fh.fileno()
             size = os.fstat(fd).st_size
+            if _has_carriage_return(fd, size):
+                # DuckDB's line reader takes a lone CR as a line end depending on the lines
+                # before it, so only the whole file read by it is certain: all to the exact one.
+                result.whole = True
+                return result
             with ThreadPoolExecutor(max_workers=threads) as pool:
                 pending: list[Future[_Split]] = []
                 for start, end in _ranges(fd, size):
@@ -158,6 +165,18 @@ def _encoded(column: Any) -> tuple[list[str], Any]:
 
     enc = pc.dictionary_encode(column)
     return enc.dictionary.to_pylist(), enc.indices
+
+
+def _has_carriage_return(fd: int, size: int) -> bool:
+    at = 0
+    while at < size:
+        block = os.pread(fd, 16 << 20, at)
+        if not block:
+            break
+        if b"\r" in block:
+            return True
+        at += len(block)
+    return False
 
 
 def _ranges(fd: int, size: int) -> Iterator[tuple[int, int]]:

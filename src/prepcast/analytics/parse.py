@@ -315,10 +315,13 @@ def load_logs(
         spill: Path | None = None
         if fmt == "combined" and reader is not None:
             fallback: list[bytes] = []
+            exact = []
             for f in files:
-                if not _is_gz(f):
-                    fallback += reader.read(f).fallback
-            exact = [f for f in files if _is_gz(f)]
+                read = reader.read(f) if not _is_gz(f) else None
+                if read is None or read.whole:
+                    exact.append(f)
+                else:
+                    fallback += read.fallback
             if fallback:
                 spill = _spill(fallback, work_dir)
                 exact.append(spill)
