@@ -8,7 +8,6 @@ import pytest
 
 from prepcast.analytics import detect_format
 from prepcast.analytics._db import connect, dicts
-from prepcast.analytics.hits import HITS_TEXTS
 from prepcast.analytics.parse import load_logs
 from prepcast.errors import InputError
 
@@ -28,7 +27,7 @@ def _load(tmp_path: Path, name: str, text: str | bytes) -> tuple[object, list[di
         path.write_text(text, encoding="utf-8")
     con = connect()
     stats = load_logs(con, [path])
-    return stats, dicts(con, f"SELECT * FROM {HITS_TEXTS} ORDER BY epoch NULLS LAST")
+    return stats, dicts(con, "SELECT * FROM hits ORDER BY epoch NULLS LAST")
 
 
 def test_combined_with_and_without_request_time(tmp_path: Path) -> None:
@@ -131,7 +130,7 @@ def test_without_keep_query_only_the_embed_mark_is_stored(tmp_path: Path) -> Non
     kept, marked = connect(), connect()
     load_logs(kept, [path])
     load_logs(marked, [path], keep_query=False)
-    sql = f"SELECT path, query FROM {HITS_TEXTS} ORDER BY epoch"
+    sql = "SELECT path, query FROM hits ORDER BY epoch"
     assert [r["query"] for r in dicts(kept, sql)] == ["t=1", "utm=x&embed=1", ""]
     assert [r["query"] for r in dicts(marked, sql)] == ["", "embed", ""]
     assert [r["path"] for r in dicts(marked, sql)] == ["/json/main.json", "/", "/index.html"]

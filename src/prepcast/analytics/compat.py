@@ -53,8 +53,7 @@ def goaccess_figures(
         target = "path || CASE WHEN query <> '' THEN '?' || query ELSE '' END"
         g.files = {
             str(p): int(n)
-            for p, n in rows(con, f"SELECT {target}, count(*) FROM hits JOIN hit_path USING (path_id) "
-                             "WHERE ok GROUP BY 1 ORDER BY 2 DESC, 1")
+            for p, n in rows(con, f"SELECT {target}, count(*) FROM hits WHERE ok GROUP BY 1 ORDER BY 2 DESC, 1")
         }
         g.unique_files = len(g.files)
     else:

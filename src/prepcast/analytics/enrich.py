@@ -74,9 +74,7 @@ def detect_site_hosts(con: Any) -> tuple[str, ...]:
     """The site's own host: the most frequent referring host of its data files."""
     found = rows(
         con,
-        f"SELECT {_HOST_SQL} AS host, count(*) AS n "
-        "FROM (SELECT * FROM hits LIMIT 200000) JOIN hit_path USING (path_id) "
-        "JOIN hit_ref USING (ref_id) "
+        f"SELECT {_HOST_SQL} AS host, count(*) AS n FROM (SELECT * FROM hits LIMIT 200000) "
         "WHERE ok AND regexp_matches(path, '(^|/)(json|data)/') AND referer <> '' "
         "GROUP BY host HAVING host <> '' ORDER BY n DESC LIMIT 1",
     )
@@ -86,10 +84,8 @@ def detect_site_hosts(con: Any) -> tuple[str, ...]:
 def _paths(con: Any) -> None:
     """Table ``paths``: each path requested, with how many of its requests succeeded (< 400)."""
     run(con, """CREATE OR REPLACE TEMP TABLE paths AS
-                SELECT path_id, any_value(path) AS path, sum(good) AS good
-                FROM (SELECT path_id, count(*) FILTER (WHERE status < 400) AS good
-                      FROM hits WHERE ok GROUP BY path_id) JOIN hit_path USING (path_id)
-                GROUP BY path_id""")
+                SELECT path, count(*) FILTER (WHERE status < 400) AS good
+                FROM hits WHERE ok GROUP BY path""")
 
 
 def detect_site_root(con: Any) -> str | None:
@@ -121,30 +117,28 @@ def enrich(
         _paths(con)
     root = found_root or "/"
 
-    agents = rows(con, """SELECT ua_id, ua FROM hit_ua
-                           WHERE ua_id IN (SELECT DISTINCT ua_id FROM hits WHERE ok)""")
+    agents = [r[0] for r in rows(con, "SELECT DISTINCT ua FROM hits WHERE ok")]
     _load_dimension(
         con,
         "dim_ua",
         "ua_id INTEGER, ua VARCHAR, is_bot BOOLEAN, device VARCHAR, browser VARCHAR, os VARCHAR, "
         "bot VARCHAR",
-        ((i, ua, *_agent_row(ua)) for i, ua in agents),
+        ((i, ua, *_agent_row(ua)) for i, ua in enumerate(agents)),
     )
 
     countries: dict[str, str] = {}
     addresses = 0
 
-    def places() -> Iterator[tuple[int, str, str]]:
+    def places() -> Iterator[tuple[str, str, str]]:
         nonlocal addresses
-        for ip_id, ip in _stream(con, """SELECT ip_id, ip FROM hit_ip
-                                         WHERE ip_id IN (SELECT DISTINCT ip_id FROM hits WHERE ok)"""):
+        for (ip,) in _stream(con, "SELECT DISTINCT ip FROM hits WHERE ok"):
             addresses += 1
             place = geo.lookup(ip) if geo is not None else None
             if place is not None and place.country_code:
                 countries.setdefault(place.country_code, place.country)
-                yield (ip_id, place.country_code, place.entidad_code)
+                yield (ip, place.country_code, place.entidad_code)
 
-    _load_dimension(con, "dim_ip", "ip_id INTEGER, cc VARCHAR, ent VARCHAR", places())
+    _load_dimension(con, "dim_ip", "ip VARCHAR, cc VARCHAR, ent VARCHAR", places())
     if geo is not None:
         geo.close()  # every address is placed: its mapped pages leave the process's memory
     _load_dimension(
@@ -159,8 +153,8 @@ def enrich(
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE dim_ref AS
-            SELECT ref_id, referer, {_HOST_SQL} AS ref_host FROM hit_ref
-            WHERE ref_id IN (SELECT DISTINCT ref_id FROM hits WHERE ok)""",
+            SELECT row_number() OVER () AS ref_id, referer, {_HOST_SQL} AS ref_host
+            FROM (SELECT DISTINCT referer FROM hits WHERE ok)""",
     )
     referrers = [r[0] for r in rows(con, "SELECT DISTINCT ref_host FROM dim_ref")]
     _load_dimension(
@@ -180,9 +174,9 @@ def enrich(
     run(
         con,
         f"""CREATE OR REPLACE TEMP TABLE dim_path AS
-            SELECT path_id, path, view, view IN ({page_views}) AS is_view,
+            SELECT row_number() OVER () AS path_id, path, view, view IN ({page_views}) AS is_view,
                    nullif(regexp_extract(path, '{ELECTION_PATTERN}', 1), '') AS election
-            FROM (SELECT path_id, path, {view_case_sql("path", root)} AS view
+            FROM (SELECT path, {view_case_sql("path", root)} AS view
                   FROM paths)""",
     )
 
@@ -204,21 +198,21 @@ def enrich(
         SELECT b.epoch, b.off_s, b.status, b.bytes, p.path_id::INTEGER AS path_id,
                CAST(p.view AS {enums["view"]}) AS view,
                p.is_view AND b.status < 400 AS is_view,
-               hash({salt}, b.ip_id, b.ua_id) AS vid, u.ua_id, u.is_bot,
+               hash({salt}, b.ip, b.ua) AS vid, u.ua_id, u.is_bot,
                CAST(u.device AS {enums["device"]}) AS device,
                CAST(coalesce(g.cc, '--') AS {enums["cc"]}) AS cc,
                CAST(coalesce(g.ent, '') AS {enums["ent"]}) AS ent,
                coalesce(r.ref_id, 0)::INTEGER AS ref_id,
                CAST(CASE WHEN coalesce(r.ref_host, '') = '' THEN 'direct'
-                    WHEN p.view = 'portada' AND (b.query LIKE '%embed%' OR p.path LIKE '/embed%')
+                    WHEN p.view = 'portada' AND (b.query LIKE '%embed%' OR b.path LIKE '/embed%')
                          AND coalesce(r.channel, 'referral') NOT IN ('internal', 'direct')
                       THEN 'embedded'
                     ELSE coalesce(r.channel, 'referral') END AS {enums["channel"]}) AS channel
         FROM hits b
-        JOIN dim_path p ON p.path_id = b.path_id
-        JOIN dim_ua u ON u.ua_id = b.ua_id
-        LEFT JOIN dim_ip g ON g.ip_id = b.ip_id
-        LEFT JOIN dim_ref r ON r.ref_id = b.ref_id
+        JOIN dim_path p ON p.path = b.path
+        JOIN dim_ua u ON u.ua = b.ua
+        LEFT JOIN dim_ip g ON g.ip = b.ip
+        LEFT JOIN dim_ref r ON r.referer = b.referer
         WHERE b.ok
         """,
     )

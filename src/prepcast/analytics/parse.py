@@ -21,9 +21,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +29,6 @@ from typing import Any
 
 from prepcast.analytics._db import one, run
 from prepcast.analytics._gz import is_damaged_gz, salvage_gz
-from prepcast.analytics.hits import HITS_COLUMNS, give_ids
 from prepcast.analytics.w3c import w3c_select
 from prepcast.errors import InputError
 
@@ -68,11 +65,11 @@ PARSED_COLUMNS = (
     "ok", "epoch", "off_s", "ip", "method", "path", "query", "protocol", "status", "bytes",
     "referer", "ua", "vhost", "rt",
 )
-TEXT_COLUMNS = (
+HITS_COLUMNS = (
     "ok BOOLEAN, epoch BIGINT, off_s INTEGER, ip VARCHAR, path VARCHAR, query VARCHAR, "
     "status SMALLINT, bytes BIGINT, referer VARCHAR, ua VARCHAR"
 )
-STORED_COLUMNS = ", ".join(c.split()[0] for c in TEXT_COLUMNS.split(", "))
+STORED_COLUMNS = ", ".join(c.split()[0] for c in HITS_COLUMNS.split(", "))
 # Without ``keep_query`` the report needs of the query string only whether it names an embed
 # (:mod:`.enrich`): storing just that spares writing every query string into the table.
 _QUERY_MARK = "CASE WHEN strpos(query, 'embed') > 0 THEN 'embed' ELSE '' END AS query"
@@ -282,19 +279,13 @@ def _rejects(con: Any) -> int:
 
 
 def load_logs(
-    con: Any, paths: list[Path], work_dir: Path | None = None, *, keep_query: bool = True,
-    fast: bool = True,
+    con: Any, paths: list[Path], work_dir: Path | None = None, *, keep_query: bool = True
 ) -> ParseStats:
-    """Create table ``hits`` (ids; texts in the tables of :data:`DIMENSIONS`) in ``con`` from
-    every log file.
+    """Create table ``hits`` in ``con`` from every log file, parsed by DuckDB.
 
-    Plain combined files go through :mod:`.fastparse` (``fast=False``: never), whose uncertain
-    lines and every other file go through DuckDB's exact reader (:func:`_insert`).
     ``keep_query=False`` keeps of each query string only ``'embed'`` (it names an embed) or
     ``''``, which is all the report reads of it unless GoAccess's per-file figures are wanted.
     """
-    from prepcast.analytics.fastparse import FastReader, available
-
     stats = ParseStats()
     for path in paths:
         if not path.exists():
@@ -303,37 +294,21 @@ def load_logs(
             raise InputError.at(path, "is a directory, not a log file", field="--logs")
         stats.files.append(detect_format(path))
     run(con, f"CREATE OR REPLACE TABLE hits ({HITS_COLUMNS})")
-    run(con, f"CREATE OR REPLACE TABLE hits_text ({TEXT_COLUMNS})")
-    reader = FastReader(con, keep_query) if fast and available() else None
     groups: dict[tuple[str, tuple[str, ...]], list[Path]] = {}
     for lf in stats.files:
         groups.setdefault((lf.format, lf.cloudfront_fields), []).append(lf.path)
     for (fmt, names), files in groups.items():
         before_rows = _count(con)
         before_rejects = _rejects(con)
-        exact = files
-        spill: Path | None = None
-        if fmt == "combined" and reader is not None:
-            fallback: list[bytes] = []
-            exact = []
-            for f in files:
-                read = reader.read(f) if not _is_gz(f) else None
-                if read is None or read.whole:
-                    exact.append(f)
-                else:
-                    fallback += read.fallback
-            if fallback:
-                spill = _spill(fallback, work_dir)
-                exact.append(spill)
         try:
-            if exact:
-                _insert_salvaging(con, fmt, names, exact, keep_query, stats, work_dir)
-        finally:
-            if spill is not None:
-                spill.unlink(missing_ok=True)
+            _insert(con, fmt, names, files, keep_query)
+        except Exception as exc:  # DuckDB's IOException: a truncated or damaged .gz
+            if "gzip" not in str(exc).lower():
+                raise
+            files = _salvaged(files, stats, work_dir)
+            _insert(con, fmt, names, files, keep_query)
         added = _count(con) - before_rows + _rejects(con) - before_rejects
         stats.by_format[fmt] = stats.by_format.get(fmt, 0) + added
-    give_ids(con, reader)
     row = one(con, "SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM hits")
     rejects = _rejects(con)
     stats.lines = int(row[0]) + rejects + stats.salvage_dropped
@@ -346,31 +321,6 @@ def load_logs(
     for warning in stats.warnings:
         log.info("%s", warning)
     return stats
-
-
-def _is_gz(path: Path) -> bool:
-    with path.open("rb") as raw:
-        return raw.read(2) == b"\x1f\x8b"
-
-
-def _spill(lines: list[bytes], work_dir: Path | None) -> Path:
-    """The lines the fast reader left to the exact one, as a file of their own."""
-    fd, name = tempfile.mkstemp(prefix="exact-", suffix=".log", dir=work_dir)
-    with os.fdopen(fd, "wb") as out:
-        for line in lines:
-            out.write(line + b"\n")
-    return Path(name)
-
-
-def _insert_salvaging(con: Any, fmt: str, names: tuple[str, ...], files: list[Path],
-                      keep_query: bool, stats: ParseStats, work_dir: Path | None) -> None:
-    try:
-        _insert(con, fmt, names, files, keep_query)
-    except Exception as exc:  # DuckDB's IOException: a truncated or damaged .gz
-        if "gzip" not in str(exc).lower():
-            raise
-        files = _salvaged(files, stats, work_dir)
-        _insert(con, fmt, names, files, keep_query)
 
 
 def _salvaged(files: list[Path], stats: ParseStats, work_dir: Path | None) -> list[Path]:
@@ -407,9 +357,9 @@ def _insert(
         select = w3c_select(_read_lines(files), names, cloudfront=True)
     aliased = f"SELECT * FROM ({select}) AS parsed({', '.join(PARSED_COLUMNS)})"
     columns = STORED_COLUMNS if keep_query else STORED_COLUMNS.replace("query", _QUERY_MARK)
-    run(con, f"INSERT INTO hits_text SELECT {columns} FROM ({aliased})")
+    run(con, f"INSERT INTO hits SELECT {columns} FROM ({aliased})")
 
 
 def _count(con: Any) -> int:
-    row = one(con, "SELECT (SELECT count(*) FROM hits) + (SELECT count(*) FROM hits_text)")
+    row = one(con, "SELECT count(*) FROM hits")
     return int(row[0]) if row else 0
