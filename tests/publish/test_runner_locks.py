@@ -1,5 +1,6 @@
 """One night runner per ``--state``, per ``--publish-root`` and per registry, and a refused
-run leaves nothing behind. The runners are processes of their own."""
+run leaves nothing behind. The runners holding and refused locks are processes of their own;
+the runs one after another run in this process."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from prepcast.package import init_keys
 from prepcast.publish.state import PUBLISH_LOCK
-from tests.night.night_run import night_args, run_night
+from tests.night.night_run import night_args, night_here, run_night
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +73,14 @@ def test_a_refused_run_leaves_no_new_publish_root(small_election: Path, keys: Pa
     ``--publish-root`` holding ``pushed.json``, and every later run there was refused as "not
     a publish root and not empty". Now nothing is left, and the folder can be used at once."""
     state = tmp_path / "estado"
-    r = run_night(small_election, keys, state, tmp_path / "pub", ejercicio="prueba-1",
-                  until="2024-06-02T20:00")
+    r = night_here(small_election, keys, state, tmp_path / "pub", ejercicio="prueba-1",
+                   until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
-    r = run_night(small_election, keys, state, tmp_path / "pubx", ejercicio="prueba-2",
-                  until="2024-06-02T20:00")
+    r = night_here(small_election, keys, state, tmp_path / "pubx", ejercicio="prueba-2",
+                   until="2024-06-02T20:00")
     assert r.returncode == 2, r.stderr
     assert "this state is of ejercicio prueba-1, not prueba-2" in r.stderr
     assert not (tmp_path / "pubx").exists(), list((tmp_path / "pubx").iterdir())
-    r = run_night(small_election, keys, tmp_path / "estado2", tmp_path / "pubx",
-                  ejercicio="prueba-2", until="2024-06-02T20:00")
+    r = night_here(small_election, keys, tmp_path / "estado2", tmp_path / "pubx",
+                   ejercicio="prueba-2", until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
