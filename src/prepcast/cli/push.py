@@ -91,19 +91,25 @@ def open_state(path: Path) -> DeliveryState:
         raise InputError.at(path, f"not a delivery state (--state): {exc}") from None
 
 
-def hold_state_lock(state: Path) -> int:
-    """The lock of pushes recording into ``state`` (``STATE.lock`` beside it): a second push
-    while one runs is refused, naming the running one's pid (exit 2)."""
+def push_lock_of(registry: Path) -> Path:
+    """The lock of pushes to ``registry``'s difusores: ``REGISTRY.push.lock`` beside the registry
+    file (its real path, so a link or another spelling of it finds the same lock)."""
+    real = registry.resolve()
+    return real.with_name(real.name + ".push.lock")
+
+
+def hold_push_lock(given: Path, lock: Path, flag: str) -> int:
+    """Hold ``lock``, one of a push's locks (of the registry, of the ``--state``); a second
+    push is refused naming the running one's pid (exit 2)."""
     from prepcast.files import LockHeld, hold_lock
 
-    lock = state.with_name(state.name + ".lock")
     try:
         return hold_lock(lock)
     except LockHeld as held:
-        raise InputError.at(state, f"a push (pid {held.pid}) is already running with this "
-                            "--state; wait for it to end") from None
+        raise InputError.at(given, f"a push (pid {held.pid}) is already running with this "
+                            f"{flag}; wait for it to end") from None
     except OSError as exc:
-        raise PrepcastError(f"{lock}: cannot take the push lock (--state): {exc.strerror}"
+        raise PrepcastError(f"{lock}: cannot take the push lock ({flag}): {exc.strerror}"
                             ) from None
 
 
@@ -176,18 +182,18 @@ def _close_loop(loop: asyncio.AbstractEventLoop, *, stopped: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from prepcast.distribution.push_lock import hold_push_lock
     from prepcast.distribution.registry import load_registry
 
     registry = load_registry(args.registry)
     _check_keys(args.registry, registry)
     packages = [_verified(p, args.trust) for p in args.package]
     # one push at a time to the registry's difusores, whatever --state each records into
-    locks = [hold_push_lock(args.registry)]
+    locks = [hold_push_lock(args.registry, push_lock_of(args.registry), "registry")]
     try:
         state = open_state(args.state)
         try:
-            locks.append(hold_state_lock(args.state))
+            locks.append(hold_push_lock(args.state, args.state.with_name(args.state.name + ".lock"),
+                                        "--state"))
         except PrepcastError:
             state.close()
             raise

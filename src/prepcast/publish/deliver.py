@@ -2,8 +2,7 @@
 
 The registry is read again before every push: a difusor blocked (or added) between two cuts is
 left out (or served) from the next push on. The :class:`~prepcast.distribution.Pusher` and its
-SSH connections are kept while the active difusores stay the same. Each push holds the
-registry's push lock (:mod:`prepcast.distribution.push_lock`), as ``prepcast push`` does. The pushing process dies
+SSH connections are kept while the active difusores stay the same. The pushing process dies
 with the runner (``PR_SET_PDEATHSIG``): after a crash no orphan goes on pushing an older cut
 while the resumed runner pushes a newer one.
 """
@@ -22,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prepcast.distribution import DeliveryState, Pusher, PushReport, read_package
-from prepcast.distribution.push_lock import hold_push_lock
 from prepcast.distribution.registry import Difusor, Registry, load_registry
 from prepcast.errors import PrepcastError
 
@@ -74,18 +72,6 @@ class _Worker:
 
     async def push(self, package: Path,
                    known: Mapping[str, tuple[str, int]] | None = None) -> PushReport:
-        """One push, holding the registry's push lock while it runs (refused, and tried again
-        by the runner, while a ``prepcast push`` to the same difusores runs)."""
-        path = self.settings.registry_path
-        lock = hold_push_lock(path) if path is not None else None
-        try:
-            return await self._push(package, known)
-        finally:
-            if lock is not None:
-                os.close(lock)
-
-    async def _push(self, package: Path,
-                    known: Mapping[str, tuple[str, int]] | None) -> PushReport:
         registry = self.registry()
         active = registry.active()
         if self.pusher is None or tuple(active) != self.active:
