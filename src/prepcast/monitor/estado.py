@@ -71,7 +71,7 @@ def with_registry(rows: list[dict[str, Any]], reg: Registry | None) -> list[dict
         if d.status == "bloqueado" and d.url and d.name not in names:
             rows.append({"name": d.name, "url": d.url, "status": d.status, "probed": False,
                          "up": None, "cut": None, "cut_display": None, "lag_cuts": None,
-                         "lag_s": None, "integrity": "ok", "https": None, "checked_at": None,
+                         "lag_s": None, "integrity": None, "https": None, "checked_at": None,
                          "incidents": [], "contact": contact_of(d)})
     return rows
 

@@ -24,7 +24,6 @@ built packages: :mod:`prepcast.publish.releases`; its pushes: :mod:`prepcast.pub
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.difusor.activate import ReleaseStore
+from prepcast.distribution.pushlock import hold_registry_lock
 from prepcast.election import ElectionDir, cut_time, load_election_dir
 from prepcast.election.catalog import read_proceso
 from prepcast.election.columnar import ColumnElection
@@ -66,6 +66,8 @@ from prepcast.publish.state import (
     PACKAGES,
     NightState,
     check_deliveries,
+    forget_publish_root,
+    lock_publish_root,
     lock_state,
     now,
 )
@@ -116,19 +118,25 @@ class NightRunner:
             load_registry(o.registry)
         check_deliveries(o.state)
         fresh, fresh_root = not o.state.exists(), not o.publish_root.exists()
-        lock = lock_state(o.state)
+        # one runner per state, per publish root and per registry, refused before anything
+        holder = f"a night runner (pid {os.getpid()}, --state {o.state.resolve()})"
+        locks: list[int] = []
         try:
+            if o.registry is not None:
+                locks.append(hold_registry_lock(o.registry, holder))
+            locks.append(lock_state(o.state, holder))
+            locks.append(lock_publish_root(o.publish_root, holder))
             return self._run_locked()
         except PrepcastError:  # refused before anything: leave nothing behind
-            if fresh and {p.name for p in o.state.iterdir()} == {LOCK_FILE}:
-                (o.state / LOCK_FILE).unlink()
+            if fresh and o.state.is_dir() and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:
+                (o.state / LOCK_FILE).unlink(missing_ok=True)
                 o.state.rmdir()
-            for empty in (o.publish_root / "releases", o.publish_root) if fresh_root else ():
-                with contextlib.suppress(OSError):
-                    empty.rmdir()
+            if fresh_root:
+                forget_publish_root(o.publish_root)
             raise
         finally:
-            os.close(lock)
+            for fd in locks:
+                os.close(fd)
 
     def _run_locked(self) -> NightState:
         o = self.opts
@@ -137,8 +145,8 @@ class NightRunner:
         self.ed: ElectionDir | ColumnElection = ed
         self.store = ReleaseStore(o.publish_root)
         self.store.recover()
-        self.store.keep_pushed()  # the monitor's reference: nothing has gone out until a push ends
         self._settle_settings(ed)
+        self.store.keep_pushed()  # the monitor's reference: nothing has gone out until a push ends
         self.timeline = Timeline(ed.proceso, datetime.fromisoformat(self.state.doc["origin"]),
                                  o.speed, o.until)
         self.builder: CutBuilder | None = None
