@@ -89,8 +89,8 @@ def parse_registry(text: str, path: Path) -> Registry:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError.at(path, f"not valid TOML: {exc}") from None
-    if (doc and "difusor" not in doc and not set(doc) & set(TOP)
-            and not any(difflib.get_close_matches(k, TOP, n=1) for k in doc)):  # no misspelling
+    near = [k for k in doc if difflib.get_close_matches(k, TOP, n=1)]   # misspelt settings
+    if doc and "difusor" not in doc and not set(doc) & set(TOP) and 2 * len(near) < len(doc):
         found = ", ".join(sorted(doc)[:6]) + (", …" if len(doc) > 6 else "")
         raise InputError.at(path, f"this is not a registry of difusores (no [[difusor]] entries "
                                   f"and none of a registry's settings; it has {found}): give "
