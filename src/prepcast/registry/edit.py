@@ -152,8 +152,8 @@ def add_difusores(path: Path, rows: Sequence[Row], by: str | None, why: str,
     text, registry = _checked(path, doc, list(first), passwords, here)
     found += (_to_origins(here, text, added) if origins is not None
               else _new_entries(here, path, old_lines))
-    if found:
-        raise InputError(found)
+    if found:   # row by row, in the order of the file they came from
+        raise InputError(sorted(found, key=lambda p: (p.source != str(path), p.line or 0)))
     assert registry is not None and registry.history is not None
     before, previous = _write(path, text, secrets, passwords)
     now = datetime.now(UTC)
