@@ -7,7 +7,6 @@ import json
 import re
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,13 @@ import pytest
 from prepcast.errors import InputError
 from prepcast.registry import load_registry, read_history
 from prepcast.registry.edit import add_difusores
+from tests.cli.in_process import prepcast
 
 LOGO = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 2"><rect width="4" height="2"/></svg>'
 
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "prepcast", "difusores", *args],
-                          capture_output=True, text=True, input=stdin)
+    return prepcast("difusores", *args, stdin=stdin)
 
 
 def test_add_edit_show_never_print_the_password(tmp_path: Path) -> None:

@@ -57,7 +57,9 @@ def _verified(pkg: Path, trust: Path) -> PackageContents:
     try:
         m = verify_package(pkg, trust, now=datetime.now(UTC))
     except IntegrityError as exc:
-        raise IntegrityError([f"{pkg}: {f}" for f in exc.failures]
+        # a failure that already names the package is not prefixed again
+        raise IntegrityError([f if f.startswith(f"{pkg}:") else f"{pkg}: {f}"
+                              for f in exc.failures]
                              + [f"{pkg}: refused, nothing sent"]) from None
     contents = read_package(pkg, {rel: (e.sha256, e.size) for rel, e in m.files.items()})
     if contents.digest != m.digest:
