@@ -5,8 +5,9 @@ folders), a logo the public list would refuse, a row twice in an imported form."
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli.in_process import prepcast
 
 LOGO = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 2"><rect width="4" height="2"/></svg>'
 BAD_LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 2" onload="alert(1)">'
@@ -14,8 +15,7 @@ BAD_LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 2" onload="a
 
 
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "prepcast", "difusores", *args],
-                          capture_output=True, text=True, input=stdin)
+    return prepcast("difusores", *args, stdin=stdin)
 
 
 def _add(reg: Path, name: str, *sets: str) -> subprocess.CompletedProcess[str]:

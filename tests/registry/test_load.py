@@ -243,8 +243,7 @@ def test_an_election_file_with_its_difusores_deadlines_is_no_registry_either(
     of the election, as if the file were a registry with a typo."""
     election = tmp_path / "election.toml"
     election.write_text(ELECTION + "\n[difusores]\nregistro = 2024-05-15\nlogo = 2024-05-20\n")
-    r = subprocess.run([sys.executable, "-m", "prepcast", "difusores", "list", "--registry",
-                        str(election)], capture_output=True, text=True)
+    r = prepcast("difusores", "list", "--registry", str(election))
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert f"{election}: this is not a registry of difusores (no [[difusor]] entries" in r.stderr
     # a registry whose every setting is misspelt is still read as one, with its hints
