@@ -28,7 +28,6 @@ from prepcast.distribution.modes import Context, Mode, modes_for
 from prepcast.distribution.modes._common import Advance
 from prepcast.distribution.outcome import Outcome, PushReport
 from prepcast.distribution.registry import Difusor, Registry
-from prepcast.distribution.sftp import CONNECT_TIMEOUT, SftpPeer
 from prepcast.distribution.state import DeliveryState
 from prepcast.distribution.transport import (
     AuthenticationFailed,
@@ -77,7 +76,7 @@ class Pusher:
     def __init__(self, registry: Registry, state: DeliveryState, *,
                  on_progress: OnProgress | None = None, file_concurrency: int = 32,
                  attempts: int = 3, retry_delay: float = 1.0, work_dir: Path | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT, confirm_timeout: float = 30.0,
+                 connect_timeout: float | None = None, confirm_timeout: float = 30.0,
                  peer_factory: PeerFactory | None = None) -> None:
         self.registry = registry
         self.state = state
@@ -85,9 +84,15 @@ class Pusher:
         self.attempts = attempts
         self.retry_delay = retry_delay
         if peer_factory is None:
+            # SSH is loaded only by a pusher that pushes over SFTP (not the runner's pushing
+            # process of a night without difusores, nor a LocalPeer's)
+            from prepcast.distribution.sftp import CONNECT_TIMEOUT, SftpPeer
+
+            timeout = CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+
             def peer_factory(d: Difusor) -> Peer:
                 return SftpPeer(d, known_hosts=registry.known_hosts,
-                                file_concurrency=file_concurrency, connect_timeout=connect_timeout)
+                                file_concurrency=file_concurrency, connect_timeout=timeout)
         self._peer_factory = peer_factory
         self.difusores = {d.name: d for d in registry.active()}
         self.peers: dict[str, Peer] = {n: peer_factory(d) for n, d in self.difusores.items()}

@@ -17,6 +17,9 @@ again with the same state, the runner goes on from what the institute's root sho
 publishes an older cut over a newer one, a cut's package is the same bytes however often it is
 built (its times come from the schedule), and the last published cut is pushed again unless
 every difusor confirmed it.
+
+What it is told and tells back: :mod:`prepcast.publish.options`; the institute's root and the
+built packages: :mod:`prepcast.publish.releases`; its pushes: :mod:`prepcast.publish.pushes`.
 """
 
 from __future__ import annotations
