@@ -57,7 +57,9 @@ def _verified(pkg: Path, trust: Path) -> PackageContents:
     try:
         m = verify_package(pkg, trust, now=datetime.now(UTC))
     except IntegrityError as exc:
-        raise IntegrityError([f"{pkg}: {f}" for f in exc.failures]
+        # a failure that already names the package is not prefixed again
+        raise IntegrityError([f if f.startswith(f"{pkg}:") else f"{pkg}: {f}"
+                              for f in exc.failures]
                              + [f"{pkg}: refused, nothing sent"]) from None
     contents = read_package(pkg, {rel: (e.sha256, e.size) for rel, e in m.files.items()})
     if contents.digest != m.digest:
@@ -89,28 +91,6 @@ def open_state(path: Path) -> DeliveryState:
         raise PrepcastError(f"{path}: cannot open the delivery state (--state): {exc}") from None
     except sqlite3.DatabaseError as exc:  # a file that is not SQLite
         raise InputError.at(path, f"not a delivery state (--state): {exc}") from None
-
-
-def push_lock_of(registry: Path) -> Path:
-    """The lock of pushes to ``registry``'s difusores: ``REGISTRY.push.lock`` beside the registry
-    file (its real path, so a link or another spelling of it finds the same lock)."""
-    real = registry.resolve()
-    return real.with_name(real.name + ".push.lock")
-
-
-def hold_push_lock(given: Path, lock: Path, flag: str) -> int:
-    """Hold ``lock``, one of a push's locks (of the registry, of the ``--state``); a second
-    push is refused naming the running one's pid (exit 2)."""
-    from prepcast.files import LockHeld, hold_lock
-
-    try:
-        return hold_lock(lock)
-    except LockHeld as held:
-        raise InputError.at(given, f"a push (pid {held.pid}) is already running with this "
-                            f"{flag}; wait for it to end") from None
-    except OSError as exc:
-        raise PrepcastError(f"{lock}: cannot take the push lock ({flag}): {exc.strerror}"
-                            ) from None
 
 
 #: After Ctrl-C, how long the push has to stop by itself before it is stopped outright.
@@ -188,12 +168,15 @@ def run(args: argparse.Namespace) -> int:
     _check_keys(args.registry, registry)
     packages = [_verified(p, args.trust) for p in args.package]
     # one push at a time to the registry's difusores, whatever --state each records into
-    locks = [hold_push_lock(args.registry, push_lock_of(args.registry), "registry")]
+    from prepcast.distribution.pushlock import hold_named_lock, hold_registry_lock
+
+    holder = f"a push (pid {os.getpid()})"
+    locks = [hold_registry_lock(args.registry, holder)]
     try:
         state = open_state(args.state)
         try:
-            locks.append(hold_push_lock(args.state, args.state.with_name(args.state.name + ".lock"),
-                                        "--state"))
+            locks.append(hold_named_lock(args.state, args.state.with_name(args.state.name + ".lock"),
+                                         "--state", holder))
         except PrepcastError:
             state.close()
             raise

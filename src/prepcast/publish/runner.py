@@ -17,11 +17,13 @@ again with the same state, the runner goes on from what the institute's root sho
 publishes an older cut over a newer one, a cut's package is the same bytes however often it is
 built (its times come from the schedule), and the last published cut is pushed again unless
 every difusor confirmed it.
+
+What it is told and tells back: :mod:`prepcast.publish.options`; the institute's root and the
+built packages: :mod:`prepcast.publish.releases`; its pushes: :mod:`prepcast.publish.pushes`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.difusor.activate import ReleaseStore
+from prepcast.distribution.pushlock import hold_registry_lock
 from prepcast.election import ElectionDir, cut_time, load_election_dir
 from prepcast.election.catalog import read_proceso
 from prepcast.election.columnar import ColumnElection
@@ -63,6 +66,8 @@ from prepcast.publish.state import (
     PACKAGES,
     NightState,
     check_deliveries,
+    forget_publish_root,
+    lock_publish_root,
     lock_state,
     now,
 )
@@ -113,19 +118,25 @@ class NightRunner:
             load_registry(o.registry)
         check_deliveries(o.state)
         fresh, fresh_root = not o.state.exists(), not o.publish_root.exists()
-        lock = lock_state(o.state)
+        # one runner per state, per publish root and per registry, refused before anything
+        holder = f"a night runner (pid {os.getpid()}, --state {o.state.resolve()})"
+        locks: list[int] = []
         try:
+            if o.registry is not None:
+                locks.append(hold_registry_lock(o.registry, holder))
+            locks.append(lock_state(o.state, holder))
+            locks.append(lock_publish_root(o.publish_root, holder))
             return self._run_locked()
         except PrepcastError:  # refused before anything: leave nothing behind
-            if fresh and {p.name for p in o.state.iterdir()} == {LOCK_FILE}:
-                (o.state / LOCK_FILE).unlink()
+            if fresh and o.state.is_dir() and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:
+                (o.state / LOCK_FILE).unlink(missing_ok=True)
                 o.state.rmdir()
-            for empty in (o.publish_root / "releases", o.publish_root) if fresh_root else ():
-                with contextlib.suppress(OSError):
-                    empty.rmdir()
+            if fresh_root:
+                forget_publish_root(o.publish_root)
             raise
         finally:
-            os.close(lock)
+            for fd in locks:
+                os.close(fd)
 
     def _run_locked(self) -> NightState:
         o = self.opts
@@ -134,8 +145,8 @@ class NightRunner:
         self.ed: ElectionDir | ColumnElection = ed
         self.store = ReleaseStore(o.publish_root)
         self.store.recover()
-        self.store.keep_pushed()  # the monitor's reference: nothing has gone out until a push ends
         self._settle_settings(ed)
+        self.store.keep_pushed()  # the monitor's reference: nothing has gone out until a push ends
         self.timeline = Timeline(ed.proceso, datetime.fromisoformat(self.state.doc["origin"]),
                                  o.speed, o.until)
         self.builder: CutBuilder | None = None
@@ -257,6 +268,7 @@ class NightRunner:
             raise IntegrityError(f"{self.opts.publish_root} already shows {live}; {cid} is not "
                                  "newer (never published over a newer cut)")
         pkg = self.packages / cid.tag
+        self._check_registry(number)
         t0 = time.perf_counter()
         manifest = self._reuse(pkg, last, previous)
         reused = manifest is not None
@@ -286,6 +298,32 @@ class NightRunner:
         self.store.prune(KEEP_RELEASES)
         if self.on_cut is not None:
             self.on_cut(CutDone(number, pkg, manifest, t1 - t0, t2 - t1, t3 - t2, due, started))
+
+    def _check_registry(self, number: int) -> None:
+        """A registry that cannot be read now (edited by hand during the night): the cut goes
+        out with the last registry read (its difusores, its public list), and that is said at
+        every cut until it reads again: on stderr, in the state's log and in ``night status``
+        (``registro_ilegible``)."""
+        path = self.opts.registry
+        if path is None:
+            return
+        from prepcast.registry import load_registry
+
+        doc = self.state.doc
+        try:
+            load_registry(path)
+        except PrepcastError as exc:
+            error = " ".join(str(exc).split())
+            since = (doc.get("registro_ilegible") or {}).get("desde_corte", number)
+            doc["registro_ilegible"] = {"archivo": str(path), "error": error, "corte": number,
+                                        "desde_corte": since, "at": now().isoformat()}
+            text = (f"corte {number}: el registro {path} no se puede leer ({error}); se envía "
+                    "con el último registro válido")
+            log.warning("%s", text)
+            self.state.note(text)
+            return
+        if doc.pop("registro_ilegible", None) is not None:
+            self.state.note(f"corte {number}: el registro {path} se lee de nuevo")
 
     def _reuse(self, pkg: Path, last: Path | None, previous: Path | None) -> Manifest | None:
         """The package built for this cut before a crash, if it is whole and chains as now."""

@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -117,9 +117,32 @@ async def _redirect(client: httpx.AsyncClient, d: Difusor, report: CheckReport) 
                    "https://.")
         return
     location = r.headers.get("location", "")
-    ok = r.status_code in (301, 302, 307, 308) and location.startswith("https://")
-    report.add("http.redirect", ok, title, f"{plain} → {r.status_code} {location}".strip(),
-               "Atienda el puerto 80 con una redirección permanente (301) a https://.")
+    redirected = r.status_code in (301, 302, 307, 308)
+    where = _off_site(d, plain, location) if redirected else None
+    detalle = f"{plain} → {r.status_code} {location}".strip()
+    if where is not None:
+        detalle += f" ({where})"
+    report.add("http.redirect", redirected and where is None, title, detalle,
+               f"Atienda el puerto 80 con una redirección permanente (301) al sitio registrado, "
+               f"{site_url(d)}/, conservando la ruta pedida.")
+
+
+def _off_site(d: Difusor, plain: str, location: str) -> str | None:
+    """Why a redirect of ``plain`` to ``location`` does not lead to the difusor's registered
+    site over HTTPS (same host and port, and the path asked for or the site's own); None if it
+    does."""
+    target = urlsplit(urljoin(plain, location))
+    if target.scheme != "https":
+        return "no lleva a https://"
+    asked = urlsplit(plain).path.rstrip("/")
+    for site in filter(None, (d.url_prueba, d.url)):
+        s = urlsplit(site)
+        if ((target.hostname or "").lower() == (s.hostname or "").lower()
+                and (target.port or 443) == (s.port or 443)):
+            if target.path.rstrip("/") in (asked, s.path.rstrip("/")):
+                return None
+            return f"cambia la ruta: se pidió {urlsplit(plain).path or '/'}"
+    return f"lleva a otro sitio, no a {site_url(d)}/"
 
 
 async def _clock(client: httpx.AsyncClient, url: str, report: CheckReport,

@@ -10,7 +10,6 @@ aspirante becomes validado (recorded in the history).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
@@ -23,6 +22,7 @@ import asyncssh
 
 from prepcast.registry import history as hist
 from prepcast.registry.checks import http, sftp
+from prepcast.registry.checks.activate import CannotRestore, Undo, restore
 from prepcast.registry.checks.findings import CheckReport, not_run
 from prepcast.registry.model import Difusor, Registry
 
@@ -60,13 +60,33 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
             report.add("package.activate", None, "Activar un paquete de prueba", why)
     finally:
         if conn is not None:
-            with contextlib.suppress(OSError, asyncssh.Error, TimeoutError):
-                await sftp.restore(conn, d.remote_root, undo, token)
+            await _restore(conn, d, undo, token, settings.timeout_s, report)
             conn.close()
     not_run(report, settings.min_free_gb, settings.min_speed_mb_s, settings.cert_min_days,
             settings.cache_control)
     report.seconds = time.perf_counter() - start
     return report
+
+
+async def _restore(conn: asyncssh.SSHClientConnection, d: Difusor, undo: Undo, token: str,
+                   timeout: float, report: CheckReport) -> None:
+    """Put the site back as it was; a site that could not be put back fails the check loudly
+    (it is the difusor's live site, and the institute must go and fix it now)."""
+    if undo.release is None and not undo.files and not undo.uploaded:
+        return
+    title = "Dejar el sitio como estaba"
+    try:
+        said = await asyncio.wait_for(restore(conn, d.remote_root, undo, token), 2 * timeout)
+    except (OSError, asyncssh.Error, TimeoutError, CannotRestore) as exc:
+        was = (f"current debía apuntar a {undo.link}" if undo.link is not None else
+               "current no existía" if undo.release is not None else
+               "index.html y json/main.json debían quedar como estaban")
+        report.add("package.restore", False, title,
+                   f"el sitio NO quedó como estaba ({was}): {sftp.why(exc)}",
+                   "Vuelva a poner el sitio del difusor como estaba de inmediato "
+                   f"({was}) y avise al difusor.")
+        return
+    report.add("package.restore", True, title, f"el sitio quedó como estaba ({said})")
 
 
 async def check_all(difusores: Sequence[Difusor], registry: Registry, *, activate: bool = True,
