@@ -3,8 +3,10 @@ run leaves nothing behind. The runners are processes of their own."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 
 from prepcast.package import init_keys
 from prepcast.publish.state import PUBLISH_LOCK
-from tests.night.night_run import night_args, run_night
+from tests.night.night_run import night_args, run_night, status
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +85,61 @@ def test_a_refused_run_leaves_no_new_publish_root(small_election: Path, keys: Pa
     r = run_night(small_election, keys, tmp_path / "estado2", tmp_path / "pubx",
                   ejercicio="prueba-2", until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
+
+
+def _published(state: Path) -> int:
+    try:
+        doc = json.loads((state / "night.json").read_bytes())
+    except (OSError, ValueError):
+        return 0
+    return max((int(n) for n, c in doc["cuts"].items() if "publish" in c["steps"]), default=0)
+
+
+def _wait_published(proc: subprocess.Popen[str], state: Path, number: int) -> None:
+    deadline = time.monotonic() + 90
+    while _published(state) < number:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"cut {number} never published"
+        time.sleep(0.05)
+
+
+def test_a_registry_broken_during_the_night_is_said_at_every_cut(
+        small_election: Path, keys: Path, tmp_path: Path) -> None:
+    """Regression: a registry broken by hand during the night (a typo while editing) was
+    silently ignored: the cuts went out with the last good registry and nothing said so, in the
+    output, the state or `night status`. Now every cut says it (stderr, the state's log,
+    `night status`) naming the file and the error, until the registry reads again."""
+    reg = tmp_path / "registry.toml"
+    reg.write_text("", encoding="utf-8")
+    root, state = tmp_path / "instituto", tmp_path / "estado"
+    proc = subprocess.Popen(night_args(small_election, keys, state, root, registry=reg,
+                                       ejercicio="prueba-1", speed="300",
+                                       until="2024-06-02T21:40"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_published(proc, state, 1)
+        reg.write_text("concurrency = 22201x\n", encoding="utf-8")
+        broken = _published(state) + 1  # or the next, when that one began before the edit
+        _wait_published(proc, state, broken + 2)
+        view = status(state)
+        assert view["registro_ilegible"]["archivo"] == str(reg), view
+        assert view["registro_ilegible"]["desde_corte"] in (broken, broken + 1), view
+        broken = view["registro_ilegible"]["desde_corte"]
+        shown = subprocess.run([sys.executable, "-m", "prepcast", "night", "status", "--state",
+                                str(state)], capture_output=True, text=True, check=True).stdout
+        assert f"AVISO: el registro {reg} no se puede leer desde el corte {broken}" in \
+            " ".join(shown.split()), shown
+        reg.write_text("", encoding="utf-8")
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    said = [line for line in err.splitlines() if "no se puede leer" in line]
+    assert len(said) >= 2 and all(str(reg) in line and "se envía con el último registro válido"
+                                  in line for line in said), err
+    notes = [e["text"] for e in json.loads((state / "night.json").read_bytes())["log"]]
+    assert any(f"el registro {reg} no se puede leer" in n for n in notes), notes
+    assert any(f"el registro {reg} se lee de nuevo" in n for n in notes), notes
+    assert "registro_ilegible" not in json.loads((state / "night.json").read_bytes())

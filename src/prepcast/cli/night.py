@@ -235,6 +235,14 @@ def _print_status(view: dict[str, Any]) -> None:
                       f"{alert['vigente'] or '—'}", highlight=False)
         for reason in alert["motivos"]:
             console.print(f"  · {reason}", highlight=False, markup=False)
+    unreadable = view.get("registro_ilegible")
+    if unreadable:
+        from rich.markup import escape
+
+        console.print(f"[bold red]AVISO[/bold red]: el registro {escape(unreadable['archivo'])} "
+                      f"no se puede leer desde el corte {unreadable['desde_corte']} (último "
+                      f"intento: corte {unreadable['corte']}); se envía con el último registro "
+                      f"válido: {escape(unreadable['error'])}", highlight=False)
     if view["omitidos"]:
         console.print(f"Cortes omitidos (su hora pasó durante otro): {view['omitidos']}")
     t = Table(title="Difusores")

@@ -268,6 +268,7 @@ class NightRunner:
             raise IntegrityError(f"{self.opts.publish_root} already shows {live}; {cid} is not "
                                  "newer (never published over a newer cut)")
         pkg = self.packages / cid.tag
+        self._check_registry(number)
         t0 = time.perf_counter()
         manifest = self._reuse(pkg, last, previous)
         reused = manifest is not None
@@ -297,6 +298,32 @@ class NightRunner:
         self.store.prune(KEEP_RELEASES)
         if self.on_cut is not None:
             self.on_cut(CutDone(number, pkg, manifest, t1 - t0, t2 - t1, t3 - t2, due, started))
+
+    def _check_registry(self, number: int) -> None:
+        """A registry that cannot be read now (edited by hand during the night): the cut goes
+        out with the last registry read (its difusores, its public list), and that is said at
+        every cut until it reads again: on stderr, in the state's log and in ``night status``
+        (``registro_ilegible``)."""
+        path = self.opts.registry
+        if path is None:
+            return
+        from prepcast.registry import load_registry
+
+        doc = self.state.doc
+        try:
+            load_registry(path)
+        except PrepcastError as exc:
+            error = " ".join(str(exc).split())
+            since = (doc.get("registro_ilegible") or {}).get("desde_corte", number)
+            doc["registro_ilegible"] = {"archivo": str(path), "error": error, "corte": number,
+                                        "desde_corte": since, "at": now().isoformat()}
+            text = (f"corte {number}: el registro {path} no se puede leer ({error}); se envía "
+                    "con el último registro válido")
+            log.warning("%s", text)
+            self.state.note(text)
+            return
+        if doc.pop("registro_ilegible", None) is not None:
+            self.state.note(f"corte {number}: el registro {path} se lee de nuevo")
 
     def _reuse(self, pkg: Path, last: Path | None, previous: Path | None) -> Manifest | None:
         """The package built for this cut before a crash, if it is whole and chains as now."""

@@ -41,6 +41,8 @@ def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, An
         "fuente": doc.get("source"),  # the capture system's drop folder, when it is the source
         "alerta_vigente": _alert(doc.get("alerta_vigente"), _zone(doc)),  # newest cut refused
         "alertas": [_alert(a, _zone(doc)) for a in list(doc.get("alertas", []))[-10:]],
+        # the registry could not be read at the last cut: it went out with the last good one
+        "registro_ilegible": doc.get("registro_ilegible"),
         "difusores": [],
     }
     check_deliveries(Path(state_dir))
