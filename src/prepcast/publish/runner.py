@@ -154,7 +154,8 @@ class NightRunner:
         self.packages.mkdir(exist_ok=True)
         remove_temporaries(self.packages)
         deliveries = Deliveries(o.registry, o.state / DELIVERIES, o.state / OUTBOX,
-                                wait_for_embargo=o.speed == 1.0, retry_delay=o.retry_delay)
+                                wait_for_embargo=o.speed == 1.0, retry_delay=o.retry_delay,
+                                replace_same_cut=o.replace_same_cut)
         self.pushes = NightPushes(self.state, deliveries, self.store, self.ejercicio,
                                   on_pushed=self.on_pushed)
         try:
