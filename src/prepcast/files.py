@@ -59,25 +59,30 @@ def check_target(path: Path) -> None:
 
 
 class LockHeld(Exception):
-    """Another process holds the lock; ``pid`` as it wrote it in the lock file ("?" if unknown)."""
+    """Another process holds the lock; ``pid`` as it wrote it in the lock file ("?" if unknown)
+    and ``holder``, who it said it is (``""`` if it said nothing)."""
 
-    def __init__(self, pid: str) -> None:
+    def __init__(self, pid: str, holder: str = "") -> None:
         super().__init__(pid)
         self.pid = pid
+        self.holder = holder
 
 
-def hold_lock(path: Path) -> int:
+def hold_lock(path: Path, holder: str = "") -> int:
     """Take ``path``'s exclusive ``flock`` without waiting (the file is created if missing) and
-    write this process's pid in it; the descriptor to keep open while holding it (the kernel
-    drops the lock when the process ends, however it ends). :class:`LockHeld` when another
-    process holds it."""
+    write this process's pid in it, then ``holder`` (one line: who holds it, for the message of
+    the process refused); the descriptor to keep open while holding it (the kernel drops the
+    lock when the process ends, however it ends). :class:`LockHeld` when another process holds
+    it."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        lines = os.pread(fd, 4096, 0).decode(errors="replace").splitlines()
         os.close(fd)
-        raise LockHeld(pid) from None
+        pid = lines[0].strip() if lines and lines[0].strip() else "?"
+        raise LockHeld(pid, lines[1].strip() if len(lines) > 1 else "") from None
     os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    text = f"{os.getpid()}\n" + (f"{' '.join(holder.split())}\n" if holder else "")
+    os.pwrite(fd, text.encode(), 0)
     return fd

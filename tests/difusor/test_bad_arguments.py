@@ -1,18 +1,19 @@
 """Every bad argument is one line on standard error and a documented exit status, never a
-traceback (issue 15, item 10): each case performs the misuse through the real command."""
+traceback (issue 15, item 10): each case performs the misuse through the real command (its
+code, run in this process: what it prints and the status it exits with)."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli.in_process import prepcast
+
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "prepcast", *args], capture_output=True,
-                          text=True, timeout=60, check=False)
+    return prepcast(*args)
 
 
 @pytest.fixture

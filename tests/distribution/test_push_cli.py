@@ -278,3 +278,18 @@ def test_a_close_right_after_authentication_says_what_it_usually_means(
     assert ("cannot connect: SSH connection closed; el servidor cerró la conexión justo después "
             "de autenticarnos") in r.stderr, r.stderr
     assert "prepcast difusor check --root" in r.stderr
+
+
+def test_a_folder_that_is_no_package_is_named_once(keydir: Path, tmp_path: Path) -> None:
+    """Regression: `push --package eleccion` (a folder, not a package) said `eleccion: eleccion:
+    no manifest found`, the folder twice."""
+    (tmp_path / "registry.toml").write_text(registry_toml([]))
+    folder = tmp_path / "eleccion"
+    folder.mkdir()
+    r = subprocess.run([sys.executable, "-m", "prepcast", "push", "--registry",
+                        str(tmp_path / "registry.toml"), "--package", str(folder),
+                        "--trust", str(keydir / "root.pub"), "--state",
+                        str(tmp_path / "d.sqlite"), "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 3, r.stderr
+    assert f"{folder}: no manifest found" in r.stderr, r.stderr
+    assert f"{folder}: {folder}:" not in r.stderr, r.stderr

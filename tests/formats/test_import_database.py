@@ -140,3 +140,44 @@ def test_import_takes_an_empty_folder_but_never_a_full_one(
     assert main(["election", "import", str(QROO), "--rules", "qroo-2019", "--out",
                  str(empty)]) == 2
     assert "already exists; give a new or empty directory" in capsys.readouterr().err
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_a_database_zip_imports_as_the_csv_inside_it(tmp_path: Path) -> None:
+    """Regression: a zip took its default ids from its own name (``20190603_0547_PREP_DIP_LOC``:
+    institute ``20190603``); now from the CSV inside it, as that CSV given directly."""
+    candidaturas = REAL / "qroo-2019-dip-loc" / "QROO_DIP_CANDIDATURAS_2019.csv"
+    db = _zip(tmp_path / "20190603_0547_PREP_DIP_LOC.zip", {
+        "QROO_DIP_LOC_2019.csv": QROO.read_bytes(),
+        "QROO_DIP_CANDIDATURAS_2019.csv": candidaturas.read_bytes(),
+        "LEEME.txt": (REAL / "qroo-2019-dip-loc" / "LEEME.txt").read_bytes()})
+    args = ["--candidaturas", str(candidaturas), "--rules", "qroo-2019"]
+    assert main(["election", "import", str(db), *args, "--out", str(tmp_path / "z")]) == 0
+    assert main(["election", "import", str(QROO), *args, "--out", str(tmp_path / "c")]) == 0
+    ed = load_election_dir(tmp_path / "z")
+    assert ed.proceso.institute == "QROO"
+    (election,) = ed.proceso.elections
+    assert (election.id, election.file_stem) == ("QROO_DIP_LOC_2019", "QROO_DIP_LOC_2019")
+    for name in ("election.toml", "casillas.csv", "candidaturas/QROO_DIP_LOC_2019.csv",
+                 "capturas/QROO_DIP_LOC_2019.csv"):
+        assert (tmp_path / "z" / name).read_bytes() == (tmp_path / "c" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(("members", "said"), [
+    ({"LEEME.txt": b"nada"}, "holds 0 database CSVs, not one (none)"),
+    ({"QROO_DIP_LOC_2019.csv": b"", "OTRA_2019.csv": b""},
+     "holds 2 database CSVs, not one (QROO_DIP_LOC_2019.csv, OTRA_2019.csv)"),
+])
+def test_a_zip_without_exactly_one_database_is_refused(
+        tmp_path: Path, members: dict[str, bytes], said: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    db = _zip(tmp_path / "20190603_0547_PREP_DIP_LOC.zip", members)
+    assert main(["election", "import", str(db), "--out", str(tmp_path / "e")]) == 2
+    assert capsys.readouterr().err == f"prepcast: {db}: {said}\n"
+    assert not (tmp_path / "e").exists() and not list(tmp_path.glob(".e*"))

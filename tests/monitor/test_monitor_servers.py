@@ -79,6 +79,7 @@ def test_once_json_catches_every_dishonest_difusor_in_one_round(lab: Lab, tmp_pa
     assert any(f.startswith("json/main.json: encabezado Cache-Control 'max-age=60'")
                for f in found), found
     assert rows["caido"]["up"] is False and rows["caido"]["cut"] is None
+    assert rows["caido"]["integrity"] is None  # not evaluated, never "ok"
     assert rows["lento"]["slow"] is True and rows["lento"]["integrity"] == "ok"
     assert rows["vencido"]["up"] is False and "expired" in rows["vencido"]["tls_error"]
     kinds = {n: sorted(i["kind"] for i in r["incidents"]) for n, r in rows.items()}
@@ -150,6 +151,7 @@ def test_a_site_served_over_plain_http_is_an_https_finding_not_tampering(
     assert "el sitio se sirve por HTTP sin cifrar" in out.stdout
     caido = next(ln for ln in lines if ln.startswith("caido "))
     assert "sin corte" in caido and "None" not in out.stdout, out.stdout
+    assert "sin evaluar" in caido and "íntegro" not in caido, caido
     subjects = {h["incident"]["difusor"]: (h["incident"]["kind"], h["subject"]) for h in hooks}
     assert subjects["plano"] == ("https", "[PREP monitor] ABIERTO: plano — sitio sin HTTPS: se "
                                           "sirve por HTTP sin cifrar"), hooks
@@ -250,3 +252,76 @@ def test_a_difusor_switching_cut_during_a_round_is_not_flagged(
         assert (row.cut, row.integrity, row.up) == (2, [], True)
     finally:
         lab.stop()
+
+
+def test_a_down_site_is_never_reported_intact(lab: Lab, tmp_path: Path) -> None:
+    """Regression: a difusor that did not answer printed ``CAÍDO  sin corte … íntegro`` and its
+    JSON said ``integrity: "ok"``: nothing of a down site is evaluated, so it reads ``sin
+    evaluar`` and ``null``."""
+    reg = lab.registry(["caido"], path=tmp_path / "caido.toml")
+    args = ["monitor", "run", "--registry", str(reg), "--trust", str(lab.trust), "--reference",
+            str(lab.reference), "--state", str(tmp_path / "state"), "--once"]
+    out = cli(*args)
+    assert out.returncode == 1, out.stderr
+    (line,) = [ln for ln in out.stdout.splitlines() if ln.startswith("caido ")]
+    assert "CAÍDO" in line and "sin evaluar" in line and "íntegro" not in line, line
+    out = cli(*args, "--json")
+    (row,) = json.loads(out.stdout)["difusores"]
+    assert (row["up"], row["integrity"]) == (False, None), row
+
+
+def test_a_drill_served_during_the_jornada_is_its_own_incident_not_a_lag(
+        lab: Lab, tmp_path: Path) -> None:
+    """Regression: a difusor serving a drill's cut (simulacro-3, cut 8) while the institute
+    publishes the jornada was reported as ``lag_cuts: 3`` and a "corte atrasado … 3 corte(s)
+    atrás" incident (the count made of the jornada's releases held): drill data live on the
+    night is an incident of its own (``ejercicio``), never a lag."""
+    from tests.distribution.dist_packages import make_package
+
+    drill = make_package(tmp_path / "drill", lab.keydir, 8, ejercicio="simulacro-3")
+    root = lab.add("simulacro", upto=0)
+    publish(root, drill, "simulacro-3-0008")
+    for c in range(1, 4):
+        lab.advance(c, HONEST)
+    reg = lab.registry([*HONEST, "simulacro"], path=tmp_path / "simulacro.toml")
+    base = ["monitor", "run", "--registry", str(reg), "--trust", str(lab.trust),
+            "--reference", str(lab.reference), "--once", "--slow", "5000"]
+    out = cli(*base, "--json", "--state", str(tmp_path / "state"), "--lag-bound", "0")
+    assert out.returncode == 1, out.stderr
+    rows = {r["name"]: r for r in json.loads(out.stdout)["difusores"]}
+    r = rows["simulacro"]
+    assert (r["up"], r["ejercicio"], r["cut"], r["integrity"]) == (
+        True, "simulacro-3", 8, "ok"), r  # the drill's own signed bytes, intact
+    assert r["lag_cuts"] is None and r["lag_s"] is None, r
+    assert (r["institute_ejercicio"], r["institute_cut"]) == ("jornada", 3), r
+    (inc,) = r["incidents"]
+    assert inc["kind"] == "ejercicio", r["incidents"]
+    assert inc["evidence"][0].startswith(
+        "muestra el corte 8 de simulacro-3, pero el Instituto publica jornada (corte 3)")
+    assert "GRAVE" in inc["evidence"][0] and "atrás" not in inc["evidence"][0]
+    for name in HONEST:
+        assert rows[name]["incidents"] == [] and rows[name]["institute_ejercicio"] is None
+    out = cli(*base, "--state", str(tmp_path / "state2"))
+    (line,) = [ln for ln in out.stdout.splitlines() if ln.startswith("simulacro ")]
+    assert "OTRO EJERCICIO: simulacro-3" in line and "atraso" not in line, line
+
+
+def test_a_trust_key_that_does_not_match_the_reference_is_one_startup_error(
+        lab: Lab, tmp_path: Path) -> None:
+    """Regression: ``--trust`` with another institute's root key blamed every difusor (one
+    "keyring not signed by the trusted root key" finding each, incidents opened against honest
+    difusores, exit 1): it is one error at start naming --trust and --reference, exit 2,
+    nothing probed or recorded."""
+    from tests.distribution.dist_packages import make_keys
+
+    make_keys(tmp_path / "otras")
+    reg = lab.registry(HONEST, path=tmp_path / "honestos.toml")
+    out = cli("monitor", "run", "--registry", str(reg), "--trust",
+              str(tmp_path / "otras" / "root.pub"), "--reference", str(lab.reference),
+              "--state", str(tmp_path / "state"), "--once", "--json")
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stdout == "" and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "--trust does not match --reference" in out.stderr
+    assert str(tmp_path / "otras" / "root.pub") in out.stderr
+    assert not (tmp_path / "state" / "incidents.json").exists()

@@ -1,4 +1,6 @@
-"""Running ``prepcast night run`` / ``status`` as the institute does: a process of its own."""
+"""Running ``prepcast night run`` / ``status``: as the institute does, a process of its own
+(:func:`run_night`, :func:`night_args` for ``Popen``), or the same command in this process
+(:func:`night_here`) where the process is not what a test checks."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from tests.cli.in_process import prepcast
 
 
 def night_args(election: Path, keys: Path, state: Path, root: Path, *extra: str,
@@ -28,9 +32,15 @@ def run_night(*args: Any, timeout: float = 120, **kw: Any) -> subprocess.Complet
     return subprocess.run(night_args(*args, **kw), capture_output=True, text=True, timeout=timeout)
 
 
+def night_here(*args: Any, **kw: Any) -> subprocess.CompletedProcess[str]:
+    """``night run`` with the arguments of :func:`night_args`, in this process (its pushing
+    process is still one of its own)."""
+    return prepcast(*night_args(*args, **kw)[3:])
+
+
 def status(state: Path) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "prepcast", "night", "status", "--state",
-                          str(state), "--json"], capture_output=True, text=True, check=True)
+    out = prepcast("night", "status", "--state", str(state), "--json")
+    assert out.returncode == 0, out.stderr
     view: dict[str, Any] = json.loads(out.stdout)
     return view
 

@@ -1,5 +1,6 @@
 """The runner alone (no difusores): the clock check, cuts slower than their interval, SIGTERM,
-and the timeline."""
+and the timeline. The runner is a process of its own where that is the point (SIGTERM, a second
+runner refused by the first one's lock); elsewhere the command runs in this process."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -23,7 +23,8 @@ from prepcast.package import load_manifest, load_signer
 from prepcast.publish import build_cut
 from prepcast.publish.state import LOCK_FILE, NightState, lock_state, now
 from prepcast.publish.timeline import Timeline
-from tests.night.night_run import night_args, run_night, status
+from tests.cli.in_process import prepcast
+from tests.night.night_run import night_args, night_here, run_night, status
 
 
 class Ntp:
@@ -62,17 +63,17 @@ def ntp_off() -> Iterator[Ntp]:
 
 def test_a_clock_off_refuses_to_start(small_election: Path, night_keys: Path, tmp_path: Path,
                                       ntp_off: Ntp) -> None:
-    r = run_night(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
-                  "--ntp", f"127.0.0.1:{ntp_off.port}", until="2024-06-02T20:00",
-                  ejercicio="prueba-1")
+    r = night_here(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
+                   "--ntp", f"127.0.0.1:{ntp_off.port}", until="2024-06-02T20:00",
+                   ejercicio="prueba-1")
     assert r.returncode == 1
     assert "clock is 5.0 s behind" in r.stderr and "refusing to start" in r.stderr
     assert r.stderr.count("\n") == 1
     assert not (tmp_path / "estado").exists() and not (tmp_path / "instituto").exists()
     ntp_off.offset = 0.0
-    r = run_night(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
-                  "--ntp", f"127.0.0.1:{ntp_off.port}", until="2024-06-02T20:00",
-                  ejercicio="prueba-1")
+    r = night_here(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
+                   "--ntp", f"127.0.0.1:{ntp_off.port}", until="2024-06-02T20:00",
+                   ejercicio="prueba-1")
     assert r.returncode == 0, r.stderr
 
 
@@ -82,8 +83,8 @@ def test_cuts_slower_than_their_interval(small_election: Path, night_keys: Path,
     cuts never overlap, the ones whose time passed are skipped for the newest one due, and each
     published cut is exactly the package of its time built on its own."""
     state, root = tmp_path / "estado", tmp_path / "instituto"
-    r = run_night(small_election, night_keys, state, root, speed="20000",
-                  until="2024-06-02T23:00")
+    r = night_here(small_election, night_keys, state, root, speed="20000",
+                   until="2024-06-02T23:00")
     assert r.returncode == 0, r.stderr
     cuts = NightState.read(state).cuts()
     published = [c for c in cuts if "publish" in c["steps"]]
@@ -157,8 +158,8 @@ def test_a_second_runner_on_the_same_state_is_refused(small_election: Path, nigh
 
 def test_until_not_a_time_names_until(small_election: Path, night_keys: Path,
                                       tmp_path: Path) -> None:
-    r = run_night(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
-                  until="yesterday")
+    r = night_here(small_election, night_keys, tmp_path / "estado", tmp_path / "instituto",
+                   until="yesterday")
     assert r.returncode == 2
     assert "--until 'yesterday' is not a date-time" in r.stderr and "--at" not in r.stderr
 
@@ -169,11 +170,11 @@ def test_a_drill_never_defaults_to_the_jornada(small_election: Path, night_keys:
     args = night_args(small_election, night_keys, state, root, until="2024-06-02T20:00")
     i = args.index("--ejercicio")
     del args[i:i + 2]
-    r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    r = prepcast(*args[3:])
     assert r.returncode == 2
     assert "name its --ejercicio" in r.stderr and r.stderr.count("\n") == 1
     assert not state.exists() and not root.exists()
-    r = run_night(small_election, night_keys, state, root, until="2024-06-02T20:00")
+    r = night_here(small_election, night_keys, state, root, until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr  # --ejercicio jornada on purpose: a warning
     assert "warning: the jornada played as a drill" in r.stderr
 
@@ -183,34 +184,33 @@ def test_a_bad_registry_leaves_nothing_behind(small_election: Path, night_keys: 
     state, root = tmp_path / "estado", tmp_path / "instituto"
     registry = tmp_path / "registry.toml"
     registry.write_text('secrets = "no-such-secrets.toml"\n', encoding="utf-8")
-    r = run_night(small_election, night_keys, state, root, registry=registry,
-                  ejercicio="prueba-1", until="2024-06-02T20:00")
+    r = night_here(small_election, night_keys, state, root, registry=registry,
+                   ejercicio="prueba-1", until="2024-06-02T20:00")
     assert r.returncode == 2
     assert "secrets file not found" in r.stderr and "Traceback" not in r.stderr
     assert not state.exists() and not root.exists()
     # corrected, another ejercicio on the same --state starts
     registry.write_text("", encoding="utf-8")
-    r = run_night(small_election, night_keys, state, root, registry=registry,
-                  ejercicio="prueba-2", until="2024-06-02T20:00")
+    r = night_here(small_election, night_keys, state, root, registry=registry,
+                   ejercicio="prueba-2", until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
 
 
 def test_a_corrupt_delivery_record_is_one_line(small_election: Path, night_keys: Path,
                                                tmp_path: Path) -> None:
     state, root = tmp_path / "estado", tmp_path / "instituto"
-    r = run_night(small_election, night_keys, state, root, ejercicio="prueba-1",
-                  until="2024-06-02T20:00")
+    r = night_here(small_election, night_keys, state, root, ejercicio="prueba-1",
+                   until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
     live = (root / "current").resolve()
     (state / "deliveries.sqlite").write_bytes(b"not a database at all, " * 100)
     for wal in state.glob("deliveries.sqlite-*"):
         wal.unlink()
-    out = subprocess.run([sys.executable, "-m", "prepcast", "night", "status", "--state", str(state)],
-                         capture_output=True, text=True)
+    out = prepcast("night", "status", "--state", str(state))
     assert out.returncode == 2
     assert "deliveries.sqlite" in out.stderr and out.stderr.count("\n") == 1
-    r = run_night(small_election, night_keys, state, root, ejercicio="prueba-1",
-                  until="2024-06-02T21:00")
+    r = night_here(small_election, night_keys, state, root, ejercicio="prueba-1",
+                   until="2024-06-02T21:00")
     assert r.returncode == 2
     assert "deliveries.sqlite" in r.stderr and r.stderr.count("\n") == 1
     assert (root / "current").resolve() == live  # nothing published
@@ -219,15 +219,16 @@ def test_a_corrupt_delivery_record_is_one_line(small_election: Path, night_keys:
 def test_status_after_until_shows_the_next_cut(small_election: Path, night_keys: Path,
                                                tmp_path: Path) -> None:
     state, root = tmp_path / "estado", tmp_path / "instituto"
-    r = run_night(small_election, night_keys, state, root, ejercicio="prueba-1",
-                  until="2024-06-02T20:00")
+    r = night_here(small_election, night_keys, state, root, ejercicio="prueba-1",
+                   until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
     view = status(state)
     nxt = view["corte_siguiente"]
     assert nxt is not None and nxt["numero"] == view["corte_actual"]["numero"] + 1
     assert nxt["detenido"].startswith("detenido en --until 2024-06-02T20:00")
-    out = subprocess.run([sys.executable, "-m", "prepcast", "night", "status", "--state",
-                          str(state)], capture_output=True, text=True, check=True).stdout
+    shown = prepcast("night", "status", "--state", str(state))
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout
     assert "la noche terminó" not in out and "detenido en --until" in out
 
 
@@ -251,17 +252,17 @@ def test_refusals_leave_nothing_and_the_publish_root_must_be_one(
     untouched); a refused ejercicio leaves no runner.lock, and says its cut once."""
     state, root = tmp_path / "estado", tmp_path / "instituto"
     before = sorted(p.name for p in small_election.iterdir())
-    r = run_night(small_election, night_keys, state / "p1", small_election,
-                  ejercicio="prueba-1", until="2024-06-02T20:00")
+    r = night_here(small_election, night_keys, state / "p1", small_election,
+                   ejercicio="prueba-1", until="2024-06-02T20:00")
     assert r.returncode == 2, r.stderr
     assert f"{small_election}: not a publish root (no releases/ folder) and not empty" in r.stderr
     assert sorted(p.name for p in small_election.iterdir()) == before
     assert not state.exists()
-    r = run_night(small_election, night_keys, state / "p2", root, ejercicio="prueba-2",
-                  until="2024-06-02T20:00")
+    r = night_here(small_election, night_keys, state / "p2", root, ejercicio="prueba-2",
+                   until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
-    r = run_night(small_election, night_keys, state / "p1", root, ejercicio="prueba-1",
-                  until="2024-06-02T20:00")
+    r = night_here(small_election, night_keys, state / "p1", root, ejercicio="prueba-1",
+                   until="2024-06-02T20:00")
     assert r.returncode == 3, r.stderr
     assert f"{root} already shows cut 1 of prueba-2: prueba-1 comes before it" in r.stderr
     assert "of prueba-2 of prueba-2" not in r.stderr

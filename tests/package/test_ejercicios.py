@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from prepcast.errors import InputError, IntegrityError
 from prepcast.package import CutId, Ejercicio, load_manifest, verify_package
 from prepcast.package.keys import ROOT_PUB
+from tests.cli.in_process import prepcast
 from tests.package.pkg_helpers import check_schemas, small_package
 
 
@@ -82,8 +82,7 @@ def test_each_ejercicio_is_a_chain_of_its_own(tmp_path: Path, keydir: Path) -> N
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "prepcast", *args], capture_output=True,
-                          text=True, check=False)
+    return prepcast(*args)
 
 
 def test_cli_verify_accepts_drill_to_jornada_and_refuses_the_reverse(

@@ -14,7 +14,6 @@ import io
 import os
 import re
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -24,6 +23,7 @@ import pytest
 from prepcast.formats.import_prep_csv import import_database
 from prepcast.package import init_keys
 from prepcast.publish.status import night_status
+from tests.cli.in_process import prepcast
 from tests.conftest import TAMAULIPAS
 
 CANDIDATURAS = TAMAULIPAS.with_name("TAMPS_SEN_FED_ext_Candidaturas_2023.csv")
@@ -40,11 +40,11 @@ def _drop(folder: Path, stamp: str, data: bytes) -> None:
 
 def _night(election: Path, keys: Path, tmp: Path, folder: Path,
            *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prepcast", "night", "run", "--election", str(election), "--keys",
-         str(keys), "--state", str(tmp / "estado"), "--publish-root", str(tmp / "instituto"),
-         "--ejercicio", "prueba-2", "--speed", "max", "--ntp", "off", "--quiet", "--drops",
-         str(folder), "--settle", "0", *extra], capture_output=True, text=True, timeout=240)
+    return prepcast(
+        "night", "run", "--election", str(election), "--keys", str(keys), "--state",
+        str(tmp / "estado"), "--publish-root", str(tmp / "instituto"), "--ejercicio", "prueba-2",
+        "--speed", "max", "--ntp", "off", "--quiet", "--drops", str(folder), "--settle", "0",
+        *extra)
 
 
 def test_a_drop_that_is_not_a_zip_is_refused_then_the_night_goes_on(tmp_path: Path) -> None:
@@ -67,8 +67,7 @@ def test_a_drop_that_is_not_a_zip_is_refused_then_the_night_goes_on(tmp_path: Pa
     assert alert["motivos"] == ["20230219_2005_PREP_SEN.zip: no es un zip legible (original: "
                                 "«File is not a zip file»)"]
     assert LOCAL.match(alert["hora"]), alert["hora"]
-    shown = subprocess.run([sys.executable, "-m", "prepcast", "night", "status", "--state",
-                            str(tmp_path / "estado")], capture_output=True, text=True)
+    shown = prepcast("night", "status", "--state", str(tmp_path / "estado"))
     assert f"rechazado el {alert['hora']}; sigue vigente el corte —" in shown.stdout
     assert alert["at"][:19] not in shown.stdout  # never the UTC instant without its zone
 

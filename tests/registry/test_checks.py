@@ -70,7 +70,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 f'[[difusor]]\nname = "{name}"\nhost = "127.0.0.1"\nport = {sshd.port}\n'
                 f'user = "{user.name}"\nauth = "key"\nkey_file = "{user.key_file}"\n'
                 f'remote_root = "/www"\nhost_key = "{sshd.host_key}"\n'
-                f'nombre = "Difusor {name}"\nurl = "{web.url}"\nhttp_url = "{web.http_url}"\n')
+                f'nombre = "Difusor {name}"\nurl = "{web.url}"\nhttp_url = "{web.http_url}"\n'
+                + ('mode = "flat"\n' if gateway else ""))
         reg = tmp / "registry.toml"
         reg.write_text(f'[checks]\nmin_free_gb = 0.1\nmin_speed_mb_s = 1\nspeed_test_mb = 16\n'
                        f'ca_file = "{ca.cert}"\n\n' + "\n".join(entries))
@@ -126,6 +127,21 @@ def test_a_cloud_gateway_gets_the_flat_mode_and_still_passes(
     assert rep["capabilities"]["symlink"] is False  # type: ignore[index]
     assert rep["capabilities"]["posix-rename"] is False  # type: ignore[index]
     assert rep["passed"] is True, failed(rep)
+
+
+def test_a_gateway_registered_for_the_sftp_mode_fails_its_activation(lab: Lab) -> None:
+    """Its pushes would need symlinks and posix-rename: the check says so, not "cumple"."""
+    text = lab.registry.read_text()
+    start = text.index('name = "nube"')
+    reg = lab.tmp / "nube-sftp.toml"
+    reg.write_text('history = "otro-historial.jsonl"\n' + text[:start]
+                   + text[start:].replace('mode = "flat"\n', 'mode = "sftp"\n', 1))
+    r = check("nube", "--registry", str(reg), "--json")
+    assert r.returncode == 1, r.stderr
+    rep = json.loads(r.stdout)[0]
+    assert list(failed(rep)) == ["package.activate"]
+    fix = next(f["corregir"] for f in rep["findings"] if f["key"] == "package.activate")
+    assert 'mode = "flat"' in fix
 
 
 def test_each_fault_fails_its_own_check_with_a_clear_reason(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from prepcast.distribution.registry import load_registry
 from prepcast.errors import InputError
+from tests.cli.in_process import prepcast
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,9 +53,7 @@ def test_secrets_must_be_0600(tmp_path: Path) -> None:
 def test_push_command_reports_a_bad_registry_without_traceback(tmp_path: Path) -> None:
     reg = tmp_path / "r.toml"
     reg.write_text("[[difusor]]\nname = 1\n")
-    r = subprocess.run([sys.executable, "-m", "prepcast", "push", "--registry", str(reg),
-                        "--package", str(tmp_path), "--trust", str(reg)],
-                       capture_output=True, text=True)
+    r = prepcast("push", "--registry", str(reg), "--package", str(tmp_path), "--trust", str(reg))
     assert r.returncode == 2
     assert "r.toml:2: name:" in r.stderr and "Traceback" not in r.stderr
 
@@ -188,8 +185,7 @@ def test_a_ca_file_that_is_not_pem_is_refused_at_load(tmp_path: Path) -> None:
         load_registry(reg)
     text = str(err.value)
     assert "r.toml:4: checks.ca_file: " in text and "logo.svg" in text and "PEM" in text, text
-    r = subprocess.run([sys.executable, "-m", "prepcast", "difusores", "check", "--all",
-                        "--registry", str(reg)], capture_output=True, text=True)
+    r = prepcast("difusores", "check", "--all", "--registry", str(reg))
     assert r.returncode == 2 and "PEM" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -228,9 +224,8 @@ def test_an_election_file_or_a_folder_given_as_the_registry(tmp_path: Path) -> N
     registry answered "cannot read registry: Is a directory"."""
     election = tmp_path / "election.toml"
     election.write_text(ELECTION)
-    r = subprocess.run([sys.executable, "-m", "prepcast", "push", "--registry", str(election),
-                        "--package", str(tmp_path), "--trust", str(election)],
-                       capture_output=True, text=True)
+    r = prepcast("push", "--registry", str(election), "--package", str(tmp_path), "--trust",
+                 str(election))
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert f"{election}: this is not a registry of difusores (no [[difusor]] entries" in r.stderr
     assert "unknown setting" not in r.stderr and "Traceback" not in r.stderr
@@ -239,3 +234,18 @@ def test_an_election_file_or_a_folder_given_as_the_registry(tmp_path: Path) -> N
     # a registry with a misspelled table still gets its hint, line by line
     text = str(_refused(tmp_path, '[[difusores]]\nname = "a"\n'))
     assert "difusores: unknown setting (did you mean 'difusor'?)" in text
+
+
+def test_an_election_file_with_its_difusores_deadlines_is_no_registry_either(
+        tmp_path: Path) -> None:
+    """The election's ``[difusores]`` table (the deliverables' dates) is close to ``difusor``:
+    ``difusores list --registry election.toml`` printed one "unknown setting" line per setting
+    of the election, as if the file were a registry with a typo."""
+    election = tmp_path / "election.toml"
+    election.write_text(ELECTION + "\n[difusores]\nregistro = 2024-05-15\nlogo = 2024-05-20\n")
+    r = prepcast("difusores", "list", "--registry", str(election))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"{election}: this is not a registry of difusores (no [[difusor]] entries" in r.stderr
+    # a registry whose every setting is misspelt is still read as one, with its hints
+    text = str(_refused(tmp_path, 'concurency = 3\n\n[[difusores]]\nname = "a"\n'))
+    assert "concurency: unknown setting (did you mean 'concurrency'?)" in text

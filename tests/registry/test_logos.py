@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from prepcast.registry.logos import LogoError, clean_logo
+from tests.cli.in_process import prepcast
 
 NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
 
@@ -74,8 +74,7 @@ def test_an_embedded_raster_is_kept() -> None:
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "prepcast", "difusores", "logo", *args],
-                          capture_output=True, text=True)
+    return prepcast("difusores", "logo", *args)
 
 
 def test_logo_command_writes_the_clean_file_or_says_why(tmp_path: Path) -> None:

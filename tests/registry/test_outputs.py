@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from prepcast.errors import InputError
 from prepcast.files import write_atomic
+from tests.cli.in_process import prepcast
 
 LOGO = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 2"><rect width="4" height="2"/></svg>'
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "prepcast", "difusores", *args],
-                          capture_output=True, text=True)
+    return prepcast("difusores", *args)
 
 
 def test_logo_out_refuses_a_fifo_a_folder_and_a_missing_folder(tmp_path: Path) -> None:

@@ -84,7 +84,10 @@ def _command_of(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_command_of(argv))
+    command = _command_of(argv)
+    parser = build_parser(command)
+    if command is not None:  # a command may rewrite its own arguments first (prepare_argv)
+        argv = getattr(import_module(f"prepcast.cli.{command}"), "prepare_argv", list)(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -22,15 +22,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="draw no acta images (CODIGO_INTEGRIDAD from the acta's figures): faster")
     g.set_defaults(handler=run_generate)
     i = s.add_parser("import", help="make an election directory from a published PREP database")
-    i.add_argument("file", type=Path, metavar="FILE.csv", help="a PREP database in INE's layout or a variant")
+    i.add_argument("file", type=Path, metavar="FILE",
+                   help="a PREP database in INE's layout or a variant (CSV), or the zip an "
+                        "institute publishes holding one")
     i.add_argument("--candidaturas", type=Path, metavar="FILE", help="its candidaturas CSV")
     i.add_argument("--catalogo", type=Path, metavar="FILE",
                    help="a casillas.csv catalog (otherwise built from the rows)")
     i.add_argument("--rules", choices=sorted(RULES), default=DEFAULT_PROFILE,
                    help="counting-rules profile of the institute")
-    i.add_argument("--eleccion", metavar="ID", help="the election's id (default: from FILE's name)")
+    i.add_argument("--eleccion", metavar="ID",
+                   help="the election's id (default: from the database CSV's name, inside a zip too)")
     i.add_argument("--instituto", metavar="NAME",
-                   help="the institute in the proceso id, e.g. IEEM (default: FILE's name up to '_')")
+                   help="the institute in the proceso id, e.g. IEEM (default: the database CSV's "
+                        "name up to '_')")
     i.add_argument("--last-cut", metavar="TIME",
                    help="the night's last scheduled cut (ISO date-time; default: FILE's cut), "
                         "for a directory made from a capture system's first drop")

@@ -160,10 +160,15 @@ def _print_table(doc: dict[str, object]) -> None:
         integ = r["integrity"]
         state = "arriba" if r["up"] else "CAÍDO"
         lag = "" if r["lag_cuts"] is None else f"atraso {r['lag_cuts']} cortes/{r['lag_s']} s"
+        if r.get("institute_ejercicio"):  # another ejercicio's data: out of place, not late
+            lag = f"OTRO EJERCICIO: {r['ejercicio']}"
         cut = "sin corte" if r["cut"] is None else f"corte {r['cut']}"
-        print(f"{r['name']:<24} {state:<7} {cut:<11} {lag:<26} "
-              f"{'íntegro' if integ == 'ok' else f'{len(integ)} hallazgo(s)'}")
-        for f in ([r["https"]] if r.get("https") else []) + ([] if integ == "ok" else integ[:10]):
+        # a site down was not evaluated: never said to be intact
+        verdict = ("íntegro" if integ == "ok" else "sin evaluar" if integ is None
+                   else f"{len(integ)} hallazgo(s)")
+        print(f"{r['name']:<24} {state:<7} {cut:<11} {lag:<26} {verdict}")
+        findings = integ if isinstance(integ, list) else []
+        for f in ([r["https"]] if r.get("https") else []) + findings[:10]:
             print(f"    {f}")
     sys.stdout.flush()
 

@@ -9,10 +9,11 @@ import logging
 import os
 import signal
 import sys
+import warnings
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from prepcast.errors import InputError, IntegrityError, PrepcastError, Problem, TransportError
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from prepcast.distribution.contents import PackageContents
     from prepcast.distribution.registry import Registry
     from prepcast.distribution.state import DeliveryState
+
+T = TypeVar("T")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,6 +40,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-wait", action="store_true",
                    help="activate at once even before not_before (drills only)")
     p.add_argument("--stage-only", action="store_true", help="send, but do not activate")
+    p.add_argument("--replace-same-cut", action="store_true",
+                   help="a difusor that serves this cut as another package has it replaced; "
+                        "without it, that difusor is refused the cut (one cut, one package)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=run)
 
@@ -54,7 +60,9 @@ def _verified(pkg: Path, trust: Path) -> PackageContents:
     try:
         m = verify_package(pkg, trust, now=datetime.now(UTC))
     except IntegrityError as exc:
-        raise IntegrityError([f"{pkg}: {f}" for f in exc.failures]
+        # a failure that already names the package is not prefixed again
+        raise IntegrityError([f if f.startswith(f"{pkg}:") else f"{pkg}: {f}"
+                              for f in exc.failures]
                              + [f"{pkg}: refused, nothing sent"]) from None
     contents = read_package(pkg, {rel: (e.sha256, e.size) for rel, e in m.files.items()})
     if contents.digest != m.digest:
@@ -88,21 +96,6 @@ def open_state(path: Path) -> DeliveryState:
         raise InputError.at(path, f"not a delivery state (--state): {exc}") from None
 
 
-def hold_push_lock(state: Path) -> int:
-    """The lock of pushes recording into ``state`` (``STATE.lock`` beside it): a second push
-    while one runs is refused, naming the running one's pid (exit 2)."""
-    from prepcast.files import LockHeld, hold_lock
-
-    lock = state.with_name(state.name + ".lock")
-    try:
-        return hold_lock(lock)
-    except LockHeld as held:
-        raise InputError.at(state, f"a push (pid {held.pid}) is already running with this --state; "
-                            "wait for it to end") from None
-    except OSError as exc:
-        raise PrepcastError(f"{lock}: cannot take the push lock (--state): {exc.strerror}") from None
-
-
 #: After Ctrl-C, how long the push has to stop by itself before it is stopped outright.
 INTERRUPT_GRACE = 3.0
 
@@ -114,22 +107,86 @@ def _quiet_after_interrupt() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
+def run_interruptible(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` in an event loop of its own until it ends or Ctrl-C stops it.
+
+    Ctrl-C cancels ``work`` (KeyboardInterrupt once it has stopped); a transfer that does not
+    stop when cancelled does not keep the push alive: INTERRUPT_GRACE seconds after Ctrl-C the
+    loop is stopped and closed with whatever is still running (asyncio.run would wait for it for
+    ever)."""
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(work)
+    watchdog: list[asyncio.TimerHandle] = []
+
+    def interrupted() -> None:
+        _quiet_after_interrupt()  # before the cancellation reaches any transfer
+        task.cancel()
+        if not watchdog:
+            watchdog.append(loop.call_later(INTERRUPT_GRACE, loop.stop))
+
+    loop.add_signal_handler(signal.SIGINT, interrupted)
+    try:
+        done = loop.run_until_complete(task)
+    except (asyncio.CancelledError, RuntimeError):  # RuntimeError: stopped by the watchdog
+        if not watchdog:
+            raise
+        raise KeyboardInterrupt from None
+    except KeyboardInterrupt:
+        _quiet_after_interrupt()
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        _close_loop(loop, stopped=bool(watchdog))
+    if watchdog:  # the work swallowed the cancellation and ended anyway
+        raise KeyboardInterrupt
+    return done
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop, *, stopped: bool) -> None:
+    """Cancel what is left and close ``loop``; after the watchdog stopped it, wait a second at
+    most, then close what still runs (its cleanup needs a loop: it ends without one, quietly)."""
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in pending:
+        t.cancel()
+    try:
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=1.0 if stopped else None))
+        if not stopped:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "coroutine ... was never awaited" of their cleanup
+        for t in pending:
+            if not t.done():
+                with contextlib.suppress(Exception):
+                    t.get_coro().close()
+
+
 def run(args: argparse.Namespace) -> int:
     from prepcast.distribution.registry import load_registry
 
     registry = load_registry(args.registry)
     _check_keys(args.registry, registry)
     packages = [_verified(p, args.trust) for p in args.package]
-    state = open_state(args.state)
+    # one push at a time to the registry's difusores, whatever --state each records into
+    from prepcast.distribution.pushlock import hold_named_lock, hold_registry_lock
+
+    holder = f"a push (pid {os.getpid()})"
+    locks = [hold_registry_lock(args.registry, holder)]
     try:
-        lock = hold_push_lock(args.state)
-    except PrepcastError:
-        state.close()
-        raise
-    try:
+        state = open_state(args.state)
+        try:
+            locks.append(hold_named_lock(args.state, args.state.with_name(args.state.name + ".lock"),
+                                         "--state", holder))
+        except PrepcastError:
+            state.close()
+            raise
         return _run(args, registry, packages, state)
     finally:
-        os.close(lock)
+        for fd in locks:
+            os.close(fd)
 
 
 def _run(args: argparse.Namespace, registry: Registry, packages: list[PackageContents],
@@ -145,30 +202,11 @@ def _run(args: argparse.Namespace, registry: Registry, packages: list[PackageCon
         state.close()
         return 0
 
-    async def main() -> list[str]:
-        cancel = signal.getsignal(signal.SIGINT)  # asyncio.run's: cancels this task
-        loop = asyncio.get_running_loop()
-        me = asyncio.current_task()
-
-        def stop_now() -> None:
-            # a transfer that swallowed the cancellation must not keep the push alive
-            if me is not None and not me.done():
-                raise KeyboardInterrupt
-
-        def interrupted(signum: int, frame: FrameType | None) -> None:
-            _quiet_after_interrupt()  # before the cancellation reaches any transfer
-            if not callable(cancel):
-                raise KeyboardInterrupt
-            loop.call_soon_threadsafe(loop.call_later, INTERRUPT_GRACE, stop_now)
-            cancel(signum, frame)
-
-        signal.signal(signal.SIGINT, interrupted)
-        return await push_all()
-
     async def push_all() -> list[str]:
         failed: list[str] = []
         with PushProgress(enabled=not args.quiet) as progress:
-            pusher = Pusher(registry, state, on_progress=progress.update)
+            pusher = Pusher(registry, state, on_progress=progress.update,
+                            replace_same_cut=args.replace_same_cut)
             try:
                 for pkg in packages:
                     progress.start_cut(pkg.cut, [d.name for d in registry.active()])
@@ -191,14 +229,9 @@ def _run(args: argparse.Namespace, registry: Registry, packages: list[PackageCon
                     await asyncio.wait_for(pusher.close(), INTERRUPT_GRACE)
         return failed
 
-    before = signal.getsignal(signal.SIGINT)
     try:
-        failed = asyncio.run(main())
-    except KeyboardInterrupt:
-        _quiet_after_interrupt()
-        raise
+        failed = run_interruptible(push_all())
     finally:
-        signal.signal(signal.SIGINT, before)
         state.end_running(result="interrupted", error="interrupted (Ctrl-C)")
         state.close()
     if failed:

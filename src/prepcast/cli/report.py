@@ -58,9 +58,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="a host known to embed the PREP in its pages")
     parser.add_argument("--memory-limit", default="300MB",
                         help="DuckDB memory limit (default 300MB; beyond it DuckDB spills to disk)")
-    # "--utc-offset -06:00": a negative offset is a value, as argparse takes "-6" (a number)
-    parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d{1,2}(?::?\d{2})?$")
     parser.set_defaults(handler=run)
+
+
+def prepare_argv(argv: list[str]) -> list[str]:
+    """``--utc-offset -06:00`` as ``--utc-offset=-06:00``: argparse takes a value that starts
+    with a dash for an option unless it is glued to its flag (the CLI calls this before
+    parsing). Anything after ``--`` is left alone."""
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        out.append(arg)
+        if arg == "--":
+            out.extend(args)
+            break
+        if arg == "--utc-offset":
+            value = next(args, None)
+            if value is None:
+                break
+            if value.startswith("-") and not value.startswith("--"):
+                out[-1] = f"{arg}={value}"
+            else:
+                out.append(value)
+    return out
 
 
 def _when(value: str | None, flag: str) -> datetime | None:

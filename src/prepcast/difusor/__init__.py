@@ -11,13 +11,18 @@ The public surface::
     EmbeddedServer(root, port=...)         the in-memory web server (uvicorn + uvloop)
 """
 
-from prepcast.difusor.activate import ReleaseStore, release_problems
-from prepcast.difusor.check import check_setup, check_sftp_only, check_site
-from prepcast.difusor.config import DaemonConfig, load_config
-from prepcast.difusor.daemon import Daemon
-from prepcast.difusor.events import EventLog, read_events
-from prepcast.difusor.serve import EmbeddedServer, EmbeddedSite
-from prepcast.difusor.webconf import WebConf, render
+import typing as _typing
+
+from prepcast._lazy import members as _members
+
+if _typing.TYPE_CHECKING:
+    from prepcast.difusor.activate import ReleaseStore, release_problems
+    from prepcast.difusor.check import check_setup, check_sftp_only, check_site
+    from prepcast.difusor.config import DaemonConfig, load_config
+    from prepcast.difusor.daemon import Daemon
+    from prepcast.difusor.events import EventLog, read_events
+    from prepcast.difusor.serve import EmbeddedServer, EmbeddedSite
+    from prepcast.difusor.webconf import WebConf, render
 
 __all__ = [
     "Daemon",
@@ -35,3 +40,13 @@ __all__ = [
     "release_problems",
     "render",
 ]
+
+__getattr__, __dir__ = _members(__name__, {
+    "ReleaseStore": "activate", "release_problems": "activate",
+    "check_setup": "check", "check_sftp_only": "check", "check_site": "check",
+    "DaemonConfig": "config", "load_config": "config",
+    "Daemon": "daemon",
+    "EventLog": "events", "read_events": "events",
+    "EmbeddedServer": "serve", "EmbeddedSite": "serve",
+    "WebConf": "webconf", "render": "webconf",
+})

@@ -10,6 +10,9 @@ A package that fails any check is rejected and removed; what is live stays live.
 the inbox that is not an archive is quarantined (:mod:`prepcast.difusor.inbox`): one bad entry
 never blocks the next cut. Each step is an event (:mod:`prepcast.difusor.events`).
 ``inbox/status.json`` tells the institute the live cut.
+
+Staging one archive: :mod:`prepcast.difusor.stage`; the CDN purge after an activation:
+:mod:`prepcast.difusor.purge`; the daemon's own SFTP inbox: :mod:`prepcast.difusor.inbox_server`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -27,7 +29,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import asyncssh
-import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from prepcast.difusor.activate import ReleaseStore
@@ -43,22 +44,16 @@ from prepcast.difusor.inbox import (
     sort_inbox,
     write_status,
 )
+from prepcast.difusor.inbox_server import listen_inbox
 from prepcast.difusor.layout import QUARANTINE, partial_dir
-from prepcast.difusor.reasons import (
-    error_es,
-    not_moved_es,
-    opened_es,
-    purge_es,
-    rejection_es,
-)
+from prepcast.difusor.purge import purge_cdn
+from prepcast.difusor.reasons import error_es, not_moved_es, opened_es, rejection_es
+from prepcast.difusor.stage import stage_archive
 from prepcast.difusor.verified import VerifiedFiles
 from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.events import QUARANTINED
 from prepcast.package import CutId, Manifest, VerifyLimits, load_manifest
-from prepcast.package.check import check_signed, peek_manifest
 from prepcast.package.keys import load_root_public
-from prepcast.package.layout import path_problem
-from prepcast.package.verify import read_parts, read_small
 
 __all__ = ["STATUS", "Daemon", "run_daemon", "trusted_root_key"]
 
@@ -71,16 +66,6 @@ def trusted_root_key(path: Path) -> Ed25519PublicKey:
     except InputError as exc:
         raise InputError([replace(p, message=f"trusted_root: {p.message}")
                           for p in exc.problems]) from None
-
-
-class _InboxSSHServer(asyncssh.SSHServer):
-    """Key-only: no passwords, no keyboard-interactive; SFTP only (no shell, no forwarding)."""
-
-    def password_auth_supported(self) -> bool:
-        return False
-
-    def kbdint_auth_supported(self) -> bool:
-        return False
 
 
 class Daemon:
@@ -109,20 +94,9 @@ class Daemon:
         self.sftp_port: int | None = None
 
     async def start_inbox_server(self) -> None:
-        c = self.config
-        if c.sftp_listen is None:
-            return
-        inbox = str(c.inbox.resolve())
-        self._acceptor = await asyncssh.listen(
-            c.sftp_listen, c.sftp_port,
-            server_host_keys=[str(c.sftp_host_key)],
-            authorized_client_keys=str(c.sftp_authorized_keys),
-            server_factory=_InboxSSHServer,
-            sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=inbox.encode()),
-            allow_scp=False, agent_forwarding=False, x11_forwarding=False,
-            keepalive_interval=30,
-        )
-        self.sftp_port = int(self._acceptor.get_port())
+        self._acceptor = await listen_inbox(self.config)
+        if self._acceptor is not None:
+            self.sftp_port = int(self._acceptor.get_port())
 
     def stop(self) -> None:
         self._stop.set()
@@ -230,47 +204,8 @@ class Daemon:
         return True
 
     def _stage(self, archive: BinaryIO, name: str, cut: CutId) -> Manifest:
-        """Nothing the archive or its manifest names is linked or written outside the cut's
-        ``.partial`` folder, and nothing is linked before the signature and paths hold."""
-        held = self.store.cuts()
-        newest = held[-1] if held else None
-        if newest is not None and cut <= newest:
-            raise IntegrityError(f"{cut} is not newer than {newest} already held")
-        last: Manifest | None = None  # its proceso, ejercicio, keyring version and chain
-        if newest is not None:
-            with contextlib.suppress(IntegrityError, OSError):
-                last = load_manifest(self.store.path(newest))
-        partial = self.store.unpack(archive, cut, name=name, limits=self.limits)
-        sources = [self.store.path(c) for c in reversed(held)]
-        parts = read_parts(partial, self.limits)
-        if parts.keyring == "missing" and isinstance(parts.manifest, bytes):
-            parts = replace(parts, keyring=self._held_keyring(parts.manifest, parts.manifest_path,
-                                                               sources))
-        verdict = check_signed(parts, self.trust, last=last, now=self.clock(),
-                               proceso=self.config.proceso, limits=self.limits)
-        if not verdict.ok or verdict.manifest is None:
-            raise IntegrityError(verdict.messages())
-        manifest = verdict.manifest
-        if manifest.cut_id != cut:
-            raise IntegrityError(f"{name} holds {manifest.cut_id}, not {cut}")
-        self.store.complete_from(partial, sources, manifest)
-        # every file hashed, but those linked from a release verified before (same inode)
-        self.verified.verify_contents(partial, manifest)
-        self.verified.remember(cut.tag, partial, manifest)
-        self.store.carry_over(partial, self.store.path(newest) if newest else None)
-        self.store.seal(partial, cut)
-        return manifest
-
-    def _held_keyring(self, data: bytes, rel: str, sources: list[Path]) -> bytes | str:
-        """The keyring a delta left out, from a release held (its hash is checked after)."""
-        m = peek_manifest(data, rel, self.limits)
-        if m is None or path_problem(m.keyring) is not None:
-            return "missing"
-        for src in sources:
-            got = read_small(src, m.keyring, self.limits.max_meta_size)
-            if isinstance(got, bytes):
-                return got
-        return "missing"
+        return stage_archive(self.store, self.verified, archive, name, cut, trust=self.trust,
+                             limits=self.limits, now=self.clock(), proceso=self.config.proceso)
 
     # --- activating ---------------------------------------------------------------------------
 
@@ -318,7 +253,7 @@ class Daemon:
         if dropped:
             self.verified.forget([c.tag for c in dropped])
             self.events.emit("pruned", cuts=[c.tag for c in dropped])
-        await self._purge(cut)
+        await purge_cdn(self.config, cut, self.events.emit)
 
     async def _clock_ok(self) -> bool:
         c = self.config
@@ -336,37 +271,6 @@ class Daemon:
             self._clock_warned = time.monotonic()
             self.events.emit("clock_off", **reason)
         return False
-
-    async def _purge(self, cut_id: CutId) -> None:
-        c = self.config
-        cut = cut_id.cut
-        if c.purge_command:
-            argv = [a.replace("{cut}", str(cut)).replace("{ejercicio}", cut_id.ejercicio.name)
-                    for a in c.purge_command]
-            try:
-                done = await asyncio.to_thread(
-                    subprocess.run, argv, capture_output=True, timeout=60, check=False)
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                self.events.emit("purge_failed", cut=cut, command=argv,
-                                 error=purge_es(str(exc)))
-            else:
-                if done.returncode == 0:
-                    self.events.emit("purged", cut=cut, command=argv)
-                else:
-                    self.events.emit("purge_failed", cut=cut, command=argv, status=done.returncode,
-                                     stderr=done.stderr.decode(errors="replace")[-500:])
-        if c.purge_webhook:
-            body = {"cut": cut, "ejercicio": cut_id.ejercicio.name,
-                    "paths": ["/", "/index.html", "/json/main.json"]}
-            try:
-                async with httpx.AsyncClient(timeout=15) as client:
-                    r = await client.post(c.purge_webhook, json=body)
-                ok = r.is_success
-                detail: dict[str, Any] = {"status": r.status_code}
-            except httpx.HTTPError as exc:
-                ok, detail = False, {"error": purge_es(str(exc) or type(exc).__name__)}
-            self.events.emit("purged" if ok else "purge_failed", cut=cut, webhook=c.purge_webhook,
-                             **detail)
 
     def _note_refusal(self, record: dict[str, Any]) -> None:
         if record.get("event") == "activated":

@@ -12,30 +12,35 @@ See ``docs/registry.md``. The public surface::
     LocalNetwork(workdir, trusted_root=...)    local difusores for the simulacro
 """
 
-from prepcast.distribution.contents import PackageContents, read_package
-from prepcast.distribution.local import LocalNetwork
-from prepcast.distribution.localdir import LocalPeer
-from prepcast.distribution.modes import FlatMode, InboxMode, ReleasesMode
-from prepcast.distribution.outcome import Outcome, PushReport
-from prepcast.distribution.push import Pusher
-from prepcast.distribution.registry import Difusor, Registry, load_registry
-from prepcast.distribution.sftp import SftpPeer
-from prepcast.distribution.state import Delivery, DeliveryState, DifusorStatus
-from prepcast.distribution.transport import (
-    AuthenticationFailed,
-    ConnectionLost,
-    DifusorRefused,
-    HostKeyRefused,
-    IncompleteTransfer,
-    NoSpace,
-    Peer,
-    PeerError,
-    PermissionDenied,
-    RemoteFailure,
-    Rollback,
-    Unreachable,
-    Unsupported,
-)
+import typing as _typing
+
+from prepcast._lazy import members as _members
+
+if _typing.TYPE_CHECKING:
+    from prepcast.distribution.contents import PackageContents, read_package
+    from prepcast.distribution.local import LocalNetwork
+    from prepcast.distribution.localdir import LocalPeer
+    from prepcast.distribution.modes import FlatMode, InboxMode, ReleasesMode
+    from prepcast.distribution.outcome import Outcome, PushReport
+    from prepcast.distribution.push import Pusher
+    from prepcast.distribution.registry import Difusor, Registry, load_registry
+    from prepcast.distribution.sftp import SftpPeer
+    from prepcast.distribution.state import Delivery, DeliveryState, DifusorStatus
+    from prepcast.distribution.transport import (
+        AuthenticationFailed,
+        ConnectionLost,
+        DifusorRefused,
+        HostKeyRefused,
+        IncompleteTransfer,
+        NoSpace,
+        Peer,
+        PeerError,
+        PermissionDenied,
+        RemoteFailure,
+        Rollback,
+        Unreachable,
+        Unsupported,
+    )
 
 __all__ = [
     "AuthenticationFailed",
@@ -69,3 +74,20 @@ __all__ = [
     "load_registry",
     "read_package",
 ]
+
+__getattr__, __dir__ = _members(__name__, {
+    "PackageContents": "contents", "read_package": "contents",
+    "LocalNetwork": "local",
+    "LocalPeer": "localdir",
+    "FlatMode": "modes", "InboxMode": "modes", "ReleasesMode": "modes",
+    "Outcome": "outcome", "PushReport": "outcome",
+    "Pusher": "push",
+    "Difusor": "registry", "Registry": "registry", "load_registry": "registry",
+    "SftpPeer": "sftp",
+    "Delivery": "state", "DeliveryState": "state", "DifusorStatus": "state",
+    "AuthenticationFailed": "transport", "ConnectionLost": "transport",
+    "DifusorRefused": "transport", "HostKeyRefused": "transport",
+    "IncompleteTransfer": "transport", "NoSpace": "transport", "Peer": "transport",
+    "PeerError": "transport", "PermissionDenied": "transport", "RemoteFailure": "transport",
+    "Rollback": "transport", "Unreachable": "transport", "Unsupported": "transport",
+})

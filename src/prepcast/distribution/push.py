@@ -14,6 +14,8 @@ the :class:`~prepcast.distribution.state.DeliveryState`.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -26,9 +28,13 @@ from prepcast.distribution.modes import Context, Mode, modes_for
 from prepcast.distribution.modes._common import Advance
 from prepcast.distribution.outcome import Outcome, PushReport
 from prepcast.distribution.registry import Difusor, Registry
-from prepcast.distribution.sftp import CONNECT_TIMEOUT, SftpPeer
 from prepcast.distribution.state import DeliveryState
-from prepcast.distribution.transport import DifusorRefused, Peer, is_retryable
+from prepcast.distribution.transport import (
+    AuthenticationFailed,
+    DifusorRefused,
+    Peer,
+    is_retryable,
+)
 from prepcast.errors import PrepcastError
 
 log = logging.getLogger(__name__)
@@ -36,7 +42,23 @@ log = logging.getLogger(__name__)
 OnProgress = Callable[[str, int, int], None]
 PeerFactory = Callable[[Difusor], Peer]
 
-__all__ = ["Outcome", "PeerFactory", "PushReport", "Pusher"]
+__all__ = ["Outcome", "PeerFactory", "PushReport", "Pusher", "access_of"]
+
+
+def access_of(d: Difusor) -> str:
+    """A digest of how the pusher logs in at ``d``: its registry entry's connection fields, the
+    password and the key file's bytes. A login refused with one access is not tried again with
+    the same (a server that counts failures, fail2ban, would lock the account or ban the
+    institute); a changed entry, password or key file is tried."""
+    key = b""
+    if d.key_file is not None:
+        try:
+            key = Path(d.key_file).expanduser().read_bytes()
+        except OSError:
+            key = b"?"
+    fields = [d.host, d.port, d.user, d.auth, str(d.key_file), d.password, d.host_key,
+              hashlib.sha256(key).hexdigest()]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
 
 def _cancelling() -> bool:
@@ -54,17 +76,24 @@ class Pusher:
     def __init__(self, registry: Registry, state: DeliveryState, *,
                  on_progress: OnProgress | None = None, file_concurrency: int = 32,
                  attempts: int = 3, retry_delay: float = 1.0, work_dir: Path | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT, confirm_timeout: float = 30.0,
-                 peer_factory: PeerFactory | None = None) -> None:
+                 connect_timeout: float | None = None, confirm_timeout: float = 30.0,
+                 peer_factory: PeerFactory | None = None,
+                 replace_same_cut: bool = False) -> None:
         self.registry = registry
         self.state = state
         self.on_progress = on_progress
         self.attempts = attempts
         self.retry_delay = retry_delay
         if peer_factory is None:
+            # SSH is loaded only by a pusher that pushes over SFTP (not the runner's pushing
+            # process of a night without difusores, nor a LocalPeer's)
+            from prepcast.distribution.sftp import CONNECT_TIMEOUT, SftpPeer
+
+            timeout = CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+
             def peer_factory(d: Difusor) -> Peer:
                 return SftpPeer(d, known_hosts=registry.known_hosts,
-                                file_concurrency=file_concurrency, connect_timeout=connect_timeout)
+                                file_concurrency=file_concurrency, connect_timeout=timeout)
         self._peer_factory = peer_factory
         self.difusores = {d.name: d for d in registry.active()}
         self.peers: dict[str, Peer] = {n: peer_factory(d) for n, d in self.difusores.items()}
@@ -72,7 +101,8 @@ class Pusher:
         self.work_dir = work_dir or Path(self._tmp.name if self._tmp else ".")
         self.ctx = Context(state=state, work_dir=self.work_dir, progress=self._progress,
                            file_concurrency=file_concurrency,
-                           keep_releases=registry.keep_releases, confirm_timeout=confirm_timeout)
+                           keep_releases=registry.keep_releases, confirm_timeout=confirm_timeout,
+                           replace_same_cut=replace_same_cut)
         self.modes: Mapping[str, Mode] = modes_for(self.ctx)
 
     def mode_of(self, name: str) -> Mode:
@@ -114,9 +144,18 @@ class Pusher:
 
         async def one(name: str) -> None:
             async with sem:
-                earlier = await self._check(name, pkg)
-                if earlier is not None:
-                    report.refused[name] = earlier
+                held = self._held_back(name, pkg)
+                if held is None:
+                    try:
+                        earlier = await self._check(name, pkg)
+                    except AuthenticationFailed as exc:
+                        held = self._login_refused(name, pkg, exc)
+                    else:
+                        if earlier is not None:
+                            report.refused[name] = earlier
+                if held is not None:
+                    report.staged[name] = held
+                    return
                 staged = await self._run(name, "stage", pkg)
             report.staged[name] = staged
             if not staged.ok:
@@ -140,10 +179,40 @@ class Pusher:
             log.info("cut %d: activation at %s (in %.0f s)", pkg.cut, pkg.not_before, delay)
             await asyncio.sleep(delay)
 
+    def _held_back(self, name: str, pkg: PackageContents) -> Outcome | None:
+        """A difusor whose server refused the login with the registry entry it still has is not
+        tried (its failed attempt recorded, naming why); None: try it."""
+        refused = self.state.login_refused(name)
+        if refused is None:
+            return None
+        if refused.access != access_of(self.difusores[name]):
+            self.state.forget_login_refused(name)  # a new password, key or entry: tried
+            return None
+        error = (f"{name}: not tried: its server refused the login at {refused.tag} "
+                 f"({refused.error}); not tried again until its registry entry, password or "
+                 "key file changes")
+        row = self.state.start(name, pkg.cut_id, "stage")
+        self.state.end(row, result="failed", error=error)
+        log.error("%s", error)
+        return Outcome(name, "stage", False, error=error)
+
+    def _login_refused(self, name: str, pkg: PackageContents,
+                       exc: AuthenticationFailed) -> Outcome:
+        """Record a login refused while reading back the earlier cut (never tried again with
+        the same access) as this cut's failed attempt."""
+        self.state.refuse_login(name, access_of(self.difusores[name]), pkg.cut_id, str(exc))
+        row = self.state.start(name, pkg.cut_id, "stage")
+        self.state.end(row, result="failed", error=str(exc))
+        log.error("%s", exc)
+        return Outcome(name, "stage", False, error=str(exc))
+
     async def _check(self, name: str, pkg: PackageContents) -> Outcome | None:
-        """What the difusor did with an earlier round's cut, recorded when it is a failure."""
+        """What the difusor did with an earlier round's cut, recorded when it is a failure (a
+        refused login is raised: it is not tried again)."""
         try:
             outcome = await self.mode_of(name).check(self.peers[name], self.difusores[name])
+        except AuthenticationFailed:
+            raise
         except PrepcastError as exc:
             log.warning("%s: reading back the earlier cut: %s", name, exc)
             return None
@@ -201,6 +270,8 @@ class Pusher:
             except PrepcastError as exc:
                 outcome = Outcome(name, phase, False, error=str(exc))
                 retry = is_retryable(exc)
+                if isinstance(exc, AuthenticationFailed):  # never again with the same access
+                    self.state.refuse_login(name, access_of(d), pkg.cut_id, str(exc))
                 result = "refused" if isinstance(exc, DifusorRefused) else "failed"
             except Exception as exc:  # one difusor's surprise must not stop the others
                 log.exception("difusor %s: %s failed", name, phase)

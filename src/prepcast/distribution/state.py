@@ -5,7 +5,9 @@ jornada's cut 4 are different cuts). Tables: ``deliveries`` (one row per difusor
 the cut's tag, start, end, bytes, files, throughput, result — ``ok``, ``failed``, ``refused``, ``interrupted`` (Ctrl-C) —
 error), ``holdings`` (the last cut staged and the last cut activated at each difusor,
 with the manifest digest), ``sent`` (a cut handed to a difusor's daemon and not yet seen live
-there, read back on the next round) and ``cut_files`` (each delivered cut's files, so the next
+there, read back on the next round), ``login_refused`` (a difusor whose server refused the
+pusher's password or key, with a digest of the registry entry it used: not tried again until
+that entry changes) and ``cut_files`` (each delivered cut's files, so the next
 cut sends only what a difusor lacks, by content).
 """
 
@@ -48,6 +50,13 @@ CREATE TABLE IF NOT EXISTS sent (
     digest TEXT NOT NULL,
     not_before TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS login_refused (
+    difusor TEXT PRIMARY KEY,
+    access TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    error TEXT NOT NULL,
+    at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS cut_files (
     digest TEXT NOT NULL,
     path TEXT NOT NULL,
@@ -77,6 +86,18 @@ class Delivery:
     @property
     def cut_id(self) -> CutId | None:
         return CutId.from_tag(self.tag) if self.tag else None
+
+
+@dataclass(frozen=True)
+class LoginRefused:
+    """A difusor's server refused the pusher's password or key (``access``: a digest of the
+    registry entry used); pushes to it stop until that entry changes."""
+
+    difusor: str
+    access: str
+    tag: str
+    error: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -214,6 +235,28 @@ class DeliveryState:
     def clear_sent(self, difusor: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM sent WHERE difusor = ?", (difusor,))
+
+    def refuse_login(self, difusor: str, access: str, cut: CutId, error: str) -> None:
+        """The server of ``difusor`` refused the login made with ``access`` (a digest of its
+        registry entry) at ``cut``: no further attempt with the same entry."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO login_refused (difusor, access, tag, error, at)"
+                " VALUES (?, ?, ?, ?, ?)", (difusor, access, cut.tag, error, _now().isoformat()))
+
+    def login_refused(self, difusor: str) -> LoginRefused | None:
+        """The refused login of ``difusor`` still on record, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT access, tag, error, at FROM login_refused"
+                                   " WHERE difusor = ?", (difusor,)).fetchone()
+        if row is None:
+            return None
+        return LoginRefused(difusor, str(row[0]), str(row[1]), str(row[2]),
+                            datetime.fromisoformat(row[3]))
+
+    def forget_login_refused(self, difusor: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM login_refused WHERE difusor = ?", (difusor,))
 
     def last_refusal(self, difusor: str) -> Delivery | None:
         """The latest cut a difusor refused or did not activate (for the status view)."""

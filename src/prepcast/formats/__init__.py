@@ -11,11 +11,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+# ``read_prep_csv`` and ``recount`` name both a module of this package and its function: imported
+# now, so that ``prepcast.formats.recount`` is the function whichever module is loaded first.
+from prepcast.formats.read_prep_csv import PublishedDatabase, parse_prep_csv, read_prep_csv
+from prepcast.formats.recount import Recount, recount
+
 if TYPE_CHECKING:
     from prepcast.formats.drop_folder import Drop, DroppedCut, RefusedCut, take_cut, take_drop
     from prepcast.formats.import_prep_csv import import_database
-    from prepcast.formats.read_prep_csv import PublishedDatabase, parse_prep_csv, read_prep_csv
-    from prepcast.formats.recount import Recount, recount
     from prepcast.formats.write_prep_csv import (
         DatabaseWriter,
         DatabaseZip,
@@ -27,9 +30,6 @@ _WHERE = {
     "Drop": "drop_folder", "DroppedCut": "drop_folder", "RefusedCut": "drop_folder",
     "take_cut": "drop_folder", "take_drop": "drop_folder",
     "import_database": "import_prep_csv",
-    "PublishedDatabase": "read_prep_csv", "parse_prep_csv": "read_prep_csv",
-    "read_prep_csv": "read_prep_csv",
-    "Recount": "recount", "recount": "recount",
     "DatabaseWriter": "write_prep_csv", "DatabaseZip": "write_prep_csv",
     "build_databases": "write_prep_csv", "write_databases": "write_prep_csv",
 }

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from itertools import combinations
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from prepcast.election.acta import Acta, FieldValue, Mark, Status
 from prepcast.election.catalog import (
@@ -120,29 +120,31 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
                     instituto: str | None = None, last_cut: datetime | None = None) -> Imported:
     """Write the election directory ``out`` (a new directory) from the published database.
 
-    ``instituto`` names the institute in the proceso id (``QROO-2019``); by default the first
-    part of the file's name (``QROO_DIP_LOC_2019.csv`` → ``QROO``). ``last_cut`` is the night's
+    ``file`` is the database CSV or a database zip holding exactly one (its candidaturas CSV and
+    LEEME aside). ``instituto`` names the institute in the proceso id (``QROO-2019``); by default
+    the first part of the CSV's name (``QROO_DIP_LOC_2019.csv`` → ``QROO``), inside a zip too. ``last_cut`` is the night's
     last scheduled cut (default: the file's own cut), for a directory made from an early cut
     (the first drop of a capture system) to serve the whole night."""
     if cut_minutes < 1:
         raise InputError(f"--cut-minutes {cut_minutes}: at least 1")
     if rules not in PROFILES:
         raise InputError(f"unknown rules {rules!r} (known: {', '.join(PROFILES)})")
-    institute = instituto if instituto is not None else file.stem.split("_", 1)[0].upper()
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}", institute):
-        raise InputError(f"--instituto {institute[:40]!r}: letters, digits and '-' only "
-                         "(e.g. IEEM), at most 32")
+    if instituto is not None:
+        _check_institute(instituto)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):  # an empty one is taken
         raise InputError.at(out, "already exists; give a new or empty directory")
     if catalogo is not None and not catalogo.is_file():
         raise InputError.at(catalogo, "missing")
     db = read_prep_csv(file)
+    stem = database_stem(file, db)
+    institute = instituto if instituto is not None else stem.split("_", 1)[0].upper()
+    _check_institute(institute)
     cut = _cut_time(db)
     tz = cut.tzinfo
     assert isinstance(tz, timezone)
     problems: list[Problem] = []
     parties, alliances, independents = _vote_columns(db, problems)
-    eid = eleccion or re.sub(r"[^A-Z0-9_]", "_", file.stem.upper())
+    eid = eleccion or re.sub(r"[^A-Z0-9_]", "_", stem.upper())
     ids = [column_id(n)[0] for n in db.vote_columns]
     ent_ids = Counter(_int(r.get("ID_ENTIDAD", "")) for r in db.rows)
     entidad_id = ent_ids.most_common(1)[0][0] if ent_ids else 0
@@ -190,7 +192,7 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
     toml = _election_toml(db, eid, end - timedelta(minutes=cut_minutes * steps), end, cut_minutes,
                           rules, entidad_id, entidad, parties, alliances, independents, ambito,
                           Counter(r.get("TIPO_ACTA", "").strip() for r in db.rows).most_common(1)[0][0]
-                          if db.rows else "2", file.stem, institute)
+                          if db.rows else "2", stem, institute)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -202,6 +204,20 @@ def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
         raise
     tmp.rename(out)
     return Imported(out, eid, len(casillas), len(actas), cut)
+
+
+def database_stem(file: Path, db: PublishedDatabase) -> str:
+    """The name the ids default to: the database CSV's, without its suffix, also when ``file``
+    is a database zip (``20240602_2020_PREP_DIP_LOC.zip`` holding ``IEEM_DIP_LOC_2024.csv``:
+    ``IEEM_DIP_LOC_2024``), so a zip imports as the CSV inside it would."""
+    inside = db.path.removeprefix(f"{file}:") if db.path != str(file) else None
+    return PurePosixPath(inside).stem if inside else file.stem
+
+
+def _check_institute(institute: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}", institute):
+        raise InputError(f"--instituto {institute[:40]!r}: letters, digits and '-' only "
+                         "(e.g. IEEM), at most 32")
 
 
 def database_cut_time(db: PublishedDatabase) -> datetime:

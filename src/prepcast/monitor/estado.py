@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prepcast.monitor.incidents import _contact
+from prepcast.monitor.incidents import contact_of
 from prepcast.registry import Registry
 from prepcast.registry.history import TRANSITIONS
 
@@ -71,8 +71,8 @@ def with_registry(rows: list[dict[str, Any]], reg: Registry | None) -> list[dict
         if d.status == "bloqueado" and d.url and d.name not in names:
             rows.append({"name": d.name, "url": d.url, "status": d.status, "probed": False,
                          "up": None, "cut": None, "cut_display": None, "lag_cuts": None,
-                         "lag_s": None, "integrity": "ok", "https": None, "checked_at": None,
-                         "incidents": [], "contact": _contact(d)})
+                         "lag_s": None, "integrity": None, "https": None, "checked_at": None,
+                         "incidents": [], "contact": contact_of(d)})
     return rows
 
 

@@ -1,7 +1,7 @@
 """Incidents that open and close by themselves, kept in the state folder, and their alerts.
 
-An incident is one kind of trouble of one difusor (down, integrity, https, lag, slow,
-tls) from the
+An incident is one kind of trouble of one difusor (down, integrity, https, ejercicio, lag,
+slow, tls) from the
 round that first saw it to the first round that no longer does. Each is alerted once when it
 opens and once when it closes (an alert that could not be sent is retried the next round).
 """
@@ -18,11 +18,12 @@ from prepcast.files import write_atomic
 from prepcast.monitor.probe import ProbeResult, ProbeSettings
 from prepcast.registry import Difusor
 
-KINDS = ("down", "integrity", "https", "lag", "slow", "tls")
+KINDS = ("down", "integrity", "https", "ejercicio", "lag", "slow", "tls")
 WHAT = {
     "down": "sitio caído o sin el PREP",
     "integrity": "contenido distinto del publicado por el Instituto",
     "https": "sitio sin HTTPS: se sirve por HTTP sin cifrar",
+    "ejercicio": "muestra otro ejercicio que el Instituto (p. ej. datos de un simulacro)",
     "lag": "corte atrasado respecto del Instituto",
     "slow": "respuesta lenta",
     "tls": "certificado TLS inválido o por vencer",
@@ -54,6 +55,9 @@ def troubles(r: ProbeResult, s: ProbeSettings) -> dict[str, list[str]]:
         found["integrity"] = list(r.integrity)
     if r.https:
         found["https"] = [r.https]
+    if r.institute_ejercicio is not None and r.ejercicio_s is not None and (
+            r.ejercicio_s > s.lag_bound_s):
+        found["ejercicio"] = [ejercicio_evidence(r)]
     if r.lag_s is not None and r.lag_cuts and r.lag_s > s.lag_bound_s:
         found["lag"] = [f"muestra el corte {r.cut} ({r.ejercicio}), {r.lag_cuts} corte(s) "
                         f"atrás desde hace {r.lag_s:.0f} s"]
@@ -66,7 +70,18 @@ def troubles(r: ProbeResult, s: ProbeSettings) -> dict[str, list[str]]:
     return found
 
 
-def _contact(d: Difusor | None) -> dict[str, str]:
+def ejercicio_evidence(r: ProbeResult) -> str:
+    """What a difusor showing another ejercicio than the institute's shows, in Spanish."""
+    text = (f"muestra el corte {r.cut} de {r.ejercicio}, pero el Instituto publica "
+            f"{r.institute_ejercicio} (corte {r.institute_cut}) desde hace {r.ejercicio_s:.0f} s")
+    if r.institute_ejercicio == "jornada":
+        text += ": GRAVE, datos de un ejercicio de práctica en vivo durante la jornada"
+    return text
+
+
+def contact_of(d: Difusor | None) -> dict[str, str]:
+    """The registry's contact of a difusor as incidents, the round's table and the dashboard
+    show it (only the fields given); empty for a difusor no longer in the registry."""
     if d is None:
         return {}
     c = d.contacto
@@ -100,7 +115,7 @@ class Incidents:
                     self.items.append(Incident(
                         id=f"{r.name}/{kind}/{r.checked_at.strftime('%Y%m%dT%H%M%S')}",
                         difusor=r.name, kind=kind, what=WHAT[kind], since=stamp,
-                        evidence=evidence[:20], contact=_contact(difusores.get(r.name))))
+                        evidence=evidence[:20], contact=contact_of(difusores.get(r.name))))
                 else:
                     inc.evidence, inc.rounds = evidence[:20], inc.rounds + 1
             for kind in KINDS:

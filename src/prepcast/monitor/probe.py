@@ -48,8 +48,9 @@ class ProbeSettings:
 
 @dataclass
 class ProbeResult:
-    """What one round saw of one difusor (``integrity`` empty when everything matched;
-    ``https`` the finding of an address served over plain HTTP, apart from tampering)."""
+    """What one round saw of one difusor (``integrity`` empty when everything matched, and
+    only evaluated on a site that is up; ``https`` the finding of an address served over plain
+    HTTP, apart from tampering)."""
 
     name: str
     url: str
@@ -61,6 +62,11 @@ class ProbeResult:
     cut_display: str | None = None
     lag_cuts: int | None = None
     lag_s: float | None = None
+    # the institute's current cut when the difusor shows another ejercicio (not a lag), and
+    # the seconds since the institute's ejercicio went out
+    institute_ejercicio: str | None = None
+    institute_cut: int | None = None
+    ejercicio_s: float | None = None
     integrity: list[str] = field(default_factory=list)
     cache_control: str | None = None
     latency_ms: float | None = None
@@ -78,7 +84,12 @@ class ProbeResult:
             "up": self.up, "error": self.error, "ejercicio": self.ejercicio, "cut": self.cut,
             "cut_display": self.cut_display, "lag_cuts": self.lag_cuts,
             "lag_s": None if self.lag_s is None else round(self.lag_s, 1),
-            "integrity": self.integrity or "ok", "cache_control": self.cache_control,
+            "institute_ejercicio": self.institute_ejercicio,
+            "institute_cut": self.institute_cut,
+            "ejercicio_s": None if self.ejercicio_s is None else round(self.ejercicio_s, 1),
+            # a site that did not serve the PREP was not evaluated: never reported intact
+            "integrity": self.integrity or ("ok" if self.up else None),
+            "cache_control": self.cache_control,
             "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
             "slow": self.slow,
             "tls_expires": self.tls_expires.isoformat() if self.tls_expires else None,
@@ -286,7 +297,12 @@ class Prober:
         res.up = True
         res.ejercicio, res.cut = str(signed.get("ejercicio")), signed["cut"]
         res.cut_display = str(signed.get("cut_display") or "") or None
-        res.lag_cuts, res.lag_s = self.reference.lag(res.ejercicio, res.cut, now)
+        other = self.reference.mismatch(res.ejercicio, now)
+        if other is None:
+            res.lag_cuts, res.lag_s = self.reference.lag(res.ejercicio, res.cut, now)
+        else:  # another ejercicio's data (a drill's while the jornada is out): no lag of it
+            cur, res.ejercicio_s = other
+            res.institute_ejercicio, res.institute_cut = cur.manifest.ejercicio, cur.manifest.cut
         self._check_header(res, MAIN_PATH, resp)
         release = self.reference.find(res.ejercicio, res.cut)
         try:

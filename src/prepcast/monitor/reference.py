@@ -72,6 +72,7 @@ class Reference:
         self.trusted = trusted
         self._releases: dict[str, Release] = {}
         self._pushed: dict[str, datetime] | None = None  # None: the root records no pushes
+        self._refused: str | None = None  # the last keyring refused under the trusted key
         if not (root / "releases").is_dir():
             raise InputError.at(root, "not a publish root (no releases/ folder); give the "
                                 "folder the night runner publishes in (--publish-root)")
@@ -99,8 +100,12 @@ class Reference:
             ring = trusted_manifest(m, (path / m.keyring).read_bytes(),
                                     _read_sig(path / m.signature_rel), self.trusted, str(path))
             signed, _ = read_signed_main((path / MAIN_PATH).read_bytes())
-        except (IntegrityError, OSError):
-            return None  # half-written or foreign: not a reference
+        except IntegrityError as exc:
+            if any("not signed by the trusted root key" in f for f in exc.failures):
+                self._refused = exc.failures[0]
+            return None  # foreign: not a reference
+        except OSError:
+            return None  # half-written: not yet a reference
         cut_time = None
         if signed is not None and isinstance(signed.get("cut_time"), str):
             try:
@@ -147,21 +152,41 @@ class Reference:
 
     def lag(self, ejercicio: str, cut: int, now: datetime) -> tuple[int, float]:
         """Cuts and seconds a difusor showing (``ejercicio``, ``cut``) is behind: the cuts of
-        the current ejercicio published since, and the time since the first of them went out."""
+        the current ejercicio published since, and the time since the first of them went out.
+        A difusor showing another ejercicio is not behind but out of place (:meth:`mismatch`):
+        (0, 0.0) here."""
         cur = self.current()
-        if cur is None:
+        if cur is None or ejercicio != cur.manifest.ejercicio:
             return 0, 0.0
-        if ejercicio != cur.manifest.ejercicio:
-            missed = [r for r in self.releases() if r.manifest.ejercicio == cur.manifest.ejercicio
-                      and r.cut_id <= cur.cut_id]
-        else:
-            missed = [r for r in self.releases() if r.manifest.ejercicio == ejercicio
-                      and cut < r.manifest.cut <= cur.manifest.cut]
+        missed = [r for r in self.releases() if r.manifest.ejercicio == ejercicio
+                  and cut < r.manifest.cut <= cur.manifest.cut]
         if not missed:
             return 0, 0.0
         first = min(missed, key=lambda r: r.cut_id)
-        n = cur.manifest.cut - cut if ejercicio == cur.manifest.ejercicio else len(missed)
-        return max(n, 0), max((now - first.published_at).total_seconds(), 0.0)
+        return max(cur.manifest.cut - cut, 0), max((now - first.published_at).total_seconds(),
+                                                    0.0)
+
+    def mismatch(self, ejercicio: str, now: datetime) -> tuple[Release, float] | None:
+        """Where a difusor shows another ejercicio than the institute's current cut (a drill's
+        data while the jornada is out, say): that current cut, and the seconds since the
+        institute's ejercicio first went out (its earliest cut still held); None when the
+        difusor shows the same ejercicio, or before anything went out."""
+        cur = self.current()
+        if cur is None or ejercicio == cur.manifest.ejercicio:
+            return None
+        held = [r for r in self.releases() if r.manifest.ejercicio == cur.manifest.ejercicio
+                and r.cut_id <= cur.cut_id]
+        first = min(r.published_at for r in held) if held else cur.published_at
+        return cur, max((now - first).total_seconds(), 0.0)
+
+    def untrusted(self) -> str | None:
+        """Why no release of the root checks out against the trusted key, when none does
+        although some are there (the root key given is not the one that signed this root's
+        keyrings); None when one checks out, or there is none yet."""
+        self.refresh()
+        if self._releases:
+            return None
+        return self._refused
 
     def interval_s(self, default: float) -> float:
         """Seconds between cuts, from the last two cut times published (else ``default``)."""

@@ -22,9 +22,10 @@ import aiohttp
 import httpx
 
 from prepcast import events
+from prepcast.errors import InputError
 from prepcast.files import write_atomic
 from prepcast.monitor.alerts import Alerter, AlertSettings
-from prepcast.monitor.incidents import Incidents, troubles
+from prepcast.monitor.incidents import Incidents, contact_of, troubles
 from prepcast.monitor.probe import (
     Prober,
     ProbeResult,
@@ -61,6 +62,11 @@ class Monitor:
     def __init__(self, opts: MonitorOptions) -> None:
         self.opts = opts
         self.reference = Reference(opts.reference, load_root_public(opts.trust))
+        refused = self.reference.untrusted()
+        if refused is not None:  # the wrong key: every honest difusor would look forged
+            raise InputError.at(opts.trust, f"--trust does not match --reference "
+                                f"{opts.reference}: no cut there is signed under this root key "
+                                f"({refused})")
         self.registry = load_registry(opts.registry)
         opts.state.mkdir(parents=True, exist_ok=True)
         self.incidents = Incidents(opts.state / "incidents.json")
@@ -163,21 +169,17 @@ class Monitor:
             row = r.as_json()
             row["incidents"] = open_by.get(r.name, [])
             d = self.registry.get(r.name)
-            row["contact"] = self.incidents_contact(d)
+            row["contact"] = contact_of(d)
             rows.append(row)
         return {"difusores": rows}
 
-    @staticmethod
-    def incidents_contact(d: Difusor | None) -> dict[str, str]:
-        from prepcast.monitor.incidents import _contact
-        return _contact(d)
-
 
 def troubled(results: list[ProbeResult], settings: ProbeSettings) -> list[str]:
-    """The difusores of a round that are down, have a finding (of integrity or HTTPS), or lag past
-    the bound (what makes
+    """The difusores of a round that are down, have a finding (of integrity or HTTPS), show
+    another ejercicio than the institute's, or lag past the bound (what makes
     ``monitor run --once`` exit 1)."""
-    return [r.name for r in results if {"down", "integrity", "https", "lag"} & set(troubles(r, settings))]
+    bad = {"down", "integrity", "https", "ejercicio", "lag"}
+    return [r.name for r in results if bad & set(troubles(r, settings))]
 
 
 async def run(opts: MonitorOptions, *, once: bool = False, rounds: int | None = None,

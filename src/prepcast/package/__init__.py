@@ -8,24 +8,32 @@ This is the container only: what fills it (tally, databases, site) is composed i
 :mod:`prepcast.publish`, so the difusor side loads this package without the results engine.
 """
 
-from prepcast.package.build import assemble
-from prepcast.package.canonical import canonical_json, content_name, sha256_hex
+import typing as _typing
+
+from prepcast._lazy import members as _members
+
+# ``diff`` names both a module of this package and its function: imported now, so that
+# ``prepcast.package.diff`` is the function whichever module is loaded first.
 from prepcast.package.diff import Delta, diff, diff_manifests
-from prepcast.package.ejercicio import JORNADA, CutId, Ejercicio
-from prepcast.package.keys import Signer, init_keys, load_signer, revoke_key, rotate_keys
-from prepcast.package.layout import (
-    CACHE_CONTROL_IMMUTABLE,
-    CACHE_CONTROL_MUTABLE,
-    MAIN_PATH,
-    MUTABLE_PATHS,
-    cache_control_for,
-    manifest_path,
-    path_problem,
-    signature_path,
-)
-from prepcast.package.manifest import FileEntry, Manifest, load_manifest
-from prepcast.package.schemas import schema_problems, validate
-from prepcast.package.verify import VerifyLimits, verify_package
+
+if _typing.TYPE_CHECKING:
+    from prepcast.package.build import assemble
+    from prepcast.package.canonical import canonical_json, content_name, sha256_hex
+    from prepcast.package.ejercicio import JORNADA, CutId, Ejercicio
+    from prepcast.package.keys import Signer, init_keys, load_signer, revoke_key, rotate_keys
+    from prepcast.package.layout import (
+        CACHE_CONTROL_IMMUTABLE,
+        CACHE_CONTROL_MUTABLE,
+        MAIN_PATH,
+        MUTABLE_PATHS,
+        cache_control_for,
+        manifest_path,
+        path_problem,
+        signature_path,
+    )
+    from prepcast.package.manifest import FileEntry, Manifest, load_manifest
+    from prepcast.package.schemas import schema_problems, validate
+    from prepcast.package.verify import VerifyLimits, verify_package
 
 __all__ = [
     "CACHE_CONTROL_IMMUTABLE",
@@ -59,3 +67,17 @@ __all__ = [
     "validate",
     "verify_package",
 ]
+
+__getattr__, __dir__ = _members(__name__, {
+    "assemble": "build",
+    "canonical_json": "canonical", "content_name": "canonical", "sha256_hex": "canonical",
+    "JORNADA": "ejercicio", "CutId": "ejercicio", "Ejercicio": "ejercicio",
+    "Signer": "keys", "init_keys": "keys", "load_signer": "keys", "revoke_key": "keys",
+    "rotate_keys": "keys",
+    "CACHE_CONTROL_IMMUTABLE": "layout", "CACHE_CONTROL_MUTABLE": "layout", "MAIN_PATH": "layout",
+    "MUTABLE_PATHS": "layout", "cache_control_for": "layout", "manifest_path": "layout",
+    "path_problem": "layout", "signature_path": "layout",
+    "FileEntry": "manifest", "Manifest": "manifest", "load_manifest": "manifest",
+    "schema_problems": "schemas", "validate": "schemas",
+    "VerifyLimits": "verify", "verify_package": "verify",
+})

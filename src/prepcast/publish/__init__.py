@@ -8,17 +8,22 @@ recounts to its preamble. ``package/`` keeps
 only the signed container, so the difusor side never loads the results engine or the site.
 """
 
-from prepcast.publish.cut import (
-    EXPIRES_AFTER_END,
-    CutBuilder,
-    CutFiles,
-    build_cut,
-    cut_files,
-    night_engine,
-    open_election,
-    proceso_id,
-    read_difusores,
-)
+import typing as _typing
+
+from prepcast._lazy import members as _members
+
+if _typing.TYPE_CHECKING:
+    from prepcast.publish.cut import (
+        EXPIRES_AFTER_END,
+        CutBuilder,
+        CutFiles,
+        build_cut,
+        cut_files,
+        night_engine,
+        open_election,
+        proceso_id,
+        read_difusores,
+    )
 
 __all__ = [
     "EXPIRES_AFTER_END",
@@ -31,3 +36,9 @@ __all__ = [
     "proceso_id",
     "read_difusores",
 ]
+
+__getattr__, __dir__ = _members(__name__, {
+    "EXPIRES_AFTER_END": "cut", "CutBuilder": "cut", "CutFiles": "cut", "build_cut": "cut",
+    "cut_files": "cut", "night_engine": "cut", "open_election": "cut", "proceso_id": "cut",
+    "read_difusores": "cut",
+})

@@ -17,32 +17,30 @@ again with the same state, the runner goes on from what the institute's root sho
 publishes an older cut over a newer one, a cut's package is the same bytes however often it is
 built (its times come from the schedule), and the last published cut is pushed again unless
 every difusor confirmed it.
+
+What it is told and tells back: :mod:`prepcast.publish.options`; the institute's root and the
+built packages: :mod:`prepcast.publish.releases`; its pushes: :mod:`prepcast.publish.pushes`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from prepcast.difusor.activate import ReleaseStore
-from prepcast.distribution import PushReport
+from prepcast.distribution.pushlock import hold_registry_lock
 from prepcast.election import ElectionDir, cut_time, load_election_dir
 from prepcast.election.catalog import read_proceso
 from prepcast.election.columnar import ColumnElection
 from prepcast.errors import InputError, IntegrityError, PrepcastError
 from prepcast.package import CutId, Ejercicio, Manifest, load_manifest, load_signer, verify_package
 from prepcast.package.keys import ROOT_PUB
-from prepcast.package.layout import MAIN_PATH, manifest_path, signature_path
 from prepcast.publish.cut import (
     EXPIRES_AFTER_END,
     CutBuilder,
@@ -52,6 +50,15 @@ from prepcast.publish.cut import (
     registry_public_list,
 )
 from prepcast.publish.deliver import Deliveries
+from prepcast.publish.options import CutDone, OnCut, OnPushed, RebuiltDiffers, RunOptions
+from prepcast.publish.pushes import NightPushes
+from prepcast.publish.releases import (
+    KEEP_RELEASES,
+    package_of,
+    prune_packages,
+    publish_release,
+    remove_temporaries,
+)
 from prepcast.publish.state import (
     DELIVERIES,
     LOCK_FILE,
@@ -59,14 +66,16 @@ from prepcast.publish.state import (
     PACKAGES,
     NightState,
     check_deliveries,
+    forget_publish_root,
+    lock_publish_root,
     lock_state,
     now,
 )
 from prepcast.publish.timeline import Timeline, check_clock
 
-log = logging.getLogger(__name__)
+__all__ = ["CutDone", "NightRunner", "RebuiltDiffers", "RunOptions", "open_night_election"]
 
-KEEP_RELEASES = 3  # in the institute's root
+log = logging.getLogger(__name__)
 
 
 def open_night_election(path: Path) -> ElectionDir | ColumnElection:
@@ -79,51 +88,6 @@ def open_night_election(path: Path) -> ElectionDir | ColumnElection:
     return load_election_dir(path)
 
 
-@dataclass(frozen=True)
-class RunOptions:
-    election: Path
-    keys: Path
-    state: Path
-    publish_root: Path
-    registry: Path | None = None
-    ejercicio: str = "jornada"
-    speed: float | None = 1.0  # None: every cut as soon as the previous one is done
-    until: datetime | None = None
-    ntp_server: str | None = "pool.ntp.org"  # None: no clock check (drills on a laptop only)
-    ntp_port: int = 123
-    max_clock_offset: float = 1.0
-    # the official list the site shows; empty: the registry's public list, read before each cut
-    difusores: tuple[dict[str, Any], ...] = ()
-    retry_delay: float = 1.0
-    retry_every: float = 60.0  # between cuts, a failed push is tried again this often (seconds)
-    drops: Path | None = None  # the capture system's drop folder as the source (publish.drops)
-    settle: float = 2.0  # a zip without .sha256 is complete once unchanged this long (seconds)
-    poll: float = 0.5  # how often the drop folder is looked at (seconds)
-
-
-@dataclass
-class CutDone:
-    """What the runner did with one cut (for progress displays and benchmarks)."""
-
-    number: int
-    package: Path
-    manifest: Manifest
-    build_seconds: float
-    verify_seconds: float
-    publish_seconds: float
-    due: datetime
-    push_started: datetime
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-class RebuiltDiffers(IntegrityError):
-    """A cut built again is not the same bytes as before (its capture feed changed)."""
-
-
-OnCut = Callable[[CutDone], None]
-OnPushed = Callable[[int, PushReport | None, str | None], None]
-
-
 class NightRunner:
     def __init__(self, opts: RunOptions, *, on_cut: OnCut | None = None,
                  on_pushed: OnPushed | None = None,
@@ -133,7 +97,6 @@ class NightRunner:
         self.on_pushed = on_pushed
         self._ed = ed
         self.stop_requested = threading.Event()
-        self._push: tuple[int, Future[PushReport], threading.Event] | None = None
         try:
             self.ejercicio = Ejercicio.parse(opts.ejercicio).name
         except ValueError as exc:
@@ -155,19 +118,25 @@ class NightRunner:
             load_registry(o.registry)
         check_deliveries(o.state)
         fresh, fresh_root = not o.state.exists(), not o.publish_root.exists()
-        lock = lock_state(o.state)
+        # one runner per state, per publish root and per registry, refused before anything
+        holder = f"a night runner (pid {os.getpid()}, --state {o.state.resolve()})"
+        locks: list[int] = []
         try:
+            if o.registry is not None:
+                locks.append(hold_registry_lock(o.registry, holder))
+            locks.append(lock_state(o.state, holder))
+            locks.append(lock_publish_root(o.publish_root, holder))
             return self._run_locked()
         except PrepcastError:  # refused before anything: leave nothing behind
-            if fresh and {p.name for p in o.state.iterdir()} == {LOCK_FILE}:
-                (o.state / LOCK_FILE).unlink()
+            if fresh and o.state.is_dir() and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:
+                (o.state / LOCK_FILE).unlink(missing_ok=True)
                 o.state.rmdir()
-            for empty in (o.publish_root / "releases", o.publish_root) if fresh_root else ():
-                with contextlib.suppress(OSError):
-                    empty.rmdir()
+            if fresh_root:
+                forget_publish_root(o.publish_root)
             raise
         finally:
-            os.close(lock)
+            for fd in locks:
+                os.close(fd)
 
     def _run_locked(self) -> NightState:
         o = self.opts
@@ -176,21 +145,24 @@ class NightRunner:
         self.ed: ElectionDir | ColumnElection = ed
         self.store = ReleaseStore(o.publish_root)
         self.store.recover()
-        self.store.keep_pushed()  # the monitor's reference: nothing has gone out until a push ends
         self._settle_settings(ed)
+        self.store.keep_pushed()  # the monitor's reference: nothing has gone out until a push ends
         self.timeline = Timeline(ed.proceso, datetime.fromisoformat(self.state.doc["origin"]),
                                  o.speed, o.until)
         self.builder: CutBuilder | None = None
         self.packages = o.state / PACKAGES
         self.packages.mkdir(exist_ok=True)
-        _remove_temporaries(self.packages)
-        self.deliveries = Deliveries(o.registry, o.state / DELIVERIES, o.state / OUTBOX,
-                                     wait_for_embargo=o.speed == 1.0, retry_delay=o.retry_delay)
+        remove_temporaries(self.packages)
+        deliveries = Deliveries(o.registry, o.state / DELIVERIES, o.state / OUTBOX,
+                                wait_for_embargo=o.speed == 1.0, retry_delay=o.retry_delay,
+                                replace_same_cut=o.replace_same_cut)
+        self.pushes = NightPushes(self.state, deliveries, self.store, self.ejercicio,
+                                  on_pushed=self.on_pushed)
         try:
             self._night()
         finally:
-            self._finish_push()
-            self.deliveries.close()
+            self.pushes.finish()
+            deliveries.close()
         return self.state
 
     def _night(self) -> None:
@@ -226,7 +198,7 @@ class NightRunner:
             push = entry["steps"].get("push")
             if push is None or push.get("failed") or "ended" not in push:
                 self.state.note(f"reanudando: corte {number} se envía de nuevo")
-                self._start_push(number, self._package_of(CutId.of(self.ejercicio, number)))
+                self.pushes.start(number, self._package_of(number))
         return number
 
     def _open_election(self) -> ElectionDir | ColumnElection:
@@ -280,16 +252,10 @@ class NightRunner:
     def _retry_failed(self) -> None:
         """A push that ended with failures is tried again every ``retry_every`` seconds until the
         next cut (the pusher sends each difusor only what it lacks)."""
-        if self._push is None or not self._push[2].is_set():
-            return
-        number = self._push[0]
-        push = self.state.cut(number)["steps"].get("push", {})
-        if not (push.get("failed") or push.get("error")):
-            return
-        ended = datetime.fromisoformat(push.get("ended") or push["started"])
-        if (now() - ended).total_seconds() >= self.opts.retry_every:
+        number = self.pushes.due_again(self.opts.retry_every)
+        if number is not None:
             self.state.note(f"corte {number}: se envía de nuevo a quien falló")
-            self._start_push(number, self._package_of(CutId.of(self.ejercicio, number)))
+            self.pushes.start(number, self._package_of(number))
 
     # --- one cut ----------------------------------------------------------------------------------
 
@@ -303,6 +269,7 @@ class NightRunner:
             raise IntegrityError(f"{self.opts.publish_root} already shows {live}; {cid} is not "
                                  "newer (never published over a newer cut)")
         pkg = self.packages / cid.tag
+        self._check_registry(number)
         t0 = time.perf_counter()
         manifest = self._reuse(pkg, last, previous)
         reused = manifest is not None
@@ -318,20 +285,46 @@ class NightRunner:
         self.state.step(number, "verify", seconds=round(t2 - t1, 3))
         if self.stop_requested.is_set():
             return
-        self._publish(pkg, cid)
+        publish_release(self.store, pkg, cid)
         t3 = time.perf_counter()
         self.state.step(number, "publish", release=cid.tag, seconds=round(t3 - t2, 3))
         if self.stop_requested.is_set():
             return
-        self._finish_push()  # never two pushes at once
+        self.pushes.finish()  # never two pushes at once
         started = now()
         # the files just verified against the manifest are not hashed again by the pusher
-        self._start_push(number, pkg, {p: (e.sha256, e.size) for p, e in manifest.files.items()})
+        self.pushes.start(number, pkg, {p: (e.sha256, e.size) for p, e in manifest.files.items()})
         # while it travels: what is no longer needed (the package pushed until now, old releases)
-        self._prune_packages(cid)
+        prune_packages(self.packages, cid)
         self.store.prune(KEEP_RELEASES)
         if self.on_cut is not None:
             self.on_cut(CutDone(number, pkg, manifest, t1 - t0, t2 - t1, t3 - t2, due, started))
+
+    def _check_registry(self, number: int) -> None:
+        """A registry that cannot be read now (edited by hand during the night): the cut goes
+        out with the last registry read (its difusores, its public list), and that is said at
+        every cut until it reads again: on stderr, in the state's log and in ``night status``
+        (``registro_ilegible``)."""
+        path = self.opts.registry
+        if path is None:
+            return
+        from prepcast.registry import load_registry
+
+        doc = self.state.doc
+        try:
+            load_registry(path)
+        except PrepcastError as exc:
+            error = " ".join(str(exc).split())
+            since = (doc.get("registro_ilegible") or {}).get("desde_corte", number)
+            doc["registro_ilegible"] = {"archivo": str(path), "error": error, "corte": number,
+                                        "desde_corte": since, "at": now().isoformat()}
+            text = (f"corte {number}: el registro {path} no se puede leer ({error}); se envía "
+                    "con el último registro válido")
+            log.warning("%s", text)
+            self.state.note(text)
+            return
+        if doc.pop("registro_ilegible", None) is not None:
+            self.state.note(f"corte {number}: el registro {path} se lee de nuevo")
 
     def _reuse(self, pkg: Path, last: Path | None, previous: Path | None) -> Manifest | None:
         """The package built for this cut before a crash, if it is whole and chains as now."""
@@ -384,108 +377,6 @@ class NightRunner:
     def _builds_of(self, number: int) -> list[dict[str, Any]]:
         return [b for b in self.state.builds() if b["cut"] == number]
 
-    def _publish(self, pkg: Path, cid: CutId) -> None:
-        """Into the institute's root: a whole release, then one rename of ``current``."""
-        partial = self.store.root / f"releases/.{cid.tag}.partial"
-        if partial.exists():
-            shutil.rmtree(partial)
-        shutil.copytree(pkg, partial, copy_function=_link_or_copy)
-        self.store.carry_over(partial, self.store.live_dir())
-        self.store.seal(partial, cid)
-        self.store.activate(cid)
-
-    def _prune_packages(self, live: CutId) -> None:
-        """Drop built packages older than the one just published (which is pushed from here)."""
-        for p in self.packages.iterdir():
-            cut = CutId.from_tag(p.name)
-            if cut is not None and cut < live:
-                shutil.rmtree(p, ignore_errors=True)
-
-    def _package_of(self, cid: CutId) -> Path:
-        """The package of a published cut, exactly (a release also holds the files it carried
-        over from the one before, for readers in flight; those are never pushed)."""
-        pkg = self.packages / cid.tag
-        if pkg.is_dir():
-            return pkg
-        release = self.store.path(cid)
-        m = load_manifest(release)
-        tmp = self.packages / f".{cid.tag}.copy.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        for rel in [*m.files, MAIN_PATH, manifest_path(m.ejercicio, m.cut),
-                    signature_path(m.ejercicio, m.cut)]:
-            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(str(release / rel), str(tmp / rel))
-        os.rename(tmp, pkg)
-        return pkg
-
-    # --- pushes -----------------------------------------------------------------------------------
-
-    def _start_push(self, number: int, release: Path,
-                    known: dict[str, tuple[str, int]] | None = None) -> None:
-        self.state.step(number, "push", started=now().isoformat())
-        future = self.deliveries.push(release, known)
-        recorded = threading.Event()
-        self._push = (number, future, recorded)
-
-        def done(f: Future[PushReport]) -> None:
-            try:
-                self._pushed(number, f)
-            finally:
-                recorded.set()
-
-        future.add_done_callback(done)
-
-    def _pushed(self, number: int, future: Future[PushReport]) -> None:
-        report: PushReport | None = None
-        error: str | None = None
-        try:
-            report = future.result()
-        except Exception as exc:  # recorded; the next round tries again
-            error = str(exc) or type(exc).__name__
-        with self.state.lock:
-            push = dict(self.state.cut(number)["steps"].get("push", {}))
-            push.update(ended=now().isoformat(), error=error)
-            if report is not None:
-                push.update(failed=report.failed, difusores=_outcomes(report),
-                            seconds=round(report.seconds_to_serving, 3))
-            else:
-                push["failed"] = ["*"]
-            self.state.cut(number)["steps"]["push"] = push
-            self.state.save()
-        if report is not None:  # gone out (to some, maybe not all): the monitor's reference
-            try:
-                self.store.mark_pushed(CutId.of(self.ejercicio, number), now())
-            except OSError as exc:  # the night goes on; the monitor judges by the publish time
-                log.warning("%s: %s", self.opts.publish_root, exc)
-        if self.on_pushed is not None:
-            self.on_pushed(number, report, error)
-
-    def _finish_push(self) -> None:
-        if self._push is not None:
-            _, _, recorded = self._push
-            recorded.wait()
-            self._push = None
-
-
-def _outcomes(report: PushReport) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for phase, outcomes in (("stage", report.staged), ("activate", report.activated),
-                            ("refused", report.refused)):
-        for name, o in outcomes.items():
-            d = out.setdefault(name, {})
-            d[phase] = {"ok": o.ok, "error": o.error, "seconds": round(o.seconds, 3)}
-    return out
-
-
-def _link_or_copy(src: str, dest: str) -> str:
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copy2(src, dest)
-    return dest
-
-
-def _remove_temporaries(folder: Path) -> None:
-    for p in folder.iterdir():
-        if p.name.startswith(".") and p.name.endswith(".tmp"):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    def _package_of(self, number: int) -> Path:
+        """The package of published cut ``number``, exactly (:func:`package_of`)."""
+        return package_of(self.packages, self.store, CutId.of(self.ejercicio, number))

@@ -35,13 +35,14 @@ DELIVERIES = "deliveries.sqlite"
 PACKAGES = "paquetes"
 OUTBOX = "salida"
 LOCK_FILE = "runner.lock"
+PUBLISH_LOCK = ".prepcast-night.lock"  # in --publish-root: held by the runner publishing there
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-def lock_state(directory: Path) -> int:
+def lock_state(directory: Path, holder: str = "") -> int:
     """Hold ``directory``'s runner lock (an exclusive ``flock``; the kernel releases it when the
     process ends, however it ends); the descriptor to close when done. A second runner on the
     same state is refused before it touches anything."""
@@ -50,10 +51,48 @@ def lock_state(directory: Path) -> int:
         raise InputError.at(directory, "is a file; --state names a folder")
     directory.mkdir(parents=True, exist_ok=True)
     try:
-        return hold_lock(directory / LOCK_FILE)
+        return hold_lock(directory / LOCK_FILE, holder)
     except LockHeld as held:
-        raise InputError.at(directory, f"a runner (pid {held.pid}) is already using this --state") \
-            from None
+        raise InputError.at(directory, f"{held.holder or f'a runner (pid {held.pid})'} is "
+                            "already using this --state") from None
+
+
+def lock_publish_root(root: Path, holder: str) -> int:
+    """Hold the publish root's runner lock (``.prepcast-night.lock`` in it): one runner publishes
+    in a root, whatever ``--state`` each has; the second is refused naming the first's pid and
+    state, before it touches anything."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise InputError.at(root, "is a file; --publish-root names a folder")
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        return hold_lock(root / PUBLISH_LOCK, holder)
+    except LockHeld as held:
+        raise InputError.at(root, f"{held.holder or f'a night runner (pid {held.pid})'} is "
+                            "already publishing in this --publish-root; one runner per publish "
+                            "root") from None
+
+
+def forget_publish_root(root: Path) -> None:
+    """Remove a publish root this run created and a refusal left unused: its lock, the empty
+    record of pushes and the empty ``releases/``; never a root where a cut was published."""
+    root = Path(root)
+    releases = root / "releases"
+    if releases.is_dir() and any(releases.iterdir()):
+        return
+    pushed = root / "pushed.json"
+    try:
+        empty = json.loads(pushed.read_bytes()) == {"pushed": {}}
+    except (OSError, ValueError):
+        empty = False
+    if empty:
+        pushed.unlink(missing_ok=True)
+    (root / PUBLISH_LOCK).unlink(missing_ok=True)
+    for folder in (releases, root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def check_deliveries(directory: Path) -> None:

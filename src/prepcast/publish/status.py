@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.distribution import Delivery, DeliveryState
-from prepcast.distribution.registry import load_registry
+from prepcast.distribution.push import access_of
+from prepcast.distribution.registry import Difusor, load_registry
 from prepcast.errors import PrepcastError
 from prepcast.package import CutId, Ejercicio
 from prepcast.publish.state import DELIVERIES, NightState, check_deliveries, now
+from prepcast.registry.model import PUSHED as PUSHED_STATUSES
 
 
 def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, Any]:
@@ -39,14 +41,17 @@ def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, An
         "fuente": doc.get("source"),  # the capture system's drop folder, when it is the source
         "alerta_vigente": _alert(doc.get("alerta_vigente"), _zone(doc)),  # newest cut refused
         "alertas": [_alert(a, _zone(doc)) for a in list(doc.get("alertas", []))[-10:]],
+        # the registry could not be read at the last cut: it went out with the last good one
+        "registro_ilegible": doc.get("registro_ilegible"),
         "difusores": [],
     }
     check_deliveries(Path(state_dir))
     deliveries = DeliveryState(Path(state_dir) / DELIVERIES)
     try:
-        for name in _difusores(doc, deliveries):
+        entries = _entries(doc)
+        for name in _difusores(entries, deliveries):
             out["difusores"].append(_difusor(name, deliveries, ejercicio, published,
-                                             published_at, at, _zone(doc)))
+                                             published_at, at, _zone(doc), entries.get(name)))
     finally:
         deliveries.close()
     return out
@@ -112,7 +117,32 @@ _ERRORS = (
     (re.compile(r"(?P<who>.+?): (?:unknown host key|host key refused|unreadable host_key)(?P<rest>.*)",
                 re.DOTALL),
      "{who}: la llave del servidor no es la registrada (original: «{0}»)"),
+    (re.compile(r"(?P<who>.+?): not tried: its server refused the login at (?P<tag>\S+) .*",
+                re.DOTALL),
+     "{who}: no se intenta: su servidor rechazó el acceso en {tag}; no se intentará de nuevo "
+     "hasta que cambien su entrada del registro, su contraseña o su llave (original: «{0}»)"),
+    (re.compile(r"(?P<who>.+?): the daemon took (?P<cut>.+?) in but did not activate it; it "
+                r"serves (?P<serving>.+?)(?:: .*| \(its event log says why\))", re.DOTALL),
+     "{who}: su daemon recibió el {cut} pero no lo activó; sirve {serving} (original: «{0}»)"),
+    (re.compile(r"(?P<who>.+?): the daemon has not taken (?P<archive>\S+) in (?P<s>\d+) s .*",
+                re.DOTALL),
+     "{who}: su daemon no ha recogido {archive} en {s} s; ¿está en marcha? (original: «{0}»)"),
+    (re.compile(r"(?P<who>.+?): serves (?P<cut>.+?) as another package \(manifest sha256 "
+                r"(?P<sha>\w+)\); one cut is one package.*", re.DOTALL),
+     "{who}: sirve el {cut} con otro paquete (manifiesto {sha}); un corte es un solo paquete: "
+     "no se reemplaza (otro nombre de ejercicio, o --replace-same-cut a propósito) "
+     "(original: «{0}»)"),
+    (re.compile(r"(?P<who>.+?): serves (?P<serving>.+?); (?P<cut>.+?) is older and is not sent.*",
+                re.DOTALL),
+     "{who}: sirve el {serving}; el {cut} es anterior y no se envía: un difusor nunca vuelve "
+     "atrás (original: «{0}»)"),
 )
+
+_CUT = re.compile(r"\bcut (\d+)(?: of ([\w-]+))?")
+
+
+def _cut_es(m: re.Match[str]) -> str:
+    return f"el corte {m.group(1)}" + (f" de {m.group(2)}" if m.group(2) else "")
 
 
 def error_es(text: str | None) -> str | None:
@@ -122,7 +152,10 @@ def error_es(text: str | None) -> str | None:
     for pattern, spanish in _ERRORS:
         m = pattern.fullmatch(text)
         if m is not None:
-            return spanish.format(text, **m.groupdict())
+            parts = {k: _CUT.sub(_cut_es, v)
+                     for k, v in m.groupdict().items() if v is not None}
+            return (spanish.format(text, **parts).replace("el el corte", "el corte")
+                    .replace("; sirve nothing", "; no sirve ningún corte"))
     return f"error de entrega (original: «{text}»)"
 
 
@@ -144,23 +177,34 @@ def _next(doc: dict[str, Any], done: int) -> dict[str, Any] | None:
     return view
 
 
-def _difusores(doc: dict[str, Any], deliveries: DeliveryState) -> list[str]:
-    names: list[str] = []
+def _entries(doc: dict[str, Any]) -> dict[str, Difusor]:
+    """The registry's difusores by name (none when the runner has no registry, or it cannot be
+    read now)."""
     registry = doc.get("registry")
-    if registry:
-        try:
-            names = [d.name for d in load_registry(registry).active()]
-        except PrepcastError:
-            names = []
+    if not registry:
+        return {}
+    try:
+        return {d.name: d for d in load_registry(registry).difusores}
+    except PrepcastError:
+        return {}
+
+
+def _difusores(entries: dict[str, Difusor], deliveries: DeliveryState) -> list[str]:
+    """Those pushed to now, then those blocked, paused or dropped that were pushed to before."""
+    names = [n for n, d in entries.items() if d.active and d.status in PUSHED_STATUSES]
     for d in deliveries.deliveries():
         if d.difusor not in names:
             names.append(d.difusor)
     return names
 
 
+#: A difusor the registry keeps out of the pushes, as the table says it.
+_HELD = {"bloqueado": "bloqueado", "baja": "dado de baja"}
+
+
 def _difusor(name: str, deliveries: DeliveryState, ejercicio: str, published: int | None,
              published_at: dict[int, datetime], at: datetime,
-             zone: tzinfo | None = None) -> dict[str, Any]:
+             zone: tzinfo | None = None, entry: Difusor | None = None) -> dict[str, Any]:
     active = deliveries.holding(name, "active")
     staged = deliveries.holding(name, "staged")
     live = active[0] if active else None
@@ -168,8 +212,15 @@ def _difusor(name: str, deliveries: DeliveryState, ejercicio: str, published: in
     last_ok = max((d.ended for d in rows if d.result == "ok" and d.ended), default=None)
     failure = next((d for d in reversed(rows) if d.result == "failed"), None)
     refusal = deliveries.last_refusal(name)
+    login = deliveries.login_refused(name)
     lag_cuts, lag_seconds = _lag(live, ejercicio, published, published_at, at)
-    if lag_cuts == 0:
+    if entry is not None and entry.status in _HELD:
+        estado = _HELD[entry.status]
+    elif entry is not None and not entry.active:
+        estado = "en pausa"
+    elif login is not None and (entry is None or login.access == access_of(entry)):
+        estado = "falla: autenticación rechazada (no se reintenta)"
+    elif lag_cuts == 0:
         estado = "al día"
     elif refusal is not None and _after(refusal, last_ok):
         estado = "falla: rechazó un corte"

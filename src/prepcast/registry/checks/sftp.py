@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import posixpath
+import re
 import socket
 import time
 from collections.abc import Mapping
@@ -17,6 +19,7 @@ from typing import Any
 
 import asyncssh
 
+from prepcast.registry.checks.activate import CannotRestore, Undo, activate, modo_text
 from prepcast.registry.checks.findings import CheckReport
 from prepcast.registry.model import CheckSettings, Difusor
 
@@ -26,7 +29,6 @@ GB = 1000**3
 MB = 1000**2
 CHUNK = 4 * 1024 * 1024
 SPEED_WRITES = 4      # writes of CHUNK in flight during the speed test (each pipelined in blocks)
-MUTABLE = ("index.html", "json/main.json")
 NO_HOST_KEY = ("no hay llave del servidor registrada (host_key) ni archivo known_hosts: no se "
                "acepta un servidor sin verificar")
 
@@ -50,7 +52,10 @@ async def connect(d: Difusor, known_hosts: Path | None, timeout: float
     return await asyncssh.connect(d.host, d.port, **options)
 
 
-def _why(exc: BaseException) -> str:
+def why(exc: BaseException) -> str:
+    """Why an SFTP step failed, in Spanish, with the original quoted."""
+    if isinstance(exc, CannotRestore):
+        return str(exc)
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
         return "la llave del servidor no es la registrada (host key)"
     if isinstance(exc, asyncssh.PermissionDenied):
@@ -101,7 +106,7 @@ async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None
         sftp = await conn.start_sftp_client()
     except (OSError, asyncssh.Error, TimeoutError, ValueError) as exc:
         report.add("sftp.login", False, "Acceso SFTP con la llave del servidor registrada",
-                   f"{d.user}@{d.host}:{d.port}: {_why(exc)}", _login_fix(exc, d))
+                   f"{d.user}@{d.host}:{d.port}: {why(exc)}", _login_fix(exc, d))
         return None, Undo()
     report.add("sftp.login", True, "Acceso SFTP con la llave del servidor registrada",
                f"{d.user}@{d.host}:{d.port}, llave del servidor verificada")
@@ -118,9 +123,10 @@ async def run_sftp(d: Difusor, settings: CheckSettings, known_hosts: Path | None
             await asyncio.wait_for(_speed(sftp, scratch.path("velocidad.bin"), report, settings),
                                    t + settings.speed_test_mb)      # at least 1 MB/s
         if files is not None:
-            await asyncio.wait_for(_activate(sftp, root, files, report, token, undo), 2 * t)
+            await asyncio.wait_for(activate(sftp, root, files, report, token, undo, d.mode),
+                                   2 * t)
     except (OSError, asyncssh.Error, TimeoutError) as exc:
-        report.add("sftp.error", False, "Operación SFTP", _why(exc),
+        report.add("sftp.error", False, "Operación SFTP", why(exc),
                    "Verifique permisos de escritura en la carpeta entregada al instituto.")
     finally:
         with contextlib.suppress(OSError, asyncssh.Error, TimeoutError):
@@ -190,19 +196,11 @@ async def _operations(sftp: asyncssh.SFTPClient, scratch: Scratch, report: Check
                    "sftp" if caps["symlink"] and caps["posix-rename"] else "flat")
     names = ", ".join(f"{k} {'sí' if v else 'no'}" for k, v in caps.items())
     report.add("sftp.extensions", True, "Extensiones SFTP (posix-rename, hardlink, symlink, statvfs)",
-               f"{names}; modo de entrega: {_modo(report.modo)}")
+               f"{names}; modo de entrega: {modo_text(report.modo)}")
     for p in (b, c, ln, a):
         with contextlib.suppress(asyncssh.SFTPError):
             await sftp.remove(p)
     report.add("sftp.remove", True, "Borrar un archivo", "borrado")
-
-
-def _modo(modo: str) -> str:
-    if modo == "daemon":
-        return "demonio del difusor (un archivo por corte en su buzón)"
-    return ("releases/ + current (enlace simbólico)" if modo == "sftp"
-            else "plano (archivos inmutables primero, index.html y json/main.json al final, "
-            "servidos desde la carpeta entregada)")
 
 
 async def _try(coro: Any) -> bool:
@@ -253,89 +251,24 @@ async def _speed(sftp: asyncssh.SFTPClient, path: str, report: CheckReport,
     await sftp.remove(path)
 
 
-@dataclass
-class Undo:
-    """What the check changed on the live site, to put it back afterwards."""
-
-    link: str | None = None                                     # sftp: where current pointed
-    files: dict[str, bytes | None] = field(default_factory=dict)  # flat: mutable files before
-    uploaded: list[str] = field(default_factory=list)            # flat: immutable test files
-    release: str | None = None                                   # sftp: the test release
 
 
-async def _activate(sftp: asyncssh.SFTPClient, root: str, files: Mapping[str, bytes],
-                    report: CheckReport, token: str, undo: Undo) -> None:
-    """Put the test package live the way the fitting mode would (undone by :func:`restore`)."""
-    if report.modo == "sftp":
-        undo.link = await _read_link(sftp, posixpath.join(root, "current"))
-        undo.release = posixpath.join(root, "releases", f"prueba-{token}")
-        await _upload(sftp, undo.release, files)
-        await _swap(sftp, root, posixpath.join("releases", f"prueba-{token}"), token)
-    else:
-        # flat: the site is served straight from remote_root; entry points replaced last
-        for rel in MUTABLE:
-            undo.files[rel] = await _read(sftp, posixpath.join(root, rel))
-        immutable = {k: v for k, v in files.items() if k not in MUTABLE}
-        undo.uploaded = list(immutable)
-        await _upload(sftp, root, immutable)
-        await _upload(sftp, root, {k: files[k] for k in MUTABLE if k in files})
-    report.add("package.activate", True, "Activar un paquete de prueba",
-               f"activado en modo {_modo(report.modo)}")
+STATUS_LIMIT = 1024 * 1024
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
-async def _upload(sftp: asyncssh.SFTPClient, top: str, files: Mapping[str, bytes]) -> None:
-    for rel, data in files.items():
-        path = posixpath.join(top, rel)
-        await sftp.makedirs(posixpath.dirname(path), exist_ok=True)
-        async with sftp.open(path, "wb") as f:
-            await f.write(data)
-
-
-async def _read(sftp: asyncssh.SFTPClient, path: str) -> bytes | None:
+async def daemon_live(conn: asyncssh.SSHClientConnection, root: str, timeout: float
+                      ) -> tuple[str, str] | None:
+    """The cut a daemon difusor says it serves (``status.json`` in its inbox, ``root``): its tag
+    and its manifest's digest; None when it serves none yet or says nothing readable."""
     try:
-        async with sftp.open(path, "rb") as f:
-            data = await f.read()
-    except asyncssh.SFTPError:
+        sftp = await conn.start_sftp_client()
+        async with sftp.open(posixpath.join(root, "status.json"), "rb") as f:
+            raw = await asyncio.wait_for(f.read(STATUS_LIMIT), timeout)
+        doc = json.loads(raw)
+    except (OSError, asyncssh.Error, TimeoutError, ValueError):
         return None
-    return data if isinstance(data, bytes) else None
-
-
-async def _read_link(sftp: asyncssh.SFTPClient, path: str) -> str | None:
-    try:
-        return str(await sftp.readlink(path))
-    except asyncssh.SFTPError:
+    digest = doc.get("live_digest") if isinstance(doc, dict) else None
+    if not isinstance(digest, str) or not _DIGEST.match(digest):
         return None
-
-
-async def _swap(sftp: asyncssh.SFTPClient, root: str, target: str, token: str) -> None:
-    tmp = posixpath.join(root, f".current.{token}")
-    await sftp.symlink(target, tmp)
-    await sftp.posix_rename(tmp, posixpath.join(root, "current"))
-
-
-async def restore(conn: asyncssh.SSHClientConnection, root: str, undo: Undo, token: str) -> None:
-    """Put the difusor's site back as it was and remove the test package."""
-    sftp = await conn.start_sftp_client()
-    if undo.release is not None:
-        if undo.link is not None:
-            await _swap(sftp, root, undo.link, token)
-        else:
-            with contextlib.suppress(asyncssh.SFTPError):
-                await sftp.remove(posixpath.join(root, "current"))
-        with contextlib.suppress(asyncssh.SFTPError):
-            await sftp.rmtree(undo.release)
-    for rel, data in undo.files.items():
-        path = posixpath.join(root, rel)
-        if data is None:
-            with contextlib.suppress(asyncssh.SFTPError):
-                await sftp.remove(path)
-        else:
-            await _upload(sftp, root, {rel: data})
-    for rel in undo.uploaded:
-        with contextlib.suppress(asyncssh.SFTPError):
-            await sftp.remove(posixpath.join(root, rel))
-    # folders the test made, deepest first; a folder with the difusor's own files stays
-    folders = {posixpath.dirname(r) for r in [*undo.uploaded, *undo.files]} - {""}
-    for folder in sorted(folders, key=lambda f: -f.count("/")):
-        with contextlib.suppress(asyncssh.SFTPError):
-            await sftp.rmdir(posixpath.join(root, folder))
+    return str(doc.get("live_tag") or doc.get("live_cut") or "?"), digest
