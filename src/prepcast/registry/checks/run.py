@@ -60,7 +60,10 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
         if d.mode == "daemon":
             _daemon_activation(report, daemon, conn is not None)
         elif not live:
-            report.add("package.activate", None, ACTIVATE, "omitida (--no-activate)")
+            report.add("package.activate", None, ACTIVATE,
+                       "omitida: el difusor está activo (sirve al público), su sitio no se "
+                       "cambia por un paquete de prueba" if d.status == "activo"
+                       else "omitida (--no-activate)")
     finally:
         if conn is not None:
             await _restore(conn, d, undo, token, settings.timeout_s, report)
