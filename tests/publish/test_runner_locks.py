@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+import prepcast.publish.runner as runner
+from prepcast.errors import InputError
 from prepcast.package import init_keys
-from prepcast.publish.state import PUBLISH_LOCK
-from tests.night.night_run import night_args, run_night, status
+from prepcast.publish.state import LOCK_FILE, PUBLISH_LOCK, lock_publish_root, lock_state
+from tests.night.night_run import night_args, night_here, run_night, status
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +68,56 @@ def test_a_second_runner_on_the_same_publish_root_or_registry_is_refused(
         first.send_signal(signal.SIGTERM)
         first.wait(60)
     assert first.returncode == 130, first.stderr.read() if first.stderr else ""
+
+
+_HOLD = """
+import sys, time
+from pathlib import Path
+from prepcast.publish.state import lock_publish_root, lock_state
+state, root = Path(sys.argv[1]), Path(sys.argv[2])
+fds = lock_state(state, "runner A"), lock_publish_root(root, "runner A")
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_runner_refused_at_the_lock_leaves_the_running_ones_locks(
+        small_election: Path, keys: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: a runner that found no --state and no --publish-root, then lost the race for
+    their locks to another runner starting at the same instant, was refused and "left nothing
+    behind" by removing what it took for its own: the running runner's ``runner.lock``, its
+    state folder and the publish root's lock. A third runner then took both locks and ran beside
+    the first. Now a refused runner removes only what it created, and only while holding its
+    lock: the running runner's folders and lock files stay, and a third runner is refused."""
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    real = runner.lock_state
+    first: list[subprocess.Popen[str]] = []
+
+    def racing(directory: Path, holder: str = "") -> int:
+        # the other runner takes both locks just after this one created the folders
+        proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(state), str(root)],
+                                stdout=subprocess.PIPE, text=True)
+        first.append(proc)
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        return real(directory, holder)
+
+    monkeypatch.setattr(runner, "lock_state", racing)
+    try:
+        r = night_here(small_election, keys, state, root, ejercicio="prueba-1")
+        assert r.returncode == 2, r.stderr
+        assert "runner A is already using this --state" in r.stderr, r.stderr
+        assert (state / LOCK_FILE).read_text() == f"{first[0].pid}\nrunner A\n"
+        assert (root / PUBLISH_LOCK).read_text() == f"{first[0].pid}\nrunner A\n"
+        with pytest.raises(InputError, match="runner A is already using this --state"):
+            lock_state(state, "runner C")
+        with pytest.raises(InputError, match="runner A is already publishing"):
+            lock_publish_root(root, "runner C")
+        assert first[0].poll() is None
+    finally:
+        for proc in first:
+            proc.kill()
+            proc.wait()
 
 
 def test_a_refused_run_leaves_no_new_publish_root(small_election: Path, keys: Path,

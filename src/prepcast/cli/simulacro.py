@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     replay = None
     if args.from_database is not None:
         replay = ReplaySource(args.from_database, args.rules, args.candidaturas, args.cuts)
-        replay.check()
+        replay.check_rules()
     elif args.candidaturas is not None:
         raise InputError("--candidaturas goes with --from-database")
     opts = NightOptions(cuts=args.cuts, pace=args.pace, sftp_only=args.sftp_only,

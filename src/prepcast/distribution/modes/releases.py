@@ -34,6 +34,7 @@ from prepcast.distribution.modes._common import (
     content_addressed,
     manifest_of,
     manifest_rel,
+    same_cut_refused,
 )
 from prepcast.distribution.outcome import Outcome
 from prepcast.distribution.registry import Difusor
@@ -91,6 +92,9 @@ class ReleasesMode:
             if theirs == manifest_of(pkg) and await self._whole(peer, target, pkg):
                 return Outcome(d.name, "stage", True, note="release already there (same manifest)")
             if live == rel:
+                if theirs is not None and theirs != manifest_of(pkg) \
+                        and not self.ctx.replace_same_cut:
+                    raise Rollback(same_cut_refused(peer.where, pkg.cut_id, theirs))
                 return await self._replace_live(peer, d, pkg, target)
             await peer.rmtree(target)
             note = "replaced another package held under this cut's name"
