@@ -14,7 +14,7 @@ FROM_DATABASE ?=
 .PHONY: help venv system-deps node-deps lint typecheck test simulacro bench dist clean
 
 help:
-	@echo "make simulacro   play a whole election night on this machine (PROFILE=$(PROFILE))"
+	@echo "make simulacro   play a whole election night on this machine (PROFILE=$(PROFILE)); replaces OUT=$(OUT)"
 	@echo "                 or a real one: make simulacro FROM_DATABASE=file.csv [RULES=qroo-2019]"
 	@echo "make test        install everything and run the whole test suite"
 	@echo "make test-quick  the tests that need no system package (no server, browser or GoAccess)"
@@ -71,7 +71,7 @@ test-quick: venv
 		--basetemp=$(QUICK_TMP) -o tmp_path_retention_policy=failed
 
 simulacro: venv
-	$(BIN)/prepcast simulacro --out $(OUT) $(if $(FROM_DATABASE),--from-database $(FROM_DATABASE) \
+	$(BIN)/prepcast simulacro --out $(OUT) --replace $(if $(FROM_DATABASE),--from-database $(FROM_DATABASE) \
 	  $(if $(CANDIDATURAS),--candidaturas $(CANDIDATURAS)) $(if $(RULES),--rules $(RULES)),\
 	  --profile $(PROFILE) --seed $(SEED)) $(if $(CUTS),--cuts $(CUTS))
 

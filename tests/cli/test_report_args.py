@@ -23,6 +23,8 @@ BASE = ["report", "--logs", "access.log", "--out", "informe"]
     (["--utc-offset", "-6"], "-6"),
     (["--utc-offset", "+05:30"], "+05:30"),
     (["--utc-offset", "UTC"], "UTC"),
+    (["--utc", "-06:00"], "-06:00"),
+    (["--utc-off", "-05:00"], "-05:00"),
 ])
 def test_every_form_of_the_offset_is_its_value(given: list[str], value: str) -> None:
     args = build_parser("report").parse_args(prepare_argv([*BASE, *given, "--pdf"]))

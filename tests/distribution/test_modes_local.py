@@ -50,10 +50,11 @@ class Net:
     def www(self, name: str) -> Path:
         return self.tmp / name / "www"
 
-    def push(self, *pkgs: Path, fail: dict[str, list[Exception]] | None = None) -> list[PushReport]:
+    def push(self, *pkgs: Path, fail: dict[str, list[Exception]] | None = None,
+             replace_same_cut: bool = False) -> list[PushReport]:
         async def go() -> list[PushReport]:
             pusher = Pusher(self.registry, self.state, retry_delay=0.0, peer_factory=self.peer,
-                            confirm_timeout=5.0)
+                            confirm_timeout=5.0, replace_same_cut=replace_same_cut)
             for name, errors in (fail or {}).items():
                 self.peers[name].fail_next.extend(errors)  # type: ignore[arg-type]
             try:
@@ -114,7 +115,10 @@ def test_a_fresh_state_still_builds_complete_releases(tmp_path: Path, cuts: list
 
 def test_a_release_with_the_same_name_and_other_bytes_is_replaced(
         tmp_path: Path, keydir: Path, cuts: list[Path]) -> None:
-    """Issue 9 item 2: a release counts as delivered only when its manifest is byte-identical."""
+    """Issue 9 item 2: a release counts as delivered only when its manifest is byte-identical.
+    One held under the cut's name and not live is replaced; the live one only on purpose
+    (``replace_same_cut``): regression, a run of the same ejercicio with a fresh state silently
+    replaced what the difusor served under the same tag with another package."""
     other = make_package(tmp_path / "other3", keydir, 3, extra={"otro.txt": b"un simulacro\n"})
     net = Net(tmp_path, [difusor("vivo"), difusor("quieto")])
     net.push(cuts[0], cuts[1])
@@ -127,6 +131,14 @@ def test_a_release_with_the_same_name_and_other_bytes_is_replaced(
     os.symlink("releases/jornada-0003", net.www("vivo") / "current.tmp")
     os.replace(net.www("vivo") / "current.tmp", net.www("vivo") / "current")
     [report] = net.push(cuts[2])
+    assert report.failed == ["vivo"], report
+    error = str(report.staged["vivo"].error)
+    assert "serves cut 3 as another package" in error, error
+    assert "one cut is one package: not replaced" in error and "--replace-same-cut" in error
+    assert (net.www("vivo") / "current" / "otro.txt").is_file()  # untouched
+    [again] = net.push(cuts[2])  # refused again, not worn down by retries
+    assert again.failed == ["vivo"], again
+    [report] = net.push(cuts[2], replace_same_cut=True)
     assert report.failed == [], report
     ours = read_package(cuts[2])
     manifest = next(p for p in ours.files if p.startswith("manifests/") and p.endswith(".json"))
@@ -136,7 +148,6 @@ def test_a_release_with_the_same_name_and_other_bytes_is_replaced(
         assert (served / manifest).read_bytes() == (cuts[2] / manifest).read_bytes()
         assert (served / "json/main.json").read_bytes() == (cuts[2] / "json/main.json").read_bytes()
         assert not (served / "otro.txt").exists()
-    assert "replaced" in report.staged["vivo"].note and "replaced" in report.staged["quieto"].note
 
 
 def test_a_release_already_there_is_kept_only_when_byte_identical(tmp_path: Path,

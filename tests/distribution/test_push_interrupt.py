@@ -123,22 +123,27 @@ def test_a_push_to_the_same_difusores_with_another_state_is_refused(
                       not_before=datetime.now(UTC) + timedelta(minutes=10))
     p3 = make_package(tmp_path / "p3", keydir, 3, previous=p1)
     first = _start(tmp_path, keydir, p2)
-    deadline = time.monotonic() + 60
-    while [r for _, r, _ in _results(tmp_path / "d.sqlite", 2)] != ["ok", "ok"]:
-        assert first.poll() is None and time.monotonic() < deadline, first.communicate()
-        time.sleep(0.05)
-    for registry in (tmp_path / "registry.toml", tmp_path / "same.toml"):
-        second = _start(tmp_path, keydir, p3, state="other.sqlite", registry=registry)
-        _, err = second.communicate(timeout=60)
-        assert second.returncode == 2, err
-        assert err.strip().splitlines() == [
-            f"prepcast: {registry}: a push (pid {first.pid}) is already running with this "
-            "registry; wait for it to end"], err
-    assert not (tmp_path / "other.sqlite").exists()
-    assert not any((u.www / "releases" / ".jornada-0003.partial").exists()
-                   or (u.www / "releases" / "jornada-0003").exists() for u in users)
-    assert first.poll() is None  # still waiting for its embargo
-    err, _ = _interrupt(first)
+    try:  # never left behind waiting for its embargo if an assertion fails
+        deadline = time.monotonic() + 60
+        while [r for _, r, _ in _results(tmp_path / "d.sqlite", 2)] != ["ok", "ok"]:
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+            time.sleep(0.05)
+        for registry in (tmp_path / "registry.toml", tmp_path / "same.toml"):
+            second = _start(tmp_path, keydir, p3, state="other.sqlite", registry=registry)
+            _, err = second.communicate(timeout=60)
+            assert second.returncode == 2, err
+            assert err.strip().splitlines() == [
+                f"prepcast: {registry}: a push (pid {first.pid}) is already running with this "
+                "registry; wait for it to end"], err
+        assert not (tmp_path / "other.sqlite").exists()
+        assert not any((u.www / "releases" / ".jornada-0003.partial").exists()
+                       or (u.www / "releases" / "jornada-0003").exists() for u in users)
+        assert first.poll() is None  # still waiting for its embargo
+        err, _ = _interrupt(first)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
     assert first.returncode == 130, err
     assert all(live(u) == "releases/jornada-0001" for u in users)
     # once the first has ended, the registry is free again
@@ -151,10 +156,12 @@ def test_a_push_to_the_same_difusores_with_another_state_is_refused(
 # `prepcast push` in a process of its own whose SFTP transfers never stop when cancelled: every
 # cancellation that reaches them is swallowed and they go on waiting
 _STUCK_PUSH = """
-import asyncio, sys
+import asyncio, os, sys
 from prepcast.distribution.sftp import SftpPeer
 
 async def stuck(self, *args, **kwargs):
+    with open(os.environ["STUCK_MARKS"], "a") as marks:  # this difusor's transfer is stuck now
+        marks.write(f"{id(self)}\\n")
     while True:
         try:
             await asyncio.sleep(3600)
@@ -178,19 +185,21 @@ def test_a_transfer_that_ignores_ctrl_c_is_stopped_by_the_watchdog(
         [entry(sshd, u, f"d{i}") for i, u in enumerate(users)]))
     p1 = _first_cut_live(tmp_path, keydir, users)
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    marks = tmp_path / "stuck"
     proc = subprocess.Popen(
         [sys.executable, "-c", _STUCK_PUSH, "push", "--registry", str(tmp_path / "registry.toml"),
          "--trust", str(keydir / "root.pub"), "--package", str(p2),
          "--state", str(tmp_path / "d.sqlite"), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "STUCK_MARKS": str(marks)})
     deadline = time.monotonic() + 60
-    while [r for _, r, _ in _results(tmp_path / "d.sqlite", 2)] != ["running", "running"]:
+    while len(set(marks.read_text().split()) if marks.exists() else ()) < 2:  # both stuck
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise AssertionError((_results(tmp_path / "d.sqlite", 2), proc.communicate()))
         time.sleep(0.05)
-    time.sleep(1.0)  # both transfers are stuck now
     assert proc.poll() is None
+    assert [r for _, r, _ in _results(tmp_path / "d.sqlite", 2)] == ["running", "running"]
     try:
         err, took = _interrupt(proc)
     finally:

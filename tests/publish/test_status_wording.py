@@ -60,7 +60,7 @@ def test_a_blocked_difusor_is_shown_blocked_not_behind(tmp_path: Path) -> None:
     (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" '
                                        'viewBox="0 0 4 2"><rect width="4" height="2"/></svg>')
     reg = tmp_path / "registry.toml"
-    add_difusores(reg, [({"name": name, "host": "127.0.0.1", "port": 22, "user": "u",
+    add_difusores(reg, [({"name": name, "host": "127.0.0.1", "port": 22, "user": name,
                           "auth": "password", "remote_root": "/www", "mode": "sftp",
                           "nombre": name.title(), "url": f"https://prep2024.{name}.mx",
                           "logo": "logo.svg"}, "secreto", []) for name in ("el-sol", "luna")],

@@ -23,7 +23,7 @@ def test_a_block_takes_effect_at_the_next_push(tmp_path: Path) -> None:
     p2 = make_package(tmp_path / "p2", keys, 2, previous=p1)
     reg = tmp_path / "registry.toml"
     (tmp_path / "logo.svg").write_text(LOGO)
-    add_difusores(reg, [({"name": n, "host": "local", "user": "prep", "auth": "password",
+    add_difusores(reg, [({"name": n, "host": "local", "user": f"prep-{n}", "auth": "password",
                           "remote_root": "/www", "nombre": n.title(),
                           "url": f"https://prep2024.{n}.mx", "logo": "logo.svg"}, "p", [])
                         for n in ("sol", "luna")], "uie", "registro")

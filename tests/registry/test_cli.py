@@ -173,7 +173,7 @@ def test_pending_lists_what_each_difusor_owes(tmp_path: Path, small_election: Pa
                           "logo": "sol.svg", "contacto.nombre": "Ana",
                           "contacto.email": "a@sol.mx", "contacto.telefono": "5512345678"},
                          "p", []),
-                        ({"name": "luna", "host": "h", "user": "u", "auth": "password"}, "q", [])],
+                        ({"name": "luna", "host": "h", "user": "u2", "auth": "password"}, "q", [])],
                   "uie", "registro")
     assert run("deliver", "sol", "simulacro-1", "--registry", str(reg)).returncode == 0
     r = run("pending", "--registry", str(reg), "--election", str(election), "--today",
@@ -200,7 +200,7 @@ def test_add_with_an_unwritable_history_registers_nothing(tmp_path: Path) -> Non
                "--password-stdin", stdin="p\n").returncode == 0
     reg.write_text('history = "/proc/nope/h.jsonl"\n' + reg.read_text())
     before = reg.read_bytes(), (tmp_path / "secrets.toml").read_bytes()
-    r = run("add", "b", "--registry", str(reg), "--set", "host=h", "--set", "user=u",
+    r = run("add", "b", "--registry", str(reg), "--set", "host=h", "--set", "user=u2",
             "--password-stdin", stdin="q\n")
     assert r.returncode == 2, r.stderr
     assert "/proc/nope/h.jsonl" in r.stderr and "Traceback" not in r.stderr
@@ -249,7 +249,7 @@ def test_add_errors_never_cite_lines_past_the_end_of_the_file(tmp_path: Path) ->
     assert run("add", "a", "--registry", str(reg), "--set", "host=h", "--set", "user=u",
                "--password-stdin", stdin="p\n").returncode == 0
     n = len(reg.read_text().splitlines())
-    r = run("add", "b", "--registry", str(reg), "--set", "host=h", "--set", "user=u",
+    r = run("add", "b", "--registry", str(reg), "--set", "host=h", "--set", "user=u2",
             "--set", "port=0", "--password-stdin", stdin="p\n")
     assert r.returncode == 2 and "--set: port: port must be 1-65535" in r.stderr, r.stderr
     cited = [int(m) for m in re.findall(r"registry\.toml:(\d+):", r.stderr)]

@@ -234,3 +234,18 @@ def test_an_election_file_or_a_folder_given_as_the_registry(tmp_path: Path) -> N
     # a registry with a misspelled table still gets its hint, line by line
     text = str(_refused(tmp_path, '[[difusores]]\nname = "a"\n'))
     assert "difusores: unknown setting (did you mean 'difusor'?)" in text
+
+
+def test_an_election_file_with_its_difusores_deadlines_is_no_registry_either(
+        tmp_path: Path) -> None:
+    """The election's ``[difusores]`` table (the deliverables' dates) is close to ``difusor``:
+    ``difusores list --registry election.toml`` printed one "unknown setting" line per setting
+    of the election, as if the file were a registry with a typo."""
+    election = tmp_path / "election.toml"
+    election.write_text(ELECTION + "\n[difusores]\nregistro = 2024-05-15\nlogo = 2024-05-20\n")
+    r = prepcast("difusores", "list", "--registry", str(election))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"{election}: this is not a registry of difusores (no [[difusor]] entries" in r.stderr
+    # a registry whose every setting is misspelt is still read as one, with its hints
+    text = str(_refused(tmp_path, 'concurency = 3\n\n[[difusores]]\nname = "a"\n'))
+    assert "concurency: unknown setting (did you mean 'concurrency'?)" in text

@@ -27,7 +27,7 @@ def registry(tmp_path: Path) -> Path:
     for name, nombre, color in (("el-sol", "El Sol", "#036"), ("radio-uni", "Radio Universidad",
                                                                 "#a30"), ("canal-9", "Canal 9", "#090")):
         (tmp_path / f"{name}.svg").write_text(LOGO.format(color=color))
-        rows.append(({"name": name, "host": "h", "user": "u", "auth": "password",
+        rows.append(({"name": name, "host": "h", "user": f"u-{name}", "auth": "password",
                       "nombre": nombre, "url": f"https://prep2024.{name}.mx",
                       "logo": f"{name}.svg"}, "p", []))
     add_difusores(reg, rows, "uie", "registro")

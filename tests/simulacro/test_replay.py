@@ -200,3 +200,22 @@ def test_the_readme_documents_the_replay() -> None:
     section = readme[readme.index("### A real night replayed"):]
     for option in ("--from-database", "--candidaturas", "--rules", "--cuts", "FROM_DATABASE="):
         assert option in section, option
+
+
+def test_a_replay_under_rules_that_do_not_recount_the_file_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression: Quintana Roo 2019 replayed under the default rules (`ine-2023`) ran to the
+    end, exit 0, "verificado y recontado", and its last cut published other figures than the
+    institute did (contabilizadas 94.8033 for 95.0842, TOTAL_VOTOS_C_CS 259215 for 263005).
+    Now it is refused before anything is made, naming the figures that differ and the rules
+    that reproduce them."""
+    out = tmp_path / "rx"
+    assert main(["simulacro", "--from-database", str(QROO), "--cuts", "2", "--out", str(out),
+                 "--no-readers", "--no-report", "--no-monitor"]) == 2
+    err = capsys.readouterr().err
+    assert ("under --rules ine-2023 the recount differs from the file's preamble: "
+            "PORCENTAJE_ACTAS_CONTABILIZADAS published 95.0842, recounted 94.8033") in err, err
+    assert "TOTAL_VOTOS_C_CS published 263005, recounted 259215" in err
+    assert "6 rows' CONTABILIZADA or TOTAL_VOTOS_CALCULADO differ" in err
+    assert err.rstrip().endswith("the rules that reproduce them: --rules qroo-2019"), err
+    assert "Traceback" not in err and not out.exists()

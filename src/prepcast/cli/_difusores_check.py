@@ -54,11 +54,16 @@ def _check(args: argparse.Namespace) -> int:
 
     def done(r: Any) -> None:
         if not args.json:
-            verdict = "cumple" if r.passed else f"NO cumple ({len(r.failed)})"
+            verdict = ("cumple" if r.complete else
+                       f"cumple lo evaluado, {len(r.not_evaluated)} sin evaluar" if r.passed
+                       else f"NO cumple ({len(r.failed)})")
             print(f"{r.difusor:<24} {verdict:<16} modo {r.modo or '-':<5} {r.seconds:6.1f} s",
                   flush=True)
             for f in r.failed:
                 print(f"    ✘ {f.titulo}: {f.detalle}")
+            if r.passed:
+                for f in r.not_evaluated:
+                    print(f"    ? {f.titulo}: {f.detalle}")
 
     reports = asyncio.run(check_all(targets, reg, activate=not args.no_activate, on_done=done))
     if args.out is not None:

@@ -110,7 +110,8 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from prepcast.registry.edit import add_difusores, parse_assignments, parse_people
+    from prepcast.registry.edit import add_difusores
+    from prepcast.registry.form import parse_assignments, parse_people
 
     problems: list[Problem] = []
     values = {"name": args.name, **parse_assignments(args.set, "--set", problems)}
@@ -125,7 +126,8 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _edit(args: argparse.Namespace) -> int:
-    from prepcast.registry.edit import edit_difusor, parse_assignments, parse_people
+    from prepcast.registry.edit import edit_difusor
+    from prepcast.registry.form import parse_assignments, parse_people
 
     problems: list[Problem] = []
     values = parse_assignments(args.set, "--set", problems)
@@ -139,7 +141,8 @@ def _edit(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from prepcast.registry.edit import add_difusores, parse_assignments, read_form_csv
+    from prepcast.registry.edit import add_difusores
+    from prepcast.registry.form import parse_assignments, read_form_csv
 
     rows = read_form_csv(args.csv, parse_assignments(args.set, "--set"))
     if not rows:

@@ -53,6 +53,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
                    help="with --drops: a zip without .sha256 is complete once unchanged this "
                         "long (default 2)")
+    r.add_argument("--replace-same-cut", action="store_true",
+                   help="a difusor that serves one of this run's cuts as another package (the "
+                        "ejercicio run again with a new --state) has it replaced; without it, "
+                        "that difusor is refused the cut (one cut, one package)")
     r.add_argument("--quiet", action="store_true", help="one line per cut, no progress")
     r.set_defaults(handler=_run)
 
@@ -142,7 +146,8 @@ def _run(args: argparse.Namespace) -> int:
                       ejercicio=ejercicio, speed=speed, until=until, ntp_server=server,
                       ntp_port=port, max_clock_offset=args.max_clock_offset,
                       difusores=tuple(difusores), retry_every=args.retry_every,
-                      drops=args.drops, settle=args.settle)
+                      drops=args.drops, settle=args.settle,
+                      replace_same_cut=args.replace_same_cut)
 
     def on_cut(c: CutDone) -> None:
         print(f"corte {c.number} ({ejercicio}): construido en {c.build_seconds:.2f} s, "
@@ -235,6 +240,14 @@ def _print_status(view: dict[str, Any]) -> None:
                       f"{alert['vigente'] or '—'}", highlight=False)
         for reason in alert["motivos"]:
             console.print(f"  · {reason}", highlight=False, markup=False)
+    unreadable = view.get("registro_ilegible")
+    if unreadable:
+        from rich.markup import escape
+
+        console.print(f"[bold red]AVISO[/bold red]: el registro {escape(unreadable['archivo'])} "
+                      f"no se puede leer desde el corte {unreadable['desde_corte']} (último "
+                      f"intento: corte {unreadable['corte']}); se envía con el último registro "
+                      f"válido: {escape(unreadable['error'])}", highlight=False)
     if view["omitidos"]:
         console.print(f"Cortes omitidos (su hora pasó durante otro): {view['omitidos']}")
     t = Table(title="Difusores")

@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-wait", action="store_true",
                    help="activate at once even before not_before (drills only)")
     p.add_argument("--stage-only", action="store_true", help="send, but do not activate")
+    p.add_argument("--replace-same-cut", action="store_true",
+                   help="a difusor that serves this cut as another package has it replaced; "
+                        "without it, that difusor is refused the cut (one cut, one package)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=run)
 
@@ -202,7 +205,8 @@ def _run(args: argparse.Namespace, registry: Registry, packages: list[PackageCon
     async def push_all() -> list[str]:
         failed: list[str] = []
         with PushProgress(enabled=not args.quiet) as progress:
-            pusher = Pusher(registry, state, on_progress=progress.update)
+            pusher = Pusher(registry, state, on_progress=progress.update,
+                            replace_same_cut=args.replace_same_cut)
             try:
                 for pkg in packages:
                     progress.start_cut(pkg.cut, [d.name for d in registry.active()])

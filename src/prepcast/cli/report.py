@@ -64,7 +64,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def prepare_argv(argv: list[str]) -> list[str]:
     """``--utc-offset -06:00`` as ``--utc-offset=-06:00``: argparse takes a value that starts
     with a dash for an option unless it is glued to its flag (the CLI calls this before
-    parsing). Anything after ``--`` is left alone."""
+    parsing). The flag's abbreviations argparse accepts (``--utc -06:00``) are glued too, since
+    no other flag of the command starts with ``--u``. Anything after ``--`` is left alone."""
     out: list[str] = []
     args = iter(argv)
     for arg in args:
@@ -72,7 +73,7 @@ def prepare_argv(argv: list[str]) -> list[str]:
         if arg == "--":
             out.extend(args)
             break
-        if arg == "--utc-offset":
+        if len(arg) > 3 and "--utc-offset".startswith(arg):
             value = next(args, None)
             if value is None:
                 break

@@ -30,7 +30,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("simulacro", help="play a whole election night on this machine")
     p.add_argument("--profile", choices=sorted([*PROFILES, *NATIONAL_PROFILES]), default="edomex-2024")
     p.add_argument("--seed", type=int, default=2024)
-    p.add_argument("--out", type=Path, default=Path("simulacro"))
+    p.add_argument("--out", type=Path, default=Path("simulacro"),
+                   help="the folder of the drill (default ./simulacro); a folder holding an "
+                        "earlier simulacro is refused unless --replace")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the earlier simulacro in --out (its informe, registry, history "
+                        "and monitor evidence); its election is kept for the same profile and "
+                        "seed")
     p.add_argument("--cuts", type=int, default=None,
                    help="stop after this many cuts (with --from-database: the whole night in at "
                         "most this many cuts, the last the published one)")
@@ -124,13 +130,13 @@ def run(args: argparse.Namespace) -> int:
     replay = None
     if args.from_database is not None:
         replay = ReplaySource(args.from_database, args.rules, args.candidaturas, args.cuts)
-        replay.check()
+        replay.check_rules()
     elif args.candidaturas is not None:
         raise InputError("--candidaturas goes with --from-database")
     opts = NightOptions(cuts=args.cuts, pace=args.pace, sftp_only=args.sftp_only,
                         daemons=args.daemons, readers=not args.no_readers,
                         report=not args.no_report, ejercicio=ejercicio, replay=replay,
-                        monitor=not args.no_monitor)
+                        monitor=not args.no_monitor, replace=args.replace)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("preparando", total=None)

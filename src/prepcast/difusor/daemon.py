@@ -10,6 +10,9 @@ A package that fails any check is rejected and removed; what is live stays live.
 the inbox that is not an archive is quarantined (:mod:`prepcast.difusor.inbox`): one bad entry
 never blocks the next cut. Each step is an event (:mod:`prepcast.difusor.events`).
 ``inbox/status.json`` tells the institute the live cut.
+
+Staging one archive: :mod:`prepcast.difusor.stage`; the CDN purge after an activation:
+:mod:`prepcast.difusor.purge`; the daemon's own SFTP inbox: :mod:`prepcast.difusor.inbox_server`.
 """
 
 from __future__ import annotations

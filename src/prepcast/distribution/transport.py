@@ -22,7 +22,8 @@ worth it is a property of the error, never a search in its message::
     │                                   posix-rename, hard links): choose another mode
     ├── DifusorRefused                  the difusor's daemon refused or did not activate a cut
     └── Rollback                        the difusor serves a newer cut (or a later ejercicio)
-                                        than the one to send: never sent
+                                        than the one to send, or this cut as another
+                                        package: never sent
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ class DifusorRefused(PeerError):
 
 
 class Rollback(PeerError):
-    """The difusor serves a newer cut than the one to send (a drill after the jornada)."""
+    """The difusor serves a newer cut than the one to send (a drill after the jornada), or
+    serves this very cut as another package (one cut's tag is one package)."""
 
     _retryable = False
 

@@ -34,14 +34,17 @@ class _Settings:
     work_dir: Path
     wait_for_embargo: bool
     retry_delay: float
+    replace_same_cut: bool = False
 
 
 class Deliveries:
     """Pushes cuts to the active difusores of ``registry_path`` (none when it is None)."""
 
     def __init__(self, registry_path: Path | None, state_path: Path, work_dir: Path, *,
-                 wait_for_embargo: bool, retry_delay: float = 1.0) -> None:
-        settings = _Settings(registry_path, state_path, work_dir, wait_for_embargo, retry_delay)
+                 wait_for_embargo: bool, retry_delay: float = 1.0,
+                 replace_same_cut: bool = False) -> None:
+        settings = _Settings(registry_path, state_path, work_dir, wait_for_embargo, retry_delay,
+                             replace_same_cut)
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start, initargs=(settings,))
 
@@ -79,7 +82,8 @@ class _Worker:
                 await self.pusher.close()
             self.settings.work_dir.mkdir(parents=True, exist_ok=True)
             self.pusher = Pusher(registry, self.state, work_dir=self.settings.work_dir,
-                                 retry_delay=self.settings.retry_delay)
+                                 retry_delay=self.settings.retry_delay,
+                                 replace_same_cut=self.settings.replace_same_cut)
             self.active = tuple(active)
         pkg = read_package(package, known)
         if not active:

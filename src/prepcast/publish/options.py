@@ -38,6 +38,9 @@ class RunOptions:
     drops: Path | None = None  # the capture system's drop folder as the source (publish.drops)
     settle: float = 2.0  # a zip without .sha256 is complete once unchanged this long (seconds)
     poll: float = 0.5  # how often the drop folder is looked at (seconds)
+    # a difusor serving one of this run's cuts as another package (the ejercicio run again
+    # with a fresh --state) has it replaced; refused otherwise (one cut's tag, one package)
+    replace_same_cut: bool = False
 
 
 @dataclass

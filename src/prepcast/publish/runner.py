@@ -17,6 +17,9 @@ again with the same state, the runner goes on from what the institute's root sho
 publishes an older cut over a newer one, a cut's package is the same bytes however often it is
 built (its times come from the schedule), and the last published cut is pushed again unless
 every difusor confirmed it.
+
+What it is told and tells back: :mod:`prepcast.publish.options`; the institute's root and the
+built packages: :mod:`prepcast.publish.releases`; its pushes: :mod:`prepcast.publish.pushes`.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ from prepcast.publish.state import (
     forget_publish_root,
     lock_publish_root,
     lock_state,
+    make_folder,
     now,
 )
 from prepcast.publish.timeline import Timeline, check_clock
@@ -114,21 +118,27 @@ class NightRunner:
 
             load_registry(o.registry)
         check_deliveries(o.state)
-        fresh, fresh_root = not o.state.exists(), not o.publish_root.exists()
         # one runner per state, per publish root and per registry, refused before anything
         holder = f"a night runner (pid {os.getpid()}, --state {o.state.resolve()})"
         locks: list[int] = []
+        made_state = made_root = held_state = held_root = False
         try:
             if o.registry is not None:
                 locks.append(hold_registry_lock(o.registry, holder))
+            made_state = make_folder(o.state, "--state")
             locks.append(lock_state(o.state, holder))
+            held_state = True
+            made_root = make_folder(o.publish_root, "--publish-root")
             locks.append(lock_publish_root(o.publish_root, holder))
+            held_root = True
             return self._run_locked()
         except PrepcastError:  # refused before anything: leave nothing behind
-            if fresh and o.state.is_dir() and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:
+            # only what this process created, and only under its own lock: a folder made here
+            # and locked by another runner since is that runner's, lock file and all
+            if made_state and held_state and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:
                 (o.state / LOCK_FILE).unlink(missing_ok=True)
                 o.state.rmdir()
-            if fresh_root:
+            if made_root and held_root:
                 forget_publish_root(o.publish_root)
             raise
         finally:
@@ -151,7 +161,8 @@ class NightRunner:
         self.packages.mkdir(exist_ok=True)
         remove_temporaries(self.packages)
         deliveries = Deliveries(o.registry, o.state / DELIVERIES, o.state / OUTBOX,
-                                wait_for_embargo=o.speed == 1.0, retry_delay=o.retry_delay)
+                                wait_for_embargo=o.speed == 1.0, retry_delay=o.retry_delay,
+                                replace_same_cut=o.replace_same_cut)
         self.pushes = NightPushes(self.state, deliveries, self.store, self.ejercicio,
                                   on_pushed=self.on_pushed)
         try:
@@ -265,6 +276,7 @@ class NightRunner:
             raise IntegrityError(f"{self.opts.publish_root} already shows {live}; {cid} is not "
                                  "newer (never published over a newer cut)")
         pkg = self.packages / cid.tag
+        self._check_registry(number)
         t0 = time.perf_counter()
         manifest = self._reuse(pkg, last, previous)
         reused = manifest is not None
@@ -294,6 +306,32 @@ class NightRunner:
         self.store.prune(KEEP_RELEASES)
         if self.on_cut is not None:
             self.on_cut(CutDone(number, pkg, manifest, t1 - t0, t2 - t1, t3 - t2, due, started))
+
+    def _check_registry(self, number: int) -> None:
+        """A registry that cannot be read now (edited by hand during the night): the cut goes
+        out with the last registry read (its difusores, its public list), and that is said at
+        every cut until it reads again: on stderr, in the state's log and in ``night status``
+        (``registro_ilegible``)."""
+        path = self.opts.registry
+        if path is None:
+            return
+        from prepcast.registry import load_registry
+
+        doc = self.state.doc
+        try:
+            load_registry(path)
+        except PrepcastError as exc:
+            error = " ".join(str(exc).split())
+            since = (doc.get("registro_ilegible") or {}).get("desde_corte", number)
+            doc["registro_ilegible"] = {"archivo": str(path), "error": error, "corte": number,
+                                        "desde_corte": since, "at": now().isoformat()}
+            text = (f"corte {number}: el registro {path} no se puede leer ({error}); se envía "
+                    "con el último registro válido")
+            log.warning("%s", text)
+            self.state.note(text)
+            return
+        if doc.pop("registro_ilegible", None) is not None:
+            self.state.note(f"corte {number}: el registro {path} se lee de nuevo")
 
     def _reuse(self, pkg: Path, last: Path | None, previous: Path | None) -> Manifest | None:
         """The package built for this cut before a crash, if it is whole and chains as now."""

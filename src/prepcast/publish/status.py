@@ -41,6 +41,8 @@ def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, An
         "fuente": doc.get("source"),  # the capture system's drop folder, when it is the source
         "alerta_vigente": _alert(doc.get("alerta_vigente"), _zone(doc)),  # newest cut refused
         "alertas": [_alert(a, _zone(doc)) for a in list(doc.get("alertas", []))[-10:]],
+        # the registry could not be read at the last cut: it went out with the last good one
+        "registro_ilegible": doc.get("registro_ilegible"),
         "difusores": [],
     }
     check_deliveries(Path(state_dir))
@@ -125,13 +127,22 @@ _ERRORS = (
     (re.compile(r"(?P<who>.+?): the daemon has not taken (?P<archive>\S+) in (?P<s>\d+) s .*",
                 re.DOTALL),
      "{who}: su daemon no ha recogido {archive} en {s} s; ¿está en marcha? (original: «{0}»)"),
+    (re.compile(r"(?P<who>.+?): serves (?P<cut>.+?) as another package \(manifest sha256 "
+                r"(?P<sha>\w+)\); one cut is one package.*", re.DOTALL),
+     "{who}: sirve el {cut} con otro paquete (manifiesto {sha}); un corte es un solo paquete: "
+     "no se reemplaza (otro nombre de ejercicio, o --replace-same-cut a propósito) "
+     "(original: «{0}»)"),
     (re.compile(r"(?P<who>.+?): serves (?P<serving>.+?); (?P<cut>.+?) is older and is not sent.*",
                 re.DOTALL),
      "{who}: sirve el {serving}; el {cut} es anterior y no se envía: un difusor nunca vuelve "
      "atrás (original: «{0}»)"),
 )
 
-_CUT = re.compile(r"\bcut (\d+) of ([\w-]+)")
+_CUT = re.compile(r"\bcut (\d+)(?: of ([\w-]+))?")
+
+
+def _cut_es(m: re.Match[str]) -> str:
+    return f"el corte {m.group(1)}" + (f" de {m.group(2)}" if m.group(2) else "")
 
 
 def error_es(text: str | None) -> str | None:
@@ -141,7 +152,7 @@ def error_es(text: str | None) -> str | None:
     for pattern, spanish in _ERRORS:
         m = pattern.fullmatch(text)
         if m is not None:
-            parts = {k: _CUT.sub(r"el corte \1 de \2", v)
+            parts = {k: _CUT.sub(_cut_es, v)
                      for k, v in m.groupdict().items() if v is not None}
             return (spanish.format(text, **parts).replace("el el corte", "el corte")
                     .replace("; sirve nothing", "; no sirve ningún corte"))

@@ -14,7 +14,8 @@ See ``docs/registry.md``. The public surface::
 """
 
 from prepcast.registry.deadlines import Deliverable, Owed, owed, read_plazos
-from prepcast.registry.edit import add_difusores, edit_difusor, read_form_csv
+from prepcast.registry.edit import add_difusores, edit_difusor
+from prepcast.registry.form import read_form_csv
 from prepcast.registry.history import Event, History, read_history
 from prepcast.registry.load import load_registry, parse_registry
 from prepcast.registry.logos import CleanLogo, LogoError, clean_logo, clean_logo_file

@@ -13,6 +13,7 @@ import ipaddress
 import re
 import ssl
 import tomllib
+from collections.abc import Mapping
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -83,14 +84,16 @@ def load_registry(path: str | Path) -> Registry:
     return parse_registry(text, path)
 
 
-def parse_registry(text: str, path: Path) -> Registry:
-    """Check registry ``text`` as if it were the file ``path`` (relative paths from its folder)."""
+def parse_registry(text: str, path: Path, *, pending: Mapping[str, str] | None = None
+                   ) -> Registry:
+    """Check registry ``text`` as if it were the file ``path`` (relative paths from its folder);
+    ``pending``: passwords about to be written to the secrets file (which may not exist yet)."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError.at(path, f"not valid TOML: {exc}") from None
-    if (doc and "difusor" not in doc and not set(doc) & set(TOP)
-            and not any(difflib.get_close_matches(k, TOP, n=1) for k in doc)):  # no misspelling
+    near = [k for k in doc if difflib.get_close_matches(k, TOP, n=1)]   # misspelt settings
+    if doc and "difusor" not in doc and not set(doc) & set(TOP) and 2 * len(near) < len(doc):
         found = ", ".join(sorted(doc)[:6]) + (", …" if len(doc) > 6 else "")
         raise InputError.at(path, f"this is not a registry of difusores (no [[difusor]] entries "
                                   f"and none of a registry's settings; it has {found}): give "
@@ -102,9 +105,12 @@ def parse_registry(text: str, path: Path) -> Registry:
     secrets = base / str(doc["secrets"]) if doc.get("secrets") is not None else None
     before = len(c.problems)
     passwords: dict[str, str] | None = (
-        read_passwords(secrets, c.problems, str(path)) if secrets else {})
+        read_passwords(secrets, c.problems, str(path))
+        if secrets and (secrets.exists() or not pending) else {})
     if len(c.problems) > before:
         passwords = None    # the secrets file is refused: no false "no password" per difusor
+    elif passwords is not None:
+        passwords.update(pending or {})
     known_hosts = None
     if doc.get("known_hosts") is not None:
         known_hosts = base / str(doc["known_hosts"])

@@ -91,16 +91,25 @@ class NightOptions:
     replay: ReplaySource | None = None  # a published database as the night, not ``profile``
     monitor: bool = True  # the monitor watches the local difusores; one misbehaves at the end
     monitor_round_s: float = 5.0  # seconds of real time between the monitor's rounds
+    replace: bool = False  # an earlier simulacro in ``out`` may be replaced
 
 
-def prepare_out(out: Path, profile: str, seed: int) -> bool:
-    """Make ``out`` ready; True when it already holds this profile and seed's election."""
+def prepare_out(out: Path, profile: str, seed: int, replace: bool = False) -> bool:
+    """Make ``out`` ready; True when it already holds this profile and seed's election.
+
+    A folder holding anything but an earlier simulacro is refused; an earlier simulacro's (its
+    informe, registry, history, monitor evidence) is replaced only when ``replace`` says so,
+    keeping its election when it is the same profile and seed."""
     marker = out / MARKER
     if out.exists() and not out.is_dir():
         raise InputError.at(out, "is a file; --out names a folder")
     if out.exists() and any(out.iterdir()):
         if not marker.exists():
             raise InputError.at(out, "exists and was not made by a simulacro; choose another --out")
+        if not replace and any(p.name != MARKER for p in out.iterdir()):
+            raise InputError.at(out, "holds an earlier simulacro (its informe, registry, "
+                                "history and monitor evidence); give --replace to replace it, "
+                                "or choose another --out")
         previous = json.loads(marker.read_text(encoding="utf-8"))
         same = previous.get("profile") == profile and previous.get("seed") == seed
         keep = {"eleccion", MARKER} if same else {MARKER}
@@ -146,7 +155,7 @@ class Night:
         self.watch: Watch | None = None
 
     def start(self, stage: Callable[[str], None]) -> NightResult:
-        reuse = prepare_out(self.out, self.profile, self.seed)
+        reuse = prepare_out(self.out, self.profile, self.seed, self.opts.replace)
         election_dir = self.out / "eleccion"
         if not reuse and self.opts.replay is not None:
             stage(f"importando {self.opts.replay.database.name}")
@@ -247,12 +256,14 @@ class Night:
         stage("recontando la base de datos del último corte")
         recount_package(result.cuts[-1].package, ed, result.cuts[-1].number)
 
-    def drill(self, result: NightResult) -> None:
+    def drill(self, result: NightResult) -> bool:
         """The monitor's drill on one difusor, in a thread, once the last cut is live on all
-        (a night of two cuts at least: a stale cut needs one before the last)."""
+        (a night of two cuts at least: a stale cut needs one before the last); True when one
+        started."""
         if self.watch is not None and self.opts.monitor and self.net is not None \
                 and len(result.cuts) >= 2:
-            self.watch.drill_after(result.cuts[-1].number, self.net.live_cuts)
+            return self.watch.drill_after(result.cuts[-1].number, self.net.live_cuts) is not None
+        return False
 
     def stop_difusores(self, result: NightResult | None) -> None:
         """The local difusores and their readers stopped (the access log is then whole); their
@@ -264,17 +275,19 @@ class Night:
                 result.reader_requests = stopped.reader_requests
                 result.access_log = stopped.access_log
 
-    def stop(self, result: NightResult | None) -> None:
-        if self.watch is not None:
-            try:
-                self.watch.join_drill()
-            finally:
-                report = self.watch.stop()
-                if result is not None:
-                    result.watch = report
-        self.stop_difusores(result)
-        if self.institute is not None:
-            self.institute.stop()
+    def stop(self, result: NightResult | None, *, cut_short: bool = False) -> None:
+        """Everything stopped; ``cut_short`` (a failure, Ctrl-C): the drill is not waited for.
+        Without the monitor (``--no-monitor``) the result has no monitor report."""
+        report = None
+        try:
+            if self.watch is not None:
+                report = self.watch.stop(cut_short=cut_short)
+        finally:
+            self.stop_difusores(result)
+            if self.institute is not None:
+                self.institute.stop()
+        if result is not None and self.opts.monitor:
+            result.watch = report
 
 
 def run_night(
@@ -306,7 +319,7 @@ def run_night(
             on_ready(result)
         stage("la noche: cada corte construido, verificado, publicado y enviado")
         night.play(result, on_cut or (lambda _r, _t: None), stage)
-        night.drill(result)  # beside the informe: neither waits for the other
+        drilling = night.drill(result)  # beside the informe: neither waits for the other
         stage("deteniendo los difusores locales y sus lectores")
         night.stop_difusores(result)
         if opts.report and result.access_log is not None and result.access_log.exists():
@@ -316,9 +329,14 @@ def run_night(
             write_report([result.access_log], result.report, pdf=opts.pdf,
                          options=ReportOptions(difusor="Difusor local 01 (simulacro)", formatos=(
                              (institute,) if institute in OUTLINES else ("prepcast",))))
-        stage("esperando las fallas a propósito del monitor")
-    finally:
-        night.stop(result)
+        if drilling:
+            stage("esperando las fallas a propósito del monitor")
+            assert night.watch is not None
+            night.watch.join_drill()  # Ctrl-C here cuts the drill short, put right
+    except BaseException:
+        night.stop(result, cut_short=True)
+        raise
+    night.stop(result)
     ended = time.perf_counter()
     result.seconds = ended - started
     result.stages = [(text, round(end - t, 1)) for (text, t), (_, end)

@@ -5,8 +5,9 @@
 to it, a logo), every one an aspirante; then the compliance check of ``prepcast difusores
 check`` runs against every one (the same code, nothing skipped: SFTP, free space, a small speed
 test, the certificate from the drill's CA, the redirect, a test package made live and read back
-over HTTPS, the clocks). A difusor that passes becomes validado, recorded by the check, and
-only then activo; its report (JSON, HTML, PDF when asked) is kept in ``registro/revision``.
+over HTTPS, the clocks). A difusor that passes, every requirement evaluated, becomes validado,
+recorded by the check, and only then activo (a local daemon serves no cut yet, so it stays
+aspirante); its report (JSON, HTML, PDF when asked) is kept in ``registro/revision``.
 That one registry is what the night runner pushes through, what the monitor watches and where
 the public list of every cut (logos included) comes from.
 """
@@ -58,7 +59,7 @@ class Registered:
 
     @property
     def validados(self) -> list[str]:
-        return [r.difusor for r in self.reports if r.passed]
+        return [r.difusor for r in self.reports if r.complete]
 
 
 def _header(ca_file: Path, concurrency: int, keep_releases: int, checks: int) -> str:
@@ -103,11 +104,11 @@ def register_local(workdir: Path, entries: Sequence[Mapping[str, str]],
     add_difusores(registry, rows, BY, "registro del simulacro")
     reports = _run_checks(registry)
     reg = load_registry(registry)
-    record(reg, reports, "prepcast difusores check (simulacro)")
+    validated = record(reg, reports, "prepcast difusores check (simulacro)")
     out = workdir / "revision"
     for r in reports:
         write_reports(r, out, pdf=pdf)
-        if r.passed:
+        if r.difusor in validated:
             set_status(reg, r.difusor, "activo", "difusor oficial del simulacro", BY)
     return Registered(registry, public_list(load_registry(registry)), reports, out)
 
@@ -116,8 +117,10 @@ def summary(registered: Registered) -> list[str]:
     """Lines for people: each local difusor's verdict, its site and its report."""
     lines = []
     for r in registered.reports:
-        verdict = "cumple (validado, activo)" if r.passed else (
-            "NO cumple: " + "; ".join(f.titulo for f in r.failed))
+        verdict = ("cumple (validado, activo)" if r.complete else
+                   "cumple lo evaluado, sigue aspirante; sin evaluar: "
+                   + "; ".join(f.titulo for f in r.not_evaluated) if r.passed else
+                   "NO cumple: " + "; ".join(f.titulo for f in r.failed))
         url = next((d["url"] for d in registered.public if d["id"] == r.difusor), "")
         lines.append(f"{r.difusor}: {verdict} {url} · reporte "
                      f"{registered.report_dir / (r.difusor + '.html')}")

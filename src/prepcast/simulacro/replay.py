@@ -6,6 +6,8 @@ feed whose records carry each row's capture time), so the night runner plays it 
 election: each acta enters the first cut at or after its capture time, and the last cut falls on
 the cut the institute published, with every acta in it. With ``cuts`` the night is played in at
 most that many cuts (a longer interval between them), the last still the published one.
+Under counting rules that do not recount the file to its own preamble and rows, the replay is
+refused before anything is made (:meth:`ReplaySource.check_rules`), naming the rules that do.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from prepcast.election.catalog import read_proceso
-from prepcast.election.rules import DEFAULT_PROFILE
-from prepcast.errors import InputError
+from prepcast.election.rules import DEFAULT_PROFILE, PROFILES, get_profile
+from prepcast.errors import InputError, Problem
 from prepcast.formats.import_prep_csv import import_database
+from prepcast.formats.read_prep_csv import read_prep_csv
+from prepcast.formats.recount import recount
 
 CUT_MINUTES = 20  # the interval of the replayed night unless ``cuts`` asks for fewer cuts
 
@@ -48,9 +52,37 @@ class ReplaySource:
         if self.cuts is not None and self.cuts < 1:
             raise InputError("--cuts must be at least 1")
 
+    def check_rules(self) -> None:
+        """Refuse rules under which the database does not recount to its own preamble and rows
+        (the night's last cut would publish other figures than the institute did), naming the
+        figures that differ and the rules that do reproduce them."""
+        self.check()
+        db = read_prep_csv(self.database)
+        rc = recount(db, get_profile(self.rules), last_cut=True)
+        if not rc.differences() and not rc.rows_mismatched:
+            return
+        where = str(self.database)
+        problems = [Problem(where, f"under --rules {self.rules} the recount differs from the "
+                                   f"file's preamble: {name} published {pub}, recounted {value}")
+                    for name, pub, value in rc.differences()]
+        if rc.rows_mismatched:
+            lines = ", ".join(str(n) for n in rc.mismatched_lines[:10])
+            problems.append(Problem(where, f"under --rules {self.rules}, {rc.rows_mismatched} "
+                                           "rows' CONTABILIZADA or TOTAL_VOTOS_CALCULADO differ "
+                                           f"(lines {lines})"))
+        fits = [name for name, profile in PROFILES.items() if name != self.rules
+                and not (other := recount(db, profile, last_cut=True)).differences()
+                and not other.rows_mismatched]
+        problems.append(Problem(where, "the replay's last cut would not publish the institute's "
+                                       "figures; " + (
+            f"the rules that reproduce them: --rules {' or --rules '.join(fits)}" if fits else
+            "no known --rules reproduces them")))
+        raise InputError(problems)
+
     def write(self, election_dir: Path) -> None:
         """Import the database into ``election_dir`` (a new folder) and fit its schedule."""
         self.check()
+        self.check_rules()
         import_database(self.database, election_dir, candidaturas=self.candidaturas,
                         rules=self.rules, cut_minutes=CUT_MINUTES)
         if self.cuts is not None:

@@ -52,6 +52,10 @@ DOWN_ROUNDS = 3  # rounds a difusor stays down
 CATCH_ROUNDS = 5  # rounds the drill waits for the monitor before it calls a misbehaviour missed
 
 
+class _Stopped(Exception):
+    """The watch is stopping (the night cut short, Ctrl-C): no more rounds."""
+
+
 class SiteServer:
     """One difusor's folder over HTTP on loopback; stop, start and a wrong ``Cache-Control``
     for ``json/main.json`` (the drill's :class:`prepcast.monitor.drill.SiteControl`)."""
@@ -208,7 +212,7 @@ class Watch:
         self._mon: Monitor | None = None
         self.drilled = False
         self._drilled_ids: set[str] = set()
-        self._drill: tuple[threading.Thread, list[BaseException]] | None = None
+        self._drill: tuple[threading.Event, list[BaseException]] | None = None
 
     def start(self) -> None:
         """Serve every site (HTTPS with its redirect when there is TLS); the rounds begin after
@@ -255,23 +259,30 @@ class Watch:
             return None
         self._wait_live(number, live)
         failed: list[BaseException] = []
+        # its own flag of having ended: a Thread.join cut short by Ctrl-C may leave the thread
+        # marked as ended while it still runs (CPython 3.11), so nobody joins it for that
+        done = threading.Event()
 
         def run() -> None:
             try:
                 self.drill()
+            except _Stopped:  # the night cut short: the drill ends where it was, put right
+                pass
             except BaseException as exc:  # reported by join_drill
                 failed.append(exc)
+            finally:
+                done.set()
 
         thread = threading.Thread(target=run, name="simulacro-drill", daemon=True)
-        self._drill = (thread, failed)
+        self._drill = (done, failed)
         thread.start()
         return thread
 
     def join_drill(self) -> None:
         if self._drill is None:
             return
-        thread, failed = self._drill
-        thread.join()
+        done, failed = self._drill
+        done.wait()
         self._drill = None
         if failed:
             raise failed[0]
@@ -279,8 +290,16 @@ class Watch:
     def _round(self) -> None:
         assert self._loop is not None and self._mon is not None
         with self._lock:
+            if self._loop.is_closed() or not self._loop.is_running():
+                raise _Stopped  # the monitor's loop is gone: no round, no coroutine left behind
             t0 = time.monotonic()
-            asyncio.run_coroutine_threadsafe(self._mon.round(), self._loop).result()
+            coro = self._mon.round()
+            try:
+                future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+            except RuntimeError:  # the loop closed meanwhile
+                coro.close()
+                raise _Stopped from None
+            future.result()
             self.report.rounds += 1
             self.report.round_seconds.append(time.monotonic() - t0)
 
@@ -288,7 +307,10 @@ class Watch:
         self._wait_live(first, live)  # the institute's publish root exists from the first cut on
         while not self._stop.is_set():
             t0 = time.monotonic()
-            self._round()
+            try:
+                self._round()
+            except _Stopped:
+                return
             self._stop.wait(max(self.settings.round_s - (time.monotonic() - t0), 0.1))
 
     def _open(self, name: str, kind: str) -> bool:
@@ -296,7 +318,8 @@ class Watch:
         return any(i.difusor == name and i.kind == kind for i in self._mon.incidents.open())
 
     def _paced_round(self) -> datetime:
-        time.sleep(self.drill_pace_s)
+        if self._stop.wait(self.drill_pace_s):
+            raise _Stopped  # the night cut short: the drill ends here (and puts right)
         self._round()
         return datetime.now(UTC)
 
@@ -304,15 +327,24 @@ class Watch:
         """Each misbehaviour in turn on the victim, rounds until caught (at most 3), then put
         right and a round to close it. Call it while no cut is travelling."""
         self.drilled = True
-        site = self.sites[self.victim]
         assert self._mon is not None
         before = {i.id for i in self._mon.incidents.items}
+        try:
+            self._drill_all()
+        finally:  # the victim's incidents are the drill's, even of a drill cut short
+            self._drilled_ids = {i.id for i in self._mon.incidents.items
+                                 if i.id not in before and i.difusor == self.victim}
+
+    def _drill_all(self) -> None:
+        site = self.sites[self.victim]
+        assert self._mon is not None
         for kind in DRILL:
             if kind == "stale":  # a cut behind is late once the lag bound has passed
                 cur = self._mon.reference.current()
                 if cur is not None:
                     late = (datetime.now(UTC) - cur.published_at).total_seconds()
-                    time.sleep(max(self.settings.lag_bound_s + 1 - late, 0.0))
+                    if self._stop.wait(max(self.settings.lag_bound_s + 1 - late, 0.0)):
+                        raise _Stopped
             with self._lock:  # never in the middle of a round
                 started = datetime.now(UTC)
                 undo = misbehave(kind, site.root, site)
@@ -337,22 +369,27 @@ class Watch:
             self.report.drill.append(DrillRecord(
                 kind, self.victim, started, caught, rounds,
                 None if self._open(self.victim, EXPECTED[kind]) else closed))
-        self._drilled_ids = {i.id for i in self._mon.incidents.items
-                             if i.id not in before and i.difusor == self.victim}
 
-    def stop(self) -> WatchReport:
+    def stop(self, *, cut_short: bool = False) -> WatchReport:
+        """Stop the rounds, the monitor and the sites. ``cut_short`` (the night failed or was
+        interrupted): a drill under way ends at its next round, put right, and no last round."""
+        if cut_short:
+            self._stop.set()
         if self._drill is not None:  # a drill cut short by a failure elsewhere: let it end
-            self._drill[0].join(120)
+            self._drill[0].wait(120)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(60)
         if self._loop is not None and self._mon is not None:
-            self._round()  # the night's last word: every difusor on the last cut
-            asyncio.run_coroutine_threadsafe(self._mon.close(), self._loop).result()
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            if self._loop_thread is not None:
-                self._loop_thread.join(10)
-            self._loop.close()
+            if not cut_short:
+                with contextlib.suppress(_Stopped):
+                    self._round()  # the night's last word: every difusor on the last cut
+            with self._lock:  # no round of the drill's may still be on the loop
+                asyncio.run_coroutine_threadsafe(self._mon.close(), self._loop).result()
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                if self._loop_thread is not None:
+                    self._loop_thread.join(10)
+                self._loop.close()
             incidents = self._mon.incidents.items
             self.report.honest_flagged = [  # any incident but the drill's
                 f"{i.difusor}: {i.kind} ({i.what}: {'; '.join(i.evidence[:2])})"

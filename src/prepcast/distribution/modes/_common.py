@@ -24,6 +24,18 @@ class Context:
     keep_releases: int = 5
     confirm_timeout: float = 30.0   # how long to wait for a daemon to activate a due cut
     poll_interval: float = 0.2
+    # replace a live cut held as another package under the same tag (on purpose only)
+    replace_same_cut: bool = False
+
+
+def same_cut_refused(where: str, cut: object, theirs: bytes) -> str:
+    """Why a cut served as another package under the same tag is not replaced."""
+    import hashlib
+
+    return (f"{where}: serves {cut} as another package (manifest sha256 "
+            f"{hashlib.sha256(theirs).hexdigest()[:12]}); one cut is one package: not replaced "
+            "(run the ejercicio again under a new name, or replace it on purpose with "
+            "--replace-same-cut)")
 
 
 def manifest_rel(pkg: PackageContents) -> str:

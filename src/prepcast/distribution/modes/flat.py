@@ -31,6 +31,7 @@ from prepcast.distribution.modes._common import (
     content_addressed,
     manifest_of,
     manifest_rel,
+    same_cut_refused,
 )
 from prepcast.distribution.outcome import Outcome
 from prepcast.distribution.registry import Difusor
@@ -67,6 +68,9 @@ class FlatMode:
                            "(a difusor never goes back, least of all from the jornada to a drill)")
         ours = manifest_of(pkg)
         theirs = await peer.read_bytes(posixpath.join(root, manifest_rel(pkg)))
+        if serving == pkg.cut_id and theirs is not None and theirs != ours \
+                and not self.ctx.replace_same_cut:
+            raise Rollback(same_cut_refused(peer.where, pkg.cut_id, theirs))
         held = await peer.list_files(root)
         # content-addressed files whose size matches are there; anything named after the cut is
         # trusted only once this very manifest arrived (it goes after them)

@@ -13,11 +13,17 @@ holds, uploads for the rest), checked, renamed into place, and activated by rena
   from what the live release actually holds (its manifest on the server; a linked file whose
   size is not the listed one is unlinked and sent again), so a pusher started with a fresh or
   another state still builds complete releases.
+* **A reused file is read back first.** Before a file of the live release is hard-linked into
+  the new one, it is read back whole and its SHA-256 compared with the manifest's: a file
+  changed at the difusor (one byte flipped, same size) is sent again instead, so it never
+  travels into the next release. The cost: each cut reads back from every difusor the bytes it
+  reuses (what it did not have to send), once per distinct content.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import posixpath
 
@@ -28,6 +34,7 @@ from prepcast.distribution.modes._common import (
     content_addressed,
     manifest_of,
     manifest_rel,
+    same_cut_refused,
 )
 from prepcast.distribution.outcome import Outcome
 from prepcast.distribution.registry import Difusor
@@ -85,6 +92,9 @@ class ReleasesMode:
             if theirs == manifest_of(pkg) and await self._whole(peer, target, pkg):
                 return Outcome(d.name, "stage", True, note="release already there (same manifest)")
             if live == rel:
+                if theirs is not None and theirs != manifest_of(pkg) \
+                        and not self.ctx.replace_same_cut:
+                    raise Rollback(same_cut_refused(peer.where, pkg.cut_id, theirs))
                 return await self._replace_live(peer, d, pkg, target)
             await peer.rmtree(target)
             note = "replaced another package held under this cut's name"
@@ -149,6 +159,7 @@ class ReleasesMode:
         progress = self.ctx.progress(d.name, total)
         sem = asyncio.Semaphore(self.ctx.file_concurrency)
         sent = uploaded = 0
+        verified: dict[str, bool] = {}  # sha256 -> the live file holding it reads back as it
 
         async def place(path: str, sha: str, size: int) -> None:
             nonlocal sent, uploaded
@@ -158,8 +169,9 @@ class ReleasesMode:
             target = posixpath.join(dest, path)
             async with sem:
                 src = by_sha.get(sha)
-                if base_dir is not None and src is not None and await peer.link(
-                        posixpath.join(base_dir, src), target):
+                if base_dir is not None and src is not None and await self._intact(
+                        peer, posixpath.join(base_dir, src), sha, size, verified) \
+                        and await peer.link(posixpath.join(base_dir, src), target):
                     progress(size)
                     return
                 n = await peer.write_into(pkg.root / path, target, size,
@@ -195,6 +207,20 @@ class ReleasesMode:
             raise IncompleteTransfer(
                 f"{peer.where}: {len(wrong)} files did not arrive whole, e.g. {wrong[0]}")
         return sent, uploaded
+
+    async def _intact(self, peer: Peer, path: str, sha: str, size: int,
+                      verified: dict[str, bool]) -> bool:
+        """Whether the live file ``path`` still holds the bytes its manifest lists (``sha``),
+        read back whole and hashed, once per content and push: a file changed at the difusor
+        (same size, other bytes) is never linked into the next release, which gets ours."""
+        if sha not in verified:
+            raw = await peer.read_bytes(path, limit=size)
+            verified[sha] = raw is not None and len(raw) == size \
+                and hashlib.sha256(raw).hexdigest() == sha
+            if not verified[sha]:
+                log.warning("%s: %s does not hold what its manifest lists (changed at the "
+                            "difusor?); sent again instead of linked", peer.where, path)
+        return verified[sha]
 
     async def _replace_live(self, peer: Peer, d: Difusor, pkg: PackageContents,
                             target: str) -> Outcome:

@@ -31,6 +31,11 @@ class CheckReport:
         return all(f.ok is not False for f in self.findings) and any(f.ok for f in self.findings)
 
     @property
+    def complete(self) -> bool:
+        """Passed, and every requirement evaluated: only then is an aspirante validado."""
+        return self.passed and not self.not_evaluated
+
+    @property
     def failed(self) -> list[Finding]:
         return [f for f in self.findings if f.ok is False]
 
@@ -45,6 +50,7 @@ class CheckReport:
     def as_json(self) -> dict[str, Any]:
         return {"schema": "prepcast.difusor-check/1", "difusor": self.difusor,
                 "nombre": self.nombre, "at": self.at.isoformat(), "passed": self.passed,
+                "complete": self.complete,
                 "modo": self.modo, "capabilities": self.capabilities,
                 "seconds": round(self.seconds, 3),
                 "findings": [asdict(f) for f in self.findings]}

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
+import json
 import socket
 import ssl
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -93,14 +95,25 @@ def unreachable(exc: BaseException, host: str, port: int) -> tuple[str, str]:
 
 
 async def check_site(d: Difusor, settings: CheckSettings, report: CheckReport,
-                     files: Mapping[str, bytes] | None) -> None:
+                     files: Mapping[str, bytes] | None, live_digest: str | None = None) -> None:
+    """The redirect and the clock; then what is served: the test package ``files`` made live by
+    the check, or (a daemon difusor) the cut whose manifest digest the daemon says it serves."""
     url = site_url(d)
     async with httpx.AsyncClient(verify=ssl_context(settings), timeout=settings.timeout_s,
                                  follow_redirects=False) as client:
         await _redirect(client, d, report)
         await _clock(client, url, report, settings)
         if files is not None:
-            await _served(client, url, report, settings, files)
+            await _cache_control(client, url, report, settings)
+            await _identical(client, url, report, {rel: hashlib.sha256(data).hexdigest()
+                                                   for rel, data in files.items()})
+        elif live_digest is not None:
+            main = await _cache_control(client, url, report, settings)
+            expected_or_why = await _live_cut(client, url, main, live_digest)
+            if isinstance(expected_or_why, str):
+                report.add("http.identical", False, IDENTICAL, expected_or_why, _IDENTICAL_FIX)
+            else:
+                await _identical(client, url, report, expected_or_why)
 
 
 async def _redirect(client: httpx.AsyncClient, d: Difusor, report: CheckReport) -> None:
@@ -117,9 +130,32 @@ async def _redirect(client: httpx.AsyncClient, d: Difusor, report: CheckReport) 
                    "https://.")
         return
     location = r.headers.get("location", "")
-    ok = r.status_code in (301, 302, 307, 308) and location.startswith("https://")
-    report.add("http.redirect", ok, title, f"{plain} → {r.status_code} {location}".strip(),
-               "Atienda el puerto 80 con una redirección permanente (301) a https://.")
+    redirected = r.status_code in (301, 302, 307, 308)
+    where = _off_site(d, plain, location) if redirected else None
+    detalle = f"{plain} → {r.status_code} {location}".strip()
+    if where is not None:
+        detalle += f" ({where})"
+    report.add("http.redirect", redirected and where is None, title, detalle,
+               f"Atienda el puerto 80 con una redirección permanente (301) al sitio registrado, "
+               f"{site_url(d)}/, conservando la ruta pedida.")
+
+
+def _off_site(d: Difusor, plain: str, location: str) -> str | None:
+    """Why a redirect of ``plain`` to ``location`` does not lead to the difusor's registered
+    site over HTTPS (same host and port, and the path asked for or the site's own); None if it
+    does."""
+    target = urlsplit(urljoin(plain, location))
+    if target.scheme != "https":
+        return "no lleva a https://"
+    asked = urlsplit(plain).path.rstrip("/")
+    for site in filter(None, (d.url_prueba, d.url)):
+        s = urlsplit(site)
+        if ((target.hostname or "").lower() == (s.hostname or "").lower()
+                and (target.port or 443) == (s.port or 443)):
+            if target.path.rstrip("/") in (asked, s.path.rstrip("/")):
+                return None
+            return f"cambia la ruta: se pidió {urlsplit(plain).path or '/'}"
+    return f"lleva a otro sitio, no a {site_url(d)}/"
 
 
 async def _clock(client: httpx.AsyncClient, url: str, report: CheckReport,
@@ -148,23 +184,81 @@ def _directives(value: str) -> list[str]:
     return sorted(p.strip().lower() for p in value.split(",") if p.strip())
 
 
-async def _served(client: httpx.AsyncClient, url: str, report: CheckReport,
-                  settings: CheckSettings, files: Mapping[str, bytes]) -> None:
-    r = await client.get(url + "/json/main.json")
+IDENTICAL = "Cada archivo se sirve idéntico, byte por byte"
+_IDENTICAL_FIX = ("Desactive compresiones o reescrituras que alteren los archivos (minificación, "
+                  "inyección de scripts) y sirva la carpeta current/ tal cual.")
+_FETCHES = 8            # files fetched at once when comparing what is served
+
+
+async def _cache_control(client: httpx.AsyncClient, url: str, report: CheckReport,
+                         settings: CheckSettings) -> bytes | None:
+    """Check the ``Cache-Control`` of ``/json/main.json``; its bytes (None: not served)."""
+    title = f"Cache-Control exacto en /json/main.json ({settings.cache_control})"
+    try:
+        r = await client.get(url + "/json/main.json")
+    except httpx.HTTPError as exc:
+        detalle, corregir = unreachable(exc, urlsplit(url).hostname or url,
+                                        urlsplit(url).port or 443)
+        report.add("http.cache_control", False, title, f"{url}/json/main.json: {detalle}",
+                   corregir)
+        return None
     got = r.headers.get("cache-control", "")
     report.add("http.cache_control", r.status_code == 200
-               and _directives(got) == _directives(settings.cache_control),
-               f"Cache-Control exacto en /json/main.json ({settings.cache_control})",
+               and _directives(got) == _directives(settings.cache_control), title,
                f"HTTP {r.status_code}, Cache-Control: {got or '(ninguno)'}",
                f'Agregue la regla: location = /json/main.json {{ add_header Cache-Control '
                f'"{settings.cache_control}" always; }} (nginx) o Header always set '
                f'Cache-Control "{settings.cache_control}" (Apache), sin otros valores.')
+    return r.content if r.status_code == 200 else None
+
+
+async def _live_cut(client: httpx.AsyncClient, url: str, main: bytes | None,
+                    digest: str) -> dict[str, str] | str:
+    """Every file of the cut a daemon serves (path -> SHA-256), from the manifest its site names
+    in ``json/main.json``, when that manifest is the one the daemon says it serves (its digest);
+    else why not, in Spanish."""
+    if main is None:
+        return "el sitio no sirve /json/main.json"
+    try:
+        signed = json.loads(main)["signed"]
+        rel, named = str(signed["manifest"]), str(signed["manifest_sha256"])
+    except (ValueError, KeyError, TypeError):
+        return "/json/main.json no es el de un paquete del instituto"
+    if named != digest:
+        return (f"el sitio sirve el corte del manifiesto {named[:12]}…, y el demonio dice servir "
+                f"{digest[:12]}…")
+    try:
+        r = await client.get(f"{url}/{rel}")
+    except httpx.HTTPError as exc:
+        return f"/{rel}: {unreachable(exc, urlsplit(url).hostname or url, 443)[0]}"
+    if r.status_code != 200 or hashlib.sha256(r.content).hexdigest() != digest:
+        return f"/{rel} (HTTP {r.status_code}) no es el manifiesto que el demonio activó"
+    try:
+        files = json.loads(r.content)["files"]
+        return {str(k): str(v["sha256"]) for k, v in files.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"/{rel} no es un manifiesto legible"
+
+
+async def _identical(client: httpx.AsyncClient, url: str, report: CheckReport,
+                     expected: Mapping[str, str]) -> None:
+    """Every file of ``expected`` (path -> SHA-256) served with exactly those bytes."""
     differ: list[str] = []
-    for rel, data in files.items():
-        resp = await client.get(f"{url}/{rel}")
-        if resp.status_code != 200 or resp.content != data:
+    slots = asyncio.Semaphore(_FETCHES)
+
+    async def one(rel: str) -> None:
+        async with slots:
+            try:
+                resp = await client.get(f"{url}/{rel}")
+            except httpx.HTTPError as exc:
+                differ.append(f"/{rel} ({type(exc).__name__})")
+                return
+        if resp.status_code != 200 or hashlib.sha256(resp.content).hexdigest() != expected[rel]:
             differ.append(f"/{rel} (HTTP {resp.status_code}, {len(resp.content)} bytes)")
-    report.add("http.identical", not differ, "Cada archivo se sirve idéntico, byte por byte",
-               "todos idénticos" if not differ else "distintos: " + ", ".join(differ),
-               "Desactive compresiones o reescrituras que alteren los archivos (minificación, "
-               "inyección de scripts) y sirva la carpeta current/ tal cual.")
+
+    await asyncio.gather(*(one(rel) for rel in expected))
+    shown = ", ".join(sorted(differ)[:10]) + (f" y {len(differ) - 10} más" if len(differ) > 10
+                                               else "")
+    report.add("http.identical", not differ, IDENTICAL,
+               f"todos idénticos ({len(expected)} archivos)" if not differ
+               else f"distintos: {shown}", _IDENTICAL_FIX)

@@ -32,8 +32,9 @@ def render_html(r: CheckReport) -> str:
         fix = f"<br><strong>Qué corregir:</strong> {escape(f.corregir)}" if f.corregir else ""
         rows.append(f'<tr><td class="r {cls}">{mark}</td><td>{escape(f.titulo)}</td>'
                     f"<td>{escape(f.detalle)}{fix}</td></tr>")
-    pending = (f" {len(r.not_evaluated)} requisito(s) no evaluado(s): se evaluarán cuando lo "
-               "que los impide se corrija." if r.not_evaluated else "")
+    pending = (f" {len(r.not_evaluated)} requisito(s) no evaluado(s), cada uno con lo que lo "
+               "impidió: el difusor no se valida mientras quede alguno sin evaluar."
+               if r.not_evaluated else "")
     verdict = ((f'<p class="veredicto si">Cumple con todos los requisitos técnicos evaluados.'
                 f"{pending}</p>" if pending else
                 '<p class="veredicto si">Cumple con todos los requisitos técnicos.</p>')

@@ -50,14 +50,20 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
     files = test_package(token) if live else None
     conn, undo = await sftp.run_sftp(d, settings, registry.known_hosts, report, files, token,
                                      speed_lock)
+    daemon = (await sftp.daemon_live(conn, d.remote_root, settings.timeout_s)
+              if d.mode == "daemon" and conn is not None else None)
     try:
         if await http.check_certificate(d, settings, report):
             activated = any(f.key == "package.activate" and f.ok for f in report.findings)
-            await http.check_site(d, settings, report, files if activated else None)
-        if not live:
-            why = ("modo daemon: el demonio del difusor verifica y activa los paquetes firmados"
-                   if d.mode == "daemon" else "omitida (--no-activate)")
-            report.add("package.activate", None, "Activar un paquete de prueba", why)
+            await http.check_site(d, settings, report, files if activated else None,
+                                  daemon[1] if daemon is not None else None)
+        if d.mode == "daemon":
+            _daemon_activation(report, daemon, conn is not None)
+        elif not live:
+            report.add("package.activate", None, ACTIVATE,
+                       "omitida: el difusor está activo (sirve al público), su sitio no se "
+                       "cambia por un paquete de prueba" if d.status == "activo"
+                       else "omitida (--no-activate)")
     finally:
         if conn is not None:
             await _restore(conn, d, undo, token, settings.timeout_s, report)
@@ -66,6 +72,25 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
             settings.cache_control)
     report.seconds = time.perf_counter() - start
     return report
+
+
+ACTIVATE = "Activar un paquete de prueba"
+
+
+def _daemon_activation(report: CheckReport, daemon: tuple[str, str] | None, login: bool) -> None:
+    """A daemon activates only signed packages: the cut it serves (from the connection tests,
+    ``prepcast push``) stands for the test package, and is what Cache-Control and the
+    byte-identical serving are checked on. Serving none yet, they wait for it (and the difusor
+    is not validated until they are evaluated)."""
+    if daemon is not None:
+        report.add("package.activate", True, ACTIVATE,
+                   f"modo daemon: el demonio verificó y activó {daemon[0]}, el corte que sirve "
+                   "(se revisa ese corte)")
+        return
+    why = ("modo daemon: el demonio aún no sirve ningún corte (su status.json no nombra uno); "
+           "envíele el corte de una prueba de conexión (prepcast push) y vuelva a revisarlo"
+           if login else "modo daemon: sin acceso SFTP a su buzón no se sabe qué corte sirve")
+    report.add("package.activate", None, ACTIVATE, why)
 
 
 async def _restore(conn: asyncssh.SSHClientConnection, d: Difusor, undo: Undo, token: str,
@@ -108,12 +133,13 @@ async def check_all(difusores: Sequence[Difusor], registry: Registry, *, activat
 
 
 def record(registry: Registry, reports: Sequence[CheckReport], by: str | None) -> list[str]:
-    """Make every aspirante that passed validado; return their names."""
+    """Make every aspirante that passed with every requirement evaluated validado (one with a
+    requirement not evaluated is not, whatever kept it from being evaluated); return them."""
     assert registry.history is not None
     history = hist.read_history(registry.history)
     events = []
     for r in reports:
-        if r.passed and history.status_of(r.difusor) == "aspirante":
+        if r.complete and history.status_of(r.difusor) == "aspirante":
             events.append(hist.Event(datetime.now(UTC), r.difusor, "status", "validado",
                                      hist.who(by), "pasó todas las pruebas de cumplimiento "
                                      f"({r.at:%Y-%m-%d %H:%M} UTC)"))

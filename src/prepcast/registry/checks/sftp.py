@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import posixpath
+import re
 import socket
 import time
 from collections.abc import Mapping
@@ -249,3 +251,24 @@ async def _speed(sftp: asyncssh.SFTPClient, path: str, report: CheckReport,
     await sftp.remove(path)
 
 
+
+
+STATUS_LIMIT = 1024 * 1024
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+async def daemon_live(conn: asyncssh.SSHClientConnection, root: str, timeout: float
+                      ) -> tuple[str, str] | None:
+    """The cut a daemon difusor says it serves (``status.json`` in its inbox, ``root``): its tag
+    and its manifest's digest; None when it serves none yet or says nothing readable."""
+    try:
+        sftp = await conn.start_sftp_client()
+        async with sftp.open(posixpath.join(root, "status.json"), "rb") as f:
+            raw = await asyncio.wait_for(f.read(STATUS_LIMIT), timeout)
+        doc = json.loads(raw)
+    except (OSError, asyncssh.Error, TimeoutError, ValueError):
+        return None
+    digest = doc.get("live_digest") if isinstance(doc, dict) else None
+    if not isinstance(digest, str) or not _DIGEST.match(digest):
+        return None
+    return str(doc.get("live_tag") or doc.get("live_cut") or "?"), digest

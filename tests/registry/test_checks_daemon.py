@@ -1,0 +1,138 @@
+"""``difusores check`` on a daemon difusor: the daemon activates only signed packages, so the
+exact ``Cache-Control`` and the byte-identical serving are checked on the cut it serves (the
+one ``status.json`` in its inbox names), fetched over HTTPS from nginx with prepcast's own site
+config. They were never evaluated for a daemon, and it was made validado all the same; a daemon
+serving no cut yet leaves them "no evaluado", and is not validated."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from prepcast.distribution.local import start_sftp_difusor
+from prepcast.registry import load_registry, read_history
+from prepcast.registry.checks import CheckReport, check_difusor, record
+from tests.distribution.dist_packages import make_keys, make_package
+from tests.registry.check_servers import Nginx, TestCA
+
+pytestmark = pytest.mark.server
+
+
+@dataclass
+class Bench:
+    tmp: Path
+    site: Path        # what nginx serves: site/current
+    inbox: Path       # the daemon's inbox, the institute's SFTP account
+    registry: Path
+    digest: str
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
+    tmp = tmp_path_factory.mktemp("daemon")
+    site = Path(tempfile.mkdtemp(prefix="prepcast-daemon-site-", dir="/srv"))  # nginx reads it
+    site.chmod(0o755)
+    make_keys(tmp / "keys")
+    pkg = make_package(site / "releases" / "jornada-0001", tmp / "keys", 1)
+    (site / "current").symlink_to("releases/jornada-0001")
+    for p in [site, *site.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    main = json.loads((pkg / "json" / "main.json").read_bytes())
+    digest = main["signed"]["manifest_sha256"]
+    ca = TestCA.create(tmp)
+    cert, key = ca.issue(tmp, "daemon")
+    web = Nginx(site, tmp / "nginx", cert, key)
+    web.start()
+    client = asyncssh.generate_private_key("ssh-ed25519")
+    client.write_private_key(str(tmp / "inst.pem"))
+    host = asyncssh.generate_private_key("ssh-ed25519")
+    (tmp / "host.pub").write_bytes(host.export_public_key())
+    (tmp / "host").write_bytes(host.export_private_key())
+    (tmp / "client.pub").write_bytes(client.export_public_key())
+    inbox = tmp / "inbox"
+    inbox.mkdir()
+    reg = tmp / "registry.toml"
+    reg.write_text(
+        "[checks]\ntimeout_s = 10\nspeed_test_mb = 1\nmin_speed_mb_s = 0.01\nmin_free_gb = 0.01\n"
+        f'ca_file = "{ca.cert}"\n\n[[difusor]]\nname = "demonio"\nhost = "127.0.0.1"\n'
+        f'port = PORT\nuser = "prep"\nkey_file = "{tmp / "inst.pem"}"\nremote_root = "/"\n'
+        f'mode = "daemon"\nhost_key = "{host.export_public_key().decode().strip()}"\n'
+        f'nombre = "Demonio"\nurl = "{web.url}"\nhttp_url = "{web.http_url}"\n')
+    try:
+        yield Bench(tmp, site, inbox, reg, digest)
+    finally:
+        web.stop()
+        shutil.rmtree(site, ignore_errors=True)
+
+
+def _check(bench: Bench, status: dict[str, object] | None) -> tuple[CheckReport, Path]:
+    (bench.inbox / "status.json").unlink(missing_ok=True)
+    if status is not None:
+        (bench.inbox / "status.json").write_text(json.dumps(status))
+    host = asyncssh.import_private_key((bench.tmp / "host").read_bytes())
+
+    async def run() -> tuple[CheckReport, Path]:
+        server = await start_sftp_difusor(bench.inbox, host,
+                                          (bench.tmp / "client.pub").read_text())
+        port = server.sockets[0].getsockname()[1]
+        reg_file = bench.tmp / f"registry-{port}.toml"
+        reg_file.write_text(f'history = "historial-{port}.jsonl"\n'
+                            + bench.registry.read_text().replace("PORT", str(port)))
+        reg = load_registry(reg_file)
+        try:
+            return await check_difusor(reg.difusores[0], reg), reg_file
+        finally:
+            server.close()
+
+    return asyncio.run(run())
+
+
+def _by_key(report: CheckReport) -> dict[str, bool | None]:
+    return {f.key: f.ok for f in report.findings}
+
+
+def test_the_cut_a_daemon_serves_is_checked_and_then_it_is_validated(bench: Bench) -> None:
+    report, reg_file = _check(bench, {"live_tag": "jornada-0001", "live_digest": bench.digest})
+    found = _by_key(report)
+    assert found["http.cache_control"] is True, report.findings
+    assert found["http.identical"] is True, report.findings
+    assert found["package.activate"] is True
+    assert report.complete, [f for f in report.findings if not f.ok]
+    assert "jornada-0001" in next(f.detalle for f in report.findings
+                                  if f.key == "package.activate")
+    assert record(load_registry(reg_file), [report], None) == ["demonio"]
+
+
+def test_a_file_served_altered_fails_byte_identical_serving(bench: Bench) -> None:
+    served = next((bench.site / "current" / "assets").glob("app.*.js"))
+    original = served.read_bytes()
+    try:
+        served.write_bytes(original.replace(b"prep", b"PREP"))
+        report, _ = _check(bench, {"live_tag": "jornada-0001", "live_digest": bench.digest})
+    finally:
+        served.write_bytes(original)
+    found = _by_key(report)
+    assert found["http.identical"] is False
+    assert served.name in next(f.detalle for f in report.findings if f.key == "http.identical")
+    # a site serving another cut than the one the daemon activated is not what it was sent
+    report, _ = _check(bench, {"live_tag": "jornada-0001", "live_digest": "0" * 64})
+    assert _by_key(report)["http.identical"] is False
+
+
+def test_a_daemon_serving_no_cut_yet_is_not_validated(bench: Bench) -> None:
+    report, reg_file = _check(bench, {"live_tag": None, "live_digest": None})
+    found = _by_key(report)
+    assert found["http.cache_control"] is None and found["http.identical"] is None
+    assert found["package.activate"] is None
+    assert report.passed and not report.complete
+    reg = load_registry(reg_file)
+    assert record(reg, [report], None) == []
+    assert read_history(reg.history).status_of("demonio") == "aspirante"
