@@ -17,6 +17,7 @@ import prepcast.publish.runner as runner
 from prepcast.errors import InputError
 from prepcast.package import init_keys
 from prepcast.publish.state import LOCK_FILE, PUBLISH_LOCK, lock_publish_root, lock_state
+from tests.cli.in_process import prepcast
 from tests.night.night_run import night_args, night_here, run_night, status
 
 
@@ -178,8 +179,7 @@ def test_a_registry_broken_during_the_night_is_said_at_every_cut(
         assert view["registro_ilegible"]["archivo"] == str(reg), view
         assert view["registro_ilegible"]["desde_corte"] in (broken, broken + 1), view
         broken = view["registro_ilegible"]["desde_corte"]
-        shown = subprocess.run([sys.executable, "-m", "prepcast", "night", "status", "--state",
-                                str(state)], capture_output=True, text=True, check=True).stdout
+        shown = prepcast("night", "status", "--state", str(state)).stdout
         assert f"AVISO: el registro {reg} no se puede leer desde el corte {broken}" in \
             " ".join(shown.split()), shown
         reg.write_text("", encoding="utf-8")
