@@ -19,7 +19,7 @@ from prepcast.publish import build_cut
 from prepcast.publish.cut import CutBuilder, CutFiles, night_engine, open_election
 from prepcast.publish.state import NightState
 from tests.conftest import QROO, REAL, TAMAULIPAS
-from tests.night.night_run import run_night
+from tests.night.night_run import night_here
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ def test_a_national_night_run_publishes_the_row_path_packages(national: Path,
     the row path builds for its time after the cut before it."""
     init_keys(tmp_path / "keys")
     state, root = tmp_path / "estado", tmp_path / "instituto"
-    r = run_night(national, tmp_path / "keys", state, root, until="2024-06-02T21:00")
+    r = night_here(national, tmp_path / "keys", state, root, until="2024-06-02T21:00")
     assert r.returncode == 0, r.stderr
     ed = load_election_dir(national)
     signer = load_signer(tmp_path / "keys")
@@ -155,3 +155,21 @@ def test_a_national_night_run_publishes_the_row_path_packages(national: Path,
         alone = build_cut(ed, cut_time(ed.proceso, number), signer, tmp_path / after.name,
                           previous=before, not_before=load_manifest(after).not_before)
         assert alone.digest == published[number]
+
+
+def test_texts_json_escapes_and_odd_times_same_files_on_columns(national: Path,
+                                                                tmp_path: Path) -> None:
+    """A free text with a quote and a backslash, and a capture time written without ``T``,
+    offset or whole seconds, stay on columns (each such column is escaped or respelled for
+    every record of its feed, the others taken as they are) and give the row path's files."""
+    path = tmp_path / "e"
+    shutil.copytree(national, path)
+    feed = sorted((path / "capturas").glob("*.csv"))[0]
+    lines = feed.read_text(encoding="utf-8").splitlines(keepends=True)
+    quoted = next(n for n, line in enumerate(lines) if ",CATD," in line)
+    lines[quoted] = lines[quoted].replace(",CATD,", ',"CA""T\\D",', 1)
+    odd = next(n for n in range(quoted + 1, len(lines)) if lines[n][10] == "T")
+    lines[odd] = lines[odd][:10] + " " + lines[odd][11:19] + ".25" + lines[odd][25:]
+    feed.write_text("".join(lines), encoding="utf-8")
+    assert isinstance(open_election(path), ColumnElection)
+    _night(path, [10, 73])

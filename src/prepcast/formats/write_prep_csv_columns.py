@@ -57,13 +57,28 @@ def _observaciones(profile: Profile) -> str:
 
 def _when(name: str) -> str:
     """``dd/mm/yyyy HH:MM:SS`` from the ISO text as captured (its own wall time), or ``-``."""
-    return (f"CASE WHEN {name} = '' THEN '-' ELSE substr({name}, 9, 2) || '/' || "
-            f"substr({name}, 6, 2) || '/' || substr({name}, 1, 4) || ' ' || substr({name}, 12, 8) END")
+    return (f"CASE WHEN {name} = '' THEN '-' ELSE concat(substr({name}, 9, 2), '/', "
+            f"substr({name}, 6, 2), '/', substr({name}, 1, 4), ' ', substr({name}, 12, 8)) END")
 
 
-def _rows_sql(cut: ColumnCut, er: ColumnResults) -> str:
-    """SQL: the cut's rows of the database, in order, as one string."""
-    line, joins = _line_sql(cut, er)
+# A feed's texts a database row writes as captured (quoted as csv.writer quotes them).
+_TEXTS = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
+
+
+def _plain_texts(con: duckdb.DuckDBPyConnection, feed: str) -> set[str]:
+    """The texts of ``feed`` no record of which needs quoting in a database row: written as
+    they are, without a look at each value (one scan of the feed)."""
+    checks = [f"NOT bool_or(contains({c}, ',') OR contains({c}, '\"') OR contains({c}, chr(13)) "
+              f"OR contains({c}, chr(10)))" for c in _TEXTS]
+    row = con.execute(f"SELECT {', '.join(checks)} FROM {feed}").fetchone()
+    # an empty feed: NULLs (no row to write)
+    return {c for c, ok in zip(_TEXTS, row or (), strict=True) if ok is not False}
+
+
+def _rows_sql(cut: ColumnCut, er: ColumnResults, plain: set[str]) -> str:
+    """SQL: the cut's rows of the database, in order, as one string (``plain``: see
+    :func:`_plain_texts`)."""
+    line, joins = _line_sql(cut, er, plain)
     return (
         f"SELECT encode(string_agg({line} || chr(13) || chr(10), '' ORDER BY r.part, r.k, r.k2, "
         f"r.clave, r.k3)) FROM (SELECT f.*, x.part, x.k, x.k2, x.k3, x.cn, x.code, x.contabilizada "
@@ -93,9 +108,10 @@ def _casillas_table(cut: ColumnCut, con: duckdb.DuckDBPyConnection) -> None:
         "CAST(representantes AS VARCHAR) AS representantes FROM cas c")
 
 
-def _line_sql(cut: ColumnCut, er: ColumnResults) -> tuple[str, str]:
+def _line_sql(cut: ColumnCut, er: ColumnResults, plain: set[str]) -> tuple[str, str]:
     """SQL of one row of the database over ``r`` (a record with its evaluation), and the joins
-    it needs (table ``cas_csv`` made first: :func:`_casillas_table`)."""
+    it needs (table ``cas_csv`` made first: :func:`_casillas_table`); ``plain``: the texts
+    written as they are (:func:`_plain_texts`)."""
     e = er.election
     proceso = cut.proceso
     nv = len(e.columns)
@@ -104,11 +120,11 @@ def _line_sql(cut: ColumnCut, er: ColumnResults) -> tuple[str, str]:
     entidad = _lit(_csv_field(proceso.entidad))
     tipo_acta = _csv_field(e.tipo_acta)
     obs = _observaciones(cut.columns.profile)
-    ident = ["'''' || c.clave || ''''", f"'''' || c.clave || {_lit(e.tipo_acta)} || ''''",
+    ident = ["concat('''', c.clave, '''')", f"concat('''', c.clave, {_lit(e.tipo_acta + chr(39))})",
              "c.ident", _lit(tipo_acta)]
 
     def q(expr: str) -> str:
-        return _q(expr, "r.quotes")
+        return expr if expr.removeprefix("r.") in plain else _q(expr, "r.quotes")
 
     normal = [
         *ident, fields_text("r"), "CAST(r.total AS VARCHAR)", "c.lista_nominal",
@@ -166,19 +182,21 @@ def database_csv_columns(cut: ColumnCut, eid: str,
     w.writerow(er.preamble.as_row())
     buf.write("\r\n")
     w.writerow([*id_columns(cut.proceso), *e.column_ids, *TAIL_COLUMNS])
-    sql = _rows_sql(cut, er) if lines is None else (
+    con = con or cut.columns.con
+    sql = _rows_sql(cut, er, _plain_texts(con, er.feed)) if lines is None else (
         "SELECT encode(string_agg(l.line, '' ORDER BY r.part, r.k, r.k2, "
         f"r.clave, r.k3)) FROM {er.table} r JOIN {lines} l ON l.fn = r.fn")
-    row = (con or cut.columns.con).execute(sql).fetchone()
+    row = con.execute(sql).fetchone()
     return _BOM + buf.getvalue().encode("utf-8") + (row[0] if row and row[0] else b"")
 
 
-def build_databases_columns(cut: ColumnCut) -> list[DatabaseZip]:
+def build_databases_columns(cut: ColumnCut, ejercicio: str = "jornada") -> list[DatabaseZip]:
     """The database zips of every election of a cut tallied on columns."""
-    return _build(cut, {})
+    return _build(cut, {}, ejercicio)
 
 
-def _build(cut: ColumnCut, lines: dict[str, str]) -> list[DatabaseZip]:
+def _build(cut: ColumnCut, lines: dict[str, str], ejercicio: str = "jornada"
+           ) -> list[DatabaseZip]:
     with cut.columns.con.cursor() as con:  # a cursor of its own: the site may run beside it
         _casillas_table(cut, con)
 
@@ -187,7 +205,7 @@ def _build(cut: ColumnCut, lines: dict[str, str]) -> list[DatabaseZip]:
         ent = cut.proceso.entidad_id if er.entidad.esperadas else 0
         with cut.columns.con.cursor() as cur:  # one per thread: DuckDB runs them side by side
             data = database_csv_columns(cut, eid, cur, lines=lines.get(eid))
-        return database_zip(cut.proceso, er.election, cut.at, ent, data)
+        return database_zip(cut.proceso, er.election, cut.at, ent, data, ejercicio)
 
     with ThreadPoolExecutor(max_workers=len(cut.elections)) as pool:
         return list(pool.map(build, cut.elections))
@@ -199,7 +217,8 @@ class ColumnDatabaseWriter:
     the first time it is needed, and each cut gathers the rows of the records it holds. The same
     bytes as :func:`build_databases_columns`."""
 
-    def __init__(self) -> None:
+    def __init__(self, ejercicio: str = "jornada") -> None:
+        self.ejercicio = ejercicio  # a drill's databases say so (LEEME, zip comment)
         self._lines: dict[str, str] = {}
 
     def build(self, cut: ColumnCut) -> list[DatabaseZip]:
@@ -209,7 +228,7 @@ class ColumnDatabaseWriter:
             for eid, er in cut.elections.items():
                 if eid not in self._lines:
                     evaluated = ce.record_evaluations(eid)
-                    line, joins = _line_sql(cut, er)
+                    line, joins = _line_sql(cut, er, _plain_texts(con, er.feed))
                     table = f"lines_{ce.table(eid)}"
                     con.execute(
                         f"CREATE OR REPLACE TABLE {table} AS SELECT r.n AS fn, "
@@ -217,4 +236,4 @@ class ColumnDatabaseWriter:
                         f"FROM (SELECT f.*, x.part, x.cn, x.code, x.contabilizada FROM "
                         f"{evaluated} x JOIN {er.feed} f ON f.n = x.fn) r {joins}")
                     self._lines[eid] = table
-        return _build(cut, self._lines)
+        return _build(cut, self._lines, self.ejercicio)

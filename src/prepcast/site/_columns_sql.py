@@ -29,6 +29,8 @@ from prepcast.site._segments import SNAPSHOT_FIELDS
 
 # Texts a record carries as captured (free text the site shows as it is).
 _FREE = ("tipo", "mecanismos", "codigo", "origen", "digitalizacion", "tipo_documento")
+# The captured date-times a record's JSON shows.
+_TIMES = ("acopio", "captura", "registro", "verificacion")
 
 
 def js(expr: str) -> str:
@@ -58,13 +60,41 @@ def plain_texts(ce: ColumnElection, i: int) -> bool:
     return row is not None and row[0] == 0
 
 
-def _iso(c: str, offset: str) -> str:
-    """SQL: a captured date-time as ``datetime.isoformat`` writes it once read ('' when none)."""
+def _js_parts(expr: str, plain: bool) -> str:
+    """Arguments of ``concat``: ``expr`` (text) as a JSON string; ``plain``: no value of it
+    needs escaping (then it is only quoted)."""
+    return f"'\"', {expr}, '\"'" if plain else js(expr)
+
+
+def _canonical(c: str) -> str:
+    """SQL: whether the captured date-time ``c`` is written as ``datetime.isoformat`` writes
+    it once read (seconds, an offset, ``T``), or empty."""
+    return (f"({c} = '' OR (length({c}) = 25 AND {c}[11] = 'T' AND {c}[20] IN ('+', '-') "
+            f"AND {c}[20:] <> '-00:00'))")
+
+
+def _plain_columns(con: duckdb.DuckDBPyConnection, i: int) -> set[str]:
+    """The free texts of election ``i``'s feed that no record writes with a character JSON
+    escapes, and the date-times every record writes in canonical form: a record's JSON takes
+    them as they are (one scan of the feed instead of escaping or respelling every value)."""
+    checks = {**{c: f"NOT bool_or(contains({c}, '\\') OR contains({c}, '\"') "
+                    f"OR contains({c}, chr(9)))" for c in _FREE},
+              **{c: f"bool_and({_canonical(c)})" for c in _TIMES}}
+    row = con.execute(f"SELECT {', '.join(checks.values())} FROM e{i}").fetchone()
+    # an empty feed: NULLs (nothing to write either way)
+    return {c for c, ok in zip(checks, row or (), strict=True) if ok is not False}
+
+
+def _iso(c: str, offset: str, plain: bool = False) -> str:
+    """SQL, arguments of ``concat``: a captured date-time as ``datetime.isoformat`` writes it
+    once read ('' when none); ``plain``: every value of ``c`` already is (see
+    :func:`_canonical`)."""
+    if plain:
+        return f"'\"', {c}, '\"'"
     rest = f"substr({c}, 20)"
     frac = f"regexp_extract({rest}, '^\\.([0-9]+)', 1)"
     off = f"regexp_extract({rest}, '[+-][0-9]{{2}}:[0-9]{{2}}$')"
-    return (f"CASE WHEN {c} = '' THEN '\"\"' WHEN length({c}) = 25 AND {c}[11] = 'T' "
-            f"AND {c}[20] IN ('+', '-') AND {c}[20:] <> '-00:00' THEN '\"' || {c} || '\"' "
+    return (f"CASE WHEN {c} = '' THEN '\"\"' WHEN {_canonical(c)} THEN '\"' || {c} || '\"' "
             f"ELSE '\"' || left({c}, 10) || 'T' || substr({c}, 12, 8) "
             f"|| CASE WHEN {frac} = '' OR rpad({frac}, 6, '0') = '000000' THEN '' "
             f"ELSE '.' || rpad({frac}, 6, '0') END || CASE WHEN {off} = '' THEN {_lit(offset)} "
@@ -127,28 +157,36 @@ def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) ->
     # feed's table prints them), the last three quoted, on the whole text at once
     values = ("replace(replace(replace(fields_text, 'Ilegible', '\"Ilegible\"'), 'Sin dato', "
               "'\"Sin dato\"'), '-', '\"-\"')")
+    plain = _plain_columns(con, i)
+
+    def text(c: str) -> str:  # a clave is plain when every tipo is (its other parts: digits)
+        return _js_parts(f"f.{c}", (c if c != "clave" else "tipo") in plain)
+
+    def when(c: str) -> str:
+        return _iso(f"f.{c}", offset, c in plain)
+
     record = {
-        "acopio": _iso("f.acopio", offset),
-        "captura": _iso("f.captura", offset),
-        "clave": js("f.clave"),
-        "codigo_integridad": js("f.codigo"),
+        "acopio": when("acopio"),
+        "captura": when("captura"),
+        "clave": text("clave"),
+        "codigo_integridad": text("codigo"),
         "contabilizada": "CAST(x.contabilizada AS VARCHAR)",
         "cotejada": "CASE WHEN f.cotejada = '' THEN '-1' ELSE "
                     "CAST(CAST(f.cotejada AS BIGINT) AS VARCHAR) END",
-        "digitalizacion": js("f.digitalizacion"),
-        "estado": js("lower(f.estado)"),
+        "digitalizacion": text("digitalizacion"),
+        "estado": _js_parts("lower(f.estado)", True),  # one of three words
         "ext_contigua": "CAST(f.ext_n AS VARCHAR)",
         "id_casilla": "CAST(f.numero_n AS VARCHAR)",
         "lista_nominal": "CAST(coalesce(c.lista_nominal, 0) AS VARCHAR)",
-        "mecanismos_traslado": js("f.mecanismos"),
+        "mecanismos_traslado": text("mecanismos"),
         "observaciones": _observaciones(ce.profile),
-        "origen": js("f.origen"),
-        "registro": _iso("f.registro", offset),
+        "origen": text("origen"),
+        "registro": when("registro"),
         "representantes": "CAST(coalesce(c.representantes, 0) AS VARCHAR)",
         "seccion": f"CAST({seccion} AS VARCHAR)",
         "sin_acta_motivo": "CASE WHEN f.motivo = '' THEN '0' ELSE f.motivo END",
-        "tipo_casilla": js("f.tipo"),
-        "tipo_documento": js("f.tipo_documento"),
+        "tipo_casilla": text("tipo"),
+        "tipo_documento": text("tipo_documento"),
         "total_boletas_sobrantes": "l[1]",
         "total_personas_votaron": "l[2]",
         "total_rep_partido_ci_votaron": "l[3]",
@@ -156,16 +194,16 @@ def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) ->
         "total_votos_calculado": "CASE WHEN x.part = 1 OR f.estado = 'SIN_ACTA' THEN '0' "
                                  "ELSE CAST(f.total AS VARCHAR) END",
         "total_votos_sacados": "l[4]",
-        "verificacion": _iso("f.verificacion", offset),
-        "votos": f"'[' || array_to_string(l[5:{4 + nv}], ',') || ']'",
+        "verificacion": when("verificacion"),
+        "votos": f"'[', array_to_string(l[5:{4 + nv}], ','), ']'",
     }
     # one concat: a chain of || copies the text made so far at each step
-    text = ", ".join(f"'{',' if n else '{'}\"{k}\":', {v}" for n, (k, v) in
+    body = ", ".join(f"'{',' if n else '{'}\"{k}\":', {v}" for n, (k, v) in
                      enumerate(sorted(record.items())))
     con.execute(
         f"CREATE OR REPLACE TABLE sr{i} AS SELECT x.fn, x.part, x.contabilizada, "
         f"{_bucket(ce)} AS b, CASE WHEN x.part = 0 THEN c.sa ELSE {_fuera_ambito(ce, e)} END "
-        f"AS aid, f.clave, concat({text}, '}}') AS js FROM {ev} x JOIN (SELECT *, "
+        f"AS aid, f.clave, concat({body}, '}}') AS js FROM {ev} x JOIN (SELECT *, "
         f"string_split({values}, ',') AS l FROM e{i}) f "
         f"ON f.n = x.fn LEFT JOIN sc{i} c ON c.n = x.cn ORDER BY b, x.fn")
 
