@@ -68,20 +68,34 @@ class LockHeld(Exception):
         self.holder = holder
 
 
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        there = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (there.st_dev, there.st_ino)
+
+
 def hold_lock(path: Path, holder: str = "") -> int:
     """Take ``path``'s exclusive ``flock`` without waiting (the file is created if missing) and
     write this process's pid in it, then ``holder`` (one line: who holds it, for the message of
     the process refused); the descriptor to keep open while holding it (the kernel drops the
     lock when the process ends, however it ends). :class:`LockHeld` when another process holds
-    it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lines = os.pread(fd, 4096, 0).decode(errors="replace").splitlines()
+    it. A lock file its holder removed while this process was opening it is not taken (that
+    lock would guard nothing): the file now at ``path`` is."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lines = os.pread(fd, 4096, 0).decode(errors="replace").splitlines()
+            os.close(fd)
+            pid = lines[0].strip() if lines and lines[0].strip() else "?"
+            raise LockHeld(pid, lines[1].strip() if len(lines) > 1 else "") from None
+        if _same_file(fd, path):
+            break
         os.close(fd)
-        pid = lines[0].strip() if lines and lines[0].strip() else "?"
-        raise LockHeld(pid, lines[1].strip() if len(lines) > 1 else "") from None
     os.ftruncate(fd, 0)
     text = f"{os.getpid()}\n" + (f"{' '.join(holder.split())}\n" if holder else "")
     os.pwrite(fd, text.encode(), 0)

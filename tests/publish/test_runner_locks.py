@@ -1,5 +1,6 @@
 """One night runner per ``--state``, per ``--publish-root`` and per registry, and a refused
-run leaves nothing behind. The runners are processes of their own."""
+run leaves nothing behind. The runners holding and refused locks are processes of their own;
+the runs one after another run in this process."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+import prepcast.publish.runner as runner
+from prepcast.errors import InputError
 from prepcast.package import init_keys
-from prepcast.publish.state import PUBLISH_LOCK
-from tests.night.night_run import night_args, run_night, status
+from prepcast.publish.state import LOCK_FILE, PUBLISH_LOCK, lock_publish_root, lock_state
+from tests.cli.in_process import prepcast
+from tests.night.night_run import night_args, night_here, run_night, status
 
 
 @pytest.fixture(scope="module")
@@ -68,22 +72,72 @@ def test_a_second_runner_on_the_same_publish_root_or_registry_is_refused(
     assert first.returncode == 130, first.stderr.read() if first.stderr else ""
 
 
+_HOLD = """
+import sys, time
+from pathlib import Path
+from prepcast.publish.state import lock_publish_root, lock_state
+state, root = Path(sys.argv[1]), Path(sys.argv[2])
+fds = lock_state(state, "runner A"), lock_publish_root(root, "runner A")
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_runner_refused_at_the_lock_leaves_the_running_ones_locks(
+        small_election: Path, keys: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: a runner that found no --state and no --publish-root, then lost the race for
+    their locks to another runner starting at the same instant, was refused and "left nothing
+    behind" by removing what it took for its own: the running runner's ``runner.lock``, its
+    state folder and the publish root's lock. A third runner then took both locks and ran beside
+    the first. Now a refused runner removes only what it created, and only while holding its
+    lock: the running runner's folders and lock files stay, and a third runner is refused."""
+    state, root = tmp_path / "estado", tmp_path / "instituto"
+    real = runner.lock_state
+    first: list[subprocess.Popen[str]] = []
+
+    def racing(directory: Path, holder: str = "") -> int:
+        # the other runner takes both locks just after this one created the folders
+        proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(state), str(root)],
+                                stdout=subprocess.PIPE, text=True)
+        first.append(proc)
+        assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+        return real(directory, holder)
+
+    monkeypatch.setattr(runner, "lock_state", racing)
+    try:
+        r = night_here(small_election, keys, state, root, ejercicio="prueba-1")
+        assert r.returncode == 2, r.stderr
+        assert "runner A is already using this --state" in r.stderr, r.stderr
+        assert (state / LOCK_FILE).read_text() == f"{first[0].pid}\nrunner A\n"
+        assert (root / PUBLISH_LOCK).read_text() == f"{first[0].pid}\nrunner A\n"
+        with pytest.raises(InputError, match="runner A is already using this --state"):
+            lock_state(state, "runner C")
+        with pytest.raises(InputError, match="runner A is already publishing"):
+            lock_publish_root(root, "runner C")
+        assert first[0].poll() is None
+    finally:
+        for proc in first:
+            proc.kill()
+            proc.wait()
+
+
 def test_a_refused_run_leaves_no_new_publish_root(small_election: Path, keys: Path,
                                                    tmp_path: Path) -> None:
     """Regression: a run refused for its ejercicio (a state of another ejercicio) left the new
     ``--publish-root`` holding ``pushed.json``, and every later run there was refused as "not
     a publish root and not empty". Now nothing is left, and the folder can be used at once."""
     state = tmp_path / "estado"
-    r = run_night(small_election, keys, state, tmp_path / "pub", ejercicio="prueba-1",
-                  until="2024-06-02T20:00")
+    r = night_here(small_election, keys, state, tmp_path / "pub", ejercicio="prueba-1",
+                   until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
-    r = run_night(small_election, keys, state, tmp_path / "pubx", ejercicio="prueba-2",
-                  until="2024-06-02T20:00")
+    r = night_here(small_election, keys, state, tmp_path / "pubx", ejercicio="prueba-2",
+                   until="2024-06-02T20:00")
     assert r.returncode == 2, r.stderr
     assert "this state is of ejercicio prueba-1, not prueba-2" in r.stderr
     assert not (tmp_path / "pubx").exists(), list((tmp_path / "pubx").iterdir())
-    r = run_night(small_election, keys, tmp_path / "estado2", tmp_path / "pubx",
-                  ejercicio="prueba-2", until="2024-06-02T20:00")
+    r = night_here(small_election, keys, tmp_path / "estado2", tmp_path / "pubx",
+                   ejercicio="prueba-2", until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
 
 
@@ -125,8 +179,7 @@ def test_a_registry_broken_during_the_night_is_said_at_every_cut(
         assert view["registro_ilegible"]["archivo"] == str(reg), view
         assert view["registro_ilegible"]["desde_corte"] in (broken, broken + 1), view
         broken = view["registro_ilegible"]["desde_corte"]
-        shown = subprocess.run([sys.executable, "-m", "prepcast", "night", "status", "--state",
-                                str(state)], capture_output=True, text=True, check=True).stdout
+        shown = prepcast("night", "status", "--state", str(state)).stdout
         assert f"AVISO: el registro {reg} no se puede leer desde el corte {broken}" in \
             " ".join(shown.split()), shown
         reg.write_text("", encoding="utf-8")

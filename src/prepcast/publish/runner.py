@@ -69,6 +69,7 @@ from prepcast.publish.state import (
     forget_publish_root,
     lock_publish_root,
     lock_state,
+    make_folder,
     now,
 )
 from prepcast.publish.timeline import Timeline, check_clock
@@ -117,21 +118,27 @@ class NightRunner:
 
             load_registry(o.registry)
         check_deliveries(o.state)
-        fresh, fresh_root = not o.state.exists(), not o.publish_root.exists()
         # one runner per state, per publish root and per registry, refused before anything
         holder = f"a night runner (pid {os.getpid()}, --state {o.state.resolve()})"
         locks: list[int] = []
+        made_state = made_root = held_state = held_root = False
         try:
             if o.registry is not None:
                 locks.append(hold_registry_lock(o.registry, holder))
+            made_state = make_folder(o.state, "--state")
             locks.append(lock_state(o.state, holder))
+            held_state = True
+            made_root = make_folder(o.publish_root, "--publish-root")
             locks.append(lock_publish_root(o.publish_root, holder))
+            held_root = True
             return self._run_locked()
         except PrepcastError:  # refused before anything: leave nothing behind
-            if fresh and o.state.is_dir() and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:
+            # only what this process created, and only under its own lock: a folder made here
+            # and locked by another runner since is that runner's, lock file and all
+            if made_state and held_state and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:
                 (o.state / LOCK_FILE).unlink(missing_ok=True)
                 o.state.rmdir()
-            if fresh_root:
+            if made_root and held_root:
                 forget_publish_root(o.publish_root)
             raise
         finally:

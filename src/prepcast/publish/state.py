@@ -42,6 +42,32 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def make_folder(directory: Path, flag: str) -> bool:
+    """Create ``directory`` (and its parents) for ``flag`` (``--state``, ``--publish-root``);
+    True when this call created it, False when it was there (a file there is refused). Only a
+    folder this process created, and only while it holds that folder's lock, is removed again
+    by a refused run: another runner may have made it its own meanwhile."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True)
+    except FileExistsError:
+        if not directory.is_dir():
+            raise InputError.at(directory, f"is a file; {flag} names a folder") from None
+        return False
+    return True
+
+
+def _hold_in(directory: Path, name: str, holder: str) -> int:
+    """Hold the lock file ``name`` in ``directory`` (created if missing, again when a refused
+    runner that held it removed it meanwhile)."""
+    while True:
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            return hold_lock(directory / name, holder)
+        except FileNotFoundError:
+            continue
+
+
 def lock_state(directory: Path, holder: str = "") -> int:
     """Hold ``directory``'s runner lock (an exclusive ``flock``; the kernel releases it when the
     process ends, however it ends); the descriptor to close when done. A second runner on the
@@ -49,9 +75,8 @@ def lock_state(directory: Path, holder: str = "") -> int:
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise InputError.at(directory, "is a file; --state names a folder")
-    directory.mkdir(parents=True, exist_ok=True)
     try:
-        return hold_lock(directory / LOCK_FILE, holder)
+        return _hold_in(directory, LOCK_FILE, holder)
     except LockHeld as held:
         raise InputError.at(directory, f"{held.holder or f'a runner (pid {held.pid})'} is "
                             "already using this --state") from None
@@ -64,9 +89,8 @@ def lock_publish_root(root: Path, holder: str) -> int:
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise InputError.at(root, "is a file; --publish-root names a folder")
-    root.mkdir(parents=True, exist_ok=True)
     try:
-        return hold_lock(root / PUBLISH_LOCK, holder)
+        return _hold_in(root, PUBLISH_LOCK, holder)
     except LockHeld as held:
         raise InputError.at(root, f"{held.holder or f'a night runner (pid {held.pid})'} is "
                             "already publishing in this --publish-root; one runner per publish "
@@ -75,7 +99,9 @@ def lock_publish_root(root: Path, holder: str) -> int:
 
 def forget_publish_root(root: Path) -> None:
     """Remove a publish root this run created and a refusal left unused: its lock, the empty
-    record of pushes and the empty ``releases/``; never a root where a cut was published."""
+    record of pushes and the empty ``releases/``; never a root where a cut was published. Only
+    by the runner holding the root's lock (:func:`lock_publish_root`): a lock file is never
+    removed by a process that does not hold it."""
     root = Path(root)
     releases = root / "releases"
     if releases.is_dir() and any(releases.iterdir()):
