@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import posixpath
@@ -19,6 +20,7 @@ from typing import Any
 
 import asyncssh
 
+from prepcast.package.layout import MAIN_PATH, path_problem
 from prepcast.registry.checks.activate import CannotRestore, Undo, activate, modo_text
 from prepcast.registry.checks.findings import CheckReport
 from prepcast.registry.model import CheckSettings, Difusor
@@ -251,8 +253,6 @@ async def _speed(sftp: asyncssh.SFTPClient, path: str, report: CheckReport,
     await sftp.remove(path)
 
 
-
-
 STATUS_LIMIT = 1024 * 1024
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -272,3 +272,29 @@ async def daemon_live(conn: asyncssh.SSHClientConnection, root: str, timeout: fl
     if not isinstance(digest, str) or not _DIGEST.match(digest):
         return None
     return str(doc.get("live_tag") or doc.get("live_cut") or "?"), digest
+
+
+MANIFEST_LIMIT = 64 * 1024 * 1024
+
+
+async def site_live(conn: asyncssh.SSHClientConnection, root: str, mode: str, timeout: float
+                    ) -> tuple[str, str] | None:
+    """The cut an ``sftp`` or ``flat`` difusor's folder holds live, read over SFTP: the manifest
+    its ``json/main.json`` names (below ``current/`` in ``sftp`` mode, ``root`` itself in
+    ``flat``), its name and its digest computed from its bytes there; None when the folder holds
+    no cut of the institute's (nothing pushed yet, a test site of the difusor's own)."""
+    base = posixpath.join(root, "current") if mode == "sftp" else root
+    try:
+        sftp = await conn.start_sftp_client()
+        async with sftp.open(posixpath.join(base, MAIN_PATH), "rb") as f:
+            main = json.loads(await asyncio.wait_for(f.read(STATUS_LIMIT), timeout))
+        rel = main["signed"]["manifest"]
+        if not isinstance(rel, str) or path_problem(rel) is not None:
+            return None
+        async with sftp.open(posixpath.join(base, rel), "rb") as f:
+            manifest = await asyncio.wait_for(f.read(MANIFEST_LIMIT), 4 * timeout)
+    except (OSError, asyncssh.Error, TimeoutError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(manifest, bytes):
+        return None
+    return posixpath.splitext(posixpath.basename(rel))[0], hashlib.sha256(manifest).hexdigest()
