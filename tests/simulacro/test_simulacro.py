@@ -205,6 +205,10 @@ def test_simulacro_command_prints_the_table_and_urls(tmp_path: Path,
     assert "Difusores revisados (prepcast difusores check" in text
     assert "local-sftp-01: cumple (validado, activo) https://127.0.0.1:" in text
     assert "local-daemon-01: cumple lo evaluado, sigue aspirante; sin evaluar: " in text
+    # ... and checked again once it serves the night's first cut: validado, activo
+    assert "Difusores revisados de nuevo en la noche" in text
+    assert ("al servir el corte 1: local-daemon-01: cumple (validado, activo) https://127.0.0.1:"
+            in text), text
     # the monitor's table: each misbehaviour, when it started and when it was caught
     assert "script ajeno inyectado en index.html" in text and "sitio caído" in text
     assert "ninguno marcado" in text and "no (" not in text
