@@ -20,7 +20,6 @@ from typing import Any
 
 import asyncssh
 
-from prepcast.package.layout import MAIN_PATH, path_problem
 from prepcast.registry.checks.activate import CannotRestore, Undo, activate, modo_text
 from prepcast.registry.checks.findings import CheckReport
 from prepcast.registry.model import CheckSettings, Difusor
@@ -275,6 +274,7 @@ async def daemon_live(conn: asyncssh.SSHClientConnection, root: str, timeout: fl
 
 
 MANIFEST_LIMIT = 64 * 1024 * 1024
+_MANIFEST = re.compile(r"^manifests/[A-Za-z0-9_][A-Za-z0-9_.@+=-]*\.json$")  # as packages name it
 
 
 async def site_live(conn: asyncssh.SSHClientConnection, root: str, mode: str, timeout: float
@@ -286,10 +286,10 @@ async def site_live(conn: asyncssh.SSHClientConnection, root: str, mode: str, ti
     base = posixpath.join(root, "current") if mode == "sftp" else root
     try:
         sftp = await conn.start_sftp_client()
-        async with sftp.open(posixpath.join(base, MAIN_PATH), "rb") as f:
+        async with sftp.open(posixpath.join(base, "json", "main.json"), "rb") as f:
             main = json.loads(await asyncio.wait_for(f.read(STATUS_LIMIT), timeout))
         rel = main["signed"]["manifest"]
-        if not isinstance(rel, str) or path_problem(rel) is not None:
+        if not isinstance(rel, str) or not _MANIFEST.match(rel):
             return None
         async with sftp.open(posixpath.join(base, rel), "rb") as f:
             manifest = await asyncio.wait_for(f.read(MANIFEST_LIMIT), 4 * timeout)
