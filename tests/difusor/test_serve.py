@@ -102,3 +102,76 @@ def test_serve_and_webconf_refuse_bad_input(tmp_path: Path) -> None:
                        capture_output=True, text=True)
     assert r.returncode == 0 and "root /srv/prep/www/current;" in out.read_text()
     assert "listen 443 ssl http2;" in out.read_text()
+
+
+def _lay_flat(pkg: Path, root: Path) -> None:
+    """A cut as the flat delivery mode lays it: immutable files first, then the mutable ones
+    (``index.html`` and ``json/main.json`` last), in the root itself."""
+    import shutil
+
+    files = sorted(p.relative_to(pkg).as_posix() for p in pkg.rglob("*") if p.is_file())
+    mutable = ["index.html", "json/main.json"]
+    for rel in [f for f in files if f not in mutable] + mutable:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        tmp = root / f"{rel}.tmp"
+        shutil.copyfile(pkg / rel, tmp)
+        tmp.replace(root / rel)
+
+
+def test_serve_an_empty_root_then_its_first_cut_and_a_flat_root(
+        tmp_path: Path, packages: list[Path]) -> None:
+    """Regression: ``difusor serve`` refused a fresh, empty difusor root ("expected a difusor
+    root …"), so a difusor could not have HTTPS up for its check before the first cut; and a
+    flat root was held at the cut it found at start. An empty root answers a Spanish
+    placeholder (503, never cached) until a cut arrives; a flat root follows its
+    ``json/main.json``."""
+    import os
+    import shutil
+
+    root = tmp_path / "www"
+    root.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "prepcast", "difusor", "serve", "--root",
+                             str(root), "--port", "0"], stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        found = re.search(r":(\d+)/ \(Ctrl-C stops\)$", proc.stderr.readline())
+        assert found, "no serving line"
+        base = f"http://127.0.0.1:{found[1]}"
+        wait_port(int(found[1]))
+        for path in ("/", "/json/main.json"):
+            r = httpx.get(base + path)
+            assert r.status_code == 503 and r.headers["cache-control"] == CACHE_CONTROL_MUTABLE
+            assert "aún no publica ningún corte" in r.text and r.headers["retry-after"] == "60"
+        # the first cut arrives as the daemon or the SFTP pusher lays it
+        (root / "releases").mkdir()
+        shutil.copytree(packages[0], root / "releases" / "jornada-0001")
+        os.symlink("releases/jornada-0001", root / "current")
+        want = (packages[0] / "json/main.json").read_bytes()
+        deadline = time.monotonic() + 5
+        while (r := httpx.get(base + "/json/main.json")).content != want:
+            assert time.monotonic() < deadline, r.status_code
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    _lay_flat(packages[0], flat)
+    server = EmbeddedServer(flat, port=0)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        assert httpx.get(base + "/json/main.json").content == want
+        _lay_flat(packages[1], flat)
+        want = (packages[1] / "json/main.json").read_bytes()
+        deadline = time.monotonic() + 5
+        while httpx.get(base + "/json/main.json").content != want:
+            assert time.monotonic() < deadline, "the flat root's new cut was not picked up"
+            time.sleep(0.05)
+        data = next(p for p in read_package(packages[1]).files if p.startswith("data/"))
+        assert httpx.get(f"{base}/{data}").content == (packages[1] / data).read_bytes()
+    finally:
+        server.stop()
+    r = subprocess.run([sys.executable, "-m", "prepcast", "difusor", "serve", "--root",
+                        str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "or an empty folder" in r.stderr, r.stderr  # not a difusor's

@@ -188,8 +188,9 @@ def test_serve_refuses_bad_arguments(tmp_path: Path, keydir: Path, packages: lis
         taken.listen()
         port = str(taken.getsockname()[1])
         _one_line(_cli(*serve, "--port", port), 2, f"cannot listen on 127.0.0.1:{port}")
-    (tmp_path / "vacia").mkdir()
-    _one_line(_cli("difusor", "serve", "--root", str(tmp_path / "vacia"), "--port", "0"), 2,
+    (tmp_path / "otra").mkdir()  # a folder of something else (an empty one is a fresh root)
+    (tmp_path / "otra" / "notas.txt").write_text("no es un difusor")
+    _one_line(_cli("difusor", "serve", "--root", str(tmp_path / "otra"), "--port", "0"), 2,
               "expected a difusor root")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -153,7 +154,9 @@ def test_a_daemon_whose_clock_is_off_says_so_to_the_institute(tmp_path: Path, ke
         report = await pusher.push(read_package(cuts[0]), wait_for_embargo=False)
         assert report.failed == ["diario"]
         error = str(report.activated["diario"].error)
-        assert "el reloj del difusor difiere +300" in error, error
+        # +300 s measured over loopback: +299.996 on a loaded machine
+        offset = re.search(r"el reloj del difusor difiere ([+-][0-9.]+) s", error)
+        assert offset and abs(float(offset[1]) - 300) < 0.5, error
         assert daemon.store.live_cut() is None
 
     try:

@@ -19,7 +19,7 @@ from prepcast.publish import build_cut
 from prepcast.publish.cut import CutBuilder, CutFiles, night_engine, open_election
 from prepcast.publish.state import NightState
 from tests.conftest import QROO, REAL, TAMAULIPAS
-from tests.night.night_run import run_night
+from tests.night.night_run import night_here
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ def test_a_national_night_run_publishes_the_row_path_packages(national: Path,
     the row path builds for its time after the cut before it."""
     init_keys(tmp_path / "keys")
     state, root = tmp_path / "estado", tmp_path / "instituto"
-    r = run_night(national, tmp_path / "keys", state, root, until="2024-06-02T21:00")
+    r = night_here(national, tmp_path / "keys", state, root, until="2024-06-02T21:00")
     assert r.returncode == 0, r.stderr
     ed = load_election_dir(national)
     signer = load_signer(tmp_path / "keys")

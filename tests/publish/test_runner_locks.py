@@ -1,5 +1,6 @@
 """One night runner per ``--state``, per ``--publish-root`` and per registry, and a refused
-run leaves nothing behind. The runners are processes of their own."""
+run leaves nothing behind. The runners holding and refused locks are processes of their own;
+the runs one after another run in this process."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import prepcast.publish.runner as runner
 from prepcast.errors import InputError
 from prepcast.package import init_keys
 from prepcast.publish.state import LOCK_FILE, PUBLISH_LOCK, lock_publish_root, lock_state
+from tests.cli.in_process import prepcast
 from tests.night.night_run import night_args, night_here, run_night, status
 
 
@@ -126,16 +128,16 @@ def test_a_refused_run_leaves_no_new_publish_root(small_election: Path, keys: Pa
     ``--publish-root`` holding ``pushed.json``, and every later run there was refused as "not
     a publish root and not empty". Now nothing is left, and the folder can be used at once."""
     state = tmp_path / "estado"
-    r = run_night(small_election, keys, state, tmp_path / "pub", ejercicio="prueba-1",
-                  until="2024-06-02T20:00")
+    r = night_here(small_election, keys, state, tmp_path / "pub", ejercicio="prueba-1",
+                   until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
-    r = run_night(small_election, keys, state, tmp_path / "pubx", ejercicio="prueba-2",
-                  until="2024-06-02T20:00")
+    r = night_here(small_election, keys, state, tmp_path / "pubx", ejercicio="prueba-2",
+                   until="2024-06-02T20:00")
     assert r.returncode == 2, r.stderr
     assert "this state is of ejercicio prueba-1, not prueba-2" in r.stderr
     assert not (tmp_path / "pubx").exists(), list((tmp_path / "pubx").iterdir())
-    r = run_night(small_election, keys, tmp_path / "estado2", tmp_path / "pubx",
-                  ejercicio="prueba-2", until="2024-06-02T20:00")
+    r = night_here(small_election, keys, tmp_path / "estado2", tmp_path / "pubx",
+                   ejercicio="prueba-2", until="2024-06-02T20:00")
     assert r.returncode == 0, r.stderr
 
 
@@ -177,8 +179,7 @@ def test_a_registry_broken_during_the_night_is_said_at_every_cut(
         assert view["registro_ilegible"]["archivo"] == str(reg), view
         assert view["registro_ilegible"]["desde_corte"] in (broken, broken + 1), view
         broken = view["registro_ilegible"]["desde_corte"]
-        shown = subprocess.run([sys.executable, "-m", "prepcast", "night", "status", "--state",
-                                str(state)], capture_output=True, text=True, check=True).stdout
+        shown = prepcast("night", "status", "--state", str(state)).stdout
         assert f"AVISO: el registro {reg} no se puede leer desde el corte {broken}" in \
             " ".join(shown.split()), shown
         reg.write_text("", encoding="utf-8")

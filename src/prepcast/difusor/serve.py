@@ -15,7 +15,10 @@ connections at once (one more is answered 503). Behind a CDN or proxy, the reade
 taken from ``X-Forwarded-For`` only for requests from a trusted proxy, walking the header from
 the right past trusted proxies, and only when the entry parses as an address.
 
-``root`` is a difusor root (``current`` names the live release) or a package folder itself.
+``root`` is a difusor root (``current`` names the live release), a flat root (the package's
+files laid out in the root itself, as the ``flat`` delivery mode leaves them: reloaded whenever
+its ``json/main.json`` changes), or an empty folder: a difusor freshly set up, before its first
+cut, answers every request with a Spanish placeholder (503, never cached) until a cut arrives.
 """
 
 from __future__ import annotations
@@ -42,11 +45,16 @@ from prepcast.difusor._serve_limits import (
     MAX_HEADER_BYTES,
     limited_protocol,
 )
-from prepcast.difusor.layout import CURRENT, RELEASES, cut_of_release
+from prepcast.difusor.layout import CURRENT, QUARANTINE, RELEASES, cut_of_release
 from prepcast.difusor.webconf_base import CACHE_CONTROL_ERROR, GZIP_TYPES, SECURITY_HEADERS
 from prepcast.errors import InputError
 from prepcast.package import CutId
-from prepcast.package.layout import MAIN_PATH, MUTABLE_PATHS, cache_control_for
+from prepcast.package.layout import (
+    CACHE_CONTROL_MUTABLE,
+    MAIN_PATH,
+    MUTABLE_PATHS,
+    cache_control_for,
+)
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -82,8 +90,9 @@ class LiveCut:
 
 
 def load_release(release: Path | None, cut: CutId | None,
-                 reuse: dict[str, Entry] | None = None) -> LiveCut:
-    """The release in memory. An entry of ``reuse`` (the cut served until now) with the same
+                 reuse: dict[str, Entry] | None = None, *, flat: bool = False) -> LiveCut:
+    """The release in memory (``flat``: the root itself, without its hidden files, releases
+    and quarantine). An entry of ``reuse`` (the cut served until now) with the same
     content is taken as it is, so unchanged files are not compressed again at every cut; one
     read from the very same file as now (device, inode, size and modification time: a release
     hard-links the files it shares with the one before) is not even read again."""
@@ -92,7 +101,12 @@ def load_release(release: Path | None, cut: CutId | None,
     if release is None:
         return LiveCut(None, entries)
     security = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS]
-    for dirpath, _, names in os.walk(release):
+    for dirpath, dirs, names in os.walk(release):
+        if flat:
+            top = Path(dirpath) == release
+            dirs[:] = [d for d in dirs if not d.startswith(".")
+                       and not (top and d in (RELEASES, QUARANTINE))]
+            names = [n for n in names if not n.startswith(".")]
         for name in names:
             full = Path(dirpath) / name
             rel = full.relative_to(release).as_posix()
@@ -135,14 +149,26 @@ def log_escape(value: bytes) -> str:
     return "".join([_LOG_ESCAPE[b] for b in value])
 
 
+# what a fresh difusor root may hold before its first cut (a daemon's lock, its quarantine)
+_FRESH = {RELEASES, QUARANTINE}
+PLACEHOLDER = ("<!doctype html><html lang=\"es-MX\"><head><meta charset=\"utf-8\">"
+               "<title>PREP: aún sin publicar</title></head><body><h1>Programa de Resultados "
+               "Electorales Preliminares</h1><p>Este sitio de difusión aún no publica ningún "
+               "corte. Los resultados aparecerán aquí en cuanto el Instituto envíe el primero."
+               "</p></body></html>\n").encode()
+
+
 def serving_problem(root: Path) -> str | None:
-    """Why ``root`` cannot be served, or None: it must be a difusor root or a package folder."""
+    """Why ``root`` cannot be served, or None: a difusor root, a flat root or package folder,
+    or an empty one (a difusor before its first cut)."""
     if not root.is_dir():
         return "not a directory"
     if (root / CURRENT).is_symlink() or (root / RELEASES).is_dir() or (root / MAIN_PATH).is_file():
         return None
+    if all(e.name.startswith(".") or e.name in _FRESH for e in os.scandir(root)):
+        return None  # nothing yet: the placeholder until the first cut
     return (f"expected a difusor root (with {CURRENT}/ or {RELEASES}/, as the daemon or the "
-            f"pusher builds it) or a package folder (with {MAIN_PATH})")
+            f"pusher builds it), a package or flat root (with {MAIN_PATH}), or an empty folder")
 
 
 class EmbeddedSite:
@@ -159,25 +185,33 @@ class EmbeddedSite:
         self._log = (open(access_log, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115
                      if access_log else None)
         self._target: str | None = None
-        # a package folder itself (no current/, no releases/): served as it is
-        self._package = not (self.root / CURRENT).is_symlink() and (self.root / MAIN_PATH).is_file()
         self.live = LiveCut(None, {})
         self.reload()
 
+    def _look(self) -> str | None:
+        """What is live now: ``current``'s target; for a flat root or a package folder (no
+        ``current``), its ``json/main.json`` by inode, size and time, so a new cut reloads it;
+        None before the first cut."""
+        try:
+            return os.readlink(self.root / CURRENT)
+        except OSError:
+            pass
+        try:
+            st = os.stat(self.root / MAIN_PATH)
+        except OSError:
+            return None
+        return f"./{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
     def reload(self) -> bool:
-        """Load the release ``current`` names, if it changed; True when it did."""
-        if self._package:
-            target: str | None = "."
-        else:
-            try:
-                target = os.readlink(self.root / CURRENT)
-            except OSError:
-                target = None
+        """Load the release ``current`` names (or the flat root), if it changed; True when it
+        did."""
+        target = self._look()
         if target == self._target:
             return False
-        release = (self.root / target) if target else None
-        live = load_release(release, cut_of_release(target) if target else None,
-                            reuse=self.live.entries)
+        flat = target is not None and target.startswith("./")
+        release = self.root if flat else (self.root / target) if target else None
+        live = load_release(release, cut_of_release(target) if target and not flat else None,
+                            reuse=self.live.entries, flat=flat)
         # the cut served until now stays reachable for the immutable files its main.json names,
         # even when the switch skipped a cut between two looks at `current`
         live.previous = {p: e for p, e in self.live.entries.items() if p not in _MUTABLE}
@@ -209,7 +243,13 @@ class EmbeddedSite:
             status, body, hdrs = 405, b"", [(b"allow", b"GET, HEAD"), (b"content-length", b"0")]
         else:
             entry = self.live.get(path.lstrip("/"))
-            if entry is None:
+            if entry is None and not self.live.entries:  # before the first cut
+                status, body = 503, PLACEHOLDER
+                hdrs = [(b"content-type", b"text/html; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"cache-control", CACHE_CONTROL_MUTABLE.encode()),
+                        (b"retry-after", b"60")]
+            elif entry is None:
                 status, body = 404, b"no encontrado\n"
                 hdrs = [(b"content-type", b"text/plain; charset=utf-8"),
                         (b"content-length", str(len(body)).encode()),

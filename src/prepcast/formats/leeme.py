@@ -81,9 +81,26 @@ def _zone(minutes: int) -> str:
     return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
 
 
-def leeme_text(proceso: Proceso, e: Election) -> str:
+def drill_notice(ejercicio: str) -> str | None:
+    """What a drill's or test's database says of itself (None for the jornada): its data are
+    not the election's results. In ASCII, so it also reads as a zip comment anywhere."""
+    kind = ejercicio.split("-")[0]
+    if kind not in ("simulacro", "prueba"):
+        return None
+    return (f"{kind.upper()} ({ejercicio}): datos ficticios de un ejercicio de practica del PREP; "
+            "no son resultados de la jornada electoral")
+
+
+def leeme_text(proceso: Proceso, e: Election, ejercicio: str = "jornada") -> str:
+    """The LEEME of one election's database; a drill's (``simulacro-N``, ``prueba-N``) opens
+    saying so in capitals."""
     profile = proceso.profile
+    notice = drill_notice(ejercicio)
+    kind = ejercicio.split("-")[0].upper()
     out = [
+        *([f"*** {kind}: DATOS FICTICIOS ***",
+           f"Esta base de datos es del {ejercicio}, un ejercicio de práctica del PREP: sus cifras "
+           "no son resultados de la jornada electoral.", ""] if notice else []),
         f"Programa de Resultados Electorales Preliminares {proceso.year}".strip(),
         f"{proceso.institute} · {proceso.entidad} · {e.titulo}",
         "",

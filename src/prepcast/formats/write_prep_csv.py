@@ -22,7 +22,7 @@ from prepcast.election.acta import FieldValue, Mark
 from prepcast.election.model import Ambito, Election, Proceso, display_time
 from prepcast.election.rules import PREAMBLE_FIELDS, SIN_ACTA, format_observaciones
 from prepcast.election.tally import ActaRow, CutResults, ElectionResults
-from prepcast.formats.leeme import leeme_text
+from prepcast.formats.leeme import drill_notice, leeme_text
 
 ID_COLUMNS = (
     "CLAVE_CASILLA", "CLAVE_ACTA", "ID_ENTIDAD", "ENTIDAD", "ID_DISTRITO_LOCAL", "DISTRITO_LOCAL",
@@ -84,7 +84,8 @@ class DatabaseWriter:
     A registered acta's row does not change from cut to cut (a recapture is a new record), so
     each row is formatted once and reused by every later cut."""
 
-    def __init__(self) -> None:
+    def __init__(self, ejercicio: str = "jornada") -> None:
+        self.ejercicio = ejercicio  # a drill's databases say so (LEEME, zip comment)
         self._rows: dict[tuple[int, str], tuple[object, str]] = {}
 
     def database_csv(self, cut: CutResults, eid: str) -> bytes:
@@ -117,7 +118,8 @@ class DatabaseWriter:
 
     def build(self, cut: CutResults) -> list[DatabaseZip]:
         """The database zips of every election of the cut."""
-        return [_zip(cut, eid, self.database_csv(cut, eid)) for eid in cut.elections]
+        return [_zip(cut, eid, self.database_csv(cut, eid), self.ejercicio)
+                for eid in cut.elections]
 
 
 def database_csv(cut: CutResults, eid: str) -> bytes:
@@ -208,10 +210,10 @@ def zip_name(at: datetime, eid: str) -> str:
     return f"{at:%Y%m%d_%H%M}_PREP_{eid}.zip"
 
 
-def _zip(cut: CutResults, eid: str, csv_bytes: bytes) -> DatabaseZip:
+def _zip(cut: CutResults, eid: str, csv_bytes: bytes, ejercicio: str = "jornada") -> DatabaseZip:
     er = cut.elections[eid]
     ent = next((c.entidad_id for r in er.rows if (c := r.casilla) is not None), 0)
-    return database_zip(cut.proceso, er.election, cut.at, ent, csv_bytes)
+    return database_zip(cut.proceso, er.election, cut.at, ent, csv_bytes, ejercicio)
 
 
 def _deflate_with_isal(member: object) -> None:
@@ -225,18 +227,22 @@ def _deflate_with_isal(member: object) -> None:
 
 
 def database_zip(proceso: Proceso, e: Election, at: datetime, entidad_id: int,
-                 csv_bytes: bytes) -> DatabaseZip:
-    """The zip of one election's database: its CSV, candidaturas and LEEME."""
+                 csv_bytes: bytes, ejercicio: str = "jornada") -> DatabaseZip:
+    """The zip of one election's database: its CSV, candidaturas and LEEME (a drill's LEEME
+    and zip comment say SIMULACRO or PRUEBA; the jornada's bytes as ever)."""
     stem = e.file_stem or e.id
     members = (
         (f"{stem}.csv", csv_bytes),
         (f"{stem}_CANDIDATURAS.csv", candidaturas_csv_nacional(e) if proceso.nacional
          else candidaturas_csv_of(e, entidad_id)),
-        ("LEEME.txt", leeme_text(proceso, e).encode("utf-8")),
+        ("LEEME.txt", leeme_text(proceso, e, ejercicio).encode("utf-8")),
     )
     buf = io.BytesIO()
     stamp = at.timetuple()[:6]
     with zipfile.ZipFile(buf, "w") as zf:
+        notice = drill_notice(ejercicio)
+        if notice is not None:
+            zf.comment = notice.encode("ascii")
         for name, data in members:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -190,12 +190,13 @@ def database_csv_columns(cut: ColumnCut, eid: str,
     return _BOM + buf.getvalue().encode("utf-8") + (row[0] if row and row[0] else b"")
 
 
-def build_databases_columns(cut: ColumnCut) -> list[DatabaseZip]:
+def build_databases_columns(cut: ColumnCut, ejercicio: str = "jornada") -> list[DatabaseZip]:
     """The database zips of every election of a cut tallied on columns."""
-    return _build(cut, {})
+    return _build(cut, {}, ejercicio)
 
 
-def _build(cut: ColumnCut, lines: dict[str, str]) -> list[DatabaseZip]:
+def _build(cut: ColumnCut, lines: dict[str, str], ejercicio: str = "jornada"
+           ) -> list[DatabaseZip]:
     with cut.columns.con.cursor() as con:  # a cursor of its own: the site may run beside it
         _casillas_table(cut, con)
 
@@ -204,7 +205,7 @@ def _build(cut: ColumnCut, lines: dict[str, str]) -> list[DatabaseZip]:
         ent = cut.proceso.entidad_id if er.entidad.esperadas else 0
         with cut.columns.con.cursor() as cur:  # one per thread: DuckDB runs them side by side
             data = database_csv_columns(cut, eid, cur, lines=lines.get(eid))
-        return database_zip(cut.proceso, er.election, cut.at, ent, data)
+        return database_zip(cut.proceso, er.election, cut.at, ent, data, ejercicio)
 
     with ThreadPoolExecutor(max_workers=len(cut.elections)) as pool:
         return list(pool.map(build, cut.elections))
@@ -216,7 +217,8 @@ class ColumnDatabaseWriter:
     the first time it is needed, and each cut gathers the rows of the records it holds. The same
     bytes as :func:`build_databases_columns`."""
 
-    def __init__(self) -> None:
+    def __init__(self, ejercicio: str = "jornada") -> None:
+        self.ejercicio = ejercicio  # a drill's databases say so (LEEME, zip comment)
         self._lines: dict[str, str] = {}
 
     def build(self, cut: ColumnCut) -> list[DatabaseZip]:
@@ -234,4 +236,4 @@ class ColumnDatabaseWriter:
                         f"FROM (SELECT f.*, x.part, x.cn, x.code, x.contabilizada FROM "
                         f"{evaluated} x JOIN {er.feed} f ON f.n = x.fn) r {joins}")
                     self._lines[eid] = table
-        return _build(cut, self._lines)
+        return _build(cut, self._lines, self.ejercicio)

@@ -142,11 +142,11 @@ class CutBuilder:
         root_key = signer.root_public if signer else None
         if isinstance(ed, ColumnElection):
             self._columns: tuple[ColumnDatabaseWriter, ColumnSiteWriter] | None = (
-                ColumnDatabaseWriter(), ColumnSiteWriter(ed, ejercicio=self.ejercicio,
+                ColumnDatabaseWriter(self.ejercicio), ColumnSiteWriter(ed, ejercicio=self.ejercicio,
                                                          root_key=root_key))
         else:
             self._columns = None
-            self._databases = DatabaseWriter()
+            self._databases = DatabaseWriter(self.ejercicio)
             self._tally = NightTally(ed.proceso, ed.casillas, ed.feeds)
             self._site = SiteWriter(ejercicio=self.ejercicio, root_key=root_key)
 
@@ -163,7 +163,8 @@ class CutBuilder:
             cut = tally_columns(self.ed, at, number=number, last=last)
             # the database zips beside the site (DuckDB and zlib let go of Python's lock)
             with ThreadPoolExecutor(max_workers=1) as pool:
-                zips = pool.submit(writer.build if self.night else build_databases_columns, cut)
+                zips = pool.submit(writer.build if self.night else build_databases_columns, cut,
+                                   **({} if self.night else {"ejercicio": self.ejercicio}))
                 site = site_writer.files(cut, zips.result, self.difusores,
                                          history=site_writer.history_after(previous))
                 databases = zips.result()
