@@ -47,6 +47,26 @@ def test_a_file_changed_in_the_live_release_is_sent_again_not_linked(
                             user.www / "releases" / "jornada-0001" / css)
 
 
+def test_a_changed_file_at_a_flat_difusor_is_sent_again(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """The same for a `flat` difusor (a cloud gateway): a content-addressed file whose size
+    matches was kept on its name alone, so a changed one stayed for every later cut."""
+    user = sshd.add_user()
+    text = registry_toml([entry(sshd, user, "nube", mode="flat")])
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    assert push_once(text, tmp_path, p1).failed == []
+    m = load_manifest(p1)
+    (app,) = [p for p in m.files if p.startswith("assets/app.")]
+    changed = user.www / app
+    raw = bytearray(changed.read_bytes())
+    raw[0] ^= 0x01
+    changed.write_bytes(bytes(raw))
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    report = push_once(text, tmp_path, p2)
+    assert report.failed == [], report
+    assert hashlib.sha256(changed.read_bytes()).hexdigest() == m.files[app].sha256
+
+
 def _only_in_cut_1(p1: Path, p2: Path) -> list[str]:
     """The immutable files of cut 1 that cut 2 does not list (carried over from the live one)."""
     m1, m2 = load_manifest(p1), load_manifest(p2)

@@ -133,7 +133,7 @@ class NightRunner:
             locks.append(lock_publish_root(o.publish_root, holder))
             held_root = True
             return self._run_locked()
-        except PrepcastError:  # refused before anything: leave nothing behind
+        except (PrepcastError, OSError):  # refused before anything: leave nothing behind
             # only what this process created, and only under its own lock: a folder made here
             # and locked by another runner since is that runner's, lock file and all
             if made_state and held_state and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:

@@ -5,7 +5,8 @@ points lives under a name that carries its content hash or the cut (immutable), 
 delivered in an order that never shows a reader a mixed cut:
 
 1. **staging**: every immutable file the folder lacks (content-addressed names whose size
-   matches are kept: the name says the bytes), then the cut's manifest and signature;
+   matches are kept once read back and found to hold the bytes the manifest lists: one changed
+   at the difusor is sent again), then the cut's manifest and signature;
 2. **activation** (at the embargo): ``index.html``, then ``json/main.json`` last. Until that
    last write a reader gets the previous cut whole; from it, the new one whole, since everything
    it names is already there. Each is replaced atomically where the server can rename over a
@@ -21,6 +22,7 @@ are byte-identical to the pusher's. Files of earlier cuts stay (a reader who rea
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import posixpath
@@ -76,6 +78,7 @@ class FlatMode:
         # trusted only once this very manifest arrived (it goes after them)
         keep = {p for p, (sha, size) in pkg.files.items()
                 if held.get(p) == size and (content_addressed(p, sha) or theirs == ours)}
+        keep -= await self._changed(peer, root, pkg, keep)
         last = self._last(pkg)
         first = [p for p in pkg.files if p not in last and p not in keep]
         signed = sorted(p for p in last - set(MUTABLE_PATHS) if p in pkg.files and p not in keep)
@@ -104,6 +107,26 @@ class FlatMode:
         self.ctx.state.set_holding(d.name, "staged", pkg.cut_id, pkg.digest)
         return Outcome(d.name, "stage", True, nbytes=sent, files=len(first) + len(signed),
                        note="" if first or signed else "every file already there")
+
+    async def _changed(self, peer: Peer, root: str, pkg: PackageContents,
+                       kept: set[str]) -> set[str]:
+        """Those of the files the folder already holds whose bytes are not what the manifest
+        lists (read back whole and hashed: a name or a size proves nothing of a file changed
+        at the difusor); they are sent again."""
+        sem = asyncio.Semaphore(self.ctx.file_concurrency)
+        changed: set[str] = set()
+
+        async def one(path: str) -> None:
+            sha, size = pkg.files[path]
+            async with sem:
+                raw = await peer.read_bytes(posixpath.join(root, path), limit=size)
+            if raw is None or hashlib.sha256(raw).hexdigest() != sha:
+                log.warning("%s: %s does not hold what the manifest lists (changed at the "
+                            "difusor?); sent again", peer.where, path)
+                changed.add(path)
+
+        await asyncio.gather(*(one(p) for p in sorted(kept)))
+        return changed
 
     async def _serving(self, peer: Peer, d: Difusor) -> CutId | None:
         """The cut the folder's ``json/main.json`` names (by its manifest's path), if any."""
