@@ -24,6 +24,7 @@ built packages: :mod:`prepcast.publish.releases`; its pushes: :mod:`prepcast.pub
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -132,12 +133,13 @@ class NightRunner:
             locks.append(lock_publish_root(o.publish_root, holder))
             held_root = True
             return self._run_locked()
-        except PrepcastError:  # refused before anything: leave nothing behind
+        except (PrepcastError, OSError):  # refused before anything: leave nothing behind
             # only what this process created, and only under its own lock: a folder made here
             # and locked by another runner since is that runner's, lock file and all
             if made_state and held_state and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:
                 (o.state / LOCK_FILE).unlink(missing_ok=True)
-                o.state.rmdir()
+                with contextlib.suppress(OSError):  # another runner's lock file, made since
+                    o.state.rmdir()
             if made_root and held_root:
                 forget_publish_root(o.publish_root)
             raise
