@@ -1,6 +1,7 @@
-"""A file the pusher would reuse from a difusor's live release is read back and checked against
-its manifest first: one changed at the difusor never travels, hard-linked, into the next
-release. Real OpenSSH."""
+"""With ``verify_reused`` (``--verify-reused``), a file the pusher would reuse from a difusor's
+live release is read back and checked against its manifest first: one changed at the difusor
+never travels, hard-linked, into the next release. Without it (the default: reading back what
+was not sent doubled a night's pushing CPU), sizes alone are checked. Real OpenSSH."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def test_a_file_changed_in_the_live_release_is_sent_again_not_linked(
     raw[0] ^= 0x01
     changed.write_bytes(bytes(raw))  # in place: every link to it changes with it
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
-    assert push_once(text, tmp_path, p2).failed == []
+    assert push_once(text, tmp_path, p2, verify_reused=True).failed == []
     assert live(user) == "releases/jornada-0002"
     fresh = user.www / "releases" / "jornada-0002" / app
     assert hashlib.sha256(fresh.read_bytes()).hexdigest() == m.files[app].sha256
@@ -90,7 +91,7 @@ def test_a_file_changed_in_the_live_release_is_not_carried_over(
     raw = bytearray((rel1 / bad).read_bytes())
     raw[0] ^= 0x01
     (rel1 / bad).write_bytes(bytes(raw))
-    assert push_once(text, tmp_path, p2).failed == []
+    assert push_once(text, tmp_path, p2, verify_reused=True).failed == []
     assert live(user) == "releases/jornada-0002"
     assert not (rel2 / bad).exists()
     assert os.path.samefile(rel2 / good, rel1 / good)
@@ -126,3 +127,28 @@ def test_nothing_is_carried_over_from_a_live_manifest_the_institute_did_not_make
     m2 = load_manifest(p2)
     assert all(hashlib.sha256((rel2 / p).read_bytes()).hexdigest() == e.sha256
                for p, e in m2.files.items())
+
+
+def test_without_verify_reused_a_live_file_of_the_right_size_is_linked_unread(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """The default: a live file of the size the manifest lists is linked into the next release
+    without being read back (so a night's pushes do not read back every difusor's site at
+    every cut); a file of another size is still sent again."""
+    user = sshd.add_user()
+    text = registry_toml([entry(sshd, user, "el-sol")])
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    assert push_once(text, tmp_path, p1).failed == []
+    m = load_manifest(p1)
+    (app,) = [p for p in m.files if p.startswith("assets/app.")]
+    (css,) = [p for p in m.files if p.startswith("assets/style.")]
+    rel1, rel2 = (user.www / "releases" / f"jornada-000{n}" for n in (1, 2))
+    raw = bytearray((rel1 / app).read_bytes())
+    raw[0] ^= 0x01
+    (rel1 / app).write_bytes(bytes(raw))
+    (rel1 / css).write_bytes((rel1 / css).read_bytes() + b"/* x */")
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    assert push_once(text, tmp_path, p2).failed == []
+    assert live(user) == "releases/jornada-0002"
+    assert os.path.samefile(rel2 / app, rel1 / app)      # same size: linked, not read
+    assert not os.path.samefile(rel2 / css, rel1 / css)  # another size: sent again
+    assert hashlib.sha256((rel2 / css).read_bytes()).hexdigest() == m.files[css].sha256

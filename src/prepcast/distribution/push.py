@@ -81,7 +81,7 @@ class Pusher:
                  attempts: int = 3, retry_delay: float = 1.0, work_dir: Path | None = None,
                  connect_timeout: float | None = None, confirm_timeout: float = 30.0,
                  peer_factory: PeerFactory | None = None,
-                 replace_same_cut: bool = False) -> None:
+                 replace_same_cut: bool = False, verify_reused: bool = False) -> None:
         self.registry = registry
         self.state = state
         self.on_progress = on_progress
@@ -105,7 +105,7 @@ class Pusher:
         self.ctx = Context(state=state, work_dir=self.work_dir, progress=self._progress,
                            file_concurrency=file_concurrency,
                            keep_releases=registry.keep_releases, confirm_timeout=confirm_timeout,
-                           replace_same_cut=replace_same_cut)
+                           replace_same_cut=replace_same_cut, verify_reused=verify_reused)
         self.modes: Mapping[str, Mode] = modes_for(self.ctx)
 
     def mode_of(self, name: str) -> Mode:

@@ -164,7 +164,8 @@ class NightRunner:
         remove_temporaries(self.packages)
         deliveries = Deliveries(o.registry, o.state / DELIVERIES, o.state / OUTBOX,
                                 wait_for_embargo=o.speed == 1.0, retry_delay=o.retry_delay,
-                                replace_same_cut=o.replace_same_cut)
+                                replace_same_cut=o.replace_same_cut,
+                                verify_reused=o.verify_reused)
         self.pushes = NightPushes(self.state, deliveries, self.store, self.ejercicio,
                                   on_pushed=self.on_pushed)
         try:

@@ -13,16 +13,18 @@ holds, uploads for the rest), checked, renamed into place, and activated by rena
   from what the live release actually holds (its manifest on the server; a linked file whose
   size is not the listed one is unlinked and sent again), so a pusher started with a fresh or
   another state still builds complete releases.
-* **A reused file is read back first.** Before a file of the live release is hard-linked into
-  the new one, it is read back whole and its SHA-256 compared with the manifest's: a file
-  changed at the difusor (one byte flipped, same size) is sent again instead, so it never
-  travels into the next release. The cost: each cut reads back from every difusor the bytes it
-  reuses (what it did not have to send), once per distinct content.
-* **What is carried over is read back too.** The live release's files the new cut does not
-  list (a previous cut's, for clients still reading it) are carried over only from a live
-  manifest the institute made (its digest is the new cut's ``previous``, or one this state
-  pushed), each read back against that manifest first; one that fails is left out, and the
-  live manifest's signature goes along with it only then.
+* **A reused file can be read back first** (``verify_reused``: ``--verify-reused``). Before a
+  file of the live release is hard-linked into the new one, it is read back whole and its
+  SHA-256 compared with the manifest's: a file changed at the difusor (one byte flipped, same
+  size) is sent again instead, so it never travels into the next release. The cost: each cut
+  reads back from every difusor the bytes it reuses (what it did not have to send), once per
+  distinct content — it doubled the pusher's CPU of a state night — so it is off by default:
+  sizes are checked, and the monitor compares the contents a difusor serves.
+* **What is carried over** (the live release's files the new cut does not list, a previous
+  cut's, for clients still reading it) comes only from a live manifest the institute made (its
+  digest is the new cut's ``previous``, or one this state pushed); with ``verify_reused`` each
+  is read back against that manifest first, one that fails is left out, and the live
+  manifest's signature goes along with it only then.
 """
 
 from __future__ import annotations
@@ -246,6 +248,8 @@ class ReleasesMode:
         """Whether the live file ``path`` still holds the bytes its manifest lists (``sha``),
         read back whole and hashed, once per content and push: a file changed at the difusor
         (same size, other bytes) is never linked into the next release, which gets ours."""
+        if not self.ctx.verify_reused:
+            return True   # sizes are still checked once the release is built
         if sha not in verified:
             raw = await peer.read_bytes(path, limit=size)
             verified[sha] = raw is not None and len(raw) == size \
