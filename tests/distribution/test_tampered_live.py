@@ -1,16 +1,19 @@
-"""A file the pusher would reuse from a difusor's live release is read back and checked against
-its manifest first: one changed at the difusor never travels, hard-linked, into the next
-release. Real OpenSSH."""
+"""With ``verify_reused`` (``--verify-reused``), a file the pusher would reuse from a difusor's
+live release is read back and checked against its manifest first: one changed at the difusor
+never travels, hard-linked, into the next release. Without it (the default: reading back what
+was not sent doubled a night's pushing CPU), sizes alone are checked. Real OpenSSH."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 from prepcast.package import load_manifest
+from prepcast.package.layout import manifest_path, signature_path
 from tests.distribution.dist_packages import make_package, registry_toml
 from tests.distribution.dist_servers import Sshd, entry, live
 from tests.distribution.test_faults import push_once
@@ -34,7 +37,7 @@ def test_a_file_changed_in_the_live_release_is_sent_again_not_linked(
     raw[0] ^= 0x01
     changed.write_bytes(bytes(raw))  # in place: every link to it changes with it
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
-    assert push_once(text, tmp_path, p2).failed == []
+    assert push_once(text, tmp_path, p2, verify_reused=True).failed == []
     assert live(user) == "releases/jornada-0002"
     fresh = user.www / "releases" / "jornada-0002" / app
     assert hashlib.sha256(fresh.read_bytes()).hexdigest() == m.files[app].sha256
@@ -63,3 +66,89 @@ def test_a_changed_file_at_a_flat_difusor_is_sent_again(
     report = push_once(text, tmp_path, p2)
     assert report.failed == [], report
     assert hashlib.sha256(changed.read_bytes()).hexdigest() == m.files[app].sha256
+
+
+def _only_in_cut_1(p1: Path, p2: Path) -> list[str]:
+    """The immutable files of cut 1 that cut 2 does not list (carried over from the live one)."""
+    m1, m2 = load_manifest(p1), load_manifest(p2)
+    return sorted(p for p in m1.files if p not in m2.files and p.startswith("data/"))
+
+
+def test_a_file_changed_in_the_live_release_is_not_carried_over(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """Regression: the live release's files the next cut does not list (a previous cut's data,
+    kept for readers still on it) were hard-linked into the next release with no read-back: one
+    changed at the difusor (same size) travelled into every later release. Now each is read back
+    against the live manifest first and one that fails is left out; the intact ones, the live
+    manifest and its signature are still carried over."""
+    user = sshd.add_user()
+    text = registry_toml([entry(sshd, user, "el-sol")])
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    assert push_once(text, tmp_path, p1).failed == []
+    bad, good = _only_in_cut_1(p1, p2)[:2]
+    rel1, rel2 = (user.www / "releases" / f"jornada-000{n}" for n in (1, 2))
+    raw = bytearray((rel1 / bad).read_bytes())
+    raw[0] ^= 0x01
+    (rel1 / bad).write_bytes(bytes(raw))
+    assert push_once(text, tmp_path, p2, verify_reused=True).failed == []
+    assert live(user) == "releases/jornada-0002"
+    assert not (rel2 / bad).exists()
+    assert os.path.samefile(rel2 / good, rel1 / good)
+    for kept in (manifest_path("jornada", 1), signature_path("jornada", 1)):
+        assert os.path.samefile(rel2 / kept, rel1 / kept), kept
+
+
+def test_nothing_is_carried_over_from_a_live_manifest_the_institute_did_not_make(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """A live manifest changed at the difusor to list a changed file as it now is: the file
+    reads back as that manifest lists it, but the manifest is not the institute's (neither the
+    new cut's previous nor one it pushed), so neither its files, nor it, nor the signature that
+    no longer signs it are carried into the next release."""
+    user = sshd.add_user()
+    text = registry_toml([entry(sshd, user, "el-sol")])
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    assert push_once(text, tmp_path, p1).failed == []
+    only = _only_in_cut_1(p1, p2)
+    rel1, rel2 = (user.www / "releases" / f"jornada-000{n}" for n in (1, 2))
+    raw = bytearray((rel1 / only[0]).read_bytes())
+    raw[0] ^= 0x01
+    (rel1 / only[0]).write_bytes(bytes(raw))
+    manifest = rel1 / manifest_path("jornada", 1)
+    doc = json.loads(manifest.read_bytes())
+    doc["files"][only[0]]["sha256"] = hashlib.sha256(raw).hexdigest()
+    manifest.write_bytes(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode())
+    assert push_once(text, tmp_path, p2).failed == []
+    assert live(user) == "releases/jornada-0002"
+    for path in [*only, manifest_path("jornada", 1), signature_path("jornada", 1)]:
+        assert not (rel2 / path).exists(), path
+    # the new cut itself is whole and the institute's
+    m2 = load_manifest(p2)
+    assert all(hashlib.sha256((rel2 / p).read_bytes()).hexdigest() == e.sha256
+               for p, e in m2.files.items())
+
+
+def test_without_verify_reused_a_live_file_of_the_right_size_is_linked_unread(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """The default: a live file of the size the manifest lists is linked into the next release
+    without being read back (so a night's pushes do not read back every difusor's site at
+    every cut); a file of another size is still sent again."""
+    user = sshd.add_user()
+    text = registry_toml([entry(sshd, user, "el-sol")])
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    assert push_once(text, tmp_path, p1).failed == []
+    m = load_manifest(p1)
+    (app,) = [p for p in m.files if p.startswith("assets/app.")]
+    (css,) = [p for p in m.files if p.startswith("assets/style.")]
+    rel1, rel2 = (user.www / "releases" / f"jornada-000{n}" for n in (1, 2))
+    raw = bytearray((rel1 / app).read_bytes())
+    raw[0] ^= 0x01
+    (rel1 / app).write_bytes(bytes(raw))
+    (rel1 / css).write_bytes((rel1 / css).read_bytes() + b"/* x */")
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    assert push_once(text, tmp_path, p2).failed == []
+    assert live(user) == "releases/jornada-0002"
+    assert os.path.samefile(rel2 / app, rel1 / app)      # same size: linked, not read
+    assert not os.path.samefile(rel2 / css, rel1 / css)  # another size: sent again
+    assert hashlib.sha256((rel2 / css).read_bytes()).hexdigest() == m.files[css].sha256

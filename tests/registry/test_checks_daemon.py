@@ -2,7 +2,9 @@
 exact ``Cache-Control`` and the byte-identical serving are checked on the cut it serves (the
 one ``status.json`` in its inbox names), fetched over HTTPS from nginx with prepcast's own site
 config. They were never evaluated for a daemon, and it was made validado all the same; a daemon
-serving no cut yet leaves them "no evaluado", and is not validated."""
+serving no cut yet leaves them "no evaluado", and is not validated. An sftp or flat difusor
+checked without a test package (activo, or --no-activate) is checked on the cut its folder holds
+live the same way."""
 
 from __future__ import annotations
 
@@ -73,22 +75,26 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
         shutil.rmtree(site, ignore_errors=True)
 
 
-def _check(bench: Bench, status: dict[str, object] | None) -> tuple[CheckReport, Path]:
+def _check(bench: Bench, status: dict[str, object] | None, *, mode: str = "daemon",
+           folder: Path | None = None, activate: bool = True) -> tuple[CheckReport, Path]:
+    """Check the bench's difusor, registered with ``mode``, its SFTP account confined to
+    ``folder`` (the daemon's inbox unless said)."""
     (bench.inbox / "status.json").unlink(missing_ok=True)
     if status is not None:
         (bench.inbox / "status.json").write_text(json.dumps(status))
     host = asyncssh.import_private_key((bench.tmp / "host").read_bytes())
 
     async def run() -> tuple[CheckReport, Path]:
-        server = await start_sftp_difusor(bench.inbox, host,
+        server = await start_sftp_difusor(folder or bench.inbox, host,
                                           (bench.tmp / "client.pub").read_text())
         port = server.sockets[0].getsockname()[1]
         reg_file = bench.tmp / f"registry-{port}.toml"
         reg_file.write_text(f'history = "historial-{port}.jsonl"\n'
-                            + bench.registry.read_text().replace("PORT", str(port)))
+                            + bench.registry.read_text().replace("PORT", str(port))
+                            .replace('mode = "daemon"', f'mode = "{mode}"'))
         reg = load_registry(reg_file)
         try:
-            return await check_difusor(reg.difusores[0], reg), reg_file
+            return await check_difusor(reg.difusores[0], reg, activate=activate), reg_file
         finally:
             server.close()
 
@@ -136,3 +142,41 @@ def test_a_daemon_serving_no_cut_yet_is_not_validated(bench: Bench) -> None:
     reg = load_registry(reg_file)
     assert record(reg, [report], None) == []
     assert read_history(reg.history).status_of("demonio") == "aspirante"
+
+
+@pytest.mark.parametrize("mode", ["sftp", "flat"])
+def test_without_a_test_package_the_cut_an_sftp_or_flat_difusor_serves_is_checked(
+        bench: Bench, mode: str) -> None:
+    """An activo difusor, or one checked with --no-activate, gets no test package: Cache-Control
+    and byte-identity are checked on the cut its folder holds live (its manifest read over SFTP,
+    ``current/`` in sftp mode, the folder itself in flat mode), and the site is left alone."""
+    folder = bench.site if mode == "sftp" else bench.site / "current"
+    before = sorted(p.relative_to(bench.site) for p in bench.site.rglob("*"))
+    report, _ = _check(bench, None, mode=mode, folder=folder, activate=False)
+    found = _by_key(report)
+    assert found["http.cache_control"] is True, report.findings
+    assert found["http.identical"] is True, report.findings
+    assert "todos idénticos" in next(f.detalle for f in report.findings
+                                     if f.key == "http.identical")
+    activate = next(f for f in report.findings if f.key == "package.activate")
+    assert activate.ok is None and "jornada-0001" in activate.detalle
+    assert "package.restore" not in found
+    assert sorted(p.relative_to(bench.site) for p in bench.site.rglob("*")) == before
+    # a file served altered is found on that cut too
+    served = next((bench.site / "current" / "assets").glob("app.*.js"))
+    original = served.read_bytes()
+    try:
+        served.write_bytes(original.replace(b"prep", b"PREP"))
+        report, _ = _check(bench, None, mode=mode, folder=folder, activate=False)
+    finally:
+        served.write_bytes(original)
+    assert _by_key(report)["http.identical"] is False
+    assert served.name in next(f.detalle for f in report.findings if f.key == "http.identical")
+
+
+def test_a_folder_holding_no_cut_leaves_the_served_checks_not_evaluated(bench: Bench) -> None:
+    report, _ = _check(bench, None, mode="flat", folder=bench.tmp / "vacio", activate=False)
+    found = _by_key(report)
+    assert found["http.cache_control"] is None and found["http.identical"] is None
+    assert "no sirve ningún corte" in next(f.detalle for f in report.findings
+                                          if f.key == "package.activate")

@@ -1,5 +1,6 @@
 """The drill's registration: each local difusor checked by ``prepcast difusores check`` before the
-night; validado (then activo, on the public list) only by passing it."""
+night; validado (then activo, on the public list) only by passing it. A local daemon, serving no
+cut before the night, is checked again once it serves one."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import pytest
 
 from prepcast.distribution.local import LocalNetwork
 from prepcast.registry import read_history
-from prepcast.simulacro.registro import LocalSite, register_local, summary
+from prepcast.simulacro.registro import LocalSite, recheck, recheck_summary, register_local, summary
 from prepcast.simulacro.tls import DrillCA, RedirectServer
 from prepcast.simulacro.watch import SiteServer
+from tests.distribution.dist_packages import make_keys, make_package
 
 
 @pytest.fixture
@@ -94,3 +96,54 @@ def test_drill_ca_serves_127_0_0_1_and_the_plain_port_redirects(tmp_path: Path) 
     finally:
         redirect.stop()
         site.stop()
+
+
+def test_a_daemon_is_checked_again_once_it_serves_a_cut_then_validado_and_listed(
+        tmp_path: Path) -> None:
+    """Before the night the daemon serves no cut: it passes what was evaluated and stays
+    aspirante. Once it serves the first cut it is checked again (Cache-Control and every file
+    of that cut read over HTTPS) and becomes validado, activo, on the public list."""
+    trusted = make_keys(tmp_path / "llaves")
+    net = LocalNetwork(tmp_path / "difusores", trusted_root=trusted, sftp_only=1, daemons=1,
+                       serve_http=False)
+    net.start()
+    ca = DrillCA.create(tmp_path / "ca")
+    servers: list[SiteServer | RedirectServer] = []
+    try:
+        sites = {}
+        for name, root in sorted(net.roots.items()):
+            site = SiteServer(root, ca.server_context())
+            site.start()
+            redirect = RedirectServer(site.url)
+            redirect.start()
+            servers += [site, redirect]
+            sites[name] = LocalSite(site.url, redirect.url)
+        (daemon,) = net.daemons
+        before = register_local(tmp_path / "registro", _entries(net), sites, ca.ca_file)
+        assert before.waiting == [daemon] and daemon not in before.validados
+        assert daemon not in [d["id"] for d in before.public]
+        assert any(line.startswith(f"{daemon}: cumple lo evaluado") and "se revisa de nuevo"
+                   in line for line in summary(before))
+        # nothing served yet: a recheck checks no one
+        assert recheck(before, {}) is before
+        net.push(make_package(tmp_path / "corte-1", tmp_path / "llaves", 1))
+        serving = {n: c for n, c in net.live_cuts().items() if c is not None}
+        assert serving[daemon] == 1
+        after = recheck(before, serving)
+    finally:
+        for s in servers:
+            s.stop()
+        net.stop()
+    (report,) = [r for r in after.reports if r.difusor == daemon]
+    assert report.complete, [f for f in report.findings if not f.ok]
+    found = {f.key: f.ok for f in report.findings}
+    assert found["http.cache_control"] and found["http.identical"]
+    assert sorted(after.validados) == sorted(net.roots) and after.waiting == []
+    assert sorted(d["id"] for d in after.public) == sorted(net.roots)
+    history = read_history(tmp_path / "registro" / "historial.jsonl")
+    assert history.status_of(daemon) == "activo"
+    assert after.rechecked == [(daemon, 1)]
+    (line,) = recheck_summary(after)
+    assert line.startswith(f"al servir el corte 1: {daemon}: cumple (validado, activo)")
+    saved = json.loads((after.report_dir / f"{daemon}.json").read_text(encoding="utf-8"))
+    assert saved["complete"] is True

@@ -100,35 +100,29 @@ def test_a_short_night_reaches_every_difusor(tmp_path: Path) -> None:
     # the redirect, a test package read back, the clocks), became validado by passing it, then
     # activo; its report is kept, and the public list of every cut shows it with its logo
     # (a daemon serves no cut before the night: what is checked on the cut it serves waits for
-    # one, and it is not validated with requirements left unevaluated; it stays aspirante)
+    # one; it is checked again once it serves the first cut, then validado and activo, and on
+    # the public list of the cuts built from then on)
     registro = result.registro
-    sftp_only = sorted(n for n in result.difusor_roots if n.startswith("local-sftp"))
-    assert registro is not None and sorted(registro.validados) == sftp_only
+    daemons = sorted(n for n in result.difusor_roots if not n.startswith("local-sftp"))
+    assert registro is not None and sorted(registro.validados) == sorted(result.difusor_roots)
+    assert [n for n, _ in registro.rechecked] == daemons
     for r in registro.reports:
         keys = {f.key for f in r.findings if f.ok}
         assert {"sftp.login", "sftp.speed", "disk.free", "https.cert", "http.redirect",
-                "clock.http", "clock.sftp"} <= keys, r.findings
-        if r.difusor.startswith("local-sftp"):
-            assert {"package.activate", "http.cache_control", "http.identical"} <= keys
-        else:
-            assert r.passed and not r.complete
-            assert {f.key for f in r.not_evaluated} == {"package.activate", "http.cache_control",
-                                                         "http.identical"}
+                "clock.http", "clock.sftp", "package.activate", "http.cache_control",
+                "http.identical"} <= keys, r.findings
         saved = json.loads((registro.report_dir / f"{r.difusor}.json").read_text())
         assert saved["passed"] and "Cumple con todos" in (
             registro.report_dir / f"{r.difusor}.html").read_text()
     history = [json.loads(line) for line in (out / "registro" / "historial.jsonl").open()]
     for name in result.difusor_roots:
         changes = [(e["status"], e["why"]) for e in history if e["difusor"] == name]
-        if name not in sftp_only:
-            assert [v for v, _ in changes] == ["aspirante"], changes
-            continue
         assert [v for v, _ in changes] == ["aspirante", "validado", "activo"], changes
         assert "pruebas de cumplimiento" in changes[1][1]
     pkg = out / "estado" / "paquetes" / "simulacro-1-0004"
     listed = json.loads(next((pkg / "data").glob("difusores.*.json")).read_bytes())
     local = {d["id"]: d for d in listed["difusores"] if d["id"] != "instituto"}
-    assert set(local) == set(sftp_only)
+    assert set(local) == set(result.difusor_roots)
     assert all(d["url"].startswith("https://127.0.0.1:") for d in local.values())
     assert all(d["logo"].startswith("data:image/svg+xml;base64,") for d in local.values())
     assert result.reader_requests > 0
@@ -211,6 +205,10 @@ def test_simulacro_command_prints_the_table_and_urls(tmp_path: Path,
     assert "Difusores revisados (prepcast difusores check" in text
     assert "local-sftp-01: cumple (validado, activo) https://127.0.0.1:" in text
     assert "local-daemon-01: cumple lo evaluado, sigue aspirante; sin evaluar: " in text
+    # ... and checked again once it serves the night's first cut: validado, activo
+    assert "Difusores revisados de nuevo en la noche" in text
+    assert ("al servir el corte 1: local-daemon-01: cumple (validado, activo) https://127.0.0.1:"
+            in text), text
     # the monitor's table: each misbehaviour, when it started and when it was caught
     assert "script ajeno inyectado en index.html" in text and "sitio caído" in text
     assert "ninguno marcado" in text and "no (" not in text

@@ -57,6 +57,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="a difusor that serves one of this run's cuts as another package (the "
                         "ejercicio run again with a new --state) has it replaced; without it, "
                         "that difusor is refused the cut (one cut, one package)")
+    r.add_argument("--verify-reused", action="store_true",
+                   help="read back and hash every file of the live release before it is reused in the "
+                        "next one (sftp mode), so a file changed at the difusor is sent again; "
+                        "costs reading back what was not sent (default: sizes only)")
     r.add_argument("--quiet", action="store_true", help="one line per cut, no progress")
     r.set_defaults(handler=_run)
 
@@ -147,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
                       ntp_port=port, max_clock_offset=args.max_clock_offset,
                       difusores=tuple(difusores), retry_every=args.retry_every,
                       drops=args.drops, settle=args.settle,
-                      replace_same_cut=args.replace_same_cut)
+                      replace_same_cut=args.replace_same_cut, verify_reused=args.verify_reused)
 
     def on_cut(c: CutDone) -> None:
         print(f"corte {c.number} ({ejercicio}): construido en {c.build_seconds:.2f} s, "

@@ -43,6 +43,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--replace-same-cut", action="store_true",
                    help="a difusor that serves this cut as another package has it replaced; "
                         "without it, that difusor is refused the cut (one cut, one package)")
+    p.add_argument("--verify-reused", action="store_true",
+                   help="read back and hash every file of the live release before it is reused in the "
+                        "next one (sftp mode), so a file changed at the difusor is sent again; "
+                        "costs reading back what was not sent (default: sizes only)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=run)
 
@@ -206,7 +210,8 @@ def _run(args: argparse.Namespace, registry: Registry, packages: list[PackageCon
         failed: list[str] = []
         with PushProgress(enabled=not args.quiet) as progress:
             pusher = Pusher(registry, state, on_progress=progress.update,
-                            replace_same_cut=args.replace_same_cut)
+                            replace_same_cut=args.replace_same_cut,
+                            verify_reused=args.verify_reused)
             try:
                 for pkg in packages:
                     progress.start_cut(pkg.cut, [d.name for d in registry.active()])

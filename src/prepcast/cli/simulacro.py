@@ -21,7 +21,7 @@ from prepcast.errors import InputError, PrepcastError
 from prepcast.package import Ejercicio
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
 from prepcast.simulacro.night import MARKER, NightOptions
-from prepcast.simulacro.registro import summary
+from prepcast.simulacro.registro import recheck_summary, summary
 from prepcast.simulacro.replay import ReplaySource
 from prepcast.simulacro.watch import LABELS, WatchReport
 
@@ -177,6 +177,10 @@ def run(args: argparse.Namespace) -> int:
                   f"{last.package} ({last.files} archivos, {last.bytes / 1e6:.1f} MB), verificado "
                   "y recontado.")
     console.print(difusores_table(last))
+    if result.registro is not None and result.registro.rechecked:
+        console.print("Difusores revisados de nuevo en la noche (prepcast difusores check):")
+        for line in recheck_summary(result.registro):
+            console.print("  " + line, soft_wrap=True)
     console.print("Tiempos: " + " · ".join(f"{text} {sec:.1f} s" for text, sec in result.stages),
                   soft_wrap=True)
     if result.report is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
 import time
@@ -45,20 +46,22 @@ PeerFactory = Callable[[Difusor], Peer]
 __all__ = ["Outcome", "PeerFactory", "PushReport", "Pusher", "access_of"]
 
 
-def access_of(d: Difusor) -> str:
-    """A digest of how the pusher logs in at ``d``: its registry entry's connection fields, the
-    password and the key file's bytes. A login refused with one access is not tried again with
-    the same (a server that counts failures, fail2ban, would lock the account or ban the
-    institute); a changed entry, password or key file is tried."""
-    key = b""
+def access_of(d: Difusor, key: bytes) -> str:
+    """A keyed digest (HMAC-SHA256 with ``key``, :meth:`DeliveryState.access_key`) of how the
+    pusher logs in at ``d``: its registry entry's connection fields, the password and the key
+    file's bytes. A login refused with one access is not tried again with the same (a server
+    that counts failures, fail2ban, would lock the account or ban the institute); a changed
+    entry, password or key file is tried. Without the key, the digest tells nothing of the
+    password (it cannot be checked against guesses)."""
+    secret = b""
     if d.key_file is not None:
         try:
-            key = Path(d.key_file).expanduser().read_bytes()
+            secret = Path(d.key_file).expanduser().read_bytes()
         except OSError:
-            key = b"?"
+            secret = b"?"
     fields = [d.host, d.port, d.user, d.auth, str(d.key_file), d.password, d.host_key,
-              hashlib.sha256(key).hexdigest()]
-    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+              hashlib.sha256(secret).hexdigest()]
+    return hmac.new(key, json.dumps(fields).encode(), hashlib.sha256).hexdigest()
 
 
 def _cancelling() -> bool:
@@ -78,7 +81,7 @@ class Pusher:
                  attempts: int = 3, retry_delay: float = 1.0, work_dir: Path | None = None,
                  connect_timeout: float | None = None, confirm_timeout: float = 30.0,
                  peer_factory: PeerFactory | None = None,
-                 replace_same_cut: bool = False) -> None:
+                 replace_same_cut: bool = False, verify_reused: bool = False) -> None:
         self.registry = registry
         self.state = state
         self.on_progress = on_progress
@@ -102,7 +105,7 @@ class Pusher:
         self.ctx = Context(state=state, work_dir=self.work_dir, progress=self._progress,
                            file_concurrency=file_concurrency,
                            keep_releases=registry.keep_releases, confirm_timeout=confirm_timeout,
-                           replace_same_cut=replace_same_cut)
+                           replace_same_cut=replace_same_cut, verify_reused=verify_reused)
         self.modes: Mapping[str, Mode] = modes_for(self.ctx)
 
     def mode_of(self, name: str) -> Mode:
@@ -179,28 +182,31 @@ class Pusher:
             log.info("cut %d: activation at %s (in %.0f s)", pkg.cut, pkg.not_before, delay)
             await asyncio.sleep(delay)
 
-    def _held_back(self, name: str, pkg: PackageContents) -> Outcome | None:
+    def _access(self, name: str) -> str:
+        return access_of(self.difusores[name], self.state.access_key() or b"")
+
+    def _held_back(self, name: str, pkg: PackageContents, phase: str = "stage") -> Outcome | None:
         """A difusor whose server refused the login with the registry entry it still has is not
-        tried (its failed attempt recorded, naming why); None: try it."""
+        tried, in any phase (its failed attempt recorded, naming why); None: try it."""
         refused = self.state.login_refused(name)
         if refused is None:
             return None
-        if refused.access != access_of(self.difusores[name]):
+        if refused.access != self._access(name):
             self.state.forget_login_refused(name)  # a new password, key or entry: tried
             return None
         error = (f"{name}: not tried: its server refused the login at {refused.tag} "
                  f"({refused.error}); not tried again until its registry entry, password or "
                  "key file changes")
-        row = self.state.start(name, pkg.cut_id, "stage")
+        row = self.state.start(name, pkg.cut_id, phase)
         self.state.end(row, result="failed", error=error)
         log.error("%s", error)
-        return Outcome(name, "stage", False, error=error)
+        return Outcome(name, phase, False, error=error)
 
     def _login_refused(self, name: str, pkg: PackageContents,
                        exc: AuthenticationFailed) -> Outcome:
         """Record a login refused while reading back the earlier cut (never tried again with
         the same access) as this cut's failed attempt."""
-        self.state.refuse_login(name, access_of(self.difusores[name]), pkg.cut_id, str(exc))
+        self.state.refuse_login(name, self._access(name), pkg.cut_id, str(exc))
         row = self.state.start(name, pkg.cut_id, "stage")
         self.state.end(row, result="failed", error=str(exc))
         log.error("%s", exc)
@@ -253,6 +259,12 @@ class Pusher:
         return {o.difusor: o for o in results}
 
     async def _run(self, name: str, phase: str, pkg: PackageContents) -> Outcome:
+        """One phase at one difusor, tried again while its error says it is worth it; never
+        tried when its server refused the login with the registry entry it still has (every
+        phase: ``push``, ``--stage-only``, ``--activate-only``)."""
+        held = self._held_back(name, pkg, phase)
+        if held is not None:
+            return held
         peer, d = self.peers[name], self.difusores[name]
         mode = self.mode_of(name)
         tries = self.attempts if phase == "stage" else 1
@@ -271,7 +283,7 @@ class Pusher:
                 outcome = Outcome(name, phase, False, error=str(exc))
                 retry = is_retryable(exc)
                 if isinstance(exc, AuthenticationFailed):  # never again with the same access
-                    self.state.refuse_login(name, access_of(d), pkg.cut_id, str(exc))
+                    self.state.refuse_login(name, self._access(name), pkg.cut_id, str(exc))
                 result = "refused" if isinstance(exc, DifusorRefused) else "failed"
             except Exception as exc:  # one difusor's surprise must not stop the others
                 log.exception("difusor %s: %s failed", name, phase)

@@ -6,13 +6,14 @@ the cut's tag, start, end, bytes, files, throughput, result — ``ok``, ``failed
 error), ``holdings`` (the last cut staged and the last cut activated at each difusor,
 with the manifest digest), ``sent`` (a cut handed to a difusor's daemon and not yet seen live
 there, read back on the next round), ``login_refused`` (a difusor whose server refused the
-pusher's password or key, with a digest of the registry entry it used: not tried again until
-that entry changes) and ``cut_files`` (each delivered cut's files, so the next
+pusher's password or key, with a keyed digest of the registry entry it used: not tried again
+until that entry changes; the key, random, is kept 0600 beside the file, :meth:`access_key`) and ``cut_files`` (each delivered cut's files, so the next
 cut sends only what a difusor lacks, by content).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Mapping
@@ -130,6 +131,7 @@ class DeliveryState:
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._running: set[int] = set()  # attempts this process started and has not ended
+        self._key: bytes | None = None
 
     def _upgrade(self) -> None:
         """A state file written before cuts carried their ejercicio: deliveries gain the tag;
@@ -244,6 +246,47 @@ class DeliveryState:
                 "INSERT OR REPLACE INTO login_refused (difusor, access, tag, error, at)"
                 " VALUES (?, ?, ?, ?, ?)", (difusor, access, cut.tag, error, _now().isoformat()))
 
+    @property
+    def key_path(self) -> Path:
+        """Where :meth:`access_key` is kept: beside the file (``deliveries.key``)."""
+        return self.path.with_suffix(".key")
+
+    def access_key(self, *, create: bool = True) -> bytes | None:
+        """The random key the login digests of ``login_refused`` are made with (HMAC-SHA256), so
+        the record shows only that a registry entry changed: no digest in it can be checked
+        against a guessed password without this file (mode 0600). Made on first use (None when
+        it is missing and ``create`` is false); refusals recorded before it existed, with a
+        plain digest, are erased then."""
+        with self._lock:
+            if self._key is None:
+                self._key = _read_key(self.key_path)
+            if self._key is None and create:
+                self._key = self._new_key()
+            return self._key
+
+    def _new_key(self) -> bytes:
+        key = os.urandom(KEY_BYTES)
+        tmp = self.key_path.with_name(f".{self.key_path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, key)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, self.key_path)  # another process's key, made meanwhile, stays
+        except FileExistsError:
+            theirs = _read_key(self.key_path)
+            if theirs is not None:
+                return theirs
+            os.replace(tmp, self.key_path)  # not a key: replaced
+        finally:
+            tmp.unlink(missing_ok=True)
+        self._db.execute("PRAGMA secure_delete = ON")
+        self._db.execute("DELETE FROM login_refused")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return key
+
     def login_refused(self, difusor: str) -> LoginRefused | None:
         """The refused login of ``difusor`` still on record, if any."""
         with self._lock:
@@ -299,6 +342,18 @@ class DeliveryState:
                 "SELECT path, sha256, size FROM cut_files WHERE digest = ?", (digest,)
             ).fetchall()
         return {str(p): (str(h), int(s)) for p, h, s in rows}
+
+
+#: The length of :meth:`DeliveryState.access_key`.
+KEY_BYTES = 32
+
+
+def _read_key(path: Path) -> bytes | None:
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return key if len(key) == KEY_BYTES else None
 
 
 def _now() -> datetime:

@@ -35,6 +35,7 @@ class _Settings:
     wait_for_embargo: bool
     retry_delay: float
     replace_same_cut: bool = False
+    verify_reused: bool = False
 
 
 class Deliveries:
@@ -42,9 +43,9 @@ class Deliveries:
 
     def __init__(self, registry_path: Path | None, state_path: Path, work_dir: Path, *,
                  wait_for_embargo: bool, retry_delay: float = 1.0,
-                 replace_same_cut: bool = False) -> None:
+                 replace_same_cut: bool = False, verify_reused: bool = False) -> None:
         settings = _Settings(registry_path, state_path, work_dir, wait_for_embargo, retry_delay,
-                             replace_same_cut)
+                             replace_same_cut, verify_reused)
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start, initargs=(settings,))
 
@@ -83,7 +84,8 @@ class _Worker:
             self.settings.work_dir.mkdir(parents=True, exist_ok=True)
             self.pusher = Pusher(registry, self.state, work_dir=self.settings.work_dir,
                                  retry_delay=self.settings.retry_delay,
-                                 replace_same_cut=self.settings.replace_same_cut)
+                                 replace_same_cut=self.settings.replace_same_cut,
+                                 verify_reused=self.settings.verify_reused)
             self.active = tuple(active)
         pkg = read_package(package, known)
         if not active:

@@ -41,6 +41,8 @@ class RunOptions:
     # a difusor serving one of this run's cuts as another package (the ejercicio run again
     # with a fresh --state) has it replaced; refused otherwise (one cut's tag, one package)
     replace_same_cut: bool = False
+    # read back every live file before it is reused in the next release (distribution.modes)
+    verify_reused: bool = False
 
 
 @dataclass

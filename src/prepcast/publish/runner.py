@@ -24,6 +24,7 @@ built packages: :mod:`prepcast.publish.releases`; its pushes: :mod:`prepcast.pub
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -137,7 +138,8 @@ class NightRunner:
             # and locked by another runner since is that runner's, lock file and all
             if made_state and held_state and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:
                 (o.state / LOCK_FILE).unlink(missing_ok=True)
-                o.state.rmdir()
+                with contextlib.suppress(OSError):  # another runner's lock file, made since
+                    o.state.rmdir()
             if made_root and held_root:
                 forget_publish_root(o.publish_root)
             raise
@@ -162,7 +164,8 @@ class NightRunner:
         remove_temporaries(self.packages)
         deliveries = Deliveries(o.registry, o.state / DELIVERIES, o.state / OUTBOX,
                                 wait_for_embargo=o.speed == 1.0, retry_delay=o.retry_delay,
-                                replace_same_cut=o.replace_same_cut)
+                                replace_same_cut=o.replace_same_cut,
+                                verify_reused=o.verify_reused)
         self.pushes = NightPushes(self.state, deliveries, self.store, self.ejercicio,
                                   on_pushed=self.on_pushed)
         try:

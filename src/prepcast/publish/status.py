@@ -218,7 +218,8 @@ def _difusor(name: str, deliveries: DeliveryState, ejercicio: str, published: in
         estado = _HELD[entry.status]
     elif entry is not None and not entry.active:
         estado = "en pausa"
-    elif login is not None and (entry is None or login.access == access_of(entry)):
+    elif login is not None and (entry is None or login.access == access_of(
+            entry, deliveries.access_key(create=False) or b"")):
         estado = "falla: autenticación rechazada (no se reintenta)"
     elif lag_cuts == 0:
         estado = "al día"

@@ -38,7 +38,7 @@ from prepcast.package.layout import db_dir
 from prepcast.publish.runner import CutDone, NightRunner, RunOptions, open_night_election
 from prepcast.simulacro.difusores import DifusoresProcess
 from prepcast.simulacro.institute import ActaImages, InstituteServer
-from prepcast.simulacro.registro import Registered, register_local
+from prepcast.simulacro.registro import Registered, recheck, register_local
 from prepcast.simulacro.replay import ReplaySource
 from prepcast.simulacro.tls import DrillCA
 from prepcast.simulacro.watch import Watch, WatchReport
@@ -240,6 +240,7 @@ class Night:
                                **done)  # type: ignore[arg-type]
             if not result.cuts:
                 net.let_readers_in()
+            self._recheck(result, runner, live)
             result.cuts.append(record)
             on_cut(record, total)
 
@@ -255,6 +256,21 @@ class Night:
             raise TransportError("; ".join(failures))
         stage("recontando la base de datos del último corte")
         recount_package(result.cuts[-1].package, ed, result.cuts[-1].number)
+
+    def _recheck(self, result: NightResult, runner: NightRunner,
+                 live: dict[str, int | None]) -> None:
+        """A local difusor that waited for a cut it serves (a daemon) is checked again once it
+        serves one, between two pushes (nothing changes what it serves meanwhile): validado and
+        activo, it is on the public list of the cuts built from then on."""
+        registro = result.registro
+        if registro is None or not registro.waiting:
+            return
+        registro = recheck(registro, {n: c for n, c in live.items() if c is not None})
+        if registro is not result.registro:
+            result.registro = registro
+            self.difusores = [self.difusores[0], *registro.public]
+            if runner.builder is not None:
+                runner.builder.difusores = [dict(d) for d in self.difusores]
 
     def drill(self, result: NightResult) -> bool:
         """The monitor's drill on one difusor, in a thread, once the last cut is live on all

@@ -6,8 +6,10 @@ to it, a logo), every one an aspirante; then the compliance check of ``prepcast 
 check`` runs against every one (the same code, nothing skipped: SFTP, free space, a small speed
 test, the certificate from the drill's CA, the redirect, a test package made live and read back
 over HTTPS, the clocks). A difusor that passes, every requirement evaluated, becomes validado,
-recorded by the check, and only then activo (a local daemon serves no cut yet, so it stays
-aspirante); its report (JSON, HTML, PDF when asked) is kept in ``registro/revision``.
+recorded by the check, and only then activo. A local daemon serves no cut yet, so what is
+checked on the cut it serves waits and it stays aspirante; once it serves the night's first cut,
+:func:`recheck` checks it again, as an institute would, and it is validado and activo then. Each
+report (JSON, HTML, PDF when asked) is kept in ``registro/revision``.
 That one registry is what the night runner pushes through, what the monitor watches and where
 the public list of every cut (logos included) comes from.
 """
@@ -18,7 +20,7 @@ import asyncio
 import concurrent.futures
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +58,19 @@ class Registered:
     public: list[dict[str, Any]]     # the public list the cuts carry (activo only)
     reports: list[CheckReport]
     report_dir: Path
+    pdf: bool = False
+    # (difusor, cut it served) for each one checked again during the night, by :func:`recheck`
+    rechecked: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def validados(self) -> list[str]:
         return [r.difusor for r in self.reports if r.complete]
+
+    @property
+    def waiting(self) -> list[str]:
+        """The difusores that passed what was evaluated and wait for a cut they serve to be
+        checked on (a local daemon before the night)."""
+        return [r.difusor for r in self.reports if r.passed and not r.complete]
 
 
 def _header(ca_file: Path, concurrency: int, keep_releases: int, checks: int) -> str:
@@ -70,11 +81,22 @@ def _header(ca_file: Path, concurrency: int, keep_releases: int, checks: int) ->
             f"ca_file = {json.dumps(str(ca_file))}\n\n")
 
 
-def _run_checks(registry: Path) -> list[CheckReport]:
+def _run_checks(registry: Path, only: Sequence[str] | None = None) -> list[CheckReport]:
     reg = load_registry(registry)
+    difusores = [d for d in reg.difusores if only is None or d.name in only]
     # a thread of its own: the caller may be running an event loop (Playwright in the tests)
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="simulacro-check") as ex:
-        return ex.submit(asyncio.run, check_all(reg.difusores, reg)).result()
+        return ex.submit(asyncio.run, check_all(difusores, reg)).result()
+
+
+def _record(registry: Path, reports: Sequence[CheckReport], out: Path, pdf: bool) -> None:
+    """Each report kept; the difusores the check validated made activo."""
+    validated = record(load_registry(registry), reports, "prepcast difusores check (simulacro)")
+    reg = load_registry(registry)
+    for r in reports:
+        write_reports(r, out, pdf=pdf)
+        if r.difusor in validated:
+            set_status(reg, r.difusor, "activo", "difusor oficial del simulacro", BY)
 
 
 def register_local(workdir: Path, entries: Sequence[Mapping[str, str]],
@@ -103,25 +125,48 @@ def register_local(workdir: Path, entries: Sequence[Mapping[str, str]],
         rows.append((values, None, []))
     add_difusores(registry, rows, BY, "registro del simulacro")
     reports = _run_checks(registry)
-    reg = load_registry(registry)
-    validated = record(reg, reports, "prepcast difusores check (simulacro)")
     out = workdir / "revision"
-    for r in reports:
-        write_reports(r, out, pdf=pdf)
-        if r.difusor in validated:
-            set_status(reg, r.difusor, "activo", "difusor oficial del simulacro", BY)
-    return Registered(registry, public_list(load_registry(registry)), reports, out)
+    _record(registry, reports, out, pdf)
+    return Registered(registry, public_list(load_registry(registry)), reports, out, pdf)
 
 
-def summary(registered: Registered) -> list[str]:
-    """Lines for people: each local difusor's verdict, its site and its report."""
+def recheck(registered: Registered, serving: Mapping[str, int]) -> Registered:
+    """Check again the difusores that wait for a cut they serve (:attr:`Registered.waiting`)
+    and now serve one (``serving``: difusor -> the cut it serves), as an institute checks a
+    daemon once it has a cut; the ones that pass become validado and activo, on the public list
+    of the cuts built from then on. Their new reports replace the earlier ones."""
+    names = [n for n in registered.waiting if n in serving]
+    if not names:
+        return registered
+    reports = _run_checks(registered.registry, names)
+    _record(registered.registry, reports, registered.report_dir, registered.pdf)
+    new = {r.difusor: r for r in reports}
+    return replace(registered, public=public_list(load_registry(registered.registry)),
+                   reports=[new.get(r.difusor, r) for r in registered.reports],
+                   rechecked=[*registered.rechecked, *((n, serving[n]) for n in names)])
+
+
+def summary(registered: Registered, only: Sequence[str] | None = None) -> list[str]:
+    """Lines for people: each local difusor's verdict (``only``: those named), its site and its
+    report."""
     lines = []
     for r in registered.reports:
+        if only is not None and r.difusor not in only:
+            continue
         verdict = ("cumple (validado, activo)" if r.complete else
                    "cumple lo evaluado, sigue aspirante; sin evaluar: "
-                   + "; ".join(f.titulo for f in r.not_evaluated) if r.passed else
-                   "NO cumple: " + "; ".join(f.titulo for f in r.failed))
+                   + "; ".join(f.titulo for f in r.not_evaluated)
+                   + (" (se revisa de nuevo cuando sirva el primer corte de la noche)"
+                      if any(f.key == "http.identical" for f in r.not_evaluated) else "")
+                   if r.passed else "NO cumple: " + "; ".join(f.titulo for f in r.failed))
         url = next((d["url"] for d in registered.public if d["id"] == r.difusor), "")
         lines.append(f"{r.difusor}: {verdict} {url} · reporte "
                      f"{registered.report_dir / (r.difusor + '.html')}")
     return lines
+
+
+def recheck_summary(registered: Registered) -> list[str]:
+    """Lines for people: each difusor checked again during the night, the cut it served then,
+    and its verdict."""
+    return [f"al servir el corte {cut}: {line}" for name, cut in registered.rechecked
+            for line in summary(registered, [name])]

@@ -26,6 +26,10 @@ class Context:
     poll_interval: float = 0.2
     # replace a live cut held as another package under the same tag (on purpose only)
     replace_same_cut: bool = False
+    # read back and hash every live file before it is linked or carried into the next release
+    # (sftp mode): a file changed at the difusor is then never reused; costs reading back from
+    # every difusor what it did not have to send (off: sizes only; the monitor compares contents)
+    verify_reused: bool = False
 
 
 def same_cut_refused(where: str, cut: object, theirs: bytes) -> str:

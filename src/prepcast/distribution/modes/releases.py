@@ -13,11 +13,18 @@ holds, uploads for the rest), checked, renamed into place, and activated by rena
   from what the live release actually holds (its manifest on the server; a linked file whose
   size is not the listed one is unlinked and sent again), so a pusher started with a fresh or
   another state still builds complete releases.
-* **A reused file is read back first.** Before a file of the live release is hard-linked into
-  the new one, it is read back whole and its SHA-256 compared with the manifest's: a file
-  changed at the difusor (one byte flipped, same size) is sent again instead, so it never
-  travels into the next release. The cost: each cut reads back from every difusor the bytes it
-  reuses (what it did not have to send), once per distinct content.
+* **A reused file can be read back first** (``verify_reused``: ``--verify-reused``). Before a
+  file of the live release is hard-linked into the new one, it is read back whole and its
+  SHA-256 compared with the manifest's: a file changed at the difusor (one byte flipped, same
+  size) is sent again instead, so it never travels into the next release. The cost: each cut
+  reads back from every difusor the bytes it reuses (what it did not have to send), once per
+  distinct content — it doubled the pusher's CPU of a state night — so it is off by default:
+  sizes are checked, and the monitor compares the contents a difusor serves.
+* **What is carried over** (the live release's files the new cut does not list, a previous
+  cut's, for clients still reading it) comes only from a live manifest the institute made (its
+  digest is the new cut's ``previous``, or one this state pushed); with ``verify_reused`` each
+  is read back against that manifest first, one that fails is left out, and the live
+  manifest's signature goes along with it only then.
 """
 
 from __future__ import annotations
@@ -99,10 +106,11 @@ class ReleasesMode:
             await peer.rmtree(target)
             note = "replaced another package held under this cut's name"
             log.warning("%s: %s held another package; replaced", peer.where, rel)
-        base, base_dir = await self._live_files(peer, root, live)
+        base, base_dir, ours = await self._live_files(peer, root, live, pkg)
         partial = posixpath.join(root, partial_dir(pkg.cut_id))
         try:
-            sent, uploaded = await self._build(peer, d, pkg, partial, base, base_dir)
+            sent, uploaded = await self._build(peer, d, pkg, partial, base, base_dir,
+                                               carry_over=ours)
         except PeerError as exc:
             raise await _when_full(peer, root, partial, exc) from None
         await peer.rename(partial, target)
@@ -113,33 +121,47 @@ class ReleasesMode:
         landed = await peer.list_files(target)
         return all(landed.get(p) == size for p, (_, size) in pkg.files.items())
 
-    async def _live_files(self, peer: Peer, root: str, live: str | None) -> tuple[Files, str | None]:
+    async def _live_files(self, peer: Peer, root: str, live: str | None,
+                          pkg: PackageContents) -> tuple[Files, str | None, bool]:
         """What the live release holds, from its own manifest on the server: the files it lists,
         and the manifest and its signature themselves (a file missing there is not linked; one
-        of another size is caught when the new release is checked)."""
+        of another size is caught when the new release is checked); and whether that manifest
+        is one the institute made (:func:`_ours`: only then is anything carried over)."""
         if live is None:
-            return {}, None
+            return {}, None, False
         inside = _manifest_in_release(live)
         if inside is None:
-            return {}, None
+            return {}, None, False
         live_dir = posixpath.join(root, live)
         raw = await peer.read_bytes(posixpath.join(live_dir, inside))
         if raw is None:
-            return {}, None
+            return {}, None, False
         manifest, problems = parse_manifest(raw, f"{peer.where}: {live}/{inside}")
         if manifest is None:
             log.warning("%s", "; ".join(problems))
-            return {}, None
+            return {}, None, False
         files = {p: (e.sha256, e.size) for p, e in manifest.files.items()}
         files[inside] = (manifest.digest, len(raw))
         files[inside.removesuffix(".json") + ".sig"] = ("", 0)   # carried over, never linked
-        return files, live_dir
+        ours = self._ours(manifest.digest, pkg)
+        if not ours:
+            log.warning("%s: the manifest of the live %s is not one the institute pushed (digest "
+                        "%s); nothing of it is carried over", peer.where, live, manifest.digest)
+        return files, live_dir, ours
+
+    def _ours(self, digest: str, pkg: PackageContents) -> bool:
+        """Whether a manifest of digest ``digest`` is the institute's: the new cut's previous
+        one, or one this state pushed."""
+        if bool(self.ctx.state.files_of(digest)):
+            return True
+        mine, _ = parse_manifest(manifest_of(pkg), str(pkg.root))
+        return mine is not None and mine.previous == digest
 
     async def _build(self, peer: Peer, d: Difusor, pkg: PackageContents, dest: str, base: Files,
-                     base_dir: str | None) -> tuple[int, int]:
-        """Fill ``dest`` with the cut (links from ``base_dir``, uploads for the rest) plus the
-        immutable files of ``base`` it does not list; check every size. Returns (bytes, files)
-        sent."""
+                     base_dir: str | None, *, carry_over: bool = False) -> tuple[int, int]:
+        """Fill ``dest`` with the cut (links from ``base_dir``, uploads for the rest) plus, when
+        ``carry_over``, the immutable files of ``base`` it does not list that read back as
+        ``base`` lists them; check every size. Returns (bytes, files) sent."""
         arrived = await peer.list_files(dest)  # what an interrupted attempt left
         if arrived:
             theirs = await peer.read_bytes(posixpath.join(dest, manifest_rel(pkg)))
@@ -180,17 +202,30 @@ class ReleasesMode:
             sent += n
             uploaded += 1
 
-        async def carry(path: str) -> None:
+        async def carry(path: str) -> bool:
+            """Link ``path`` over when it reads back as the live manifest lists it (the
+            signature: when the manifest it signs did)."""
+            src = posixpath.join(str(base_dir), path)
+            sha, size = base[path]
             async with sem:
-                if not await peer.link(posixpath.join(str(base_dir), path),
-                                       posixpath.join(dest, path)):
+                if sha and not await self._intact(peer, src, sha, size, verified):
+                    return False
+                if not await peer.link(src, posixpath.join(dest, path)):
                     log.warning("%s: could not carry %s over", peer.where, path)
+                return True
 
         await asyncio.gather(*(place(p, sha, size) for p, (sha, size) in pkg.files.items()))
-        if base_dir is not None:
-            old = [p for p in base if p not in pkg.files and p not in MUTABLE_PATHS]
+        if base_dir is not None and carry_over:
+            old = [p for p in base if p not in pkg.files and p not in MUTABLE_PATHS
+                   and p not in arrived]
             await peer.makedirs([posixpath.dirname(posixpath.join(dest, p)) for p in old])
-            await asyncio.gather(*(carry(p) for p in old if p not in arrived))
+            signatures = [p for p in old if not base[p][0]]
+            files = [p for p in old if p not in signatures]
+            carried = dict(zip(files, await asyncio.gather(*(carry(p) for p in files)),
+                               strict=True))
+            for sig in signatures:
+                if carried.get(sig.removesuffix(".sig") + ".json"):
+                    await carry(sig)
         landed = await peer.list_files(dest)
         wrong = [p for p, (_, size) in pkg.files.items() if landed.get(p) != size]
         if wrong:
@@ -213,13 +248,16 @@ class ReleasesMode:
         """Whether the live file ``path`` still holds the bytes its manifest lists (``sha``),
         read back whole and hashed, once per content and push: a file changed at the difusor
         (same size, other bytes) is never linked into the next release, which gets ours."""
+        if not self.ctx.verify_reused:
+            return True   # sizes are still checked once the release is built
         if sha not in verified:
             raw = await peer.read_bytes(path, limit=size)
             verified[sha] = raw is not None and len(raw) == size \
                 and hashlib.sha256(raw).hexdigest() == sha
             if not verified[sha]:
                 log.warning("%s: %s does not hold what its manifest lists (changed at the "
-                            "difusor?); sent again instead of linked", peer.where, path)
+                            "difusor?); not linked into the new release (a file of the new cut is sent "
+                            "again)", peer.where, path)
         return verified[sha]
 
     async def _replace_live(self, peer: Peer, d: Difusor, pkg: PackageContents,

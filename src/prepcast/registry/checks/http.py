@@ -95,9 +95,12 @@ def unreachable(exc: BaseException, host: str, port: int) -> tuple[str, str]:
 
 
 async def check_site(d: Difusor, settings: CheckSettings, report: CheckReport,
-                     files: Mapping[str, bytes] | None, live_digest: str | None = None) -> None:
+                     files: Mapping[str, bytes] | None, live_digest: str | None = None,
+                     source: str = "el demonio dice servir") -> None:
     """The redirect and the clock; then what is served: the test package ``files`` made live by
-    the check, or (a daemon difusor) the cut whose manifest digest the daemon says it serves."""
+    the check, or the cut whose manifest digest is ``live_digest`` (the one a daemon says it
+    serves, or the one the folder of an ``sftp``/``flat`` difusor holds live, read over SFTP;
+    ``source`` says which, in Spanish, when the site serves another)."""
     url = site_url(d)
     async with httpx.AsyncClient(verify=ssl_context(settings), timeout=settings.timeout_s,
                                  follow_redirects=False) as client:
@@ -109,7 +112,7 @@ async def check_site(d: Difusor, settings: CheckSettings, report: CheckReport,
                                                    for rel, data in files.items()})
         elif live_digest is not None:
             main = await _cache_control(client, url, report, settings)
-            expected_or_why = await _live_cut(client, url, main, live_digest)
+            expected_or_why = await _live_cut(client, url, main, live_digest, source)
             if isinstance(expected_or_why, str):
                 report.add("http.identical", False, IDENTICAL, expected_or_why, _IDENTICAL_FIX)
             else:
@@ -213,10 +216,10 @@ async def _cache_control(client: httpx.AsyncClient, url: str, report: CheckRepor
 
 
 async def _live_cut(client: httpx.AsyncClient, url: str, main: bytes | None,
-                    digest: str) -> dict[str, str] | str:
-    """Every file of the cut a daemon serves (path -> SHA-256), from the manifest its site names
-    in ``json/main.json``, when that manifest is the one the daemon says it serves (its digest);
-    else why not, in Spanish."""
+                    digest: str, source: str) -> dict[str, str] | str:
+    """Every file of the live cut (path -> SHA-256), from the manifest its site names in
+    ``json/main.json``, when that manifest is the one the difusor holds live (its ``digest``:
+    ``source`` says who gave it); else why not, in Spanish."""
     if main is None:
         return "el sitio no sirve /json/main.json"
     try:
@@ -225,14 +228,14 @@ async def _live_cut(client: httpx.AsyncClient, url: str, main: bytes | None,
     except (ValueError, KeyError, TypeError):
         return "/json/main.json no es el de un paquete del instituto"
     if named != digest:
-        return (f"el sitio sirve el corte del manifiesto {named[:12]}…, y el demonio dice servir "
+        return (f"el sitio sirve el corte del manifiesto {named[:12]}…, y {source} "
                 f"{digest[:12]}…")
     try:
         r = await client.get(f"{url}/{rel}")
     except httpx.HTTPError as exc:
         return f"/{rel}: {unreachable(exc, urlsplit(url).hostname or url, 443)[0]}"
     if r.status_code != 200 or hashlib.sha256(r.content).hexdigest() != digest:
-        return f"/{rel} (HTTP {r.status_code}) no es el manifiesto que el demonio activó"
+        return f"/{rel} (HTTP {r.status_code}) no es el manifiesto {digest[:12]}… que {source}"
     try:
         files = json.loads(r.content)["files"]
         return {str(k): str(v["sha256"]) for k, v in files.items()}

@@ -2,7 +2,9 @@
 
 Per difusor: the SFTP checks (:mod:`.sftp`), the certificate and the site (:mod:`.http`); with
 ``activate`` a small test package is made live the way the fitting delivery mode would, read
-back over HTTPS, and the difusor's site put back as it was. At most
+back over HTTPS, and the difusor's site put back as it was. Without it (an activo difusor,
+``--no-activate``, a daemon), ``Cache-Control`` and byte-identity are checked on the cut the
+difusor already serves. At most
 ``[checks] concurrency`` difusores at once. A difusor that passes everything and was an
 aspirante becomes validado (recorded in the history).
 """
@@ -50,20 +52,27 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
     files = test_package(token) if live else None
     conn, undo = await sftp.run_sftp(d, settings, registry.known_hosts, report, files, token,
                                      speed_lock)
-    daemon = (await sftp.daemon_live(conn, d.remote_root, settings.timeout_s)
-              if d.mode == "daemon" and conn is not None else None)
+    # no test package made live: Cache-Control and byte-identity are checked on the cut the
+    # difusor serves (a daemon's status.json names it; an sftp/flat folder holds it live)
+    served = None if conn is None or live else (
+        await sftp.daemon_live(conn, d.remote_root, settings.timeout_s) if d.mode == "daemon"
+        else await sftp.site_live(conn, d.remote_root, d.mode, settings.timeout_s))
     try:
         if await http.check_certificate(d, settings, report):
             activated = any(f.key == "package.activate" and f.ok for f in report.findings)
             await http.check_site(d, settings, report, files if activated else None,
-                                  daemon[1] if daemon is not None else None)
+                                  served[1] if served is not None else None,
+                                  SOURCE_DAEMON if d.mode == "daemon" else SOURCE_FOLDER)
         if d.mode == "daemon":
-            _daemon_activation(report, daemon, conn is not None)
+            _daemon_activation(report, served, conn is not None)
         elif not live:
-            report.add("package.activate", None, ACTIVATE,
-                       "omitida: el difusor está activo (sirve al público), su sitio no se "
+            skipped = ("omitida: el difusor está activo (sirve al público), su sitio no se "
                        "cambia por un paquete de prueba" if d.status == "activo"
                        else "omitida (--no-activate)")
+            report.add("package.activate", None, ACTIVATE, skipped + (
+                f"; se revisa el corte que sirve, {served[0]}" if served is not None else
+                "; no sirve ningún corte del instituto que revisar en su lugar"
+                if conn is not None else ""))
     finally:
         if conn is not None:
             await _restore(conn, d, undo, token, settings.timeout_s, report)
@@ -75,6 +84,8 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
 
 
 ACTIVATE = "Activar un paquete de prueba"
+SOURCE_DAEMON = "el demonio dice servir"
+SOURCE_FOLDER = "la carpeta del difusor tiene en vivo (leído por SFTP)"
 
 
 def _daemon_activation(report: CheckReport, daemon: tuple[str, str] | None, login: bool) -> None:

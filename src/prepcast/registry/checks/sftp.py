@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import posixpath
@@ -251,8 +252,6 @@ async def _speed(sftp: asyncssh.SFTPClient, path: str, report: CheckReport,
     await sftp.remove(path)
 
 
-
-
 STATUS_LIMIT = 1024 * 1024
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -272,3 +271,30 @@ async def daemon_live(conn: asyncssh.SSHClientConnection, root: str, timeout: fl
     if not isinstance(digest, str) or not _DIGEST.match(digest):
         return None
     return str(doc.get("live_tag") or doc.get("live_cut") or "?"), digest
+
+
+MANIFEST_LIMIT = 64 * 1024 * 1024
+_MANIFEST = re.compile(r"^manifests/[A-Za-z0-9_][A-Za-z0-9_.@+=-]*\.json$")  # as packages name it
+
+
+async def site_live(conn: asyncssh.SSHClientConnection, root: str, mode: str, timeout: float
+                    ) -> tuple[str, str] | None:
+    """The cut an ``sftp`` or ``flat`` difusor's folder holds live, read over SFTP: the manifest
+    its ``json/main.json`` names (below ``current/`` in ``sftp`` mode, ``root`` itself in
+    ``flat``), its name and its digest computed from its bytes there; None when the folder holds
+    no cut of the institute's (nothing pushed yet, a test site of the difusor's own)."""
+    base = posixpath.join(root, "current") if mode == "sftp" else root
+    try:
+        sftp = await conn.start_sftp_client()
+        async with sftp.open(posixpath.join(base, "json", "main.json"), "rb") as f:
+            main = json.loads(await asyncio.wait_for(f.read(STATUS_LIMIT), timeout))
+        rel = main["signed"]["manifest"]
+        if not isinstance(rel, str) or not _MANIFEST.match(rel):
+            return None
+        async with sftp.open(posixpath.join(base, rel), "rb") as f:
+            manifest = await asyncio.wait_for(f.read(MANIFEST_LIMIT), 4 * timeout)
+    except (OSError, asyncssh.Error, TimeoutError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(manifest, bytes):
+        return None
+    return posixpath.splitext(posixpath.basename(rel))[0], hashlib.sha256(manifest).hexdigest()
