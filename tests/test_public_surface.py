@@ -11,6 +11,8 @@ import ast
 import importlib
 import pathlib
 import pkgutil
+import subprocess
+import sys
 
 import pytest
 
@@ -27,6 +29,17 @@ def test_exported_names_exist(module: str) -> None:
     assert sorted(names) == sorted(set(names))
     for name in names:
         assert hasattr(mod, name), f"{module}.{name}"
+
+
+@pytest.mark.parametrize("module", SURFACES)
+def test_dir_lists_every_exported_name_before_it_is_loaded(module: str) -> None:
+    """``dir()`` of a surface lists its whole ``__all__``, members loaded on first use too (a
+    surface with its own ``__getattr__`` and no ``__dir__`` left them out until used)."""
+    code = (f"import {module} as m; "
+            "print(' '.join(sorted(set(m.__all__) - set(dir(m)))))")  # a fresh interpreter
+    missing = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert not missing, f"{module}: dir() leaves out {missing}"
 
 
 def _imports(init: pathlib.Path) -> tuple[dict[str, tuple[str, str]], set[str]]:

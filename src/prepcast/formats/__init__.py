@@ -8,8 +8,9 @@ package (``prepcast database build``) does not load the others.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from prepcast._lazy import members as _members
 
 # ``read_prep_csv`` and ``recount`` name both a module of this package and its function: imported
 # now, so that ``prepcast.formats.recount`` is the function whichever module is loaded first.
@@ -53,10 +54,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = _members(__name__, _WHERE)
