@@ -138,16 +138,8 @@ def test_a_refused_password_is_not_tried_again_until_the_entry_changes(
     cut (72 failed logins in 7 minutes, enough for fail2ban to ban the institute). Now the next
     cuts do not connect at all (even once the server would take that password), say why, and
     `night status` shows it; a new password in the registry's secrets is tried at once."""
-    user = sshd.add_user()
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text('[passwords]\nportal = "not-the-password"\n')
-    secrets.chmod(0o600)
-    reg = tmp_path / "registry.toml"
-    reg.write_text(registry_toml([entry(sshd, user, "portal", auth="password")],
-                                 secrets="secrets.toml"))
-    night = tmp_path / "estado"
-    night.mkdir()
-    state = night / DELIVERIES
+    reg, secrets, state, user = _refused_setup(sshd, tmp_path)
+    night = state.parent
     p1 = make_package(tmp_path / "p1", keydir, 1)
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
     p3 = make_package(tmp_path / "p3", keydir, 3, previous=p2)

@@ -21,6 +21,15 @@ from tests.distribution.test_faults import push_once
 pytestmark = pytest.mark.server
 
 
+def _flip(path: Path) -> bytes:
+    """Change the first byte of ``path`` in place (every link to it changes with it), size
+    kept; returns the new bytes."""
+    raw = bytearray(path.read_bytes())
+    raw[0] ^= 0x01
+    path.write_bytes(bytes(raw))
+    return bytes(raw)
+
+
 def test_a_file_changed_in_the_live_release_is_sent_again_not_linked(
         sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
     """Regression: one byte of `assets/app.*.js` flipped in a difusor's live release (same size)
@@ -33,9 +42,7 @@ def test_a_file_changed_in_the_live_release_is_sent_again_not_linked(
     m = load_manifest(p1)
     (app,) = [p for p in m.files if p.startswith("assets/app.")]
     changed = user.www / "releases" / "jornada-0001" / app
-    raw = bytearray(changed.read_bytes())
-    raw[0] ^= 0x01
-    changed.write_bytes(bytes(raw))  # in place: every link to it changes with it
+    _flip(changed)  # in place: every link to it changes with it
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
     assert push_once(text, tmp_path, p2, verify_reused=True).failed == []
     assert live(user) == "releases/jornada-0002"
@@ -59,9 +66,7 @@ def test_a_changed_file_at_a_flat_difusor_is_sent_again(
     m = load_manifest(p1)
     (app,) = [p for p in m.files if p.startswith("assets/app.")]
     changed = user.www / app
-    raw = bytearray(changed.read_bytes())
-    raw[0] ^= 0x01
-    changed.write_bytes(bytes(raw))
+    _flip(changed)
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
     report = push_once(text, tmp_path, p2)
     assert report.failed == [], report
@@ -88,9 +93,7 @@ def test_a_file_changed_in_the_live_release_is_not_carried_over(
     assert push_once(text, tmp_path, p1).failed == []
     bad, good = _only_in_cut_1(p1, p2)[:2]
     rel1, rel2 = (user.www / "releases" / f"jornada-000{n}" for n in (1, 2))
-    raw = bytearray((rel1 / bad).read_bytes())
-    raw[0] ^= 0x01
-    (rel1 / bad).write_bytes(bytes(raw))
+    _flip(rel1 / bad)
     assert push_once(text, tmp_path, p2, verify_reused=True).failed == []
     assert live(user) == "releases/jornada-0002"
     assert not (rel2 / bad).exists()
@@ -112,9 +115,7 @@ def test_nothing_is_carried_over_from_a_live_manifest_the_institute_did_not_make
     assert push_once(text, tmp_path, p1).failed == []
     only = _only_in_cut_1(p1, p2)
     rel1, rel2 = (user.www / "releases" / f"jornada-000{n}" for n in (1, 2))
-    raw = bytearray((rel1 / only[0]).read_bytes())
-    raw[0] ^= 0x01
-    (rel1 / only[0]).write_bytes(bytes(raw))
+    raw = _flip(rel1 / only[0])
     manifest = rel1 / manifest_path("jornada", 1)
     doc = json.loads(manifest.read_bytes())
     doc["files"][only[0]]["sha256"] = hashlib.sha256(raw).hexdigest()
@@ -142,9 +143,7 @@ def test_without_verify_reused_a_live_file_of_the_right_size_is_linked_unread(
     (app,) = [p for p in m.files if p.startswith("assets/app.")]
     (css,) = [p for p in m.files if p.startswith("assets/style.")]
     rel1, rel2 = (user.www / "releases" / f"jornada-000{n}" for n in (1, 2))
-    raw = bytearray((rel1 / app).read_bytes())
-    raw[0] ^= 0x01
-    (rel1 / app).write_bytes(bytes(raw))
+    _flip(rel1 / app)
     (rel1 / css).write_bytes((rel1 / css).read_bytes() + b"/* x */")
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
     assert push_once(text, tmp_path, p2).failed == []

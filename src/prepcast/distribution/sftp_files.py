@@ -58,15 +58,7 @@ async def upload(sftp: asyncssh.SFTPClient, local: Path, remote: str, size: int,
             offset = 0
     data = read_whole(local, size)
     try:
-        async with sftp.open(tmp, "r+b" if offset else "wb") as f:
-            if offset < size:
-                await f.write(data[offset:], offset)
-        if offset and not await same_bytes(sftp, tmp, data):
-            # the interrupted attempt left something else than our prefix: send it whole
-            log.warning("%s: %s: resumed file differs; sending it whole", where, remote)
-            async with sftp.open(tmp, "wb") as f:
-                await f.write(data, 0)
-            offset = 0
+        offset = await _write_from(sftp, tmp, data, offset, where=where, remote=remote)
         if progress is not None:
             progress(size - offset)
         await sftp.posix_rename(tmp, remote)
@@ -89,18 +81,28 @@ async def write_into(sftp: asyncssh.SFTPClient, local: Path, remote: str, size: 
             progress(size)
         return size
     try:
-        async with sftp.open(remote, "r+b" if offset else "wb") as f:
-            await f.write(data[offset:], offset)
-        if offset and not await same_bytes(sftp, remote, data):
-            log.warning("%s: %s: resumed file differs; sending it whole", where, remote)
-            async with sftp.open(remote, "wb") as f:
-                await f.write(data, 0)
-            offset = 0
+        offset = await _write_from(sftp, remote, data, offset, where=where, remote=remote)
     except (OSError, asyncssh.Error) as exc:
         raise error(f"writing {remote}", exc) from None
     if progress is not None:
         progress(size - offset)
     return size - offset
+
+
+async def _write_from(sftp: asyncssh.SFTPClient, path: str, data: bytes, offset: int, *,
+                      where: str, remote: str) -> int:
+    """Write ``data`` into ``path`` from ``offset`` on (what an interrupted attempt left before
+    it), then read a resumed file back: one holding something else than our prefix is sent
+    whole. Returns the offset the bytes were actually sent from."""
+    async with sftp.open(path, "r+b" if offset else "wb") as f:
+        if offset < len(data):
+            await f.write(data[offset:], offset)
+    if offset and not await same_bytes(sftp, path, data):
+        log.warning("%s: %s: resumed file differs; sending it whole", where, remote)
+        async with sftp.open(path, "wb") as f:
+            await f.write(data, 0)
+        offset = 0
+    return offset
 
 
 async def write_small(sftp: asyncssh.SFTPClient, remote: str, data: bytes, *,
