@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from prepcast.package import load_manifest
+from prepcast.package import Manifest, load_manifest
 from prepcast.package.layout import manifest_path, signature_path
 from tests.distribution.dist_packages import make_package, registry_toml
-from tests.distribution.dist_servers import Sshd, entry, live
+from tests.distribution.dist_servers import SftpUser, Sshd, entry, live
 from tests.distribution.test_faults import push_once
 
 pytestmark = pytest.mark.server
@@ -30,17 +30,30 @@ def _flip(path: Path) -> bytes:
     return bytes(raw)
 
 
+def _cut_1_live(sshd: Sshd, keydir: Path, tmp_path: Path, name: str, *,
+                mode: str = "sftp") -> tuple[SftpUser, str, Path, Manifest]:
+    """A difusor ``name`` serving cut 1: its server's user, the registry's text, the package
+    and its manifest."""
+    user = sshd.add_user()
+    text = registry_toml([entry(sshd, user, name, mode=mode)])
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    assert push_once(text, tmp_path, p1).failed == []
+    return user, text, p1, load_manifest(p1)
+
+
+def _asset(m: Manifest, kind: str) -> str:
+    """The package path of the site's one ``assets/<kind>.*`` file."""
+    (path,) = [p for p in m.files if p.startswith(f"assets/{kind}.")]
+    return path
+
+
 def test_a_file_changed_in_the_live_release_is_sent_again_not_linked(
         sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
     """Regression: one byte of `assets/app.*.js` flipped in a difusor's live release (same size)
     was hard-linked into every later release, and the difusor counted as up to date. Now the
     next release gets the institute's bytes, a file of its own (not a link to the changed one)."""
-    user = sshd.add_user()
-    text = registry_toml([entry(sshd, user, "el-sol")])
-    p1 = make_package(tmp_path / "p1", keydir, 1)
-    assert push_once(text, tmp_path, p1).failed == []
-    m = load_manifest(p1)
-    (app,) = [p for p in m.files if p.startswith("assets/app.")]
+    user, text, p1, m = _cut_1_live(sshd, keydir, tmp_path, "el-sol")
+    app = _asset(m, "app")
     changed = user.www / "releases" / "jornada-0001" / app
     _flip(changed)  # in place: every link to it changes with it
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
@@ -50,7 +63,7 @@ def test_a_file_changed_in_the_live_release_is_sent_again_not_linked(
     assert hashlib.sha256(fresh.read_bytes()).hexdigest() == m.files[app].sha256
     assert not os.path.samefile(fresh, changed)
     # an intact file is still linked, not sent again
-    (css,) = [p for p in m.files if p.startswith("assets/style.")]
+    css = _asset(m, "style")
     assert os.path.samefile(user.www / "releases" / "jornada-0002" / css,
                             user.www / "releases" / "jornada-0001" / css)
 
@@ -59,12 +72,8 @@ def test_a_changed_file_at_a_flat_difusor_is_sent_again(
         sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
     """The same for a `flat` difusor (a cloud gateway): a content-addressed file whose size
     matches was kept on its name alone, so a changed one stayed for every later cut."""
-    user = sshd.add_user()
-    text = registry_toml([entry(sshd, user, "nube", mode="flat")])
-    p1 = make_package(tmp_path / "p1", keydir, 1)
-    assert push_once(text, tmp_path, p1).failed == []
-    m = load_manifest(p1)
-    (app,) = [p for p in m.files if p.startswith("assets/app.")]
+    user, text, p1, m = _cut_1_live(sshd, keydir, tmp_path, "nube", mode="flat")
+    app = _asset(m, "app")
     changed = user.www / app
     _flip(changed)
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
@@ -135,13 +144,9 @@ def test_without_verify_reused_a_live_file_of_the_right_size_is_linked_unread(
     """The default: a live file of the size the manifest lists is linked into the next release
     without being read back (so a night's pushes do not read back every difusor's site at
     every cut); a file of another size is still sent again."""
-    user = sshd.add_user()
-    text = registry_toml([entry(sshd, user, "el-sol")])
-    p1 = make_package(tmp_path / "p1", keydir, 1)
-    assert push_once(text, tmp_path, p1).failed == []
-    m = load_manifest(p1)
-    (app,) = [p for p in m.files if p.startswith("assets/app.")]
-    (css,) = [p for p in m.files if p.startswith("assets/style.")]
+    user, text, p1, m = _cut_1_live(sshd, keydir, tmp_path, "el-sol")
+    app = _asset(m, "app")
+    css = _asset(m, "style")
     rel1, rel2 = (user.www / "releases" / f"jornada-000{n}" for n in (1, 2))
     _flip(rel1 / app)
     (rel1 / css).write_bytes((rel1 / css).read_bytes() + b"/* x */")
