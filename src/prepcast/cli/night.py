@@ -235,6 +235,12 @@ def _print_status(view: dict[str, Any]) -> None:
            if nxt.get("se_construye") else "")
         + (f" ({nxt['detenido']})" if nxt.get("detenido") else "")
         if nxt else "ninguno: la noche terminó"))
+    prep = view.get("preparacion")
+    if prep:
+        console.print(f"Preparación: motor de {prep['motor']}, elección leída en "
+                      f"{prep['lectura_s']:.2f} s, tablas de la noche en {prep['tablas_s']:.2f} s "
+                      f"({_when(prep['at'], (cur or nxt or {}).get('hora_del_corte'))})",
+                      highlight=False)
     if view.get("fuente"):
         console.print(f"Fuente: carpeta del sistema de captura {view['fuente']}")
     alert = view.get("alerta_vigente")
