@@ -18,10 +18,11 @@ beside the load average (the machine is shared: CPU time says more than wall tim
   whole process (``--repeat-package`` times, median, with its peak memory), the bytes of the
   site's first view (the nation's page: index.html, script, stylesheet, main.json, proceso.json
   and the nation's file, gzip level 6), then a night's packages as the runner builds them: its
-  preparation (the election read on columns, then the night's tables: each record's database
-  row and JSON, the catalogs; the runner does it before its first cut is due), each on a line
+  preparation (the election read on columns; the night's tables: each record's database row
+  and JSON, the catalogs; the acta segments as of cut 9, as a runner started or restarted at
+  23:00 lays them out; the runner does all that before its first cut is due), each on a line
   of its own, then one `CutBuilder` on columns, cuts 10 to 15 at 23:00-00:40, each after the
-  one before.
+  one before (``--cold``: cut 10 lays out every segment itself).
 
 ``--stages`` (with ``--package``) also builds the last cut's package once more in a process of
 its own with each DuckDB query on its calling thread (``threads = 1``), summing each stage's
@@ -32,7 +33,7 @@ Goals of issue 12: one late cut of the three elections to a signed package ≤ 1
 cut during the night ≤ 3 s.
 
     .venv/bin/python benchmarks/bench_national.py [--seed 1] [--repeat 3] [--election DIR]
-        [--package [--repeat-package 5] [--only-package] [--stages]]
+        [--package [--repeat-package 5] [--only-package] [--stages] [--cold]]
 
 ``--package --only-package --repeat-package 0``: only a night's packages (its preparation and
 cuts).
@@ -92,6 +93,9 @@ def main() -> int:
                     help="with --package: skip database build and the night of databases")
     ap.add_argument("--stages", action="store_true",
                     help="with --package: the CPU of each stage of one cut build, per thread")
+    ap.add_argument("--cold", action="store_true",
+                    help="with --package: the night's first cut (cut 10) lays out every acta "
+                         "segment itself (no segments laid out as of cut 9 beforehand)")
     ap.add_argument("--stages-one", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.stages_one:
@@ -123,7 +127,7 @@ def main() -> int:
         if not (args.package and args.only_package):
             night(election)
         if args.package:
-            package(election, root, args.repeat_package, stages=args.stages)
+            package(election, root, args.repeat_package, stages=args.stages, late=not args.cold)
     return 0
 
 
@@ -191,7 +195,8 @@ def stages_one(election: Path, keys: Path, out: Path) -> None:
         print(f"stages: {secs:6.2f} s  {label}")
 
 
-def package(election: Path, root: Path, repeat: int, *, stages: bool = False) -> None:
+def package(election: Path, root: Path, repeat: int, *, stages: bool = False,
+            late: bool = True) -> None:
     import gzip
     import json
 
@@ -199,7 +204,7 @@ def package(election: Path, root: Path, repeat: int, *, stages: bool = False) ->
 
     init_keys(root / "keys")
     if repeat == 0:  # --repeat-package 0: a night's packages only
-        night_packages(election, root)
+        night_packages(election, root, late=late)
         return
     runs, loads = [], []
     for i in range(repeat):
@@ -224,14 +229,16 @@ def package(election: Path, root: Path, repeat: int, *, stages: bool = False) ->
                         str(root / "pkg-stages")], check=True)
         shutil.rmtree(root / "pkg-stages")
         print(f"stages: load average {load()}")
-    night_packages(election, root)
+    night_packages(election, root, late=late)
 
 
-def night_packages(election: Path, root: Path) -> None:
+def night_packages(election: Path, root: Path, *, late: bool = True) -> None:
     """A night's cuts as the runner builds them: the election read on columns and the night's
-    tables made once (``CutBuilder.prepare``, which the runner does before its first cut is due),
-    then one CutBuilder, each cut's package after the one before (files the previous package
-    holds hard-linked)."""
+    tables made once (``CutBuilder.prepare``, which the runner does before its first cut is
+    due), then, as a runner started or restarted at 23:00 does (``late``), the acta segments as
+    of cut 9 (``CutBuilder.start_at``); then one CutBuilder, each cut's package after the one
+    before (files the previous package holds hard-linked). Without ``late`` (``--cold``) the
+    first cut lays out every segment itself."""
     from prepcast.election.schedule import cut_time
     from prepcast.package import load_signer
     from prepcast.publish.cut import CutBuilder, open_election
@@ -246,6 +253,12 @@ def night_packages(election: Path, root: Path) -> None:
     print(f"night packages: preparation, the night's tables {time.perf_counter() - t:.2f} s "
           f"wall, {time.process_time() - c:.2f} s CPU (before the first cut is due); load "
           f"average {load()}")
+    if late:  # a runner started (or restarted) late: the segments as of the cut before
+        t, c = time.perf_counter(), time.process_time()
+        before = builder.start_at(10)
+        print(f"night packages: preparation, the acta segments as of cut {before} (started "
+              f"late) {time.perf_counter() - t:.2f} s wall, {time.process_time() - c:.2f} s CPU; "
+              f"load average {load()}")
     previous = None
     for n in range(10, 16):
         out = root / f"night-{n}"
