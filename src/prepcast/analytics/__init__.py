@@ -1,6 +1,7 @@
 """Analytics: web access logs → the informe técnico / memoria técnica a difusor owes the institute.
 
-Stands alone: it imports nothing from the rest of prepcast except :mod:`prepcast.errors`.
+Stands alone: it imports nothing from the rest of prepcast but the shared leaves
+:mod:`prepcast.errors`, :mod:`prepcast.events` and :mod:`prepcast.files`.
 """
 
 from prepcast.analytics.geo import DBIP_ATTRIBUTION, ENTIDADES, Entidad, GeoLocator, entidad_for
