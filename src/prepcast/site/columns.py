@@ -21,7 +21,7 @@ from prepcast.election.tally import CutResults, ElectionResults, Totals
 from prepcast.package.canonical import content_name
 from prepcast.site import _columns_sql as sql
 from prepcast.site import _records as rec
-from prepcast.site._nacional import _candidaturas, _entidad
+from prepcast.site._nacional import candidaturas_by_distrito, nation_entidad
 from prepcast.site.assets import asset_files
 from prepcast.site.data import (
     DatabaseZip,
@@ -152,7 +152,8 @@ class ColumnSiteWriter(NightWriter):
         order = [int(r[0]) for r in rows]
         names = {int(r[0]): str(r[1]) for r in rows}
         if ce.proceso.nacional:
-            e = replace(e, ambito=Ambito.DISTRITO, candidaturas=_candidaturas(e, sorted(order)))
+            e = replace(e, ambito=Ambito.DISTRITO,
+                        candidaturas=candidaturas_by_distrito(e, sorted(order)))
         sec = dict(con.execute(f"SELECT seccion, sa FROM ss{i}").fetchall())
         st = _Static(e, order, names, {int(k): int(v) for k, v in sorted(sec.items())})
         if ce.proceso.nacional:
@@ -307,7 +308,7 @@ class ColumnSiteWriter(NightWriter):
         entidades = None
         if ce.proceso.nacional:
             parties = {p.id: p.nombre for p in ce.proceso.parties}
-            entidades = [_entidad(results, ent, name, parties)
+            entidades = [nation_entidad(results, ent, name, parties)
                          for ent, name in sorted(st.entidades.items())]
         doc = entidad_json(ce.proceso, cut.number, cut.last, results, paths, fuera, segs,
                            entidades)
