@@ -34,7 +34,7 @@ from prepcast.site.data import (
     proceso_json,
 )
 from prepcast.site.history import history_json
-from prepcast.site.search_index import seccion_index
+from prepcast.site.search_index import seccion_index_of
 
 Json = dict[str, Any]
 
@@ -104,6 +104,22 @@ class ColumnSiteWriter(NightWriter):
         self.ce = ce
         self._static: dict[int, _Static] = {}
         self._index: bytes | None = None
+
+    def prepare(self) -> None:
+        """Make now what every cut of the night reads and no cut changes (each election's
+        tables, each record's JSON, the catalogs, the Mi sección index), each election on a
+        thread of its own: a night does it before its first cut is due."""
+        for i in range(len(self.ce.proceso.elections)):
+            self.ce.catalog(i)  # on this thread: the tables the election's tables read
+        with ThreadPoolExecutor(max_workers=len(self.ce.proceso.elections)) as pool:
+            list(pool.map(self._election_static, range(len(self.ce.proceso.elections))))
+        if self._index is None:
+            self._index = self._seccion_index()
+
+    def _seccion_index(self) -> bytes:
+        statics = [self._election_static(i) for i in range(len(self.ce.proceso.elections))]
+        return _s(seccion_index_of({st.election.id: (st.election.ambito.value, st.seccion_ambito)
+                                    for st in statics})).encode()
 
     def _election_static(self, i: int) -> _Static:
         st = self._static.get(i)
@@ -196,7 +212,7 @@ class ColumnSiteWriter(NightWriter):
         self._histories[cut.number] = out.history
         out.main_fields["historial"] = out.add("data/historial.json", out.history)
         if self._index is None:
-            self._index = _s(seccion_index(rows)).encode()
+            self._index = self._seccion_index()
         out.main_fields["secciones"] = path = content_name("data/secciones.json", self._index)
         out.files[path] = self._index
         return out
