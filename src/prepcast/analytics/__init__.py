@@ -1,7 +1,6 @@
 """Analytics: web access logs → the informe técnico / memoria técnica a difusor owes the institute.
 
-Stands alone: it imports nothing from the rest of prepcast but the shared leaves
-:mod:`prepcast.errors`, :mod:`prepcast.events` and :mod:`prepcast.files`.
+Stands alone: it imports nothing from the rest of prepcast except :mod:`prepcast.errors`.
 """
 
 from prepcast.analytics.geo import DBIP_ATTRIBUTION, ENTIDADES, Entidad, GeoLocator, entidad_for

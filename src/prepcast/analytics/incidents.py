@@ -27,7 +27,6 @@ from typing import Any
 from prepcast import events as ev
 from prepcast.analytics.probes import of_difusor
 from prepcast.errors import InputError, Problem
-from prepcast.files import read_text
 
 
 @dataclass(frozen=True)
@@ -193,7 +192,10 @@ def _read_file(path: Path) -> list[tuple[datetime, str, dict[str, Any], Path]]:
     """One event log's events as (time, name, event, path); its bad lines raise at once."""
     problems: list[Problem] = []
     found: list[tuple[datetime, str, dict[str, Any], Path]] = []
-    text = read_text(path, what="event log", field="--events")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError.at(path, f"cannot read event log ({exc})", field="--events") from exc
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue

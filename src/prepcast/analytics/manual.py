@@ -13,7 +13,6 @@ from typing import Any
 
 from prepcast.analytics.incidents import Incident
 from prepcast.errors import InputError, Problem
-from prepcast.files import read_text
 
 _KEYS = {
     "fecha": ("fecha", "date"),
@@ -29,10 +28,12 @@ def read_incidents_yaml(path: Path, offset: timezone) -> list[Incident]:
     """Incidents entered by a person; times without offset are in the report's offset."""
     import yaml
 
-    text = read_text(path, what="incidents file", field="--incidents")
     try:
+        text = path.read_text(encoding="utf-8")
         root = yaml.compose(text, Loader=_yaml_loader())  # nodes keep their lines
         data = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError.at(path, f"cannot read incidents file ({exc})", field="--incidents") from exc
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise InputError.at(path, "not valid YAML", line=line + 1 if line is not None else None) from exc
