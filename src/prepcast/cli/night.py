@@ -272,8 +272,10 @@ def _print_status(view: dict[str, Any]) -> None:
     prep = view.get("preparacion")
     if prep:
         console.print(f"Preparación: motor de {prep['motor']}, elección leída en "
-                      f"{prep['lectura_s']:.2f} s, tablas de la noche en {prep['tablas_s']:.2f} s "
-                      f"({_when(prep['at'], (cur or nxt or {}).get('hora_del_corte'))})",
+                      f"{prep['lectura_s']:.2f} s, tablas de la noche en {prep['tablas_s']:.2f} s"
+                      + (f", segmentos de actas al corte {prep['segmentos_del_corte']} en "
+                         f"{prep['segmentos_s']:.2f} s" if prep.get("segmentos_del_corte") else "")
+                      + f" ({_when(prep['at'], (cur or nxt or {}).get('hora_del_corte'))})",
                       highlight=False)
     if view.get("fuente"):
         console.print(f"Fuente: carpeta del sistema de captura {view['fuente']}")

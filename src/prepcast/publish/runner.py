@@ -186,7 +186,7 @@ class NightRunner:
                 self.state.note("fin de la noche: último corte publicado")
                 break
             if self.builder is None:
-                self._prepare()
+                self._prepare(number)
             if not self._wait_until(self.timeline.due(number)):
                 break
             number = self.timeline.next_cut(done, now()) or number
@@ -223,16 +223,19 @@ class NightRunner:
             return load_election_dir(self.opts.election)
         return open_night_election(self.opts.election)
 
-    def _prepare(self) -> None:
-        """The night's builder and what every cut reads (:func:`prepare_night`), made before
-        the first cut is due: no cut pays it; a runner started late pays it at its start, as
-        it pays reading the election. Said in the state (``preparacion``) and the log."""
+    def _prepare(self, first: int) -> None:
+        """The night's builder and what every cut reads (:func:`prepare_night`; ``first``: the
+        first cut it builds), made before that cut is due: no cut pays it; a runner started
+        late pays it at its start, as it pays reading the election. Said in the state
+        (``preparacion``) and the log."""
         self.builder, prep = prepare_night(self.ed, self.signer, difusores=self.opts.difusores,
-                                           ejercicio=self.ejercicio)
+                                           ejercicio=self.ejercicio, first=first)
         prep["lectura_s"] = round(prep["lectura_s"] + self._read_seconds, 3)
         self.state.doc["preparacion"] = {**prep, "at": now().isoformat()}
         text = (f"preparación de la noche (motor de {prep['motor']}): elección leída en "
-                f"{prep['lectura_s']:.2f} s, tablas de la noche hechas en {prep['tablas_s']:.2f} s")
+                f"{prep['lectura_s']:.2f} s, tablas de la noche hechas en {prep['tablas_s']:.2f} s"
+                + (f", segmentos de actas al corte {prep['segmentos_del_corte']} en "
+                   f"{prep['segmentos_s']:.2f} s" if prep["segmentos_del_corte"] else ""))
         log.info("%s", text)
         self.state.note(text)
 
@@ -383,7 +386,7 @@ class NightRunner:
     def _build_package(self, number: int, pkg: Path, previous: Path | None) -> Manifest:
         """Cut ``number`` from the election directory's capture feed (incrementally)."""
         if self.builder is None:
-            self._prepare()
+            self._prepare(number)
         assert self.builder is not None
         if self.opts.registry is not None and not self.opts.difusores:  # the registry's list
             self.builder.difusores = registry_public_list(

@@ -116,6 +116,21 @@ class ColumnSiteWriter(NightWriter):
         if self._index is None:
             self._index = self._seccion_index()
 
+    def lay_out_segments(self, cut: ColumnCut) -> None:
+        """Lay out the acta segments of ``cut`` and keep them as the last cut's (nothing else
+        of its site is made): the next cut takes those whose actas and secciones are what they
+        were, as it takes those of a cut built before it. A night started late does it for the
+        cut before its first one (a time already past) while it prepares."""
+        def one(i: int) -> None:
+            st = self._election_static(i)
+            er = cut.elections[self.ce.proceso.elections[i].id]
+            with self.ce.con.cursor() as con:  # one per thread: DuckDB runs them side by side
+                sql.cut_tables(con, self.ce, i, er.table, self.segment_actas)
+                self._segments(con, i, st.election, st, SiteFiles())
+
+        with ThreadPoolExecutor(max_workers=len(self.ce.proceso.elections)) as pool:
+            list(pool.map(one, range(len(self.ce.proceso.elections))))
+
     def _seccion_index(self) -> bytes:
         statics = [self._election_static(i) for i in range(len(self.ce.proceso.elections))]
         return _s(seccion_index_of({st.election.id: (st.election.ambito.value, st.seccion_ambito)
