@@ -25,7 +25,6 @@ from pathlib import Path
 import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a 1 s command
 
 from prepcast.election._columns_read import load_casillas, load_feed, sql_text
-from prepcast.election._memory import keep_freed_memory
 from prepcast.election.catalog import read_proceso_dir
 from prepcast.election.model import Ambito, Election, Proceso
 from prepcast.election.rules import (
@@ -223,7 +222,6 @@ def load_columns(path: str | Path) -> ColumnElection | None:
         raise InputError(problems)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    keep_freed_memory(con)  # what one query frees, the next reuses (no fresh pages to fault)
 
     def load(i: int) -> bool:
         with con.cursor() as cur:  # one per thread: DuckDB runs them side by side
