@@ -17,8 +17,12 @@ beside the load average (the machine is shared: CPU time says more than wall tim
   read on columns, tallied, the database zips, the site data, manifest and signatures) as a
   whole process (``--repeat-package`` times, median, with its peak memory), the bytes of the
   site's first view (the nation's page: index.html, script, stylesheet, main.json, proceso.json
-  and the nation's file, gzip level 6), then a night's packages as the runner builds them (one
-  `CutBuilder` on columns, cuts 10 to 15 at 23:00-00:40, each after the one before).
+  and the nation's file, gzip level 6), then a night's packages as the runner builds them: its
+  preparation (the election read on columns; the night's tables: each record's database row
+  and JSON, the catalogs; the acta segments as of cut 9, as a runner started or restarted at
+  23:00 lays them out; the runner does all that before its first cut is due), each on a line
+  of its own, then one `CutBuilder` on columns, cuts 10 to 15 at 23:00-00:40, each after the
+  one before (``--cold``: cut 10 lays out every segment itself).
 
 ``--stages`` (with ``--package``) also builds the last cut's package once more in a process of
 its own with each DuckDB query on its calling thread (``threads = 1``), summing each stage's
@@ -29,7 +33,10 @@ Goals of issue 12: one late cut of the three elections to a signed package ≤ 1
 cut during the night ≤ 3 s.
 
     .venv/bin/python benchmarks/bench_national.py [--seed 1] [--repeat 3] [--election DIR]
-        [--package [--repeat-package 5] [--only-package] [--stages]]
+        [--package [--repeat-package 5] [--only-package] [--stages] [--cold]]
+
+``--package --only-package --repeat-package 0``: only a night's packages (its preparation and
+cuts).
 """
 
 from __future__ import annotations
@@ -80,11 +87,15 @@ def main() -> int:
     ap.add_argument("--package", action="store_true",
                     help="also `prepcast cut build` of the last cut to a signed package, and a "
                          "night's packages cut after cut")
-    ap.add_argument("--repeat-package", type=int, default=5, help="cut build runs (median)")
+    ap.add_argument("--repeat-package", type=int, default=5,
+                    help="cut build runs (median; 0: only a night's packages)")
     ap.add_argument("--only-package", action="store_true",
                     help="with --package: skip database build and the night of databases")
     ap.add_argument("--stages", action="store_true",
                     help="with --package: the CPU of each stage of one cut build, per thread")
+    ap.add_argument("--cold", action="store_true",
+                    help="with --package: the night's first cut (cut 10) lays out every acta "
+                         "segment itself (no segments laid out as of cut 9 beforehand)")
     ap.add_argument("--stages-one", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.stages_one:
@@ -116,7 +127,7 @@ def main() -> int:
         if not (args.package and args.only_package):
             night(election)
         if args.package:
-            package(election, root, args.repeat_package, stages=args.stages)
+            package(election, root, args.repeat_package, stages=args.stages, late=not args.cold)
     return 0
 
 
@@ -184,13 +195,17 @@ def stages_one(election: Path, keys: Path, out: Path) -> None:
         print(f"stages: {secs:6.2f} s  {label}")
 
 
-def package(election: Path, root: Path, repeat: int, *, stages: bool = False) -> None:
+def package(election: Path, root: Path, repeat: int, *, stages: bool = False,
+            late: bool = True) -> None:
     import gzip
     import json
 
     from prepcast.package import init_keys
 
     init_keys(root / "keys")
+    if repeat == 0:  # --repeat-package 0: a night's packages only
+        night_packages(election, root, late=late)
+        return
     runs, loads = [], []
     for i in range(repeat):
         loads.append(load())
@@ -214,26 +229,43 @@ def package(election: Path, root: Path, repeat: int, *, stages: bool = False) ->
                         str(root / "pkg-stages")], check=True)
         shutil.rmtree(root / "pkg-stages")
         print(f"stages: load average {load()}")
-    night_packages(election, root)
+    night_packages(election, root, late=late)
 
 
-def night_packages(election: Path, root: Path) -> None:
-    """A night's cuts as the runner builds them: one CutBuilder, each cut's package after the
-    one before (files the previous package holds hard-linked)."""
+def night_packages(election: Path, root: Path, *, late: bool = True) -> None:
+    """A night's cuts as the runner builds them: the election read on columns and the night's
+    tables made once (``CutBuilder.prepare``, which the runner does before its first cut is
+    due), then, as a runner started or restarted at 23:00 does (``late``), the acta segments as
+    of cut 9 (``CutBuilder.start_at``); then one CutBuilder, each cut's package after the one
+    before (files the previous package holds hard-linked). Without ``late`` (``--cold``) the
+    first cut lays out every segment itself."""
     from prepcast.election.schedule import cut_time
     from prepcast.package import load_signer
     from prepcast.publish.cut import CutBuilder, open_election
 
     t, c = time.perf_counter(), time.process_time()
-    builder = CutBuilder(open_election(election), load_signer(root / "keys"))
-    print(f"night packages: election read {time.perf_counter() - t:.1f} s wall, "
-          f"{time.process_time() - c:.1f} s CPU; load average {load()}")
+    ce = open_election(election)
+    print(f"night packages: preparation, election read {time.perf_counter() - t:.2f} s wall, "
+          f"{time.process_time() - c:.2f} s CPU; load average {load()}")
+    t, c = time.perf_counter(), time.process_time()
+    builder = CutBuilder(ce, load_signer(root / "keys"))
+    builder.prepare()
+    print(f"night packages: preparation, the night's tables {time.perf_counter() - t:.2f} s "
+          f"wall, {time.process_time() - c:.2f} s CPU (before the first cut is due); load "
+          f"average {load()}")
+    if late:  # a runner started (or restarted) late: the segments as of the cut before
+        t, c = time.perf_counter(), time.process_time()
+        before = builder.start_at(10)
+        print(f"night packages: preparation, the acta segments as of cut {before} (started "
+              f"late) {time.perf_counter() - t:.2f} s wall, {time.process_time() - c:.2f} s CPU; "
+              f"load average {load()}")
     previous = None
     for n in range(10, 16):
         out = root / f"night-{n}"
         t, c = time.perf_counter(), time.process_time()
         builder.build(cut_time(builder.ed.proceso, n), out, previous=previous)
-        print(f"night packages: cut {n} {time.perf_counter() - t:.2f} s wall, "
+        print(f"night packages: cut {n}{' (the first)' if previous is None else ''} "
+              f"{time.perf_counter() - t:.2f} s wall, "
               f"{time.process_time() - c:.2f} s CPU (goal: 3 s); peak "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
               f"load average {load()}")

@@ -6,10 +6,12 @@ import fcntl
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import prepcast.files as files
+from prepcast.errors import InputError
 from prepcast.files import LockHeld, hold_lock, write_atomic
 
 
@@ -56,3 +58,42 @@ def test_a_lock_file_removed_by_its_holder_meanwhile_is_not_taken(
             os.close(hold_lock(lock, "segundo"))
     finally:
         os.close(fd)
+
+
+def test_a_file_read_as_text_comes_back_decoded(tmp_path: Path) -> None:
+    given = tmp_path / "casillas.csv"
+    given.write_bytes("\ufeffSECCION,MUNICIPIO\n1,Toluca de Lerdo\n".encode())
+    assert files.read_text(given, encoding="utf-8-sig") == "SECCION,MUNICIPIO\n1,Toluca de Lerdo\n"
+    assert files.read_bytes(given).startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize(("make", "kwargs", "says"), [
+    (lambda p: None, {}, "cannot read: No such file or directory"),
+    (lambda p: None, {"missing": "missing (the election's description)"},
+     "missing (the election's description)"),
+    (lambda p: p.mkdir(), {"what": "registry"}, "cannot read registry: Is a directory"),
+    (lambda p: p.mkdir(), {"missing": "missing"}, "cannot read: Is a directory"),
+    (lambda p: p.write_bytes(b"nombre = \"M\xe9xico\"\n"), {},
+     "not UTF-8 (invalid continuation byte at byte 11)"),
+    (lambda p: p.write_bytes(b"\x7fELF\x00\xff"), {"not_text": "not a text file (TOML in UTF-8)"},
+     "not a text file (TOML in UTF-8)"),
+])
+def test_a_file_that_cannot_be_read_as_text_is_one_message_naming_it(
+        make: Any, kwargs: dict[str, str], says: str, tmp_path: Path) -> None:
+    given = tmp_path / "election.toml"
+    make(given)
+    with pytest.raises(InputError) as err:
+        files.read_text(given, **kwargs)
+    assert str(err.value) == f"{given}: {says}"
+
+
+def test_an_unreadable_file_names_its_option(tmp_path: Path) -> None:
+    given = tmp_path / "eventos.jsonl"
+    given.write_bytes(b"\xff\n")
+    with pytest.raises(InputError) as err:
+        files.read_text(given, what="event log", field="--events")
+    assert str(err.value) == f"{given}: --events: not UTF-8 (invalid start byte at byte 0)"
+    with pytest.raises(InputError) as err:
+        files.read_bytes(tmp_path / "nada", what="event log", field="--events")
+    assert str(err.value) == f"{tmp_path / 'nada'}: --events: cannot read event log: " \
+                             "No such file or directory"

@@ -1,7 +1,9 @@
-"""Writing a file so that nobody ever reads half of it: a temporary name beside it, fsync, rename;
-and the lock file that keeps a second process off a folder (the daemon's root, the runner's state).
+"""Reading a file the user gave, so that whatever goes wrong is one message naming it; writing a
+file so that nobody ever reads half of it: a temporary name beside it, fsync, rename; and the lock
+file that keeps a second process off a folder (the daemon's root, the runner's state).
 
-One home for the idioms the keys, the registry's secrets, the runner's and the monitor's state use.
+One home for the idioms the readers of catalogs, registries, configurations and keys, the
+registry's secrets, the runner's and the monitor's state use.
 """
 
 from __future__ import annotations
@@ -12,6 +14,48 @@ import tempfile
 from pathlib import Path
 
 from prepcast.errors import InputError
+
+
+def read_bytes(path: Path, *, what: str = "", field: str | None = None) -> bytes:
+    """The bytes of a file the user gave; a system refusal (missing, a folder, no permission) is
+    one :class:`InputError` naming ``path``: "cannot read[ what]: <the system's reason>"."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _refused(path, exc, what, field) from None
+
+
+def decode_utf8(data: bytes, path: Path | str, *, encoding: str = "utf-8",
+                not_text: str = "", field: str | None = None) -> str:
+    """``data`` (read from ``path``) as text in ``encoding`` (``utf-8``, or ``utf-8-sig`` to drop
+    a byte order mark); bytes that are not are one :class:`InputError` naming ``path``:
+    ``not_text``, or "not UTF-8 (<reason> at byte N)"."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError.at(path, not_text or f"not UTF-8 ({exc.reason} at byte {exc.start})",
+                            field=field) from None
+
+
+def read_text(path: Path, *, what: str = "", encoding: str = "utf-8", not_text: str = "",
+              missing: str = "", field: str | None = None) -> str:
+    """The text of a file the user gave, in ``encoding``; whatever goes wrong is one
+    :class:`InputError` naming ``path``: ``missing`` for a file that does not exist (when
+    given), "cannot read[ what]: <reason>" for any other refusal, and for bytes that are not
+    text ``not_text`` or "not UTF-8 (<reason> at byte N)"."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise (InputError.at(path, missing, field=field) if missing
+               else _refused(path, exc, what, field)) from None
+    except OSError as exc:
+        raise _refused(path, exc, what, field) from None
+    return decode_utf8(data, path, encoding=encoding, not_text=not_text, field=field)
+
+
+def _refused(path: Path, exc: OSError, what: str, field: str | None) -> InputError:
+    return InputError.at(path, f"cannot read{' ' + what if what else ''}: {exc.strerror or exc}",
+                         field=field)
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, sync_dir: bool = False) -> None:

@@ -169,3 +169,38 @@ def test_a_refused_password_is_not_tried_again_until_the_entry_changes(
     assert DeliveryState(state).login_refused("portal") is None
     assert night_status(night)["difusores"][0]["estado"] != \
         "falla: autenticación rechazada (no se reintenta)"
+
+
+def test_retry_login_tries_a_fixed_server_again_with_the_same_entry(
+        sshd: Sshd, keydir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A server fixed on its side (the account unlocked, the password set as registered) while
+    the registry entry stays as it was: `prepcast night retry-login` forgets the refusal, so the
+    next cut is tried and goes out; misuse is one clear message and a non-zero exit."""
+    from prepcast.cli import main
+
+    reg, _, state, user = _refused_setup(sshd, tmp_path)
+    night = state.parent
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    p3 = make_package(tmp_path / "p3", keydir, 3, previous=p2)
+    assert "authentication failed" in str(_push(reg, state, p1).staged["portal"].error)
+    subprocess.run(["chpasswd"], input=f"{user.name}:not-the-password\n".encode(), check=True)
+    held = str(_push(reg, state, p2).staged["portal"].error)
+    assert "prepcast night retry-login portal" in held, held
+    assert not (user.www / "current").exists()
+    capsys.readouterr()
+    # misuse: no state there, a difusor with no refusal on record; nothing is forgotten
+    assert main(["night", "retry-login", "portal", "--state", str(tmp_path / "none")]) == 2
+    assert "no delivery state here" in capsys.readouterr().err
+    assert main(["night", "retry-login", "portal", "otro", "--state", str(night)]) == 2
+    err = capsys.readouterr().err
+    assert "no refused login on record for otro" in err and "Traceback" not in err, err
+    assert DeliveryState(state).login_refused("portal") is not None
+    assert not (tmp_path / "none").exists()
+    # the runner's folder (above) and a push's delivery state file are both taken
+    assert main(["night", "retry-login", "portal", "--state", str(state)]) == 0
+    assert "se intentará de nuevo" in capsys.readouterr().out
+    assert DeliveryState(state).login_refused("portal") is None
+    third = _push(reg, state, p3)
+    assert third.failed == [], third
+    assert live(user) == "releases/jornada-0003"

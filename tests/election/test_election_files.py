@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,27 @@ def test_feed_with_an_unknown_column(election: Path) -> None:
     feed.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=r"unknown column\(s\) EXTRA"):
         load_election_dir(election)
+
+
+@pytest.mark.parametrize(("spoil", "says"), [
+    (lambda p: p.unlink(), "missing"),
+    (lambda p: (p.unlink(), p.mkdir()), "cannot read: Is a directory"),
+    (lambda p: p.write_bytes(b"SECCION,CASILLA\n1,B\xe1sica\n"),
+     "not UTF-8 (invalid continuation byte at byte 19)"),
+])
+def test_a_catalog_that_cannot_be_read_is_one_message_naming_it(
+        election: Path, spoil: Callable[[Path], object], says: str) -> None:
+    path = election / "casillas.csv"
+    spoil(path)
+    with pytest.raises(InputError) as err:
+        load_election_dir(election)
+    assert str(err.value) == f"{path}: {says}"
+
+
+def test_an_election_description_that_is_not_text_names_it(
+        election: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (election / "election.toml").write_bytes(b"nombre = \"Elecci\xf3n\"\n")
+    assert main(["database", "build", str(election), "--at", "2024-06-02T23:00", "--out",
+                 str(election / "out")]) == 2
+    assert f"{election / 'election.toml'}: not valid TOML: not text in UTF-8" in \
+        capsys.readouterr().err

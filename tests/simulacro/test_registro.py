@@ -15,8 +15,8 @@ import pytest
 from prepcast.distribution.local import LocalNetwork
 from prepcast.registry import read_history
 from prepcast.simulacro.registro import LocalSite, recheck, recheck_summary, register_local, summary
+from prepcast.simulacro.site_server import SiteServer
 from prepcast.simulacro.tls import DrillCA, RedirectServer
-from prepcast.simulacro.watch import SiteServer
 from tests.distribution.dist_packages import make_keys, make_package
 
 

@@ -2,21 +2,18 @@
 
 :func:`write_report` is the one entry point (the CLI and the simulacro call it). Everything is
 written into a staging directory beside ``out`` and moved into place at the end, so a failure
-never leaves half a report.
+never leaves half a report (:mod:`prepcast.analytics.output`: the files and their move).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
-import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,24 +29,19 @@ from prepcast.analytics.incidents import (
     incidents_from_errors,
     read_events,
 )
-from prepcast.analytics.ledger import availability_table, incidents_table
 from prepcast.analytics.manual import read_incidents_yaml
 from prepcast.analytics.metrics import figures, tables
 from prepcast.analytics.model import ReportData, ReportSummary
 from prepcast.analytics.outages import silences
 from prepcast.analytics.outline import OUTLINES
+from prepcast.analytics.output import TABLES_DIR, move_into_place, write_informes, write_tables
 from prepcast.analytics.parse import ParseStats, load_logs
-from prepcast.analytics.render import render_html, table_csv, table_json
 from prepcast.analytics.sessions import build_sessions
 from prepcast.analytics.useragents import warm_up
 from prepcast.analytics.views import INSTITUTE_HOSTS
 from prepcast.errors import InputError, PrepcastError, Problem
 
 log = logging.getLogger(__name__)
-
-HTML_NAME = "informe.html"
-PDF_NAME = "informe.pdf"
-TABLES_DIR = "tablas"
 
 
 @dataclass(frozen=True)
@@ -142,34 +134,18 @@ def write_report(
             with _db.interruptible():  # also the queries streamed outside the helpers
                 data = _analyse(con, logs, geo, event_log, incidents, opts, stage / ".duckdb")
             # The informes first: their PDFs are laid out while the database closes.
-            files = _write_informes(data, formatos, len(opts.formatos) > 1, stage, out, workers)
+            files = write_informes(data, formatos, len(opts.formatos) > 1, stage, out, workers)
         finally:
             con.close()
             geo.close()
-        table_paths = []
-        tz = timezone(timedelta(seconds=data.figures.offset_s))
-        ledger = (incidents_table(data.incidents, tz), availability_table(data.figures, data.events))
-        for table in (*data.tables.values(), *ledger):
-            (stage / TABLES_DIR / f"{table.name}.csv").write_text(table_csv(table), encoding="utf-8")
-            (stage / TABLES_DIR / f"{table.name}.json").write_text(table_json(table), encoding="utf-8")
-            table_paths += [out / TABLES_DIR / f"{table.name}.csv", out / TABLES_DIR / f"{table.name}.json"]
-        extra = {
-            "resumen": {k: v for k, v in asdict(data.figures).items() if k != "extra"},
-            "goaccess": asdict(data.goaccess),
-            "lectura": {"lineas": data.parse.lines, "malformadas": data.parse.malformed,
-                        "fuera_del_periodo": data.outside_period, "formatos": data.parse.by_format},
-        }
-        for name, payload in extra.items():
-            path = stage / TABLES_DIR / f"{name}.json"
-            path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
-            table_paths.append(out / TABLES_DIR / f"{name}.json")
+        table_paths = write_tables(data, stage, out)
         shutil.rmtree(stage / ".duckdb", ignore_errors=True)
         if workers is not None:
             try:
                 workers.finish()
             except PdfError as exc:
                 raise PrepcastError(f"could not write the PDF: {exc}") from None
-        _move_into_place(stage, out)
+        move_into_place(stage, out)
     finally:
         if workers is not None:
             workers.stop()
@@ -193,26 +169,6 @@ def write_report(
         files=files,
         warnings=tuple(data.warnings),
     )
-
-
-def _write_informes(
-    data: ReportData, formatos: tuple[str, ...], suffixed: bool, stage: Path, out: Path,
-    workers: PdfWorkers | None,
-) -> dict[str, Path]:
-    """Each outline's HTML into ``stage``, and its PDF handed to a worker (collected later)."""
-    files: dict[str, Path] = {}
-    for formato in formatos:
-        html = render_html(data, formato)
-        suffix = f"-{formato}" if suffixed else ""
-        html_name, pdf_name = f"informe{suffix}.html", f"informe{suffix}.pdf"
-        (stage / html_name).write_text(html, encoding="utf-8")
-        files.setdefault("html", out / html_name)
-        files[f"html-{formato}"] = out / html_name
-        if workers is not None:
-            workers.submit(stage / html_name, stage / pdf_name)
-            files.setdefault("pdf", out / pdf_name)
-            files[f"pdf-{formato}"] = out / pdf_name
-    return files
 
 
 def _analyse(
@@ -366,50 +322,3 @@ def _load_libraries() -> None:
         warm_up()
     except Exception:  # the step that needs them reports the problem itself
         log.debug("libraries not loaded ahead", exc_info=True)
-
-
-def _owned(path: Path) -> bool:
-    """Whether ``path`` (in an output folder) is something a report writes."""
-    if path.name == TABLES_DIR:
-        return path.is_dir()
-    return path.is_file() and path.name.startswith("informe") and path.suffix in (".html", ".pdf")
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """SIGINT and SIGTERM held until the block ends (in the main thread; elsewhere, as is)."""
-    main = threading.current_thread() is threading.main_thread()
-    held = {signal.SIGINT, signal.SIGTERM}
-    if main:
-        signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        if main:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
-
-
-def _move_into_place(stage: Path, out: Path) -> None:
-    """Put the finished report at ``out``: a new directory; or, over an earlier report, the whole
-    folder swapped; or, in a folder with other files too, the earlier report's files replaced
-    (nothing of an earlier run stays beside the new one)."""
-    if not out.exists():
-        os.replace(stage, out)
-        return
-    if not out.is_dir():
-        raise InputError.at(out, "exists and is not a directory", field="--out")
-    if all(_owned(p) for p in out.iterdir()):
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        with _signals_deferred():  # Ctrl-C between the two renames would lose both reports
-            os.replace(out, old)
-            os.replace(stage, out)
-        shutil.rmtree(old, ignore_errors=True)
-        return
-    for path in out.iterdir():
-        if _owned(path):
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-    for path in stage.iterdir():
-        os.replace(path, out / path.name)

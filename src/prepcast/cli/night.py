@@ -1,4 +1,5 @@
-"""``prepcast night``: the institute's night, unattended (``run``), and who is behind (``status``).
+"""``prepcast night``: the institute's night, unattended (``run``), who is behind (``status``),
+and a refused login tried again on purpose (``retry-login``).
 
 See ``docs/night.md``.
 """
@@ -68,6 +69,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--state", required=True, type=Path, metavar="DIR")
     s.add_argument("--json", action="store_true", help="machine-readable")
     s.set_defaults(handler=_status)
+
+    t = ns.add_parser("retry-login", help="try a difusor whose server refused the login again at "
+                      "the next cut, its registry entry unchanged (after its server was fixed)")
+    t.add_argument("difusores", nargs="+", metavar="DIFUSOR")
+    t.add_argument("--state", required=True, type=Path, metavar="PATH",
+                   help="the runner's state folder, or a push's delivery state file")
+    t.set_defaults(handler=_retry_login)
 
 
 def _speed(text: str) -> float | None:
@@ -189,6 +197,32 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retry_login(args: argparse.Namespace) -> int:
+    """Forget the refused logins of the named difusores, so the next push tries each once: for a
+    server fixed on its side (an account unlocked, a key installed) while the registry entry
+    stays as it was. It can run while the runner runs (the state is SQLite)."""
+    from prepcast.cli.push import open_state
+    from prepcast.publish.state import DELIVERIES
+
+    path = args.state / DELIVERIES if args.state.is_dir() else args.state
+    if not path.is_file():
+        raise InputError.at(args.state, "no delivery state here (--state: the runner's state "
+                                        "folder, or a push's --state file)")
+    state = open_state(path)
+    try:
+        missing = [n for n in args.difusores if state.login_refused(n) is None]
+        if missing:
+            raise InputError(f"no refused login on record for {', '.join(missing)} in {path} "
+                             "(prepcast night status shows who is held back)")
+        for name in args.difusores:
+            state.forget_login_refused(name)
+            print(f"{name}: se intentará de nuevo en el próximo envío (una vez; si el servidor "
+                  "vuelve a rechazar el acceso, queda retenido otra vez)")
+    finally:
+        state.close()
+    return 0
+
+
 def _status(args: argparse.Namespace) -> int:
     from prepcast.publish.status import night_status
 
@@ -235,6 +269,14 @@ def _print_status(view: dict[str, Any]) -> None:
            if nxt.get("se_construye") else "")
         + (f" ({nxt['detenido']})" if nxt.get("detenido") else "")
         if nxt else "ninguno: la noche terminó"))
+    prep = view.get("preparacion")
+    if prep:
+        console.print(f"Preparación: motor de {prep['motor']}, elección leída en "
+                      f"{prep['lectura_s']:.2f} s, tablas de la noche en {prep['tablas_s']:.2f} s"
+                      + (f", segmentos de actas al corte {prep['segmentos_del_corte']} en "
+                         f"{prep['segmentos_s']:.2f} s" if prep.get("segmentos_del_corte") else "")
+                      + f" ({_when(prep['at'], (cur or nxt or {}).get('hora_del_corte'))})",
+                      highlight=False)
     if view.get("fuente"):
         console.print(f"Fuente: carpeta del sistema de captura {view['fuente']}")
     alert = view.get("alerta_vigente")

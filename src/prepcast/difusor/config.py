@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.errors import InputError, Problem
+from prepcast.files import read_text
 
 TABLE_KEYS = {
     "sftp": frozenset({"listen", "port", "host_key", "authorized_keys"}),
@@ -69,12 +70,9 @@ class DaemonConfig:
 
 def load_config(path: str | Path) -> DaemonConfig:
     path = Path(path)
+    text = read_text(path, not_text="not a text file (TOML in UTF-8)")
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError.at(path, f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError.at(path, "not a text file (TOML in UTF-8)") from None
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError.at(path, f"not valid TOML: {exc}") from None
     return parse_config(doc, path)

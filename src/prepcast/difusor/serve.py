@@ -1,13 +1,14 @@
 """The embedded web server (``prepcast difusor serve``) for laptops and the simulacro.
 
 The live release is small (hundreds of files, tens of MB), so it is held in memory with a
-gzip copy of every compressible file and the response headers built once; activation swaps the
-whole map in one assignment, so a response is always wholly of one cut. The previous cut's
-immutable files stay reachable (the release keeps them), exactly as with nginx. Headers are
-those of the nginx/Apache configs (:mod:`prepcast.difusor.webconf`). Served by uvicorn with
-uvloop and httptools; the access log is combined format followed by the request time, every
-field escaped as nginx escapes it (``"``, ``\\``, control and non-ASCII bytes as ``\\xHH``, the
-request target as it was sent, never percent-decoded) so no request can write a line of its own.
+gzip copy of every compressible file and the response headers built once
+(:mod:`prepcast.difusor.live_cut`); activation swaps the whole map in one assignment, so a
+response is always wholly of one cut. The previous cut's immutable files stay reachable (the
+release keeps them), exactly as with nginx. Headers are those of the nginx/Apache configs
+(:mod:`prepcast.difusor.webconf`). Served by uvicorn with uvloop and httptools; the access log
+is combined format followed by the request time, every field escaped as nginx escapes it (``"``,
+``\\``, control and non-ASCII bytes as ``\\xHH``, the request target as it was sent, never
+percent-decoded) so no request can write a line of its own.
 
 Limits (:mod:`prepcast.difusor._serve_limits`): a request's headers at most 32 KiB (else 431),
 10 s to send them and 10 s of idleness between requests (then the connection is closed), 4,096
@@ -24,18 +25,13 @@ cut, answers every request with a Spanish placeholder (503, never cached) until 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import gzip
-import hashlib
 import ipaddress
-import mimetypes
 import os
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,15 +42,10 @@ from prepcast.difusor._serve_limits import (
     limited_protocol,
 )
 from prepcast.difusor.layout import CURRENT, QUARANTINE, RELEASES, cut_of_release
-from prepcast.difusor.webconf_base import CACHE_CONTROL_ERROR, GZIP_TYPES, SECURITY_HEADERS
+from prepcast.difusor.live_cut import LiveCut, load_release
+from prepcast.difusor.webconf_base import CACHE_CONTROL_ERROR
 from prepcast.errors import InputError
-from prepcast.package import CutId
-from prepcast.package.layout import (
-    CACHE_CONTROL_MUTABLE,
-    MAIN_PATH,
-    MUTABLE_PATHS,
-    cache_control_for,
-)
+from prepcast.package.layout import CACHE_CONTROL_MUTABLE, MAIN_PATH, MUTABLE_PATHS
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -65,83 +56,6 @@ _MUTABLE = MUTABLE_PATHS | {""}
 _LOG_ESCAPE = {b: (f"\\x{b:02X}" if b < 0x20 or b >= 0x7F or b in (0x22, 0x5C) else chr(b))
                for b in range(256)}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-@dataclass(frozen=True)
-class Entry:
-    body: bytes
-    gz: bytes | None
-    headers: list[tuple[bytes, bytes]]
-    gz_headers: list[tuple[bytes, bytes]] | None
-    etag: bytes
-    ident: tuple[int, int, int, int] | None = None  # (device, inode, size, mtime) when read
-
-
-class LiveCut:
-    """One release in memory: path -> Entry."""
-
-    def __init__(self, cut: CutId | None, entries: dict[str, Entry]) -> None:
-        self.cut = cut
-        self.entries = entries
-        self.previous: dict[str, Entry] = {}
-
-    def get(self, path: str) -> Entry | None:
-        return self.entries.get(path) or self.previous.get(path)
-
-
-def load_release(release: Path | None, cut: CutId | None,
-                 reuse: dict[str, Entry] | None = None, *, flat: bool = False) -> LiveCut:
-    """The release in memory (``flat``: the root itself, without its hidden files, releases
-    and quarantine). An entry of ``reuse`` (the cut served until now) with the same
-    content is taken as it is, so unchanged files are not compressed again at every cut; one
-    read from the very same file as now (device, inode, size and modification time: a release
-    hard-links the files it shares with the one before) is not even read again."""
-    entries: dict[str, Entry] = {}
-    reuse = reuse or {}
-    if release is None:
-        return LiveCut(None, entries)
-    security = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS]
-    for dirpath, dirs, names in os.walk(release):
-        if flat:
-            top = Path(dirpath) == release
-            dirs[:] = [d for d in dirs if not d.startswith(".")
-                       and not (top and d in (RELEASES, QUARANTINE))]
-            names = [n for n in names if not n.startswith(".")]
-        for name in names:
-            full = Path(dirpath) / name
-            rel = full.relative_to(release).as_posix()
-            same = reuse.get(rel)
-            st = os.stat(full)
-            ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-            if same is not None and same.ident == ident:
-                entries[rel] = same
-                continue
-            body = full.read_bytes()
-            ctype = _content_type(rel)
-            etag = b'"' + hashlib.sha256(body).hexdigest()[:20].encode() + b'"'
-            if same is not None and same.etag == etag and same.body == body:
-                entries[rel] = dataclasses.replace(same, ident=ident)
-                continue
-            base = [(b"content-type", ctype.encode()), (b"cache-control", cache_control_for(rel).encode()), (b"etag", etag), (b"vary", b"Accept-Encoding"), *security]
-            gz = None
-            gz_headers = None
-            if ctype.split(";")[0] in (*GZIP_TYPES, "text/html") and len(body) >= 256:
-                gz = gzip.compress(body, compresslevel=6, mtime=0)
-                gz_headers = [*base, (b"content-encoding", b"gzip"), (b"content-length", str(len(gz)).encode())]
-            entries[rel] = Entry(body, gz, [*base, (b"content-length", str(len(body)).encode())],
-                                 gz_headers, etag, ident)
-    if "index.html" in entries:
-        entries[""] = entries["index.html"]
-    return LiveCut(cut, entries)
-
-
-def _content_type(path: str) -> str:
-    if path.endswith(".json"):
-        return "application/json"
-    if path.endswith(".js"):
-        return "application/javascript"
-    guess = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    return f"{guess}; charset=utf-8" if guess.startswith("text/") else guess
 
 
 def log_escape(value: bytes) -> str:

@@ -196,7 +196,8 @@ class Pusher:
             return None
         error = (f"{name}: not tried: its server refused the login at {refused.tag} "
                  f"({refused.error}); not tried again until its registry entry, password or "
-                 "key file changes")
+                 f"key file changes, or `prepcast night retry-login {name}` once its server is "
+                 "fixed")
         row = self.state.start(name, pkg.cut_id, phase)
         self.state.end(row, result="failed", error=error)
         log.error("%s", error)

@@ -37,6 +37,7 @@ from prepcast.election.model import (
 )
 from prepcast.election.rules import DEFAULT_PROFILE, PROFILES
 from prepcast.errors import InputError, Problem
+from prepcast.files import read_text
 
 CASILLA_COLUMNS = (
     "ID_ENTIDAD", "ID_DISTRITO_LOCAL", "DISTRITO_LOCAL", "ID_MUNICIPIO", "MUNICIPIO", "SECCION",
@@ -127,11 +128,11 @@ def _offset_minutes(text: str) -> int:
 
 def read_proceso(path: Path) -> Proceso:
     src = str(path)
+    text = read_text(path, missing="missing (the election's description)",
+                     not_text="not valid TOML: not text in UTF-8")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError.at(path, "missing (the election's description)") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise InputError.at(path, f"not valid TOML: {exc}") from None
     p: list[Problem] = []
     parties = []
@@ -226,12 +227,7 @@ def _read_election(raw: dict[str, Any], w: str, src: str, party_ids: set[str],
 
 
 def _rows(path: Path, required: Sequence[str]) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError.at(path, "missing") from None
-    except UnicodeDecodeError as exc:
-        raise InputError.at(path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    text = read_text(path, encoding="utf-8-sig", missing="missing")
     reader = csv.reader(text.splitlines())
     try:
         header = [h.strip() for h in next(reader)]

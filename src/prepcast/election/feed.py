@@ -18,6 +18,7 @@ from pathlib import Path
 from prepcast.election.acta import Acta, FieldValue, Status, parse_field
 from prepcast.election.model import Election
 from prepcast.errors import InputError, Problem
+from prepcast.files import decode_utf8, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -81,18 +82,12 @@ def write_feed(path: Path, election: Election, actas: Iterable[Acta], *,
 def read_feed(path: Path, election: Election, tz: tzinfo, *,
               nacional: bool = False) -> Iterator[Acta]:
     """Every complete record of the feed, in file order."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(path, f"cannot read: {exc.strerror or exc}") from None
+    data = read_bytes(path)
     if data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
         log.info("%s: last line still being written; left for the next read", path)
         data = data[:cut]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError.at(path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    text = decode_utf8(data, path, encoding="utf-8-sig")
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)

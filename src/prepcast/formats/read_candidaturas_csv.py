@@ -17,6 +17,7 @@ from pathlib import Path
 
 from prepcast.election.model import Ambito
 from prepcast.errors import InputError, Problem
+from prepcast.files import read_bytes
 from prepcast.formats.read_prep_csv import PublishedDatabase, column_id, decode_text
 
 
@@ -35,11 +36,7 @@ def read_candidaturas_csv(path: Path | None, db: PublishedDatabase,
     the election's ámbito; what does not match ``db`` is added to ``problems``."""
     if path is None:
         return [], Ambito.DISTRITO.value if "ID_DISTRITO" in db.columns else Ambito.ENTIDAD.value
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(path, f"cannot read: {exc.strerror or exc}") from None
-    text = decode_text(raw, path)
+    text = decode_text(read_bytes(path), path)
     rows = list(csv.reader(text.splitlines(),
                            delimiter="|" if text.count("|") > text.count(",") else ","))
     if not rows:

@@ -24,6 +24,7 @@ from prepcast.election.acta import FieldValue, Mark
 from prepcast.election.acta import parse_field as parse_acta_field
 from prepcast.election.rules import PREAMBLE_FIELDS
 from prepcast.errors import InputError, Problem
+from prepcast.files import read_bytes
 
 # Columns a PREP database may carry besides the vote columns, with the names each layout uses.
 ALIASES = {
@@ -146,10 +147,7 @@ def parse_field(value: str) -> FieldValue:
 
 def read_prep_csv(path: str | Path) -> PublishedDatabase:
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError.at(p, f"cannot read: {exc.strerror or exc}") from None
+    data = read_bytes(p)
     if data.startswith(b"PK\x03\x04"):  # a database zip: the CSV inside it
         name, data = database_of_zip(data, p)
         source = f"{p}:{name}"

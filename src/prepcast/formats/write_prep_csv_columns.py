@@ -14,8 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a 1 s command
 
 from prepcast.election._columns_read import fields_text
-from prepcast.election.columnar import ColumnCut, ColumnResults, observaciones_by_code
-from prepcast.election.model import display_time
+from prepcast.election.columnar import (
+    ColumnCut,
+    ColumnElection,
+    ColumnResults,
+    observaciones_by_code,
+)
+from prepcast.election.model import Election, Proceso, display_time
 from prepcast.election.rules import (
     PREAMBLE_FIELDS,
     Profile,
@@ -78,7 +83,7 @@ def _plain_texts(con: duckdb.DuckDBPyConnection, feed: str) -> set[str]:
 def _rows_sql(cut: ColumnCut, er: ColumnResults, plain: set[str]) -> str:
     """SQL: the cut's rows of the database, in order, as one string (``plain``: see
     :func:`_plain_texts`)."""
-    line, joins = _line_sql(cut, er, plain)
+    line, joins = _line_sql(cut.proceso, er.election, cut.columns.profile, plain)
     return (
         f"SELECT encode(string_agg({line} || chr(13) || chr(10), '' ORDER BY r.part, r.k, r.k2, "
         f"r.clave, r.k3)) FROM (SELECT f.*, x.part, x.k, x.k2, x.k3, x.cn, x.code, x.contabilizada "
@@ -88,10 +93,9 @@ def _rows_sql(cut: ColumnCut, er: ColumnResults, plain: set[str]) -> str:
 _CASILLAS = "cas_csv"
 
 
-def _casillas_table(cut: ColumnCut, con: duckdb.DuckDBPyConnection) -> None:
+def _casillas_table(proceso: Proceso, con: duckdb.DuckDBPyConnection) -> None:
     """Table ``cas_csv``: each casilla's columns of the database that do not depend on the
     election, formatted once for every election and cut."""
-    proceso = cut.proceso
     ent = _lit(str(proceso.entidad_id))
     entidad = _lit(_csv_field(proceso.entidad))
     # a national proceso: INE's federal layout, each row with its own entidad, no municipio
@@ -108,18 +112,17 @@ def _casillas_table(cut: ColumnCut, con: duckdb.DuckDBPyConnection) -> None:
         "CAST(representantes AS VARCHAR) AS representantes FROM cas c")
 
 
-def _line_sql(cut: ColumnCut, er: ColumnResults, plain: set[str]) -> tuple[str, str]:
-    """SQL of one row of the database over ``r`` (a record with its evaluation), and the joins
-    it needs (table ``cas_csv`` made first: :func:`_casillas_table`); ``plain``: the texts
-    written as they are (:func:`_plain_texts`)."""
-    e = er.election
-    proceso = cut.proceso
+def _line_sql(proceso: Proceso, e: Election, profile: Profile, plain: set[str]
+              ) -> tuple[str, str]:
+    """SQL of one row of the database of election ``e`` over ``r`` (a record with its
+    evaluation), and the joins it needs (table ``cas_csv`` made first: :func:`_casillas_table`);
+    ``plain``: the texts written as they are (:func:`_plain_texts`)."""
     nv = len(e.columns)
     nacional = proceso.nacional
     ent = _lit(str(proceso.entidad_id))
     entidad = _lit(_csv_field(proceso.entidad))
     tipo_acta = _csv_field(e.tipo_acta)
-    obs = _observaciones(cut.columns.profile)
+    obs = _observaciones(profile)
     ident = ["concat('''', c.clave, '''')", f"concat('''', c.clave, {_lit(e.tipo_acta + chr(39))})",
              "c.ident", _lit(tipo_acta)]
 
@@ -198,7 +201,7 @@ def build_databases_columns(cut: ColumnCut, ejercicio: str = "jornada") -> list[
 def _build(cut: ColumnCut, lines: dict[str, str], ejercicio: str = "jornada"
            ) -> list[DatabaseZip]:
     with cut.columns.con.cursor() as con:  # a cursor of its own: the site may run beside it
-        _casillas_table(cut, con)
+        _casillas_table(cut.proceso, con)
 
     def build(eid: str) -> DatabaseZip:
         er = cut.elections[eid]
@@ -213,27 +216,44 @@ def _build(cut: ColumnCut, lines: dict[str, str], ejercicio: str = "jornada"
 
 class ColumnDatabaseWriter:
     """Writes the databases of the cuts of one night tallied on columns (one
-    :class:`~prepcast.election.columnar.ColumnElection`): every record's row is formatted once,
-    the first time it is needed, and each cut gathers the rows of the records it holds. The same
-    bytes as :func:`build_databases_columns`."""
+    :class:`~prepcast.election.columnar.ColumnElection`): every record's row is formatted once
+    (:meth:`prepare`, or the first time it is needed), and each cut gathers the rows of the
+    records it holds. The same bytes as :func:`build_databases_columns`."""
 
     def __init__(self, ejercicio: str = "jornada") -> None:
         self.ejercicio = ejercicio  # a drill's databases say so (LEEME, zip comment)
         self._lines: dict[str, str] = {}
 
+    def prepare(self, ce: ColumnElection) -> None:
+        """Format every record's row of every election of ``ce`` now (a night does it before
+        its first cut is due), each election on a thread of its own."""
+        with ce.con.cursor() as con:
+            _casillas_table(ce.proceso, con)
+        for i in range(len(ce.proceso.elections)):
+            ce.catalog(i)  # on this thread: the tables the records' rows read
+        with ThreadPoolExecutor(max_workers=len(ce.proceso.elections)) as pool:
+            list(pool.map(lambda e: self._lines_of(ce, e), ce.proceso.elections))
+
+    def _lines_of(self, ce: ColumnElection, e: Election) -> None:
+        """Table ``lines_e<i>``: every record of election ``e`` with its row (made once)."""
+        if e.id in self._lines:
+            return
+        evaluated = ce.record_evaluations(e.id)
+        feed = ce.table(e.id)  # the election's feed
+        with ce.con.cursor() as con:  # one per thread: DuckDB runs them side by side
+            line, joins = _line_sql(ce.proceso, e, ce.profile, _plain_texts(con, feed))
+            table = f"lines_{feed}"
+            con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT r.n AS fn, "
+                f"concat({line}, chr(13), chr(10)) AS line "
+                f"FROM (SELECT f.*, x.part, x.cn, x.code, x.contabilizada FROM "
+                f"{evaluated} x JOIN {feed} f ON f.n = x.fn) r {joins}")
+        self._lines[e.id] = table
+
     def build(self, cut: ColumnCut) -> list[DatabaseZip]:
         ce = cut.columns
         with ce.con.cursor() as con:  # a cursor of its own: the site may run beside it
-            _casillas_table(cut, con)
-            for eid, er in cut.elections.items():
-                if eid not in self._lines:
-                    evaluated = ce.record_evaluations(eid)
-                    line, joins = _line_sql(cut, er, _plain_texts(con, er.feed))
-                    table = f"lines_{ce.table(eid)}"
-                    con.execute(
-                        f"CREATE OR REPLACE TABLE {table} AS SELECT r.n AS fn, "
-                        f"concat({line}, chr(13), chr(10)) AS line "
-                        f"FROM (SELECT f.*, x.part, x.cn, x.code, x.contabilizada FROM "
-                        f"{evaluated} x JOIN {er.feed} f ON f.n = x.fn) r {joins}")
-                    self._lines[eid] = table
+            _casillas_table(cut.proceso, con)
+        for er in cut.elections.values():
+            self._lines_of(ce, er.election)
         return _build(cut, self._lines, self.ejercicio)

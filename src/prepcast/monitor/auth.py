@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from prepcast.errors import InputError
+from prepcast.files import read_text
 
 _N, _R, _P = 2**14, 8, 1
 
@@ -31,10 +32,7 @@ def check_password(password: str, stored: str) -> bool:
 
 
 def read_users(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError.at(path, f"cannot read the users file: {exc.strerror}") from None
+    text = read_text(path, what="the users file")
     users: dict[str, str] = {}
     for i, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):

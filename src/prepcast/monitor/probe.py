@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import ssl
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any
 import aiohttp
 
 from prepcast.errors import IntegrityError
+from prepcast.monitor.fetch import FETCH_ERRORS, Clients, Fetched, describe
 from prepcast.monitor.htmlscan import foreign_elements
 from prepcast.monitor.reference import Reference, Release, trusted_manifest
 from prepcast.package.bytes_check import check_entry, check_main, read_signed_main
@@ -27,9 +26,6 @@ from prepcast.package.keys import Keyring
 from prepcast.package.layout import INDEX_PATH, MAIN_PATH, cache_control_for
 from prepcast.package.manifest import Manifest, parse_manifest
 
-ACCEPT_ENCODING = "gzip, br"
-_COMPRESSED = {"Accept-Encoding": ACCEPT_ENCODING}
-_IDENTITY = {"Accept-Encoding": "identity"}
 KEEP_VERIFIED = 4  # cuts whose verified bytes a prober remembers (difusores a cut or two apart)
 
 
@@ -127,67 +123,6 @@ def per_round(n_files: int, settings: ProbeSettings, interval_s: float) -> int:
     return max(settings.sample, math.ceil(n_files / rounds))
 
 
-def tls_context(ca_file: str | None) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    if ca_file:
-        ctx.load_verify_locations(ca_file)
-    return ctx
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """One answer of a difusor: status, the headers the checks read, the decoded body."""
-
-    status_code: int
-    cache_control: str | None
-    content: bytes
-    tls_expires: datetime | None
-
-
-FETCH_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ssl.SSLError, OSError)
-_STALE = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
-
-
-def _not_after(transport: asyncio.BaseTransport) -> datetime | None:
-    obj = transport.get_extra_info("ssl_object")
-    cert = obj.getpeercert() if isinstance(obj, ssl.SSLObject | ssl.SSLSocket) else None
-    not_after = cert.get("notAfter") if cert else None
-    if not isinstance(not_after, str):
-        return None
-    return datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
-
-
-class _Connector(aiohttp.TCPConnector):
-    """The pool of one difusor, noting the certificate of every TLS connection it opens (a
-    small answer may release its kept-alive connection before the caller sees it)."""
-
-    tls_expires: datetime | None = None
-
-    async def _wrap_create_connection(self, *args: Any, **kwargs: Any
-                                      ) -> tuple[asyncio.Transport, Any]:
-        transport, proto = await super()._wrap_create_connection(*args, **kwargs)
-        self.tls_expires = _not_after(transport)
-        return transport, proto
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, asyncio.TimeoutError):
-        return f"no answer in time ({type(exc).__name__})"
-    return text[:300]
-
-
-def make_session(tls: ssl.SSLContext, settings: ProbeSettings) -> aiohttp.ClientSession:
-    """One difusor's HTTP/1.1 client: a bounded pool of kept-alive connections (a few more than
-    the requests at once), TLS checked against ``tls``, no redirects followed by the probes."""
-    t = settings.timeout_s
-    return aiohttp.ClientSession(
-        connector=_Connector(ssl=tls, limit=settings.per_difusor + 2,
-                                       keepalive_timeout=max(settings.round_s * 2, 60.0)),
-        timeout=aiohttp.ClientTimeout(total=None, connect=t, sock_connect=t, sock_read=t),
-        auto_decompress=True, skip_auto_headers=("User-Agent",))
-
-
 class Prober:
     """Probes difusores against the reference, with an HTTP client (and its connections) of
     each difusor's own: one shared pool over many origins closes one difusor's connections to
@@ -195,8 +130,7 @@ class Prober:
 
     def __init__(self, make_client: Callable[[], aiohttp.ClientSession], reference: Reference,
                  settings: ProbeSettings) -> None:
-        self.make_client = make_client
-        self._clients: dict[str, aiohttp.ClientSession] = {}
+        self.http = Clients(make_client)
         self.reference = reference
         self.settings = settings
         self.rotation = Rotation()
@@ -219,37 +153,8 @@ class Prober:
             self._verified.move_to_end(m.digest)
         return known
 
-    async def _get(self, url: str, *, compressed: bool = True, retry: bool = False
-                   ) -> tuple[Fetched, float]:
-        headers = _COMPRESSED if compressed else _IDENTITY
-        origin = "/".join(url.split("/", 3)[:3])
-        client = self._clients.get(origin)
-        if client is None:
-            client = self._clients[origin] = self.make_client()
-        t0 = time.monotonic()
-        try:
-            got = await self._fetch(client, url, headers)
-        except _STALE:
-            if not retry:
-                raise
-            # a kept-alive connection the server closed meanwhile: once more on a new one
-            t0 = time.monotonic()
-            got = await self._fetch(client, url, headers)
-        return got, (time.monotonic() - t0) * 1000
-
-    @staticmethod
-    async def _fetch(client: aiohttp.ClientSession, url: str, headers: dict[str, str]
-                     ) -> Fetched:
-        async with client.get(url, headers=headers, allow_redirects=False) as resp:
-            body = await resp.read()
-            tls = getattr(client.connector, "tls_expires", None)
-            cc = resp.headers.getall("Cache-Control", [])
-            return Fetched(resp.status, ", ".join(cc) if cc else None, body, tls)
-
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.close()
-        self._clients.clear()
+        await self.http.aclose()
 
     async def probe(self, name: str, url: str, now: datetime | None = None) -> ProbeResult:
         """One difusor's check. A difusor that switched to another cut while its files were
@@ -262,7 +167,7 @@ class Prober:
 
     async def _moved_on(self, url: str, res: ProbeResult) -> bool:
         try:
-            resp, _ = await self._get(f"{url.rstrip('/')}/{MAIN_PATH}", retry=True)
+            resp, _ = await self.http.get(f"{url.rstrip('/')}/{MAIN_PATH}", retry=True)
         except FETCH_ERRORS:
             return False
         signed, _ = read_signed_main(resp.content) if resp.status_code == 200 else (None, None)
@@ -274,9 +179,9 @@ class Prober:
         res = ProbeResult(name, url, now)
         base = url.rstrip("/")
         try:
-            resp, ms = await self._get(f"{base}/{MAIN_PATH}", retry=True)
+            resp, ms = await self.http.get(f"{base}/{MAIN_PATH}", retry=True)
         except FETCH_ERRORS as exc:
-            res.error = _describe(exc)
+            res.error = describe(exc)
             if "CERTIFICATE_VERIFY_FAILED" in res.error or "certificate" in res.error.lower():
                 res.tls_error = res.error
             return res
@@ -340,14 +245,14 @@ class Prober:
         if key in self._foreign:
             return self._foreign[key]
         try:
-            mresp, _ = await self._get(f"{base}/{rel}", retry=True)
+            mresp, _ = await self.http.get(f"{base}/{rel}", retry=True)
             m, bad = parse_manifest(mresp.content, rel)
             if m is None:
                 raise IntegrityError(bad)
-            kresp, _ = await self._get(f"{base}/{m.keyring}", retry=True)
-            sresp, _ = await self._get(f"{base}/{m.signature_rel}", retry=True)
+            kresp, _ = await self.http.get(f"{base}/{m.keyring}", retry=True)
+            sresp, _ = await self.http.get(f"{base}/{m.signature_rel}", retry=True)
         except FETCH_ERRORS as exc:
-            raise IntegrityError(f"{rel}: cannot fetch: {_describe(exc)}") from None
+            raise IntegrityError(f"{rel}: cannot fetch: {describe(exc)}") from None
         ring = trusted_manifest(m, kresp.content, sresp.content, self.reference.trusted, base)
         self._foreign[key] = (m, ring)
         return m, ring
@@ -379,9 +284,9 @@ class Prober:
     async def _check_one(self, base: str, rel: str, m: Manifest,
                          release: Release | None, compressed: bool) -> list[str]:
         try:
-            resp, _ = await self._get(f"{base}/{rel}", compressed=compressed, retry=True)
+            resp, _ = await self.http.get(f"{base}/{rel}", compressed=compressed, retry=True)
         except FETCH_ERRORS as exc:
-            return [f"{rel}: cannot fetch: {_describe(exc)}"]
+            return [f"{rel}: cannot fetch: {describe(exc)}"]
         if resp.status_code != 200:
             return [f"{rel}: HTTP {resp.status_code}"]
         data = resp.content

@@ -25,14 +25,9 @@ from prepcast import events
 from prepcast.errors import InputError
 from prepcast.files import write_atomic
 from prepcast.monitor.alerts import Alerter, AlertSettings
+from prepcast.monitor.fetch import make_session, tls_context
 from prepcast.monitor.incidents import Incidents, contact_of, troubles
-from prepcast.monitor.probe import (
-    Prober,
-    ProbeResult,
-    ProbeSettings,
-    make_session,
-    tls_context,
-)
+from prepcast.monitor.probe import Prober, ProbeResult, ProbeSettings
 from prepcast.monitor.reference import Reference
 from prepcast.monitor.wording import evidencia, zone_of
 from prepcast.package.keys import load_root_public

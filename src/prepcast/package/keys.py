@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from prepcast.errors import InputError, PrepcastError
-from prepcast.files import write_atomic
+from prepcast.files import read_bytes, write_atomic
 from prepcast.package.canonical import canonical_json, strict_json
 from prepcast.package.sign import (
     b64,
@@ -158,10 +158,7 @@ def init_keys(out: Path) -> str:
 
 def _read_entries(keydir: Path, root: Ed25519PrivateKey) -> tuple[int, list[dict[str, Any]]]:
     path = keydir / KEYRING
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(path, f"cannot read keyring: {exc.strerror}") from None
+    data = read_bytes(path, what="keyring")
     ring, failures = parse_keyring(data, root.public_key(), str(path))
     if ring is None:
         raise InputError.at(path, "; ".join(failures))
@@ -215,10 +212,7 @@ def load_root_public(source: Path | bytes) -> Ed25519PublicKey:
 def load_signer(keydir: Path) -> Signer:
     """The active cut key of ``keydir`` and its keyring (checked against ``root.pub``)."""
     path = keydir / KEYRING
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(path, f"cannot read keyring: {exc.strerror}") from None
+    data = read_bytes(path, what="keyring")
     root = load_root_public(keydir / ROOT_PUB)
     ring, failures = parse_keyring(data, root, str(path))
     if ring is None:

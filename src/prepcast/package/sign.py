@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from prepcast.errors import InputError
-from prepcast.files import write_atomic
+from prepcast.files import read_bytes, write_atomic
 
 
 def raw_public(key: Ed25519PublicKey) -> bytes:
@@ -75,10 +75,7 @@ def parse_public_key(data: bytes, source: str) -> Ed25519PublicKey:
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(path, f"cannot read key file: {exc.strerror}") from None
+    data = read_bytes(path, what="key file")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):

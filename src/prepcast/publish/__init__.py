@@ -21,6 +21,7 @@ if _typing.TYPE_CHECKING:
         cut_files,
         night_engine,
         open_election,
+        prepare_night,
         proceso_id,
         read_difusores,
     )
@@ -33,12 +34,14 @@ __all__ = [
     "cut_files",
     "night_engine",
     "open_election",
+    "prepare_night",
     "proceso_id",
     "read_difusores",
 ]
 
 __getattr__, __dir__ = _members(__name__, {
     "EXPIRES_AFTER_END": "cut", "CutBuilder": "cut", "CutFiles": "cut", "build_cut": "cut",
-    "cut_files": "cut", "night_engine": "cut", "open_election": "cut", "proceso_id": "cut",
+    "cut_files": "cut", "night_engine": "cut", "open_election": "cut", "prepare_night": "cut",
+    "proceso_id": "cut",
     "read_difusores": "cut",
 })

@@ -45,8 +45,8 @@ from prepcast.package.keys import ROOT_PUB
 from prepcast.publish.cut import (
     EXPIRES_AFTER_END,
     CutBuilder,
-    night_engine,
     open_election,
+    prepare_night,
     proceso_id,
     registry_public_list,
 )
@@ -150,7 +150,9 @@ class NightRunner:
     def _run_locked(self) -> NightState:
         o = self.opts
         self.state = NightState.open(o.state)
+        t0 = time.perf_counter()
         ed = self._ed or self._open_election()
+        self._read_seconds = time.perf_counter() - t0
         self.ed: ElectionDir | ColumnElection = ed
         self.store = ReleaseStore(o.publish_root)
         self.store.recover()
@@ -159,6 +161,7 @@ class NightRunner:
         self.timeline = Timeline(ed.proceso, datetime.fromisoformat(self.state.doc["origin"]),
                                  o.speed, o.until)
         self.builder: CutBuilder | None = None
+        self._registry_read = False  # the registry's public list read for a cut already
         self.packages = o.state / PACKAGES
         self.packages.mkdir(exist_ok=True)
         remove_temporaries(self.packages)
@@ -182,6 +185,8 @@ class NightRunner:
             if number is None:
                 self.state.note("fin de la noche: último corte publicado")
                 break
+            if self.builder is None:
+                self._prepare(number)
             if not self._wait_until(self.timeline.due(number)):
                 break
             number = self.timeline.next_cut(done, now()) or number
@@ -217,6 +222,22 @@ class NightRunner:
         if self.opts.drops is not None:
             return load_election_dir(self.opts.election)
         return open_night_election(self.opts.election)
+
+    def _prepare(self, first: int) -> None:
+        """The night's builder and what every cut reads (:func:`prepare_night`; ``first``: the
+        first cut it builds), made before that cut is due: no cut pays it; a runner started
+        late pays it at its start, as it pays reading the election. Said in the state
+        (``preparacion``) and the log."""
+        self.builder, prep = prepare_night(self.ed, self.signer, difusores=self.opts.difusores,
+                                           ejercicio=self.ejercicio, first=first)
+        prep["lectura_s"] = round(prep["lectura_s"] + self._read_seconds, 3)
+        self.state.doc["preparacion"] = {**prep, "at": now().isoformat()}
+        text = (f"preparación de la noche (motor de {prep['motor']}): elección leída en "
+                f"{prep['lectura_s']:.2f} s, tablas de la noche hechas en {prep['tablas_s']:.2f} s"
+                + (f", segmentos de actas al corte {prep['segmentos_del_corte']} en "
+                   f"{prep['segmentos_s']:.2f} s" if prep["segmentos_del_corte"] else ""))
+        log.info("%s", text)
+        self.state.note(text)
 
     def _settle_settings(self, ed: ElectionDir | ColumnElection) -> None:
         doc = self.state.doc
@@ -364,14 +385,13 @@ class NightRunner:
 
     def _build_package(self, number: int, pkg: Path, previous: Path | None) -> Manifest:
         """Cut ``number`` from the election directory's capture feed (incrementally)."""
-        first = self.builder is None
         if self.builder is None:
-            source = night_engine(self.ed) if isinstance(self.ed, ElectionDir) else self.ed
-            self.builder = CutBuilder(source, self.signer, difusores=self.opts.difusores,
-                                      ejercicio=self.ejercicio)
+            self._prepare(number)
+        assert self.builder is not None
         if self.opts.registry is not None and not self.opts.difusores:  # the registry's list
             self.builder.difusores = registry_public_list(
-                self.opts.registry, None if first else self.builder.difusores)
+                self.opts.registry, self.builder.difusores if self._registry_read else None)
+            self._registry_read = True
         return self.builder.build(cut_time(self.ed.proceso, number), pkg, previous=previous,
                                   not_before=self._replay_embargo(number))
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.errors import InputError
-from prepcast.files import LockHeld, hold_lock, write_atomic
+from prepcast.files import LockHeld, hold_lock, read_bytes, write_atomic
 
 SCHEMA = "prepcast.night/1"
 STATE_FILE = "night.json"
@@ -156,10 +156,9 @@ class NightState:
         path = directory / STATE_FILE
         if not path.exists():
             return cls(directory, {"schema": SCHEMA, "cuts": {}, "log": []})
+        data = read_bytes(path)
         try:
-            doc = json.loads(path.read_bytes())
-        except OSError as exc:
-            raise InputError.at(path, f"cannot read: {exc.strerror}") from None
+            doc = json.loads(data)
         except ValueError as exc:
             raise InputError.at(path, f"not JSON: {exc}") from None
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:

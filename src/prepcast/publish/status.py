@@ -43,6 +43,8 @@ def night_status(state_dir: Path, *, at: datetime | None = None) -> dict[str, An
         "alertas": [_alert(a, _zone(doc)) for a in list(doc.get("alertas", []))[-10:]],
         # the registry could not be read at the last cut: it went out with the last good one
         "registro_ilegible": doc.get("registro_ilegible"),
+        # the night's engine and tables made before the first cut (reading, tables: seconds)
+        "preparacion": doc.get("preparacion"),
         "difusores": [],
     }
     check_deliveries(Path(state_dir))

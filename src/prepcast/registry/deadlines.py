@@ -24,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from prepcast.errors import InputError, Problem
+from prepcast.files import read_text
 from prepcast.registry.history import History
 from prepcast.registry.logos import LogoError, clean_logo_file
 from prepcast.registry.model import Difusor
@@ -51,10 +52,9 @@ class Owed:
 
 def read_plazos(election_toml: Path) -> list[Deliverable]:
     """The deliverables with their due dates; :class:`InputError` naming every bad date."""
+    text = read_text(election_toml)
     try:
-        doc = tomllib.loads(election_toml.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError.at(election_toml, f"cannot read: {exc.strerror}") from None
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError.at(election_toml, f"not valid TOML: {exc}") from None
     table = doc.get("difusores")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.errors import InputError, Problem
+from prepcast.files import read_text
 from prepcast.registry.load import DIFUSOR_KEYS, FORM_TABLES, NAME, PERSONA_KEYS, SERVIDOR_KEYS
 from prepcast.registry.model import Persona
 
@@ -91,12 +92,8 @@ def slug(text: str) -> str:
 def read_form_csv(csv_path: Path, defaults: Mapping[str, Any]
                   ) -> list[tuple[dict[str, Any], str | None, list[Persona]]]:
     """Rows of a registration form export: one difusor each, every problem at once."""
-    try:
-        text = csv_path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError.at(csv_path, f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError.at(csv_path, "not UTF-8 (export the form as CSV UTF-8)") from None
+    text = read_text(csv_path, encoding="utf-8-sig",
+                     not_text="not UTF-8 (export the form as CSV UTF-8)")
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prepcast.errors import InputError, Problem
+from prepcast.files import read_bytes
 from prepcast.registry.model import STATUSES
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -101,10 +102,7 @@ def read_history(path: Path | None) -> History:
     problems: list[Problem] = []
     events: list[Event] = []
     prev = GENESIS
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError.at(path, f"cannot read history: {exc.strerror}") from None
+    data = read_bytes(path, what="history")
     for n, raw in enumerate(data.splitlines(), 1):
         if not raw.strip():
             continue

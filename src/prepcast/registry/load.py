@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prepcast.errors import InputError, Problem
+from prepcast.files import read_text
 from prepcast.registry._lines import Lines, locate
 from prepcast.registry.history import read_history
 from prepcast.registry.model import (
@@ -75,13 +76,7 @@ def load_registry(path: str | Path) -> Registry:
     if path.is_dir():
         raise InputError.at(path, "a folder, not a registry file (give the registry's TOML "
                                   "file, e.g. difusores.toml; docs/registry.md)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError.at(path, f"cannot read registry: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError.at(path, "not UTF-8 text") from None
-    return parse_registry(text, path)
+    return parse_registry(read_text(path, what="registry", not_text="not UTF-8 text"), path)
 
 
 def parse_registry(text: str, path: Path, *, pending: Mapping[str, str] | None = None

@@ -19,7 +19,7 @@ from pathlib import Path
 import tomlkit
 
 from prepcast.errors import InputError, Problem
-from prepcast.files import write_atomic
+from prepcast.files import read_text, write_atomic
 
 
 def read_passwords(secrets: Path, problems: list[Problem], source: str = "") -> dict[str, str]:
@@ -35,9 +35,9 @@ def read_passwords(secrets: Path, problems: list[Problem], source: str = "") -> 
         problems.append(Problem(str(secrets), f"mode is {mode:04o}; secrets must be 0600 (chmod 600)"))
         return {}
     try:
-        doc = tomllib.loads(secrets.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(secrets), f"cannot read secrets: {exc}"))
+        doc = tomllib.loads(read_text(secrets, what="secrets"))
+    except InputError as exc:
+        problems.extend(exc.problems)
         return {}
     except tomllib.TOMLDecodeError as exc:
         # the message of tomllib names a line and column, never the values

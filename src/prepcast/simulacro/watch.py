@@ -2,12 +2,13 @@
 
 Each local difusor's folder (``releases/`` and ``current``) is served over HTTPS (a certificate
 from the drill's CA, :mod:`prepcast.simulacro.tls`; plain HTTP on a port of its own redirects) by
-a small server of the simulacro's own (:class:`SiteServer`: the exact ``Cache-Control`` of the
-package layout, and it can stop, start and send a wrong header, which the drill hook needs). The
-sites start before the night, so the registry's compliance check can read them; the monitor
-(:class:`prepcast.monitor.Monitor`, its own API) runs a round every ``round_s`` seconds of real
-time in a thread of its own, against the institute's publish root as reference; its state and
-dashboard data (``status.json``, ``incidents.json``, ``events.jsonl``) go to ``<out>/monitor``.
+a small server of the simulacro's own (:class:`prepcast.simulacro.site_server.SiteServer`: the
+exact ``Cache-Control`` of the package layout, and it can stop, start and send a wrong header,
+which the drill hook needs). The sites start before the night, so the registry's compliance
+check can read them; the monitor (:class:`prepcast.monitor.Monitor`, its own API) runs a round
+every ``round_s`` seconds of real time in a thread of its own, against the institute's publish
+root as reference; its state and dashboard data (``status.json``, ``incidents.json``,
+``events.jsonl``) go to ``<out>/monitor``.
 
 Once the night's last cut is live everywhere (so the honest difusores show the institute's cut
 and nothing moves any more), beside the informe being written, :meth:`Watch.drill` makes one
@@ -21,24 +22,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import mimetypes
-import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from prepcast.monitor import Monitor, MonitorOptions, ProbeSettings
 from prepcast.monitor.drill import misbehave
 from prepcast.package import CutId
-from prepcast.package.layout import CACHE_CONTROL_IMMUTABLE, MAIN_PATH, cache_control_for
 from prepcast.simulacro.registro import LocalSite
-from prepcast.simulacro.tls import RedirectServer, TLSHTTPServer
+from prepcast.simulacro.site_server import SiteServer
+from prepcast.simulacro.tls import RedirectServer
 
 # the order of the drill; stale last, once its lag has passed the bound
 DRILL = ("header", "script", "number", "down", "stale")
@@ -54,118 +51,6 @@ CATCH_ROUNDS = 5  # rounds the drill waits for the monitor before it calls a mis
 
 class _Stopped(Exception):
     """The watch is stopping (the night cut short, Ctrl-C): no more rounds."""
-
-
-class SiteServer:
-    """One difusor's folder over HTTP on loopback; stop, start and a wrong ``Cache-Control``
-    for ``json/main.json`` (the drill's :class:`prepcast.monitor.drill.SiteControl`)."""
-
-    def __init__(self, root: Path, tls: ssl.SSLContext | None = None) -> None:
-        self.root = root
-        self.tls = tls
-        self.cache_override: str | None = None
-        self.port = 0
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._conns: set[socket.socket] = set()  # kept-alive connections, closed on stop
-
-    @property
-    def url(self) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()
-                site._conns.add(self.connection)
-
-            def finish(self) -> None:
-                site._conns.discard(self.connection)
-                super().finish()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_HEAD(self) -> None:
-                self._answer(body=False)
-
-            def do_GET(self) -> None:
-                self._answer(body=True)
-
-            def _answer(self, body: bool) -> None:
-                rel = unquote(urlsplit(self.path).path).lstrip("/") or "index.html"
-                data = site.read(rel)
-                if data is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.send_header("Cache-Control", "no-store")
-                    self.end_headers()
-                    return
-                cc = cache_control_for(rel)
-                if rel == MAIN_PATH and site.cache_override is not None:
-                    cc = site.cache_override
-                self.send_response(200)
-                self.send_header("Content-Type",
-                                 mimetypes.guess_type(rel)[0] or "application/octet-stream")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Cache-Control", cc)
-                self.end_headers()
-                if body:
-                    self.wfile.write(data)
-
-        httpd = (TLSHTTPServer(("127.0.0.1", self.port), Handler, self.tls) if self.tls
-                 else ThreadingHTTPServer(("127.0.0.1", self.port), Handler))
-        httpd.daemon_threads = True
-        self.port = httpd.server_address[1]
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name=f"simulacro-site-{self.port}", daemon=True)
-        self._thread.start()
-
-    def read(self, rel: str) -> bytes | None:
-        """``rel`` of the live cut; an immutable file (named by its cut or content) also from
-        the releases kept, as a CDN in front of a difusor keeps serving it, so a reader (or the
-        monitor) that loaded ``json/main.json`` just before a switch still finds its files."""
-        if ".." in rel.split("/"):
-            return None
-        data = self._read_in(self.root / "current", rel)
-        if data is not None or cache_control_for(rel) != CACHE_CONTROL_IMMUTABLE:
-            return data
-        for folder in sorted((self.root / "releases").glob("[!.]*"), reverse=True):
-            data = self._read_in(folder, rel)
-            if data is not None:
-                return data
-        return None
-
-    @staticmethod
-    def _read_in(folder: Path, rel: str) -> bytes | None:
-        base = folder.resolve()
-        path = (base / rel).resolve()
-        if path.is_relative_to(base) and path.is_file():
-            try:
-                return path.read_bytes()
-            except OSError:
-                return None
-        return None
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        for conn in list(self._conns):  # a stopped server answers nobody, kept alive or not
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-
-    def set_cache_control(self, value: str | None) -> None:
-        self.cache_override = value
 
 
 @dataclass(frozen=True)

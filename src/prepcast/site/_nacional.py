@@ -50,7 +50,7 @@ class NationalView:
             view = ElectionResults(lay.election, r.preamble, r.entidad, ambitos, r.secciones,
                                    r.rows, dict(lay.distritos), dict(lay.distrito_of))
             elections[eid] = view
-            entidades[eid] = [_entidad(view, ent, name, parties)
+            entidades[eid] = [nation_entidad(view, ent, name, parties)
                               for ent, name in sorted(lay.entidades.items())]
         return CutResults(cut.proceso, cut.number, cut.at, cut.last, elections), entidades
 
@@ -69,13 +69,13 @@ class NationalView:
                 entidades.setdefault(c.entidad_id, c.entidad_nombre)
         e = r.election
         by_distrito = replace(e, ambito=Ambito.DISTRITO,
-                              candidaturas=_candidaturas(e, sorted(distritos)))
+                              candidaturas=candidaturas_by_distrito(e, sorted(distritos)))
         lay = _Layout(by_distrito, distrito_of, distritos, entidades)
         self._layouts[e.id] = (e, lay)
         return lay
 
 
-def _candidaturas(e: Election, distritos: list[int]) -> tuple[Candidatura, ...]:
+def candidaturas_by_distrito(e: Election, distritos: list[int]) -> tuple[Candidatura, ...]:
     """The candidaturas competing in each distrito: the nation's (presidencia), the entidad's
     (senadurías) or the distrito's own (diputaciones)."""
     if e.ambito is Ambito.DISTRITO:
@@ -87,7 +87,8 @@ def _candidaturas(e: Election, distritos: list[int]) -> tuple[Candidatura, ...]:
     return tuple(out)
 
 
-def _entidad(view: ElectionResults, ent: int, nombre: str, parties: dict[str, str]) -> Json:
+def nation_entidad(view: ElectionResults, ent: int, nombre: str,
+                   parties: dict[str, str]) -> Json:
     """An entidad in the nation's file: its totals, its distritos and who leads there."""
     ambitos = {d: t for d, t in view.ambitos.items() if d // 100 == ent}
     totals = Totals(len(view.election.columns))

@@ -21,7 +21,7 @@ from prepcast.election.tally import CutResults, ElectionResults, Totals
 from prepcast.package.canonical import content_name
 from prepcast.site import _columns_sql as sql
 from prepcast.site import _records as rec
-from prepcast.site._nacional import _candidaturas, _entidad
+from prepcast.site._nacional import candidaturas_by_distrito, nation_entidad
 from prepcast.site.assets import asset_files
 from prepcast.site.data import (
     DatabaseZip,
@@ -34,7 +34,7 @@ from prepcast.site.data import (
     proceso_json,
 )
 from prepcast.site.history import history_json
-from prepcast.site.search_index import seccion_index
+from prepcast.site.search_index import seccion_index_of
 
 Json = dict[str, Any]
 
@@ -105,6 +105,37 @@ class ColumnSiteWriter(NightWriter):
         self._static: dict[int, _Static] = {}
         self._index: bytes | None = None
 
+    def prepare(self) -> None:
+        """Make now what every cut of the night reads and no cut changes (each election's
+        tables, each record's JSON, the catalogs, the Mi sección index), each election on a
+        thread of its own: a night does it before its first cut is due."""
+        for i in range(len(self.ce.proceso.elections)):
+            self.ce.catalog(i)  # on this thread: the tables the election's tables read
+        with ThreadPoolExecutor(max_workers=len(self.ce.proceso.elections)) as pool:
+            list(pool.map(self._election_static, range(len(self.ce.proceso.elections))))
+        if self._index is None:
+            self._index = self._seccion_index()
+
+    def lay_out_segments(self, cut: ColumnCut) -> None:
+        """Lay out the acta segments of ``cut`` and keep them as the last cut's (nothing else
+        of its site is made): the next cut takes those whose actas and secciones are what they
+        were, as it takes those of a cut built before it. A night started late does it for the
+        cut before its first one (a time already past) while it prepares."""
+        def one(i: int) -> None:
+            st = self._election_static(i)
+            er = cut.elections[self.ce.proceso.elections[i].id]
+            with self.ce.con.cursor() as con:  # one per thread: DuckDB runs them side by side
+                sql.cut_tables(con, self.ce, i, er.table, self.segment_actas)
+                self._segments(con, i, st.election, st, SiteFiles())
+
+        with ThreadPoolExecutor(max_workers=len(self.ce.proceso.elections)) as pool:
+            list(pool.map(one, range(len(self.ce.proceso.elections))))
+
+    def _seccion_index(self) -> bytes:
+        statics = [self._election_static(i) for i in range(len(self.ce.proceso.elections))]
+        return _s(seccion_index_of({st.election.id: (st.election.ambito.value, st.seccion_ambito)
+                                    for st in statics})).encode()
+
     def _election_static(self, i: int) -> _Static:
         st = self._static.get(i)
         if st is None:
@@ -121,7 +152,8 @@ class ColumnSiteWriter(NightWriter):
         order = [int(r[0]) for r in rows]
         names = {int(r[0]): str(r[1]) for r in rows}
         if ce.proceso.nacional:
-            e = replace(e, ambito=Ambito.DISTRITO, candidaturas=_candidaturas(e, sorted(order)))
+            e = replace(e, ambito=Ambito.DISTRITO,
+                        candidaturas=candidaturas_by_distrito(e, sorted(order)))
         sec = dict(con.execute(f"SELECT seccion, sa FROM ss{i}").fetchall())
         st = _Static(e, order, names, {int(k): int(v) for k, v in sorted(sec.items())})
         if ce.proceso.nacional:
@@ -195,7 +227,7 @@ class ColumnSiteWriter(NightWriter):
         self._histories[cut.number] = out.history
         out.main_fields["historial"] = out.add("data/historial.json", out.history)
         if self._index is None:
-            self._index = _s(seccion_index(rows)).encode()
+            self._index = self._seccion_index()
         out.main_fields["secciones"] = path = content_name("data/secciones.json", self._index)
         out.files[path] = self._index
         return out
@@ -276,7 +308,7 @@ class ColumnSiteWriter(NightWriter):
         entidades = None
         if ce.proceso.nacional:
             parties = {p.id: p.nombre for p in ce.proceso.parties}
-            entidades = [_entidad(results, ent, name, parties)
+            entidades = [nation_entidad(results, ent, name, parties)
                          for ent, name in sorted(st.entidades.items())]
         doc = entidad_json(ce.proceso, cut.number, cut.last, results, paths, fuera, segs,
                            entidades)

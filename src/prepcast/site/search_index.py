@@ -4,6 +4,7 @@ night and the page fetches it only when the search field is used."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from prepcast.election.tally import CutResults
@@ -16,14 +17,21 @@ Json = dict[str, Any]
 def seccion_index(cut: CutResults) -> Json:
     """Per election: ``tramos`` ``[first, last, ámbito]``, every sección from first to last
     inclusive existing and belonging to that ámbito (sorted, not overlapping)."""
+    return seccion_index_of({eid: (results.election.ambito.value, results.seccion_ambito)
+                             for eid, results in cut.elections.items()})
+
+
+def seccion_index_of(elections: Mapping[str, tuple[str, Mapping[int, int]]]) -> Json:
+    """:func:`seccion_index` from each election's ámbito level and ``sección -> ámbito`` (what
+    it reads of a cut: the same in every cut of a night)."""
     elecciones: dict[str, Json] = {}
-    for eid, results in cut.elections.items():
+    for eid, (level, seccion_ambito) in elections.items():
         runs: list[list[int]] = []
-        for sec in sorted(results.seccion_ambito):
-            aid = results.seccion_ambito[sec]
+        for sec in sorted(seccion_ambito):
+            aid = seccion_ambito[sec]
             if runs and runs[-1][1] == sec - 1 and runs[-1][2] == aid:
                 runs[-1][1] = sec
             else:
                 runs.append([sec, sec, aid])
-        elecciones[eid] = {"ambito": results.election.ambito.value, "tramos": runs}
+        elecciones[eid] = {"ambito": level, "tramos": runs}
     return {"schema": SCHEMA, "elecciones": elecciones}
