@@ -299,6 +299,8 @@ def _push_many(base: Path, ports: list[int], a: PackageContents, b: PackageConte
             seconds = report.seconds_to_serving
             if report.failed:
                 print(f"  failed: {report.failed[:5]} {next(iter(report.staged.values())).error}")
+            sent = sorted({o.files for o in report.staged.values()})
+            print(f"  files sent per difusor: {', '.join(map(str, sent))}")
             return seconds, connect_s
         finally:
             await pusher.close()
