@@ -45,10 +45,17 @@ def sha256_hex(data: bytes) -> str:
 
 def content_name(path: str, data: bytes) -> str:
     """A content-addressed name: ``data/x.json`` → ``data/x.<first 12 hex of sha256>.json``."""
+    return content_name_digest(path, data)[0]
+
+
+def content_name_digest(path: str, data: bytes) -> tuple[str, str]:
+    """:func:`content_name` and the whole SHA-256 (hex) it was made from: a package's manifest
+    takes the digest as it is instead of hashing the file again."""
+    digest = sha256_hex(data)
     head, tail = posixpath.split(path)
     stem, dot, ext = tail.partition(".")
-    name = f"{stem}.{sha256_hex(data)[:12]}" + (f".{ext}" if dot else "")
-    return posixpath.join(head, name) if head else name
+    name = f"{stem}.{digest[:12]}" + (f".{ext}" if dot else "")
+    return (posixpath.join(head, name) if head else name), digest
 
 
 MAX_JSON_DEPTH = 32

@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ class CutFiles:
     results: CutResults | ColumnCut
     files: dict[str, bytes]
     main_fields: dict[str, Any]
+    digests: dict[str, str] = field(default_factory=dict)  # SHA-256 of some files, as named
 
 
 def open_election(path: Path) -> ElectionDir | ColumnElection:
@@ -240,7 +241,7 @@ class CutBuilder:
         difusores_path = content_name("difusores.json", listing)
         files[difusores_path] = listing
         main_fields = {**main_fields, "difusores_oficiales": difusores_path}
-        return CutFiles(self.last_results, files, main_fields)
+        return CutFiles(self.last_results, files, main_fields, site.digests)
 
     def build(self, at: datetime, out: Path, *, previous: Path | Manifest | None = None,
               built_at: datetime | None = None, not_before: datetime | None = None,
@@ -261,6 +262,8 @@ class CutBuilder:
         # digest: the package is not hashed whole again
         digests = {p: held[1] for p, b in cf.files.items()
                    if (held := self._digests.get(p)) is not None and held[0] is b}
+        # and those of the files hashed for their content-addressed names
+        digests.update((p, d) for p, d in cf.digests.items() if p not in digests and p in cf.files)
         todo = [cf.files[p] for p in cf.files if p not in digests]
         if sum(map(len, todo)) < PARALLEL_BYTES:  # a state's cut: threads would only cost
             hashed = list(map(sha256_hex, todo))

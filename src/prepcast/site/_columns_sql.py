@@ -10,7 +10,8 @@ night, since neither the catalog nor a record's JSON changes from cut to cut):
 
 ``sc<i>``  the casillas voting in the election, with the ámbito the site shows them in (``sa``)
 ``ss<i>``  its secciones: the ámbito of each one's first casilla, esperadas, lista nominal
-``sr<i>``  every record of the feed: its segment (``b``), its ámbito and its JSON (``js``)
+``sr<i>``  every record of the feed: its segment (``b``), its ámbito and its entry in a
+           segment's ``actas`` (``js``: its clave as a JSON key, then its JSON)
 """
 
 from __future__ import annotations
@@ -197,9 +198,10 @@ def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) ->
         "verificacion": when("verificacion"),
         "votos": f"'[', array_to_string(l[5:{4 + nv}], ','), ']'",
     }
-    # one concat: a chain of || copies the text made so far at each step
-    body = ", ".join(f"'{',' if n else '{'}\"{k}\":', {v}" for n, (k, v) in
-                     enumerate(sorted(record.items())))
+    # one concat: a chain of || copies the text made so far at each step; the record's clave
+    # as the key it has in its segment first (its segments then join these as they are)
+    body = ", ".join([f"{js('f.clave')}, ':'"] + [
+        f"'{',' if n else '{'}\"{k}\":', {v}" for n, (k, v) in enumerate(sorted(record.items()))])
     con.execute(
         f"CREATE OR REPLACE TABLE sr{i} AS SELECT x.fn, x.part, x.contabilizada, "
         f"{_bucket(ce)} AS b, CASE WHEN x.part = 0 THEN c.sa ELSE {_fuera_ambito(ce, e)} END "
@@ -259,7 +261,7 @@ def segment_tables(con: duckdb.DuckDBPyConnection, i: int, nv: int, buckets: lis
     order), and ``sn<i>``, the body of each one's ``secciones`` (a sección's figures as of the
     segment: what every acta of its segment and of the earlier ones adds)."""
     within = ", ".join(map(str, buckets)) or "NULL"
-    figures = ", ".join(f"sum(v{k}) OVER w AS c{k}" for k in range(nv))
+    figures = ", ".join(f"sum(h.v{k}) AS c{k}" for k in range(nv))
     votes = ", ".join(f"r.c{k}" for k in range(nv))
     con.execute(
         f"CREATE OR REPLACE TABLE sm{i} AS SELECT b, s, clave, fn FROM cr{i} "
@@ -268,13 +270,12 @@ def segment_tables(con: duckdb.DuckDBPyConnection, i: int, nv: int, buckets: lis
     con.execute(
         f"CREATE OR REPLACE TABLE sn{i} AS WITH z AS (SELECT DISTINCT b, shards FROM cr{i} "
         f"WHERE b IN ({within})), "
-        "run AS (SELECT * FROM (SELECT seccion, b, sum(cap) OVER w AS cap, sum(con) OVER w AS con, "
-        f"sum(lnc) OVER w AS lnc, sum(tvse) OVER w AS tvse, {figures} FROM sg{i} "
-        # only the secciones these buckets touch, up to the last of them
-        f"WHERE b <= {max(buckets, default=0)} AND seccion IN (SELECT seccion FROM sg{i} "
-        f"WHERE b IN ({within})) "
-        f"WINDOW w AS (PARTITION BY seccion ORDER BY b ROWS UNBOUNDED PRECEDING)) "
-        f"WHERE b IN ({within})) "
+        # a sección as of each of these buckets: what it had from that bucket and every earlier
+        # one (a join on few rows per sección: cheaper than a running sum over a window)
+        "run AS (SELECT g.seccion, g.b, sum(h.cap) AS cap, sum(h.con) AS con, "
+        f"sum(h.lnc) AS lnc, sum(h.tvse) AS tvse, {figures} FROM sg{i} g JOIN sg{i} h "
+        f"ON h.seccion = g.seccion AND h.b <= g.b WHERE g.b IN ({within}) "
+        "GROUP BY g.seccion, g.b) "
         "SELECT r.b, ss.sa % z.shards AS s, string_agg(concat('\"', r.seccion, '\":[', "
         "r.cap, ',', r.con, ',', r.lnc, ',', r.tvse, ',[', "
         f"concat_ws(',', {votes}), ']]'), ',' ORDER BY CAST(r.seccion AS VARCHAR)) "
@@ -290,7 +291,7 @@ def segments_sql(i: int, e: Election, buckets: list[int]) -> str:
               + _dumps(e.id) + ',"schema":"prepcast.site.actas/1","secciones":{')
     # sr<i> is ordered by bucket: only the row groups of these buckets are read
     return (
-        f"WITH a AS (SELECT m.b, m.s, string_agg(concat({js('m.clave')}, ':', x.js), ',' "
+        f"WITH a AS (SELECT m.b, m.s, string_agg(x.js, ',' "
         f"ORDER BY m.clave) AS actas FROM sm{i} m JOIN sr{i} x ON x.fn = m.fn AND x.b = m.b "
         f"WHERE m.b IN ({within}) AND x.b IN ({within}) GROUP BY m.b, m.s) "
         f"SELECT a.b, a.s, encode(concat({_lit(head)}, a.actas, {_lit(middle)}, n.secciones, "

@@ -18,7 +18,7 @@ from typing import Any
 from prepcast.election.columnar import ColumnCut, ColumnElection, ColumnResults
 from prepcast.election.model import Ambito, Election
 from prepcast.election.tally import CutResults, ElectionResults, Totals
-from prepcast.package.canonical import content_name
+from prepcast.package.canonical import content_name, content_name_digest
 from prepcast.site import _columns_sql as sql
 from prepcast.site import _records as rec
 from prepcast.site._nacional import candidaturas_by_distrito, nation_entidad
@@ -57,11 +57,13 @@ class _Static:
     names: dict[int, str]
     seccion_ambito: dict[int, int]
     catalogs: dict[int, str] = field(default_factory=dict)  # ámbito -> path
-    # bucket -> (what its segments are made of, their (key, path, bytes)), as of the last cut
+    # bucket -> (what its segments are made of, their (key, path, bytes, sha256)), as of the
+    # last cut
     segments: dict[int, tuple[tuple[tuple[Any, ...], tuple[Any, ...]],
-                              list[tuple[str, str, bytes]]]] = field(
+                              list[tuple[str, str, bytes, str]]]] = field(
         default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)  # of ``files``
     entidades: dict[int, str] = field(default_factory=dict)  # national: entidad -> name
 
 
@@ -184,8 +186,10 @@ class ColumnSiteWriter(NightWriter):
                 "campos_casilla": _s(list(rec.CASILLA_FIELDS)),
                 "casillas": f"[{casillas.get(aid) or ''}]",
             })
-            path = content_name(f"data/{e.id}/{e.ambito.value}/{aid:02d}-catalogo.json", data)
+            path, digest = content_name_digest(
+                f"data/{e.id}/{e.ambito.value}/{aid:02d}-catalogo.json", data)
             st.files[path] = data
+            st.digests[path] = digest
             st.catalogs[aid] = path
 
     def files(self, cut: ColumnCut,
@@ -210,6 +214,8 @@ class ColumnSiteWriter(NightWriter):
         for (files, results, entidad_path), st, eid in zip(done, statics, eids, strict=True):
             out.files.update(st.files)
             out.files.update(files.files)
+            out.digests.update(st.digests)
+            out.digests.update(files.digests)
             view[eid] = results
             elecciones.append({"id": eid, "entidad": entidad_path})
             proceso_elecciones.append({
@@ -247,17 +253,19 @@ class ColumnSiteWriter(NightWriter):
         todo = sorted((b, int(p[0][0])) for b, p in prints.items() if b not in held)
         sql.segment_tables(con, i, len(e.columns), [b for b, _ in todo])
         for run in _chunks(todo):
-            made: dict[int, list[tuple[str, str, bytes]]] = {b: [] for b in run}
+            made: dict[int, list[tuple[str, str, bytes, str]]] = {b: [] for b in run}
             for b, s, data in con.execute(sql.segments_sql(i, e, run)).fetchall():
                 key = f"{b}-{s}"
-                made[b].append((key, content_name(f"data/{e.id}/actas/{key}.json", data), data))
+                path, digest = content_name_digest(f"data/{e.id}/actas/{key}.json", data)
+                made[b].append((key, path, data, digest))
             for b, files in made.items():
                 st.segments[b] = (prints[b], files)
         segs: dict[str, str] = {}
         for b in sorted(st.segments):
-            for key, path, data in st.segments[b][1]:
+            for key, path, data, digest in st.segments[b][1]:
                 segs[key] = path
                 out.files[path] = data
+                out.digests[path] = digest
         return segs
 
     def _election(self, cut: ColumnCut, i: int, st: _Static) -> tuple[SiteFiles, ElectionResults, str]:
@@ -298,8 +306,10 @@ class ColumnSiteWriter(NightWriter):
                 "secciones": f"[{secciones.get(aid) or ''}]",
                 "casillas": f"[{states.get(aid) or ''}]",
             })
-            paths[aid] = path = content_name(f"data/{e.id}/{e.ambito.value}/{aid:02d}.json", data)
+            path, digest = content_name_digest(f"data/{e.id}/{e.ambito.value}/{aid:02d}.json", data)
+            paths[aid] = path
             out.files[path] = data
+            out.digests[path] = digest
         fuera = [{"clave": str(r[0]), "ambito": int(r[1]), "segmento": [int(r[2]), int(r[3])]}
                  for r in con.execute(f"SELECT clave, aid, b, s FROM cr{i} WHERE part = 1 "
                                       "ORDER BY k2, clave, k3").fetchall()]

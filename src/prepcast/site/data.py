@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from prepcast.election.model import Election, Proceso, display_time
 from prepcast.election.tally import CutResults, ElectionResults
-from prepcast.package.canonical import content_name
+from prepcast.package.canonical import content_name_digest
 from prepcast.package.ejercicio import JORNADA_NAME
 from prepcast.package.layout import db_dir
 from prepcast.site import _records as rec
@@ -64,16 +64,19 @@ class DatabaseZip(Protocol):
 class SiteFiles:
     """The site of one cut: ``files`` (path in the package -> bytes), ``main_fields`` (what
     goes under ``signed.data`` in ``json/main.json``) and ``history`` (the night's history
-    document, which the next cut extends)."""
+    document, which the next cut extends); ``digests``: the SHA-256 (hex) of some of
+    ``files``, made with their content-addressed names (the manifest takes them as they are)."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     main_fields: Json = field(default_factory=dict)
     history: Json = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
 
     def add(self, stem: str, obj: Any) -> str:
         """Add a JSON file under its content-addressed name; returns its path."""
         data = dump(obj)
-        path = content_name(stem, data)
+        path, digest = content_name_digest(stem, data)
+        self.digests[path] = digest
         self.files[path] = data
         return path
 
