@@ -55,12 +55,12 @@ from prepcast.distribution.modes._common import (
     manifest_rel,
     same_cut_refused,
 )
+from prepcast.distribution.modes._listing import as_listed, moved_since
 from prepcast.distribution.outcome import Outcome
 from prepcast.distribution.registry import Difusor
 from prepcast.distribution.transport import (
     ConnectionLost,
     IncompleteTransfer,
-    Listed,
     NoSpace,
     Peer,
     PeerError,
@@ -248,7 +248,7 @@ class ReleasesMode:
                 if carried.get(sig.removesuffix(".sig") + ".json"):
                     await carry(sig)
         listed = await peer.list_stats(dest)
-        moved = set() if self.ctx.verify_reused else _moved(peer.where, listed, linked, record)
+        moved = set() if self.ctx.verify_reused else moved_since(peer.where, listed, linked, record)
         for path in sorted(moved - pkg.files.keys()):   # carried over: left out (its signature
             await peer.remove(posixpath.join(dest, path))  # too, when it is a manifest)
             if path.endswith(".json") and path.removesuffix(".json") + ".sig" in base:
@@ -269,7 +269,7 @@ class ReleasesMode:
         if wrong:
             raise IncompleteTransfer(
                 f"{peer.where}: {len(wrong)} files did not arrive whole, e.g. {wrong[0]}")
-        self.ctx.state.set_listed(d.name, _as_listed(pkg, listed), set(by_sha), record)
+        self.ctx.state.set_listed(d.name, as_listed(pkg, listed), set(by_sha), record)
         return sent, uploaded
 
     async def _intact(self, peer: Peer, path: str, sha: str, size: int,
@@ -332,38 +332,6 @@ class ReleasesMode:
                  and c <= live.cut_id]
         for name in [posixpath.basename(release_dir(c)) for c in old] + stale:
             await peer.rmtree(posixpath.join(root, RELEASES, name))
-
-
-def _moved(where: str, listed: dict[str, Listed], linked: dict[str, str],
-           record: dict[str, tuple[int, int]]) -> set[str]:
-    """The files just linked from the live release whose listing (size, mtime) is not the one
-    recorded when that release was built: changed at the difusor since. A content with no
-    record is taken on its size alone (checked after this, as before)."""
-    moved: set[str] = set()
-    warned: set[str] = set()
-    for path, sha in sorted(linked.items()):
-        got, was = listed.get(path), record.get(sha)
-        if got is None or was is None or (got.size, got.mtime) == was:
-            continue
-        moved.add(path)
-        if sha not in warned:
-            warned.add(sha)
-            log.warning("%s: %s changed at the difusor since the pusher placed it (listed %s "
-                        "bytes, mtime %s; recorded %s, %s); not linked into the new release (a "
-                        "file of the new cut is sent again)", where, path, got.size, got.mtime,
-                        *was)
-    return moved
-
-
-def _as_listed(pkg: PackageContents, listed: dict[str, Listed]) -> dict[str, tuple[int, int]]:
-    """What to record of a built release: per content, the listing of its first path (the
-    immutable files', as the next cut's live manifest lists them)."""
-    out: dict[str, tuple[int, int]] = {}
-    for path, (sha, _) in sorted(pkg.immutable().items()):
-        got = listed.get(path)
-        if got is not None and got.mtime is not None:
-            out.setdefault(sha, (got.size, got.mtime))
-    return out
 
 
 def _clean(link: str | None) -> str | None:
