@@ -59,14 +59,17 @@ test: venv system-deps node-deps lint typecheck
 # one still busy when it runs out (work stealing: no core idles at the end behind a long module),
 # temporary files in memory where the machine has /dev/shm, kept only for the tests that failed.
 # Byte code is cached even where PYTHONDONTWRITEBYTECODE is set: pytest rewrites every test module
-# and each `python -m prepcast` a test starts compiles the package again without it.
+# and each `python -m prepcast` a test starts compiles the package again without it. No browser
+# test runs here, so Playwright's plugin is not loaded (0.3 s of CPU in each worker and the main
+# process). The expensive fixtures are made once for the run, not in each worker (tests/once.py).
 QUICK_TMP ?= $(if $(wildcard /dev/shm),/dev/shm,/tmp)/prepcast-test-quick-$(shell id -u)-$(notdir $(CURDIR))
 # One worker more than the cores: some tests wait (an embargo, a daemon's confirmation, a runner
 # started as a process) and the extra worker's tests use the core meanwhile (quiet machine, 2
 # cores: 65.9 s with 3 workers against 71.3 s with 2, the same CPU). QUICK_WORKERS=N to choose.
 QUICK_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test-quick: venv
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(QUICK_WORKERS) --dist worksteal -m "not server and not browser and not slow" \
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(QUICK_WORKERS) --dist worksteal -p no:playwright \
+		-m "not server and not browser and not slow" \
 		--ignore=tests/analytics/test_goaccess.py \
 		--basetemp=$(QUICK_TMP) -o tmp_path_retention_policy=failed
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.once import made_once
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 REAL = SHARED / "data" / "real"
@@ -15,7 +17,16 @@ QROO = REAL / "qroo-2019-dip-loc" / "QROO_DIP_LOC_2019.csv"
 
 @pytest.fixture(scope="session")
 def small_election(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The `small` synthetic election (seed 7), generated once per test session. Read-only."""
+    """The `small` synthetic election (seed 7), generated once per run. Read-only."""
     from prepcast.election.synthetic import generate
 
-    return generate("small", 7, tmp_path_factory.mktemp("elections") / "small")
+    return made_once(tmp_path_factory, "small-7", lambda d: generate("small", 7, d / "small"))
+
+
+@pytest.fixture(scope="session")
+def national_election(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `nacional-small` synthetic election (seed 2), generated once per run. Read-only."""
+    from prepcast.election.synthetic import generate
+
+    return made_once(tmp_path_factory, "nacional-small-2",
+                     lambda d: generate("nacional-small", 2, d / "e"))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from prepcast.analytics.synth import COUNTRY_NAMES, NETWORKS, write_events, write_log
+from tests.once import made_once
 
 CONTINENTS = {"MX": ("NA", "North America"), "US": ("NA", "North America"),
               "GT": ("NA", "North America"), "CA": ("NA", "North America"),
@@ -42,18 +43,24 @@ def build_mmdb(path: Path, extra: dict[str, dict[str, object]] | None = None) ->
 
 @pytest.fixture(scope="session")
 def mmdb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_mmdb(tmp_path_factory.mktemp("geo") / "test-city.mmdb")
+    return made_once(tmp_path_factory, "mmdb", lambda d: build_mmdb(d / "test-city.mmdb"))
 
 
-@pytest.fixture(scope="session")
-def synth_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("logs") / "access.log"
+def _log(path: Path) -> Path:
     write_log(path, 30_000, seed=11)
     return path
 
 
 @pytest.fixture(scope="session")
-def synth_events(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("events") / "difusor-events.jsonl"
+def synth_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return made_once(tmp_path_factory, "synth-log", lambda d: _log(d / "access.log"))
+
+
+def _events(path: Path) -> Path:
     write_events(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def synth_events(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return made_once(tmp_path_factory, "synth-events", lambda d: _events(d / "difusor-events.jsonl"))

@@ -10,6 +10,7 @@ import pytest
 from prepcast.analytics import ReportOptions, ReportSummary, write_report
 from prepcast.analytics.outline import headings
 from prepcast.cli import main
+from tests.once import made_once
 
 IEEM_ITEMS = [
     "i. Reporte de incidencias presentadas durante la operación que hayan afectado la publicación "
@@ -27,9 +28,9 @@ IEM_ITEMS = ["a) Reporte de Incidencias", "b) Estadísticas de Visitas", "c) An�
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory, synth_log: Path, synth_events: Path,
          mmdb: Path) -> ReportSummary:
-    return write_report([synth_log], tmp_path_factory.mktemp("outline") / "informe", pdf=True,
-                        events=synth_events, geoip_db=mmdb,
-                        options=ReportOptions(formatos=("ieem", "iem")))
+    return made_once(tmp_path_factory, "outline", lambda d: write_report(
+        [synth_log], d / "informe", pdf=True, events=synth_events, geoip_db=mmdb,
+        options=ReportOptions(formatos=("ieem", "iem"))))
 
 
 def _in_order(text: str, wanted: list[str]) -> None:

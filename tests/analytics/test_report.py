@@ -14,6 +14,7 @@ import pytest
 
 from prepcast.analytics import ReportOptions, ReportSummary, classify_user_agent, write_report
 from prepcast.analytics.views import PAGE_VIEWS, VIEW_RULES
+from tests.once import made_once
 
 LINE = re.compile(r'^(\S+) \S+ \S+ \[([^\]]+)\] "(\S+) (\S+) \S+" (\d{3}) \S+ "([^"]*)" "([^"]*)"$')
 
@@ -32,13 +33,15 @@ incidentes:
 def report(
     tmp_path_factory: pytest.TempPathFactory, synth_log: Path, synth_events: Path, mmdb: Path
 ) -> ReportSummary:
-    base = tmp_path_factory.mktemp("report")
-    incidents = base / "incidentes.yaml"
-    incidents.write_text(INCIDENTS_YAML, encoding="utf-8")
-    return write_report(
-        [synth_log], base / "informe", pdf=True, events=synth_events, incidents=incidents,
-        geoip_db=mmdb, options=ReportOptions(difusor="Periódico de Prueba"),
-    )
+    def make(base: Path) -> ReportSummary:
+        incidents = base / "incidentes.yaml"
+        incidents.write_text(INCIDENTS_YAML, encoding="utf-8")
+        return write_report(
+            [synth_log], base / "informe", pdf=True, events=synth_events, incidents=incidents,
+            geoip_db=mmdb, options=ReportOptions(difusor="Periódico de Prueba"),
+        )
+
+    return made_once(tmp_path_factory, "report", make)
 
 
 def _reference(log: Path) -> dict[str, int]:

@@ -20,11 +20,13 @@ from prepcast.formats.write_prep_csv import NACIONAL_ID_COLUMNS
 from prepcast.formats.write_prep_csv_columns import build_databases_columns
 from tests.election.test_columnar import _same
 from tests.election.trees import tree_digest
+from tests.once import made_once
 
 
 @pytest.fixture(scope="module")
 def national(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate("nacional-small", 3, tmp_path_factory.mktemp("national") / "e")
+    return made_once(tmp_path_factory, "nacional-small-3",
+                     lambda d: generate("nacional-small", 3, d / "e"))
 
 
 def test_same_seed_same_bytes(national: Path, tmp_path: Path) -> None:

@@ -11,11 +11,13 @@ from prepcast.election.columnar import load_columns, tally_columns
 from prepcast.election.schedule import cut_time
 from prepcast.election.synthetic import generate
 from prepcast.formats.write_prep_csv_columns import ColumnDatabaseWriter, build_databases_columns
+from tests.once import made_once
 
 
 @pytest.fixture(scope="module")
 def national(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate("nacional-small", 5, tmp_path_factory.mktemp("national") / "e")
+    return made_once(tmp_path_factory, "nacional-small-5",
+                     lambda d: generate("nacional-small", 5, d / "e"))
 
 
 @pytest.mark.parametrize("which", ["small", "national"])

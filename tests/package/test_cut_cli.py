@@ -13,6 +13,7 @@ from prepcast.election import load_election_dir
 from prepcast.election.synthetic import generate
 from prepcast.package import load_manifest, load_signer, verify_package
 from prepcast.publish import CutBuilder
+from tests.once import made_once
 from tests.package.pkg_helpers import check_schemas
 
 TZ = timezone(timedelta(hours=-6))
@@ -29,8 +30,11 @@ def build(election: Path, keys: Path, out: Path, at: str, *extra: str) -> int:
 
 @pytest.fixture(scope="module")
 def night(tmp_path_factory: pytest.TempPathFactory, small_election: Path) -> dict[str, Path]:
-    """Keys made with the CLI and three consecutive cuts of the small election."""
-    root = tmp_path_factory.mktemp("night")
+    """Keys made with the CLI and three consecutive cuts of the small election (read-only)."""
+    return made_once(tmp_path_factory, "cut-cli-night", lambda root: _night(root, small_election))
+
+
+def _night(root: Path, small_election: Path) -> dict[str, Path]:
     keys = root / "keys"
     assert main(["keys", "init", "--out", str(keys)]) == 0
     pkgs = {}

@@ -13,7 +13,6 @@ import pytest
 from prepcast.cli import main
 from prepcast.election import ElectionDir, cut_time, load_election_dir
 from prepcast.election.columnar import ColumnElection, load_columns
-from prepcast.election.synthetic import generate
 from prepcast.package import Manifest, init_keys, load_manifest, load_signer
 from prepcast.publish import build_cut
 from prepcast.publish.cut import CutBuilder, CutFiles, night_engine, open_election
@@ -22,9 +21,9 @@ from tests.conftest import QROO, REAL, TAMAULIPAS
 from tests.night.night_run import night_here
 
 
-@pytest.fixture(scope="module")
-def national(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate("nacional-small", 2, tmp_path_factory.mktemp("nat") / "e")
+@pytest.fixture
+def national(national_election: Path) -> Path:
+    return national_election
 
 
 def _columns(path: Path) -> ColumnElection:

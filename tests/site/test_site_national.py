@@ -15,7 +15,6 @@ from playwright.sync_api import Page
 
 from prepcast.election import ElectionDir, load_election_dir
 from prepcast.election.schedule import cut_time
-from prepcast.election.synthetic import generate
 from prepcast.formats.read_prep_csv import read_prep_csv
 from prepcast.formats.recount import recount
 from prepcast.package import init_keys, load_signer, verify_package
@@ -30,8 +29,8 @@ CUT = 30
 
 
 @pytest.fixture(scope="module")
-def national(tmp_path_factory: pytest.TempPathFactory) -> ElectionDir:
-    return load_election_dir(generate("nacional-small", 2, tmp_path_factory.mktemp("nat") / "e"))
+def national(national_election: Path) -> ElectionDir:
+    return load_election_dir(national_election)
 
 
 @pytest.fixture(scope="module")
