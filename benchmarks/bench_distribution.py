@@ -257,6 +257,15 @@ def _seed(root: Path, pkg: PackageContents) -> None:
     ReleaseStore(root).activate(pkg.cut_id)
 
 
+def _listed(release: Path, pkg: PackageContents) -> dict[str, tuple[int, int]]:
+    """Per content, the size and mtime (whole seconds) of its first immutable file."""
+    out: dict[str, tuple[int, int]] = {}
+    for rel, (sha, _) in sorted(pkg.immutable().items()):
+        st = (release / rel).stat()
+        out.setdefault(sha, (st.st_size, int(st.st_mtime)))
+    return out
+
+
 def _push_many(base: Path, ports: list[int], a: PackageContents, b: PackageContents,
                host: asyncssh.SSHKey) -> tuple[float, float]:
     host_line = host.export_public_key().decode().strip()
@@ -266,9 +275,11 @@ def _push_many(base: Path, ports: list[int], a: PackageContents, b: PackageConte
         for i, port in enumerate(ports))
     state = DeliveryState(base / "state.sqlite")
     state.remember_files(a.digest, a.files)
-    for d in difusores:
+    for d, root in zip(difusores, sorted(base.glob("d[0-9][0-9][0-9]")), strict=True):
         state.set_holding(d.name, "staged", a.cut_id, a.digest)
         state.set_holding(d.name, "active", a.cut_id, a.digest)
+        if hasattr(state, "set_listed"):   # as the night's state holds it: each content's listing
+            state.set_listed(d.name, _listed(root / release_dir(a.cut_id), a), set(), {})
     registry = Registry(base / "registry.toml", difusores, concurrency=CONCURRENCY)
 
     async def go() -> tuple[float, float]:
@@ -288,6 +299,8 @@ def _push_many(base: Path, ports: list[int], a: PackageContents, b: PackageConte
             seconds = report.seconds_to_serving
             if report.failed:
                 print(f"  failed: {report.failed[:5]} {next(iter(report.staged.values())).error}")
+            sent = sorted({o.files for o in report.staged.values()})
+            print(f"  files sent per difusor: {', '.join(map(str, sent))}")
             return seconds, connect_s
         finally:
             await pusher.close()

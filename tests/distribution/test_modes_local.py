@@ -208,6 +208,40 @@ def test_a_live_file_that_is_not_what_its_manifest_says_is_not_carried(
     assert live_app.read_bytes() == b"altered"   # sent beside it, never written through a link
 
 
+def test_a_live_file_whose_listing_moved_is_sent_again_not_linked(
+        tmp_path: Path, cuts: list[Path]) -> None:
+    """One byte flipped in a live file, size kept, its mtime later than the one recorded when
+    the release was built: the next cut sends it again (one upload more than a difusor left
+    alone, where it is linked); with a fresh state (no record) it is linked on its size."""
+    net = Net(tmp_path, [difusor("uno"), difusor("dos")])
+    net.push(cuts[0])
+    app = next(p for p in read_package(cuts[1]).files if p.startswith("assets/app"))
+    changed = net.www("uno") / "releases/jornada-0001" / app
+    st = changed.stat()
+    changed.write_bytes(bytes([changed.read_bytes()[0] ^ 1]) + changed.read_bytes()[1:])
+    os.utime(changed, (st.st_atime, st.st_mtime + 3))
+    [report] = net.push(cuts[1])
+    assert report.failed == []
+    served = net.www("uno") / "current" / app
+    assert served.read_bytes() == (cuts[1] / app).read_bytes()
+    assert not os.path.samefile(served, changed)
+    assert os.path.samefile(net.www("dos") / "current" / app,
+                            net.www("dos") / "releases/jornada-0001" / app)
+    assert report.staged["uno"].files == report.staged["dos"].files + 1
+    # the record now holds the new file's listing: the next cut links it again
+    [again] = net.push(cuts[2])
+    assert again.staged["uno"].files == again.staged["dos"].files
+    assert os.path.samefile(served, net.www("uno") / "releases/jornada-0003" / app)
+    # no record: sizes only, as before
+    live = net.www("dos") / "releases/jornada-0003" / app
+    st = live.stat()
+    live.write_bytes(bytes([live.read_bytes()[0] ^ 1]) + live.read_bytes()[1:])
+    os.utime(live, (st.st_atime, st.st_mtime + 3))
+    [fresh] = Net(tmp_path, [difusor("dos")], state="fresh.sqlite").push(cuts[3])
+    assert fresh.failed == []
+    assert os.path.samefile(net.www("dos") / "releases/jornada-0004" / app, live)
+
+
 def test_sftp_failures_become_typed_errors() -> None:
     import asyncssh
 

@@ -1,7 +1,8 @@
-"""With ``verify_reused`` (``--verify-reused``), a file the pusher would reuse from a difusor's
-live release is read back and checked against its manifest first: one changed at the difusor
-never travels, hard-linked, into the next release. Without it (the default: reading back what
-was not sent doubled a night's pushing CPU), sizes alone are checked. Real OpenSSH."""
+"""A file changed at a difusor never travels, hard-linked, into the next release: by default
+when the server's listing of it (size, mtime) is no longer the one the state recorded once its
+release was built; with ``verify_reused`` (``--verify-reused``) it is read back and checked
+against its manifest first (reading back what was not sent doubled a night's pushing CPU, so it
+is off by default). With no record (a fresh state), sizes alone are checked. Real OpenSSH."""
 
 from __future__ import annotations
 
@@ -28,6 +29,17 @@ def _flip(path: Path) -> bytes:
     raw[0] ^= 0x01
     path.write_bytes(bytes(raw))
     return bytes(raw)
+
+
+def _flip_later(path: Path) -> None:
+    """Change the first byte of ``path`` in place, size kept, as a write a few seconds after
+    the pusher's would (the server lists whole seconds: the mtime is set, not left to luck)."""
+    st = path.stat()
+    with path.open("r+b") as f:
+        first = f.read(1)
+        f.seek(0)
+        f.write(bytes([first[0] ^ 0x01]))
+    os.utime(path, (st.st_atime, st.st_mtime + 3))
 
 
 def _cut_1_live(sshd: Sshd, keydir: Path, tmp_path: Path, name: str, *,
@@ -139,18 +151,69 @@ def test_nothing_is_carried_over_from_a_live_manifest_the_institute_did_not_make
                for p, e in m2.files.items())
 
 
-def test_without_verify_reused_a_live_file_of_the_right_size_is_linked_unread(
+def test_by_default_a_live_file_changed_in_place_is_sent_again_and_the_rest_linked(
         sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
-    """The default: a live file of the size the manifest lists is linked into the next release
-    without being read back (so a night's pushes do not read back every difusor's site at
-    every cut); a file of another size is still sent again."""
+    """Regression: by default (no read-back), one byte of `assets/app.*.js` flipped in a
+    difusor's live release, size kept, was hard-linked into every later release. Now its
+    listed mtime is not the one recorded when cut 1 was built, so cut 2 gets the institute's
+    bytes in a file of its own; a difusor left alone gets every reused file linked (one upload
+    fewer), and so does the changed one for every other file."""
+    sol, luna = sshd.add_user(), sshd.add_user()
+    text = registry_toml([entry(sshd, sol, "el-sol"), entry(sshd, luna, "la-luna")])
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    assert push_once(text, tmp_path, p1).failed == []
+    m = load_manifest(p1)
+    app, css = _asset(m, "app"), _asset(m, "style")
+    changed = sol.www / "releases" / "jornada-0001" / app
+    _flip_later(changed)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    report = push_once(text, tmp_path, p2)
+    assert report.failed == [], report
+    for user in (sol, luna):
+        assert live(user) == "releases/jornada-0002"
+    fresh = sol.www / "releases" / "jornada-0002" / app
+    assert hashlib.sha256(fresh.read_bytes()).hexdigest() == m.files[app].sha256
+    assert not os.path.samefile(fresh, changed)
+    for user, path in ((sol, css), (luna, app), (luna, css)):
+        assert os.path.samefile(user.www / "releases" / "jornada-0002" / path,
+                                user.www / "releases" / "jornada-0001" / path), (user, path)
+    assert report.staged["el-sol"].files == report.staged["la-luna"].files + 1
+
+
+def test_by_default_a_live_file_changed_in_place_is_not_carried_over(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """The same for the live release's files the next cut does not list: the one whose listing
+    moved is left out, the others (and the live manifest and its signature) are carried."""
+    user = sshd.add_user()
+    text = registry_toml([entry(sshd, user, "el-sol")])
+    p1 = make_package(tmp_path / "p1", keydir, 1)
+    p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    assert push_once(text, tmp_path, p1).failed == []
+    bad, good = _only_in_cut_1(p1, p2)[:2]
+    rel1, rel2 = (user.www / "releases" / f"jornada-000{n}" for n in (1, 2))
+    _flip_later(rel1 / bad)
+    assert push_once(text, tmp_path, p2).failed == []
+    assert live(user) == "releases/jornada-0002"
+    assert not (rel2 / bad).exists()
+    assert os.path.samefile(rel2 / good, rel1 / good)
+    for kept in (manifest_path("jornada", 1), signature_path("jornada", 1)):
+        assert os.path.samefile(rel2 / kept, rel1 / kept), kept
+
+
+def test_with_no_record_a_live_file_of_the_right_size_is_linked_unread(
+        sshd: Sshd, keydir: Path, tmp_path: Path) -> None:
+    """A pusher started with a fresh state has no listing recorded for what the difusor holds:
+    as before, a live file of the size the manifest lists is linked into the next release
+    without being read back; a file of another size is still sent again."""
     user, text, p1, m = _cut_1_live(sshd, keydir, tmp_path, "el-sol")
     app = _asset(m, "app")
     css = _asset(m, "style")
     rel1, rel2 = (user.www / "releases" / f"jornada-000{n}" for n in (1, 2))
-    _flip(rel1 / app)
+    _flip_later(rel1 / app)
     (rel1 / css).write_bytes((rel1 / css).read_bytes() + b"/* x */")
     p2 = make_package(tmp_path / "p2", keydir, 2, previous=p1)
+    for name in ("state.sqlite", "state.sqlite-wal", "state.sqlite-shm"):
+        (tmp_path / name).unlink(missing_ok=True)   # another state: nothing recorded
     assert push_once(text, tmp_path, p2).failed == []
     assert live(user) == "releases/jornada-0002"
     assert os.path.samefile(rel2 / app, rel1 / app)      # same size: linked, not read

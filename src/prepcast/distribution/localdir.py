@@ -19,6 +19,7 @@ from prepcast.distribution.registry import Difusor
 from prepcast.distribution.transport import (
     READ_LIMIT,
     ConnectionLost,
+    Listed,
     NoSpace,
     PeerError,
     PermissionDenied,
@@ -151,14 +152,20 @@ class LocalPeer:
             return None
 
     async def list_files(self, top: str) -> dict[str, int]:
+        return {p: f.size for p, f in (await self.list_stats(top)).items()}
+
+    async def list_stats(self, top: str) -> dict[str, Listed]:
+        """As an SFTP v3 server lists them: the mtime in whole seconds."""
         self._check()
         root = self._path(top)
-        found: dict[str, int] = {}
+        found: dict[str, Listed] = {}
         for dirpath, _dirs, names in os.walk(root):
             for name in names:
                 full = Path(dirpath) / name
                 if full.is_file() and not full.is_symlink():
-                    found[full.relative_to(root).as_posix()] = full.stat().st_size
+                    st = full.stat()
+                    found[full.relative_to(root).as_posix()] = Listed(st.st_size,
+                                                                      int(st.st_mtime))
         return found
 
     async def listdir(self, path: str) -> list[str]:

@@ -31,7 +31,13 @@ from prepcast.distribution.sftp_connect import (
     where,
 )
 from prepcast.distribution.sftp_files import part_name, upload, write_into
-from prepcast.distribution.transport import READ_LIMIT, PeerError, Progress, RemoteFailure
+from prepcast.distribution.transport import (
+    READ_LIMIT,
+    Listed,
+    PeerError,
+    Progress,
+    RemoteFailure,
+)
 
 __all__ = ["CONNECT_TIMEOUT", "SftpPeer", "part_name", "unreadable_key"]
 
@@ -164,8 +170,13 @@ class SftpPeer:
 
     async def list_files(self, top: str) -> dict[str, int]:
         """Every regular file below ``top`` (relative path -> size); empty when ``top`` is absent."""
+        return {p: f.size for p, f in (await self.list_stats(top)).items()}
+
+    async def list_stats(self, top: str) -> dict[str, Listed]:
+        """Every regular file below ``top`` (relative path -> size and mtime, from the same
+        directory listing); empty when ``top`` is absent."""
         sftp = await self.sftp()
-        found: dict[str, int] = {}
+        found: dict[str, Listed] = {}
 
         async def walk(rel: str) -> None:
             path = posixpath.join(top, rel) if rel else top
@@ -182,7 +193,9 @@ class SftpPeer:
                 if e.attrs.type == asyncssh.FILEXFER_TYPE_DIRECTORY:
                     subdirs.append(child)
                 elif e.attrs.type == asyncssh.FILEXFER_TYPE_REGULAR:
-                    found[child] = int(e.attrs.size or 0)
+                    mtime = e.attrs.mtime
+                    found[child] = Listed(int(e.attrs.size or 0),
+                                          int(mtime) if mtime is not None else None)
             await asyncio.gather(*(walk(s) for s in subdirs))
 
         await walk("")

@@ -8,7 +8,9 @@ with the manifest digest), ``sent`` (a cut handed to a difusor's daemon and not 
 there, read back on the next round), ``login_refused`` (a difusor whose server refused the
 pusher's password or key, with a keyed digest of the registry entry it used: not tried again
 until that entry changes; the key, random, is kept 0600 beside the file, :meth:`access_key`) and ``cut_files`` (each delivered cut's files, so the next
-cut sends only what a difusor lacks, by content).
+cut sends only what a difusor lacks, by content) and ``listed`` (per SFTP-only difusor and
+content, the size and modification time its server listed for the file once the release holding
+it was built and checked: a file whose listing moved since is not linked into the next release).
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ CREATE TABLE IF NOT EXISTS cut_files (
     sha256 TEXT NOT NULL,
     size INTEGER NOT NULL,
     PRIMARY KEY (digest, path)
+);
+CREATE TABLE IF NOT EXISTS listed (
+    difusor TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    PRIMARY KEY (difusor, sha256)
 );
 """
 
@@ -342,6 +351,30 @@ class DeliveryState:
                 "SELECT path, sha256, size FROM cut_files WHERE digest = ?", (digest,)
             ).fetchall()
         return {str(p): (str(h), int(s)) for p, h, s in rows}
+
+    def listed(self, difusor: str) -> dict[str, tuple[int, int]]:
+        """What ``difusor``'s server listed for each content (sha256 -> size, mtime) when the
+        last release holding it was built; empty for a difusor this state never built for."""
+        with self._lock:
+            rows = self._db.execute("SELECT sha256, size, mtime FROM listed WHERE difusor = ?",
+                                    (difusor,)).fetchall()
+        return {str(h): (int(s), int(m)) for h, s, m in rows}
+
+    def set_listed(self, difusor: str, now: Mapping[str, tuple[int, int]],
+                   keep: set[str], before: Mapping[str, tuple[int, int]]) -> None:
+        """Record ``now`` for ``difusor`` (sha256 -> size, mtime), given ``before`` (what
+        :meth:`listed` returned): only the rows that changed are written; rows of contents
+        neither in ``now`` nor in ``keep`` (the live release's) are dropped."""
+        changed = [(difusor, h, s, m) for h, (s, m) in now.items() if before.get(h) != (s, m)]
+        gone = [(difusor, h) for h in before if h not in now and h not in keep]
+        if not changed and not gone:
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO listed (difusor, sha256, size, mtime) "
+                                 "VALUES (?, ?, ?, ?)", changed)
+            self._db.executemany("DELETE FROM listed WHERE difusor = ? AND sha256 = ?", gone)
+            self._db.execute("COMMIT")
 
 
 #: The length of :meth:`DeliveryState.access_key`.

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from prepcast.errors import TransportError
 
@@ -38,6 +38,14 @@ Progress = Callable[[int], None]
 
 #: The largest file the pusher reads back from a difusor (a manifest, a status file).
 READ_LIMIT = 64 * 1024 * 1024
+
+
+class Listed(NamedTuple):
+    """A regular file as the server lists it: its size and its modification time in whole
+    seconds (what SFTP v3 carries; None when the server does not say)."""
+
+    size: int
+    mtime: int | None
 
 
 class PeerError(TransportError):
@@ -164,6 +172,11 @@ class Peer(Protocol):
 
     async def list_files(self, top: str) -> dict[str, int]:
         """Every regular file below ``top`` (relative path -> size); empty when absent."""
+        ...
+
+    async def list_stats(self, top: str) -> dict[str, Listed]:
+        """Every regular file below ``top`` (relative path -> size and mtime as listed);
+        empty when absent."""
         ...
 
     async def listdir(self, path: str) -> list[str]: ...

@@ -13,18 +13,30 @@ holds, uploads for the rest), checked, renamed into place, and activated by rena
   from what the live release actually holds (its manifest on the server; a linked file whose
   size is not the listed one is unlinked and sent again), so a pusher started with a fresh or
   another state still builds complete releases.
+* **A reused file whose listing moved is not reused.** Once a release is built and checked, the
+  state records, per difusor and content, the size and modification time the server lists for
+  it (:meth:`~prepcast.distribution.state.DeliveryState.set_listed`; hard links share the
+  inode, so one entry per content). A file the next cut links from the live release whose
+  listing is no longer the recorded one (changed at the difusor: one byte flipped, same size,
+  a later mtime) is unlinked before the release is renamed into place and sent again, so it
+  never travels into the next release; a carried-over one is left out. It costs no read-back
+  and no extra listing (the mtimes come with the listing that checks the new release). Limits:
+  SFTP lists whole seconds, so a change in the same second as the pusher's write, or one that
+  puts the mtime back (``touch -d``), passes; and with no record (a fresh state, a pusher
+  started with another state, a server that lists no mtime) only sizes are checked, as before.
 * **A reused file can be read back first** (``verify_reused``: ``--verify-reused``). Before a
   file of the live release is hard-linked into the new one, it is read back whole and its
   SHA-256 compared with the manifest's: a file changed at the difusor (one byte flipped, same
   size) is sent again instead, so it never travels into the next release. The cost: each cut
   reads back from every difusor the bytes it reuses (what it did not have to send), once per
   distinct content — it doubled the pusher's CPU of a state night — so it is off by default:
-  sizes are checked, and the monitor compares the contents a difusor serves.
+  sizes and listed mtimes are checked (above), and the monitor compares the contents a
+  difusor serves. With it, the read-back replaces the mtime check.
 * **What is carried over** (the live release's files the new cut does not list, a previous
   cut's, for clients still reading it) comes only from a live manifest the institute made (its
   digest is the new cut's ``previous``, or one this state pushed); with ``verify_reused`` each
-  is read back against that manifest first, one that fails is left out, and the live
-  manifest's signature goes along with it only then.
+  is read back against that manifest first (without it, its listing is checked as above), one
+  that fails is left out, and the live manifest's signature goes along with it only then.
 """
 
 from __future__ import annotations
@@ -43,6 +55,7 @@ from prepcast.distribution.modes._common import (
     manifest_rel,
     same_cut_refused,
 )
+from prepcast.distribution.modes._listing import as_listed, moved_since
 from prepcast.distribution.outcome import Outcome
 from prepcast.distribution.registry import Difusor
 from prepcast.distribution.transport import (
@@ -170,7 +183,12 @@ class ReleasesMode:
             # attempt got as far as this very manifest
             arrived = {p: n for p, n in arrived.items() if p in pkg.files
                        and (same or content_addressed(p, pkg.files[p][0]))}
-        by_sha = {sha: p for p, (sha, _) in base.items() if sha}
+        by_sha: dict[str, str] = {}   # content -> the live file it is linked from (the first
+        for p, (sha, _) in sorted(base.items()):   # path: the one whose listing was recorded)
+            if sha:
+                by_sha.setdefault(sha, p)
+        record = self.ctx.state.listed(d.name)
+        linked: dict[str, str] = {}   # path -> sha256, linked from the live release just now
         need = sum(size for p, (sha, size) in pkg.files.items()
                    if arrived.get(p) != size and sha not in by_sha)
         free = await peer.free_bytes(posixpath.dirname(dest))
@@ -194,6 +212,7 @@ class ReleasesMode:
                 if base_dir is not None and src is not None and await self._intact(
                         peer, posixpath.join(base_dir, src), sha, size, verified) \
                         and await peer.link(posixpath.join(base_dir, src), target):
+                    linked[path] = sha
                     progress(size)
                     return
                 n = await peer.write_into(pkg.root / path, target, size,
@@ -212,6 +231,8 @@ class ReleasesMode:
                     return False
                 if not await peer.link(src, posixpath.join(dest, path)):
                     log.warning("%s: could not carry %s over", peer.where, path)
+                elif sha:
+                    linked[path] = sha
                 return True
 
         await asyncio.gather(*(place(p, sha, size) for p, (sha, size) in pkg.files.items()))
@@ -226,8 +247,14 @@ class ReleasesMode:
             for sig in signatures:
                 if carried.get(sig.removesuffix(".sig") + ".json"):
                     await carry(sig)
-        landed = await peer.list_files(dest)
-        wrong = [p for p, (_, size) in pkg.files.items() if landed.get(p) != size]
+        listed = await peer.list_stats(dest)
+        moved = set() if self.ctx.verify_reused else moved_since(peer.where, listed, linked, record)
+        for path in sorted(moved - pkg.files.keys()):   # carried over: left out (its signature
+            await peer.remove(posixpath.join(dest, path))  # too, when it is a manifest)
+            if path.endswith(".json") and path.removesuffix(".json") + ".sig" in base:
+                await peer.remove(posixpath.join(dest, path.removesuffix(".json") + ".sig"))
+        landed = {p: f.size for p, f in listed.items()}
+        wrong = [p for p, (_, size) in pkg.files.items() if p in moved or landed.get(p) != size]
         if wrong:
             # a link to a live file that is not what its manifest says: unlink, then send ours
             # (never write through the link: that would change the live release)
@@ -236,11 +263,13 @@ class ReleasesMode:
                 await peer.remove(target)
                 sent += await peer.write_into(pkg.root / path, target, pkg.files[path][1])
                 uploaded += 1
-            landed = await peer.list_files(dest)
+            listed = await peer.list_stats(dest)
+            landed = {p: f.size for p, f in listed.items()}
             wrong = [p for p, (_, size) in pkg.files.items() if landed.get(p) != size]
         if wrong:
             raise IncompleteTransfer(
                 f"{peer.where}: {len(wrong)} files did not arrive whole, e.g. {wrong[0]}")
+        self.ctx.state.set_listed(d.name, as_listed(pkg, listed), set(by_sha), record)
         return sent, uploaded
 
     async def _intact(self, peer: Peer, path: str, sha: str, size: int,
