@@ -67,8 +67,9 @@ QUICK_TMP ?= $(if $(wildcard /dev/shm),/dev/shm,/tmp)/prepcast-test-quick-$(shel
 # started as a process) and the extra worker's tests use the core meanwhile (quiet machine, 2
 # cores: 65.9 s with 3 workers against 71.3 s with 2, the same CPU). QUICK_WORKERS=N to choose.
 QUICK_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+# Property tests draw a third of their examples here (tests/examples.py); `make test` draws them all.
 test-quick: venv
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(QUICK_WORKERS) --dist worksteal -p no:playwright \
+	PYTHONDONTWRITEBYTECODE= PREPCAST_TEST_QUICK=1 $(BIN)/pytest -q -n $(QUICK_WORKERS) --dist worksteal -p no:playwright \
 		-m "not server and not browser and not slow" \
 		--ignore=tests/analytics/test_goaccess.py \
 		--basetemp=$(QUICK_TMP) -o tmp_path_retention_policy=failed

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from prepcast.analytics._db import connect, one
 from prepcast.analytics.parse import load_logs
 from prepcast.errors import InputError
+from tests.examples import examples
 
 VALID = ('38.123.192.10 - - [02/Jun/2024:20:01:02 -0600] "GET /json/main.json HTTP/2.0" 200 1536 '
          '"https://prep.example.mx/" "Mozilla/5.0 (X11; Linux x86_64)"')
-FUZZ = settings(max_examples=60, deadline=None,
+FUZZ = settings(max_examples=examples(60), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # lines of any characters but the line breaks that would split them, and near-misses of the format

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from prepcast.analytics._db import connect, rows, run
 from prepcast.analytics.sessions import SESSION_GAP_S, build_sessions
+from tests.examples import examples
 
 BASE = 1717380000 - 1717380000 % SESSION_GAP_S  # a slot edge
 CHANNELS = ("internal", "direct", "search", "social")
@@ -41,7 +42,7 @@ def _expected(visits: dict[int, dict[int, tuple[bool, str]]]) -> list[tuple[Any,
     return sorted(out)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.integers(1, 6), _visitor, min_size=1, max_size=4))
 def test_sessions_split_exactly_at_gaps_over_30_minutes(
     visits: dict[int, dict[int, tuple[bool, str]]],

@@ -23,6 +23,7 @@ from prepcast.election.feed import write_feed
 from prepcast.election.schedule import cut_time
 from prepcast.formats.write_prep_csv import build_databases
 from prepcast.formats.write_prep_csv_columns import build_databases_columns
+from tests.examples import examples
 
 TZ = timezone(timedelta(hours=-6))
 START = datetime(2024, 6, 2, 20, 0, tzinfo=TZ)
@@ -121,7 +122,7 @@ def _same(root: Path, number: int, *, last: bool = False) -> None:
 
 # 20 generated nights (each on both engines, about 0.25 s of CPU): the synthetic night and the CLI
 # below cover the large case
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(election_dirs(), st.integers(1, 73))
 def test_columns_equal_rows_on_generated_nights(
         tmp_path: Path, night: tuple[str, list[list[str]], dict[str, list[Acta]]], number: int) -> None:

@@ -12,6 +12,7 @@ from prepcast.election import load_election_dir, tally_cut
 from prepcast.election.night_tally import NightTally
 from prepcast.election.schedule import cut_time
 from tests.election.test_tally_properties import PROCESO, START, nights
+from tests.examples import examples
 
 
 def _same(a: object, b: object) -> None:
@@ -25,7 +26,7 @@ def _same(a: object, b: object) -> None:
             (r.casilla, r.acta, r.evaluation) for r in y.rows]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(nights(), st.lists(st.integers(0, 1500), min_size=1, max_size=6))
 def test_night_tally_equals_full_tally(night: tuple[list, dict], minutes: list[int]) -> None:  # type: ignore[type-arg]
     casillas, feeds = night

@@ -11,6 +11,7 @@ from prepcast.election.acta import Acta, Mark, Status
 from prepcast.election.model import Ambito, Casilla, ColumnKind, Election, Proceso, VoteColumn
 from prepcast.election.rules import truncate4
 from prepcast.election.tally import tally_cut
+from tests.examples import examples
 
 TZ = timezone(timedelta(hours=-6))
 START = datetime(2024, 6, 2, 20, 0, tzinfo=TZ)
@@ -62,7 +63,7 @@ def nights(draw: st.DrawFn) -> tuple[list[Casilla], dict[str, list[Acta]]]:
     return casillas, feeds
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(nights(), st.integers(0, 1500), st.integers(0, 300))
 def test_tally_invariants(night: tuple[list[Casilla], dict[str, list[Acta]]], minute: int,
                           later: int) -> None:

@@ -19,9 +19,10 @@ from prepcast.package import MAIN_PATH, CutId, load_manifest
 from prepcast.package.check import Listing, SignedParts, Verdict, check_package, check_signed
 from prepcast.package.keys import load_root_public
 from prepcast.package.manifest import parse_manifest
+from tests.examples import examples
 from tests.package.pkg_helpers import small_package, tar_of
 
-FUZZ = settings(max_examples=150, deadline=None,
+FUZZ = settings(max_examples=examples(150), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 

@@ -112,6 +112,7 @@ def _check_publish_root(root: Path) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from prepcast.election import load_election_dir
+    from prepcast.election.catalog import read_proceso
     from prepcast.election.schedule import parse_time
     from prepcast.package import Ejercicio
     from prepcast.publish import read_difusores
@@ -151,8 +152,12 @@ def _run(args: argparse.Namespace) -> int:
     if not args.settle >= 0:
         raise InputError("--settle must be zero or a positive number of seconds")
     difusores = read_difusores(args.difusores)
-    ed = load_election_dir(args.election, with_feeds=args.drops is None)
-    until = parse_time(args.until, ed.proceso, "--until") if args.until else None
+    # a national night is read by the runner on columns (its preparation, timed): its feeds
+    # read on rows here first would cost tens of seconds for nothing
+    proceso = read_proceso(args.election / "election.toml")
+    ed = (None if proceso.nacional and args.drops is None
+          else load_election_dir(args.election, with_feeds=args.drops is None))
+    until = parse_time(args.until, proceso, "--until") if args.until else None
     opts = RunOptions(election=args.election, keys=args.keys, state=args.state,
                       publish_root=args.publish_root, registry=args.registry,
                       ejercicio=ejercicio, speed=speed, until=until, ntp_server=server,
