@@ -276,11 +276,10 @@ def _print_status(view: dict[str, Any]) -> None:
         if nxt else "ninguno: la noche terminó"))
     prep = view.get("preparacion")
     if prep:
-        console.print(f"Preparación: motor de {prep['motor']}, elección leída en "
-                      f"{prep['lectura_s']:.2f} s, tablas de la noche en {prep['tablas_s']:.2f} s"
-                      + (f", segmentos de actas al corte {prep['segmentos_del_corte']} en "
-                         f"{prep['segmentos_s']:.2f} s" if prep.get("segmentos_del_corte") else "")
-                      + f" ({_when(prep['at'], (cur or nxt or {}).get('hora_del_corte'))})",
+        from prepcast.publish.state import preparation_es
+
+        console.print(f"Preparación: {preparation_es(prep)} "
+                      f"({_when(prep['at'], (cur or nxt or {}).get('hora_del_corte'))})",
                       highlight=False)
     if view.get("fuente"):
         console.print(f"Fuente: carpeta del sistema de captura {view['fuente']}")

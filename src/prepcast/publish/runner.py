@@ -72,6 +72,7 @@ from prepcast.publish.state import (
     lock_state,
     make_folder,
     now,
+    preparation_es,
 )
 from prepcast.publish.timeline import Timeline, check_clock
 
@@ -224,18 +225,13 @@ class NightRunner:
         return open_night_election(self.opts.election)
 
     def _prepare(self, first: int) -> None:
-        """The night's builder and what every cut reads (:func:`prepare_night`; ``first``: the
-        first cut it builds), made before that cut is due: no cut pays it; a runner started
-        late pays it at its start, as it pays reading the election. Said in the state
-        (``preparacion``) and the log."""
+        """The night's builder and what every cut reads (:func:`prepare_night`), made before
+        the first cut it builds is due, so no cut pays it; said in the state and the log."""
         self.builder, prep = prepare_night(self.ed, self.signer, difusores=self.opts.difusores,
                                            ejercicio=self.ejercicio, first=first)
         prep["lectura_s"] = round(prep["lectura_s"] + self._read_seconds, 3)
         self.state.doc["preparacion"] = {**prep, "at": now().isoformat()}
-        text = (f"preparación de la noche (motor de {prep['motor']}): elección leída en "
-                f"{prep['lectura_s']:.2f} s, tablas de la noche hechas en {prep['tablas_s']:.2f} s"
-                + (f", segmentos de actas al corte {prep['segmentos_del_corte']} en "
-                   f"{prep['segmentos_s']:.2f} s" if prep["segmentos_del_corte"] else ""))
+        text = f"preparación de la noche: {preparation_es(prep)}"
         log.info("%s", text)
         self.state.note(text)
 

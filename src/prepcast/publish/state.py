@@ -237,3 +237,12 @@ class NightState:
             except ValueError:
                 continue
         return out
+
+
+def preparation_es(prep: dict[str, Any]) -> str:
+    """The night's preparation (``preparacion`` of the state) as the institute reads it, in the
+    runner's log and in ``night status``."""
+    return (f"motor de {prep['motor']}, elección leída en {prep['lectura_s']:.2f} s, tablas de la "
+            f"noche en {prep['tablas_s']:.2f} s"
+            + (f", segmentos de actas al corte {prep['segmentos_del_corte']} en "
+               f"{prep['segmentos_s']:.2f} s" if prep.get("segmentos_del_corte") else ""))
