@@ -30,3 +30,10 @@ def national_election(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     return made_once(tmp_path_factory, "nacional-small-2",
                      lambda d: generate("nacional-small", 2, d / "e"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that mostly wait (``@pytest.mark.waits``) first: over xdist workers each starts
+    at once and waits while the other workers' tests use the cores, instead of ending the run
+    alone. The rest keep their order."""
+    items.sort(key=lambda item: item.get_closest_marker("waits") is None)

@@ -9,6 +9,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from prepcast.cli import main
 from prepcast.difusor.config import load_config
 from prepcast.difusor.daemon import Daemon
@@ -18,6 +20,7 @@ from prepcast.package import load_manifest
 from tests.difusor.difusor_helpers import daemon_config
 
 
+@pytest.mark.waits
 def test_a_drill_activates_at_its_near_future_embargo(tmp_path: Path, small_election: Path) -> None:
     keys = tmp_path / "keys"
     assert main(["keys", "init", "--out", str(keys)]) == 0

@@ -8,6 +8,8 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
+
 from prepcast.distribution import LocalNetwork
 from prepcast.distribution.state import DeliveryState
 from tests.distribution.dist_packages import make_package
@@ -21,6 +23,7 @@ def chain(base: Path, keydir: Path, ejercicio: str, cuts: range) -> list[Path]:
     return pkgs
 
 
+@pytest.mark.waits
 def test_a_drill_then_the_jornada_to_the_same_difusores(tmp_path: Path, keydir: Path) -> None:
     drill = chain(tmp_path, keydir, "simulacro-1", range(1, 5))
     jornada = chain(tmp_path, keydir, "jornada", range(1, 5))

@@ -53,6 +53,7 @@ def with_daemon(tmp: Path, keydir: Path, body: Callable[[Pusher, Daemon], Awaita
     asyncio.run(go())
 
 
+@pytest.mark.waits
 def test_a_refused_cut_is_a_failure_in_the_same_round(tmp_path: Path, keydir: Path,
                                                       cuts: list[Path]) -> None:
     async def body(pusher: Pusher, daemon: Daemon) -> None:
@@ -121,6 +122,7 @@ def test_archives_of_older_cuts_leave_the_outbox(tmp_path: Path, keydir: Path,
     assert sorted(p.name for p in outbox.iterdir() if not p.name.endswith(".tar")) == ["notas.txt"]
 
 
+@pytest.mark.waits
 def test_the_daemon_says_why_it_refused_a_cut_in_its_status(tmp_path: Path, keydir: Path,
                                                              cuts: list[Path]) -> None:
     """Regression: a refusal reached the institute only as "did not activate it … (its event
@@ -144,6 +146,7 @@ def test_the_daemon_says_why_it_refused_a_cut_in_its_status(tmp_path: Path, keyd
     with_daemon(tmp_path, keydir, body)
 
 
+@pytest.mark.waits
 def test_a_daemon_whose_clock_is_off_says_so_to_the_institute(tmp_path: Path, keydir: Path,
                                                               cuts: list[Path]) -> None:
     """Regression: a difusor whose clock was 300 s off held every cut back and the push said

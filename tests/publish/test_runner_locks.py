@@ -157,6 +157,7 @@ def _wait_published(proc: subprocess.Popen[str], state: Path, number: int) -> No
         time.sleep(0.05)
 
 
+@pytest.mark.waits
 def test_a_registry_broken_during_the_night_is_said_at_every_cut(
         small_election: Path, keys: Path, tmp_path: Path) -> None:
     """Regression: a registry broken by hand during the night (a typo while editing) was
