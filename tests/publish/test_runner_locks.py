@@ -141,6 +141,27 @@ def test_a_refused_run_leaves_no_new_publish_root(small_election: Path, keys: Pa
     assert r.returncode == 0, r.stderr
 
 
+def test_a_national_election_with_a_broken_feed_is_refused_leaving_nothing(
+        national_election: Path, keys: Path, tmp_path: Path) -> None:
+    """Regression: a national election's feeds are read by the runner, after its locks (on
+    columns, once); a feed that does not read was refused with one message, but the new
+    ``--publish-root`` was left behind (its ``releases/`` not made yet stopped the clean-up)."""
+    import shutil
+
+    election = tmp_path / "e"
+    shutil.copytree(national_election, election)
+    feed = election / "capturas" / "PRES.csv"
+    lines = feed.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[4] = 'garbage,"unclosed\n'
+    feed.write_text("".join(lines), encoding="utf-8")
+    state, root = tmp_path / "estado", tmp_path / "pub"
+    r = night_here(election, keys, state, root, ejercicio="prueba-1", until="2024-06-02T20:00")
+    assert r.returncode == 2, r.stderr
+    assert "PRES.csv:5:" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not root.exists(), list(root.iterdir())
+    assert not state.exists(), list(state.iterdir())
+
+
 def _published(state: Path) -> int:
     try:
         doc = json.loads((state / "night.json").read_bytes())

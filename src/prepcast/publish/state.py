@@ -117,6 +117,8 @@ def forget_publish_root(root: Path) -> None:
     for folder in (releases, root):
         try:
             folder.rmdir()
+        except FileNotFoundError:  # refused before releases/ was made
+            continue
         except OSError:
             return
 
