@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import prepcast.publish.runner as runner
+import prepcast.publish.locks as locks
 from prepcast.errors import InputError
 from prepcast.package import init_keys
 from prepcast.publish.state import LOCK_FILE, PUBLISH_LOCK, lock_publish_root, lock_state
@@ -93,7 +93,7 @@ def test_a_runner_refused_at_the_lock_leaves_the_running_ones_locks(
     the first. Now a refused runner removes only what it created, and only while holding its
     lock: the running runner's folders and lock files stay, and a third runner is refused."""
     state, root = tmp_path / "estado", tmp_path / "instituto"
-    real = runner.lock_state
+    real = locks.lock_state
     first: list[subprocess.Popen[str]] = []
 
     def racing(directory: Path, holder: str = "") -> int:
@@ -104,7 +104,7 @@ def test_a_runner_refused_at_the_lock_leaves_the_running_ones_locks(
         assert proc.stdout is not None and proc.stdout.readline() == "held\n"
         return real(directory, holder)
 
-    monkeypatch.setattr(runner, "lock_state", racing)
+    monkeypatch.setattr(locks, "lock_state", racing)
     try:
         r = night_here(small_election, keys, state, root, ejercicio="prueba-1")
         assert r.returncode == 2, r.stderr

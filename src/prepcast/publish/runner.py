@@ -24,7 +24,6 @@ built packages: :mod:`prepcast.publish.releases`; its pushes: :mod:`prepcast.pub
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -35,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.difusor.activate import ReleaseStore
-from prepcast.distribution.pushlock import hold_registry_lock
 from prepcast.election import ElectionDir, cut_time, load_election_dir
 from prepcast.election.catalog import read_proceso
 from prepcast.election.columnar import ColumnElection
@@ -51,6 +49,7 @@ from prepcast.publish.cut import (
     registry_public_list,
 )
 from prepcast.publish.deliver import Deliveries
+from prepcast.publish.locks import night_locks
 from prepcast.publish.options import CutDone, OnCut, OnPushed, RebuiltDiffers, RunOptions
 from prepcast.publish.pushes import NightPushes
 from prepcast.publish.releases import (
@@ -62,15 +61,10 @@ from prepcast.publish.releases import (
 )
 from prepcast.publish.state import (
     DELIVERIES,
-    LOCK_FILE,
     OUTBOX,
     PACKAGES,
     NightState,
     check_deliveries,
-    forget_publish_root,
-    lock_publish_root,
-    lock_state,
-    make_folder,
     now,
     preparation_es,
 )
@@ -121,32 +115,8 @@ class NightRunner:
             load_registry(o.registry)
         check_deliveries(o.state)
         # one runner per state, per publish root and per registry, refused before anything
-        holder = f"a night runner (pid {os.getpid()}, --state {o.state.resolve()})"
-        locks: list[int] = []
-        made_state = made_root = held_state = held_root = False
-        try:
-            if o.registry is not None:
-                locks.append(hold_registry_lock(o.registry, holder))
-            made_state = make_folder(o.state, "--state")
-            locks.append(lock_state(o.state, holder))
-            held_state = True
-            made_root = make_folder(o.publish_root, "--publish-root")
-            locks.append(lock_publish_root(o.publish_root, holder))
-            held_root = True
+        with night_locks(o.state, o.publish_root, o.registry):
             return self._run_locked()
-        except (PrepcastError, OSError):  # refused before anything: leave nothing behind
-            # only what this process created, and only under its own lock: a folder made here
-            # and locked by another runner since is that runner's, lock file and all
-            if made_state and held_state and {p.name for p in o.state.iterdir()} <= {LOCK_FILE}:
-                (o.state / LOCK_FILE).unlink(missing_ok=True)
-                with contextlib.suppress(OSError):  # another runner's lock file, made since
-                    o.state.rmdir()
-            if made_root and held_root:
-                forget_publish_root(o.publish_root)
-            raise
-        finally:
-            for fd in locks:
-                os.close(fd)
 
     def _run_locked(self) -> NightState:
         o = self.opts
