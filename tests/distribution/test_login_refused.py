@@ -186,7 +186,7 @@ def test_retry_login_tries_a_fixed_server_again_with_the_same_entry(
     assert "authentication failed" in str(_push(reg, state, p1).staged["portal"].error)
     subprocess.run(["chpasswd"], input=f"{user.name}:not-the-password\n".encode(), check=True)
     held = str(_push(reg, state, p2).staged["portal"].error)
-    assert "prepcast night retry-login portal" in held, held
+    assert "prepcast night retry-login portal --state PATH" in held, held
     assert not (user.www / "current").exists()
     capsys.readouterr()
     # misuse: no state there, a difusor with no refusal on record; nothing is forgotten

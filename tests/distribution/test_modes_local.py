@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -240,6 +241,64 @@ def test_a_live_file_whose_listing_moved_is_sent_again_not_linked(
     [fresh] = Net(tmp_path, [difusor("dos")], state="fresh.sqlite").push(cuts[3])
     assert fresh.failed == []
     assert os.path.samefile(net.www("dos") / "releases/jornada-0004" / app, live)
+
+
+def _flip_later(p: Path) -> None:
+    """One byte of ``p`` flipped, size kept, its mtime 3 s later (as an edit at the difusor)."""
+    st = p.stat()
+    raw = bytearray(p.read_bytes())
+    raw[0] ^= 1
+    p.write_bytes(bytes(raw))
+    os.utime(p, (st.st_atime, st.st_mtime + 3))
+
+
+def test_a_live_index_html_changed_at_the_difusor_is_never_linked(
+        tmp_path: Path, cuts: list[Path]) -> None:
+    """Regression: the listing check covered the content-named files only, yet an unchanged
+    ``index.html`` was hard-linked from the live release: one edited at the difusor, size kept
+    (a swapped script), went into every later release. It is now always sent."""
+    net = Net(tmp_path, [difusor("uno"), difusor("dos")])
+    net.push(cuts[0])
+    assert (cuts[0] / "index.html").read_bytes() == (cuts[1] / "index.html").read_bytes()
+    changed = net.www("uno") / "releases/jornada-0001/index.html"
+    _flip_later(changed)
+    [report] = net.push(cuts[1])
+    assert report.failed == []
+    served = net.www("uno") / "current" / "index.html"
+    assert served.read_bytes() == (cuts[1] / "index.html").read_bytes()
+    assert not os.path.samefile(served, changed)
+    assert report.staged["uno"].files == report.staged["dos"].files  # sent to both alike
+
+
+def test_a_changed_live_file_linked_by_an_interrupted_attempt_is_checked_on_the_retry(
+        tmp_path: Path, cuts: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: an attempt cut short after it linked the live files into the new release
+    (the connection lost before the release was checked) left them as "arrived", and the retry
+    never checked their listing: a file changed at the difusor went into the release."""
+    from prepcast.distribution import LocalPeer
+    from prepcast.distribution.transport import ConnectionLost
+
+    net = Net(tmp_path, [difusor("uno")])
+    net.push(cuts[0])
+    app = next(p for p in read_package(cuts[1]).files if p.startswith("assets/app"))
+    changed = net.www("uno") / "releases/jornada-0001" / app
+    _flip_later(changed)
+    real = LocalPeer.list_stats
+    lost: list[str] = []
+
+    async def once_lost(self: LocalPeer, top: str) -> Any:
+        got = await real(self, top)
+        if got and top.endswith(".partial") and not lost:
+            lost.append(top)   # the check of a release whose files are placed: lost once
+            raise ConnectionLost(f"{self.where}: connection lost")
+        return got
+
+    monkeypatch.setattr(LocalPeer, "list_stats", once_lost)
+    [report] = net.push(cuts[1])
+    assert lost and report.failed == [], report
+    served = net.www("uno") / "current" / app
+    assert served.read_bytes() == (cuts[1] / app).read_bytes()
+    assert not os.path.samefile(served, changed)
 
 
 def test_sftp_failures_become_typed_errors() -> None:

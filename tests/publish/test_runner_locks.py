@@ -141,23 +141,34 @@ def test_a_refused_run_leaves_no_new_publish_root(small_election: Path, keys: Pa
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.parametrize("broken", ["a line cut short", "a superscript sección",
+                                    "a superscript sección in the catalog"])
 def test_a_national_election_with_a_broken_feed_is_refused_leaving_nothing(
-        national_election: Path, keys: Path, tmp_path: Path) -> None:
+        national_election: Path, keys: Path, tmp_path: Path, broken: str) -> None:
     """Regression: a national election's feeds are read by the runner, after its locks (on
     columns, once); a feed that does not read was refused with one message, but the new
-    ``--publish-root`` was left behind (its ``releases/`` not made yet stopped the clean-up)."""
+    ``--publish-root`` was left behind (its ``releases/`` not made yet stopped the clean-up);
+    a sección written ``²`` (a digit to ``str.isdigit``, not to ``int``) was a traceback that
+    left the runner's lock files behind."""
     import shutil
 
     election = tmp_path / "e"
     shutil.copytree(national_election, election)
-    feed = election / "capturas" / "PRES.csv"
+    name = "casillas.csv" if "catalog" in broken else "capturas/PRES.csv"
+    feed = election / name
     lines = feed.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines[4] = 'garbage,"unclosed\n'
+    if broken == "a line cut short":
+        lines[4] = 'garbage,"unclosed\n'
+    else:
+        header = lines[0].rstrip("\n").split(",")
+        fields = lines[4].rstrip("\n").split(",")
+        fields[header.index("SECCION")] = "\u00b2"
+        lines[4] = ",".join(fields) + "\n"
     feed.write_text("".join(lines), encoding="utf-8")
     state, root = tmp_path / "estado", tmp_path / "pub"
     r = night_here(election, keys, state, root, ejercicio="prueba-1", until="2024-06-02T20:00")
     assert r.returncode == 2, r.stderr
-    assert "PRES.csv:5:" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert f"{name.split('/')[-1]}:5" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert not root.exists(), list(root.iterdir())
     assert not state.exists(), list(state.iterdir())
 

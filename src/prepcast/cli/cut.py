@@ -91,7 +91,7 @@ def _build(args: argparse.Namespace) -> int:
 def _last(text: str | None) -> int | Path | None:
     if text is None:
         return None
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     path = Path(text)
     if not path.exists():

@@ -120,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
     host, port = None, 25
     if args.smtp:
         host, _, p = args.smtp.partition(":")
-        if p and not p.isdigit():
+        if p and not (p.isascii() and p.isdigit()):
             raise InputError(f"--smtp: port must be a number, not {p!r}")
         port = int(p or 25)
     opts = MonitorOptions(
@@ -208,7 +208,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     if not args.registry.is_file():
         raise InputError.at(args.registry, "--registry: no such file")
     host, _, port = args.listen.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not (port.isascii() and port.isdigit()):
         raise InputError(f"--listen must be HOST:PORT, not {args.listen!r}")
     if (args.cert is None) != (args.key is None):
         raise InputError("--cert and --key go together")

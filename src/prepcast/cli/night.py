@@ -94,7 +94,7 @@ def _ntp(text: str) -> tuple[str | None, int]:
     if text == "off":
         return None, 123
     host, _, port = text.rpartition(":") if ":" in text else (text, "", "123")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise InputError(f"--ntp {text!r}: HOST, HOST:PORT or off")
     return host, int(port)
 

@@ -196,8 +196,8 @@ class Pusher:
             return None
         error = (f"{name}: not tried: its server refused the login at {refused.tag} "
                  f"({refused.error}); not tried again until its registry entry, password or "
-                 f"key file changes, or `prepcast night retry-login {name}` once its server is "
-                 "fixed")
+                 f"key file changes, or `prepcast night retry-login {name} --state PATH` (the "
+                 "runner's state folder or the push's --state file) once its server is fixed")
         row = self.state.start(name, pkg.cut_id, phase)
         self.state.end(row, result="failed", error=error)
         log.error("%s", error)

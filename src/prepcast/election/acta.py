@@ -25,7 +25,7 @@ def parse_field(text: str) -> FieldValue:
     """A field as captured: a number, ``Ilegible``, ``Sin dato`` (or empty), or ``-`` where the
     column has no candidate; any casing. Raises ValueError for anything else."""
     s = text.strip()
-    if s.isdigit():
+    if s.isascii() and s.isdigit():
         return int(s)
     low = s.lower()
     if low == "ilegible":

@@ -261,7 +261,7 @@ def read_casillas(path: Path, proceso: Proceso) -> tuple[Casilla, ...]:
 
     def num(rec: list[str], col: str, line: int) -> int:
         v = rec[ix[col]].strip()
-        if not v.isdigit():
+        if not (v.isascii() and v.isdigit()):
             problems.append(Problem(src, f"not a whole number: {v!r}", line, col))
             return 0
         return int(v)
@@ -320,7 +320,7 @@ def read_candidaturas(path: Path, election: Election) -> tuple[Candidatura, ...]
     for line, rec in rows:
         aid = rec[ix["ID_AMBITO"]].strip()
         col = rec[ix["PARTIDO_CI"]].strip()
-        if not aid.isdigit():
+        if not (aid.isascii() and aid.isdigit()):
             problems.append(Problem(str(path), f"not a whole number: {aid!r}", line, "ID_AMBITO"))
             continue
         if col not in cols:

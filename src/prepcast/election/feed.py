@@ -141,7 +141,7 @@ def _record(rec: list[str], v0: int, nv: int, names: list[str], tz: tzinfo, eid:
         s = rec[i].strip()
         if optional and not s:
             return None
-        if not s.isdigit():
+        if not (s.isascii() and s.isdigit()):
             raise _FieldError(names[i], f"not a whole number: {s!r}")
         return int(s)
 

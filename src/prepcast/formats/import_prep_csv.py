@@ -109,9 +109,15 @@ def _cut_time(db: PublishedDatabase) -> datetime:
     return datetime(int(y), int(mo), int(d), int(hm.group(1)), int(hm.group(2)), tzinfo=tz)
 
 
-def _int(text: str, default: int = 0) -> int:
+def _whole(text: str) -> bool:
+    """Whether ``text`` (stripped) is a whole number in ASCII digits (``int`` takes other
+    scripts' digits, and ``str.isdigit`` takes superscripts ``int`` refuses)."""
     s = text.strip()
-    return int(s) if s.isdigit() else default
+    return s.isascii() and s.isdigit()
+
+
+def _int(text: str, default: int = 0) -> int:
+    return int(text.strip()) if _whole(text) else default
 
 
 def import_database(file: Path, out: Path, *, candidaturas: Path | None = None,
@@ -296,9 +302,9 @@ def _acta(db: PublishedDatabase, row: dict[str, str], line: int, eid: str, ids: 
     ext = _int(row.get("EXT_CONTIGUA", ""), -1)
     tipo = row.get("TIPO_CASILLA", "").strip().upper()
     if len(key) == 11 and key[6] in TIPOS:  # the key says what N/A hides (e.g. voto en el extranjero)
-        seccion = seccion if seccion >= 0 else int(key[2:6]) if key[2:6].isdigit() else -1
-        numero = numero if numero >= 0 else int(key[7:9]) if key[7:9].isdigit() else -1
-        ext = ext if ext >= 0 else int(key[9:11]) if key[9:11].isdigit() else -1
+        seccion = seccion if seccion >= 0 else int(key[2:6]) if key[2:6].isascii() and key[2:6].isdigit() else -1
+        numero = numero if numero >= 0 else int(key[7:9]) if key[7:9].isascii() and key[7:9].isdigit() else -1
+        ext = ext if ext >= 0 else int(key[9:11]) if key[9:11].isascii() and key[9:11].isdigit() else -1
     for name, v in (("SECCION", seccion), ("ID_CASILLA", numero), ("EXT_CONTIGUA", ext)):
         if v < 0:
             problems.append(Problem(db.path, f"not a whole number: {row.get(name, '')!r}", line, name))
@@ -344,7 +350,7 @@ def _acta(db: PublishedDatabase, row: dict[str, str], line: int, eid: str, ids: 
         acopio=_when(row.get("FECHA_HORA_ACOPIO", ""), tz), captura=captura, verificacion=verificacion,
         origen=text("ORIGEN"), digitalizacion=text("DIGITALIZACION"),
         tipo_documento=text("TIPO_DOCUMENTO"),
-        cotejada=_int(row["COTEJADA"]) if row.get("COTEJADA", "").strip().isdigit() else None,
+        cotejada=_int(row["COTEJADA"]) if _whole(row.get("COTEJADA", "")) else None,
         distrito=_int(row.get("ID_DISTRITO", "")) if fuera else None,
         municipio=_int(row.get("ID_MUNICIPIO", "")) if fuera and "ID_MUNICIPIO" in row else None,
     )

@@ -23,7 +23,7 @@ from prepcast.formats.read_prep_csv import PublishedDatabase, column_id, decode_
 
 def _int(text: str) -> int:
     s = text.strip()
-    return int(s) if s.isdigit() else 0
+    return int(s) if s.isascii() and s.isdigit() else 0
 
 
 def _ids(values: Counter[str]) -> str:

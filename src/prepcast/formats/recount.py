@@ -76,7 +76,7 @@ def _sin_acta_motivo(obs: str) -> int | None:
 
 def _int(value: str) -> int:
     v = value.strip()
-    return int(v) if v.isdigit() else 0
+    return int(v) if v.isascii() and v.isdigit() else 0
 
 
 def recount(db: PublishedDatabase, profile: Profile, *, last_cut: bool) -> Recount:
@@ -111,7 +111,7 @@ def recount(db: PublishedDatabase, profile: Profile, *, last_cut: bool) -> Recou
         evaluated.append(EvaluatedActa(ev, _int(row["LISTA_NOMINAL"]), especial))
         pub_c = row["CONTABILIZADA"].strip()
         pub_t = row["TOTAL_VOTOS_CALCULADO"].strip()
-        if pub_c != str(ev.contabilizada) or (pub_t.isdigit() and int(pub_t) != ev.total_calculado):
+        if pub_c != str(ev.contabilizada) or (pub_t.isascii() and pub_t.isdigit() and int(pub_t) != ev.total_calculado):
             mismatched.append(line)
     if problems:
         raise InputError(problems[:50])

@@ -3,8 +3,8 @@ and a run refused before anything leaves nothing behind.
 
 :func:`night_locks` takes the registry's lock (the one ``prepcast push`` takes too), then makes
 and locks the state and the publish root. When the run it holds is refused (a
-:class:`~prepcast.errors.PrepcastError` or an ``OSError``), it removes only what this process
-created, and only under its own lock: a folder made here and locked by another runner since is
+message, or any error before a cut was published), it removes only what this process
+created (any error: what a published cut made stays), and only under its own lock: a folder made here and locked by another runner since is
 that runner's, lock file and all.
 """
 
@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prepcast.distribution.pushlock import hold_registry_lock
-from prepcast.errors import PrepcastError
 from prepcast.publish.state import (
     LOCK_FILE,
     forget_publish_root,
@@ -45,7 +44,7 @@ def night_locks(state: Path, publish_root: Path, registry: Path | None) -> Itera
         locks.append(lock_publish_root(publish_root, holder))
         held_root = True
         yield
-    except (PrepcastError, OSError):  # refused before anything: leave nothing behind
+    except BaseException:  # refused (or failed) before anything: leave nothing behind
         if made_state and held_state and {p.name for p in state.iterdir()} <= {LOCK_FILE}:
             (state / LOCK_FILE).unlink(missing_ok=True)
             with contextlib.suppress(OSError):  # another runner's lock file, made since

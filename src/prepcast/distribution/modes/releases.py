@@ -184,8 +184,8 @@ class ReleasesMode:
             arrived = {p: n for p, n in arrived.items() if p in pkg.files
                        and (same or content_addressed(p, pkg.files[p][0]))}
         by_sha: dict[str, str] = {}   # content -> the live file it is linked from (the first
-        for p, (sha, _) in sorted(base.items()):   # path: the one whose listing was recorded)
-            if sha:
+        for p, (sha, _) in sorted(base.items()):   # path: the one whose listing was recorded;
+            if sha and p not in MUTABLE_PATHS:      # never index.html, whose listing is not)
                 by_sha.setdefault(sha, p)
         record = self.ctx.state.listed(d.name)
         linked: dict[str, str] = {}   # path -> sha256, linked from the live release just now
@@ -205,6 +205,8 @@ class ReleasesMode:
             nonlocal sent, uploaded
             got = arrived.get(path)
             if got == size:
+                if base_dir is not None and sha in by_sha:   # perhaps linked from the live
+                    linked[path] = sha   # release by an interrupted attempt: checked the same
                 return
             target = posixpath.join(dest, path)
             async with sem:
@@ -231,7 +233,7 @@ class ReleasesMode:
                     return False
                 if not await peer.link(src, posixpath.join(dest, path)):
                     log.warning("%s: could not carry %s over", peer.where, path)
-                elif sha:
+                if sha:   # linked now, or by an interrupted attempt: checked by its listing
                     linked[path] = sha
                 return True
 
