@@ -19,7 +19,9 @@ holds, uploads for the rest), checked, renamed into place, and activated by rena
   inode, so one entry per content). A file the next cut links from the live release whose
   listing is no longer the recorded one (changed at the difusor: one byte flipped, same size,
   a later mtime) is unlinked before the release is renamed into place and sent again, so it
-  never travels into the next release; a carried-over one is left out. It costs no read-back
+  never travels into the next release; a carried-over one is left out; a file an interrupted
+  attempt linked is checked the same on the retry. ``index.html``, whose listing is not
+  recorded, is never linked: it is sent with every cut (one small file). It costs no read-back
   and no extra listing (the mtimes come with the listing that checks the new release). Limits:
   SFTP lists whole seconds, so a change in the same second as the pusher's write, or one that
   puts the mtime back (``touch -d``), passes; and with no record (a fresh state, a pusher
