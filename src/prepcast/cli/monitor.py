@@ -99,8 +99,8 @@ def _check_url(text: str, flag: str) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from prepcast.monitor.alerts import AlertSettings
-    from prepcast.monitor.probe import ProbeSettings
     from prepcast.monitor.run import MonitorOptions, run
+    from prepcast.monitor.settings import ProbeSettings
 
     for value, flag in ((args.round, "--round"), (args.timeout, "--timeout"),
                         (args.slow, "--slow"), (args.sample, "--sample")):

@@ -10,9 +10,10 @@
 from prepcast.monitor.alerts import AlertSettings
 from prepcast.monitor.availability import availability
 from prepcast.monitor.incidents import Incidents
-from prepcast.monitor.probe import Prober, ProbeResult, ProbeSettings
+from prepcast.monitor.probe import Prober, ProbeResult
 from prepcast.monitor.reference import Reference
 from prepcast.monitor.run import Monitor, MonitorOptions, run
+from prepcast.monitor.settings import ProbeSettings
 
 __all__ = ["AlertSettings", "Incidents", "Monitor", "MonitorOptions", "ProbeResult",
            "ProbeSettings", "Prober", "Reference", "availability", "run"]

@@ -11,12 +11,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
-if TYPE_CHECKING:  # the probe's settings; the probe imports this module
-    from prepcast.monitor.probe import ProbeSettings
+from prepcast.monitor.settings import ProbeSettings
 
 ACCEPT_ENCODING = "gzip, br"
 _COMPRESSED = {"Accept-Encoding": ACCEPT_ENCODING}

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from prepcast.files import write_atomic
-from prepcast.monitor.probe import ProbeResult, ProbeSettings
+from prepcast.monitor.probe import ProbeResult
+from prepcast.monitor.settings import ProbeSettings
 from prepcast.registry import Difusor
 
 KINDS = ("down", "integrity", "https", "ejercicio", "lag", "slow", "tls")

@@ -21,25 +21,13 @@ from prepcast.errors import IntegrityError
 from prepcast.monitor.fetch import FETCH_ERRORS, Clients, Fetched, describe
 from prepcast.monitor.htmlscan import foreign_elements
 from prepcast.monitor.reference import Reference, Release, trusted_manifest
+from prepcast.monitor.settings import ProbeSettings
 from prepcast.package.bytes_check import check_entry, check_main, read_signed_main
 from prepcast.package.keys import Keyring
 from prepcast.package.layout import INDEX_PATH, MAIN_PATH, cache_control_for
 from prepcast.package.manifest import Manifest, parse_manifest
 
 KEEP_VERIFIED = 4  # cuts whose verified bytes a prober remembers (difusores a cut or two apart)
-
-
-@dataclass(frozen=True)
-class ProbeSettings:
-    round_s: float = 30.0
-    sample: int = 50               # data files per round at least
-    cut_interval_s: float = 1200.0  # when the reference cannot tell (fewer than two cuts)
-    timeout_s: float = 10.0
-    slow_ms: float = 3000.0
-    lag_bound_s: float = 300.0     # behind the institute longer than this: an incident
-    cert_min_days: int = 14
-    compressed_sample: int = 5     # data files a round also fetched gzip/brotli-compressed
-    per_difusor: int = 6           # requests at once to one difusor (as a browser does)
 
 
 @dataclass

@@ -27,8 +27,9 @@ from prepcast.files import write_atomic
 from prepcast.monitor.alerts import Alerter, AlertSettings
 from prepcast.monitor.fetch import make_session, tls_context
 from prepcast.monitor.incidents import Incidents, contact_of, troubles
-from prepcast.monitor.probe import Prober, ProbeResult, ProbeSettings
+from prepcast.monitor.probe import Prober, ProbeResult
 from prepcast.monitor.reference import Reference
+from prepcast.monitor.settings import ProbeSettings
 from prepcast.monitor.wording import evidencia, zone_of
 from prepcast.package.keys import load_root_public
 from prepcast.registry import Difusor, Registry, load_registry
