@@ -149,20 +149,27 @@ def stages_one(election: Path, keys: Path, out: Path) -> None:
     from prepcast.package import load_signer
 
     spent: collections.defaultdict[str, float] = collections.defaultdict(float)
+    # system time and minor page faults (first touches of memory) by stage, per thread
+    system: collections.defaultdict[str, float] = collections.defaultdict(float)
+    faults: collections.defaultdict[str, int] = collections.defaultdict(int)
     lock = threading.Lock()
 
     def timed(owner: Any, name: str, label: str) -> None:
         fn: Callable[..., Any] = getattr(owner, name)
         # the package's files are written by threads of its own: the process's CPU meanwhile
         clock = time.process_time if name == "_write_tree" else time.thread_time
+        who = resource.RUSAGE_SELF if name == "_write_tree" else resource.RUSAGE_THREAD
 
         def run(*a: Any, **k: Any) -> Any:
-            t = clock()
+            t, u = clock(), resource.getrusage(who)
             try:
                 return fn(*a, **k)
             finally:
+                v = resource.getrusage(who)
                 with lock:
                     spent[label] += clock() - t
+                    system[label] += v.ru_stime - u.ru_stime
+                    faults[label] += v.ru_minflt - u.ru_minflt
 
         setattr(owner, name, run)
 
@@ -187,12 +194,15 @@ def stages_one(election: Path, keys: Path, out: Path) -> None:
     at = datetime.fromisoformat("2024-06-03T20:00-06:00")
     cut.build_cut(ce, at, load_signer(keys), out)
     cpu = time.process_time() - c
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"stages: one cut build in process, {time.perf_counter() - t:.2f} s wall, {cpu:.2f} s CPU "
           f"(reading {read_cpu:.2f} s), cut {cut_number(ce.proceso, at)}, peak "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; thread CPU by stage "
+          f"{usage.ru_maxrss / 1024:.0f} MiB, {usage.ru_stime:.2f} s system, {usage.ru_minflt} "
+          "minor page faults; thread CPU by stage, its system part and its minor page faults "
           "(nested rows are within the one after them):")
     for label, secs in sorted(spent.items(), key=lambda kv: -kv[1]):
-        print(f"stages: {secs:6.2f} s  {label}")
+        print(f"stages: {secs:6.2f} s  ({system[label]:5.2f} s system, {faults[label]:7d} faults)  "
+              f"{label}")
 
 
 def package(election: Path, root: Path, repeat: int, *, stages: bool = False,

@@ -9,8 +9,8 @@ take (see :mod:`prepcast.election._columns_read`); the caller then uses the row 
 reads everything and reports every problem with its line.
 
 A cut leaves, per election, the table ``cut_<i>``: one row per registered acta (the catalog's
-casillas in catalog order, then fuera de catálogo by registration), with its evaluation; the
-database writer (:mod:`prepcast.formats.write_prep_csv_columns`) formats it.
+casillas in catalog order, then fuera de catálogo by registration; ``o`` that order as a number),
+with its evaluation; the database writer (:mod:`prepcast.formats.write_prep_csv_columns`) formats it.
 """
 
 from __future__ import annotations
@@ -51,6 +51,10 @@ _AMBITO = {Ambito.DISTRITO: ("distrito", "distrito_nombre"),
 _AMBITO_NACIONAL = {Ambito.DISTRITO: ("ent * 100 + distrito", "distrito_nombre"),
                     Ambito.MUNICIPIO: ("ent * 1000 + municipio", "municipio_nombre"),
                     Ambito.ENTIDAD: ("ent", "entidad_nombre")}
+
+
+# A cut's fuera de catálogo rows are numbered (``o``) from here, after every casilla's row.
+FUERA_ORDER = 1 << 40
 
 
 def _ambito_sql(proceso: Proceso, ambito: Ambito) -> tuple[str, str]:
@@ -315,16 +319,19 @@ def _tally(ce: ColumnElection, con: duckdb.DuckDBPyConnection, seq: int, i: int,
         "ORDER BY registro_at DESC, n DESC) = 1")
     catalog = f"ecat_{i}"
     # one row per registered acta: the catalog's (part 0, in catalog order), then fuera de
-    # catálogo (part 1, by registration then clave); fn is the record's row in the feed
+    # catálogo (part 1, by registration then clave); fn is the record's row in the feed; o
+    # the row's place in that order as one number (the few fuera de catálogo ranked here),
+    # what the database sorts and groups its rows by
     con.execute(
         f"CREATE OR REPLACE TABLE cut_{seq}_{i} AS "
         f"SELECT 0 AS part, c.n AS k, NULL::TIMESTAMPTZ AS k2, false AS k3, l.clave, l.n AS fn, "
         "c.n AS cn, "
-        f"{_evaluation(ce.profile)} FROM {catalog} c JOIN latest_{i} l ON l.clave = c.clave "
-        f"AND l.estado <> 'FUERA_CATALOGO' JOIN e{i} f ON f.n = l.n "
+        f"{_evaluation(ce.profile)}, c.n AS o FROM {catalog} c JOIN latest_{i} l "
+        f"ON l.clave = c.clave AND l.estado <> 'FUERA_CATALOGO' JOIN e{i} f ON f.n = l.n "
         "UNION ALL "
-        "SELECT 1, 0, l.registro_at, l.estado = 'FUERA_CATALOGO', l.clave, l.n, NULL, 'F', 2 "
-        f"FROM latest_{i} l WHERE NOT EXISTS "
+        "SELECT 1, 0, l.registro_at, l.estado = 'FUERA_CATALOGO', l.clave, l.n, NULL, 'F', 2, "
+        f"{FUERA_ORDER} + row_number() OVER (ORDER BY l.registro_at, l.clave, "
+        f"l.estado = 'FUERA_CATALOGO') FROM latest_{i} l WHERE NOT EXISTS "
         f"(SELECT 1 FROM {catalog} c WHERE c.clave = l.clave AND l.estado <> 'FUERA_CATALOGO')")
     con.execute(f"DROP TABLE latest_{i}")  # the cursor lives on with the results: not this
     return ColumnResults(con, e, f"cut_{seq}_{i}", f"e{i}", catalog, last)
