@@ -209,3 +209,40 @@ def test_spellings_both_readers_take_give_the_same_bytes(small_election: Path,
     assert all(x in data for x in (b",ILEGIBLE,", b",sin_dato,", b',"",', b',"Ruta ""A"", B",'))
     for n in (12, 73):
         _same(root, n, last=n == 73)
+
+
+@pytest.mark.parametrize(("column", "value", "field_name"), [
+    ("FECHA_HORA_REGISTRO", "2024-06-31T21:00:00-06:00", "FECHA_HORA_REGISTRO"),  # no 31 June
+    ("FECHA_HORA_REGISTRO", "2024-06-02 21:00", None),  # no seconds: the row reader reads it
+    ("FECHA_HORA_ACOPIO", "2024-06-31T21:00:00", "FECHA_HORA_ACOPIO"),
+    ("FECHA_HORA_VERIFICACION", "2024-06-02T24:00:00", "FECHA_HORA_VERIFICACION"),
+    ("SECCION", "12a", "SECCION"),
+    ("ID_CASILLA", "+1", "ID_CASILLA"),
+    ("ID_DISTRITO_LOCAL", "x", "ID_DISTRITO_LOCAL"),
+    ("SIN_ACTA_MOTIVO", "7", None),  # taken by the row reader: not by the columns
+    ("CODIGO_INTEGRIDAD", " abc", None),  # spaces around: the row reader strips them
+    ("ORIGEN", "CATD\x0b", None),
+])
+def test_each_check_of_the_feed_sends_the_file_to_the_rows(
+        small_election: Path, tmp_path: Path, column: str, value: str, field_name: str | None,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Every check made while the feed's table is stored refuses its row: the file is read on
+    rows, which report the bad field of each row with its line (or read it)."""
+    root = _copy(small_election, tmp_path)
+    path = root / "capturas" / "AYUN.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    for row in rows[1:4]:
+        row[rows[0].index(column)] = value
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    assert load_columns(root) is None
+    status = main(["database", "build", str(root), "--at", "2024-06-03T20:00", "--out",
+                   str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if field_name is None:
+        assert status == 0
+        return
+    assert status == 2
+    assert err.count(f": {field_name}: ") == 3 and f"{path}:" in err

@@ -9,7 +9,8 @@ and the caller falls back to the row readers, which read the file exactly or rep
 problem with its line.
 
 Each file is read in one pass (``read_csv`` into the final table; the row's position in the file
-is its ``rowid``), then checked with one query.
+is its ``n``); a feed's checks are made in that pass (its column ``bad``), the catalog's by one
+query afterwards.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
             f"coalesce({ix['TIPO_CASILLA']}, '') AS tipo, "
             f"CASE WHEN {elecciones} = '' THEN NULL ELSE string_split({elecciones}, ';') END "
             "AS elecciones, "
-            f"printf('%02d%04d%s%02d%02d', ent, seccion, tipo, numero, ext) AS clave, "
+            f"{clave_sql('ent', 'seccion', 'tipo', 'numero', 'ext')} AS clave, "
             f"({ok}) AND tipo IN ({tipos}) AND NOT ({_odd(free)}) "
             f"AND NOT regexp_matches({elecciones}, '[{_SPACE}]') AS ok "
             f"FROM {_read_csv(path, len(header))}")
@@ -182,37 +183,17 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
              "cotejada": tail + 9, **({"entidad": tail + 10} if nacional else {})}
     source = _read_csv(path, len(expected))  # type: ignore[arg-type]
     # the vote fields first taken as written in the database's own spelling (the usual case:
-    # each field printed as written, with no work per field), checked below with one pattern
-    # per row; otherwise each distinct value is classified once and the fields respelled
+    # each field printed as written, with no work per field), checked in the same pass with one
+    # pattern per row; otherwise each distinct value is classified once and the fields respelled
     try:
         con.execute(_feed_sql(table, source, values, texts, nacional, proceso, plain=True,
                              quotes=b'"' in data))
-    except duckdb.Error:
-        return False
-
-    def when(c: str) -> str:
-        return (f"({c} = '' OR (regexp_full_match({c}, '{_TIME}({_OFFSET})?') AND "
-                f"try_cast({_with_offset(c, offset)} AS TIMESTAMPTZ) IS NOT NULL))")
-
-    bad = " OR ".join([
-        "odd",
-        *(f"NOT regexp_full_match({k}, '{_INT}')" for k in ("seccion", "numero", "ext")),
-        *(f"({k} <> '' AND NOT regexp_full_match({k}, '{_INT}'))"
-          for k in ("distrito", "municipio", "cotejada")),
-        *(("NOT regexp_full_match(entidad, '[0-9]{1,2}')",) if nacional else ()),
-        "registro = ''", f"NOT {when('registro')}", f"NOT {when('acopio')}",
-        f"NOT {when('captura')}", f"NOT {when('verificacion')}",
-        "estado NOT IN ('CAPTURADA', 'SIN_ACTA', 'FUERA_CATALOGO')",
-        "motivo NOT IN ('', '0', '1', '2', '3')"])
-    field = "([1-9][0-9]{0,14}|0|Ilegible|Sin dato|-)"
-    rows, problems, respell = _first(con, (
-        f"SELECT count(*), count(*) FILTER ({bad}), count(*) FILTER (NOT regexp_full_match("
-        f"fields_text, '{field}(,{field}){{{len(values) - 1}}}')) FROM {table}"))
-    if rows != _lines(data) - 1 or problems:
-        return False
-    if not respell:
-        return True
-    try:
+        rows, problems, respell = _first(con, (
+            f"SELECT count(*), count(*) FILTER (bad), count(*) FILTER (respell) FROM {table}"))
+        if rows != _lines(data) - 1 or problems:
+            return False
+        if not respell:
+            return True
         unknown = _first(con, (
             f"SELECT count(*) FILTER ({_kind('s')} IS NULL) FROM (SELECT DISTINCT unnest(["
             f"{', '.join(f'c{i}' for i in values.values())}]) AS s FROM {source})"))[0]
@@ -225,13 +206,30 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     return True
 
 
+def _pad(number: str, width: int) -> str:
+    """SQL: ``printf('%0<width>d', number)`` for a number ≥ 0 (a row with another is refused)."""
+    return (f"CASE WHEN {number} < {10 ** width} THEN lpad(CAST({number} AS VARCHAR), {width}, "
+            f"'0') ELSE CAST({number} AS VARCHAR) END")
+
+
+def clave_sql(entidad: str, seccion: str, tipo: str, numero: str, ext: str) -> str:
+    """SQL: a casilla's clave (``printf('%02d%04d%s%02d%02d', …)``, cheaper) from its numbers
+    (≥ 0) and tipo."""
+    return (f"concat({_pad(entidad, 2)}, {_pad(seccion, 4)}, {tipo}, {_pad(numero, 2)}, "
+            f"{_pad(ext, 2)})")
+
+
 def _feed_sql(table: str, source: str, values: dict[str, int], texts: dict[str, int],
               nacional: bool, proceso: Proceso, *, plain: bool, quotes: bool) -> str:
-    """SQL making a feed's table from ``source``; ``plain``: its vote fields are taken as
-    printed (checked afterwards), else respelled as printed; ``quotes``: whether the file has
-    a quote character (without any, no field needs quoting)."""
+    """SQL making a feed's table from ``source`` in one pass, its checks included (columns
+    ``bad``: a row the row reader must read, and ``respell``: a vote field not written as the
+    database prints it); ``plain``: its vote fields are taken as printed, else respelled as
+    printed; ``quotes``: whether the file has a quote character (without any, no field needs
+    quoting)."""
     off = proceso.utc_offset_minutes
     offset = f"{'-' if off < 0 else '+'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+    # texts only the checks read, not kept
+    checked = ("seccion", "numero", "ext", "entidad")
     cols = [f"coalesce(c{i}, '') AS {k}" for k, i in texts.items()]
     cols[0] = "upper(coalesce(c1, '')) AS estado"
     # fields no pattern below pins down: the only ones that may hide spaces around them
@@ -244,26 +242,54 @@ def _feed_sql(table: str, source: str, values: dict[str, int], texts: dict[str, 
     else:
         ileg = "coalesce(lower(c{i}) = 'ilegible', false)"
         sin = "coalesce(lower(c{i}) IN ('sin dato', 'sin_dato', ''), true)"
+    entidad = f"c{texts['entidad']}" if nacional else "NULL"
     cols += [f"coalesce({v}_n, 0) AS {v}_v" for v in votes]
     cols += [
         f"concat_ws(',', {', '.join(printed)}) AS fields_text",
         f"{'true' if quotes else 'false'} AS quotes",
-        f"try_cast({_with_offset('registro', offset)} AS TIMESTAMPTZ) AS registro_at",
-        "CAST(try_cast(seccion AS BIGINT) AS BIGINT) AS seccion_n",
-        "try_cast(numero AS BIGINT) AS numero_n", "try_cast(ext AS BIGINT) AS ext_n",
-        f"{'try_cast(entidad AS BIGINT)' if nacional else int(proceso.entidad_id)} AS entidad_n",
-        "printf('%02d%04d%s%02d%02d', entidad_n, seccion_n, tipo, numero_n, ext_n) AS clave",
+        "registro_at", "seccion_n", "numero_n", "ext_n", "entidad_n",
+        f"{clave_sql('entidad_n', 'seccion_n', 'tipo', 'numero_n', 'ext_n')} AS clave",
         f"CAST({' + '.join(f'coalesce({v}_n, 0)' for v in votes) or '0'} AS BIGINT) AS total",
         f"({' + '.join(f'CAST({v}_n IS NOT NULL AS INTEGER)' for v in votes) or '0'}) AS nnum",
         *(f"({' + '.join(f'CAST({x.format(i=values[v])} AS INTEGER)' for v in votes) or '0'}) "
           f"AS {name}" for x, name in ((ileg, "nileg"), (sin, "nsin"))),
     ]
+
+    def when(c: str) -> str:
+        return (f"({c} = '' OR (regexp_full_match({c}, '{_TIME}({_OFFSET})?') AND "
+                f"try_cast({_with_offset(c, offset)} AS TIMESTAMPTZ) IS NOT NULL))")
+
+    bad = " OR ".join([
+        _odd(list(free)),
+        *(f"NOT regexp_full_match({k}, '{_INT}')" for k in ("seccion", "numero", "ext")),
+        *(f"({k} <> '' AND NOT regexp_full_match({k}, '{_INT}'))"
+          for k in ("distrito", "municipio", "cotejada")),
+        *(("NOT regexp_full_match(entidad, '[0-9]{1,2}')",) if nacional else ()),
+        # registro_at: the registro read with its offset (NULL when it does not read)
+        f"registro = '' OR NOT regexp_full_match(registro, '{_TIME}({_OFFSET})?') "
+        "OR registro_at IS NULL",
+        f"NOT {when('acopio')}", f"NOT {when('captura')}", f"NOT {when('verificacion')}",
+        "estado NOT IN ('CAPTURADA', 'SIN_ACTA', 'FUERA_CATALOGO')",
+        "motivo NOT IN ('', '0', '1', '2', '3')"])
+    field = "([1-9][0-9]{0,14}|0|Ilegible|Sin dato|-)"
+    respell = f"NOT regexp_full_match(fields_text, '{field}(,{field}){{{len(values) - 1}}}')"
     # each field's number once, in a query of its own (an alias used again in the same select
-    # list is computed again each time)
+    # list is computed again each time); the checks over the columns made, in the pass that
+    # stores them
     numbers = ", ".join(f"try_cast(c{i} AS BIGINT) AS {name}_n" for name, i in values.items())
-    return (f"CREATE OR REPLACE TABLE {table} AS SELECT n, "
-            f"{', '.join(cols)}, ({_odd([f'c{texts[k]}' for k in free])}) AS odd "
-            f"FROM (SELECT row_number() OVER () AS n, *, {numbers} FROM {source})")
+    keep = ", ".join(k for k in [*texts, *(f"{v}_v" for v in votes), "fields_text", "quotes",
+                                 "registro_at", "seccion_n", "numero_n", "ext_n", "entidad_n",
+                                 "clave", "total", "nnum", "nileg", "nsin"] if k not in checked)
+    registro = f"coalesce(c{texts['registro']}, '')"
+    entidad_n = f"try_cast({entidad} AS BIGINT)" if nacional else str(int(proceso.entidad_id))
+    return (f"CREATE OR REPLACE TABLE {table} AS SELECT n, {keep}, ({bad}) AS bad, "
+            f"{respell} AS respell FROM (SELECT n, {', '.join(cols)} "
+            f"FROM (SELECT row_number() OVER () AS n, *, {numbers}, "
+            f"try_cast(c{texts['seccion']} AS BIGINT) AS seccion_n, "
+            f"try_cast(c{texts['numero']} AS BIGINT) AS numero_n, "
+            f"try_cast(c{texts['ext']} AS BIGINT) AS ext_n, {entidad_n} AS entidad_n, "
+            f"try_cast({_with_offset(registro, offset)} AS TIMESTAMPTZ) AS registro_at "
+            f"FROM {source}))")
 
 
 def fields_text(record: str) -> str:
