@@ -92,13 +92,14 @@ class ColumnElection:
             if i not in self.evaluated:
                 self.catalog(i)
                 with self.con.cursor() as cur:
+                    # each record looked up in the catalog once (cn NULL: fuera de catálogo)
                     cur.execute(
-                        f"CREATE OR REPLACE TABLE ev_{i} AS SELECT f.n AS fn, 0 AS part, "
-                        f"c.n AS cn, {_evaluation(self.profile)} FROM e{i} f JOIN ecat_{i} c "
-                        "ON c.clave = f.clave AND f.estado <> 'FUERA_CATALOGO' UNION ALL "
-                        f"SELECT f.n, 1, NULL, 'F', 2 FROM e{i} f WHERE NOT EXISTS (SELECT 1 "
-                        f"FROM ecat_{i} c WHERE c.clave = f.clave "
-                        "AND f.estado <> 'FUERA_CATALOGO')")
+                        f"CREATE OR REPLACE TABLE ev_{i} AS WITH j AS (SELECT {_EVALUATED}, "
+                        f"c.n AS cn, c.vlimit FROM e{i} f LEFT JOIN ecat_{i} c "
+                        "ON c.clave = f.clave AND f.estado <> 'FUERA_CATALOGO') "
+                        f"SELECT f.n AS fn, 0 AS part, f.cn, {_evaluation(self.profile, 'f.vlimit')} "
+                        "FROM j f WHERE f.cn IS NOT NULL UNION ALL "
+                        "SELECT f.n, 1, NULL, 'F', 2 FROM j f WHERE f.cn IS NULL")
                 self.evaluated.add(i)
         return f"ev_{i}"
 
@@ -262,12 +263,18 @@ def tally_columns(ce: ColumnElection, at: datetime, *, number: int, last: bool =
     return ColumnCut(ce, number, at, last, {r.election.id: r for r in results})
 
 
-def _evaluation(profile: Profile) -> str:
-    """SQL for the rules of :func:`prepcast.election.rules.evaluate_counts`: the columns
-    ``contabilizada``, ``inconsistente`` and ``code`` (what OBSERVACIONES says)."""
+# What a record's evaluation and its place in a cut read of it.
+_EVALUATED = ("f.n, f.clave, f.estado, f.registro_at, f.motivo, f.total, f.nnum, f.nileg, "
+              "f.nsin")
+
+
+def _evaluation(profile: Profile, vlimit: str = "c.vlimit") -> str:
+    """SQL for the rules of :func:`prepcast.election.rules.evaluate_counts` over a feed record
+    ``f`` whose casilla holds at most ``vlimit`` votes: the columns ``contabilizada``,
+    ``inconsistente`` and ``code`` (what OBSERVACIONES says)."""
     exclude = "true" if profile.exclude_excede_lista_nominal else "false"
     mixed = "true" if profile.mixed_empty_not_counted else "false"
-    excede = "f.total > c.vlimit"
+    excede = f"f.total > {vlimit}"
     empty = "(f.nnum = 0 AND (f.nileg > 0 OR f.nsin > 0))"
     todos = (f"CASE WHEN f.nsin = 0 THEN 'TI' WHEN f.nileg = 0 THEN 'TV' "
              f"WHEN {mixed} THEN 'TM' END")
@@ -312,26 +319,28 @@ def _catalog_sql(ce: ColumnElection, e: Election) -> str:
 def _tally(ce: ColumnElection, con: duckdb.DuckDBPyConnection, seq: int, i: int, e: Election,
            at: datetime, last: bool) -> ColumnResults:
     instant = sql_text(at.astimezone(UTC).isoformat())
+    # each acta's last record by the cut (registration, then place in the feed, as one number):
+    # a grouping, not a sort of the feed
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE latest_{i} AS SELECT n, clave, estado, registro_at FROM e{i} "
-        f"WHERE registro_at <= CAST({instant} AS TIMESTAMPTZ) "
-        "QUALIFY row_number() OVER (PARTITION BY clave, estado = 'FUERA_CATALOGO' "
-        "ORDER BY registro_at DESC, n DESC) = 1")
+        f"CREATE OR REPLACE TEMP TABLE latest_{i} AS SELECT arg_max(n, "
+        "(epoch_us(registro_at)::HUGEINT << 32) + n) AS n "
+        f"FROM e{i} WHERE registro_at <= CAST({instant} AS TIMESTAMPTZ) "
+        "GROUP BY clave, estado = 'FUERA_CATALOGO'")
     catalog = f"ecat_{i}"
     # one row per registered acta: the catalog's (part 0, in catalog order), then fuera de
     # catálogo (part 1, by registration then clave); fn is the record's row in the feed; o
     # the row's place in that order as one number (the few fuera de catálogo ranked here),
-    # what the database sorts and groups its rows by
+    # what the database sorts and groups its rows by; each record looked up in the catalog
+    # once (cn NULL: fuera de catálogo)
     con.execute(
-        f"CREATE OR REPLACE TABLE cut_{seq}_{i} AS "
-        f"SELECT 0 AS part, c.n AS k, NULL::TIMESTAMPTZ AS k2, false AS k3, l.clave, l.n AS fn, "
-        "c.n AS cn, "
-        f"{_evaluation(ce.profile)}, c.n AS o FROM {catalog} c JOIN latest_{i} l "
-        f"ON l.clave = c.clave AND l.estado <> 'FUERA_CATALOGO' JOIN e{i} f ON f.n = l.n "
+        f"CREATE OR REPLACE TABLE cut_{seq}_{i} AS WITH j AS (SELECT {_EVALUATED}, c.n AS cn, c.vlimit "
+        f"FROM latest_{i} l JOIN e{i} f ON f.n = l.n LEFT JOIN {catalog} c "
+        "ON c.clave = f.clave AND f.estado <> 'FUERA_CATALOGO') "
+        "SELECT 0 AS part, f.cn AS k, NULL::TIMESTAMPTZ AS k2, false AS k3, f.clave, f.n AS fn, "
+        f"f.cn, {_evaluation(ce.profile, 'f.vlimit')}, f.cn AS o FROM j f WHERE f.cn IS NOT NULL "
         "UNION ALL "
-        "SELECT 1, 0, l.registro_at, l.estado = 'FUERA_CATALOGO', l.clave, l.n, NULL, 'F', 2, "
-        f"{FUERA_ORDER} + row_number() OVER (ORDER BY l.registro_at, l.clave, "
-        f"l.estado = 'FUERA_CATALOGO') FROM latest_{i} l WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {catalog} c WHERE c.clave = l.clave AND l.estado <> 'FUERA_CATALOGO')")
+        "SELECT 1, 0, f.registro_at, f.estado = 'FUERA_CATALOGO', f.clave, f.n, NULL, 'F', 2, "
+        f"{FUERA_ORDER} + row_number() OVER (ORDER BY f.registro_at, f.clave, "
+        "f.estado = 'FUERA_CATALOGO') FROM j f WHERE f.cn IS NULL")
     con.execute(f"DROP TABLE latest_{i}")  # the cursor lives on with the results: not this
     return ColumnResults(con, e, f"cut_{seq}_{i}", f"e{i}", catalog, last)
