@@ -172,8 +172,6 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
         return False
     nv = len(election.columns)
     h, tail = len(HEAD), len(HEAD) + nv
-    off = proceso.utc_offset_minutes
-    offset = f"{'-' if off < 0 else '+'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
     values = {"sobrantes": 9, "personas": 10, "representantes": 11, "sacados": 12,
               **{f"v{k}": h + k for k in range(nv)}, "asentado": tail}
     texts = {"estado": 1, "seccion": 2, "tipo": 3, "numero": 4, "ext": 5, "distrito": 6,
