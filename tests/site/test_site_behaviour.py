@@ -163,7 +163,7 @@ def test_a_cut_of_another_site_version_reloads_the_page(
         open_view(page, srv.url, "/DIP_LOC", query="?poll=1")
         page.evaluate("window.__sinRecarga = true")
         main = dict(pc.main)
-        main["signed"] = {**main["signed"], "cut": 11, "data": {**main["signed"]["data"], "schema": "prepcast.site/2"}}
+        main["signed"] = {**main["signed"], "cut": 11, "data": {**main["signed"]["data"], "schema": "prepcast.site/99"}}
         (tmp_path / "json" / "main.json").write_text(json.dumps(main), "utf-8")
         page.wait_for_function("window.__sinRecarga === undefined", timeout=10_000)
         page.wait_for_selector("main .error", timeout=10_000)  # this index.html cannot read it
