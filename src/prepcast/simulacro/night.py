@@ -45,6 +45,7 @@ from prepcast.simulacro.watch import Watch, WatchReport
 
 MARKER = ".prepcast-simulacro.json"
 INSTITUTE_PORT = 8700  # the institute's site and acta images, when the port is free
+NIGHT_STAGE = "la noche: cada corte construido, verificado, publicado y enviado"
 
 
 @dataclass(frozen=True)
@@ -333,7 +334,7 @@ def run_night(
         result = night.start(stage)
         if on_ready:
             on_ready(result)
-        stage("la noche: cada corte construido, verificado, publicado y enviado")
+        stage(NIGHT_STAGE)
         night.play(result, on_cut or (lambda _r, _t: None), stage)
         drilling = night.drill(result)  # beside the informe: neither waits for the other
         stage("deteniendo los difusores locales y sus lectores")
