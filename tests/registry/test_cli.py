@@ -228,6 +228,20 @@ def test_check_refuses_a_bad_out_before_any_check(tmp_path: Path) -> None:
     assert r.stdout == "" and (tmp_path / "historial.jsonl").read_bytes() == history
 
 
+def test_check_refuses_a_bad_trust_key_before_any_check(tmp_path: Path) -> None:
+    reg = tmp_path / "registry.toml"
+    assert run("add", "a", "--registry", str(reg), "--set", "host=192.0.2.1",
+               "--set", "user=u", "--password-stdin", stdin="p\n").returncode == 0
+    history = (tmp_path / "historial.jsonl").read_bytes()
+    notkey = tmp_path / "root.pub"
+    notkey.write_text("not a key\n")
+    for bad in (tmp_path / "missing.pub", notkey):
+        r = run("check", "a", "--registry", str(reg), "--trust", str(bad))
+        assert r.returncode == 2 and str(bad) in r.stderr and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert r.stdout == "" and (tmp_path / "historial.jsonl").read_bytes() == history
+
+
 def test_check_all_on_an_empty_registry_says_so(tmp_path: Path) -> None:
     reg = tmp_path / "registry.toml"
     reg.write_text("")
