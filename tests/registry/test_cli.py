@@ -216,11 +216,16 @@ def test_add_into_a_missing_folder_names_the_registry(tmp_path: Path) -> None:
     assert not reg.parent.exists()
 
 
-def test_check_refuses_a_bad_out_before_any_check(tmp_path: Path) -> None:
+def _one_difusor(tmp_path: Path) -> tuple[Path, bytes]:
+    """A registry holding difusor ``a`` (an unroutable host), and its history's bytes."""
     reg = tmp_path / "registry.toml"
     assert run("add", "a", "--registry", str(reg), "--set", "host=192.0.2.1",
                "--set", "user=u", "--password-stdin", stdin="p\n").returncode == 0
-    history = (tmp_path / "historial.jsonl").read_bytes()
+    return reg, (tmp_path / "historial.jsonl").read_bytes()
+
+
+def test_check_refuses_a_bad_out_before_any_check(tmp_path: Path) -> None:
+    reg, history = _one_difusor(tmp_path)
     notdir = tmp_path / "README.md"
     notdir.write_text("x")
     r = run("check", "a", "--registry", str(reg), "--out", str(notdir / "x"))
@@ -229,10 +234,7 @@ def test_check_refuses_a_bad_out_before_any_check(tmp_path: Path) -> None:
 
 
 def test_check_refuses_a_bad_trust_key_before_any_check(tmp_path: Path) -> None:
-    reg = tmp_path / "registry.toml"
-    assert run("add", "a", "--registry", str(reg), "--set", "host=192.0.2.1",
-               "--set", "user=u", "--password-stdin", stdin="p\n").returncode == 0
-    history = (tmp_path / "historial.jsonl").read_bytes()
+    reg, history = _one_difusor(tmp_path)
     notkey = tmp_path / "root.pub"
     notkey.write_text("not a key\n")
     for bad in (tmp_path / "missing.pub", notkey):
