@@ -192,7 +192,7 @@ class Night:
         stage("registrando y revisando los difusores locales (prepcast difusores check)")
         registro = register_local(self.out / "registro", self.net.entries,
                                   self.watch.local_sites(), ca.ca_file,
-                                  pdf=self.opts.pdf and self.opts.report)
+                                  pdf=self.opts.pdf and self.opts.report, trust=self.root_pub)
         self.difusores = [{"id": "instituto",
                            "nombre": f"{ed.proceso.institute} (sitio del instituto)",
                            "url": self.institute.url + "/"}, *registro.public]
