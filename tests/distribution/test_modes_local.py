@@ -52,10 +52,11 @@ class Net:
         return self.tmp / name / "www"
 
     def push(self, *pkgs: Path, fail: dict[str, list[Exception]] | None = None,
-             replace_same_cut: bool = False) -> list[PushReport]:
+             replace_same_cut: bool = False, verify_reused: bool = False) -> list[PushReport]:
         async def go() -> list[PushReport]:
             pusher = Pusher(self.registry, self.state, retry_delay=0.0, peer_factory=self.peer,
-                            confirm_timeout=5.0, replace_same_cut=replace_same_cut)
+                            confirm_timeout=5.0, replace_same_cut=replace_same_cut,
+                            verify_reused=verify_reused)
             for name, errors in (fail or {}).items():
                 self.peers[name].fail_next.extend(errors)  # type: ignore[arg-type]
             try:
@@ -299,6 +300,43 @@ def test_a_changed_live_file_linked_by_an_interrupted_attempt_is_checked_on_the_
     served = net.www("uno") / "current" / app
     assert served.read_bytes() == (cuts[1] / app).read_bytes()
     assert not os.path.samefile(served, changed)
+
+
+def test_a_live_file_changed_after_an_interrupted_attempt_linked_it_is_read_back(
+        tmp_path: Path, cuts: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``verify_reused``: an attempt read a live file back, linked it into the new release
+    and was cut short; the file then changed at the difusor, its mtime kept (a link is the same
+    file, so the release being built changed too). Regression: the retry took the linked file
+    as arrived without reading it back; it is now read back and ours sent instead."""
+    from prepcast.distribution import LocalPeer
+    from prepcast.distribution.transport import ConnectionLost
+
+    net = Net(tmp_path, [difusor("uno")])
+    net.push(cuts[0])
+    app = next(p for p in read_package(cuts[1]).files if p.startswith("assets/app"))
+    live = net.www("uno") / "releases/jornada-0001" / app
+    real = LocalPeer.list_stats
+    lost: list[str] = []
+
+    async def changed_then_lost(self: LocalPeer, top: str) -> Any:
+        got = await real(self, top)
+        if got and top.endswith(".partial") and not lost:
+            lost.append(top)
+            assert os.path.samefile(tmp_path / "uno" / top.lstrip("/") / app, live)  # linked
+            st = live.stat()
+            raw = bytearray(live.read_bytes())
+            raw[0] ^= 1
+            live.write_bytes(bytes(raw))
+            os.utime(live, ns=(st.st_atime_ns, st.st_mtime_ns))   # its listing unchanged
+            raise ConnectionLost(f"{self.where}: connection lost")
+        return got
+
+    monkeypatch.setattr(LocalPeer, "list_stats", changed_then_lost)
+    [report] = net.push(cuts[1], verify_reused=True)
+    assert lost and report.failed == [], report
+    served = net.www("uno") / "current" / app
+    assert served.read_bytes() == (cuts[1] / app).read_bytes()
+    assert not os.path.samefile(served, live)
 
 
 def test_sftp_failures_become_typed_errors() -> None:

@@ -9,6 +9,7 @@ live the same way."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import shutil
 import tempfile
@@ -20,8 +21,11 @@ import asyncssh
 import pytest
 
 from prepcast.distribution.local import start_sftp_difusor
+from prepcast.monitor.vouch import signed_by
+from prepcast.package.sign import parse_public_key
 from prepcast.registry import load_registry, read_history
 from prepcast.registry.checks import CheckReport, check_difusor, record
+from prepcast.registry.checks.http import Vouch
 from tests.distribution.dist_packages import make_keys, make_package
 from tests.registry.check_servers import Nginx, TestCA
 
@@ -76,7 +80,8 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
 
 
 def _check(bench: Bench, status: dict[str, object] | None, *, mode: str = "daemon",
-           folder: Path | None = None, activate: bool = True) -> tuple[CheckReport, Path]:
+           folder: Path | None = None, activate: bool = True,
+           vouch: Vouch | None = None) -> tuple[CheckReport, Path]:
     """Check the bench's difusor, registered with ``mode``, its SFTP account confined to
     ``folder`` (the daemon's inbox unless said)."""
     (bench.inbox / "status.json").unlink(missing_ok=True)
@@ -94,7 +99,8 @@ def _check(bench: Bench, status: dict[str, object] | None, *, mode: str = "daemo
                             .replace('mode = "daemon"', f'mode = "{mode}"'))
         reg = load_registry(reg_file)
         try:
-            return await check_difusor(reg.difusores[0], reg, activate=activate), reg_file
+            return await check_difusor(reg.difusores[0], reg, activate=activate,
+                                       vouch=vouch), reg_file
         finally:
             server.close()
 
@@ -172,6 +178,43 @@ def test_without_a_test_package_the_cut_an_sftp_or_flat_difusor_serves_is_checke
         served.write_bytes(original)
     assert _by_key(report)["http.identical"] is False
     assert served.name in next(f.detalle for f in report.findings if f.key == "http.identical")
+
+
+def test_with_the_institutes_key_a_served_cut_must_carry_its_signature(bench: Bench) -> None:
+    """The cut a difusor serves is compared with the manifest read from the difusor itself: one
+    that changed a file and rewrote the manifest (and ``json/main.json``) to match passed as
+    byte-identical. With the institute's root key (``--trust``) that manifest must carry the
+    institute's signature, and the rewritten one fails; the honest one passes, and says so."""
+    root = bench.tmp / "keys" / "root.pub"
+    vouch = signed_by(parse_public_key(root.read_bytes(), str(root)))
+    report, _ = _check(bench, None, mode="sftp", folder=bench.site, activate=False, vouch=vouch)
+    identical = next(f for f in report.findings if f.key == "http.identical")
+    assert identical.ok is True and "firma del instituto verificada" in identical.detalle
+    live = bench.site / "current"
+    served = next((live / "assets").glob("app.*.js"))
+    manifest = next((live / "manifests").glob("*.json"))
+    main = live / "json" / "main.json"
+    originals = {p: p.read_bytes() for p in (served, manifest, main)}
+    try:
+        forged = originals[served].replace(b"prep", b"PREP")   # the same size
+        old_sha = hashlib.sha256(originals[served]).hexdigest().encode()
+        raw = originals[manifest].replace(old_sha, hashlib.sha256(forged).hexdigest().encode())
+        assert raw != originals[manifest]
+        main_raw = originals[main].replace(hashlib.sha256(originals[manifest]).hexdigest().encode(),
+                                           hashlib.sha256(raw).hexdigest().encode())
+        assert main_raw != originals[main]
+        for p, data in ((served, forged), (manifest, raw), (main, main_raw)):
+            p.write_bytes(data)
+        without, _ = _check(bench, None, mode="sftp", folder=bench.site, activate=False)
+        report, _ = _check(bench, None, mode="sftp", folder=bench.site, activate=False,
+                           vouch=vouch)
+    finally:
+        for p, data in originals.items():
+            p.write_bytes(data)
+    fooled = next(f for f in without.findings if f.key == "http.identical")
+    assert fooled.ok is True and "no se verificó" in fooled.detalle   # the hole, said plainly
+    caught = next(f for f in report.findings if f.key == "http.identical")
+    assert caught.ok is False and "no lleva la firma del instituto" in caught.detalle, caught
 
 
 def test_a_folder_holding_no_cut_leaves_the_served_checks_not_evaluated(bench: Bench) -> None:

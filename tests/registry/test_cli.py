@@ -216,16 +216,32 @@ def test_add_into_a_missing_folder_names_the_registry(tmp_path: Path) -> None:
     assert not reg.parent.exists()
 
 
-def test_check_refuses_a_bad_out_before_any_check(tmp_path: Path) -> None:
+def _one_difusor(tmp_path: Path) -> tuple[Path, bytes]:
+    """A registry holding difusor ``a`` (an unroutable host), and its history's bytes."""
     reg = tmp_path / "registry.toml"
     assert run("add", "a", "--registry", str(reg), "--set", "host=192.0.2.1",
                "--set", "user=u", "--password-stdin", stdin="p\n").returncode == 0
-    history = (tmp_path / "historial.jsonl").read_bytes()
+    return reg, (tmp_path / "historial.jsonl").read_bytes()
+
+
+def test_check_refuses_a_bad_out_before_any_check(tmp_path: Path) -> None:
+    reg, history = _one_difusor(tmp_path)
     notdir = tmp_path / "README.md"
     notdir.write_text("x")
     r = run("check", "a", "--registry", str(reg), "--out", str(notdir / "x"))
     assert r.returncode == 2 and str(notdir / "x") in r.stderr and "Traceback" not in r.stderr
     assert r.stdout == "" and (tmp_path / "historial.jsonl").read_bytes() == history
+
+
+def test_check_refuses_a_bad_trust_key_before_any_check(tmp_path: Path) -> None:
+    reg, history = _one_difusor(tmp_path)
+    notkey = tmp_path / "root.pub"
+    notkey.write_text("not a key\n")
+    for bad in (tmp_path / "missing.pub", notkey):
+        r = run("check", "a", "--registry", str(reg), "--trust", str(bad))
+        assert r.returncode == 2 and str(bad) in r.stderr and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert r.stdout == "" and (tmp_path / "historial.jsonl").read_bytes() == history
 
 
 def test_check_all_on_an_empty_registry_says_so(tmp_path: Path) -> None:

@@ -102,7 +102,8 @@ def test_a_daemon_is_checked_again_once_it_serves_a_cut_then_validado_and_listed
         tmp_path: Path) -> None:
     """Before the night the daemon serves no cut: it passes what was evaluated and stays
     aspirante. Once it serves the first cut it is checked again (Cache-Control and every file
-    of that cut read over HTTPS) and becomes validado, activo, on the public list."""
+    of that cut read over HTTPS, its manifest's signature checked under the institute's root
+    key) and becomes validado, activo, on the public list."""
     trusted = make_keys(tmp_path / "llaves")
     net = LocalNetwork(tmp_path / "difusores", trusted_root=trusted, sftp_only=1, daemons=1,
                        serve_http=False)
@@ -119,7 +120,8 @@ def test_a_daemon_is_checked_again_once_it_serves_a_cut_then_validado_and_listed
             servers += [site, redirect]
             sites[name] = LocalSite(site.url, redirect.url)
         (daemon,) = net.daemons
-        before = register_local(tmp_path / "registro", _entries(net), sites, ca.ca_file)
+        before = register_local(tmp_path / "registro", _entries(net), sites, ca.ca_file,
+                                trust=trusted)
         assert before.waiting == [daemon] and daemon not in before.validados
         assert daemon not in [d["id"] for d in before.public]
         assert any(line.startswith(f"{daemon}: cumple lo evaluado") and "se revisa de nuevo"
@@ -138,6 +140,8 @@ def test_a_daemon_is_checked_again_once_it_serves_a_cut_then_validado_and_listed
     assert report.complete, [f for f in report.findings if not f.ok]
     found = {f.key: f.ok for f in report.findings}
     assert found["http.cache_control"] and found["http.identical"]
+    assert "firma del instituto verificada" in next(f.detalle for f in report.findings
+                                                    if f.key == "http.identical")
     assert sorted(after.validados) == sorted(net.roots) and after.waiting == []
     assert sorted(d["id"] for d in after.public) == sorted(net.roots)
     history = read_history(tmp_path / "registro" / "historial.jsonl")

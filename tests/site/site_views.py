@@ -20,6 +20,13 @@ def load(pc: PublishedCut, path: str) -> Any:
     return json.loads(pc.site.files[path])
 
 
+def segment_actas(pc: PublishedCut, path: str) -> dict[str, dict[str, Any]]:
+    """The actas of a segment as the page reads them: clave -> {field: value}, the clave too."""
+    seg = load(pc, path)
+    return {clave: {"clave": clave, **dict(zip(seg["campos_acta"], values, strict=True))}
+            for clave, values in seg["actas"].items()}
+
+
 @dataclass(frozen=True)
 class Routes:
     eleccion: str

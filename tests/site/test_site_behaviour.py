@@ -12,7 +12,14 @@ from playwright.sync_api import Page
 from prepcast.election import ElectionDir
 from tests.site.site_package import XSS, publish
 from tests.site.site_server import StaticServer
-from tests.site.site_views import load, open_view, routes, wait_view, watch_console
+from tests.site.site_views import (
+    load,
+    open_view,
+    routes,
+    segment_actas,
+    wait_view,
+    watch_console,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -134,7 +141,7 @@ def test_acta_view_finds_its_record_when_a_cut_has_several_shards(
             r = routes(pc, ambito_id=ambito_id)
             open_view(page, srv.url, r.all["casilla"])
             dd = page.locator('main .dato[data-campo="codigo_integridad"] dd').inner_text()
-            assert dd == load(pc, r.segmento)["actas"][r.casilla]["codigo_integridad"]
+            assert dd == segment_actas(pc, r.segmento)[r.casilla]["codigo_integridad"]
         assert errors == []
 
 
@@ -156,7 +163,7 @@ def test_a_cut_of_another_site_version_reloads_the_page(
         open_view(page, srv.url, "/DIP_LOC", query="?poll=1")
         page.evaluate("window.__sinRecarga = true")
         main = dict(pc.main)
-        main["signed"] = {**main["signed"], "cut": 11, "data": {**main["signed"]["data"], "schema": "prepcast.site/2"}}
+        main["signed"] = {**main["signed"], "cut": 11, "data": {**main["signed"]["data"], "schema": "prepcast.site/99"}}
         (tmp_path / "json" / "main.json").write_text(json.dumps(main), "utf-8")
         page.wait_for_function("window.__sinRecarga === undefined", timeout=10_000)
         page.wait_for_selector("main .error", timeout=10_000)  # this index.html cannot read it

@@ -11,7 +11,7 @@ from playwright.sync_api import Page
 from prepcast.election.rules import truncate4
 from tests.site.site_package import PublishedCut
 from tests.site.site_server import StaticServer
-from tests.site.site_views import digits, load, open_view, routes
+from tests.site.site_views import digits, load, open_view, routes, segment_actas
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +94,7 @@ def test_seccion_and_acta_figures_equal_json(
         row = page.locator(f'main .votos tr[data-columna="{col["id"]}"] td')
         assert digits(row.nth(0).inner_text()) == str(sec.votos[i])
     open_view(page, server.url, r.all["casilla"])
-    acta = load(pc, r.segmento)["actas"][r.casilla]
+    acta = segment_actas(pc, r.segmento)[r.casilla]
 
     def campo(name: str) -> str:
         return page.locator(f'main .dato[data-campo="{name}"] dd').inner_text()
@@ -152,7 +152,7 @@ def test_acta_view_reads_codes_and_observaciones_in_words(
     for entry in pc.site.main_fields["elecciones"]:
         er = pc.cut.elections[entry["id"]]
         segments = load(pc, entry["entidad"])["segmentos"].values()
-        actas = {k: v for path in segments for k, v in load(pc, path)["actas"].items()}
+        actas = {k: v for path in segments for k, v in segment_actas(pc, path).items()}
         for row in er.rows:
             if row.acta is None or row.casilla is None:
                 continue
@@ -187,7 +187,7 @@ def test_actas_not_counted_show_why(
     for entry in pc.site.main_fields["elecciones"]:
         ent = load(pc, entry["entidad"])
         for path in ent["segmentos"].values():
-            for clave, acta in load(pc, path)["actas"].items():
+            for clave, acta in segment_actas(pc, path).items():
                 kind = (acta["estado"], acta["contabilizada"])
                 if kind in shown:
                     continue

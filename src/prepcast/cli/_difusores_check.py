@@ -27,6 +27,9 @@ def register(cmd: Callable[..., argparse.ArgumentParser]) -> None:
     c.add_argument("--no-activate", action="store_true",
                    help="do not make a test package live (no Cache-Control or identity check)")
     c.add_argument("--by", help="who records the result (default: the login name)")
+    c.add_argument("--trust", type=Path, metavar="ROOT_PUB",
+                   help="the institute's root public key: the cut a difusor serves (checked "
+                        "when no test package is made live) must carry the institute's signature")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -35,6 +38,13 @@ def _check(args: argparse.Namespace) -> int:
 
     if bool(args.name) == bool(args.all):
         raise InputError("give one difusor NAME or --all")
+    vouch = None
+    if args.trust is not None:
+        from prepcast.files import read_bytes
+        from prepcast.monitor.vouch import signed_by
+        from prepcast.package.sign import parse_public_key
+
+        vouch = signed_by(parse_public_key(read_bytes(args.trust, field="--trust"), str(args.trust)))
     reg = load_registry(args.registry)
     if args.all:
         targets = [d for d in reg.difusores if d.status not in ("baja", "bloqueado")]
@@ -65,7 +75,8 @@ def _check(args: argparse.Namespace) -> int:
                 for f in r.not_evaluated:
                     print(f"    ? {f.titulo}: {f.detalle}")
 
-    reports = asyncio.run(check_all(targets, reg, activate=not args.no_activate, on_done=done))
+    reports = asyncio.run(check_all(targets, reg, activate=not args.no_activate, on_done=done,
+                                    vouch=vouch))
     if args.out is not None:
         for r in reports:
             write_reports(r, args.out, pdf=not args.no_pdf)

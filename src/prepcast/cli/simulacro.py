@@ -20,7 +20,7 @@ from prepcast.election.synthetic_national import NATIONAL_PROFILES
 from prepcast.errors import InputError, PrepcastError
 from prepcast.package import Ejercicio
 from prepcast.simulacro import CutRecord, NightResult, cut_label, run_night
-from prepcast.simulacro.night import MARKER, NightOptions
+from prepcast.simulacro.night import MARKER, NIGHT_STAGE, NightOptions
 from prepcast.simulacro.registro import recheck_summary, summary
 from prepcast.simulacro.replay import ReplaySource
 from prepcast.simulacro.watch import LABELS, WatchReport
@@ -173,9 +173,11 @@ def run(args: argparse.Namespace) -> int:
             raise
     console.print(figures_table(result))
     last = result.cuts[-1]
-    console.print(f"{len(result.cuts)} cortes en {result.seconds:.1f} s. Paquete del último corte: "
-                  f"{last.package} ({last.files} archivos, {last.bytes / 1e6:.1f} MB), verificado "
-                  "y recontado.")
+    played = next((sec for text, sec in result.stages if text == NIGHT_STAGE), None)
+    night = f" en {played:.1f} s" if played is not None else ""
+    console.print(f"{len(result.cuts)} cortes{night} (simulacro completo: {result.seconds:.1f} s). "
+                  f"Paquete del último corte: {last.package} ({last.files} archivos, "
+                  f"{last.bytes / 1e6:.1f} MB), verificado y recontado.")
     console.print(difusores_table(last))
     if result.registro is not None and result.registro.rechecked:
         console.print("Difusores revisados de nuevo en la noche (prepcast difusores check):")

@@ -45,6 +45,7 @@ from prepcast.simulacro.watch import Watch, WatchReport
 
 MARKER = ".prepcast-simulacro.json"
 INSTITUTE_PORT = 8700  # the institute's site and acta images, when the port is free
+NIGHT_STAGE = "la noche: cada corte construido, verificado, publicado y enviado"
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ class Night:
         stage("registrando y revisando los difusores locales (prepcast difusores check)")
         registro = register_local(self.out / "registro", self.net.entries,
                                   self.watch.local_sites(), ca.ca_file,
-                                  pdf=self.opts.pdf and self.opts.report)
+                                  pdf=self.opts.pdf and self.opts.report, trust=self.root_pub)
         self.difusores = [{"id": "instituto",
                            "nombre": f"{ed.proceso.institute} (sitio del instituto)",
                            "url": self.institute.url + "/"}, *registro.public]
@@ -333,7 +334,7 @@ def run_night(
         result = night.start(stage)
         if on_ready:
             on_ready(result)
-        stage("la noche: cada corte construido, verificado, publicado y enviado")
+        stage(NIGHT_STAGE)
         night.play(result, on_cut or (lambda _r, _t: None), stage)
         drilling = night.drill(result)  # beside the informe: neither waits for the other
         stage("deteniendo los difusores locales y sus lectores")

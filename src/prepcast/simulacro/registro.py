@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from prepcast.monitor.vouch import signed_by
+from prepcast.package.sign import parse_public_key
 from prepcast.registry import add_difusores, load_registry, public_list, set_status
 from prepcast.registry.checks import CheckReport, check_all, record, write_reports
 
@@ -59,6 +61,7 @@ class Registered:
     reports: list[CheckReport]
     report_dir: Path
     pdf: bool = False
+    trust: Path | None = None        # the institute's root public key (the served cut's signature)
     # (difusor, cut it served) for each one checked again during the night, by :func:`recheck`
     rechecked: list[tuple[str, int]] = field(default_factory=list)
 
@@ -81,12 +84,14 @@ def _header(ca_file: Path, concurrency: int, keep_releases: int, checks: int) ->
             f"ca_file = {json.dumps(str(ca_file))}\n\n")
 
 
-def _run_checks(registry: Path, only: Sequence[str] | None = None) -> list[CheckReport]:
+def _run_checks(registry: Path, only: Sequence[str] | None = None,
+                trust: Path | None = None) -> list[CheckReport]:
     reg = load_registry(registry)
     difusores = [d for d in reg.difusores if only is None or d.name in only]
+    vouch = None if trust is None else signed_by(parse_public_key(trust.read_bytes(), str(trust)))
     # a thread of its own: the caller may be running an event loop (Playwright in the tests)
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="simulacro-check") as ex:
-        return ex.submit(asyncio.run, check_all(difusores, reg)).result()
+        return ex.submit(asyncio.run, check_all(difusores, reg, vouch=vouch)).result()
 
 
 def _record(registry: Path, reports: Sequence[CheckReport], out: Path, pdf: bool) -> None:
@@ -101,10 +106,12 @@ def _record(registry: Path, reports: Sequence[CheckReport], out: Path, pdf: bool
 
 def register_local(workdir: Path, entries: Sequence[Mapping[str, str]],
                    sites: Mapping[str, LocalSite], ca_file: Path, *, pdf: bool = False,
-                   concurrency: int = 64, keep_releases: int = 3) -> Registered:
+                   concurrency: int = 64, keep_releases: int = 3,
+                   trust: Path | None = None) -> Registered:
     """Register the local difusores (``entries``: name plus :data:`SFTP_FIELDS`, ``sites``:
-    where each one's site answers) in ``workdir/registry.toml``, check them, make the ones that
-    pass activo and return the public list with the reports."""
+    where each one's site answers) in ``workdir/registry.toml``, check them (``trust``: the
+    institute's root public key, which the cut a difusor serves must be signed under), make
+    the ones that pass activo and return the public list with the reports."""
     workdir.mkdir(parents=True, exist_ok=True)
     for stale in ("registry.toml", "historial.jsonl"):
         (workdir / stale).unlink(missing_ok=True)
@@ -124,10 +131,10 @@ def register_local(workdir: Path, entries: Sequence[Mapping[str, str]],
                       logo=f"{name}.svg", entidad="simulacro")
         rows.append((values, None, []))
     add_difusores(registry, rows, BY, "registro del simulacro")
-    reports = _run_checks(registry)
+    reports = _run_checks(registry, trust=trust)
     out = workdir / "revision"
     _record(registry, reports, out, pdf)
-    return Registered(registry, public_list(load_registry(registry)), reports, out, pdf)
+    return Registered(registry, public_list(load_registry(registry)), reports, out, pdf, trust)
 
 
 def recheck(registered: Registered, serving: Mapping[str, int]) -> Registered:
@@ -138,7 +145,7 @@ def recheck(registered: Registered, serving: Mapping[str, int]) -> Registered:
     names = [n for n in registered.waiting if n in serving]
     if not names:
         return registered
-    reports = _run_checks(registered.registry, names)
+    reports = _run_checks(registered.registry, names, registered.trust)
     _record(registered.registry, reports, registered.report_dir, registered.pdf)
     new = {r.difusor: r for r in reports}
     return replace(registered, public=public_list(load_registry(registered.registry)),

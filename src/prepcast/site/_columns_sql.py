@@ -11,7 +11,8 @@ night, since neither the catalog nor a record's JSON changes from cut to cut):
 ``sc<i>``  the casillas voting in the election, with the ámbito the site shows them in (``sa``)
 ``ss<i>``  its secciones: the ámbito of each one's first casilla, esperadas, lista nominal
 ``sr<i>``  every record of the feed: its segment (``b``), its ámbito and its entry in a
-           segment's ``actas`` (``js``: its clave as a JSON key, then its JSON)
+           segment's ``actas`` (``js``: its clave as a JSON key, then the JSON array of its
+           values in the order of ``campos_acta``)
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from prepcast.election.model import Ambito, Election
 from prepcast.election.rules import (
     Profile,
 )
+from prepcast.site._records import ACTA_FIELDS
+from prepcast.site._segments import SCHEMA as SEGMENT_SCHEMA
 from prepcast.site._segments import SNAPSHOT_FIELDS
 
 # Texts a record carries as captured (free text the site shows as it is).
@@ -169,7 +172,6 @@ def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) ->
     record = {
         "acopio": when("acopio"),
         "captura": when("captura"),
-        "clave": text("clave"),
         "codigo_integridad": text("codigo"),
         "contabilizada": "CAST(x.contabilizada AS VARCHAR)",
         "cotejada": "CASE WHEN f.cotejada = '' THEN '-1' ELSE "
@@ -199,13 +201,14 @@ def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) ->
         "votos": f"'[', array_to_string(l[5:{4 + nv}], ','), ']'",
     }
     # one concat: a chain of || copies the text made so far at each step; the record's clave
-    # as the key it has in its segment first (its segments then join these as they are)
-    body = ", ".join([f"{js('f.clave')}, ':'"] + [
-        f"'{',' if n else '{'}\"{k}\":', {v}" for n, (k, v) in enumerate(sorted(record.items()))])
+    # as the key it has in its segment first (its segments then join these as they are), then
+    # its values in the order of the segment's campos_acta
+    body = ", ".join([f"{text('clave')}, ':['"] + [
+        f"',', {record[k]}" if n else record[k] for n, k in enumerate(ACTA_FIELDS)])
     con.execute(
         f"CREATE OR REPLACE TABLE sr{i} AS SELECT x.fn, x.part, x.contabilizada, "
         f"{_bucket(ce)} AS b, CASE WHEN x.part = 0 THEN c.sa ELSE {_fuera_ambito(ce, e)} END "
-        f"AS aid, f.clave, concat({body}, '}}') AS js FROM {ev} x JOIN (SELECT *, "
+        f"AS aid, f.clave, concat({body}, ']') AS js FROM {ev} x JOIN (SELECT *, "
         f"string_split({values}, ',') AS l FROM e{i}) f "
         f"ON f.n = x.fn LEFT JOIN sc{i} c ON c.n = x.cn ORDER BY b, x.fn")
 
@@ -287,8 +290,9 @@ def segments_sql(i: int, e: Election, buckets: list[int]) -> str:
     """SQL: the segments of ``buckets``, ``(b, s, file)`` (after :func:`segment_tables`)."""
     within = ", ".join(map(str, buckets))
     head = '{"actas":{'
-    middle = ('},"campos_seccion":' + _dumps(list(SNAPSHOT_FIELDS)) + ',"eleccion":'
-              + _dumps(e.id) + ',"schema":"prepcast.site.actas/1","secciones":{')
+    middle = ('},"campos_acta":' + _dumps(list(ACTA_FIELDS)) + ',"campos_seccion":'
+              + _dumps(list(SNAPSHOT_FIELDS)) + ',"eleccion":' + _dumps(e.id) + ',"schema":'
+              + _dumps(SEGMENT_SCHEMA) + ',"secciones":{')
     # sr<i> is ordered by bucket: only the row groups of these buckets are read
     return (
         f"WITH a AS (SELECT m.b, m.s, string_agg(x.js, ',' "

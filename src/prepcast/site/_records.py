@@ -163,41 +163,74 @@ def _time(t: datetime | None) -> str:
     return t.isoformat() if t is not None else ""
 
 
-def acta_json(
+# The fields of an acta in a segment (``campos_acta``), each acta an array of their values in
+# this order; its clave is not among them: it is the acta's key in the segment's ``actas``.
+ACTA_FIELDS = (
+    "acopio",
+    "captura",
+    "codigo_integridad",
+    "contabilizada",
+    "cotejada",
+    "digitalizacion",
+    "estado",
+    "ext_contigua",
+    "id_casilla",
+    "lista_nominal",
+    "mecanismos_traslado",
+    "observaciones",
+    "origen",
+    "registro",
+    "representantes",
+    "seccion",
+    "sin_acta_motivo",
+    "tipo_casilla",
+    "tipo_documento",
+    "total_boletas_sobrantes",
+    "total_personas_votaron",
+    "total_rep_partido_ci_votaron",
+    "total_votos_asentado",
+    "total_votos_calculado",
+    "total_votos_sacados",
+    "verificacion",
+    "votos",
+)
+
+
+def acta_record(
     proceso: Proceso,
     profile: Profile,
     casilla: Casilla | None,
     acta: Acta,
     ev: Evaluation,
-) -> Json:
-    """Every field of an acta as captured, with its evaluation (immutable once registered)."""
-    return {
-        "clave": acta.casilla_clave(proceso.entidad_id),
-        "estado": acta.status.value,
-        "seccion": acta.seccion if acta.entidad is None else acta.entidad * 10_000 + acta.seccion,
-        "tipo_casilla": acta.tipo_casilla,
-        "id_casilla": acta.id_casilla,
-        "ext_contigua": acta.ext_contigua,
-        "lista_nominal": casilla.lista_nominal if casilla else 0,
-        "representantes": casilla.representantes if casilla else 0,
-        "votos": [_field(v) for v in acta.votes],
-        "total_votos_calculado": ev.total_calculado,
-        "total_votos_asentado": _field(acta.total_asentado),
-        "total_boletas_sobrantes": _field(acta.boletas_sobrantes),
-        "total_personas_votaron": _field(acta.personas_votaron),
-        "total_rep_partido_ci_votaron": _field(acta.representantes_votaron),
-        "total_votos_sacados": _field(acta.votos_sacados),
-        "contabilizada": ev.contabilizada,
-        "observaciones": format_observaciones(profile, ev),
-        "sin_acta_motivo": acta.sin_acta_motivo or 0,
-        "mecanismos_traslado": acta.mecanismos_traslado,
-        "codigo_integridad": acta.codigo_integridad,
-        "registro": _time(acta.registro),
-        "acopio": _time(acta.acopio),
-        "captura": _time(acta.captura),
-        "verificacion": _time(acta.verificacion),
-        "origen": acta.origen,
-        "digitalizacion": acta.digitalizacion,
-        "tipo_documento": acta.tipo_documento,
-        "cotejada": -1 if acta.cotejada is None else acta.cotejada,
-    }
+) -> tuple[str, list[Any]]:
+    """An acta's clave and every field of it as captured, with its evaluation, in the order of
+    :data:`ACTA_FIELDS` (immutable once registered)."""
+    return acta.casilla_clave(proceso.entidad_id), [
+        _time(acta.acopio),
+        _time(acta.captura),
+        acta.codigo_integridad,
+        ev.contabilizada,
+        -1 if acta.cotejada is None else acta.cotejada,
+        acta.digitalizacion,
+        acta.status.value,
+        acta.ext_contigua,
+        acta.id_casilla,
+        casilla.lista_nominal if casilla else 0,
+        acta.mecanismos_traslado,
+        format_observaciones(profile, ev),
+        acta.origen,
+        _time(acta.registro),
+        casilla.representantes if casilla else 0,
+        acta.seccion if acta.entidad is None else acta.entidad * 10_000 + acta.seccion,
+        acta.sin_acta_motivo or 0,
+        acta.tipo_casilla,
+        acta.tipo_documento,
+        _field(acta.boletas_sobrantes),
+        _field(acta.personas_votaron),
+        _field(acta.representantes_votaron),
+        _field(acta.total_asentado),
+        ev.total_calculado,
+        _field(acta.votos_sacados),
+        _time(acta.verificacion),
+        [_field(v) for v in acta.votes],
+    ]

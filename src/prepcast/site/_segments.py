@@ -5,6 +5,9 @@ An acta's segment is the cut in which it first appears (:func:`_records.bucket_o
 actas are split into ``ceil(n / segment_actas)`` shards by ámbito (``shard = ámbito id mod
 shards``). A sección's votes per column live in the segment of the last cut that touched it, so
 the mutable ámbito files carry only a few figures per sección.
+
+A segment names the fields of its actas once (``campos_acta``) and holds each acta as the array
+of their values under its clave, as it holds each sección (``campos_seccion``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from prepcast.election.tally import ActaRow, ElectionResults, Totals
 from prepcast.site import _records as rec
 from prepcast.site._ambitos import AmbitoCache
 
+SCHEMA = "prepcast.site.actas/2"
 _NO_ROW = ActaRow(None, None, None)  # before the first cut: no casilla has a row yet
 
 # Figures of a sección as of a cut, in a segment.
@@ -228,8 +232,9 @@ def build_segments(
         secciones: dict[int, dict[str, Any]] = defaultdict(dict)
         for aid, row in members:
             assert row.acta is not None and row.evaluation is not None
-            record = rec.acta_json(proceso, profile, row.casilla, row.acta, row.evaluation)
-            actas[aid % shards][record["clave"]] = record
+            clave, values = rec.acta_record(proceso, profile, row.casilla, row.acta,
+                                            row.evaluation)
+            actas[aid % shards][clave] = values
         for sec, figures in snapshots.get(b, {}).items():
             secciones[results.seccion_ambito[sec] % shards][str(sec)] = figures
         entry = _Bucket(tuple(row.acta for _, row in members), of_acta=of_acta)
@@ -238,10 +243,11 @@ def build_segments(
             path = add(
                 f"data/{e.id}/actas/{key}.json",
                 {
-                    "schema": "prepcast.site.actas/1",
+                    "schema": SCHEMA,
                     "eleccion": e.id,
                     "segmento": key,
                     "actas": actas[s],
+                    "campos_acta": list(rec.ACTA_FIELDS),
                     "campos_seccion": list(SNAPSHOT_FIELDS),
                     "secciones": secciones[s],
                 },

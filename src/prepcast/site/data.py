@@ -41,7 +41,7 @@ from prepcast.site.assets import asset_files
 from prepcast.site.history import history_json, read_history
 from prepcast.site.search_index import seccion_index
 
-SCHEMA = "prepcast.site/1"
+SCHEMA = "prepcast.site/2"
 # Actas per segment file: a cut's registered actas are split into this many per shard at most.
 SEGMENT_ACTAS = 600
 Json = dict[str, Any]

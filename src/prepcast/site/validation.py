@@ -1,5 +1,6 @@
 """JSON Schemas (draft 2020-12) of the site's data files, versioned by file name, in
-``prepcast/site/schemas/``: ``<kind>.v1.json``."""
+``prepcast/site/schemas/``: ``<kind>.v<N>.json`` (``actas.v2.json``: the segments with their
+fields named once, ``campos_acta``)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from jsonschema import Draft202012Validator
 
 # Schema id in a file's "schema" field -> schema file.
 KINDS = {
-    "prepcast.site/1": "main_fields.v1.json",
+    "prepcast.site/2": "main_fields.v2.json",
     "prepcast.site.proceso/1": "proceso.v1.json",
     "prepcast.site.catalogo/1": "catalogo.v1.json",
     "prepcast.site.entidad/1": "entidad.v1.json",
     "prepcast.site.ambito/1": "ambito.v1.json",
-    "prepcast.site.actas/1": "actas.v1.json",
+    "prepcast.site.actas/2": "actas.v2.json",
     "prepcast.site.bases/1": "bases.v1.json",
     "prepcast.site.difusores/1": "difusores.v1.json",
     "prepcast.site.historial/1": "historial.v1.json",

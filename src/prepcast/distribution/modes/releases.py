@@ -20,8 +20,9 @@ holds, uploads for the rest), checked, renamed into place, and activated by rena
   listing is no longer the recorded one (changed at the difusor: one byte flipped, same size,
   a later mtime) is unlinked before the release is renamed into place and sent again, so it
   never travels into the next release; a carried-over one is left out; a file an interrupted
-  attempt linked is checked the same on the retry. ``index.html``, whose listing is not
-  recorded, is never linked: it is sent with every cut (one small file). It costs no read-back
+  attempt linked is checked the same on the retry (with ``verify_reused``, read back).
+  ``index.html``, whose listing is not recorded, is never linked: it is sent with every cut
+  (one small file). It costs no read-back
   and no extra listing (the mtimes come with the listing that checks the new release). Limits:
   SFTP lists whole seconds, so a change in the same second as the pusher's write, or one that
   puts the mtime back (``touch -d``), passes; and with no record (a fresh state, a pusher
@@ -206,11 +207,20 @@ class ReleasesMode:
         async def place(path: str, sha: str, size: int) -> None:
             nonlocal sent, uploaded
             got = arrived.get(path)
-            if got == size:
-                if base_dir is not None and sha in by_sha:   # perhaps linked from the live
-                    linked[path] = sha   # release by an interrupted attempt: checked the same
-                return
             target = posixpath.join(dest, path)
+            if got == size:
+                if base_dir is None or sha not in by_sha:
+                    return
+                # perhaps linked from the live release by an interrupted attempt (the same
+                # file as the live one, which may have changed since): checked the same as a
+                # file linked now; read back (this path's own bytes, not a content's verdict)
+                if not self.ctx.verify_reused:
+                    linked[path] = sha
+                    return
+                if await self._intact(peer, target, sha, size, {}):
+                    return
+                await peer.remove(target)   # unlinked, then ours sent below
+                got = None
             async with sem:
                 src = by_sha.get(sha)
                 if base_dir is not None and src is not None and await self._intact(

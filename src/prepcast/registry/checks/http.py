@@ -12,7 +12,7 @@ import json
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -21,6 +21,12 @@ import httpx
 
 from prepcast.registry.checks.findings import CheckReport
 from prepcast.registry.model import CheckSettings, Difusor
+
+Fetch = Callable[[str], Awaitable[bytes | None]]
+# Whether a manifest the difusor serves is one the institute signed: given its bytes and a way to
+# fetch a path of the site (its keyring, its signature), None when it is, else why not in
+# Spanish. Checking a signature is the package layer's business: the caller supplies it.
+Vouch = Callable[[bytes, Fetch], Awaitable[str | None]]
 
 
 @functools.lru_cache(maxsize=8)
@@ -96,11 +102,12 @@ def unreachable(exc: BaseException, host: str, port: int) -> tuple[str, str]:
 
 async def check_site(d: Difusor, settings: CheckSettings, report: CheckReport,
                      files: Mapping[str, bytes] | None, live_digest: str | None = None,
-                     source: str = "el demonio dice servir") -> None:
+                     source: str = "el demonio dice servir", vouch: Vouch | None = None) -> None:
     """The redirect and the clock; then what is served: the test package ``files`` made live by
     the check, or the cut whose manifest digest is ``live_digest`` (the one a daemon says it
     serves, or the one the folder of an ``sftp``/``flat`` difusor holds live, read over SFTP;
-    ``source`` says which, in Spanish, when the site serves another)."""
+    ``source`` says which, in Spanish, when the site serves another), whose manifest must then
+    be one the institute signed when ``vouch`` is given."""
     url = site_url(d)
     async with httpx.AsyncClient(verify=ssl_context(settings), timeout=settings.timeout_s,
                                  follow_redirects=False) as client:
@@ -112,11 +119,13 @@ async def check_site(d: Difusor, settings: CheckSettings, report: CheckReport,
                                                    for rel, data in files.items()})
         elif live_digest is not None:
             main = await _cache_control(client, url, report, settings)
-            expected_or_why = await _live_cut(client, url, main, live_digest, source)
+            expected_or_why = await _live_cut(client, url, main, live_digest, source, vouch)
             if isinstance(expected_or_why, str):
                 report.add("http.identical", False, IDENTICAL, expected_or_why, _IDENTICAL_FIX)
             else:
-                await _identical(client, url, report, expected_or_why)
+                await _identical(client, url, report, expected_or_why,
+                                 "firma del instituto verificada" if vouch is not None else
+                                 "su firma no se verificó: sin la llave raíz del instituto")
 
 
 async def _redirect(client: httpx.AsyncClient, d: Difusor, report: CheckReport) -> None:
@@ -216,10 +225,11 @@ async def _cache_control(client: httpx.AsyncClient, url: str, report: CheckRepor
 
 
 async def _live_cut(client: httpx.AsyncClient, url: str, main: bytes | None,
-                    digest: str, source: str) -> dict[str, str] | str:
+                    digest: str, source: str, vouch: Vouch | None) -> dict[str, str] | str:
     """Every file of the live cut (path -> SHA-256), from the manifest its site names in
     ``json/main.json``, when that manifest is the one the difusor holds live (its ``digest``:
-    ``source`` says who gave it); else why not, in Spanish."""
+    ``source`` says who gave it) and, with ``vouch``, one the institute signed; else why not,
+    in Spanish."""
     if main is None:
         return "el sitio no sirve /json/main.json"
     try:
@@ -236,6 +246,18 @@ async def _live_cut(client: httpx.AsyncClient, url: str, main: bytes | None,
         return f"/{rel}: {unreachable(exc, urlsplit(url).hostname or url, 443)[0]}"
     if r.status_code != 200 or hashlib.sha256(r.content).hexdigest() != digest:
         return f"/{rel} (HTTP {r.status_code}) no es el manifiesto {digest[:12]}… que {source}"
+    if vouch is not None:
+
+        async def fetch(path: str) -> bytes | None:
+            try:
+                got = await client.get(f"{url}/{path}")
+            except httpx.HTTPError:
+                return None
+            return got.content if got.status_code == 200 else None
+
+        why = await vouch(r.content, fetch)
+        if why is not None:
+            return f"/{rel}: {why}"
     try:
         files = json.loads(r.content)["files"]
         return {str(k): str(v["sha256"]) for k, v in files.items()}
@@ -244,7 +266,7 @@ async def _live_cut(client: httpx.AsyncClient, url: str, main: bytes | None,
 
 
 async def _identical(client: httpx.AsyncClient, url: str, report: CheckReport,
-                     expected: Mapping[str, str]) -> None:
+                     expected: Mapping[str, str], signed: str = "") -> None:
     """Every file of ``expected`` (path -> SHA-256) served with exactly those bytes."""
     differ: list[str] = []
     slots = asyncio.Semaphore(_FETCHES)
@@ -263,5 +285,6 @@ async def _identical(client: httpx.AsyncClient, url: str, report: CheckReport,
     shown = ", ".join(sorted(differ)[:10]) + (f" y {len(differ) - 10} más" if len(differ) > 10
                                                else "")
     report.add("http.identical", not differ, IDENTICAL,
-               f"todos idénticos ({len(expected)} archivos)" if not differ
+               f"todos idénticos ({len(expected)} archivos{'; ' + signed if signed else ''})"
+               if not differ
                else f"distintos: {shown}", _IDENTICAL_FIX)

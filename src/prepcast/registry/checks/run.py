@@ -42,8 +42,11 @@ def test_package(token: str) -> dict[str, bytes]:
 
 
 async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True,
-                        speed_lock: asyncio.Semaphore | None = None) -> CheckReport:
-    """Run every check against ``d``; never raises for the difusor's faults (they are findings)."""
+                        speed_lock: asyncio.Semaphore | None = None,
+                        vouch: http.Vouch | None = None) -> CheckReport:
+    """Run every check against ``d``; never raises for the difusor's faults (they are findings).
+    ``vouch``: the cut a difusor serves (checked when no test package is made live) must be
+    signed by the institute (see :data:`prepcast.registry.checks.http.Vouch`)."""
     settings = registry.checks
     report = CheckReport(d.name, d.display_name, datetime.now(UTC))
     start = time.perf_counter()
@@ -62,7 +65,8 @@ async def check_difusor(d: Difusor, registry: Registry, *, activate: bool = True
             activated = any(f.key == "package.activate" and f.ok for f in report.findings)
             await http.check_site(d, settings, report, files if activated else None,
                                   served[1] if served is not None else None,
-                                  SOURCE_DAEMON if d.mode == "daemon" else SOURCE_FOLDER)
+                                  SOURCE_DAEMON if d.mode == "daemon" else SOURCE_FOLDER,
+                                  vouch)
         if d.mode == "daemon":
             _daemon_activation(report, served, conn is not None)
         elif not live:
@@ -126,7 +130,8 @@ async def _restore(conn: asyncssh.SSHClientConnection, d: Difusor, undo: Undo, t
 
 
 async def check_all(difusores: Sequence[Difusor], registry: Registry, *, activate: bool = True,
-                    on_done: Callable[[CheckReport], None] | None = None) -> list[CheckReport]:
+                    on_done: Callable[[CheckReport], None] | None = None,
+                    vouch: http.Vouch | None = None) -> list[CheckReport]:
     sem = asyncio.Semaphore(registry.checks.concurrency)
     # speed tests share the institute's uplink: measured a few at a time, each difusor's own
     speed_lock = asyncio.Semaphore(registry.checks.speed_concurrency)
@@ -135,7 +140,7 @@ async def check_all(difusores: Sequence[Difusor], registry: Registry, *, activat
         async with sem:
             # an active difusor serves the public: never swap its site for a test package
             r = await check_difusor(d, registry, activate=activate and d.status != "activo",
-                                    speed_lock=speed_lock)
+                                    speed_lock=speed_lock, vouch=vouch)
         if on_done is not None:
             on_done(r)
         return r

@@ -15,7 +15,7 @@
   var AMBITO = { distrito: "Distrito", municipio: "Municipio", entidad: "Entidad" };
   var CONTAB = { 0: "No contabilizada", 1: "Contabilizada", 2: "Fuera de catálogo" };
   var NUM = new Intl.NumberFormat("es-MX");
-  var ESQUEMA = "prepcast.site/1"; /* versión de los datos que este código sabe leer */
+  var ESQUEMA = "prepcast.site/2"; /* versión de los datos que este código sabe leer */
   var RAIZ = "{{llave_raiz}}"; /* llave pública raíz del instituto (Ed25519, 32 bytes en base64) */
   var EJERCICIOS = { prueba: "PRUEBA — datos ficticios", simulacro: "SIMULACRO — datos ficticios" };
   var state = { main: null, proceso: null, cache: new Map(), bytes: new Map(), renderId: 0, lastHash: null, fallo: false,
@@ -553,6 +553,14 @@
     });
     return out;
   }
+  /* Un acta de un segmento: sus valores en el orden de campos_acta, bajo su clave. */
+  function actaDe(seg, clave) {
+    var v = seg.actas[clave];
+    if (!v) return null;
+    var o = { clave: clave };
+    seg.campos_acta.forEach(function (k, j) { o[k] = v[j]; });
+    return o;
+  }
   function votosSeccion(e, ent, amb, t) {
     if (!t.corte) {
       t.votos = e.columnas.map(function () { return 0; });
@@ -857,7 +865,7 @@
         var f = ent.fuera_catalogo.filter(function (x) { return x.clave === parts[2]; })[0];
         if (!f) return noEncontrado("El acta " + parts[2]);
         return getJSON(ent.segmentos[f.segmento.join("-")]).then(function (seg) {
-          return vistaActa(e, seg.actas[f.clave], { titulo: f.clave + " (fuera de catálogo)" },
+          return vistaActa(e, actaDe(seg, f.clave), { titulo: f.clave + " (fuera de catálogo)" },
             [[e.nombre, "#/" + e.id], ["Acta " + f.clave, "#/" + e.id + "/acta/" + f.clave]]);
         });
       }
@@ -887,7 +895,7 @@
           [casillaNombre(c.tipo, c.numero, c.ext_contigua), base + "/seccion/" + sec + "/casilla/" + c.clave]]);
         if (!c.estado) return vistaActa(e, null, info, items);
         return getJSON(segmentoDe(ent, c.estado[0], amb.id)).then(function (seg) {
-          return vistaActa(e, seg.actas[c.clave], info, items);
+          return vistaActa(e, actaDe(seg, c.clave), info, items);
         });
       });
     });
