@@ -246,3 +246,33 @@ def test_each_check_of_the_feed_sends_the_file_to_the_rows(
         return
     assert status == 2
     assert err.count(f": {field_name}: ") == 3 and f"{path}:" in err
+
+
+@pytest.mark.parametrize("chunk", [8, 9, 10, 11, 1 << 20])
+@pytest.mark.parametrize("data", [
+    b"", b"A,B\n", b"A,B\r\n1,2\r\n3,4\r\n5,6\r\n", b"A,B\n1,\"2\"\n3,4", b"A,B\r1,2\n",
+    b"A,B\r\n\r\r\n\r\n\r\r\n", "\ufeffA,B\n\u00e1,2\n\u00e9,3\n".encode(), b"A,\xff\n1,2\n",
+])
+def test_a_file_scanned_in_pieces_as_if_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              chunk: int, data: bytes) -> None:
+    """Lines, lone carriage returns (one piece may end on the CR of a CRLF), quotes and the
+    header come out the same whatever the size of the pieces the file is read in."""
+    import prepcast.election._columns_read as reader
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(reader, "_CHUNK", chunk)
+    scan = reader._scan(path)
+    assert scan is not None
+    assert scan.size == len(data)
+    assert scan.lines == data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    assert scan.lone_cr == (data.count(b"\r") != data.count(b"\r\n"))
+    assert scan.quotes == (b'"' in data)
+    assert scan.ends_with_newline == data.endswith(b"\n")
+    try:
+        header = next(csv.reader([data.split(b"\n")[0].decode("utf-8-sig").rstrip("\r")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        header = None
+    assert scan.header == header
+    monkeypatch.setattr(reader, "_CHUNK", 2)
+    assert data.find(b"\n") in (-1, 0, 1) or reader._scan(path) is None  # a longer first line

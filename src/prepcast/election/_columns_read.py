@@ -15,8 +15,10 @@ query afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import _duckdb as duckdb  # the engine alone: `import duckdb` adds 0.1 s to a 1 s command
@@ -39,28 +41,59 @@ def sql_text(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _header(data: bytes) -> list[str] | None:
-    end = data.find(b"\n")  # the first line alone (not a copy of the rest)
-    first = data if end < 0 else data[:end]
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What the readers need to know of a file before DuckDB reads it, found in one pass over
+    pieces of it (the whole file is never held: a copy of 50 MB in fresh memory costs more
+    than counting)."""
+
+    size: int
+    header: list[str] | None  # its first line's fields (None: not CSV in UTF-8)
+    lines: int  # as str.splitlines() counts them with \n and \r\n alone
+    lone_cr: bool  # a carriage return without its line feed
+    quotes: bool  # a quote character anywhere
+    ends_with_newline: bool
+
+
+def _scan(path: Path) -> _Scan | None:
+    """One pass over ``path`` (None: it does not read, or its first line is longer than a
+    piece)."""
+    size = newlines = crs = crlfs = 0
+    quotes = False
+    first: bytes | None = None
+    last = b""
     try:
-        return next(csv.reader([first.decode("utf-8-sig").rstrip("\r")]))
-    except (UnicodeDecodeError, StopIteration, csv.Error):
+        with path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                if first is None:
+                    end = chunk.find(b"\n")
+                    if end < 0 and len(chunk) == _CHUNK:
+                        return None
+                    first = chunk if end < 0 else chunk[:end]
+                size += len(chunk)
+                newlines += chunk.count(b"\n")
+                quotes = quotes or b'"' in chunk
+                if b"\r" in chunk:
+                    crs += chunk.count(b"\r")
+                    crlfs += chunk.count(b"\r\n")
+                crlfs += last == b"\r" and chunk[:1] == b"\n"  # one across two pieces
+                last = chunk[-1:]
+    except OSError:
         return None
+    header = None
+    with contextlib.suppress(UnicodeDecodeError, StopIteration, csv.Error):
+        header = next(csv.reader([(first or b"").decode("utf-8-sig").rstrip("\r")]))
+    ends = last == b"\n"
+    return _Scan(size, header, newlines + (0 if ends else 1), crs != crlfs, quotes, ends)
 
 
 def _read_csv(path: Path, ncols: int) -> str:
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols)) + "}"
     return (f"read_csv({sql_text(str(path))}, columns={cols}, header=true, auto_detect=false, "
             "delim=',', quote='\"', escape='\"', strict_mode=true)")
-
-
-def _lone_cr(data: bytes) -> bool:
-    """Whether a carriage return stands without its line feed (looked for only when any)."""
-    return b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
-
-
-def _lines(data: bytes) -> int:
-    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
 
 def _odd(columns: list[str]) -> str:
@@ -76,14 +109,10 @@ def _first(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[object, ...]:
 
 def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) -> bool:
     """Table ``cas``: the catalog, one row per casilla in file order (``n``)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
+    scan = _scan(path)
+    if scan is None or scan.header is None or scan.lone_cr:
         return False
-    header = _header(data)
-    if header is None or _lone_cr(data):
-        return False
-    header = [h.strip() for h in header]
+    header = [h.strip() for h in scan.header]
     nacional = proceso.nacional
     if any(c not in header for c in casilla_columns(proceso)) or len(set(header)) != len(header):
         return False
@@ -126,7 +155,7 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
         f"count(*) FILTER ({wrong_entidad}), count(DISTINCT clave), "
         "count(*) FILTER (len(list_filter(elecciones, lambda x: x NOT IN (''," + known + "))) > 0) "
         "FROM cas"))
-    return rows == _lines(data) - 1 and not bad and not wrong and distinct == rows and not unknown
+    return rows == scan.lines - 1 and not bad and not wrong and distinct == rows and not unknown
 
 
 def _kind(c: str) -> str:
@@ -155,20 +184,17 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     as printed (see :func:`fields_text`), and the counts the rules need."""
     nacional = proceso.nacional
     expected = feed_header(election, nacional=nacional)
-    data = b""
-    if path is not None:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return False
-    if not data:  # no records yet: the same table, empty
+    scan = None if path is None else _scan(path)
+    if path is not None and scan is None:
+        return False
+    if scan is None or not scan.size:  # no records yet: the same table, empty
         with tempfile.TemporaryDirectory() as tmp:
             empty = Path(tmp) / "feed.csv"
             empty.write_text(",".join(expected) + "\n", encoding="utf-8")
             return load_feed(con, table, empty, election, proceso)
-    if not data.endswith(b"\n"):
+    if not scan.ends_with_newline:
         return False  # a record still being written: the row reader leaves it for the next read
-    if _header(data) != expected or _lone_cr(data):
+    if scan.header != expected or scan.lone_cr:
         return False
     nv = len(election.columns)
     h, tail = len(HEAD), len(HEAD) + nv
@@ -185,10 +211,10 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     # pattern per row; otherwise each distinct value is classified once and the fields respelled
     try:
         con.execute(_feed_sql(table, source, values, texts, nacional, proceso, plain=True,
-                             quotes=b'"' in data))
+                             quotes=scan.quotes))
         rows, problems, respell = _first(con, (
             f"SELECT count(*), count(*) FILTER (bad), count(*) FILTER (respell) FROM {table}"))
-        if rows != _lines(data) - 1 or problems:
+        if rows != scan.lines - 1 or problems:
             return False
         if not respell:
             return True
@@ -198,7 +224,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
         if unknown:
             return False
         con.execute(_feed_sql(table, source, values, texts, nacional, proceso, plain=False,
-                             quotes=b'"' in data))
+                             quotes=scan.quotes))
     except duckdb.Error:
         return False
     return True
