@@ -189,7 +189,7 @@ def stages_one(election: Path, keys: Path, out: Path) -> None:
     t, c = time.perf_counter(), time.process_time()
     ce = cut.open_election(election)
     if isinstance(ce, columnar.ColumnElection):
-        ce.con.execute("SET threads = 1")  # each query's CPU on the thread that runs it
+        ce.con.execute("SET threads = 1")  # as the engine leaves it: each query on its thread
     read_cpu = time.process_time() - c
     at = datetime.fromisoformat("2024-06-03T20:00-06:00")
     cut.build_cut(ce, at, load_signer(keys), out)
