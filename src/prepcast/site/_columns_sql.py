@@ -64,10 +64,29 @@ def plain_texts(ce: ColumnElection, i: int) -> bool:
     return row is not None and row[0] == 0
 
 
-def _js_parts(expr: str, plain: bool) -> str:
+_Q = "'\"'"  # SQL: a double quote
+
+
+def _js_parts(expr: str, plain: bool) -> list[str]:
     """Arguments of ``concat``: ``expr`` (text) as a JSON string; ``plain``: no value of it
     needs escaping (then it is only quoted)."""
-    return f"'\"', {expr}, '\"'" if plain else js(expr)
+    return [_Q, expr, _Q] if plain else [js(expr)]
+
+
+def _literal(arg: str) -> bool:
+    return len(arg) >= 2 and arg[0] == arg[-1] == "'" and "'" not in arg[1:-1].replace("''", "")
+
+
+def _concat(args: list[str]) -> str:
+    """SQL: ``concat`` of ``args``, literals next to each other made one (the quotes of a plain
+    text join the commas around it: fewer arguments for every record)."""
+    out: list[str] = []
+    for a in args:
+        if out and _literal(a) and _literal(out[-1]):
+            out[-1] = out[-1][:-1] + a[1:]
+        else:
+            out.append(a)
+    return f"concat({', '.join(out)})"
 
 
 def _canonical(c: str) -> str:
@@ -89,20 +108,20 @@ def _plain_columns(con: duckdb.DuckDBPyConnection, i: int) -> set[str]:
     return {c for c, ok in zip(checks, row or (), strict=True) if ok is not False}
 
 
-def _iso(c: str, offset: str, plain: bool = False) -> str:
+def _iso(c: str, offset: str, plain: bool = False) -> list[str]:
     """SQL, arguments of ``concat``: a captured date-time as ``datetime.isoformat`` writes it
     once read ('' when none); ``plain``: every value of ``c`` already is (see
     :func:`_canonical`)."""
     if plain:
-        return f"'\"', {c}, '\"'"
+        return [_Q, c, _Q]
     rest = f"substr({c}, 20)"
     frac = f"regexp_extract({rest}, '^\\.([0-9]+)', 1)"
     off = f"regexp_extract({rest}, '[+-][0-9]{{2}}:[0-9]{{2}}$')"
-    return (f"CASE WHEN {c} = '' THEN '\"\"' WHEN {_canonical(c)} THEN '\"' || {c} || '\"' "
+    return [f"CASE WHEN {c} = '' THEN '\"\"' WHEN {_canonical(c)} THEN '\"' || {c} || '\"' "
             f"ELSE '\"' || left({c}, 10) || 'T' || substr({c}, 12, 8) "
             f"|| CASE WHEN {frac} = '' OR rpad({frac}, 6, '0') = '000000' THEN '' "
             f"ELSE '.' || rpad({frac}, 6, '0') END || CASE WHEN {off} = '' THEN {_lit(offset)} "
-            f"WHEN {off} = '-00:00' THEN '+00:00' ELSE {off} END || '\"' END")
+            f"WHEN {off} = '-00:00' THEN '+00:00' ELSE {off} END || '\"' END"]
 
 
 def _observaciones(profile: Profile) -> str:
@@ -163,13 +182,13 @@ def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) ->
               "'\"Sin dato\"'), '-', '\"-\"')")
     plain = _plain_columns(con, i)
 
-    def text(c: str) -> str:  # a clave is plain when every tipo is (its other parts: digits)
+    def text(c: str) -> list[str]:  # a clave is plain when every tipo is (its other parts: digits)
         return _js_parts(f"f.{c}", (c if c != "clave" else "tipo") in plain)
 
-    def when(c: str) -> str:
+    def when(c: str) -> list[str]:
         return _iso(f"f.{c}", offset, c in plain)
 
-    record = {
+    record: dict[str, str | list[str]] = {
         "acopio": when("acopio"),
         "captura": when("captura"),
         "codigo_integridad": text("codigo"),
@@ -198,17 +217,20 @@ def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) ->
                                  "ELSE CAST(f.total AS VARCHAR) END",
         "total_votos_sacados": "l[4]",
         "verificacion": when("verificacion"),
-        "votos": f"'[', array_to_string(l[5:{4 + nv}], ','), ']'",
+        "votos": ["'['", f"array_to_string(l[5:{4 + nv}], ',')", "']'"],
     }
     # one concat: a chain of || copies the text made so far at each step; the record's clave
     # as the key it has in its segment first (its segments then join these as they are), then
     # its values in the order of the segment's campos_acta
-    body = ", ".join([f"{text('clave')}, ':['"] + [
-        f"',', {record[k]}" if n else record[k] for n, k in enumerate(ACTA_FIELDS)])
+    args = [*text("clave"), "':['"]
+    for n, k in enumerate(ACTA_FIELDS):
+        v = record[k]
+        args += ["','"] * (n > 0) + (v if isinstance(v, list) else [v])
+    args.append("']'")
     con.execute(
         f"CREATE OR REPLACE TABLE sr{i} AS SELECT x.fn, x.part, x.contabilizada, "
         f"{_bucket(ce)} AS b, CASE WHEN x.part = 0 THEN c.sa ELSE {_fuera_ambito(ce, e)} END "
-        f"AS aid, f.clave, concat({body}, ']') AS js FROM {ev} x JOIN (SELECT *, "
+        f"AS aid, f.clave, {_concat(args)} AS js FROM {ev} x JOIN (SELECT *, "
         f"string_split({values}, ',') AS l FROM e{i}) f "
         f"ON f.n = x.fn LEFT JOIN sc{i} c ON c.n = x.cn ORDER BY b, x.fn")
 
