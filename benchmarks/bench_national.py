@@ -26,8 +26,9 @@ beside the load average (the machine is shared: CPU time says more than wall tim
 
 ``--stages`` (with ``--package``) also builds the last cut's package once more in a process of
 its own with each DuckDB query on its calling thread (``threads = 1``), summing each stage's
-thread CPU across the workers that run it side by side: where the CPU goes (reading, tally, the
-database CSV and zips, the site's tables and files, hashing and writing the package).
+thread CPU across the workers that run it side by side, with its system time and its minor page
+faults (first touches of fresh memory): where the CPU goes (reading, tally, the database CSV and
+zips, the site's tables and files, hashing and writing the package).
 
 Goals of issue 12: one late cut of the three elections to a signed package ≤ 10 s and ≤ 4 GB; a
 cut during the night ≤ 3 s.
