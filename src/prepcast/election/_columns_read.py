@@ -230,7 +230,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, table: str, path: Path | None,
     return True
 
 
-def _pad(number: str, width: int) -> str:
+def pad_sql(number: str, width: int) -> str:
     """SQL: ``printf('%0<width>d', number)`` for a number ≥ 0 (a row with another is refused)."""
     return (f"CASE WHEN {number} < {10 ** width} THEN lpad(CAST({number} AS VARCHAR), {width}, "
             f"'0') ELSE CAST({number} AS VARCHAR) END")
@@ -239,8 +239,8 @@ def _pad(number: str, width: int) -> str:
 def clave_sql(entidad: str, seccion: str, tipo: str, numero: str, ext: str) -> str:
     """SQL: a casilla's clave (``printf('%02d%04d%s%02d%02d', …)``, cheaper) from its numbers
     (≥ 0) and tipo."""
-    return (f"concat({_pad(entidad, 2)}, {_pad(seccion, 4)}, {tipo}, {_pad(numero, 2)}, "
-            f"{_pad(ext, 2)})")
+    return (f"concat({pad_sql(entidad, 2)}, {pad_sql(seccion, 4)}, {tipo}, {pad_sql(numero, 2)}, "
+            f"{pad_sql(ext, 2)})")
 
 
 def _feed_sql(table: str, source: str, values: dict[str, int], texts: dict[str, int],
