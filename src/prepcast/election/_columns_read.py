@@ -135,10 +135,11 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
     free = [c for h, c in ix.items() if h not in nums and h != "TIPO_CASILLA"]
     known = ", ".join(sql_text(e.id) for e in proceso.elections)
     try:
+        # each number read once, in a query of its own (an alias used again in the same select
+        # list is computed again each time)
         con.execute(
-            "CREATE OR REPLACE TABLE cas AS SELECT row_number() OVER () AS n, "
-            + ", ".join(f"try_cast({ix[k]} AS BIGINT) AS {v}" for k, v in nums.items())
-            + f", coalesce({ix[f'DISTRITO_{dist}']}, '') AS distrito_nombre, "
+            f"CREATE OR REPLACE TABLE cas AS SELECT n, {', '.join(nums.values())}, "
+            f"coalesce({ix[f'DISTRITO_{dist}']}, '') AS distrito_nombre, "
             f"{entidad_nombre} AS entidad_nombre, {seccion_key} AS seccion_key, "
             f"coalesce({ix['MUNICIPIO']}, '') AS municipio_nombre, "
             f"coalesce({ix['TIPO_CASILLA']}, '') AS tipo, "
@@ -147,7 +148,9 @@ def load_casillas(con: duckdb.DuckDBPyConnection, path: Path, proceso: Proceso) 
             f"{clave_sql('ent', 'seccion', 'tipo', 'numero', 'ext')} AS clave, "
             f"({ok}) AND tipo IN ({tipos}) AND NOT ({_odd(free)}) "
             f"AND NOT regexp_matches({elecciones}, '[{_SPACE}]') AS ok "
-            f"FROM {_read_csv(path, len(header))}")
+            "FROM (SELECT row_number() OVER () AS n, *, "
+            + ", ".join(f"try_cast({ix[k]} AS BIGINT) AS {v}" for k, v in nums.items())
+            + f" FROM {_read_csv(path, len(header))})")
     except duckdb.Error:
         return False
     rows, bad, wrong, distinct, unknown = _first(con, (
