@@ -211,6 +211,27 @@ def test_spellings_both_readers_take_give_the_same_bytes(small_election: Path,
         _same(root, n, last=n == 73)
 
 
+def test_a_registration_before_1970_is_tallied_as_on_rows(small_election: Path,
+                                                          tmp_path: Path) -> None:
+    """Regression: the last record of an acta was chosen on its registration time shifted into
+    one number, which DuckDB refuses for a time before 1970 (a traceback, no database)."""
+    root = _copy(small_election, tmp_path)
+    path = root / "capturas" / "AYUN.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    head = rows[0]
+    rows[1][head.index("FECHA_HORA_REGISTRO")] = "1969-12-30T19:46:07-06:00"
+    again = list(rows[1])   # captured again at the same instant: the later record in the feed
+    votes = head.index("TOTAL_VOTOS_ASENTADO")
+    again[votes] = str(int(again[votes]) + 1) if again[votes].isdigit() else "7"
+    rows.insert(2, again)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    assert load_columns(root) is not None   # read on columns
+    for n in (1, 73):
+        _same(root, n, last=n == 73)
+
+
 @pytest.mark.parametrize(("column", "value", "field_name"), [
     ("FECHA_HORA_REGISTRO", "2024-06-31T21:00:00-06:00", "FECHA_HORA_REGISTRO"),  # no 31 June
     ("FECHA_HORA_REGISTRO", "2024-06-02 21:00", None),  # no seconds: the row reader reads it

@@ -321,11 +321,12 @@ def _catalog_sql(ce: ColumnElection, e: Election) -> str:
 def _tally(ce: ColumnElection, con: duckdb.DuckDBPyConnection, seq: int, i: int, e: Election,
            at: datetime, last: bool) -> ColumnResults:
     instant = sql_text(at.astimezone(UTC).isoformat())
-    # each acta's last record by the cut (registration, then place in the feed, as one number):
+    # each acta's last record by the cut (registration, then place in the feed, as one number;
+    # a multiplication, not a shift, which DuckDB refuses for a registration before 1970):
     # a grouping, not a sort of the feed
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE latest_{i} AS SELECT arg_max(n, "
-        "(epoch_us(registro_at)::HUGEINT << 32) + n) AS n "
+        "epoch_us(registro_at)::HUGEINT * 4294967296 + n) AS n "
         f"FROM e{i} WHERE registro_at <= CAST({instant} AS TIMESTAMPTZ) "
         "GROUP BY clave, estado = 'FUERA_CATALOGO'")
     catalog = f"ecat_{i}"
