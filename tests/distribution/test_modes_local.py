@@ -52,11 +52,12 @@ class Net:
         return self.tmp / name / "www"
 
     def push(self, *pkgs: Path, fail: dict[str, list[Exception]] | None = None,
-             replace_same_cut: bool = False, verify_reused: bool = False) -> list[PushReport]:
+             replace_same_cut: bool = False, verify_reused: bool = False,
+             file_concurrency: int = 32) -> list[PushReport]:
         async def go() -> list[PushReport]:
             pusher = Pusher(self.registry, self.state, retry_delay=0.0, peer_factory=self.peer,
                             confirm_timeout=5.0, replace_same_cut=replace_same_cut,
-                            verify_reused=verify_reused)
+                            verify_reused=verify_reused, file_concurrency=file_concurrency)
             for name, errors in (fail or {}).items():
                 self.peers[name].fail_next.extend(errors)  # type: ignore[arg-type]
             try:
@@ -331,12 +332,26 @@ def test_a_live_file_changed_after_an_interrupted_attempt_linked_it_is_read_back
             raise ConnectionLost(f"{self.where}: connection lost")
         return got
 
+    real_read = LocalPeer.read_bytes
+    reading = [0, 0]   # now, at most
+
+    async def counted(self: LocalPeer, path: str, limit: int = 1 << 30) -> Any:
+        reading[0] += 1
+        reading[1] = max(reading[1], reading[0])
+        try:
+            await asyncio.sleep(0.01)   # a read that takes a while, as over a network
+            return await real_read(self, path, limit)
+        finally:
+            reading[0] -= 1
+
     monkeypatch.setattr(LocalPeer, "list_stats", changed_then_lost)
-    [report] = net.push(cuts[1], verify_reused=True)
+    monkeypatch.setattr(LocalPeer, "read_bytes", counted)
+    [report] = net.push(cuts[1], verify_reused=True, file_concurrency=2)
     assert lost and report.failed == [], report
     served = net.www("uno") / "current" / app
     assert served.read_bytes() == (cuts[1] / app).read_bytes()
     assert not os.path.samefile(served, live)
+    assert reading[1] == 2, reading   # the read-backs of the retry as many at once as sends
 
 
 def test_sftp_failures_become_typed_errors() -> None:

@@ -217,9 +217,10 @@ class ReleasesMode:
                 if not self.ctx.verify_reused:
                     linked[path] = sha
                     return
-                if await self._intact(peer, target, sha, size, {}):
-                    return
-                await peer.remove(target)   # unlinked, then ours sent below
+                async with sem:   # read back as many at once as files are sent
+                    if await self._intact(peer, target, sha, size, {}):
+                        return
+                    await peer.remove(target)   # unlinked, then ours sent below
                 got = None
             async with sem:
                 src = by_sha.get(sha)
