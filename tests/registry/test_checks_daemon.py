@@ -214,7 +214,33 @@ def test_with_the_institutes_key_a_served_cut_must_carry_its_signature(bench: Be
     fooled = next(f for f in without.findings if f.key == "http.identical")
     assert fooled.ok is True and "no se verificó" in fooled.detalle   # the hole, said plainly
     caught = next(f for f in report.findings if f.key == "http.identical")
-    assert caught.ok is False and "no lleva la firma del instituto" in caught.detalle, caught
+    assert caught.ok is False, caught
+    assert caught.detalle == ("el manifiesto no lleva la firma del instituto: su firma no "
+                              "corresponde al manifiesto (alterado, o firmado por otro)")
+
+
+def test_with_the_institutes_key_a_rewritten_main_json_fails(bench: Bench) -> None:
+    """``json/main.json`` is the one file no manifest lists: a difusor that rewrote it (the
+    cut's time here) kept every listed file identical. With ``--trust`` its signature is
+    checked too, and the difusor is told in Spanish."""
+    root = bench.tmp / "keys" / "root.pub"
+    vouch = signed_by(parse_public_key(root.read_bytes(), str(root)))
+    main = bench.site / "current" / "json" / "main.json"
+    original = main.read_bytes()
+    doc = json.loads(original)
+    doc["signed"]["cut_display"] += " (corregido)"
+    try:
+        main.write_bytes(json.dumps(doc).encode())
+        without, _ = _check(bench, None, mode="sftp", folder=bench.site, activate=False)
+        report, _ = _check(bench, None, mode="sftp", folder=bench.site, activate=False,
+                           vouch=vouch)
+    finally:
+        main.write_bytes(original)
+    assert next(f for f in without.findings if f.key == "http.identical").ok is True
+    caught = next(f for f in report.findings if f.key == "http.identical")
+    assert caught.ok is False, caught
+    assert caught.detalle == ("/json/main.json no lleva la firma del instituto para este corte "
+                              "(alterado, o de otro corte)")
 
 
 def test_a_folder_holding_no_cut_leaves_the_served_checks_not_evaluated(bench: Bench) -> None:

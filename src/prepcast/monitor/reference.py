@@ -47,20 +47,30 @@ class Release:
         return self.manifest.cut_id
 
 
+class Untrusted(IntegrityError):
+    """A manifest not signed under the trusted root key; ``step``: ``keyring`` (not signed by
+    the root key, or unreadable), ``key`` (its key not an active one of the keyring) or
+    ``signature`` (missing, or not the manifest's)."""
+
+    def __init__(self, step: str, failures: list[str] | str) -> None:
+        super().__init__(failures)
+        self.step = step
+
+
 def trusted_manifest(manifest: Manifest, keyring_bytes: bytes, sig: bytes | None,
                      root: Ed25519PublicKey, source: str) -> Keyring:
     """The keyring of ``manifest`` when the keyring is signed by ``root`` and the manifest by
-    a key of it; IntegrityError naming what failed otherwise."""
+    a key of it; :class:`Untrusted` naming what failed otherwise."""
     ring, bad = parse_keyring(keyring_bytes, root, f"{source}/{manifest.keyring}")
     if ring is None:
-        raise IntegrityError(bad)
+        raise Untrusted("keyring", bad)
     entry = ring.keys.get(manifest.keyid)
     if entry is None or entry.status == "revoked":
-        raise IntegrityError(f"{source}/{manifest.manifest_rel}: key {manifest.keyid} is not "
-                             "an active key of the keyring")
+        raise Untrusted("key", f"{source}/{manifest.manifest_rel}: key {manifest.keyid} is not "
+                               "an active key of the keyring")
     if sig is None or not verify_signature(entry.public, sig, manifest.raw):
-        raise IntegrityError(f"{source}/{manifest.signature_rel}: signature does not match "
-                             "the manifest")
+        raise Untrusted("signature", f"{source}/{manifest.signature_rel}: signature does not "
+                                     "match the manifest")
     return ring
 
 

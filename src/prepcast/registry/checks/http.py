@@ -23,10 +23,11 @@ from prepcast.registry.checks.findings import CheckReport
 from prepcast.registry.model import CheckSettings, Difusor
 
 Fetch = Callable[[str], Awaitable[bytes | None]]
-# Whether a manifest the difusor serves is one the institute signed: given its bytes and a way to
-# fetch a path of the site (its keyring, its signature), None when it is, else why not in
-# Spanish. Checking a signature is the package layer's business: the caller supplies it.
-Vouch = Callable[[bytes, Fetch], Awaitable[str | None]]
+# Whether the cut a difusor serves is one the institute signed: given the bytes of its
+# ``json/main.json`` and of the manifest that names, and a way to fetch a path of the site (the
+# keyring, the signature), None when it is, else why not in Spanish. Checking a signature is
+# the package layer's business: the caller supplies it.
+Vouch = Callable[[bytes, bytes, Fetch], Awaitable[str | None]]
 
 
 @functools.lru_cache(maxsize=8)
@@ -255,9 +256,9 @@ async def _live_cut(client: httpx.AsyncClient, url: str, main: bytes | None,
                 return None
             return got.content if got.status_code == 200 else None
 
-        why = await vouch(r.content, fetch)
+        why = await vouch(main, r.content, fetch)
         if why is not None:
-            return f"/{rel}: {why}"
+            return why
     try:
         files = json.loads(r.content)["files"]
         return {str(k): str(v["sha256"]) for k, v in files.items()}
