@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page
 
 from prepcast.election import ElectionDir
+from prepcast.election.schedule import cut_time
 from prepcast.site._records import ACTA_FIELDS
 from tests.site.site_package import PublishedCut, build_cut
 from tests.site.site_server import StaticServer
@@ -42,8 +43,15 @@ def test_a_segment_names_each_field_once_and_each_clave_once(election: ElectionD
             assert isinstance(values, list) and len(values) == len(ACTA_FIELDS)
             assert text.count(f'"{clave}"') == 1, (path, clave)  # the key only, not a field
         actas += len(seg["actas"])
-    # every record of the cut is in one segment, under its clave
-    assert actas == sum(len(json.loads(site.files[p])["actas"]) for p in segments) > 100
+    # every acta the cut holds is in a segment of its election, under its clave
+    p = election.proceso
+    at = cut_time(p, 15)
+    for eid, feed in election.feeds.items():
+        registered = {a.casilla_clave(p.entidad_id) for a in feed if a.registro <= at}
+        laid_out = {clave for path in segments if path.startswith(f"data/{eid}/actas/")
+                    for clave in json.loads(site.files[path])["actas"]}
+        assert laid_out == registered, eid
+    assert actas > 100
 
 
 # What the page writes for each field (app.js: num, hora, codigos, dato).
