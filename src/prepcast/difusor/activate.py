@@ -33,6 +33,8 @@ from prepcast.package import CutId, Manifest, VerifyLimits, load_manifest
 from prepcast.package.layout import MUTABLE_PATHS, path_problem
 from prepcast.package.manifest import path_collisions
 
+_GONE = ".gone"  # a release being removed: renamed to .<name>.<pid>.gone first
+
 
 class ReleaseStore:
     """The ``releases/`` and ``current`` of one difusor root."""
@@ -151,7 +153,7 @@ class ReleaseStore:
         """Make a complete ``.partial`` folder the release of ``cut`` (fsync'd, then renamed)."""
         target = self.path(cut)
         if target.exists():
-            shutil.rmtree(target)
+            self._discard(target)
         _fsync_dir(partial)
         os.rename(partial, target)
         _fsync_dir(target.parent)
@@ -178,8 +180,22 @@ class ReleaseStore:
         older = [c for c in self.cuts() if c < live]
         drop = older[: max(0, len(older) - (keep - 1))]
         for c in drop:
-            shutil.rmtree(self.path(c), ignore_errors=True)
+            self._discard(self.path(c))
+        for name in os.listdir(self.root / RELEASES):   # what a crash left half-removed
+            if name.startswith(".") and name.endswith(_GONE):
+                shutil.rmtree(self.root / RELEASES / name, ignore_errors=True)
         return drop
+
+    def _discard(self, release: Path) -> None:
+        """Remove a release folder: first renamed out of the releases' names (one atomic step),
+        so a process killed while it removes the files leaves no half-removed release under its
+        name (where a rollback or a reader of the root would take it for a whole one)."""
+        gone = release.with_name(f".{release.name}.{os.getpid()}{_GONE}")
+        try:
+            os.rename(release, gone)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(gone, ignore_errors=True)
 
     # --- the institute's root: when each cut finished going out -------------------------------
 
