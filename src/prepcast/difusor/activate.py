@@ -181,9 +181,6 @@ class ReleaseStore:
         drop = older[: max(0, len(older) - (keep - 1))]
         for c in drop:
             self._discard(self.path(c))
-        for name in os.listdir(self.root / RELEASES):   # what a crash left half-removed
-            if name.startswith(".") and name.endswith(_GONE):
-                shutil.rmtree(self.root / RELEASES / name, ignore_errors=True)
         return drop
 
     def _discard(self, release: Path) -> None:
@@ -219,10 +216,11 @@ class ReleaseStore:
         return True
 
     def recover(self) -> list[str]:
-        """Remove what an interrupted run left: ``.partial`` folders and symlink temporaries."""
+        """Remove what an interrupted run left: ``.partial`` folders, releases it was removing
+        (renamed aside first) and symlink temporaries."""
         removed = []
         for name in os.listdir(self.root / RELEASES):
-            if name.startswith(".") and name.endswith(".partial"):
+            if name.startswith(".") and name.endswith((".partial", _GONE)):
                 shutil.rmtree(self.root / RELEASES / name, ignore_errors=True)
                 removed.append(f"{RELEASES}/{name}")
         for name in os.listdir(self.root):
