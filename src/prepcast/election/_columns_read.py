@@ -253,8 +253,7 @@ def _feed_sql(table: str, source: str, values: dict[str, int], texts: dict[str, 
     database prints it); ``plain``: its vote fields are taken as printed, else respelled as
     printed; ``quotes``: whether the file has a quote character (without any, no field needs
     quoting)."""
-    off = proceso.utc_offset_minutes
-    offset = f"{'-' if off < 0 else '+'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+    offset = proceso.utc_offset_text
     # texts only the checks read, not kept
     checked = ("seccion", "numero", "ext", "entidad")
     cols = [f"coalesce(c{i}, '') AS {k}" for k, i in texts.items()]

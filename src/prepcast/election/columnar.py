@@ -94,9 +94,8 @@ class ColumnElection:
                 with self.con.cursor() as cur:
                     # each record looked up in the catalog once (cn NULL: fuera de catálogo)
                     cur.execute(
-                        f"CREATE OR REPLACE TABLE ev_{i} AS WITH j AS (SELECT {_EVALUATED}, "
-                        f"c.n AS cn, c.vlimit FROM e{i} f LEFT JOIN ecat_{i} c "
-                        "ON c.clave = f.clave AND f.estado <> 'FUERA_CATALOGO') "
+                        f"CREATE OR REPLACE TABLE ev_{i} AS WITH j AS "
+                        f"({_looked_up(f'e{i} f', f'ecat_{i}')}) "
                         f"SELECT f.n AS fn, 0 AS part, f.cn, {_evaluation(self.profile, 'f.vlimit')} "
                         "FROM j f WHERE f.cn IS NOT NULL UNION ALL "
                         "SELECT f.n, 1, NULL, 'F', 2 FROM j f WHERE f.cn IS NULL")
@@ -265,9 +264,13 @@ def tally_columns(ce: ColumnElection, at: datetime, *, number: int, last: bool =
     return ColumnCut(ce, number, at, last, {r.election.id: r for r in results})
 
 
-# What a record's evaluation and its place in a cut read of it.
-_EVALUATED = ("f.n, f.clave, f.estado, f.registro_at, f.motivo, f.total, f.nnum, f.nileg, "
-              "f.nsin")
+def _looked_up(records: str, catalog: str) -> str:
+    """SQL: feed records ``records`` (aliased ``f``), each looked up in ``catalog`` once, with
+    what their evaluation and their place in a cut read: ``cn`` the casilla's row (NULL: fuera
+    de catálogo) and ``vlimit`` its most votes."""
+    return ("SELECT f.n, f.clave, f.estado, f.registro_at, f.motivo, f.total, f.nnum, f.nileg, "
+            f"f.nsin, c.n AS cn, c.vlimit FROM {records} LEFT JOIN {catalog} c "
+            "ON c.clave = f.clave AND f.estado <> 'FUERA_CATALOGO'")
 
 
 def _evaluation(profile: Profile, vlimit: str = "c.vlimit") -> str:
@@ -336,9 +339,8 @@ def _tally(ce: ColumnElection, con: duckdb.DuckDBPyConnection, seq: int, i: int,
     # what the database sorts and groups its rows by; each record looked up in the catalog
     # once (cn NULL: fuera de catálogo)
     con.execute(
-        f"CREATE OR REPLACE TABLE cut_{seq}_{i} AS WITH j AS (SELECT {_EVALUATED}, c.n AS cn, c.vlimit "
-        f"FROM latest_{i} l JOIN e{i} f ON f.n = l.n LEFT JOIN {catalog} c "
-        "ON c.clave = f.clave AND f.estado <> 'FUERA_CATALOGO') "
+        f"CREATE OR REPLACE TABLE cut_{seq}_{i} AS WITH j AS "
+        f"({_looked_up(f'latest_{i} l JOIN e{i} f ON f.n = l.n', catalog)}) "
         "SELECT 0 AS part, f.cn AS k, NULL::TIMESTAMPTZ AS k2, false AS k3, f.clave, f.n AS fn, "
         f"f.cn, {_evaluation(ce.profile, 'f.vlimit')}, f.cn AS o FROM j f WHERE f.cn IS NOT NULL "
         "UNION ALL "

@@ -212,6 +212,11 @@ class Proceso:
     def tz(self) -> timezone:
         return timezone(timedelta(minutes=self.utc_offset_minutes))
 
+    @property
+    def utc_offset_text(self) -> str:
+        """The offset as ISO 8601 writes it: ``-06:00``."""
+        return offset_text(self.utc_offset_minutes)
+
     def election(self, eid: str) -> Election:
         for e in self.elections:
             if e.id == eid:
@@ -232,6 +237,11 @@ class Proceso:
             times.append(t)
             t += step
         return times
+
+
+def offset_text(minutes: int) -> str:
+    """A UTC offset in minutes as ISO 8601 writes it: ``-06:00``."""
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def display_time(t: datetime) -> str:

@@ -31,7 +31,7 @@ from prepcast.election.catalog import (
     read_proceso,
 )
 from prepcast.election.feed import feed_header, feed_row
-from prepcast.election.model import Election, Proceso
+from prepcast.election.model import Election, Proceso, offset_text
 from prepcast.election.rules import DEFAULT_PROFILE, PROFILES
 from prepcast.errors import InputError, Problem
 from prepcast.formats.read_candidaturas_csv import read_candidaturas_csv
@@ -366,8 +366,7 @@ def _election_toml(db: PublishedDatabase, eid: str, start: datetime, end: dateti
                    stem: str, institute: str) -> str:
     off = end.utcoffset()
     assert off is not None
-    minutes = int(off.total_seconds() // 60)
-    offset = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    offset = offset_text(int(off.total_seconds() // 60))
     out = [f"nombre = {_q(db.title or eid)}", f"institute = {_q(institute)}", f"entidad_id = {entidad_id}",
            f"entidad = {_q(entidad)}", f"year = {end.year}", f'utc_offset = "{offset}"',
            f"start = {start.isoformat()}", f"end = {end.isoformat()}", f"cut_minutes = {cut_minutes}",

@@ -172,8 +172,7 @@ def static_tables(con: duckdb.DuckDBPyConnection, ce: ColumnElection, i: int) ->
     con.execute(
         f"CREATE OR REPLACE TABLE ss{i} AS SELECT seccion, arg_min(sa, n) AS sa, "
         f"count(*) AS esperadas, sum(lista_nominal) AS ln FROM sc{i} GROUP BY seccion")
-    off = ce.proceso.utc_offset_minutes
-    offset = f"{'-' if off < 0 else '+'}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+    offset = ce.proceso.utc_offset_text
     nv = len(e.columns)
     seccion = "f.entidad_n * 10000 + f.seccion_n" if ce.proceso.nacional else "f.seccion_n"
     # the captured fields as JSON values: each is a number, Ilegible, Sin dato or - (as the

@@ -18,7 +18,7 @@ from typing import Any
 from prepcast.election.columnar import ColumnCut, ColumnElection, ColumnResults
 from prepcast.election.model import Ambito, Election
 from prepcast.election.tally import CutResults, ElectionResults, Totals
-from prepcast.package.canonical import content_name, content_name_digest
+from prepcast.package.canonical import content_name_digest
 from prepcast.site import _columns_sql as sql
 from prepcast.site import _records as rec
 from prepcast.site._nacional import candidaturas_by_distrito, nation_entidad
@@ -62,8 +62,7 @@ class _Static:
     segments: dict[int, tuple[tuple[tuple[Any, ...], tuple[Any, ...]],
                               list[tuple[str, str, bytes, str]]]] = field(
         default_factory=dict)
-    files: dict[str, bytes] = field(default_factory=dict)
-    digests: dict[str, str] = field(default_factory=dict)  # of ``files``
+    files: SiteFiles = field(default_factory=SiteFiles)  # made once: the catalogs
     entidades: dict[int, str] = field(default_factory=dict)  # national: entidad -> name
 
 
@@ -186,11 +185,8 @@ class ColumnSiteWriter(NightWriter):
                 "campos_casilla": _s(list(rec.CASILLA_FIELDS)),
                 "casillas": f"[{casillas.get(aid) or ''}]",
             })
-            path, digest = content_name_digest(
+            st.catalogs[aid] = st.files.put(
                 f"data/{e.id}/{e.ambito.value}/{aid:02d}-catalogo.json", data)
-            st.files[path] = data
-            st.digests[path] = digest
-            st.catalogs[aid] = path
 
     def files(self, cut: ColumnCut,
               databases: Sequence[DatabaseZip] | Callable[[], Sequence[DatabaseZip]],
@@ -212,10 +208,8 @@ class ColumnSiteWriter(NightWriter):
         elecciones, proceso_elecciones = [], []
         view: dict[str, ElectionResults] = {}
         for (files, results, entidad_path), st, eid in zip(done, statics, eids, strict=True):
-            out.files.update(st.files)
-            out.files.update(files.files)
-            out.digests.update(st.digests)
-            out.digests.update(files.digests)
+            out.merge(st.files)
+            out.merge(files)
             view[eid] = results
             elecciones.append({"id": eid, "entidad": entidad_path})
             proceso_elecciones.append({
@@ -234,8 +228,7 @@ class ColumnSiteWriter(NightWriter):
         out.main_fields["historial"] = out.add("data/historial.json", out.history)
         if self._index is None:
             self._index = self._seccion_index()
-        out.main_fields["secciones"] = path = content_name("data/secciones.json", self._index)
-        out.files[path] = self._index
+        out.main_fields["secciones"] = out.put("data/secciones.json", self._index)
         return out
 
     def _segments(self, con: Any, i: int, e: Election, st: _Static, out: SiteFiles
@@ -306,10 +299,7 @@ class ColumnSiteWriter(NightWriter):
                 "secciones": f"[{secciones.get(aid) or ''}]",
                 "casillas": f"[{states.get(aid) or ''}]",
             })
-            path, digest = content_name_digest(f"data/{e.id}/{e.ambito.value}/{aid:02d}.json", data)
-            paths[aid] = path
-            out.files[path] = data
-            out.digests[path] = digest
+            paths[aid] = out.put(f"data/{e.id}/{e.ambito.value}/{aid:02d}.json", data)
         fuera = [{"clave": str(r[0]), "ambito": int(r[1]), "segmento": [int(r[2]), int(r[3])]}
                  for r in con.execute(f"SELECT clave, aid, b, s FROM cr{i} WHERE part = 1 "
                                       "ORDER BY k2, clave, k3").fetchall()]

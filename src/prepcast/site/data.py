@@ -74,11 +74,19 @@ class SiteFiles:
 
     def add(self, stem: str, obj: Any) -> str:
         """Add a JSON file under its content-addressed name; returns its path."""
-        data = dump(obj)
+        return self.put(stem, dump(obj))
+
+    def put(self, stem: str, data: bytes) -> str:
+        """Add ``data`` under its content-addressed name, with its digest; returns its path."""
         path, digest = content_name_digest(stem, data)
         self.digests[path] = digest
         self.files[path] = data
         return path
+
+    def merge(self, other: SiteFiles) -> None:
+        """Take every file of ``other``, with its digest."""
+        self.files.update(other.files)
+        self.digests.update(other.digests)
 
 
 def dump(obj: Any) -> bytes:

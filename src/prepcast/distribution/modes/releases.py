@@ -22,8 +22,8 @@ holds, uploads for the rest), checked, renamed into place, and activated by rena
   never travels into the next release; a carried-over one is left out; a file an interrupted
   attempt linked is checked the same on the retry (with ``verify_reused``, read back).
   ``index.html``, whose listing is not recorded, is never linked: it is sent with every cut
-  (one small file). It costs no read-back
-  and no extra listing (the mtimes come with the listing that checks the new release). Limits:
+  (one small file). It costs no read-back and no extra listing (the mtimes come with the
+  listing that checks the new release). Limits:
   SFTP lists whole seconds, so a change in the same second as the pusher's write, or one that
   puts the mtime back (``touch -d``), passes; and with no record (a fresh state, a pusher
   started with another state, a server that lists no mtime) only sizes are checked, as before.
